@@ -1,0 +1,116 @@
+//! The data path: moving file content from source to destination.
+//!
+//! The rest of arsync sees one narrow interface, [`Engine`]: submit a
+//! [`CopyJob`], collect [`Done`] results in any order. How bytes move (and
+//! how many files are in flight) is the engine's business, so strategies
+//! can be added without touching the walk, the plan or the report.
+//!
+//! Every job is crash-safe: content goes to a temporary `.NAME.XXXXXX`
+//! beside the destination (or in `--temp-dir`), gets its attributes, and
+//! is renamed over the final name only when complete. A hard link to the
+//! old file therefore keeps the old content (`cp -al` snapshots rely on
+//! it), and a crash never leaves a truncated file under the final name.
+//! `--inplace` is the documented exception.
+
+mod tempname;
+mod uring;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use crate::meta::{Policy, Wanted};
+use crate::options::{EngineChoice, Options};
+
+pub use tempname::temp_name;
+
+/// One file to copy.
+#[derive(Debug, Clone)]
+pub struct CopyJob {
+    /// Caller's handle, returned in [`Done`].
+    pub token: u64,
+    pub src: PathBuf,
+    /// Final destination path.
+    pub dest: PathBuf,
+    /// Size seen when listing; content is copied up to end of file.
+    pub size: u64,
+    pub want: Wanted,
+    pub policy: Policy,
+}
+
+/// How a job went.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Bytes of content written.
+    Copied(u64),
+    /// The source disappeared before it could be opened (rsync: exit 24).
+    Vanished(String),
+    /// A failure reported like rsync (text after `NAME: `), run is partial.
+    Failed(String),
+    /// A failure that ends the run (rsync exits 11 on write errors).
+    Fatal(String),
+    /// Interrupted by a signal; the temp file was removed (or, with
+    /// `--partial`, moved into place).
+    Interrupted,
+}
+
+/// A finished job.
+#[derive(Debug)]
+pub struct Done {
+    pub token: u64,
+    pub outcome: Outcome,
+}
+
+/// Settings shared by all jobs of a run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub inplace: bool,
+    pub partial: bool,
+    pub temp_dir: Option<PathBuf>,
+    /// Threads with their own io_uring ring.
+    pub threads: usize,
+    /// Files in flight per thread.
+    pub lanes: usize,
+    /// Largest single read/write.
+    pub chunk: usize,
+    /// Which data path moves the bytes.
+    pub choice: EngineChoice,
+    /// Set by the signal handler: stop, clean up, report `Interrupted`.
+    pub abort: Arc<AtomicBool>,
+}
+
+impl Config {
+    pub fn new(opts: &Options, abort: Arc<AtomicBool>) -> Config {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .clamp(1, 8);
+        Config {
+            inplace: opts.inplace,
+            partial: opts.partial,
+            temp_dir: opts.temp_dir.clone(),
+            threads,
+            lanes: 16,
+            chunk: 1 << 20,
+            choice: opts.engine,
+            abort,
+        }
+    }
+}
+
+/// A content mover.
+pub trait Engine {
+    /// Queues a job; may block while the engine is saturated.
+    fn submit(&mut self, job: CopyJob);
+    /// A finished job if one is ready.
+    fn try_done(&mut self) -> Option<Done>;
+    /// Waits for the next finished job; `None` when nothing is in flight.
+    fn wait_done(&mut self) -> Option<Done>;
+    /// Jobs submitted and not yet returned.
+    fn in_flight(&self) -> usize;
+}
+
+/// Starts the engine for this run.
+pub fn start(cfg: Config) -> Box<dyn Engine> {
+    Box::new(uring::UringEngine::start(cfg))
+}

@@ -1,0 +1,166 @@
+//! The typed run configuration every later stage reads.
+//!
+//! `cli` is the only writer: it turns rsync's command-line grammar into this
+//! struct once, and nothing downstream ever looks at raw flags again.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// How recursion was requested. rsync keeps `-r` and the `-r` implied by
+/// `-a` apart because `--files-from` cancels only the implied one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Recurse {
+    #[default]
+    No,
+    /// Implied by `-a`.
+    Implied,
+    /// Given explicitly with `-r`/`--recursive`.
+    Explicit,
+}
+
+/// How file content is moved; see `engine`. An arsync-only knob for
+/// benchmarking (`--copy-engine=`), outside rsync's option namespace.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EngineChoice {
+    /// Pick per file what measured fastest on this kind of machine.
+    #[default]
+    Auto,
+    /// Plain `Vec` buffers, io_uring read + write.
+    Vec,
+    /// Reads into compio's managed buffer pool, writes from a copy.
+    ReadManaged,
+    /// Reads into the buffer pool and writes straight from it.
+    WriteManaged,
+    /// In-kernel `copy_file_range(2)`; no user-space copy at all.
+    CopyFileRange,
+}
+
+impl EngineChoice {
+    pub fn parse(s: &str) -> Option<EngineChoice> {
+        Some(match s {
+            "auto" => EngineChoice::Auto,
+            "vec" => EngineChoice::Vec,
+            "read-managed" => EngineChoice::ReadManaged,
+            "write-managed" => EngineChoice::WriteManaged,
+            "copy-file-range" => EngineChoice::CopyFileRange,
+            _ => return None,
+        })
+    }
+}
+
+/// Everything a run needs to know, with rsync's defaults.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `-v` count (`--no-v` resets it).
+    pub verbose: u8,
+    /// `-q` count.
+    pub quiet: u8,
+    /// `-i` count; 2 or more lists unchanged items too.
+    pub itemize: u8,
+    /// `-h` count.
+    pub human_readable: u8,
+    pub recursive: Recurse,
+    /// `-d`: transfer directories without recursing.
+    pub dirs: bool,
+    pub links: bool,
+    pub perms: bool,
+    pub times: bool,
+    pub group: bool,
+    pub owner: bool,
+    pub devices: bool,
+    pub specials: bool,
+    pub dry_run: bool,
+    /// `-W` / `--no-W`; locally the whole file is always sent, so this only
+    /// matters for the `-vv` message.
+    pub whole_file: Option<bool>,
+    pub ignore_times: bool,
+    pub size_only: bool,
+    /// Seconds of slack when comparing mtimes; negative means compare
+    /// nanoseconds too (rsync ≥ 3.1.3).
+    pub modify_window: i64,
+    pub checksum: bool,
+    pub inplace: bool,
+    pub partial: bool,
+    pub temp_dir: Option<PathBuf>,
+    pub numeric_ids: bool,
+    pub mkpath: bool,
+    /// `--inc-recursive` / `--no-inc-recursive`: only changes which header
+    /// line `-v` prints, because arsync always walks incrementally.
+    pub inc_recursive: bool,
+    pub engine: EngineChoice,
+    /// Positional arguments: sources then destination.
+    pub args: Vec<OsString>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            verbose: 0,
+            quiet: 0,
+            itemize: 0,
+            human_readable: 0,
+            recursive: Recurse::No,
+            dirs: false,
+            links: false,
+            perms: false,
+            times: false,
+            group: false,
+            owner: false,
+            devices: false,
+            specials: false,
+            dry_run: false,
+            whole_file: None,
+            ignore_times: false,
+            size_only: false,
+            modify_window: 0,
+            checksum: false,
+            inplace: false,
+            partial: false,
+            temp_dir: None,
+            numeric_ids: false,
+            mkpath: false,
+            inc_recursive: true,
+            engine: EngineChoice::Auto,
+            args: Vec::new(),
+        }
+    }
+}
+
+impl Options {
+    pub fn recursive(&self) -> bool {
+        self.recursive != Recurse::No
+    }
+
+    /// rsync's `xfer_dirs`: directories named on the command line are
+    /// transferred (as opposed to "skipping directory").
+    pub fn xfer_dirs(&self) -> bool {
+        self.recursive() || self.dirs
+    }
+
+    /// rsync's INFO_NAME level: what `-v` controls for file names.
+    pub fn info_name(&self) -> u8 {
+        if self.quiet > 0 { 0 } else { self.verbose }
+    }
+
+    /// Whether the stdout line format contains `%i` (the `-i` format).
+    pub fn format_has_i(&self) -> u8 {
+        if self.quiet > 0 { 0 } else { self.itemize }
+    }
+
+    /// Whether per-item lines are printed at all (`-v` or `-i`).
+    pub fn lists_items(&self) -> bool {
+        self.format_has_i() > 0 || self.info_name() > 0
+    }
+
+    /// Incremental recursion as rsync decides it: only with `-r`, and not
+    /// turned off.
+    pub fn inc_recurse(&self) -> bool {
+        self.recursive() && self.inc_recursive
+    }
+
+    /// Whether mtimes are equal under `--modify-window`, as rsync's
+    /// `same_time()`: window 0 compares whole seconds only.
+    pub fn same_time(&self, a_sec: i64, a_nsec: u32, b_sec: i64, b_nsec: u32) -> bool {
+        crate::meta::same_time(self.modify_window, a_sec, a_nsec, b_sec, b_nsec)
+    }
+}

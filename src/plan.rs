@@ -1,0 +1,286 @@
+//! What to do with each entry: rsync's generator decisions.
+//!
+//! Given a source entry and what currently sits at its destination, decide
+//! whether to transfer content, create a directory, link or device, fix
+//! attributes only, or skip — and compute the itemize flags rsync would
+//! report for it. Nothing here writes to the destination.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use crate::meta::{self, Receiver};
+use crate::options::Options;
+use crate::sys::{Kind, Stat};
+use crate::walk::Entry;
+
+/// rsync's ITEM_* bits, as sent from generator to sender.
+pub mod item {
+    pub const REPORT_ATIME: u32 = 1 << 0;
+    pub const REPORT_CHANGE: u32 = 1 << 1;
+    pub const REPORT_SIZE: u32 = 1 << 2;
+    pub const REPORT_TIMEFAIL: u32 = 1 << 2;
+    pub const REPORT_TIME: u32 = 1 << 3;
+    pub const REPORT_PERMS: u32 = 1 << 4;
+    pub const REPORT_OWNER: u32 = 1 << 5;
+    pub const REPORT_GROUP: u32 = 1 << 6;
+    pub const REPORT_ACL: u32 = 1 << 7;
+    pub const REPORT_XATTR: u32 = 1 << 8;
+    pub const REPORT_CRTIME: u32 = 1 << 10;
+    pub const BASIS_TYPE_FOLLOWS: u32 = 1 << 11;
+    pub const XNAME_FOLLOWS: u32 = 1 << 12;
+    pub const IS_NEW: u32 = 1 << 13;
+    pub const LOCAL_CHANGE: u32 = 1 << 14;
+    pub const TRANSFER: u32 = 1 << 15;
+    pub const MISSING_DATA: u32 = 1 << 16;
+    pub const DELETED: u32 = 1 << 17;
+    pub const MATCHED: u32 = 1 << 18;
+
+    /// Flags that make an item worth reporting.
+    pub const SIGNIFICANT: u32 = !(BASIS_TYPE_FOLLOWS | XNAME_FOLLOWS | LOCAL_CHANGE);
+}
+
+/// What has to happen at the destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Make sure a directory exists with the right attributes. `exists`:
+    /// a directory is already there; `remove`: a non-directory is in the way.
+    Dir { exists: bool, remove: Option<Stat> },
+    /// Create (or atomically replace) a symlink.
+    Symlink { replace: Option<Stat> },
+    /// Create (or atomically replace) a device, fifo or socket.
+    Node { replace: Option<Stat> },
+    /// Copy the file's content. `remove`: a non-file in the way;
+    /// `basis`: the existing destination file being replaced.
+    Transfer {
+        remove: Option<Stat>,
+        basis: Option<Stat>,
+    },
+    /// Content is up to date; bring attributes in line with `current`.
+    Attrs { current: Stat },
+    /// A non-regular file that is not being preserved.
+    SkipNonRegular,
+}
+
+/// The generator's verdict on one entry.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub action: Action,
+    /// Itemize flags computed against the destination as it was.
+    pub iflags: u32,
+    /// The mode the destination should get (rsync's `dest_mode()` applied).
+    pub mode: u32,
+}
+
+/// Inputs the decisions depend on besides the entry itself.
+pub struct Planner<'a> {
+    pub opts: &'a Options,
+    pub recv: &'a Receiver,
+}
+
+fn same_content(a: &Path, b: &Path) -> std::io::Result<bool> {
+    let mut fa = File::open(a)?;
+    let mut fb = File::open(b)?;
+    let mut ba = vec![0u8; 256 * 1024];
+    let mut bb = vec![0u8; 256 * 1024];
+    loop {
+        let na = read_full(&mut fa, &mut ba)?;
+        let nb = read_full(&mut fb, &mut bb)?;
+        if na != nb || ba[..na] != bb[..nb] {
+            return Ok(false);
+        }
+        if na == 0 {
+            return Ok(true);
+        }
+    }
+}
+
+fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+impl Planner<'_> {
+    fn mtime_differs(&self, e: &Entry, st: &Stat) -> bool {
+        !self
+            .opts
+            .same_time(e.stat.mtime, e.stat.mtime_nsec, st.mtime, st.mtime_nsec)
+    }
+
+    /// rsync's `quick_check_ok()` for regular files.
+    fn quick_check_ok(&self, e: &Entry, dest: &Path, st: &Stat) -> bool {
+        if st.size != e.stat.size {
+            return false;
+        }
+        if self.opts.checksum {
+            return same_content(&e.src, dest).unwrap_or(false);
+        }
+        if self.opts.size_only {
+            return true;
+        }
+        if self.opts.ignore_times {
+            return false;
+        }
+        !self.mtime_differs(e, st)
+    }
+
+    /// rsync's `itemize()`: the change flags for `e` against `old` (the
+    /// destination before any change; `None` when it did not exist).
+    pub fn itemize(&self, e: &Entry, old: Option<&Stat>, mut iflags: u32, mode: u32) -> u32 {
+        use item::*;
+        let o = self.opts;
+        let Some(st) = old else {
+            return iflags | IS_NEW;
+        };
+        let kind = e.kind();
+        let keep_time = o.times;
+        if kind == Kind::File && e.stat.size != st.size {
+            iflags |= REPORT_SIZE;
+        }
+        let time_flag = if keep_time {
+            self.mtime_differs(e, st)
+        } else {
+            iflags & (TRANSFER | LOCAL_CHANGE) != 0 && iflags & MATCHED == 0
+        };
+        if time_flag {
+            iflags |= REPORT_TIME;
+        }
+        if kind != Kind::Symlink && o.perms && (st.mode & 0o7777) != (mode & 0o7777) {
+            iflags |= REPORT_PERMS;
+        }
+        if o.owner && self.recv.am_root && e.stat.uid != st.uid {
+            iflags |= REPORT_OWNER;
+        }
+        if o.group && e.stat.gid != st.gid && self.may_chgrp(e.stat.gid) {
+            iflags |= REPORT_GROUP;
+        }
+        iflags
+    }
+
+    fn may_chgrp(&self, gid: u32) -> bool {
+        self.recv.am_root || self.recv.groups.contains(&gid)
+    }
+
+    fn mode_for(&self, e: &Entry, existing: Option<&Stat>) -> u32 {
+        if self.opts.perms {
+            e.stat.mode
+        } else {
+            meta::dest_mode(e.stat.mode, existing.map(|s| s.mode), self.recv.dflt_perms)
+        }
+    }
+
+    /// Decides what to do with `e`, whose destination is `dest` and
+    /// currently holds `old` (`None` if nothing is there).
+    pub fn decide(&self, e: &Entry, dest: &Path, old: Option<Stat>) -> Decision {
+        use item::*;
+        let o = self.opts;
+        let kind = e.kind();
+        let old_kind = old.map(|s| s.kind());
+        match kind {
+            Kind::Dir => {
+                let (exists, remove) = match old {
+                    Some(st) if st.kind() == Kind::Dir => (true, None),
+                    Some(st) => (false, Some(st)),
+                    None => (false, None),
+                };
+                let cur = if exists { old } else { None };
+                let mode = self.mode_for(e, cur.as_ref());
+                let iflags =
+                    self.itemize(e, cur.as_ref(), if exists { 0 } else { LOCAL_CHANGE }, mode);
+                Decision {
+                    action: Action::Dir { exists, remove },
+                    iflags,
+                    mode,
+                }
+            }
+            Kind::Symlink if o.links => {
+                let mode = self.mode_for(e, old.filter(|s| s.kind() != Kind::Dir).as_ref());
+                if let Some(st) = old {
+                    if st.kind() == Kind::Symlink {
+                        let cur_target = rustix::fs::readlink(dest, Vec::new())
+                            .ok()
+                            .map(|t| t.into_bytes());
+                        if cur_target.as_deref() == e.link.as_deref() {
+                            let iflags = self.itemize(e, Some(&st), 0, mode);
+                            return Decision {
+                                action: Action::Attrs { current: st },
+                                iflags,
+                                mode,
+                            };
+                        }
+                    }
+                }
+                // A non-symlink being replaced counts as new.
+                let basis = old.filter(|s| s.kind() == Kind::Symlink);
+                let iflags = self.itemize(e, basis.as_ref(), LOCAL_CHANGE | REPORT_CHANGE, mode);
+                Decision {
+                    action: Action::Symlink { replace: old },
+                    iflags,
+                    mode,
+                }
+            }
+            k if (k.is_device() && o.devices && self.recv.am_root)
+                || (k.is_special() && o.specials) =>
+            {
+                let mode = self.mode_for(e, old.filter(|s| s.kind() != Kind::Dir).as_ref());
+                let same_type = old_kind == Some(kind);
+                if let Some(st) = old {
+                    if same_type && (!k.is_device() || st.rdev == e.stat.rdev) {
+                        let iflags = self.itemize(e, Some(&st), 0, mode);
+                        return Decision {
+                            action: Action::Attrs { current: st },
+                            iflags,
+                            mode,
+                        };
+                    }
+                }
+                let basis = old.filter(|_| same_type);
+                let iflags = self.itemize(e, basis.as_ref(), LOCAL_CHANGE | REPORT_CHANGE, mode);
+                Decision {
+                    action: Action::Node { replace: old },
+                    iflags,
+                    mode,
+                }
+            }
+            Kind::File => {
+                let (basis, remove) = match old {
+                    Some(st) if st.kind() == Kind::File => (Some(st), None),
+                    Some(st) => (None, Some(st)),
+                    None => (None, None),
+                };
+                let mode = self.mode_for(e, basis.as_ref());
+                if let Some(st) = basis {
+                    if self.quick_check_ok(e, dest, &st) {
+                        let iflags = self.itemize(e, Some(&st), 0, mode);
+                        return Decision {
+                            action: Action::Attrs { current: st },
+                            iflags,
+                            mode,
+                        };
+                    }
+                }
+                let mut flags = TRANSFER;
+                if o.checksum {
+                    flags |= REPORT_CHANGE;
+                }
+                let iflags = self.itemize(e, basis.as_ref(), flags, mode);
+                Decision {
+                    action: Action::Transfer { remove, basis },
+                    iflags,
+                    mode,
+                }
+            }
+            _ => Decision {
+                action: Action::SkipNonRegular,
+                iflags: 0,
+                mode: e.stat.mode,
+            },
+        }
+    }
+}

@@ -1,0 +1,386 @@
+//! The sender's file list (rsync's "flist"): what the command-line sources
+//! name, and what each source directory contains, in rsync's order.
+//!
+//! Directories are listed one at a time, when the transfer reaches them, so
+//! memory follows the depth of the tree rather than its size (rsync's
+//! incremental recursion does the same). Within a directory rsync sorts
+//! non-directories first, then directories, each group by raw bytes; a
+//! directory's own listing follows its line in the output.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::io::Errno;
+
+use crate::options::Options;
+use crate::sys::{self, Kind, Stat};
+
+/// One item of the transfer.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// Path relative to the transfer root as rsync shows it (`sub/file`);
+    /// `.` for a directory whose contents were named (`src/`).
+    pub name: Vec<u8>,
+    pub stat: Stat,
+    /// Symlink target, read only when symlinks are preserved.
+    pub link: Option<Vec<u8>>,
+    /// Where to read the item.
+    pub src: PathBuf,
+    /// Further source directories merged into this one (several sources
+    /// contributing the same directory name, e.g. `a/ b/`).
+    pub more_srcs: Vec<PathBuf>,
+}
+
+impl Entry {
+    pub fn kind(&self) -> Kind {
+        self.stat.kind()
+    }
+
+    pub fn is_dir(&self) -> bool {
+        self.kind() == Kind::Dir
+    }
+
+    /// The size rsync adds to "total size is N": file length for regular
+    /// files, target length for symlinks, nothing for the rest.
+    pub fn counted_size(&self) -> u64 {
+        match self.kind() {
+            Kind::File | Kind::Symlink => self.stat.size,
+            _ => 0,
+        }
+    }
+
+    /// Name of a child entry of this directory.
+    pub fn child_name(&self, base: &[u8]) -> Vec<u8> {
+        if self.name == b"." {
+            base.to_vec()
+        } else {
+            let mut n = Vec::with_capacity(self.name.len() + 1 + base.len());
+            n.extend_from_slice(&self.name);
+            n.push(b'/');
+            n.extend_from_slice(base);
+            n
+        }
+    }
+}
+
+/// Something the walk has to tell the user, in the order it happened.
+#[derive(Debug, Clone)]
+pub enum Diag {
+    /// A line for stdout (rsync's FINFO), e.g. `skipping directory src`.
+    Info(String),
+    /// An error line for stderr; marks the run as partial (exit 23).
+    Error(String),
+    /// A source that disappeared while listing (exit 24).
+    Vanished(String),
+}
+
+/// The resolved command-line sources.
+#[derive(Debug, Default)]
+pub struct TopLevel {
+    /// The `.` entry when a source named a directory's contents (`src/`).
+    pub dot: Option<Entry>,
+    /// The root listing: named sources plus the children of every `.`
+    /// source, merged and sorted.
+    pub entries: Vec<Entry>,
+}
+
+/// Lists sources. Holds the diagnostics produced so far.
+pub struct Walker<'o> {
+    opts: &'o Options,
+    pub diags: Vec<Diag>,
+    utf8: bool,
+}
+
+/// rsync sorts files before directories, then by raw name bytes.
+fn sort_entries(v: &mut [Entry]) {
+    v.sort_by(|a, b| (a.is_dir(), a.name.as_slice()).cmp(&(b.is_dir(), b.name.as_slice())));
+}
+
+/// Merges entries with the same name: the first source wins, and a
+/// directory seen again contributes its path for a merged listing.
+fn merge_duplicates(v: &mut Vec<Entry>) {
+    if v.len() < 2 {
+        return;
+    }
+    let mut out: Vec<Entry> = Vec::with_capacity(v.len());
+    let mut index: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
+    for e in v.drain(..) {
+        match index.get(&e.name) {
+            Some(&i) => {
+                if out[i].is_dir() && e.is_dir() {
+                    out[i].more_srcs.push(e.src);
+                    out[i].more_srcs.extend(e.more_srcs);
+                }
+            }
+            None => {
+                index.insert(e.name.clone(), out.len());
+                out.push(e);
+            }
+        }
+    }
+    *v = out;
+}
+
+/// Splits a source argument the way rsync does: a trailing `/`, `.` or
+/// `..` names a directory's contents; otherwise the last component is the
+/// transferred name and the rest is where it lives.
+fn split_arg(arg: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let mut a = arg.to_vec();
+    // Collapse repeated slashes, as rsync's clean_fname does.
+    a.dedup_by(|x, y| *x == b'/' && *y == b'/');
+    let contents =
+        a.ends_with(b"/") || a == b"." || a.ends_with(b"/.") || a == b".." || a.ends_with(b"/..");
+    if contents {
+        let mut dir = a;
+        if dir.ends_with(b"/.") {
+            dir.truncate(dir.len() - 2);
+        } else if dir.len() > 1 && dir.ends_with(b"/") {
+            dir.truncate(dir.len() - 1);
+        }
+        if dir.is_empty() {
+            dir = b"/".to_vec();
+        }
+        return (dir, b".".to_vec());
+    }
+    match a.iter().rposition(|&b| b == b'/') {
+        Some(0) => (b"/".to_vec(), a[1..].to_vec()),
+        Some(p) => (a[..p].to_vec(), a[p + 1..].to_vec()),
+        None => (b".".to_vec(), a),
+    }
+}
+
+impl<'o> Walker<'o> {
+    pub fn new(opts: &'o Options) -> Walker<'o> {
+        Walker {
+            opts,
+            diags: Vec::new(),
+            utf8: sys::locale_is_utf8(),
+        }
+    }
+
+    fn shown(&self, p: &Path) -> String {
+        sys::escape_name(sys::bytes(&sys::absolute(p)), self.utf8)
+    }
+
+    fn error(&mut self, what: &str, p: &Path, e: Errno) {
+        let text = format!(
+            "[sender] {what} \"{}\" failed: {}",
+            self.shown(p),
+            sys::errno_text(e)
+        );
+        self.diags.push(Diag::Error(text));
+    }
+
+    fn read_link(&mut self, path: &Path) -> Option<Vec<u8>> {
+        match rustix::fs::readlink(path, Vec::new()) {
+            Ok(t) => Some(t.into_bytes()),
+            Err(e) => {
+                self.error("readlink", path, e);
+                None
+            }
+        }
+    }
+
+    fn make_entry(&mut self, name: Vec<u8>, src: PathBuf, stat: Stat) -> Option<Entry> {
+        let link = if stat.kind() == Kind::Symlink && self.opts.links {
+            Some(self.read_link(&src)?)
+        } else {
+            None
+        };
+        Some(Entry {
+            name,
+            stat,
+            link,
+            src,
+            more_srcs: Vec::new(),
+        })
+    }
+
+    /// Resolves the command-line sources (everything but the last operand).
+    pub fn top_level(&mut self, sources: &[OsString]) -> TopLevel {
+        let mut top = TopLevel::default();
+        let mut dot_srcs: Vec<PathBuf> = Vec::new();
+        let mut named: Vec<Entry> = Vec::new();
+        for arg in sources {
+            let (dir, name) = split_arg(arg.as_bytes());
+            let dir_path = PathBuf::from(OsStr::from_bytes(&dir));
+            if name == b"." {
+                let st = match sys::stat(&dir_path) {
+                    Ok(st) if st.kind() == Kind::Dir => st,
+                    Ok(_) => {
+                        self.error("change_dir", &dir_path, Errno::NOTDIR);
+                        continue;
+                    }
+                    Err(e) => {
+                        self.error("change_dir", &dir_path, e);
+                        continue;
+                    }
+                };
+                if !self.opts.xfer_dirs() {
+                    self.diags.push(Diag::Info("skipping directory .".into()));
+                    continue;
+                }
+                if top.dot.is_none() {
+                    top.dot = Some(Entry {
+                        name: b".".to_vec(),
+                        stat: st,
+                        link: None,
+                        src: dir_path.clone(),
+                        more_srcs: Vec::new(),
+                    });
+                } else if let Some(d) = top.dot.as_mut() {
+                    d.more_srcs.push(dir_path.clone());
+                }
+                dot_srcs.push(dir_path);
+                continue;
+            }
+            if dir != b"." {
+                match sys::stat(&dir_path) {
+                    Ok(st) if st.kind() == Kind::Dir => {}
+                    Ok(_) => {
+                        self.error("change_dir", &dir_path, Errno::NOTDIR);
+                        continue;
+                    }
+                    Err(e) => {
+                        self.error("change_dir", &dir_path, e);
+                        continue;
+                    }
+                }
+            }
+            let full = if dir == b"." {
+                PathBuf::from(OsStr::from_bytes(&name))
+            } else {
+                dir_path.join(OsStr::from_bytes(&name))
+            };
+            let st = match sys::lstat(&full) {
+                Ok(st) => st,
+                Err(e) => {
+                    self.error("link_stat", &full, e);
+                    continue;
+                }
+            };
+            if st.kind() == Kind::Dir && !self.opts.xfer_dirs() {
+                let shown = sys::escape_name(&name, self.utf8);
+                self.diags
+                    .push(Diag::Info(format!("skipping directory {shown}")));
+                continue;
+            }
+            if let Some(e) = self.make_entry(name, full, st) {
+                named.push(e);
+            }
+        }
+        let mut entries = named;
+        if let Some(dot) = top.dot.clone() {
+            let mut all = vec![dot.src.clone()];
+            all.extend(dot.more_srcs.iter().cloned());
+            let children = self.read_dirs(&dot, &all, false);
+            entries.extend(children);
+        }
+        merge_duplicates(&mut entries);
+        sort_entries(&mut entries);
+        top.entries = entries;
+        top
+    }
+
+    /// Lists a directory entry's children (merging all its sources), sorted.
+    pub fn list(&mut self, dir: &Entry) -> Vec<Entry> {
+        let mut all = Vec::with_capacity(1 + dir.more_srcs.len());
+        all.push(dir.src.clone());
+        all.extend(dir.more_srcs.iter().cloned());
+        let mut v = self.read_dirs(dir, &all, true);
+        sort_entries(&mut v);
+        v
+    }
+
+    fn read_dirs(&mut self, parent: &Entry, srcs: &[PathBuf], sort_merge: bool) -> Vec<Entry> {
+        let mut out = Vec::new();
+        for src in srcs {
+            self.read_one_dir(parent, src, &mut out);
+        }
+        if sort_merge || srcs.len() > 1 {
+            merge_duplicates(&mut out);
+        }
+        out
+    }
+
+    fn read_one_dir(&mut self, parent: &Entry, src: &Path, out: &mut Vec<Entry>) {
+        let fd = match rustix::fs::open(
+            src,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(e) => {
+                self.error("opendir", src, e);
+                return;
+            }
+        };
+        let mut dir = match rustix::fs::Dir::read_from(&fd) {
+            Ok(d) => d,
+            Err(e) => {
+                self.error("opendir", src, e);
+                return;
+            }
+        };
+        while let Some(item) = dir.read() {
+            let item = match item {
+                Ok(i) => i,
+                Err(e) => {
+                    self.error("readdir", src, e);
+                    break;
+                }
+            };
+            let base = item.file_name().to_bytes();
+            if base == b"." || base == b".." {
+                continue;
+            }
+            let path = src.join(OsStr::from_bytes(base));
+            let st = match rustix::fs::statat(&fd, item.file_name(), AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(st) => Stat::from(st),
+                Err(Errno::NOENT) => {
+                    let shown = self.shown(&path);
+                    self.diags
+                        .push(Diag::Vanished(format!("file has vanished: \"{shown}\"")));
+                    continue;
+                }
+                Err(e) => {
+                    self.error("readlink_stat", &path, e);
+                    continue;
+                }
+            };
+            let name = parent.child_name(base);
+            if let Some(e) = self.make_entry(name, path, st) {
+                out.push(e);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(s: &str) -> (String, String) {
+        let (d, n) = split_arg(s.as_bytes());
+        (String::from_utf8(d).unwrap(), String::from_utf8(n).unwrap())
+    }
+
+    #[test]
+    fn trailing_slash_names_contents() {
+        assert_eq!(split("src/"), ("src".into(), ".".into()));
+        assert_eq!(split("src/."), ("src".into(), ".".into()));
+        assert_eq!(split("."), (".".into(), ".".into()));
+        assert_eq!(split(".."), ("..".into(), ".".into()));
+        assert_eq!(split("/"), ("/".into(), ".".into()));
+        assert_eq!(split("a//b//"), ("a/b".into(), ".".into()));
+    }
+
+    #[test]
+    fn last_component_is_the_name() {
+        assert_eq!(split("src"), (".".into(), "src".into()));
+        assert_eq!(split("a/b/c"), ("a/b".into(), "c".into()));
+        assert_eq!(split("/etc"), ("/".into(), "etc".into()));
+    }
+}
