@@ -57,7 +57,8 @@ pub struct Options {
     pub quiet: u8,
     /// `-i` count; 2 or more lists unchanged items too.
     pub itemize: u8,
-    /// `-h` count.
+    /// rsync's `human_readable`: 0 plain digits (`--no-h`), 1 thousands
+    /// separators (the default), 2 units of 1000 (`-h`), 3 units of 1024.
     pub human_readable: u8,
     pub recursive: Recurse,
     /// `-d`: transfer directories without recursing.
@@ -98,7 +99,7 @@ impl Default for Options {
             verbose: 0,
             quiet: 0,
             itemize: 0,
-            human_readable: 0,
+            human_readable: 1,
             recursive: Recurse::No,
             dirs: false,
             links: false,

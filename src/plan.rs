@@ -201,8 +201,8 @@ impl Planner<'_> {
             }
             Kind::Symlink if o.links => {
                 let mode = self.mode_for(e, old.filter(|s| s.kind() != Kind::Dir).as_ref());
-                if let Some(st) = old {
-                    if st.kind() == Kind::Symlink {
+                if let Some(st) = old
+                    && st.kind() == Kind::Symlink {
                         let cur_target = rustix::fs::readlink(dest, Vec::new())
                             .ok()
                             .map(|t| t.into_bytes());
@@ -215,7 +215,6 @@ impl Planner<'_> {
                             };
                         }
                     }
-                }
                 // A non-symlink being replaced counts as new.
                 let basis = old.filter(|s| s.kind() == Kind::Symlink);
                 let iflags = self.itemize(e, basis.as_ref(), LOCAL_CHANGE | REPORT_CHANGE, mode);
@@ -230,8 +229,8 @@ impl Planner<'_> {
             {
                 let mode = self.mode_for(e, old.filter(|s| s.kind() != Kind::Dir).as_ref());
                 let same_type = old_kind == Some(kind);
-                if let Some(st) = old {
-                    if same_type && (!k.is_device() || st.rdev == e.stat.rdev) {
+                if let Some(st) = old
+                    && same_type && (!k.is_device() || st.rdev == e.stat.rdev) {
                         let iflags = self.itemize(e, Some(&st), 0, mode);
                         return Decision {
                             action: Action::Attrs { current: st },
@@ -239,7 +238,6 @@ impl Planner<'_> {
                             mode,
                         };
                     }
-                }
                 let basis = old.filter(|_| same_type);
                 let iflags = self.itemize(e, basis.as_ref(), LOCAL_CHANGE | REPORT_CHANGE, mode);
                 Decision {
@@ -255,8 +253,8 @@ impl Planner<'_> {
                     None => (None, None),
                 };
                 let mode = self.mode_for(e, basis.as_ref());
-                if let Some(st) = basis {
-                    if self.quick_check_ok(e, dest, &st) {
+                if let Some(st) = basis
+                    && self.quick_check_ok(e, dest, &st) {
                         let iflags = self.itemize(e, Some(&st), 0, mode);
                         return Decision {
                             action: Action::Attrs { current: st },
@@ -264,7 +262,6 @@ impl Planner<'_> {
                             mode,
                         };
                     }
-                }
                 let mut flags = TRANSFER;
                 if o.checksum {
                     flags |= REPORT_CHANGE;

@@ -66,6 +66,10 @@ struct Transfer<'a> {
     dir_stack: Vec<usize>,
     abort: Arc<AtomicBool>,
     fatal: Option<String>,
+    /// The directory rsync's receiver would have changed into: DEST itself,
+    /// or DEST's parent when DEST names a single item. Receiver messages
+    /// name paths relative to it.
+    dest_root: PathBuf,
 }
 
 fn path_of(b: &[u8]) -> &Path {
@@ -111,6 +115,7 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
         dir_stack: Vec::new(),
         abort,
         fatal: None,
+        dest_root: PathBuf::from("."),
     };
     let code = t.run();
     t.report.flush();
@@ -173,6 +178,19 @@ impl Transfer<'_> {
             Ok(d) => d,
             Err(code) => return code,
         };
+        self.dest_root = if dest.solo {
+            dest.path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("."))
+        } else {
+            dest.path.clone()
+        };
+        let temp_dir = match self.check_temp_dir() {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
 
         if opts.info_name() > 1 {
             self.report.info(if opts.whole_file == Some(false) {
@@ -182,7 +200,8 @@ impl Transfer<'_> {
             });
         }
         if !opts.dry_run {
-            let cfg = engine::Config::new(opts, Arc::clone(&self.abort));
+            let mut cfg = engine::Config::new(opts, Arc::clone(&self.abort));
+            cfg.temp_dir = temp_dir;
             self.engine = Some(engine::start(cfg));
         }
 
@@ -237,7 +256,61 @@ impl Transfer<'_> {
         code
     }
 
+    /// `--temp-dir`, resolved like rsync's receiver (relative to the
+    /// destination directory) and checked before any transfer.
+    fn check_temp_dir(&mut self) -> Result<Option<PathBuf>, ExitCode> {
+        let Some(t) = self.opts.temp_dir.clone() else {
+            return Ok(None);
+        };
+        let resolved = if t.is_absolute() {
+            t.clone()
+        } else {
+            self.dest_root.join(&t)
+        };
+        let given = self.report.esc(sys::bytes(&t));
+        match sys::stat(&resolved) {
+            Ok(st) if st.kind() == Kind::Dir => Ok(Some(resolved)),
+            Ok(_) => Err(self.usage_exit(
+                &format!("The temp-dir is not a directory: {given}"),
+                ExitCode::Syntax,
+            )),
+            Err(Errno::NOENT) => Err(self.usage_exit(
+                &format!("The temp-dir does not exist: {given}"),
+                ExitCode::Syntax,
+            )),
+            Err(e) => Err(self.usage_exit(
+                &format!(
+                    "Failed to stat temp-dir {given}: {}",
+                    sys::strerror(e.raw_os_error())
+                ),
+                ExitCode::FileIo,
+            )),
+        }
+    }
+
+    /// A destination path relative to the receiver's directory (`.` for
+    /// the destination root itself), as rsync names it in messages.
+    fn local_of(&self, dest: &Path) -> Vec<u8> {
+        match dest.strip_prefix(&self.dest_root) {
+            Ok(rel) if rel.as_os_str().is_empty() => b".".to_vec(),
+            Ok(rel) => sys::bytes(rel).to_vec(),
+            Err(_) => sys::bytes(dest).to_vec(),
+        }
+    }
+
+    /// rsync's `full_fname()` of a receiver-relative name:
+    /// `/abs/dest/sub/x`, or `/abs/dest/.` for the root.
+    fn recv_shown(&self, local: &[u8]) -> String {
+        let mut full = sys::bytes(&sys::absolute(&self.dest_root)).to_vec();
+        if !full.ends_with(b"/") {
+            full.push(b'/');
+        }
+        full.extend_from_slice(local);
+        self.report.esc(&full)
+    }
+
     fn forward(&mut self, walker: &mut Walker<'_>) {
+        self.report.stats.total_size += std::mem::take(&mut walker.shadowed_size);
         for d in walker.diags.drain(..) {
             match d {
                 Diag::Info(s) => self.report.info(s),
@@ -270,25 +343,34 @@ impl Transfer<'_> {
         let path = PathBuf::from(OsStr::from_bytes(&arg));
         let shown =
             |p: &Path| sys::escape_name(sys::bytes(&sys::absolute(p)), sys::locale_is_utf8());
+        let shown_arg = {
+            let mut s = shown(&path);
+            if trailing_slash && !s.ends_with('/') {
+                s.push('/');
+            }
+            s
+        };
         let mut st = sys::stat(&path);
         let name = self.report.name.clone();
 
         if opts.mkpath && st.is_err() && (has_slash || total > 1) {
+            // rsync's make_path(): the whole path when DEST must be a new
+            // directory named without a slash, else up to the last slash.
             let target = if total > 1 && !trailing_slash {
                 path.clone()
             } else {
-                path.parent().map(Path::to_path_buf).unwrap_or_default()
+                let cut = arg.iter().rposition(|&b| b == b'/').unwrap_or(0);
+                PathBuf::from(OsStr::from_bytes(&arg[..cut]))
             };
             match mkpath(&target, opts.dry_run) {
                 Ok(0) => {}
                 Ok(n) => {
                     if opts.info_name() > 0 || opts.format_has_i() > 0 {
                         let mut what = arg.clone();
-                        if total == 1 || trailing_slash {
-                            if let Some(p) = what.iter().rposition(|&b| b == b'/') {
+                        if (total == 1 || trailing_slash)
+                            && let Some(p) = what.iter().rposition(|&b| b == b'/') {
                                 what.truncate(p);
                             }
-                        }
                         self.report.info(format!(
                             "created {n} director{} for {}",
                             if n == 1 { "y" } else { "ies" },
@@ -338,7 +420,7 @@ impl Transfer<'_> {
                 return Err(self.usage_exit(
                     &format!(
                         "{name}: [Receiver] ERROR: cannot stat destination \"{}\": {}",
-                        shown(&path),
+                        shown_arg,
                         sys::errno_text(e)
                     ),
                     ExitCode::FileSelect,
@@ -358,8 +440,8 @@ impl Transfer<'_> {
                     ExitCode::Syntax,
                 ));
             }
-            if !opts.dry_run {
-                if let Err(e) = rustix::fs::mkdir(&dir, Mode::from_raw_mode(0o777)) {
+            if !opts.dry_run
+                && let Err(e) = rustix::fs::mkdir(&dir, Mode::from_raw_mode(0o777)) {
                     return Err(self.usage_exit(
                         &format!(
                             "{name}: [Receiver] mkdir \"{}\" failed: {}",
@@ -369,7 +451,6 @@ impl Transfer<'_> {
                         ExitCode::FileIo,
                     ));
                 }
-            }
             if opts.info_name() > 0 || opts.format_has_i() > 0 {
                 let shown_name = self.report.esc(&p);
                 self.report.info(format!("created directory {shown_name}"));
@@ -492,10 +573,11 @@ impl Transfer<'_> {
         match meta::apply(Target::<std::fs::File>::Path(path), current, want, policy) {
             Ok(u) => Some(u),
             Err(e) => {
+                let local = self.local_of(path);
                 let msg = format!(
                     "[generator] {} \"{}\": {}",
                     e.what,
-                    self.shown(path),
+                    self.recv_shown(&local),
                     sys::errno_text(e.errno)
                 );
                 self.report.error(msg);
@@ -505,43 +587,40 @@ impl Transfer<'_> {
     }
 
     /// Removes what is in the way of a new item (rsync's `delete_item`
-    /// with a DEL_FOR_* flag). Returns false (after rsync's messages) if
-    /// it could not.
-    fn make_room(&mut self, path: &Path, old: &Stat, e: &Entry, what: &str) -> bool {
+    /// with a DEL_FOR_* flag). A non-empty directory is left alone (that
+    /// needs `--force`), with rsync's two messages. Returns whether the
+    /// way is clear.
+    fn make_room(&mut self, path: &Path, old: &Stat, what: &str) -> bool {
+        let local = self.local_of(path);
+        let name = self.report.esc(&local);
+        let is_dir = old.kind() == Kind::Dir;
+        if is_dir && !dir_is_empty(path) {
+            self.report
+                .info(format!("cannot delete non-empty directory: {name}"));
+            self.report
+                .error_raw(format!("could not make way for new {what}: {name}"));
+            self.report.errors.general = true;
+            return false;
+        }
         if self.opts.dry_run {
             return true;
         }
-        let r = if old.kind() == Kind::Dir {
+        let r = if is_dir {
             rustix::fs::rmdir(path)
         } else {
             rustix::fs::unlink(path)
         };
         match r {
-            Ok(()) | Err(Errno::NOENT) => {
-                self.touch_parent();
-                true
-            }
+            Ok(()) | Err(Errno::NOENT) => true,
             Err(err) => {
-                let name = self.report.esc(sys::bytes(path));
-                if old.kind() == Kind::Dir && (err == Errno::NOTEMPTY || err == Errno::EXIST) {
-                    self.report
-                        .info(format!("cannot delete non-empty directory: {name}"));
-                } else {
-                    let op = if old.kind() == Kind::Dir {
-                        "rmdir"
-                    } else {
-                        "unlink"
-                    };
-                    let msg = format!(
-                        "[generator] delete_file: {op}({name}) failed: {}",
-                        sys::errno_text(err)
-                    );
-                    self.report.error(msg);
-                }
-                let _ = e;
+                let op = if is_dir { "rmdir" } else { "unlink" };
+                let msg = format!(
+                    "[generator] delete_file: {op}({name}) failed: {}",
+                    sys::errno_text(err)
+                );
+                self.report.error(msg);
                 self.report
                     .error_raw(format!("could not make way for new {what}: {name}"));
-                self.report.errors.general = true;
                 false
             }
         }
@@ -580,13 +659,12 @@ impl Transfer<'_> {
         let opts = self.opts;
         match &d.action {
             Action::Dir { exists, remove } => {
-                if let Some(r) = remove {
-                    if !self.make_room(dest, r, e, "directory") {
+                if let Some(r) = remove
+                    && !self.make_room(dest, r, "directory") {
                         self.report
                             .error_raw("*** Skipping any contents from this failed directory ***");
                         return None;
                     }
-                }
                 self.report.item(d.iflags, kind, &e.name, None);
                 // The destination root we created ourselves is new for
                 // itemizing, but already exists on disk.
@@ -601,8 +679,8 @@ impl Transfer<'_> {
                     if !self.recv.am_root {
                         mode |= 0o700;
                     }
-                    if let Err(err) = rustix::fs::mkdir(dest, Mode::from_raw_mode(mode)) {
-                        if err != Errno::EXIST {
+                    if let Err(err) = rustix::fs::mkdir(dest, Mode::from_raw_mode(mode))
+                        && err != Errno::EXIST {
                             let msg = format!(
                                 "[generator] recv_generator: mkdir \"{}\" failed: {}",
                                 self.shown(dest),
@@ -614,7 +692,6 @@ impl Transfer<'_> {
                             );
                             return None;
                         }
-                    }
                     self.touch_parent();
                     current = sys::lstat(dest).ok();
                 }
@@ -627,8 +704,9 @@ impl Transfer<'_> {
                     if !opts.perms && created && cur.mode & 0o2000 != 0 {
                         want.mode |= 0o2000;
                     }
-                    let mut policy = Policy::new(opts, &self.recv, e.stat.gid);
-                    policy.set_times = false; // settled after the contents
+                    let policy = Policy::new(opts, &self.recv, e.stat.gid);
+                    // Times are set now (as rsync does) and re-checked
+                    // once the contents are written.
                     if !self.recv.am_root && want.mode & 0o700 != 0o700 && !opts.dry_run {
                         restore = Some(want.mode & 0o7777);
                         want.mode |= 0o700;
@@ -670,11 +748,10 @@ impl Transfer<'_> {
             }
             Action::Symlink { replace } => {
                 let target = e.link.clone().unwrap_or_default();
-                if let Some(r) = replace {
-                    if r.kind() == Kind::Dir && !self.make_room(dest, r, e, "symlink") {
+                if let Some(r) = replace
+                    && r.kind() == Kind::Dir && !self.make_room(dest, r, "symlink") {
                         return None;
                     }
-                }
                 let atomic = replace.is_some_and(|r| r.kind() != Kind::Dir);
                 if !opts.dry_run {
                     if let Err(msg) =
@@ -698,12 +775,11 @@ impl Transfer<'_> {
                 None
             }
             Action::Node { replace } => {
-                if let Some(r) = replace {
-                    if r.kind() == Kind::Dir
+                if let Some(r) = replace
+                    && r.kind() == Kind::Dir
                         && !self.make_room(
                             dest,
                             r,
-                            e,
                             if kind.is_device() {
                                 "device file"
                             } else {
@@ -713,7 +789,6 @@ impl Transfer<'_> {
                     {
                         return None;
                     }
-                }
                 let atomic = replace.is_some_and(|r| r.kind() != Kind::Dir);
                 if !opts.dry_run {
                     let ft = FileType::from_raw_mode(e.stat.mode);
@@ -737,11 +812,10 @@ impl Transfer<'_> {
                 None
             }
             Action::Transfer { remove, basis } => {
-                if let Some(r) = remove {
-                    if !self.make_room(dest, r, e, "regular file") {
+                if let Some(r) = remove
+                    && !self.make_room(dest, r, "regular file") {
                         return None;
                     }
-                }
                 let _ = basis;
                 let line = self.report.item_line(d.iflags, kind, &e.name, None);
                 self.report.stats.num_transferred += 1;
@@ -846,6 +920,9 @@ impl Transfer<'_> {
                 self.report.complete(p.slot, Some(msg), Vec::new());
             }
             Outcome::Failed(msg) => {
+                self.report.complete(p.slot, p.line, vec![msg]);
+            }
+            Outcome::SenderFailed(msg) => {
                 self.report.complete(p.slot, None, vec![msg]);
             }
             Outcome::Fatal(msg) => {
@@ -902,24 +979,28 @@ impl Transfer<'_> {
                         tv_nsec: f.mtime_nsec as _,
                     },
                 };
-                if let Err(e) = rustix::fs::utimensat(
+                // rsync's touch_up_dirs ignores failures here; any problem
+                // was already reported when the directory was handled.
+                let _ = rustix::fs::utimensat(
                     rustix::fs::CWD,
                     &f.path,
                     &ts,
                     rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
-                ) {
-                    let msg = format!(
-                        "[generator] failed to set times on \"{}\": {}",
-                        self.shown(&f.path),
-                        sys::errno_text(e)
-                    );
-                    self.report.error(msg);
-                }
+                );
             }
             if let Some(m) = f.restore_mode {
                 let _ = rustix::fs::chmod(&f.path, Mode::from_raw_mode(m));
             }
         }
+    }
+}
+
+/// Whether a directory has no entries (an unreadable one counts as not
+/// empty: it cannot be removed either).
+fn dir_is_empty(path: &Path) -> bool {
+    match std::fs::read_dir(path) {
+        Ok(mut it) => it.next().is_none(),
+        Err(_) => false,
     }
 }
 
@@ -947,11 +1028,10 @@ fn mkpath(path: &Path, dry_run: bool) -> Result<usize, (PathBuf, Errno)> {
         return Ok(missing.len());
     }
     for d in missing.iter().rev() {
-        if let Err(e) = rustix::fs::mkdir(d, Mode::from_raw_mode(0o777)) {
-            if e != Errno::EXIST {
+        if let Err(e) = rustix::fs::mkdir(d, Mode::from_raw_mode(0o777))
+            && e != Errno::EXIST {
                 return Err((d.clone(), e));
             }
-        }
     }
     Ok(missing.len())
 }

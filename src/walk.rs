@@ -90,20 +90,33 @@ pub struct TopLevel {
 pub struct Walker<'o> {
     opts: &'o Options,
     pub diags: Vec<Diag>,
+    /// Size of listed items shadowed by an earlier source with the same
+    /// name; the driver adds it to "total size".
+    pub shadowed_size: u64,
     utf8: bool,
 }
 
-/// rsync sorts files before directories, then by raw name bytes.
+/// rsync's order within a directory: non-directories first, by raw name
+/// bytes; then directories, compared as if their names ended in `/` (so
+/// `a.d/` sorts before `a/`, which sorts before `a_/`).
 fn sort_entries(v: &mut [Entry]) {
-    v.sort_by(|a, b| (a.is_dir(), a.name.as_slice()).cmp(&(b.is_dir(), b.name.as_slice())));
+    v.sort_by(|a, b| match (a.is_dir(), b.is_dir()) {
+        (false, false) => a.name.cmp(&b.name),
+        (false, true) => std::cmp::Ordering::Less,
+        (true, false) => std::cmp::Ordering::Greater,
+        (true, true) => a.name.iter().chain(b"/").cmp(b.name.iter().chain(b"/")),
+    });
 }
 
 /// Merges entries with the same name: the first source wins, and a
 /// directory seen again contributes its path for a merged listing.
-fn merge_duplicates(v: &mut Vec<Entry>) {
+/// Returns the size the dropped duplicates add to rsync's "total size"
+/// (rsync counts every file it listed, shadowed ones included).
+fn merge_duplicates(v: &mut Vec<Entry>) -> u64 {
     if v.len() < 2 {
-        return;
+        return 0;
     }
+    let mut dropped = 0;
     let mut out: Vec<Entry> = Vec::with_capacity(v.len());
     let mut index: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
     for e in v.drain(..) {
@@ -112,6 +125,8 @@ fn merge_duplicates(v: &mut Vec<Entry>) {
                 if out[i].is_dir() && e.is_dir() {
                     out[i].more_srcs.push(e.src);
                     out[i].more_srcs.extend(e.more_srcs);
+                } else {
+                    dropped += e.counted_size();
                 }
             }
             None => {
@@ -121,6 +136,7 @@ fn merge_duplicates(v: &mut Vec<Entry>) {
         }
     }
     *v = out;
+    dropped
 }
 
 /// Splits a source argument the way rsync does: a trailing `/`, `.` or
@@ -156,6 +172,7 @@ impl<'o> Walker<'o> {
         Walker {
             opts,
             diags: Vec::new(),
+            shadowed_size: 0,
             utf8: sys::locale_is_utf8(),
         }
     }
@@ -278,7 +295,7 @@ impl<'o> Walker<'o> {
             let children = self.read_dirs(&dot, &all, false);
             entries.extend(children);
         }
-        merge_duplicates(&mut entries);
+        self.shadowed_size += merge_duplicates(&mut entries);
         sort_entries(&mut entries);
         top.entries = entries;
         top
@@ -300,7 +317,7 @@ impl<'o> Walker<'o> {
             self.read_one_dir(parent, src, &mut out);
         }
         if sort_merge || srcs.len() > 1 {
-            merge_duplicates(&mut out);
+            self.shadowed_size += merge_duplicates(&mut out);
         }
         out
     }
@@ -375,6 +392,59 @@ mod tests {
         assert_eq!(split(".."), ("..".into(), ".".into()));
         assert_eq!(split("/"), ("/".into(), ".".into()));
         assert_eq!(split("a//b//"), ("a/b".into(), ".".into()));
+    }
+
+    fn entry(name: &str, dir: bool) -> Entry {
+        let mode = if dir { libc::S_IFDIR } else { libc::S_IFREG } | 0o644;
+        Entry {
+            name: name.as_bytes().to_vec(),
+            stat: Stat {
+                mode,
+                uid: 0,
+                gid: 0,
+                size: 1,
+                mtime: 0,
+                mtime_nsec: 0,
+                rdev: 0,
+                dev: 0,
+                ino: 0,
+                nlink: 1,
+            },
+            link: None,
+            src: PathBuf::from(name),
+            more_srcs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn rsync_sort_order() {
+        let mut v = vec![
+            entry("a_", true),
+            entry("a", true),
+            entry("z", false),
+            entry("a.d", true),
+            entry("B", false),
+            entry("_", false),
+        ];
+        sort_entries(&mut v);
+        let names: Vec<_> = v
+            .iter()
+            .map(|e| String::from_utf8_lossy(&e.name).into_owned())
+            .collect();
+        assert_eq!(names, ["B", "_", "z", "a.d", "a", "a_"]);
+    }
+
+    #[test]
+    fn duplicates_first_wins_and_count() {
+        let mut v = vec![
+            entry("x", false),
+            entry("d", true),
+            entry("x", false),
+            entry("d", true),
+        ];
+        assert_eq!(merge_duplicates(&mut v), 1);
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[1].more_srcs.len(), 1);
     }
 
     #[test]

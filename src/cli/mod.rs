@@ -475,6 +475,8 @@ mod tests {
         assert!(parse(&args(&["--version", "--foo"])).is_err());
         assert!(matches!(parse(&args(&["-a"])), Ok(Command::Usage)));
         // -h with other arguments is --human-readable.
-        assert_eq!(run(&["-h", "s", "d"]).human_readable, 1);
+        assert_eq!(run(&["-h", "s", "d"]).human_readable, 2);
+        assert_eq!(run(&["s", "d"]).human_readable, 1);
+        assert_eq!(run(&["--no-h", "s", "d"]).human_readable, 0);
     }
 }

@@ -45,8 +45,12 @@ pub enum Outcome {
     Copied(u64),
     /// The source disappeared before it could be opened (rsync: exit 24).
     Vanished(String),
-    /// A failure reported like rsync (text after `NAME: `), run is partial.
+    /// A receiver-side failure reported like rsync (text after `NAME: `);
+    /// the run is partial. rsync still lists the file: its data was sent.
     Failed(String),
+    /// A sender-side failure (the source could not be read); the file is
+    /// not listed.
+    SenderFailed(String),
     /// A failure that ends the run (rsync exits 11 on write errors).
     Fatal(String),
     /// Interrupted by a signal; the temp file was removed (or, with

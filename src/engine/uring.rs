@@ -38,18 +38,18 @@ enum Method {
     CopyFileRange,
 }
 
-/// Files at least this big go through `copy_file_range` under `auto`:
-/// same wall time as read/write through the ring, about half the CPU.
-const AUTO_CFR_MIN: u64 = 0;
-
 /// Largest `copy_file_range` call; between calls the lane yields so the
 /// other files on this thread keep moving.
 const CFR_CHUNK: u64 = 8 << 20;
 
-fn method_for(choice: EngineChoice, size: u64) -> Method {
+/// The data path for one file. `auto` uses `copy_file_range` for every
+/// size: in-kernel copies measured the same wall time as read/write
+/// through the ring for large files at about half the CPU, and one call
+/// instead of two ops for small ones (see benchmarks/README.md).
+fn method_for(choice: EngineChoice, _size: u64) -> Method {
     match choice {
-        EngineChoice::Auto if size >= AUTO_CFR_MIN => Method::CopyFileRange,
-        EngineChoice::Auto | EngineChoice::Vec => Method::Vec,
+        EngineChoice::Auto => Method::CopyFileRange,
+        EngineChoice::Vec => Method::Vec,
         EngineChoice::ReadManaged => Method::ReadManaged,
         EngineChoice::WriteManaged => Method::WriteManaged,
         EngineChoice::CopyFileRange => Method::CopyFileRange,
@@ -467,7 +467,7 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
         }
         Err(e) => {
             return (
-                Outcome::Failed(format!(
+                Outcome::SenderFailed(format!(
                     "[sender] send_files failed to open \"{}\": {}",
                     shown(&job.src),
                     errno_of(&e)
@@ -492,7 +492,7 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
         Err(err) => {
             let outcome = match err {
                 DataError::Interrupted => Outcome::Interrupted,
-                DataError::Read(e) => Outcome::Failed(format!(
+                DataError::Read(e) => Outcome::SenderFailed(format!(
                     "[sender] read errors mapping \"{}\": {}",
                     shown(&job.src),
                     errno_of(&e)
@@ -513,8 +513,8 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
     };
 
     // --inplace: a shorter source leaves old bytes past the new end.
-    if sink.tmp.is_none() {
-        if let Err(e) = rustix::fs::ftruncate(sink.file.as_fd(), pos) {
+    if sink.tmp.is_none()
+        && let Err(e) = rustix::fs::ftruncate(sink.file.as_fd(), pos) {
             let _ = sink.file.close().await;
             return (
                 Outcome::Failed(format!(
@@ -525,7 +525,6 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
                 buf,
             );
         }
-    }
 
     let current = match rustix::fs::fstat(sink.file.as_fd()) {
         Ok(st) => Stat::from(st),
@@ -559,8 +558,8 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
     }
     let Sink { file, tmp } = sink;
     let _ = file.close().await;
-    if let Some(tmp) = tmp {
-        if let Err(e) = compio::fs::rename(&tmp, &job.dest).await {
+    if let Some(tmp) = tmp
+        && let Err(e) = compio::fs::rename(&tmp, &job.dest).await {
             let _ = compio::fs::remove_file(&tmp).await;
             let name = job
                 .dest
@@ -577,6 +576,5 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
                 buf,
             );
         }
-    }
     (Outcome::Copied(pos), buf)
 }

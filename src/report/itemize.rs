@@ -100,7 +100,7 @@ pub fn generator_sends(iflags: u32, itemize: u8, verbose: u8) -> bool {
 /// (rsync's `maybe_log_item()`); transferred items are always printed.
 pub fn sender_logs(iflags: u32, kind: Kind, itemize: u8, verbose: u8) -> bool {
     let significant = iflags & SIGNIFICANT & 0xffff != 0;
-    let see_item = itemize > 0 && (significant || itemize > 1 || (verbose > 1 && itemize > 0));
+    let see_item = itemize > 0 && (significant || itemize > 1 || verbose > 1);
     let local_change = iflags & LOCAL_CHANGE != 0 && significant;
     see_item || local_change || (kind == Kind::Dir && significant)
 }

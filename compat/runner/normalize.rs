@@ -1,0 +1,190 @@
+//! normalize.rs — turns raw tool output into comparable text (masks volatile numbers, source
+//! locations and temp-file names) and implements the relaxed, order-tolerant comparison.
+
+/// Bytes → String without losing information: invalid UTF-8 bytes become `\xNN`.
+pub fn to_text(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        s.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            s.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    s
+}
+
+/// `sent 1,234 bytes  received 56 bytes  2,580.00 bytes/sec`
+/// → `sent N bytes  received N bytes  N bytes/sec`.
+fn norm_sent_line(line: &str) -> Option<String> {
+    let rest = line.strip_prefix("sent ")?;
+    let (_, rest) = rest.split_once(" bytes  received ")?;
+    let (_, rest) = rest.split_once(" bytes  ")?;
+    let tail = rest.split_once(" bytes/sec")?.1;
+    Some(format!("sent N bytes  received N bytes  N bytes/sec{tail}"))
+}
+
+/// `total size is 1,234  speedup is 0.02 (DRY RUN)` → keep the total, mask the speedup.
+fn norm_total_line(line: &str) -> Option<String> {
+    let rest = line.strip_prefix("total size is ")?;
+    let (total, rest) = rest.split_once("  speedup is ")?;
+    let tail = rest.split_once(' ').map(|(_, t)| t).unwrap_or("");
+    if tail.is_empty() {
+        Some(format!("total size is {total}  speedup is N"))
+    } else {
+        Some(format!("total size is {total}  speedup is N {tail}"))
+    }
+}
+
+/// `--stats` lines whose numbers are protocol/timing dependent.
+const VOLATILE_STATS: &[&str] = &[
+    "File list size: ",
+    "File list generation time: ",
+    "File list transfer time: ",
+    "Total bytes sent: ",
+    "Total bytes received: ",
+];
+
+fn norm_stats_line(line: &str) -> Option<String> {
+    VOLATILE_STATS
+        .iter()
+        .find(|p| line.starts_with(*p))
+        .map(|p| format!("{p}N"))
+}
+
+/// ` at main.c(1394) [sender=3.5.0]` → ` at FILE(LINE) [ROLE]`.
+fn norm_error_location(line: &str) -> String {
+    if let Some(pos) = line.rfind(" at ") {
+        let tail = &line[pos + 4..];
+        if let Some(open) = tail.find('(')
+            && let Some(close) = tail[open..].find(") [")
+            && tail.ends_with(']')
+            && !tail[..open].contains(' ')
+            && tail[open + 1..open + close]
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        {
+            return format!("{} at FILE(LINE) [ROLE]", &line[..pos]);
+        }
+    }
+    line.to_string()
+}
+
+fn is_boundary_before(c: Option<char>) -> bool {
+    matches!(c, None | Some('/' | '"' | '\'' | ' ' | '(' | '\t'))
+}
+
+fn is_component_end(c: char) -> bool {
+    matches!(c, '/' | '"' | '\'' | ' ' | ':' | ')' | '\t' | ',')
+}
+
+/// Temp files `.NAME.XXXXXX` (a dot, a name, a dot, 6 alphanumerics) → `.NAME.XXXXXX`.
+pub fn norm_temp_names(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let prev = if i == 0 { None } else { Some(chars[i - 1]) };
+        if chars[i] == '.' && is_boundary_before(prev) {
+            let mut j = i + 1;
+            while j < chars.len() && !is_component_end(chars[j]) {
+                j += 1;
+            }
+            let comp = &chars[i..j];
+            // .NAME.XXXXXX : at least ".x.123456"
+            if comp.len() >= 9 {
+                let suffix = &comp[comp.len() - 7..];
+                if suffix[0] == '.'
+                    && suffix[1..].iter().all(|c| c.is_ascii_alphanumeric())
+                    && comp.len() - 7 > 1
+                {
+                    out.extend(&comp[..comp.len() - 6]);
+                    out.push_str("XXXXXX");
+                    i = j;
+                    continue;
+                }
+            }
+            out.extend(comp);
+            i = j;
+            continue;
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Normalise stdout (raw bytes) into lines.
+pub fn stdout_lines(raw: &[u8]) -> Vec<String> {
+    to_text(raw)
+        .lines()
+        .map(|l| {
+            let l = norm_sent_line(l)
+                .or_else(|| norm_total_line(l))
+                .or_else(|| norm_stats_line(l))
+                .unwrap_or_else(|| l.to_string());
+            norm_temp_names(&l)
+        })
+        .collect()
+}
+
+/// Normalise stderr (raw bytes) into lines.
+pub fn stderr_lines(raw: &[u8]) -> Vec<String> {
+    to_text(raw)
+        .lines()
+        .map(|l| norm_temp_names(&norm_error_location(l)))
+        .collect()
+}
+
+/// Kinds of stdout "message" lines, which rsync's processes may emit out of order
+/// relative to the file listing.
+fn message_kind(line: &str) -> Option<usize> {
+    if line.starts_with("deleting ") {
+        Some(0)
+    } else if line.starts_with("skipping non-regular file ") {
+        Some(1)
+    } else if line.ends_with(" is uptodate") {
+        Some(2)
+    } else if line.starts_with("skipping directory ") {
+        Some(3)
+    } else if line.starts_with("cannot delete non-empty directory: ") {
+        Some(4)
+    } else if line.starts_with("IO error encountered") {
+        Some(5)
+    } else if line.starts_with("file has vanished: ") {
+        Some(6)
+    } else {
+        None
+    }
+}
+
+/// Relaxed stdout equality: listing lines in order, each message kind in order.
+pub fn stdout_relaxed_eq(a: &[String], b: &[String]) -> bool {
+    fn parts(v: &[String]) -> (Vec<&String>, Vec<Vec<&String>>) {
+        let mut listing = Vec::new();
+        let mut msgs: Vec<Vec<&String>> = vec![Vec::new(); 7];
+        for l in v {
+            match message_kind(l) {
+                Some(k) => msgs[k].push(l),
+                None => listing.push(l),
+            }
+        }
+        (listing, msgs)
+    }
+    parts(a) == parts(b)
+}
+
+/// Relaxed stderr equality: same multiset of lines; a trailing `rsync error:` line must match.
+pub fn stderr_relaxed_eq(a: &[String], b: &[String]) -> bool {
+    let mut sa: Vec<&String> = a.iter().collect();
+    let mut sb: Vec<&String> = b.iter().collect();
+    sa.sort();
+    sb.sort();
+    if sa != sb {
+        return false;
+    }
+    let last_err = |v: &[String]| v.last().filter(|l| l.starts_with("rsync error:")).cloned();
+    match (last_err(a), last_err(b)) {
+        (None, None) => true,
+        (x, y) => x == y,
+    }
+}

@@ -1,0 +1,227 @@
+//! selftest.rs — unit tests of the runner itself (parser, normaliser, relaxed comparison, diff),
+//! registered as `selftest::*` trials because this test target has no libtest harness.
+
+use std::path::Path;
+
+use libtest_mimic::{Failed, Trial};
+
+use super::normalize::{
+    norm_temp_names, stderr_lines, stderr_relaxed_eq, stdout_lines, stdout_relaxed_eq,
+};
+use super::report::line_diff;
+use super::scenario::{StepKind, parse};
+
+fn check(cond: bool, what: &str) -> Result<(), Failed> {
+    if cond {
+        Ok(())
+    } else {
+        Err(Failed::from(format!("self-test assertion failed: {what}")))
+    }
+}
+
+fn eq<T: PartialEq + std::fmt::Debug>(got: T, want: T, what: &str) -> Result<(), Failed> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(Failed::from(format!(
+            "self-test {what}:\n  got:  {got:?}\n  want: {want:?}"
+        )))
+    }
+}
+
+fn parse_err(text: &str) -> String {
+    match parse(Path::new("x.scn"), text) {
+        Ok(_) => String::from("<parsed OK>"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn parser_accepts_valid_file() -> Result<(), Failed> {
+    let text = "\
+# file comment
+
+### first-one          # trailing comment
+# comment
+setup: mkdir -p src && echo hi > src/a
+setup: tree_basic src
+umask: 077
+run: -av src/ dst/
+sh: echo more >> src/a
+run: -av src/ dst/
+
+### second
+run: -r src dst
+";
+    let list = parse(Path::new("compat/scenarios/10-x.scn"), text)
+        .map_err(|e| Failed::from(e.to_string()))?;
+    eq(list.len(), 2, "scenario count")?;
+    let a = &list[0];
+    eq(a.name.as_str(), "first-one", "name")?;
+    eq(a.line, 3, "line")?;
+    eq(a.setup.len(), 2, "setup lines")?;
+    eq(a.umask, Some(0o077), "umask")?;
+    eq(a.steps.len(), 3, "steps")?;
+    eq(a.steps[1].kind, StepKind::Sh, "step kind")?;
+    eq(a.steps[2].line, 10, "step line")?;
+    eq(a.test_name(), "10-x::first-one".to_string(), "test name")?;
+    eq(list[1].umask_or_default(), 0o022, "default umask")?;
+    Ok(())
+}
+
+fn parser_rejects_bad_input() -> Result<(), Failed> {
+    let cases: &[(&str, &str)] = &[
+        ("### a\nfoo: bar\nrun: x\n", "x.scn:2: unknown key `foo:`"),
+        (
+            "### a\nrun: x\n### a\nrun: y\n",
+            "x.scn:3: duplicate scenario name `a`",
+        ),
+        (
+            "### a\nsetup: true\n",
+            "x.scn:1: scenario `a` has no `run:` line",
+        ),
+        (
+            "### a\nsh: true\n",
+            "x.scn:1: scenario `a` has no `run:` line",
+        ),
+        ("run: x\n", "x.scn:1: `run:` line before the first"),
+        ("###\nrun: x\n", "x.scn:1: `###` without a scenario name"),
+        ("### a b\nrun: x\n", "x.scn:1: unexpected text `b`"),
+        ("### a/b\nrun: x\n", "x.scn:1: invalid scenario name"),
+        ("### a\numask: 999\nrun: x\n", "x.scn:2: invalid umask"),
+        (
+            "### a\numask: 022\numask: 022\nrun: x\n",
+            "x.scn:3: duplicate `umask:`",
+        ),
+        ("### a\nrun:\n", "x.scn:2: empty `run:` line"),
+        ("### a\nrun: x\nsetup: y\n", "x.scn:3: `setup:` after a"),
+        ("### a\njust text\n", "x.scn:2: expected `key: value`"),
+    ];
+    for (text, want) in cases {
+        let got = parse_err(text);
+        check(
+            got.starts_with(want),
+            &format!("parsing {text:?}: want error starting {want:?}, got {got:?}"),
+        )?;
+    }
+    Ok(())
+}
+
+fn normalizer_masks_volatile_output() -> Result<(), Failed> {
+    let out = stdout_lines(
+        b"a\nsent 1,234 bytes  received 56 bytes  2,580.00 bytes/sec\n\
+          total size is 1,234  speedup is 0.02\n\
+          total size is 5  speedup is 1.00 (DRY RUN)\n\
+          sent 1.23K bytes  received 35 bytes  2.52K bytes/sec\n\
+          Total bytes sent: 99\nTotal file size: 5 bytes\n",
+    );
+    eq(
+        out,
+        vec![
+            "a".to_string(),
+            "sent N bytes  received N bytes  N bytes/sec".into(),
+            "total size is 1,234  speedup is N".into(),
+            "total size is 5  speedup is N (DRY RUN)".into(),
+            "sent N bytes  received N bytes  N bytes/sec".into(),
+            "Total bytes sent: N".into(),
+            "Total file size: 5 bytes".into(),
+        ],
+        "stdout normalisation",
+    )?;
+    let err = stderr_lines(
+        b"rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1394) [sender=3.5.0]\n\
+          rsync: [receiver] rename \"/tmp/x/dst/.a.Xy12Ab\" -> \"a\": No such file (2)\n\xff\n",
+    );
+    eq(
+        err,
+        vec![
+            "rsync error: some files/attrs were not transferred (see previous errors) (code 23) at FILE(LINE) [ROLE]".to_string(),
+            "rsync: [receiver] rename \"/tmp/x/dst/.a.XXXXXX\" -> \"a\": No such file (2)".into(),
+            "\\xFF".into(),
+        ],
+        "stderr normalisation",
+    )?;
+    eq(
+        norm_temp_names(".a.b.c.123456"),
+        ".a.b.c.XXXXXX".into(),
+        "dotted temp",
+    )?;
+    eq(
+        norm_temp_names("x/.hidden"),
+        "x/.hidden".into(),
+        "plain dotfile",
+    )?;
+    eq(
+        norm_temp_names(".x.1234567"),
+        ".x.1234567".into(),
+        "7 chars",
+    )?;
+    eq(
+        norm_temp_names("a.b.123456"),
+        "a.b.123456".into(),
+        "no leading dot",
+    )?;
+    Ok(())
+}
+
+fn relaxed_comparison() -> Result<(), Failed> {
+    let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let a = v(&[
+        "x",
+        "skipping non-regular file \"l\"",
+        "y",
+        "deleting z",
+        "sent",
+    ]);
+    let b = v(&[
+        "skipping non-regular file \"l\"",
+        "x",
+        "deleting z",
+        "y",
+        "sent",
+    ]);
+    check(stdout_relaxed_eq(&a, &b), "messages may move")?;
+    let c = v(&[
+        "y",
+        "x",
+        "skipping non-regular file \"l\"",
+        "deleting z",
+        "sent",
+    ]);
+    check(!stdout_relaxed_eq(&a, &c), "listing order matters")?;
+    let e1 = v(&["rsync: a", "rsync: b", "rsync error: x"]);
+    let e2 = v(&["rsync: b", "rsync: a", "rsync error: x"]);
+    check(stderr_relaxed_eq(&e1, &e2), "stderr multiset")?;
+    let e3 = v(&["rsync: b", "rsync error: x", "rsync: a"]);
+    check(!stderr_relaxed_eq(&e1, &e3), "final rsync error line")?;
+    check(
+        !stderr_relaxed_eq(&e1, &v(&["rsync: a", "rsync error: x"])),
+        "missing line",
+    )?;
+    Ok(())
+}
+
+fn diff_renders() -> Result<(), Failed> {
+    let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let d = line_diff(&v(&["a", "b", "c"]), &v(&["a", "B", "c"]), 10);
+    eq(d.as_str(), "      a\n    - b\n    + B\n      c\n", "diff")?;
+    Ok(())
+}
+
+pub fn trials() -> Vec<Trial> {
+    vec![
+        Trial::test(
+            "selftest::parser_accepts_valid_file",
+            parser_accepts_valid_file,
+        ),
+        Trial::test(
+            "selftest::parser_rejects_bad_input",
+            parser_rejects_bad_input,
+        ),
+        Trial::test(
+            "selftest::normalizer_masks_volatile_output",
+            normalizer_masks_volatile_output,
+        ),
+        Trial::test("selftest::relaxed_comparison", relaxed_comparison),
+        Trial::test("selftest::diff_renders", diff_renders),
+    ]
+}
