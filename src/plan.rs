@@ -202,19 +202,20 @@ impl Planner<'_> {
             Kind::Symlink if o.links => {
                 let mode = self.mode_for(e, old.filter(|s| s.kind() != Kind::Dir).as_ref());
                 if let Some(st) = old
-                    && st.kind() == Kind::Symlink {
-                        let cur_target = rustix::fs::readlink(dest, Vec::new())
-                            .ok()
-                            .map(|t| t.into_bytes());
-                        if cur_target.as_deref() == e.link.as_deref() {
-                            let iflags = self.itemize(e, Some(&st), 0, mode);
-                            return Decision {
-                                action: Action::Attrs { current: st },
-                                iflags,
-                                mode,
-                            };
-                        }
+                    && st.kind() == Kind::Symlink
+                {
+                    let cur_target = rustix::fs::readlink(dest, Vec::new())
+                        .ok()
+                        .map(|t| t.into_bytes());
+                    if cur_target.as_deref() == e.link.as_deref() {
+                        let iflags = self.itemize(e, Some(&st), 0, mode);
+                        return Decision {
+                            action: Action::Attrs { current: st },
+                            iflags,
+                            mode,
+                        };
                     }
+                }
                 // A non-symlink being replaced counts as new.
                 let basis = old.filter(|s| s.kind() == Kind::Symlink);
                 let iflags = self.itemize(e, basis.as_ref(), LOCAL_CHANGE | REPORT_CHANGE, mode);
@@ -230,14 +231,16 @@ impl Planner<'_> {
                 let mode = self.mode_for(e, old.filter(|s| s.kind() != Kind::Dir).as_ref());
                 let same_type = old_kind == Some(kind);
                 if let Some(st) = old
-                    && same_type && (!k.is_device() || st.rdev == e.stat.rdev) {
-                        let iflags = self.itemize(e, Some(&st), 0, mode);
-                        return Decision {
-                            action: Action::Attrs { current: st },
-                            iflags,
-                            mode,
-                        };
-                    }
+                    && same_type
+                    && (!k.is_device() || st.rdev == e.stat.rdev)
+                {
+                    let iflags = self.itemize(e, Some(&st), 0, mode);
+                    return Decision {
+                        action: Action::Attrs { current: st },
+                        iflags,
+                        mode,
+                    };
+                }
                 let basis = old.filter(|_| same_type);
                 let iflags = self.itemize(e, basis.as_ref(), LOCAL_CHANGE | REPORT_CHANGE, mode);
                 Decision {
@@ -254,14 +257,15 @@ impl Planner<'_> {
                 };
                 let mode = self.mode_for(e, basis.as_ref());
                 if let Some(st) = basis
-                    && self.quick_check_ok(e, dest, &st) {
-                        let iflags = self.itemize(e, Some(&st), 0, mode);
-                        return Decision {
-                            action: Action::Attrs { current: st },
-                            iflags,
-                            mode,
-                        };
-                    }
+                    && self.quick_check_ok(e, dest, &st)
+                {
+                    let iflags = self.itemize(e, Some(&st), 0, mode);
+                    return Decision {
+                        action: Action::Attrs { current: st },
+                        iflags,
+                        mode,
+                    };
+                }
                 let mut flags = TRANSFER;
                 if o.checksum {
                     flags |= REPORT_CHANGE;

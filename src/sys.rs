@@ -192,13 +192,15 @@ pub fn escape_name(name: &[u8], utf8: bool) -> String {
         }
         if b >= 0x80 && utf8 {
             let len = utf8_len(b);
-            if len > 1 && i + len <= name.len()
+            if len > 1
+                && i + len <= name.len()
                 && let Ok(s) = std::str::from_utf8(&name[i..i + len])
-                    && s.chars().all(|c| !c.is_control()) {
-                        out.push_str(s);
-                        i += len;
-                        continue;
-                    }
+                && s.chars().all(|c| !c.is_control())
+            {
+                out.push_str(s);
+                i += len;
+                continue;
+            }
         }
         out.push_str(&format!("\\#{b:03o}"));
         i += 1;

@@ -368,9 +368,10 @@ impl Transfer<'_> {
                     if opts.info_name() > 0 || opts.format_has_i() > 0 {
                         let mut what = arg.clone();
                         if (total == 1 || trailing_slash)
-                            && let Some(p) = what.iter().rposition(|&b| b == b'/') {
-                                what.truncate(p);
-                            }
+                            && let Some(p) = what.iter().rposition(|&b| b == b'/')
+                        {
+                            what.truncate(p);
+                        }
                         self.report.info(format!(
                             "created {n} director{} for {}",
                             if n == 1 { "y" } else { "ies" },
@@ -441,16 +442,17 @@ impl Transfer<'_> {
                 ));
             }
             if !opts.dry_run
-                && let Err(e) = rustix::fs::mkdir(&dir, Mode::from_raw_mode(0o777)) {
-                    return Err(self.usage_exit(
-                        &format!(
-                            "{name}: [Receiver] mkdir \"{}\" failed: {}",
-                            shown(&dir),
-                            sys::errno_text(e)
-                        ),
-                        ExitCode::FileIo,
-                    ));
-                }
+                && let Err(e) = rustix::fs::mkdir(&dir, Mode::from_raw_mode(0o777))
+            {
+                return Err(self.usage_exit(
+                    &format!(
+                        "{name}: [Receiver] mkdir \"{}\" failed: {}",
+                        shown(&dir),
+                        sys::errno_text(e)
+                    ),
+                    ExitCode::FileIo,
+                ));
+            }
             if opts.info_name() > 0 || opts.format_has_i() > 0 {
                 let shown_name = self.report.esc(&p);
                 self.report.info(format!("created directory {shown_name}"));
@@ -660,11 +662,12 @@ impl Transfer<'_> {
         match &d.action {
             Action::Dir { exists, remove } => {
                 if let Some(r) = remove
-                    && !self.make_room(dest, r, "directory") {
-                        self.report
-                            .error_raw("*** Skipping any contents from this failed directory ***");
-                        return None;
-                    }
+                    && !self.make_room(dest, r, "directory")
+                {
+                    self.report
+                        .error_raw("*** Skipping any contents from this failed directory ***");
+                    return None;
+                }
                 self.report.item(d.iflags, kind, &e.name, None);
                 // The destination root we created ourselves is new for
                 // itemizing, but already exists on disk.
@@ -680,18 +683,18 @@ impl Transfer<'_> {
                         mode |= 0o700;
                     }
                     if let Err(err) = rustix::fs::mkdir(dest, Mode::from_raw_mode(mode))
-                        && err != Errno::EXIST {
-                            let msg = format!(
-                                "[generator] recv_generator: mkdir \"{}\" failed: {}",
-                                self.shown(dest),
-                                sys::errno_text(err)
-                            );
-                            self.report.error(msg);
-                            self.report.error_raw(
-                                "*** Skipping any contents from this failed directory ***",
-                            );
-                            return None;
-                        }
+                        && err != Errno::EXIST
+                    {
+                        let msg = format!(
+                            "[generator] recv_generator: mkdir \"{}\" failed: {}",
+                            self.shown(dest),
+                            sys::errno_text(err)
+                        );
+                        self.report.error(msg);
+                        self.report
+                            .error_raw("*** Skipping any contents from this failed directory ***");
+                        return None;
+                    }
                     self.touch_parent();
                     current = sys::lstat(dest).ok();
                 }
@@ -749,9 +752,11 @@ impl Transfer<'_> {
             Action::Symlink { replace } => {
                 let target = e.link.clone().unwrap_or_default();
                 if let Some(r) = replace
-                    && r.kind() == Kind::Dir && !self.make_room(dest, r, "symlink") {
-                        return None;
-                    }
+                    && r.kind() == Kind::Dir
+                    && !self.make_room(dest, r, "symlink")
+                {
+                    return None;
+                }
                 let atomic = replace.is_some_and(|r| r.kind() != Kind::Dir);
                 if !opts.dry_run {
                     if let Err(msg) =
@@ -777,18 +782,18 @@ impl Transfer<'_> {
             Action::Node { replace } => {
                 if let Some(r) = replace
                     && r.kind() == Kind::Dir
-                        && !self.make_room(
-                            dest,
-                            r,
-                            if kind.is_device() {
-                                "device file"
-                            } else {
-                                "special file"
-                            },
-                        )
-                    {
-                        return None;
-                    }
+                    && !self.make_room(
+                        dest,
+                        r,
+                        if kind.is_device() {
+                            "device file"
+                        } else {
+                            "special file"
+                        },
+                    )
+                {
+                    return None;
+                }
                 let atomic = replace.is_some_and(|r| r.kind() != Kind::Dir);
                 if !opts.dry_run {
                     let ft = FileType::from_raw_mode(e.stat.mode);
@@ -813,9 +818,10 @@ impl Transfer<'_> {
             }
             Action::Transfer { remove, basis } => {
                 if let Some(r) = remove
-                    && !self.make_room(dest, r, "regular file") {
-                        return None;
-                    }
+                    && !self.make_room(dest, r, "regular file")
+                {
+                    return None;
+                }
                 let _ = basis;
                 let line = self.report.item_line(d.iflags, kind, &e.name, None);
                 self.report.stats.num_transferred += 1;
@@ -1029,9 +1035,10 @@ fn mkpath(path: &Path, dry_run: bool) -> Result<usize, (PathBuf, Errno)> {
     }
     for d in missing.iter().rev() {
         if let Err(e) = rustix::fs::mkdir(d, Mode::from_raw_mode(0o777))
-            && e != Errno::EXIST {
-                return Err((d.clone(), e));
-            }
+            && e != Errno::EXIST
+        {
+            return Err((d.clone(), e));
+        }
     }
     Ok(missing.len())
 }

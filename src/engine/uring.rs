@@ -514,17 +514,18 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
 
     // --inplace: a shorter source leaves old bytes past the new end.
     if sink.tmp.is_none()
-        && let Err(e) = rustix::fs::ftruncate(sink.file.as_fd(), pos) {
-            let _ = sink.file.close().await;
-            return (
-                Outcome::Failed(format!(
-                    "[receiver] ftruncate \"{}\" failed: {}",
-                    shown(&job.dest),
-                    sys::errno_text(e)
-                )),
-                buf,
-            );
-        }
+        && let Err(e) = rustix::fs::ftruncate(sink.file.as_fd(), pos)
+    {
+        let _ = sink.file.close().await;
+        return (
+            Outcome::Failed(format!(
+                "[receiver] ftruncate \"{}\" failed: {}",
+                shown(&job.dest),
+                sys::errno_text(e)
+            )),
+            buf,
+        );
+    }
 
     let current = match rustix::fs::fstat(sink.file.as_fd()) {
         Ok(st) => Stat::from(st),
@@ -559,22 +560,23 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
     let Sink { file, tmp } = sink;
     let _ = file.close().await;
     if let Some(tmp) = tmp
-        && let Err(e) = compio::fs::rename(&tmp, &job.dest).await {
-            let _ = compio::fs::remove_file(&tmp).await;
-            let name = job
-                .dest
-                .file_name()
-                .map(|n| sys::escape_name(sys::bytes(Path::new(n)), sys::locale_is_utf8()))
-                .unwrap_or_default();
-            return (
-                Outcome::Failed(format!(
-                    "[receiver] rename \"{}\" -> \"{}\": {}",
-                    shown(&tmp),
-                    name,
-                    errno_of(&e)
-                )),
-                buf,
-            );
-        }
+        && let Err(e) = compio::fs::rename(&tmp, &job.dest).await
+    {
+        let _ = compio::fs::remove_file(&tmp).await;
+        let name = job
+            .dest
+            .file_name()
+            .map(|n| sys::escape_name(sys::bytes(Path::new(n)), sys::locale_is_utf8()))
+            .unwrap_or_default();
+        return (
+            Outcome::Failed(format!(
+                "[receiver] rename \"{}\" -> \"{}\": {}",
+                shown(&tmp),
+                name,
+                errno_of(&e)
+            )),
+            buf,
+        );
+    }
     (Outcome::Copied(pos), buf)
 }
