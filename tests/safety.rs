@@ -1,0 +1,174 @@
+//! No data is lost when a copy is interrupted: `kill -9` never leaves a
+//! truncated file under its final name, SIGINT/SIGTERM exit with code 20
+//! and remove temporary files, and a normal update never writes through a
+//! hard link to the old file (backup snapshots made with `cp -al` rely on
+//! that).
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn arsync() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_arsync"))
+}
+
+/// A file big enough that copying it takes a while, written quickly
+/// (a repeated random block).
+fn big_file(path: &Path, mib: usize) {
+    let mut block = vec![0u8; 1 << 20];
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for b in block.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    let mut f = fs::File::create(path).unwrap();
+    for i in 0..mib {
+        block[0] = i as u8;
+        f.write_all(&block).unwrap();
+    }
+}
+
+fn temp_files(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .map(|it| {
+            it.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(".big."))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Starts a copy of `src/big` into `dst/` and waits until its temp file
+/// exists (the copy is under way).
+fn start_copy(src: &Path, dst: &Path, extra: &[&str]) -> Option<Child> {
+    let child = Command::new(arsync())
+        .args(["-a", "--copy-engine=vec"])
+        .args(extra)
+        .arg(src.join("big"))
+        .arg(format!("{}/", dst.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if !temp_files(dst).is_empty() {
+            return Some(child);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let mut child = child;
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn kill_9_never_leaves_a_truncated_final_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let dst = tmp.path().join("dst");
+    fs::create_dir_all(&src).unwrap();
+    fs::create_dir_all(&dst).unwrap();
+    big_file(&src.join("big"), 768);
+    // An old version exists: after the kill it must be intact.
+    fs::write(dst.join("big"), b"old content").unwrap();
+    let mut caught = 0;
+    for _ in 0..3 {
+        let Some(mut child) = start_copy(&src, &dst, &[]) else {
+            continue;
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        caught += 1;
+        let now = fs::read(dst.join("big")).unwrap();
+        let complete = now.len() as u64 == fs::metadata(src.join("big")).unwrap().len();
+        assert!(
+            now == b"old content" || complete,
+            "final name holds a partial file of {} bytes",
+            now.len()
+        );
+        for t in temp_files(&dst) {
+            fs::remove_file(dst.join(t)).unwrap();
+        }
+    }
+    assert!(caught > 0, "never caught the copy in progress");
+}
+
+fn interrupt_with(
+    signal: i32,
+    extra: &[&str],
+) -> (std::process::ExitStatus, String, PathBuf, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let dst = tmp.path().join("dst");
+    fs::create_dir_all(&src).unwrap();
+    fs::create_dir_all(&dst).unwrap();
+    big_file(&src.join("big"), 768);
+    let child = start_copy(&src, &dst, extra).expect("copy in progress");
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::from_named_raw(signal).unwrap(),
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        dst,
+        tmp,
+    )
+}
+
+#[test]
+fn sigint_and_sigterm_exit_20_and_remove_temp_files() {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        let (status, stderr, dst, _tmp) = interrupt_with(sig, &[]);
+        assert_eq!(status.code(), Some(20), "signal {sig}: {stderr}");
+        assert!(
+            stderr.contains("received SIGINT, SIGTERM, or SIGHUP (code 20)"),
+            "signal {sig}: {stderr}"
+        );
+        assert!(temp_files(&dst).is_empty(), "signal {sig}: temp file left");
+        assert!(!dst.join("big").exists(), "signal {sig}: partial file kept");
+    }
+}
+
+#[test]
+fn partial_keeps_the_partial_file_on_interrupt() {
+    let (status, stderr, dst, _tmp) = interrupt_with(libc::SIGINT, &["--partial"]);
+    assert_eq!(status.code(), Some(20), "{stderr}");
+    assert!(temp_files(&dst).is_empty());
+    let kept = fs::metadata(dst.join("big")).expect("--partial keeps the partial file");
+    assert!(kept.len() < 768 << 20, "the kept file is the partial one");
+}
+
+#[test]
+fn update_replaces_by_rename_so_hard_links_keep_old_content() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let dst = tmp.path().join("dst");
+    fs::create_dir_all(&src).unwrap();
+    fs::create_dir_all(&dst).unwrap();
+    fs::write(src.join("f"), b"new content, longer").unwrap();
+    fs::write(dst.join("f"), b"old").unwrap();
+    fs::hard_link(dst.join("f"), tmp.path().join("snapshot")).unwrap();
+    let ino_before = fs::metadata(dst.join("f")).unwrap().ino();
+    let st = Command::new(arsync())
+        .arg("-a")
+        .arg(format!("{}/", src.display()))
+        .arg(format!("{}/", dst.display()))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(fs::read(tmp.path().join("snapshot")).unwrap(), b"old");
+    assert_eq!(fs::read(dst.join("f")).unwrap(), b"new content, longer");
+    assert_ne!(fs::metadata(dst.join("f")).unwrap().ino(), ino_before);
+}
