@@ -79,6 +79,8 @@ pub struct Config {
     pub chunk: usize,
     /// Which data path moves the bytes.
     pub choice: EngineChoice,
+    /// The process umask (new files' permissions are masked by it).
+    pub umask: u32,
     /// Set by the signal handler: stop, clean up, report `Interrupted`.
     pub abort: Arc<AtomicBool>,
 }
@@ -97,6 +99,7 @@ impl Config {
             lanes: 16,
             chunk: 1 << 20,
             choice: opts.engine,
+            umask: crate::sys::umask(),
             abort,
         }
     }

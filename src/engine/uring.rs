@@ -154,16 +154,30 @@ impl Drop for UringEngine {
     }
 }
 
-fn worker(jobs: flume::Receiver<CopyJob>, done: flume::Sender<Done>, cfg: Arc<Config>) {
+/// One ring per thread. `tuned` asks the kernel not to interrupt this
+/// thread's blocking syscalls (`copy_file_range`, `futimens`) to deliver
+/// completions (COOP/DEFER_TASKRUN); older kernels refuse those flags, so
+/// the caller retries without them.
+fn build_runtime(cfg: &Config, tuned: bool) -> std::io::Result<compio::runtime::Runtime> {
     let mut proactor = ProactorBuilder::new();
     let pool = cfg.lanes.clamp(1, 1 << 15).next_power_of_two() as u16;
     proactor
         .buffer_pool_size(NonZero::new(pool).unwrap_or(NonZero::<u16>::MIN))
         .buffer_pool_buffer_len(cfg.chunk);
-    let rt = match compio::runtime::RuntimeBuilder::new()
+    if tuned {
+        proactor
+            .coop_taskrun(true)
+            .taskrun_flag(true)
+            .single_issuer(true)
+            .defer_taskrun(true);
+    }
+    compio::runtime::RuntimeBuilder::new()
         .with_proactor(proactor)
         .build()
-    {
+}
+
+fn worker(jobs: flume::Receiver<CopyJob>, done: flume::Sender<Done>, cfg: Arc<Config>) {
+    let rt = match build_runtime(&cfg, true).or_else(|_| build_runtime(&cfg, false)) {
         Ok(rt) => rt,
         Err(e) => {
             // No usable async driver at all: fail each job clearly.
@@ -223,8 +237,14 @@ struct Sink {
     tmp: Option<PathBuf>,
 }
 
+/// Permissions a new temp file is created with: the wanted ones, plus
+/// owner-write so we can fill it (fixed by fchmod afterwards if needed).
+fn create_mode(job: &CopyJob) -> u32 {
+    (job.want.mode & 0o777) | 0o200
+}
+
 async fn open_sink(job: &CopyJob, cfg: &Config) -> Result<Sink, Outcome> {
-    let create_mode = (job.want.mode & 0o777) | 0o200;
+    let create_mode = create_mode(job);
     if cfg.inplace {
         let file = OpenOptions::new()
             .write(true)
@@ -527,8 +547,35 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
         );
     }
 
-    let current = match rustix::fs::fstat(sink.file.as_fd()) {
-        Ok(st) => Stat::from(st),
+    // A temp file we just created is in a known state (our mode under the
+    // umask, "now" as mtime), so spare the fstat: describe it such that
+    // owner and time are set whenever they are preserved. An --inplace
+    // target is an existing file and is looked at.
+    let known = sink.tmp.as_ref().map(|_| Stat {
+        mode: libc::S_IFREG | (create_mode(job) & !cfg.umask),
+        uid: if job.policy.set_owner {
+            !job.want.uid
+        } else {
+            0
+        },
+        gid: if job.policy.set_group {
+            !job.want.gid
+        } else {
+            0
+        },
+        size: pos,
+        mtime: i64::MIN,
+        mtime_nsec: 0,
+        rdev: 0,
+        dev: 0,
+        ino: 0,
+        nlink: 1,
+    });
+    let current = match known
+        .map(Ok)
+        .unwrap_or_else(|| rustix::fs::fstat(sink.file.as_fd()).map(Stat::from))
+    {
+        Ok(st) => st,
         Err(e) => {
             let target = sink.tmp.clone().unwrap_or_else(|| job.dest.clone());
             discard(sink, job, cfg, false).await;
