@@ -822,7 +822,6 @@ impl Transfer<'_> {
                 {
                     return None;
                 }
-                let _ = basis;
                 let line = self.report.item_line(d.iflags, kind, &e.name, None);
                 self.report.stats.num_transferred += 1;
                 self.report.stats.transferred_size += e.stat.size;
@@ -849,6 +848,7 @@ impl Transfer<'_> {
                     src: e.src.clone(),
                     dest: dest.to_path_buf(),
                     size: e.stat.size,
+                    fresh: basis.is_none(),
                     want: self.wanted(e, &d),
                     policy: Policy::new(opts, &self.recv, e.stat.gid),
                 };

@@ -44,8 +44,23 @@ fn temp_files(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Starts a copy of `src/big` into `dst/` and waits until its temp file
-/// exists (the copy is under way).
+/// Whether `pid` is writing a file in `dst`: a named `.big.XXXXXX` temp
+/// file, or an unnamed (O_TMPFILE) one, visible in /proc as an open
+/// descriptor into `dst`.
+fn writing_into(pid: u32, dst: &Path) -> bool {
+    if !temp_files(dst).is_empty() {
+        return true;
+    }
+    let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.filter_map(Result::ok)
+        .filter_map(|e| fs::read_link(e.path()).ok())
+        .any(|t| t.starts_with(dst) && t != dst)
+}
+
+/// Starts a copy of `src/big` into `dst/` and waits until it is writing
+/// the destination file (the copy is under way).
 fn start_copy(src: &Path, dst: &Path, extra: &[&str]) -> Option<Child> {
     let child = Command::new(arsync())
         .args(["-a", "--copy-engine=vec"])
@@ -58,7 +73,7 @@ fn start_copy(src: &Path, dst: &Path, extra: &[&str]) -> Option<Child> {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
-        if !temp_files(dst).is_empty() {
+        if writing_into(child.id(), dst) {
             return Some(child);
         }
         std::thread::sleep(Duration::from_millis(2));
@@ -100,6 +115,25 @@ fn kill_9_never_leaves_a_truncated_final_file() {
         }
     }
     assert!(caught > 0, "never caught the copy in progress");
+
+    // Into an empty destination: nothing at all may appear under the
+    // final name, and (the file being built unnamed) nothing is left over.
+    let fresh = tmp.path().join("fresh");
+    fs::create_dir_all(&fresh).unwrap();
+    let mut child = start_copy(&src, &fresh, &[]).expect("copy in progress");
+    std::thread::sleep(Duration::from_millis(20));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    match fs::metadata(fresh.join("big")) {
+        Ok(m) => assert_eq!(m.len(), fs::metadata(src.join("big")).unwrap().len()),
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::NotFound),
+    }
+    let left: Vec<_> = fs::read_dir(&fresh)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name() != "big")
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 fn interrupt_with(

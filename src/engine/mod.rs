@@ -34,6 +34,9 @@ pub struct CopyJob {
     pub dest: PathBuf,
     /// Size seen when listing; content is copied up to end of file.
     pub size: u64,
+    /// Nothing exists at `dest` (the plan saw it missing), so the file can
+    /// be built unnamed and linked in.
+    pub fresh: bool,
     pub want: Wanted,
     pub policy: Policy,
 }

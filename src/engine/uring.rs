@@ -230,17 +230,63 @@ fn errno_of(e: &std::io::Error) -> String {
     sys::io_error_text(e)
 }
 
+/// How the file being written becomes the destination.
+enum SinkKind {
+    /// `--inplace`: writing the destination itself.
+    InPlace,
+    /// A named `.NAME.XXXXXX` temp file, renamed over the destination.
+    Named(PathBuf),
+    /// An unnamed `O_TMPFILE` inode, linked in under the destination name
+    /// when complete. Used when nothing exists at the destination: one
+    /// directory entry is made instead of two plus a rename, and a crash
+    /// leaves nothing behind at all.
+    Unnamed,
+}
+
 /// Where the bytes go while they are being written.
 struct Sink {
     file: File,
-    /// The temp path to rename (or remove); `None` for `--inplace`.
-    tmp: Option<PathBuf>,
+    kind: SinkKind,
+}
+
+impl Sink {
+    /// The name to show in messages: the temp name rsync would have used.
+    fn shown_name(&self, job: &CopyJob) -> String {
+        match &self.kind {
+            SinkKind::InPlace => shown(&job.dest),
+            SinkKind::Named(t) => shown(t),
+            SinkKind::Unnamed => shown(&temp_name(
+                parent_of(&job.dest),
+                base_of(&job.dest).as_slice(),
+            )),
+        }
+    }
+}
+
+fn parent_of(p: &Path) -> &Path {
+    p.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+fn base_of(p: &Path) -> Vec<u8> {
+    p.file_name()
+        .map(|n| sys::bytes(Path::new(n)).to_vec())
+        .unwrap_or_default()
 }
 
 /// Permissions a new temp file is created with: the wanted ones, plus
 /// owner-write so we can fill it (fixed by fchmod afterwards if needed).
 fn create_mode(job: &CopyJob) -> u32 {
     (job.want.mode & 0o777) | 0o200
+}
+
+fn mkstemp_failed(path: &Path, e: &std::io::Error) -> Outcome {
+    Outcome::Failed(format!(
+        "[receiver] mkstemp \"{}\" failed: {}",
+        shown(path),
+        errno_of(e)
+    ))
 }
 
 async fn open_sink(job: &CopyJob, cfg: &Config) -> Result<Sink, Outcome> {
@@ -260,22 +306,41 @@ async fn open_sink(job: &CopyJob, cfg: &Config) -> Result<Sink, Outcome> {
                     errno_of(&e)
                 ))
             })?;
-        return Ok(Sink { file, tmp: None });
+        return Ok(Sink {
+            file,
+            kind: SinkKind::InPlace,
+        });
+    }
+    let base = base_of(&job.dest);
+    if job.fresh && cfg.temp_dir.is_none() {
+        let dir = parent_of(&job.dest);
+        match OpenOptions::new()
+            .write(true)
+            .mode(create_mode)
+            .custom_flags(libc::O_TMPFILE)
+            .open(dir)
+            .await
+        {
+            Ok(file) => {
+                return Ok(Sink {
+                    file,
+                    kind: SinkKind::Unnamed,
+                });
+            }
+            // Filesystems without O_TMPFILE: fall back to a named temp.
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL | libc::ENOSYS)
+                ) => {}
+            Err(e) => return Err(mkstemp_failed(&temp_name(dir, &base), &e)),
+        }
     }
     let dir = match &cfg.temp_dir {
         Some(d) => d.clone(),
-        None => job
-            .dest
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from(".")),
+        None => parent_of(&job.dest).to_path_buf(),
     };
-    let base = job
-        .dest
-        .file_name()
-        .map(|n| sys::bytes(Path::new(n)).to_vec())
-        .unwrap_or_default();
-    let mut last_err = None;
+    let mut last = None;
     for _ in 0..100 {
         let tmp = temp_name(&dir, &base);
         match OpenOptions::new()
@@ -289,25 +354,48 @@ async fn open_sink(job: &CopyJob, cfg: &Config) -> Result<Sink, Outcome> {
             Ok(file) => {
                 return Ok(Sink {
                     file,
-                    tmp: Some(tmp),
+                    kind: SinkKind::Named(tmp),
                 });
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last_err = Some((tmp, e)),
-            Err(e) => {
-                return Err(Outcome::Failed(format!(
-                    "[receiver] mkstemp \"{}\" failed: {}",
-                    shown(&tmp),
-                    errno_of(&e)
-                )));
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some((tmp, e)),
+            Err(e) => return Err(mkstemp_failed(&tmp, &e)),
         }
     }
-    let (tmp, e) = last_err.unwrap_or_else(|| (dir.clone(), std::io::Error::other("no name")));
-    Err(Outcome::Failed(format!(
-        "[receiver] mkstemp \"{}\" failed: {}",
-        shown(&tmp),
-        errno_of(&e)
-    )))
+    let (tmp, e) = last.unwrap_or_else(|| (dir.clone(), std::io::Error::other("no name")));
+    Err(mkstemp_failed(&tmp, &e))
+}
+
+/// Gives an unnamed temp file its final name. Root links the descriptor
+/// directly; others go through /proc. If something appeared at the
+/// destination meanwhile, link under a temp name and rename over it.
+fn link_unnamed(file: &File, dest: &Path) -> std::io::Result<()> {
+    use rustix::fs::{AtFlags, CWD};
+    let direct = rustix::fs::linkat(file.as_fd(), "", CWD, dest, AtFlags::EMPTY_PATH);
+    let r = match direct {
+        Err(Errno::NOENT | Errno::PERM | Errno::ACCESS | Errno::INVAL) => {
+            let proc = format!(
+                "/proc/self/fd/{}",
+                std::os::fd::AsRawFd::as_raw_fd(&file.as_fd())
+            );
+            rustix::fs::linkat(CWD, proc.as_str(), CWD, dest, AtFlags::SYMLINK_FOLLOW)
+        }
+        other => other,
+    };
+    match r {
+        Err(Errno::EXIST) => {
+            let tmp = temp_name(parent_of(dest), &base_of(dest));
+            let proc = format!(
+                "/proc/self/fd/{}",
+                std::os::fd::AsRawFd::as_raw_fd(&file.as_fd())
+            );
+            rustix::fs::linkat(CWD, proc.as_str(), CWD, &tmp, AtFlags::SYMLINK_FOLLOW)?;
+            rustix::fs::rename(&tmp, dest).inspect_err(|_| {
+                let _ = rustix::fs::unlink(&tmp);
+            })?;
+            Ok(())
+        }
+        other => other.map_err(Into::into),
+    }
 }
 
 /// Writes all of `buf` at `pos`, however the kernel splits it.
@@ -456,13 +544,26 @@ async fn copy_data(
 }
 
 async fn discard(sink: Sink, job: &CopyJob, cfg: &Config, keep_partial: bool) {
-    let Sink { file, tmp } = sink;
-    let _ = file.close().await;
-    if let Some(tmp) = tmp {
-        if keep_partial && cfg.partial {
-            let _ = compio::fs::rename(&tmp, &job.dest).await;
-        } else {
-            let _ = compio::fs::remove_file(&tmp).await;
+    let keep = keep_partial && cfg.partial;
+    let Sink { file, kind } = sink;
+    match kind {
+        SinkKind::InPlace => {
+            let _ = file.close().await;
+        }
+        SinkKind::Named(tmp) => {
+            let _ = file.close().await;
+            if keep {
+                let _ = compio::fs::rename(&tmp, &job.dest).await;
+            } else {
+                let _ = compio::fs::remove_file(&tmp).await;
+            }
+        }
+        SinkKind::Unnamed => {
+            if keep {
+                let _ = link_unnamed(&file, &job.dest);
+            }
+            // Closing an unnamed file frees it.
+            let _ = file.close().await;
         }
     }
 }
@@ -517,14 +618,11 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
                     shown(&job.src),
                     errno_of(&e)
                 )),
-                DataError::Write(e) => {
-                    let target = sink.tmp.as_deref().unwrap_or(&job.dest);
-                    Outcome::Fatal(format!(
-                        "[receiver] write failed on \"{}\": {}",
-                        shown(target),
-                        errno_of(&e)
-                    ))
-                }
+                DataError::Write(e) => Outcome::Fatal(format!(
+                    "[receiver] write failed on \"{}\": {}",
+                    sink.shown_name(job),
+                    errno_of(&e)
+                )),
             };
             let keep = matches!(outcome, Outcome::Interrupted);
             discard(sink, job, cfg, keep).await;
@@ -533,7 +631,7 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
     };
 
     // --inplace: a shorter source leaves old bytes past the new end.
-    if sink.tmp.is_none()
+    if matches!(sink.kind, SinkKind::InPlace)
         && let Err(e) = rustix::fs::ftruncate(sink.file.as_fd(), pos)
     {
         let _ = sink.file.close().await;
@@ -551,7 +649,8 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
     // umask, "now" as mtime), so spare the fstat: describe it such that
     // owner and time are set whenever they are preserved. An --inplace
     // target is an existing file and is looked at.
-    let known = sink.tmp.as_ref().map(|_| Stat {
+    let fresh_file = !matches!(sink.kind, SinkKind::InPlace);
+    let known = fresh_file.then(|| Stat {
         mode: libc::S_IFREG | (create_mode(job) & !cfg.umask),
         uid: if job.policy.set_owner {
             !job.want.uid
@@ -577,12 +676,11 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
     {
         Ok(st) => st,
         Err(e) => {
-            let target = sink.tmp.clone().unwrap_or_else(|| job.dest.clone());
+            let target = sink.shown_name(job);
             discard(sink, job, cfg, false).await;
             return (
                 Outcome::Failed(format!(
-                    "[receiver] stat \"{}\" failed: {}",
-                    shown(&target),
+                    "[receiver] stat \"{target}\" failed: {}",
                     sys::errno_text(e)
                 )),
                 buf,
@@ -592,34 +690,40 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
     let mut policy = job.policy;
     policy.accurate_time = true;
     if let Err(e) = meta::apply(Target::Fd(sink.file.as_fd()), &current, &job.want, &policy) {
-        let target = sink.tmp.clone().unwrap_or_else(|| job.dest.clone());
+        let target = sink.shown_name(job);
         discard(sink, job, cfg, false).await;
         return (
             Outcome::Failed(format!(
-                "[receiver] {} \"{}\": {}",
+                "[receiver] {} \"{target}\": {}",
                 e.what,
-                shown(&target),
                 sys::errno_text(e.errno)
             )),
             buf,
         );
     }
-    let Sink { file, tmp } = sink;
-    let _ = file.close().await;
-    if let Some(tmp) = tmp
-        && let Err(e) = compio::fs::rename(&tmp, &job.dest).await
-    {
-        let _ = compio::fs::remove_file(&tmp).await;
-        let name = job
-            .dest
-            .file_name()
-            .map(|n| sys::escape_name(sys::bytes(Path::new(n)), sys::locale_is_utf8()))
-            .unwrap_or_default();
+    let shown_tmp = sink.shown_name(job);
+    let Sink { file, kind } = sink;
+    let placed = match kind {
+        SinkKind::InPlace => Ok(()),
+        SinkKind::Unnamed => {
+            let r = link_unnamed(&file, &job.dest);
+            let _ = file.close().await;
+            r
+        }
+        SinkKind::Named(tmp) => {
+            let _ = file.close().await;
+            let r = compio::fs::rename(&tmp, &job.dest).await;
+            if r.is_err() {
+                let _ = compio::fs::remove_file(&tmp).await;
+            }
+            r
+        }
+    };
+    if let Err(e) = placed {
+        let name = sys::escape_name(&base_of(&job.dest), sys::locale_is_utf8());
         return (
             Outcome::Failed(format!(
-                "[receiver] rename \"{}\" -> \"{}\": {}",
-                shown(&tmp),
-                name,
+                "[receiver] rename \"{shown_tmp}\" -> \"{name}\": {}",
                 errno_of(&e)
             )),
             buf,
