@@ -62,11 +62,17 @@ def fmt(v):
 
 def render(groups, series, values, title, ylabel, refline):
     """Return the SVG text."""
-    bar_w, gap = 16, 18
-    left, right, top, bottom = 70, 20, 50, 70
-    legend_h = 18 * math.ceil(len(series) / 4)
-    group_w = len(series) * bar_w + gap
-    plot_w = max(300, len(groups) * group_w)
+    bar_w, gap, char_w = 16, 18, 7  # char_w: rough width of an 11px glyph
+    left, right, top, bottom = 70, 20, 50, 50
+    # A cluster is as wide as its bars or its label, whichever is wider.
+    label_w = max(len(g) for g in groups) * char_w + 10
+    group_w = max(len(series) * bar_w + gap, label_w)
+    plot_w = max(500, len(groups) * group_w)
+    group_w = plot_w / len(groups)  # spread the clusters over the full width
+    # Legend: as many columns as the longest series name allows.
+    legend_col_w = 24 + char_w * max(len(s) for s in series)
+    legend_cols = max(1, int(plot_w // legend_col_w))
+    legend_h = 18 * math.ceil(len(series) / legend_cols)
     plot_h = 320
     width = left + plot_w + right
     height = top + plot_h + bottom + legend_h
@@ -88,13 +94,14 @@ def render(groups, series, values, title, ylabel, refline):
         v = ymax * i / 5
         yy = y(v)
         out.append(f'<line x1="{left}" y1="{yy:.1f}" x2="{left + plot_w}" y2="{yy:.1f}" stroke="#ddd"/>')
-        out.append(f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{escape(fmt(v))}</text>')
+        tick = f"{v:.0f}" if ymax >= 50 else fmt(v)
+        out.append(f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{escape(tick)}</text>')
     out.append(f'<text transform="translate(16,{top + plot_h / 2}) rotate(-90)" text-anchor="middle">'
                f'{escape(ylabel)}</text>')
 
     # Bars, with the value printed vertically above each one.
     for gi, g in enumerate(groups):
-        x0 = left + gi * group_w + gap / 2
+        x0 = left + gi * group_w + (group_w - len(series) * bar_w) / 2
         for si, s in enumerate(series):
             v = values.get((g, s))
             if v is None:
@@ -116,10 +123,10 @@ def render(groups, series, values, title, ylabel, refline):
     out.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="black"/>')
     out.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="black"/>')
 
-    # Legend, four entries per row, below the axis labels.
+    # Legend below the axis labels.
     for si, s in enumerate(series):
-        lx = left + (si % 4) * (plot_w / 4)
-        ly = top + plot_h + 40 + (si // 4) * 18
+        lx = left + (si % legend_cols) * legend_col_w
+        ly = top + plot_h + 40 + (si // legend_cols) * 18
         out.append(f'<rect x="{lx:.1f}" y="{ly - 9}" width="10" height="10" fill="{PALETTE[si % len(PALETTE)]}"/>')
         out.append(f'<text x="{lx + 14:.1f}" y="{ly}">{escape(s)}</text>')
 

@@ -30,7 +30,7 @@
 #              sources are kept and reused, keyed by their parameters
 #   ARSYNC     arsync binary (default: target/release/arsync, built when stale)
 #   KEEP_DST=1 keep this run's destination copies instead of deleting them at exit
-#   SETTLE_SECS  wait this long after a previous run's mass deletion (default 360)
+#   SETTLE_SECS  wait this long after a previous run's mass deletion (default 120)
 #
 # Output: ./benchmark-results-compare-YYYYMMDD_HHMMSS/{results.csv,summary.md,chart.svg}
 set -euo pipefail
@@ -196,12 +196,12 @@ prepare_dst() {
 
 # timed_run COLD -> runs CMD (already prepared) after a sync
 # (COLD=0) or a page-cache drop (COLD=1); sets R_RC R_WALL R_USER R_SYS
-# R_RSS and R_LOG (the tool's output).
+# R_RSS R_BUSY (machine-wide busy CPU s) and R_LOG (the tool's output).
 timed_run() {
   local cold=$1 tmp="$DST_ROOT/.time"
   if [[ $cold == 1 ]]; then drop_caches; else settle; fi
   time_cmd "$tmp" "${CMD[@]}"
-  read -r R_RC R_WALL R_USER R_SYS R_RSS <"$tmp"
+  read -r R_RC R_WALL R_USER R_SYS R_RSS R_BUSY <"$tmp"
   R_LOG="$tmp.log"
 }
 
@@ -226,7 +226,7 @@ report_failure() {
 
 # record_row WORKLOAD TOOL RUN -> appends the last run to results.csv.
 record_row() {
-  echo "$1,$2,$3,$R_WALL,$R_USER,$R_SYS,$(cpu_pct "$R_WALL" "$R_USER" "$R_SYS"),$R_RSS,$R_RC" >>"$RESULTS/results.csv"
+  echo "$1,$2,$3,$R_WALL,$R_USER,$R_SYS,$(cpu_pct "$R_WALL" "$R_USER" "$R_SYS"),$R_RSS,$R_RC,$(other_cpu_pct "$R_WALL" "$R_USER" "$R_SYS" "$R_BUSY")" >>"$RESULTS/results.csv"
 }
 
 # one_run WORKLOAD TOOL MODE SRC COLD RUN -> prepares a destination, times
@@ -425,8 +425,7 @@ cleanup() {
     return 0
   fi
   log "deleting this run's destination copies ($COPIED_ENTRIES entries) in $DST_ROOT"
-  rm -rf "$DST_ROOT"
-  record_mass_delete "$WORKDIR" "$COPIED_ENTRIES"
+  mass_delete "$WORKDIR" "$DST_ROOT" "$COPIED_ENTRIES"
 }
 
 # warn_stale_destinations -> destinations left by an interrupted run take
@@ -466,6 +465,7 @@ main() {
   mkdir -p "$WORKDIR/data" "$WORKDIR/dst"
   build_runstat "$WORKDIR/bin"
   warn_stale_destinations
+  warn_if_busy
   wait_after_mass_delete "$WORKDIR"
   detect_tools
   DST_ROOT="$WORKDIR/dst/compare.$RUN_STAMP.$$"
@@ -473,14 +473,14 @@ main() {
   trap cleanup EXIT
   RESULTS=$(make_results_dir compare)
   log "results: $RESULTS; tools: ${ACTIVE_TOOLS[*]}; workloads: $WORKLOADS"
-  echo "workload,tool,run,seconds,user_s,sys_s,cpu_pct,max_rss_kib,rc" >"$RESULTS/results.csv"
+  echo "workload,tool,run,seconds,user_s,sys_s,cpu_pct,max_rss_kib,rc,other_cpu_pct" >"$RESULTS/results.csv"
   : >"$RESULTS/.workloads.tsv"
 
   for w in $WORKLOADS; do run_workload "$w"; done
 
   write_header "$cmdline"
   python3 "$BENCH_DIR/summarize.py" compare "$RESULTS"
-  rm -f "$RESULTS/.header.md" "$RESULTS/.workloads.tsv"
+  # .header.md and .workloads.tsv stay: summarize.py can rebuild summary.md from them.
   log "done: $RESULTS/summary.md"
 }
 

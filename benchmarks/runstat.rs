@@ -2,10 +2,16 @@
 //!
 //!     runstat OUTFILE LOGFILE CMD [ARGS...]
 //!
-//! Writes "rc wall_s user_s sys_s max_rss_kib" to OUTFILE; the command's
-//! stdout and stderr go to LOGFILE, stdin is /dev/null. The command's exit
-//! code is the first field (128+N when killed by signal N); runstat itself
-//! exits non-zero only when it cannot do its job.
+//! Writes "rc wall_s user_s sys_s max_rss_kib machine_busy_s" to OUTFILE;
+//! the command's stdout and stderr go to LOGFILE, stdin is /dev/null. The
+//! command's exit code is the first field (128+N when killed by signal N);
+//! runstat itself exits non-zero only when it cannot do its job.
+//!
+//! machine_busy_s is the CPU time the whole machine used during the run
+//! (from /proc/stat, 10 ms ticks, steal included): minus the command's own
+//! user+sys it tells how much ran beside the measurement — other processes
+//! (a disturbance) or kernel threads the copy wakes (writeback, memory
+//! management).
 //!
 //! Why not /usr/bin/time: it reads the same wait4() rusage, but prints
 //! user/sys truncated to 10 ms, which shows every small-file copy as 0 %
@@ -36,6 +42,20 @@ struct Rusage {
 
 unsafe extern "C" {
     fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut Rusage) -> i32;
+    fn sysconf(name: i32) -> i64;
+}
+
+const SC_CLK_TCK: i32 = 2; // Linux value of _SC_CLK_TCK
+
+/// Busy CPU ticks of the whole machine so far: every field of /proc/stat's
+/// "cpu" line except idle and iowait (guest time is already inside user).
+fn machine_busy_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let line = stat.lines().next().unwrap_or("");
+    let f: Vec<u64> = line.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal
+    let get = |i: usize| f.get(i).copied().unwrap_or(0);
+    get(0) + get(1) + get(2) + get(5) + get(6) + get(7)
 }
 
 fn exit_code(raw_status: i32) -> i32 {
@@ -60,6 +80,7 @@ fn main() {
     });
     let log2 = log.try_clone().expect("dup log fd");
 
+    let busy0 = machine_busy_ticks();
     let t0 = Instant::now();
     let spawned = Command::new(&cmd[0])
         .args(&cmd[1..])
@@ -91,9 +112,10 @@ fn main() {
             (127, 0.0, Rusage::default())
         }
     };
+    let busy = machine_busy_ticks().saturating_sub(busy0) as f64 / unsafe { sysconf(SC_CLK_TCK) }.max(1) as f64;
     let user = ru.utime_sec as f64 + ru.utime_usec as f64 / 1e6;
     let sys = ru.stime_sec as f64 + ru.stime_usec as f64 / 1e6;
-    let line = format!("{rc} {wall:.6} {user:.6} {sys:.6} {}\n", ru.maxrss_kib);
+    let line = format!("{rc} {wall:.6} {user:.6} {sys:.6} {} {busy:.2}\n", ru.maxrss_kib);
     if let Err(e) = std::fs::write(out, line) {
         eprintln!("runstat: {out}: {e}");
         std::process::exit(2);

@@ -22,6 +22,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ litter in the repository
 import chart  # noqa: E402  (sibling module, stdlib only)
 
 GB = 1e9  # decimal units throughout: MB/s and CPU s per GB use 10^6 / 10^9 bytes
@@ -66,6 +67,28 @@ def ordered(rows, key):
     return seen
 
 
+def noise_line(rows):
+    """One sentence on how much other work ran during the timed runs."""
+    vals = [fnum(r.get("other_cpu_pct")) for r in rows]
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return "Other processes' CPU use could not be measured (all runs under 0.25 s).\n"
+    m = statistics.median(vals)
+    busy = sum(1 for v in vals if v > 25)
+    if m >= 10:
+        verdict = ("**other work competed with most measurements: figures are noisy, trust the "
+                   "pairwise ratios more than absolute times**")
+    elif busy > len(vals) // 10:
+        verdict = ("mostly quiet; some runs had company (see the *others' CPU %* columns: the same "
+                   "figure for every tool of a workload points at kernel threads the workload "
+                   "wakes, a figure for one tool only at a disturbance)")
+    else:
+        verdict = "quiet machine"
+    return (f"Outside the measured commands, the machine used a median of {m:.0f} % of one core "
+            f"during the timed runs ({busy} of {len(vals)} runs above 25 %; runs under 0.25 s are "
+            f"too short to tell): {verdict}.\n")
+
+
 def pairwise_ratios(rows, key_col, a, b, value):
     """Per-round value(a)/value(b) for rows of one workload; both runs must
     have succeeded in that round."""
@@ -86,13 +109,16 @@ def pairwise_ratios(rows, key_col, a, b, value):
 # --------------------------------------------------------------- zerocopy
 
 DESIGN = [
-    # engine, design text, kernel<->user copies per byte, user-space memcpy
-    ("vec", "read() into a user buffer, write() from it", "2", "0"),
-    ("read-managed", "read into a kernel-provided pool buffer, memcpy into a write buffer, write", "2", "1 (3 copies in all)"),
-    ("write-managed", "read into a kernel-provided pool buffer, write from that same buffer", "2", "0"),
-    ("copy-file-range", "copy_file_range(): page cache to page cache inside the kernel", "0", "0"),
-    ("auto", "arsync picks per file (see src/engine)", "–", "–"),
-    ("rsync", "for reference: sender reads, pipes to the receiver, which writes (+ whole-file checksum)", "4", "0"),
+    # engine, data path by design, copies of each byte through user space
+    ("vec", "read into a user buffer (kernel→user), write from it (user→kernel)", "2"),
+    ("read-managed", "read into a kernel-provided pool buffer (kernel→user), memcpy into a write "
+     "buffer (user→user), write (user→kernel)", "3"),
+    ("write-managed", "read into a kernel-provided pool buffer (kernel→user), write from that same "
+     "buffer (user→kernel)", "2"),
+    ("copy-file-range", "copy_file_range(): the kernel copies page cache to page cache (one in-kernel copy, no user buffer)", "0"),
+    ("auto", "arsync picks an engine per file (see src/engine)", "–"),
+    ("rsync", "for reference: sender reads, sends through a socket to the receiver, which "
+     "writes; plus a whole-file checksum pass", "4"),
 ]
 
 
@@ -101,19 +127,22 @@ def zerocopy(resdir):
     sizes = ordered(rows, "size")
     variants = ordered(rows, "variant")
     out = [read_text(os.path.join(resdir, ".header.md"))]
+    out.append(noise_line(rows))
 
     out.append("## Results per size\n")
     out.append("Medians over the timed runs. *vs rsync* is the median over rounds of "
                "(rsync seconds ÷ variant seconds) in the same round: above 1 = faster than rsync. "
-               "CPU s/GB = (user+sys) seconds per 10^9 bytes copied.\n")
+               "CPU s/GB = (user+sys) seconds per 10^9 bytes copied. *others' CPU %* = CPU used "
+               "outside the measured command during its runs (% of one core; blank under 0.25 s): "
+               "other processes, or kernel threads the copy wakes (writeback, memory management).\n")
     cpu_per_gb = {}
     chart_rows = []
     for size in sizes:
         srows = [r for r in rows if r["size"] == size]
         nbytes = fnum(srows[0]["bytes"])
         out.append(f"### {size} ({int(nbytes):,} bytes)\n")
-        out.append("| variant | MB/s | seconds | CPU % | CPU s/GB | peak RSS (MiB) | vs rsync | mem BW | ok runs |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        out.append("| variant | MB/s | seconds | CPU % | CPU s/GB | peak RSS (MiB) | vs rsync | mem BW | others' CPU % | ok runs |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for v in variants:
             vr = [r for r in srows if r["variant"] == v]
             ok = [r for r in vr if r["rc"] == "0"]
@@ -132,9 +161,11 @@ def zerocopy(resdir):
             cpu_per_gb[(v, size)] = cpugb
             if mbs is not None:
                 chart_rows.append((size, v, mbs))
+            other = med(fnum(r.get("other_cpu_pct")) for r in ok)
             out.append(f"| {v} | {fmt(mbs, '.0f')} | {fmt(secs, '.4f')} | {fmt(cpu, '.0f')} | "
                        f"{fmt(cpugb, '.2f')} | {fmt(None if rss is None else rss / 1024, '.1f')} | "
-                       f"{'–' if v == 'rsync' else fmt(ratio, '.2f') + '×' if ratio else '–'} | {bw} | {len(ok)}/{len(vr)} |")
+                       f"{'–' if v == 'rsync' else fmt(ratio, '.2f') + '×' if ratio else '–'} | {bw} | "
+                       f"{fmt(other, '.0f')} | {len(ok)}/{len(vr)} |")
         out.append("")
 
     out.append("## Copies per byte: design vs measured CPU\n")
@@ -144,19 +175,19 @@ def zerocopy(resdir):
                "runtime overhead; the larger the file, the more they reflect the data path alone). "
                "Memory copies cost CPU time roughly in proportion to their number: the design predicts "
                "copy-file-range < vec ≈ write-managed < read-managed < rsync.\n")
-    head = "| engine | data path (design) | kernel↔user copies | extra user-space memcpy | " + \
+    head = "| engine | data path (design) | user-space copies per byte (design) | " + \
         " | ".join(f"CPU s/GB @ {s}" for s in sizes) + " |"
     out.append(head)
-    out.append("|" + "---|" * 4 + "---:|" * len(sizes))
-    for engine, text, kcopies, ucopies in DESIGN:
+    out.append("|" + "---|" * 2 + "---:|" * (1 + len(sizes)))
+    for engine, text, copies in DESIGN:
         variant = engine if engine == "rsync" else f"arsync-{engine}"
         if variant not in variants:
             continue
         cells = " | ".join(fmt(cpu_per_gb.get((variant, s)), ".2f") for s in sizes)
-        out.append(f"| {engine} | {text} | {kcopies} | {ucopies} | {cells} |")
+        out.append(f"| {engine} | {text} | {copies} | {cells} |")
     if "arsync" in variants:
         cells = " | ".join(fmt(cpu_per_gb.get(("arsync", s)), ".2f") for s in sizes)
-        out.append(f"| arsync (default) | engine options not available in this binary | – | – | {cells} |")
+        out.append(f"| arsync (default) | engine options not available in this binary | – | {cells} |")
     out.append("")
     out.append("![throughput](throughput.svg)\n")
     out.append("Raw data: `results.csv` (one row per timed run).\n")
@@ -186,6 +217,7 @@ def compare(resdir):
     workloads = ordered(rows, "workload")
     desc = read_workloads(resdir)
     out = [read_text(os.path.join(resdir, ".header.md"))]
+    out.append(noise_line(rows))
 
     # Headline matrix first: the number people look for.
     peers_all = [t for t in ordered(rows, "tool") if t != "arsync"]
@@ -215,14 +247,18 @@ def compare(resdir):
 
     out.append("## Per workload\n")
     out.append("Median wall seconds, CPU % = (user+sys)/wall (100 % = one core busy), peak RSS of the "
-               "largest process (KiB → MiB), and the pairwise ratio as above.\n")
+               "largest process (KiB → MiB), the pairwise ratio as above, and *others' CPU %*: CPU "
+               "used outside the measured command during its runs, in % of one core (blank for runs "
+               "under 0.25 s). That is other processes (a concurrent build makes runs noisy) but also "
+               "kernel threads the copy itself wakes (writeback, memory management), so a similar "
+               "figure for every tool of a workload is part of the workload, not noise.\n")
     for w in workloads:
         wr = [r for r in rows if r["workload"] == w]
         out.append(f"### {w}\n")
         if w in desc:
             out.append(f"{desc[w]}\n")
-        out.append("| tool | median s | CPU % | peak RSS (MiB) | arsync ÷ tool | ok runs |")
-        out.append("|---|---:|---:|---:|---:|---:|")
+        out.append("| tool | median s | CPU % | peak RSS (MiB) | arsync ÷ tool | others' CPU % | ok runs |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|")
         for t in ordered(wr, "tool"):
             tr = [r for r in wr if r["tool"] == t]
             ok = [r for r in tr if r["rc"] == "0"]
@@ -230,8 +266,10 @@ def compare(resdir):
             cpu = med(fnum(r["cpu_pct"]) for r in ok)
             rss = med(fnum(r["max_rss_kib"]) for r in ok)
             ratio = "–" if t == "arsync" else fmt(matrix.get((w, t)), ".2f")
+            other = med(fnum(r.get("other_cpu_pct")) for r in ok)
             out.append(f"| {t} | {fmt(secs, '.3f')} | {fmt(cpu, '.0f')} | "
-                       f"{fmt(None if rss is None else rss / 1024, '.1f')} | {ratio} | {len(ok)}/{len(tr)} |")
+                       f"{fmt(None if rss is None else rss / 1024, '.1f')} | {ratio} | "
+                       f"{fmt(other, '.0f')} | {len(ok)}/{len(tr)} |")
         out.append("")
     out.append("Raw data: `results.csv` (one row per timed run; warm-up runs are not recorded).\n")
 

@@ -53,20 +53,21 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 # bogus engine name ignores the option altogether, so it counts as none.
 detect_variants() {
   local e
-  if "$ARSYNC" --copy-engine=no-such-engine --version >/dev/null 2>&1; then
-    VARIANTS=(arsync)
-  else
+  local -a missing=()
+  if ! "$ARSYNC" --copy-engine=no-such-engine --version >/dev/null 2>&1; then
     for e in "${ENGINES[@]}"; do
       if "$ARSYNC" --copy-engine="$e" --version >/dev/null 2>&1; then
         VARIANTS+=("arsync-$e")
       else
-        NOTES+=("arsync does not accept \`--copy-engine=$e\`: that variant was not run.")
+        missing+=("$e")
       fi
     done
-    ((${#VARIANTS[@]})) || VARIANTS=(arsync)
   fi
-  if [[ ${VARIANTS[0]} == arsync ]]; then
+  if ((${#VARIANTS[@]} == 0)); then
+    VARIANTS=(arsync)
     NOTES+=("This arsync binary has no \`--copy-engine\` option: only its default engine was measured (variant \`arsync\`).")
+  elif ((${#missing[@]})); then
+    NOTES+=("arsync refuses \`--copy-engine=\` ${missing[*]}: those variants were not run.")
   fi
   VARIANTS+=(rsync)
 }
@@ -121,7 +122,8 @@ membw_of() {
 }
 
 # run_once VARIANT SRC BYTES -> times one copy into a fresh directory and
-# sets R_RC R_WALL R_USER R_SYS R_RSS R_MEMBW and R_COPY (the copy's path).
+# sets R_RC R_WALL R_USER R_SYS R_RSS R_BUSY R_MEMBW and R_COPY (the copy's
+# path).
 # Globals rather than stdout, because a $(...) subshell would lose the
 # fresh-directory counter and the notes it adds.
 run_once() {
@@ -137,7 +139,7 @@ run_once() {
   else
     time_cmd "$tmp" "${CMD[@]}"
   fi
-  read -r R_RC R_WALL R_USER R_SYS R_RSS <"$tmp"
+  read -r R_RC R_WALL R_USER R_SYS R_RSS R_BUSY <"$tmp"
   R_MEMBW=n/a
   if [[ $MEMBW_METHOD == imc ]]; then R_MEMBW=$(membw_of "$tmp.perf" "$R_WALL"); fi
   R_COPY="$dst/$(basename "$src")"
@@ -209,7 +211,7 @@ record_row() {
   local size=$1 variant=$2 round=$3 bytes=$4 mbs cpu
   mbs=$(awk -v b="$bytes" -v w="$R_WALL" 'BEGIN { printf "%.1f\n", (w > 0 ? b / 1e6 / w : 0) }')
   cpu=$(cpu_pct "$R_WALL" "$R_USER" "$R_SYS")
-  echo "$size,$variant,$round,$R_WALL,$mbs,$cpu,$R_RSS,$R_MEMBW,$R_USER,$R_SYS,$bytes,$R_RC" >>"$RESULTS/results.csv"
+  echo "$size,$variant,$round,$R_WALL,$mbs,$cpu,$R_RSS,$R_MEMBW,$R_USER,$R_SYS,$bytes,$R_RC,$(other_cpu_pct "$R_WALL" "$R_USER" "$R_SYS" "$R_BUSY")" >>"$RESULTS/results.csv"
 }
 
 # print_size_medians SIZE -> one progress line per variant on stderr.
@@ -270,6 +272,7 @@ main() {
   resolve_arsync
   mkdir -p "$WORKDIR/data" "$WORKDIR/dst"
   build_runstat "$WORKDIR/bin"
+  warn_if_busy
   DST_ROOT="$WORKDIR/dst/zerocopy.$RUN_STAMP.$$"
   mkdir -p "$DST_ROOT"
   trap cleanup EXIT
@@ -278,13 +281,13 @@ main() {
   detect_variants
   detect_membw
   log "arsync: $ARSYNC; variants: ${VARIANTS[*]}"
-  echo "size,variant,run,seconds,mb_per_s,cpu_pct,max_rss_kib,membw,user_s,sys_s,bytes,rc" >"$RESULTS/results.csv"
+  echo "size,variant,run,seconds,mb_per_s,cpu_pct,max_rss_kib,membw,user_s,sys_s,bytes,rc,other_cpu_pct" >"$RESULTS/results.csv"
 
   for size in $SIZES; do bench_size "$size"; done
 
   write_header "$cmdline"
   python3 "$BENCH_DIR/summarize.py" zerocopy "$RESULTS"
-  rm -f "$RESULTS/.header.md"
+  # .header.md stays: summarize.py can rebuild summary.md from it.
   log "done: $RESULTS/summary.md"
 }
 
