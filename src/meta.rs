@@ -18,6 +18,8 @@ use crate::sys::{Kind, Stat};
 #[derive(Clone, Debug)]
 pub struct Receiver {
     pub am_root: bool,
+    pub euid: u32,
+    pub egid: u32,
     /// `0777 & !umask`: the permissions new files get without `--perms`.
     pub dflt_perms: u32,
     /// Groups we may chgrp to as non-root.
@@ -41,6 +43,8 @@ impl Receiver {
         groups.push(rustix::process::getegid().as_raw());
         Receiver {
             am_root: rustix::process::geteuid().is_root(),
+            euid: rustix::process::geteuid().as_raw(),
+            egid: rustix::process::getegid().as_raw(),
             dflt_perms: 0o777 & !umask,
             groups,
         }

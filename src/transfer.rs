@@ -54,6 +54,13 @@ struct DirFix {
     restore_mode: Option<u32>,
 }
 
+/// A destination directory being filled.
+struct OpenDir {
+    /// The group a file created in it gets (its own with set-gid, else
+    /// ours), so the engine can skip a chown that would change nothing.
+    new_file_gid: u32,
+}
+
 struct Transfer<'a> {
     opts: &'a Options,
     recv: Receiver,
@@ -62,8 +69,8 @@ struct Transfer<'a> {
     pending: HashMap<u64, Pending>,
     next_token: u64,
     dir_fixes: Vec<DirFix>,
-    /// Index into `dir_fixes` of the directories being filled, innermost last.
-    dir_stack: Vec<usize>,
+    /// The directories being filled, innermost last.
+    dir_stack: Vec<OpenDir>,
     abort: Arc<AtomicBool>,
     fatal: Option<String>,
     /// The directory rsync's receiver would have changed into: DEST itself,
@@ -541,10 +548,6 @@ impl Transfer<'_> {
         self.abort.load(Ordering::Relaxed) || self.fatal.is_some()
     }
 
-    /// Notes that the innermost directory being filled was modified.
-    /// (Directory times are re-checked at the end anyway.)
-    fn touch_parent(&mut self) {}
-
     fn leave_dir(&mut self) {
         self.dir_stack.pop();
     }
@@ -675,7 +678,7 @@ impl Transfer<'_> {
                 let mut current = real_old.filter(|s| s.kind() == Kind::Dir);
                 if !on_disk {
                     if opts.dry_run {
-                        self.push_dir(dest, e, None);
+                        self.push_dir(dest, e, None, None);
                         return Some(true);
                     }
                     let mut mode = d.mode & 0o7777;
@@ -695,7 +698,6 @@ impl Transfer<'_> {
                             .error_raw("*** Skipping any contents from this failed directory ***");
                         return None;
                     }
-                    self.touch_parent();
                     current = sys::lstat(dest).ok();
                 }
                 let created = !*exists;
@@ -716,7 +718,7 @@ impl Transfer<'_> {
                     }
                     self.apply_attrs(dest, &cur, &want, &policy);
                 }
-                self.push_dir(dest, e, restore);
+                self.push_dir(dest, e, restore, current);
                 Some(created)
             }
             Action::Attrs { current } => {
@@ -831,7 +833,6 @@ impl Transfer<'_> {
                     }
                     return None;
                 }
-                self.touch_parent();
                 let slot = self.report.reserve();
                 let token = self.next_token;
                 self.next_token += 1;
@@ -849,6 +850,7 @@ impl Transfer<'_> {
                     dest: dest.to_path_buf(),
                     size: e.stat.size,
                     fresh: basis.is_none(),
+                    new_ids: (self.recv.euid, self.new_file_gid()),
                     want: self.wanted(e, &d),
                     policy: Policy::new(opts, &self.recv, e.stat.gid),
                 };
@@ -861,15 +863,32 @@ impl Transfer<'_> {
         }
     }
 
-    fn push_dir(&mut self, dest: &Path, e: &Entry, restore: Option<u32>) {
-        let idx = self.dir_fixes.len();
+    /// The group new files in the innermost open directory get.
+    fn new_file_gid(&self) -> u32 {
+        match self.dir_stack.last() {
+            Some(d) => d.new_file_gid,
+            None => {
+                let parent = self.dest_root.clone();
+                match sys::stat(&parent) {
+                    Ok(st) if st.mode & 0o2000 != 0 => st.gid,
+                    _ => self.recv.egid,
+                }
+            }
+        }
+    }
+
+    fn push_dir(&mut self, dest: &Path, e: &Entry, restore: Option<u32>, current: Option<Stat>) {
         self.dir_fixes.push(DirFix {
             path: dest.to_path_buf(),
             mtime: e.stat.mtime,
             mtime_nsec: e.stat.mtime_nsec,
             restore_mode: restore,
         });
-        self.dir_stack.push(idx);
+        let new_file_gid = match current {
+            Some(st) if st.mode & 0o2000 != 0 => st.gid,
+            _ => self.recv.egid,
+        };
+        self.dir_stack.push(OpenDir { new_file_gid });
     }
 
     /// Creates a symlink or node, atomically over an existing non-directory
@@ -880,7 +899,6 @@ impl Transfer<'_> {
         atomic: bool,
         make: impl Fn(&Path) -> Result<(), Errno>,
     ) -> Result<(), String> {
-        self.touch_parent();
         if !atomic || self.opts.temp_dir.is_some() {
             if atomic {
                 let _ = rustix::fs::unlink(dest);

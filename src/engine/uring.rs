@@ -80,16 +80,26 @@ enum DataError {
 }
 
 pub struct UringEngine {
-    jobs: Option<flume::Sender<CopyJob>>,
-    done: flume::Receiver<Done>,
+    jobs: Option<flume::Sender<Vec<CopyJob>>>,
+    done: std::sync::mpsc::Receiver<Done>,
     threads: Vec<JoinHandle<()>>,
-    in_flight: usize,
+    /// Jobs not yet sent: the queue is crossed in batches, because each
+    /// crossing costs lock traffic and a wake-up on both sides.
+    batch: Vec<CopyJob>,
+    /// Jobs sent and not yet done.
+    outstanding: usize,
+    /// Keep at least this many jobs with the workers before batching up.
+    low_water: usize,
 }
+
+/// Jobs per queue crossing once the workers are busy.
+const BATCH: usize = 64;
 
 impl UringEngine {
     pub fn start(cfg: Config) -> UringEngine {
-        let (jobs_tx, jobs_rx) = flume::bounded::<CopyJob>(cfg.threads * cfg.lanes * 2);
-        let (done_tx, done_rx) = flume::unbounded::<Done>();
+        let (jobs_tx, jobs_rx) = flume::bounded::<Vec<CopyJob>>(cfg.threads * 2);
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<Done>();
+        let low_water = cfg.threads * cfg.lanes;
         let cfg = Arc::new(cfg);
         let threads = (0..cfg.threads)
             .map(|i| {
@@ -106,42 +116,55 @@ impl UringEngine {
             jobs: Some(jobs_tx),
             done: done_rx,
             threads,
-            in_flight: 0,
+            batch: Vec::with_capacity(BATCH),
+            outstanding: 0,
+            low_water,
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let n = batch.len();
+        if let Some(tx) = &self.jobs {
+            // Workers only exit once the queue is closed, so a send can
+            // only fail if they all died; the jobs are then lost, and
+            // counting them as done keeps the driver from waiting forever.
+            if tx.send(batch).is_ok() {
+                self.outstanding += n;
+            }
         }
     }
 }
 
 impl Engine for UringEngine {
     fn submit(&mut self, job: CopyJob) {
-        if let Some(tx) = &self.jobs {
-            let token = job.token;
-            self.in_flight += 1;
-            if tx.send(job).is_err() {
-                // All workers are gone (they only exit when the queue is
-                // closed); report the job rather than lose it.
-                self.in_flight -= 1;
-                let _ = token;
-            }
+        self.batch.push(job);
+        if self.batch.len() >= BATCH || self.outstanding < self.low_water {
+            self.flush();
         }
     }
 
     fn try_done(&mut self) -> Option<Done> {
         let d = self.done.try_recv().ok()?;
-        self.in_flight -= 1;
+        self.outstanding -= 1;
         Some(d)
     }
 
     fn wait_done(&mut self) -> Option<Done> {
-        if self.in_flight == 0 {
+        self.flush();
+        if self.outstanding == 0 {
             return None;
         }
         let d = self.done.recv().ok()?;
-        self.in_flight -= 1;
+        self.outstanding -= 1;
         Some(d)
     }
 
     fn in_flight(&self) -> usize {
-        self.in_flight
+        self.outstanding + self.batch.len()
     }
 }
 
@@ -176,27 +199,38 @@ fn build_runtime(cfg: &Config, tuned: bool) -> std::io::Result<compio::runtime::
         .build()
 }
 
-fn worker(jobs: flume::Receiver<CopyJob>, done: flume::Sender<Done>, cfg: Arc<Config>) {
+fn worker(
+    jobs: flume::Receiver<Vec<CopyJob>>,
+    done: std::sync::mpsc::Sender<Done>,
+    cfg: Arc<Config>,
+) {
     let rt = match build_runtime(&cfg, true).or_else(|_| build_runtime(&cfg, false)) {
         Ok(rt) => rt,
         Err(e) => {
             // No usable async driver at all: fail each job clearly.
-            while let Ok(job) = jobs.recv() {
-                let _ = done.send(Done {
-                    token: job.token,
-                    outcome: Outcome::Fatal(format!(
-                        "cannot start the I/O engine: {}",
-                        sys::io_error_text(&e)
-                    )),
-                });
+            while let Ok(batch) = jobs.recv() {
+                for job in batch {
+                    let _ = done.send(Done {
+                        token: job.token,
+                        outcome: Outcome::Fatal(format!(
+                            "cannot start the I/O engine: {}",
+                            sys::io_error_text(&e)
+                        )),
+                    });
+                }
             }
             return;
         }
     };
     rt.block_on(async {
+        // Only one task per thread waits on the cross-thread queue; it
+        // hands jobs to this thread's lanes through a local queue. Waking
+        // many tasks from another thread at once (as closing a shared
+        // queue does) can stall compio's bounded remote-wake queue.
+        let (local_tx, local_rx) = flume::bounded::<CopyJob>(cfg.lanes);
         let mut lanes = Vec::with_capacity(cfg.lanes);
         for _ in 0..cfg.lanes {
-            let jobs = jobs.clone();
+            let jobs = local_rx.clone();
             let done = done.clone();
             let cfg = Arc::clone(&cfg);
             lanes.push(compio::runtime::spawn(async move {
@@ -216,6 +250,15 @@ fn worker(jobs: flume::Receiver<CopyJob>, done: flume::Sender<Done>, cfg: Arc<Co
                 }
             }));
         }
+        drop(local_rx);
+        'feed: while let Ok(batch) = jobs.recv_async().await {
+            for job in batch {
+                if local_tx.send_async(job).await.is_err() {
+                    break 'feed;
+                }
+            }
+        }
+        drop(local_tx);
         for l in lanes {
             let _ = l.await;
         }
@@ -573,6 +616,7 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
     if cfg.abort.load(Ordering::Relaxed) {
         return (Outcome::Interrupted, buf);
     }
+
     let src = match OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW)
@@ -646,22 +690,13 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
     }
 
     // A temp file we just created is in a known state (our mode under the
-    // umask, "now" as mtime), so spare the fstat: describe it such that
-    // owner and time are set whenever they are preserved. An --inplace
+    // umask, our ids, "now" as mtime), so spare the fstat. An --inplace
     // target is an existing file and is looked at.
     let fresh_file = !matches!(sink.kind, SinkKind::InPlace);
     let known = fresh_file.then(|| Stat {
         mode: libc::S_IFREG | (create_mode(job) & !cfg.umask),
-        uid: if job.policy.set_owner {
-            !job.want.uid
-        } else {
-            0
-        },
-        gid: if job.policy.set_group {
-            !job.want.gid
-        } else {
-            0
-        },
+        uid: job.new_ids.0,
+        gid: job.new_ids.1,
         size: pos,
         mtime: i64::MIN,
         mtime_nsec: 0,
@@ -701,25 +736,30 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
             buf,
         );
     }
-    let shown_tmp = sink.shown_name(job);
     let Sink { file, kind } = sink;
+    // Messages name the temp file; only build that name on failure.
     let placed = match kind {
         SinkKind::InPlace => Ok(()),
         SinkKind::Unnamed => {
             let r = link_unnamed(&file, &job.dest);
             let _ = file.close().await;
-            r
+            r.map_err(|e| {
+                let shown = shown(&temp_name(parent_of(&job.dest), &base_of(&job.dest)));
+                (shown, e)
+            })
         }
         SinkKind::Named(tmp) => {
             let _ = file.close().await;
-            let r = compio::fs::rename(&tmp, &job.dest).await;
-            if r.is_err() {
-                let _ = compio::fs::remove_file(&tmp).await;
+            match compio::fs::rename(&tmp, &job.dest).await {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    let _ = compio::fs::remove_file(&tmp).await;
+                    Err((shown(&tmp), e))
+                }
             }
-            r
         }
     };
-    if let Err(e) = placed {
+    if let Err((shown_tmp, e)) = placed {
         let name = sys::escape_name(&base_of(&job.dest), sys::locale_is_utf8());
         return (
             Outcome::Failed(format!(
