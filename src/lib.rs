@@ -12,6 +12,7 @@ pub mod meta;
 pub mod options;
 pub mod plan;
 pub mod report;
+pub mod scan;
 pub mod sys;
 pub mod transfer;
 pub mod walk;

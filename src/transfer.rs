@@ -22,8 +22,9 @@ use crate::meta::{self, Policy, Receiver, Target, Wanted};
 use crate::options::Options;
 use crate::plan::{Action, Decision, Planner};
 use crate::report::{Report, Slot};
+use crate::scan::{DirListing, Scanner, Ticket};
 use crate::sys::{self, Kind, Stat};
-use crate::walk::{Diag, Entry, Walker};
+use crate::walk::{Diag, Entry, Listing, WalkConfig, Walker};
 
 /// Where entries land.
 struct Dest {
@@ -77,6 +78,8 @@ struct Transfer<'a> {
     /// or DEST's parent when DEST names a single item. Receiver messages
     /// name paths relative to it.
     dest_root: PathBuf,
+    /// Lists existing destination directories alongside the source walk.
+    scanner: Scanner,
 }
 
 fn path_of(b: &[u8]) -> &Path {
@@ -123,6 +126,7 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
         abort,
         fatal: None,
         dest_root: PathBuf::from("."),
+        scanner: Scanner::start(WalkConfig::new(opts)),
     };
     let code = t.run();
     t.report.flush();
@@ -163,7 +167,7 @@ impl Transfer<'_> {
         if listing_header && opts.inc_recurse() {
             self.report.info("sending incremental file list");
         }
-        let mut walker = Walker::new(opts);
+        let mut walker = Walker::new(WalkConfig::new(opts));
         let top = walker.top_level(sources);
         self.forward(&mut walker);
         if listing_header && !opts.inc_recurse() && opts.xfer_dirs() {
@@ -218,25 +222,30 @@ impl Transfer<'_> {
         };
         if let Some(dot) = &top.dot {
             self.count(dot);
-            if let Some(children_fresh) = self.handle(&planner, dot, &dest.path, false, dest.fresh)
+            if let Some(children_fresh) =
+                self.handle(&planner, dot, &dest.path, Known::Unknown, dest.fresh)
             {
+                let listing = self.listing_of(&dest, children_fresh);
                 self.process_list(
                     &planner,
                     &mut walker,
                     &top.entries,
                     &dest,
                     children_fresh,
+                    listing.as_ref(),
                     first_level,
                 );
                 self.leave_dir();
             }
         } else {
+            let listing = self.listing_of(&dest, dest.fresh);
             self.process_list(
                 &planner,
                 &mut walker,
                 &top.entries,
                 &dest,
                 dest.fresh,
+                listing.as_ref(),
                 first_level,
             );
         }
@@ -316,7 +325,24 @@ impl Transfer<'_> {
         self.report.esc(&full)
     }
 
-    fn forward(&mut self, walker: &mut Walker<'_>) {
+    /// Takes in a listing made on a scanner thread.
+    fn absorb(&mut self, l: Listing) -> Vec<Entry> {
+        self.report.stats.total_size += l.shadowed_size;
+        for d in l.diags {
+            self.diag(d);
+        }
+        l.entries
+    }
+
+    fn diag(&mut self, d: Diag) {
+        match d {
+            Diag::Info(s) => self.report.info(s),
+            Diag::Error(s) => self.report.error(s),
+            Diag::Vanished(s) => self.report.vanished(s),
+        }
+    }
+
+    fn forward(&mut self, walker: &mut Walker) {
         self.report.stats.total_size += std::mem::take(&mut walker.shadowed_size);
         for d in walker.diags.drain(..) {
             match d {
@@ -505,19 +531,50 @@ impl Transfer<'_> {
     }
 
     /// Processes a sorted listing: every entry in order, each directory
-    /// followed by its own contents when recursing.
+    /// followed by its own contents when recursing. `existing` is the
+    /// listing of the destination directory the entries go into, when it
+    /// existed beforehand (`None` with `parent_fresh`: nothing there).
+    #[allow(clippy::too_many_arguments)]
     fn process_list(
         &mut self,
         planner: &Planner<'_>,
-        walker: &mut Walker<'_>,
+        walker: &mut Walker,
         entries: &[Entry],
         dest: &Dest,
         parent_fresh: bool,
+        existing: Option<&DirListing>,
         mut first_level: Option<Vec<Entry>>,
     ) {
-        for e in entries {
+        let recurse = self.opts.recursive() && !dest.solo;
+        // Ask the scanner threads for the listings of the subdirectories
+        // (source, and destination where one exists) before they are
+        // reached, so listing overlaps with handling.
+        let mut tickets: Vec<Option<Ticket>> = entries
+            .iter()
+            .map(|e| {
+                if !recurse || !e.is_dir() || !self.scanner.available() || first_level.is_some() {
+                    return None;
+                }
+                let existing_dir = match existing {
+                    Some(l) => l
+                        .get(base_name(&e.name))
+                        .is_some_and(|s| s.kind() == Kind::Dir),
+                    None => !parent_fresh,
+                };
+                let target = join_name(&dest.path, &e.name);
+                Some(
+                    self.scanner
+                        .request(e, existing_dir.then_some(target.as_path())),
+                )
+            })
+            .collect();
+        for (i, e) in entries.iter().enumerate() {
+            let ticket = tickets[i].take();
             if self.stopping() {
-                return;
+                if let Some(t) = ticket {
+                    self.scanner.cancel(t);
+                }
+                continue;
             }
             self.count(e);
             // In solo mode the one item takes DEST's name; it has no
@@ -527,21 +584,67 @@ impl Transfer<'_> {
             } else {
                 join_name(&dest.path, &e.name)
             };
-            if let Some(children_fresh) = self.handle(planner, e, &target, parent_fresh, false) {
-                if self.opts.recursive() && !dest.solo {
-                    let children = match first_level.take() {
-                        Some(c) => c,
-                        None => {
-                            let c = walker.list(e);
-                            self.forward(walker);
-                            c
-                        }
-                    };
-                    self.process_list(planner, walker, &children, dest, children_fresh, None);
+            let known = match existing {
+                Some(l) if !dest.solo => Known::Listed(l.get(base_name(&e.name))),
+                _ if parent_fresh => Known::Listed(None),
+                _ => Known::Unknown,
+            };
+            let Some(children_fresh) = self.handle(planner, e, &target, known, false) else {
+                if let Some(t) = ticket {
+                    self.scanner.cancel(t);
                 }
-                self.leave_dir();
+                continue;
+            };
+            if recurse {
+                let (children, listing) = match (first_level.take(), ticket) {
+                    (Some(c), _) => (c, None),
+                    (None, Some(t)) => {
+                        let (src, dst) = self.scanner.collect(t);
+                        let children = match src {
+                            Some(l) => self.absorb(l),
+                            None => {
+                                let c = walker.list(e);
+                                self.forward(walker);
+                                c
+                            }
+                        };
+                        (children, dst.and_then(Result::ok))
+                    }
+                    (None, None) => {
+                        let c = walker.list(e);
+                        self.forward(walker);
+                        let l = if children_fresh {
+                            None
+                        } else {
+                            crate::scan::list_dir(&target).ok()
+                        };
+                        (c, l)
+                    }
+                };
+                // A listing taken before this directory was replaced or
+                // created is stale: its children are new.
+                let listing = if children_fresh { None } else { listing };
+                self.process_list(
+                    planner,
+                    walker,
+                    &children,
+                    dest,
+                    children_fresh,
+                    listing.as_ref(),
+                    None,
+                );
             }
+            self.leave_dir();
         }
+    }
+
+    /// The listing of an existing destination directory (none when we
+    /// just made it, or in solo mode).
+    fn listing_of(&self, dest: &Dest, fresh: bool) -> Option<DirListing> {
+        if fresh || dest.solo {
+            return None;
+        }
+        crate::scan::list_dir(&dest.path).ok()
     }
 
     fn stopping(&self) -> bool {
@@ -638,13 +741,12 @@ impl Transfer<'_> {
         planner: &Planner<'_>,
         e: &Entry,
         dest: &Path,
-        parent_fresh: bool,
+        known: Known,
         root_created: bool,
     ) -> Option<bool> {
-        let real_old = if parent_fresh {
-            None
-        } else {
-            match sys::lstat(dest) {
+        let real_old = match known {
+            Known::Listed(st) => st,
+            Known::Unknown => match sys::lstat(dest) {
                 Ok(s) => Some(s),
                 Err(Errno::NOENT) => None,
                 Err(err) => {
@@ -656,7 +758,7 @@ impl Transfer<'_> {
                     self.report.error(msg);
                     return None;
                 }
-            }
+            },
         };
         let old = if root_created { None } else { real_old };
         let d = planner.decide(e, dest, old);
@@ -1016,6 +1118,23 @@ impl Transfer<'_> {
                 let _ = rustix::fs::chmod(&f.path, Mode::from_raw_mode(m));
             }
         }
+    }
+}
+
+/// What is known about an entry's destination before looking.
+#[derive(Clone, Copy, Debug)]
+enum Known {
+    /// From a listing of its directory (`None`: nothing there).
+    Listed(Option<Stat>),
+    /// Not known: look.
+    Unknown,
+}
+
+/// The last component of an entry name.
+fn base_name(name: &[u8]) -> &[u8] {
+    match name.iter().rposition(|&b| b == b'/') {
+        Some(p) => &name[p + 1..],
+        None => name,
     }
 }
 

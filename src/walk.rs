@@ -86,9 +86,47 @@ pub struct TopLevel {
     pub entries: Vec<Entry>,
 }
 
+/// What listing needs from the options; shared with helper threads.
+#[derive(Clone, Debug)]
+pub struct WalkConfig {
+    /// `-l`: read symlink targets.
+    pub links: bool,
+    /// `-r` or `-d`: directories named as sources are transferred.
+    pub xfer_dirs: bool,
+}
+
+impl WalkConfig {
+    pub fn new(opts: &Options) -> WalkConfig {
+        WalkConfig {
+            links: opts.links,
+            xfer_dirs: opts.xfer_dirs(),
+        }
+    }
+}
+
+/// One directory's listing made away from the walker (on a helper
+/// thread), with what the walker would have recorded.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub entries: Vec<Entry>,
+    pub diags: Vec<Diag>,
+    pub shadowed_size: u64,
+}
+
+/// Lists `dir` (all its sources merged) on the calling thread.
+pub fn list_detached(cfg: &WalkConfig, dir: &Entry) -> Listing {
+    let mut w = Walker::new(cfg.clone());
+    let entries = w.list(dir);
+    Listing {
+        entries,
+        diags: w.diags,
+        shadowed_size: w.shadowed_size,
+    }
+}
+
 /// Lists sources. Holds the diagnostics produced so far.
-pub struct Walker<'o> {
-    opts: &'o Options,
+pub struct Walker {
+    cfg: WalkConfig,
     pub diags: Vec<Diag>,
     /// Size of listed items shadowed by an earlier source with the same
     /// name; the driver adds it to "total size".
@@ -167,10 +205,10 @@ fn split_arg(arg: &[u8]) -> (Vec<u8>, Vec<u8>) {
     }
 }
 
-impl<'o> Walker<'o> {
-    pub fn new(opts: &'o Options) -> Walker<'o> {
+impl Walker {
+    pub fn new(cfg: WalkConfig) -> Walker {
         Walker {
-            opts,
+            cfg,
             diags: Vec::new(),
             shadowed_size: 0,
             utf8: sys::locale_is_utf8(),
@@ -201,7 +239,7 @@ impl<'o> Walker<'o> {
     }
 
     fn make_entry(&mut self, name: Vec<u8>, src: PathBuf, stat: Stat) -> Option<Entry> {
-        let link = if stat.kind() == Kind::Symlink && self.opts.links {
+        let link = if stat.kind() == Kind::Symlink && self.cfg.links {
             Some(self.read_link(&src)?)
         } else {
             None
@@ -235,7 +273,7 @@ impl<'o> Walker<'o> {
                         continue;
                     }
                 };
-                if !self.opts.xfer_dirs() {
+                if !self.cfg.xfer_dirs {
                     self.diags.push(Diag::Info("skipping directory .".into()));
                     continue;
                 }
@@ -278,7 +316,7 @@ impl<'o> Walker<'o> {
                     continue;
                 }
             };
-            if st.kind() == Kind::Dir && !self.opts.xfer_dirs() {
+            if st.kind() == Kind::Dir && !self.cfg.xfer_dirs {
                 let shown = sys::escape_name(&name, self.utf8);
                 self.diags
                     .push(Diag::Info(format!("skipping directory {shown}")));
