@@ -185,10 +185,10 @@ impl Scanner {
     pub fn collect(&mut self, t: Ticket) -> (Option<Listing>, Option<Result<DirListing, Errno>>) {
         // Needed now: if it is still waiting for a place in the window,
         // send it ahead of the speculative ones.
-        if let Some(pos) = self.queued.iter().position(|(q, _, _)| *q == t) {
-            if let Some((t, dir, dest)) = self.queued.remove(pos) {
-                self.send(t, dir, dest);
-            }
+        if let Some(pos) = self.queued.iter().position(|(q, _, _)| *q == t)
+            && let Some((t, dir, dest)) = self.queued.remove(pos)
+        {
+            self.send(t, dir, dest);
         }
         let want_dest = self.wants_dest.remove(&t).unwrap_or(false);
         while !self.src_done.contains_key(&t) {
