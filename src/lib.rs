@@ -8,6 +8,8 @@
 pub mod cli;
 pub mod engine;
 pub mod exit;
+pub mod fallback;
+pub mod filter;
 pub mod meta;
 pub mod options;
 pub mod plan;

@@ -7,6 +7,7 @@
 //! left to right, so `-a --no-perms` and `--no-perms -a` differ exactly as they
 //! do in rsync. Error messages use popt's wording.
 
+pub mod docs;
 pub mod help;
 pub mod table;
 

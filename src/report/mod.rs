@@ -5,7 +5,11 @@
 //! must come out in file-list order. Every item that may print reserves a
 //! slot; a slot's lines are written once all earlier slots are filled.
 
+pub mod format;
 pub mod itemize;
+pub mod logfile;
+pub mod progress;
+pub mod stats;
 
 use std::collections::VecDeque;
 use std::io::{self, BufWriter, Write};

@@ -5,6 +5,11 @@
 //! goes last) and the same "only touch what differs" rule, so that
 //! `--itemize-changes` and the resulting trees agree with rsync.
 
+pub mod acl;
+pub mod chmod;
+pub mod idmap;
+pub mod xattr;
+
 use std::os::fd::AsFd;
 use std::path::Path;
 

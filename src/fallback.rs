@@ -1,0 +1,1 @@
+//! Handing a command line to the system rsync. (Being written.)

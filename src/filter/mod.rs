@@ -1,0 +1,2 @@
+//! rsync's filter rules (--exclude, --include, --filter, merge files): parsing
+//! and matching. (Being written.)
