@@ -18,6 +18,52 @@ pub enum Recurse {
     Explicit,
 }
 
+/// When extraneous destination files are deleted (`--delete-WHEN`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeleteWhen {
+    /// `--delete-before`: a pass over the whole tree before any transfer.
+    Before,
+    /// `--delete`, `--delete-during`, `--del`: each directory as it is reached.
+    During,
+    /// `--delete-delay`: found during, deleted after the transfer.
+    Delay,
+    /// `--delete-after`: a pass over the whole tree after the transfer.
+    After,
+}
+
+/// What an alternate basis directory is used for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BasisKind {
+    /// `--compare-dest`: unchanged files are skipped.
+    Compare,
+    /// `--copy-dest`: unchanged files are copied from it locally.
+    Copy,
+    /// `--link-dest`: unchanged files are hard-linked to it.
+    Link,
+}
+
+impl BasisKind {
+    pub fn option_name(self) -> &'static str {
+        match self {
+            BasisKind::Compare => "compare-dest",
+            BasisKind::Copy => "copy-dest",
+            BasisKind::Link => "link-dest",
+        }
+    }
+}
+
+/// How a missing source argument is treated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MissingArgs {
+    /// An error (exit 23).
+    #[default]
+    Error,
+    /// `--ignore-missing-args`: silently skipped.
+    Ignore,
+    /// `--delete-missing-args`: its destination counterpart is deleted.
+    Delete,
+}
+
 /// How file content is moved; see `engine`. An arsync-only knob for
 /// benchmarking (`--copy-engine=`), outside rsync's option namespace.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -89,6 +135,32 @@ pub struct Options {
     /// line `-v` prints, because arsync always walks incrementally.
     pub inc_recursive: bool,
     pub engine: EngineChoice,
+    /// `--delete*`: when to delete; `None`: never.
+    pub delete: Option<DeleteWhen>,
+    pub delete_excluded: bool,
+    /// `--max-delete`; `None`: no limit.
+    pub max_delete: Option<u64>,
+    pub ignore_errors: bool,
+    pub force: bool,
+    pub missing_args: MissingArgs,
+    /// `-u`: skip files that are newer at the destination.
+    pub update: bool,
+    pub ignore_existing: bool,
+    /// `--existing`: don't create anything new.
+    pub existing: bool,
+    /// `--link-dest`/`--copy-dest`/`--compare-dest` (one kind, up to 20 dirs).
+    pub basis: Option<(BasisKind, Vec<PathBuf>)>,
+    pub backup: bool,
+    pub backup_dir: Option<PathBuf>,
+    /// Backup suffix: `~` by default, empty with `--backup-dir`.
+    pub suffix: OsString,
+    pub remove_source_files: bool,
+    pub delay_updates: bool,
+    pub prune_empty_dirs: bool,
+    pub partial_dir: Option<PathBuf>,
+    /// `-O`: directory mtimes are not preserved (also implied by `-b`
+    /// without `--backup-dir`, as in rsync).
+    pub omit_dir_times: bool,
     /// Positional arguments: sources then destination.
     pub args: Vec<OsString>,
 }
@@ -122,6 +194,24 @@ impl Default for Options {
             mkpath: false,
             inc_recursive: true,
             engine: EngineChoice::Auto,
+            delete: None,
+            delete_excluded: false,
+            max_delete: None,
+            ignore_errors: false,
+            force: false,
+            missing_args: MissingArgs::Error,
+            update: false,
+            ignore_existing: false,
+            existing: false,
+            basis: None,
+            backup: false,
+            backup_dir: None,
+            suffix: OsString::from("~"),
+            remove_source_files: false,
+            delay_updates: false,
+            prune_empty_dirs: false,
+            partial_dir: None,
+            omit_dir_times: false,
             args: Vec::new(),
         }
     }

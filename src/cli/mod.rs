@@ -14,7 +14,7 @@ pub mod table;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
-use crate::options::{Options, Recurse};
+use crate::options::{BasisKind, DeleteWhen, MissingArgs, Options, Recurse};
 use table::{Arg, Id, OptDef};
 
 /// What the command line asks for.
@@ -225,6 +225,7 @@ pub fn parse(args: &[OsString]) -> Result<Command, UsageError> {
     } = lex(args);
     let mut o = Options::default();
     let mut version = 0u8;
+    let mut raw = Raw::default();
     for ev in &events {
         let id = ev.def.id;
         if id == Id::Help {
@@ -233,11 +234,12 @@ pub fn parse(args: &[OsString]) -> Result<Command, UsageError> {
         if !id.supported() {
             return Err(refuse(ev.def));
         }
-        apply(&mut o, ev, &mut version)?;
+        apply(&mut o, ev, &mut version, &mut raw)?;
     }
     if let Some(e) = error {
         return Err(e);
     }
+    finish(&mut o, &raw)?;
     if version > 0 {
         return Ok(Command::Version(version));
     }
@@ -248,8 +250,22 @@ pub fn parse(args: &[OsString]) -> Result<Command, UsageError> {
     Ok(Command::Run(Box::new(o)))
 }
 
+/// Option state that is only resolved once all options are seen (rsync
+/// decides these after its option loop, in `parse_arguments`).
+#[derive(Default)]
+struct Raw {
+    delete_mode: bool,
+    delete_before: bool,
+    delete_during: u8,
+    delete_after: bool,
+    max_delete: Option<i64>,
+    suffix: Option<OsString>,
+    missing_ignore: bool,
+    missing_delete: bool,
+}
+
 /// Applies one option occurrence, in command-line order.
-fn apply(o: &mut Options, ev: &Event, version: &mut u8) -> Result<(), UsageError> {
+fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result<(), UsageError> {
     use Id::*;
     match ev.def.id {
         Version => *version = version.saturating_add(1),
@@ -325,9 +341,156 @@ fn apply(o: &mut Options, ev: &Event, version: &mut u8) -> Result<(), UsageError
                 ))
             })?;
         }
+        Delete => raw.delete_mode = true,
+        Del | DeleteDuring => raw.delete_during = 1,
+        DeleteDelay => raw.delete_during = 2,
+        DeleteBefore => raw.delete_before = true,
+        DeleteAfter => raw.delete_after = true,
+        DeleteExcluded => o.delete_excluded = true,
+        MaxDelete => raw.max_delete = Some(parse_int(ev)?),
+        IgnoreErrors => o.ignore_errors = true,
+        NoIgnoreErrors => o.ignore_errors = false,
+        Force => o.force = true,
+        NoForce => o.force = false,
+        IgnoreMissingArgs => raw.missing_ignore = true,
+        DeleteMissingArgs => raw.missing_delete = true,
+        Update => o.update = true,
+        IgnoreExisting => o.ignore_existing = true,
+        Existing => o.existing = true,
+        LinkDest | CompareDest | CopyDest => {
+            let kind = match ev.def.id {
+                LinkDest => BasisKind::Link,
+                CompareDest => BasisKind::Compare,
+                _ => BasisKind::Copy,
+            };
+            let dir: std::path::PathBuf = ev.value.clone().unwrap_or_default().into();
+            match &mut o.basis {
+                Some((k, dirs)) if *k == kind => {
+                    if dirs.len() >= 20 {
+                        return Err(UsageError(format!(
+                            "ERROR: at most 20 --{} args may be specified",
+                            kind.option_name()
+                        )));
+                    }
+                    dirs.push(dir);
+                }
+                Some((k, _)) => {
+                    return Err(UsageError(format!(
+                        "ERROR: the --{} option conflicts with the --{} option",
+                        kind.option_name(),
+                        k.option_name()
+                    )));
+                }
+                None => o.basis = Some((kind, vec![dir])),
+            }
+        }
+        Backup => o.backup = true,
+        NoBackup => o.backup = false,
+        BackupDir => o.backup_dir = ev.value.clone().map(Into::into),
+        Suffix => raw.suffix = ev.value.clone(),
+        RemoveSourceFiles | RemoveSentFiles => o.remove_source_files = true,
+        DelayUpdates => o.delay_updates = true,
+        NoDelayUpdates => o.delay_updates = false,
+        PruneEmptyDirs => o.prune_empty_dirs = true,
+        NoPruneEmptyDirs => o.prune_empty_dirs = false,
+        PartialDir => o.partial_dir = ev.value.clone().map(Into::into),
+        OmitDirTimes => o.omit_dir_times = true,
+        NoOmitDirTimes => o.omit_dir_times = false,
         // Daemon-only niceties rsync accepts and ignores locally.
         Motd | NoMotd => {}
         _ => return Err(refuse(ev.def)),
+    }
+    Ok(())
+}
+
+/// Resolves what depends on several options, with rsync's checks and
+/// messages (its `parse_arguments` epilogue).
+fn finish(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
+    if u8::from(raw.delete_before) + u8::from(raw.delete_during > 0) + u8::from(raw.delete_after)
+        > 1
+    {
+        return Err(UsageError(
+            "You may not combine multiple --delete-WHEN options.".into(),
+        ));
+    }
+    o.delete = if raw.delete_before {
+        Some(DeleteWhen::Before)
+    } else if raw.delete_during == 2 {
+        Some(DeleteWhen::Delay)
+    } else if raw.delete_during == 1 {
+        Some(DeleteWhen::During)
+    } else if raw.delete_after {
+        Some(DeleteWhen::After)
+    } else if raw.delete_mode || o.delete_excluded {
+        Some(DeleteWhen::During)
+    } else {
+        None
+    };
+    if o.delete.is_some() && !o.xfer_dirs() {
+        return Err(UsageError(
+            "--delete does not work without --recursive (-r) or --dirs (-d).".into(),
+        ));
+    }
+    // rsync: a negative limit means "no deletions" (0).
+    o.max_delete = raw.max_delete.map(|n| n.max(0) as u64);
+    o.missing_args = if raw.missing_delete {
+        MissingArgs::Delete
+    } else if raw.missing_ignore {
+        MissingArgs::Ignore
+    } else {
+        MissingArgs::Error
+    };
+    // An empty --backup-dir is the same as none.
+    if o.backup_dir
+        .as_ref()
+        .is_some_and(|d| d.as_os_str().is_empty())
+    {
+        o.backup_dir = None;
+    }
+    o.suffix = match &raw.suffix {
+        Some(s) => s.clone(),
+        None if o.backup_dir.is_some() => OsString::new(),
+        None => OsString::from("~"),
+    };
+    if o.suffix.as_bytes().contains(&b'/') {
+        return Err(UsageError(format!(
+            "--suffix cannot contain slashes: {}",
+            lossy(&o.suffix)
+        )));
+    }
+    if o.backup_dir.is_some() {
+        o.backup = true;
+    } else if o.suffix.is_empty() {
+        return Err(UsageError(
+            "--suffix cannot be empty without a --backup-dir".into(),
+        ));
+    }
+    // rsync: -b without --backup-dir implies -O (directory times are left
+    // alone so that backups made in place do not disturb them).
+    if o.backup && o.backup_dir.is_none() {
+        o.omit_dir_times = true;
+    }
+    if o.delay_updates && o.partial_dir.is_none() {
+        o.partial_dir = Some(".~tmp~".into());
+    }
+    if o.inplace {
+        if o.partial_dir.is_some() {
+            return Err(UsageError(format!(
+                "--inplace cannot be used with --{}",
+                if o.delay_updates {
+                    "delay-updates"
+                } else {
+                    "partial-dir"
+                }
+            )));
+        }
+        o.partial = false;
+    } else if let Some(p) = &o.partial_dir {
+        if p.as_os_str().is_empty() || p.as_os_str() == "." {
+            o.partial_dir = None;
+        } else {
+            o.partial = true;
+        }
     }
     Ok(())
 }
@@ -456,12 +619,80 @@ mod tests {
             "This rsync does not support --compress (-z)"
         );
         assert_eq!(
-            err(&["--delete", "s", "d"]),
-            "This rsync does not support --delete"
+            err(&["-H", "s", "d"]),
+            "This rsync does not support --hard-links (-H)"
+        );
+    }
+
+    #[test]
+    fn delete_family_and_their_checks() {
+        assert_eq!(
+            run(&["-r", "--delete", "s", "d"]).delete,
+            Some(DeleteWhen::During)
         );
         assert_eq!(
-            err(&["--del", "s", "d"]),
-            "This rsync does not support --del"
+            run(&["-r", "--delete-excluded", "s", "d"]).delete,
+            Some(DeleteWhen::During)
+        );
+        assert_eq!(
+            run(&["-r", "--del", "s", "d"]).delete,
+            Some(DeleteWhen::During)
+        );
+        assert_eq!(
+            run(&["-r", "--delete", "--delete-after", "s", "d"]).delete,
+            Some(DeleteWhen::After)
+        );
+        assert_eq!(
+            run(&["-r", "--delete-delay", "s", "d"]).delete,
+            Some(DeleteWhen::Delay)
+        );
+        assert_eq!(
+            err(&["-r", "--delete-before", "--delete-after", "s", "d"]),
+            "You may not combine multiple --delete-WHEN options."
+        );
+        assert_eq!(
+            err(&["--delete", "s", "d"]),
+            "--delete does not work without --recursive (-r) or --dirs (-d)."
+        );
+        assert_eq!(
+            run(&["-r", "--max-delete=-3", "s", "d"]).max_delete,
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn backups_and_basis_dirs() {
+        let o = run(&["--backup-dir=b", "s", "d"]);
+        assert!(o.backup && o.suffix.is_empty() && !o.omit_dir_times);
+        let o = run(&["-b", "s", "d"]);
+        assert_eq!(o.suffix, "~");
+        assert!(o.omit_dir_times, "-b without --backup-dir implies -O");
+        assert_eq!(
+            err(&["-b", "--suffix=/x", "s", "d"]),
+            "--suffix cannot contain slashes: /x"
+        );
+        assert_eq!(
+            err(&["-b", "--suffix=", "s", "d"]),
+            "--suffix cannot be empty without a --backup-dir"
+        );
+        assert_eq!(
+            err(&["--link-dest=a", "--compare-dest=b", "s", "d"]),
+            "ERROR: the --compare-dest option conflicts with the --link-dest option"
+        );
+        let many: Vec<String> = (0..21).map(|i| format!("--link-dest=x{i}")).collect();
+        let mut a: Vec<&str> = many.iter().map(String::as_str).collect();
+        a.extend(["s", "d"]);
+        assert_eq!(
+            err(&a),
+            "ERROR: at most 20 --link-dest args may be specified"
+        );
+        assert_eq!(
+            err(&["--inplace", "--delay-updates", "s", "d"]),
+            "--inplace cannot be used with --delay-updates"
+        );
+        assert_eq!(
+            run(&["--delay-updates", "s", "d"]).partial_dir.unwrap(),
+            std::path::Path::new(".~tmp~")
         );
     }
 

@@ -288,6 +288,39 @@ impl Id {
                 | Motd
                 | NoMotd
                 | CopyEngine
+                | Del
+                | Delete
+                | DeleteBefore
+                | DeleteDuring
+                | DeleteDelay
+                | DeleteAfter
+                | DeleteExcluded
+                | MaxDelete
+                | IgnoreErrors
+                | NoIgnoreErrors
+                | Force
+                | NoForce
+                | IgnoreMissingArgs
+                | DeleteMissingArgs
+                | Update
+                | IgnoreExisting
+                | Existing
+                | LinkDest
+                | CompareDest
+                | CopyDest
+                | Backup
+                | NoBackup
+                | BackupDir
+                | Suffix
+                | RemoveSourceFiles
+                | RemoveSentFiles
+                | DelayUpdates
+                | NoDelayUpdates
+                | PruneEmptyDirs
+                | NoPruneEmptyDirs
+                | PartialDir
+                | OmitDirTimes
+                | NoOmitDirTimes
         )
     }
 }

@@ -1,0 +1,360 @@
+//! Acting on one entry's plan at the destination (rsync's generator work):
+//! directories, links, devices, attribute fixes, and handing files to the
+//! engine.
+
+use super::*;
+
+impl Transfer<'_> {
+    pub(super) fn wanted(&self, e: &Entry, d: &Decision) -> Wanted {
+        Wanted {
+            mode: d.mode,
+            uid: e.stat.uid,
+            gid: e.stat.gid,
+            mtime: e.stat.mtime,
+            mtime_nsec: e.stat.mtime_nsec,
+            kind: e.kind(),
+        }
+    }
+
+    /// Applies attributes to a path; `None` after reporting a failure.
+    pub(super) fn apply_attrs(
+        &mut self,
+        path: &Path,
+        current: &Stat,
+        want: &Wanted,
+        policy: &Policy,
+    ) -> Option<meta::Updated> {
+        match meta::apply(Target::<std::fs::File>::Path(path), current, want, policy) {
+            Ok(u) => Some(u),
+            Err(e) => {
+                let local = self.local_of(path);
+                let msg = format!(
+                    "[generator] {} \"{}\": {}",
+                    e.what,
+                    self.recv_shown(&local),
+                    sys::errno_text(e.errno)
+                );
+                self.report.error(msg);
+                None
+            }
+        }
+    }
+
+    /// Removes what is in the way of a new item (rsync's `delete_item`
+    /// with a DEL_FOR_* flag). A non-empty directory is left alone (that
+    /// needs `--force`), with rsync's two messages. Returns whether the
+    /// way is clear.
+    pub(super) fn make_room(&mut self, path: &Path, old: &Stat, what: &str) -> bool {
+        let local = self.local_of(path);
+        let name = self.report.esc(&local);
+        let is_dir = old.kind() == Kind::Dir;
+        if is_dir && !dir_is_empty(path) {
+            self.report
+                .info(format!("cannot delete non-empty directory: {name}"));
+            self.report
+                .error_raw(format!("could not make way for new {what}: {name}"));
+            self.report.errors.general = true;
+            return false;
+        }
+        if self.opts.dry_run {
+            return true;
+        }
+        let r = if is_dir {
+            rustix::fs::rmdir(path)
+        } else {
+            rustix::fs::unlink(path)
+        };
+        match r {
+            Ok(()) | Err(Errno::NOENT) => true,
+            Err(err) => {
+                let op = if is_dir { "rmdir" } else { "unlink" };
+                let msg = format!(
+                    "[generator] delete_file: {op}({name}) failed: {}",
+                    sys::errno_text(err)
+                );
+                self.report.error(msg);
+                self.report
+                    .error_raw(format!("could not make way for new {what}: {name}"));
+                false
+            }
+        }
+    }
+
+    /// Handles one entry at `dest`. For a directory that may be descended
+    /// into, returns `Some(children_are_new)`.
+    pub(super) fn handle(
+        &mut self,
+        planner: &Planner<'_>,
+        e: &Entry,
+        dest: &Path,
+        known: Known,
+        root_created: bool,
+    ) -> Option<bool> {
+        let real_old = match known {
+            Known::Listed(st) => st,
+            Known::Unknown => match sys::lstat(dest) {
+                Ok(s) => Some(s),
+                Err(Errno::NOENT) => None,
+                Err(err) => {
+                    let msg = format!(
+                        "[generator] recv_generator: failed to stat \"{}\": {}",
+                        self.shown(dest),
+                        sys::errno_text(err)
+                    );
+                    self.report.error(msg);
+                    return None;
+                }
+            },
+        };
+        let old = if root_created { None } else { real_old };
+        let d = planner.decide(e, dest, old);
+        let kind = e.kind();
+        let opts = self.opts;
+        match &d.action {
+            Action::Dir { exists, remove } => {
+                if let Some(r) = remove
+                    && !self.make_room(dest, r, "directory")
+                {
+                    self.report
+                        .error_raw("*** Skipping any contents from this failed directory ***");
+                    return None;
+                }
+                self.report.item(d.iflags, kind, &e.name, None);
+                // The destination root we created ourselves is new for
+                // itemizing, but already exists on disk.
+                let on_disk = *exists || (root_created && !opts.dry_run);
+                let mut current = real_old.filter(|s| s.kind() == Kind::Dir);
+                if !on_disk {
+                    if opts.dry_run {
+                        self.push_dir(dest, e, None, None);
+                        return Some(true);
+                    }
+                    let mut mode = d.mode & 0o7777;
+                    if !self.recv.am_root {
+                        mode |= 0o700;
+                    }
+                    if let Err(err) = rustix::fs::mkdir(dest, Mode::from_raw_mode(mode))
+                        && err != Errno::EXIST
+                    {
+                        let msg = format!(
+                            "[generator] recv_generator: mkdir \"{}\" failed: {}",
+                            self.shown(dest),
+                            sys::errno_text(err)
+                        );
+                        self.report.error(msg);
+                        self.report
+                            .error_raw("*** Skipping any contents from this failed directory ***");
+                        return None;
+                    }
+                    current = sys::lstat(dest).ok();
+                }
+                let created = !*exists;
+                let mut restore = None;
+                if let Some(cur) = current {
+                    let mut want = self.wanted(e, &d);
+                    // A new directory keeps a set-gid bit inherited from
+                    // its parent when permissions are not preserved.
+                    if !opts.perms && created && cur.mode & 0o2000 != 0 {
+                        want.mode |= 0o2000;
+                    }
+                    let policy = Policy::new(opts, &self.recv, e.stat.gid);
+                    // Times are set now (as rsync does) and re-checked
+                    // once the contents are written.
+                    if !self.recv.am_root && want.mode & 0o700 != 0o700 && !opts.dry_run {
+                        restore = Some(want.mode & 0o7777);
+                        want.mode |= 0o700;
+                    }
+                    self.apply_attrs(dest, &cur, &want, &policy);
+                }
+                self.push_dir(dest, e, restore, current);
+                Some(created)
+            }
+            Action::Attrs { current } => {
+                let want = self.wanted(e, &d);
+                let mut policy = Policy::new(opts, &self.recv, e.stat.gid);
+                if kind == Kind::File && opts.checksum {
+                    policy.accurate_time = true;
+                }
+                if kind == Kind::Symlink && !opts.times {
+                    policy.set_times = false;
+                }
+                let current = *current;
+                let updated = self.apply_attrs(dest, &current, &want, &policy);
+                // -vv without -i: rsync's set_file_attrs reports each
+                // up-to-date non-directory by name.
+                if opts.info_name() > 1 && opts.format_has_i() == 0 {
+                    let name = self.report.esc(&e.name);
+                    match updated {
+                        Some(u) if u.any() => self.report.info(name),
+                        Some(_) => self.report.info(format!("{name} is uptodate")),
+                        None => {}
+                    }
+                }
+                self.report.item(d.iflags, kind, &e.name, e.link.as_deref());
+                None
+            }
+            Action::SkipNonRegular => {
+                let name = self.report.esc(&e.name);
+                self.report
+                    .info(format!("skipping non-regular file \"{name}\""));
+                None
+            }
+            Action::Symlink { replace } => {
+                let target = e.link.clone().unwrap_or_default();
+                if let Some(r) = replace
+                    && r.kind() == Kind::Dir
+                    && !self.make_room(dest, r, "symlink")
+                {
+                    return None;
+                }
+                let atomic = replace.is_some_and(|r| r.kind() != Kind::Dir);
+                if !opts.dry_run {
+                    if let Err(msg) =
+                        self.create_node(dest, atomic, |p| rustix::fs::symlink(path_of(&target), p))
+                    {
+                        let msg = format!(
+                            "[generator] symlink \"{}\" -> \"{}\" failed: {msg}",
+                            self.shown(dest),
+                            self.report.esc(&target)
+                        );
+                        self.report.error(msg);
+                        return None;
+                    }
+                    let want = self.wanted(e, &d);
+                    let policy = Policy::new(opts, &self.recv, e.stat.gid);
+                    if let Ok(cur) = sys::lstat(dest) {
+                        self.apply_attrs(dest, &cur, &want, &policy);
+                    }
+                }
+                self.report.item(d.iflags, kind, &e.name, Some(&target));
+                None
+            }
+            Action::Node { replace } => {
+                if let Some(r) = replace
+                    && r.kind() == Kind::Dir
+                    && !self.make_room(
+                        dest,
+                        r,
+                        if kind.is_device() {
+                            "device file"
+                        } else {
+                            "special file"
+                        },
+                    )
+                {
+                    return None;
+                }
+                let atomic = replace.is_some_and(|r| r.kind() != Kind::Dir);
+                if !opts.dry_run {
+                    let ft = FileType::from_raw_mode(e.stat.mode);
+                    let perm = Mode::from_raw_mode(d.mode & 0o7777);
+                    let rdev = e.stat.rdev;
+                    if let Err(msg) = self.create_node(dest, atomic, |p| {
+                        rustix::fs::mknodat(rustix::fs::CWD, p, ft, perm, rdev)
+                    }) {
+                        let msg =
+                            format!("[generator] mknod \"{}\" failed: {msg}", self.shown(dest));
+                        self.report.error(msg);
+                        return None;
+                    }
+                    let want = self.wanted(e, &d);
+                    let policy = Policy::new(opts, &self.recv, e.stat.gid);
+                    if let Ok(cur) = sys::lstat(dest) {
+                        self.apply_attrs(dest, &cur, &want, &policy);
+                    }
+                }
+                self.report.item(d.iflags, kind, &e.name, None);
+                None
+            }
+            Action::Transfer { remove, basis } => {
+                if let Some(r) = remove
+                    && !self.make_room(dest, r, "regular file")
+                {
+                    return None;
+                }
+                let line = self.report.item_line(d.iflags, kind, &e.name, None);
+                self.report.stats.num_transferred += 1;
+                self.report.stats.transferred_size += e.stat.size;
+                if opts.dry_run {
+                    if let Some(l) = line {
+                        self.report.info(l);
+                    }
+                    return None;
+                }
+                let slot = self.report.reserve();
+                let token = self.next_token;
+                self.next_token += 1;
+                self.pending.insert(
+                    token,
+                    Pending {
+                        slot,
+                        line,
+                        size: e.stat.size,
+                    },
+                );
+                let job = CopyJob {
+                    token,
+                    src: e.src.clone(),
+                    dest: dest.to_path_buf(),
+                    size: e.stat.size,
+                    fresh: basis.is_none(),
+                    new_ids: (self.recv.euid, self.new_file_gid()),
+                    want: self.wanted(e, &d),
+                    policy: Policy::new(opts, &self.recv, e.stat.gid),
+                };
+                self.drain_ready();
+                if let Some(engine) = self.engine.as_mut() {
+                    engine.submit(job);
+                }
+                None
+            }
+        }
+    }
+
+    /// Creates a symlink or node, atomically over an existing non-directory
+    /// (made under a temporary name, then renamed into place).
+    pub(super) fn create_node(
+        &mut self,
+        dest: &Path,
+        atomic: bool,
+        make: impl Fn(&Path) -> Result<(), Errno>,
+    ) -> Result<(), String> {
+        if !atomic || self.opts.temp_dir.is_some() {
+            if atomic {
+                let _ = rustix::fs::unlink(dest);
+            }
+            return make(dest).map_err(sys::errno_text);
+        }
+        let dir = dest
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let base = dest
+            .file_name()
+            .map(|n| sys::bytes(Path::new(n)).to_vec())
+            .unwrap_or_default();
+        for _ in 0..100 {
+            let tmp = engine::temp_name(dir, &base);
+            match make(&tmp) {
+                Ok(()) => {
+                    return rustix::fs::rename(&tmp, dest).map_err(|e| {
+                        let _ = rustix::fs::unlink(&tmp);
+                        sys::errno_text(e)
+                    });
+                }
+                Err(Errno::EXIST) => continue,
+                Err(e) => return Err(sys::errno_text(e)),
+            }
+        }
+        Err(sys::errno_text(Errno::EXIST))
+    }
+}
+
+/// Whether a directory has no entries (an unreadable one counts as not
+/// empty: it cannot be removed either).
+pub(super) fn dir_is_empty(path: &Path) -> bool {
+    match std::fs::read_dir(path) {
+        Ok(mut it) => it.next().is_none(),
+        Err(_) => false,
+    }
+}

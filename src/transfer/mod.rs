@@ -1,0 +1,512 @@
+//! One local transfer from start to finish: resolve the sources and the
+//! destination (`dest`), walk the file list in rsync's order (here), act
+//! on each entry's plan (`entry`), hand content copies to the engine and
+//! collect them (`done`), and finish with directory times and the summary.
+//!
+//! This is the only place where the stages meet; each of them stays
+//! ignorant of the others.
+
+mod dest;
+mod done;
+mod entry;
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rustix::fs::{FileType, Mode};
+use rustix::io::Errno;
+
+use crate::engine::{self, CopyJob, Engine, Outcome};
+use crate::exit::ExitCode;
+use crate::meta::{self, Policy, Receiver, Target, Wanted};
+use crate::options::Options;
+use crate::plan::{Action, Decision, Planner};
+use crate::report::{Report, Slot};
+use crate::scan::{DirListing, Scanner, Ticket};
+use crate::sys::{self, Kind, Stat};
+use crate::walk::{Diag, Entry, Listing, WalkConfig, Walker};
+
+/// Where entries land.
+struct Dest {
+    /// Destination directory (mode 1) or the single file's path (mode 2).
+    path: PathBuf,
+    /// Mode 2: one non-directory (or a lone directory) written under a
+    /// new name.
+    solo: bool,
+    /// We created `path` (or would have, in a dry run): everything below
+    /// it is new.
+    fresh: bool,
+}
+
+/// A copy handed to the engine, waiting for its result.
+struct Pending {
+    slot: Slot,
+    line: Option<String>,
+    size: u64,
+}
+
+/// A directory whose mtime (and, for non-root, permissions) is settled
+/// after its contents.
+struct DirFix {
+    path: PathBuf,
+    mtime: i64,
+    mtime_nsec: u32,
+    /// Permissions to restore after temporarily adding u+rwx.
+    restore_mode: Option<u32>,
+}
+
+/// A destination directory being filled.
+struct OpenDir {
+    /// The group a file created in it gets (its own with set-gid, else
+    /// ours), so the engine can skip a chown that would change nothing.
+    new_file_gid: u32,
+}
+
+struct Transfer<'a> {
+    opts: &'a Options,
+    recv: Receiver,
+    report: Report,
+    engine: Option<Box<dyn Engine>>,
+    pending: HashMap<u64, Pending>,
+    next_token: u64,
+    dir_fixes: Vec<DirFix>,
+    /// The directories being filled, innermost last.
+    dir_stack: Vec<OpenDir>,
+    abort: Arc<AtomicBool>,
+    fatal: Option<String>,
+    /// The directory rsync's receiver would have changed into: DEST itself,
+    /// or DEST's parent when DEST names a single item. Receiver messages
+    /// name paths relative to it.
+    dest_root: PathBuf,
+    /// Lists existing destination directories alongside the source walk.
+    scanner: Scanner,
+}
+
+fn path_of(b: &[u8]) -> &Path {
+    Path::new(OsStr::from_bytes(b))
+}
+
+fn join_name(root: &Path, name: &[u8]) -> PathBuf {
+    if name == b"." {
+        root.to_path_buf()
+    } else {
+        root.join(path_of(name))
+    }
+}
+
+fn is_remote(arg: &[u8]) -> bool {
+    if arg.starts_with(b"rsync://") {
+        return true;
+    }
+    match arg.iter().position(|&b| b == b':') {
+        Some(c) => !arg[..c].contains(&b'/'),
+        None => false,
+    }
+}
+
+/// Runs a local transfer and returns rsync's exit code.
+pub fn run(opts: &Options, name: &str) -> ExitCode {
+    let abort = Arc::new(AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        let _ = signal_hook::flag::register(sig, Arc::clone(&abort));
+    }
+    let mut t = Transfer {
+        opts,
+        recv: Receiver::current(),
+        report: Report::new(name, opts),
+        engine: None,
+        pending: HashMap::new(),
+        next_token: 0,
+        dir_fixes: Vec::new(),
+        dir_stack: Vec::new(),
+        abort,
+        fatal: None,
+        dest_root: PathBuf::from("."),
+        scanner: Scanner::start(WalkConfig::new(opts)),
+    };
+    let code = t.run();
+    t.report.flush();
+    code
+}
+
+impl Transfer<'_> {
+    pub(super) fn usage_exit(&mut self, msg: &str, code: ExitCode) -> ExitCode {
+        self.report.error_raw(msg.to_string());
+        let l = crate::final_line!(&self.report.name, code).to_string();
+        self.report.error_raw(l);
+        code
+    }
+
+    pub(super) fn run(&mut self) -> ExitCode {
+        let opts = self.opts;
+        let args = &opts.args;
+        if args.iter().any(|a| is_remote(a.as_bytes())) {
+            let name = self.report.name.clone();
+            return self.usage_exit(
+                &format!(
+                    "{name}: remote transfers are not supported by arsync (local copies only)"
+                ),
+                ExitCode::Unsupported,
+            );
+        }
+        if args.len() < 2 {
+            let name = self.report.name.clone();
+            return self.usage_exit(
+                &format!("{name}: This rsync does not support --list-only"),
+                ExitCode::Syntax,
+            );
+        }
+        let (sources, dest_arg) = args.split_at(args.len() - 1);
+        let dest_arg = dest_arg[0].as_bytes().to_vec();
+
+        let listing_header = opts.info_name() > 0;
+        if listing_header && opts.inc_recurse() {
+            self.report.info("sending incremental file list");
+        }
+        let mut walker = Walker::new(WalkConfig::new(opts));
+        let top = walker.top_level(sources);
+        self.forward(&mut walker);
+        if listing_header && !opts.inc_recurse() && opts.xfer_dirs() {
+            self.report.info("building file list ... done");
+        }
+
+        // rsync's file_total, as far as the destination rule needs it:
+        // 0, 1 or "more". A lone directory counts its first level too.
+        let mut first_level: Option<Vec<Entry>> = None;
+        let mut total = usize::from(top.dot.is_some()) + top.entries.len();
+        if total == 1 && top.dot.is_none() && top.entries[0].is_dir() && opts.recursive() {
+            let children = walker.list(&top.entries[0]);
+            self.forward(&mut walker);
+            total += children.len();
+            first_level = Some(children);
+        }
+
+        let dest = match self.resolve_dest(&dest_arg, total, &top) {
+            Ok(d) => d,
+            Err(code) => return code,
+        };
+        self.dest_root = if dest.solo {
+            dest.path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("."))
+        } else {
+            dest.path.clone()
+        };
+        let temp_dir = match self.check_temp_dir() {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
+
+        if opts.info_name() > 1 {
+            self.report.info(if opts.whole_file == Some(false) {
+                "delta-transmission enabled"
+            } else {
+                "delta-transmission disabled for local transfer or --whole-file"
+            });
+        }
+        if !opts.dry_run {
+            let mut cfg = engine::Config::new(opts, Arc::clone(&self.abort));
+            cfg.temp_dir = temp_dir;
+            self.engine = Some(engine::start(cfg));
+        }
+
+        let planner = Planner {
+            opts,
+            recv: &self.recv.clone(),
+        };
+        if let Some(dot) = &top.dot {
+            self.count(dot);
+            if let Some(children_fresh) =
+                self.handle(&planner, dot, &dest.path, Known::Unknown, dest.fresh)
+            {
+                let listing = self.listing_of(&dest, children_fresh);
+                self.process_list(
+                    &planner,
+                    &mut walker,
+                    &top.entries,
+                    &dest,
+                    children_fresh,
+                    listing.as_ref(),
+                    first_level,
+                );
+                self.leave_dir();
+            }
+        } else {
+            let listing = self.listing_of(&dest, dest.fresh);
+            self.process_list(
+                &planner,
+                &mut walker,
+                &top.entries,
+                &dest,
+                dest.fresh,
+                listing.as_ref(),
+                first_level,
+            );
+        }
+
+        self.drain_all();
+        self.finish_dirs();
+        if self.abort.load(Ordering::Relaxed) {
+            let l = crate::final_line!(&self.report.name, ExitCode::Signal).to_string();
+            self.report.error_raw(l);
+            return ExitCode::Signal;
+        }
+        if let Some(msg) = self.fatal.take() {
+            let _ = msg;
+            let l = crate::final_line!(&self.report.name, ExitCode::FileIo).to_string();
+            self.report.error_raw(l);
+            return ExitCode::FileIo;
+        }
+        self.report.summary();
+        let code = self.report.errors.exit_code();
+        if code != ExitCode::Ok {
+            let l = crate::final_line!(&self.report.name, code).to_string();
+            self.report.error_raw(l);
+        }
+        code
+    }
+
+    /// A destination path relative to the receiver's directory (`.` for
+    /// the destination root itself), as rsync names it in messages.
+    pub(super) fn local_of(&self, dest: &Path) -> Vec<u8> {
+        match dest.strip_prefix(&self.dest_root) {
+            Ok(rel) if rel.as_os_str().is_empty() => b".".to_vec(),
+            Ok(rel) => sys::bytes(rel).to_vec(),
+            Err(_) => sys::bytes(dest).to_vec(),
+        }
+    }
+
+    /// rsync's `full_fname()` of a receiver-relative name:
+    /// `/abs/dest/sub/x`, or `/abs/dest/.` for the root.
+    pub(super) fn recv_shown(&self, local: &[u8]) -> String {
+        let mut full = sys::bytes(&sys::absolute(&self.dest_root)).to_vec();
+        if !full.ends_with(b"/") {
+            full.push(b'/');
+        }
+        full.extend_from_slice(local);
+        self.report.esc(&full)
+    }
+
+    /// Takes in a listing made on a scanner thread.
+    pub(super) fn absorb(&mut self, l: Listing) -> Vec<Entry> {
+        self.report.stats.total_size += l.shadowed_size;
+        for d in l.diags {
+            self.diag(d);
+        }
+        l.entries
+    }
+
+    pub(super) fn diag(&mut self, d: Diag) {
+        match d {
+            Diag::Info(s) => self.report.info(s),
+            Diag::Error(s) => self.report.error(s),
+            Diag::Vanished(s) => self.report.vanished(s),
+        }
+    }
+
+    pub(super) fn forward(&mut self, walker: &mut Walker) {
+        self.report.stats.total_size += std::mem::take(&mut walker.shadowed_size);
+        for d in walker.diags.drain(..) {
+            match d {
+                Diag::Info(s) => self.report.info(s),
+                Diag::Error(s) => self.report.error(s),
+                Diag::Vanished(s) => self.report.vanished(s),
+            }
+        }
+    }
+
+    pub(super) fn count(&mut self, e: &Entry) {
+        self.report.stats.num_files += 1;
+        self.report.stats.total_size += e.counted_size();
+    }
+
+    /// Processes a sorted listing: every entry in order, each directory
+    /// followed by its own contents when recursing. `existing` is the
+    /// listing of the destination directory the entries go into, when it
+    /// existed beforehand (`None` with `parent_fresh`: nothing there).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn process_list(
+        &mut self,
+        planner: &Planner<'_>,
+        walker: &mut Walker,
+        entries: &[Entry],
+        dest: &Dest,
+        parent_fresh: bool,
+        existing: Option<&DirListing>,
+        mut first_level: Option<Vec<Entry>>,
+    ) {
+        let recurse = self.opts.recursive() && !dest.solo;
+        // Ask the scanner threads for the listings of the subdirectories
+        // (source, and destination where one exists) before they are
+        // reached, so listing overlaps with handling.
+        let mut tickets: Vec<Option<Ticket>> = entries
+            .iter()
+            .map(|e| {
+                if !recurse || !e.is_dir() || !self.scanner.available() || first_level.is_some() {
+                    return None;
+                }
+                let existing_dir = match existing {
+                    Some(l) => l
+                        .get(base_name(&e.name))
+                        .is_some_and(|s| s.kind() == Kind::Dir),
+                    None => !parent_fresh,
+                };
+                let target = join_name(&dest.path, &e.name);
+                Some(
+                    self.scanner
+                        .request(e, existing_dir.then_some(target.as_path())),
+                )
+            })
+            .collect();
+        for (i, e) in entries.iter().enumerate() {
+            let ticket = tickets[i].take();
+            if self.stopping() {
+                if let Some(t) = ticket {
+                    self.scanner.cancel(t);
+                }
+                continue;
+            }
+            self.count(e);
+            // In solo mode the one item takes DEST's name; it has no
+            // children (that is what made it solo).
+            let target = if dest.solo {
+                dest.path.clone()
+            } else {
+                join_name(&dest.path, &e.name)
+            };
+            let known = match existing {
+                Some(l) if !dest.solo => Known::Listed(l.get(base_name(&e.name))),
+                _ if parent_fresh => Known::Listed(None),
+                _ => Known::Unknown,
+            };
+            let Some(children_fresh) = self.handle(planner, e, &target, known, false) else {
+                if let Some(t) = ticket {
+                    self.scanner.cancel(t);
+                }
+                continue;
+            };
+            if recurse {
+                let (children, listing) = match (first_level.take(), ticket) {
+                    (Some(c), _) => (c, None),
+                    (None, Some(t)) => {
+                        let (src, dst) = self.scanner.collect(t);
+                        let children = match src {
+                            Some(l) => self.absorb(l),
+                            None => {
+                                let c = walker.list(e);
+                                self.forward(walker);
+                                c
+                            }
+                        };
+                        (children, dst.and_then(Result::ok))
+                    }
+                    (None, None) => {
+                        let c = walker.list(e);
+                        self.forward(walker);
+                        let l = if children_fresh {
+                            None
+                        } else {
+                            crate::scan::list_dir(&target).ok()
+                        };
+                        (c, l)
+                    }
+                };
+                // A listing taken before this directory was replaced or
+                // created is stale: its children are new.
+                let listing = if children_fresh { None } else { listing };
+                self.process_list(
+                    planner,
+                    walker,
+                    &children,
+                    dest,
+                    children_fresh,
+                    listing.as_ref(),
+                    None,
+                );
+            }
+            self.leave_dir();
+        }
+    }
+
+    /// The listing of an existing destination directory (none when we
+    /// just made it, or in solo mode).
+    pub(super) fn listing_of(&self, dest: &Dest, fresh: bool) -> Option<DirListing> {
+        if fresh || dest.solo {
+            return None;
+        }
+        crate::scan::list_dir(&dest.path).ok()
+    }
+
+    pub(super) fn stopping(&self) -> bool {
+        self.abort.load(Ordering::Relaxed) || self.fatal.is_some()
+    }
+
+    pub(super) fn leave_dir(&mut self) {
+        self.dir_stack.pop();
+    }
+
+    pub(super) fn shown(&self, p: &Path) -> String {
+        self.report.esc(sys::bytes(&sys::absolute(p)))
+    }
+
+    /// The group new files in the innermost open directory get.
+    pub(super) fn new_file_gid(&self) -> u32 {
+        match self.dir_stack.last() {
+            Some(d) => d.new_file_gid,
+            None => {
+                let parent = self.dest_root.clone();
+                match sys::stat(&parent) {
+                    Ok(st) if st.mode & 0o2000 != 0 => st.gid,
+                    _ => self.recv.egid,
+                }
+            }
+        }
+    }
+
+    pub(super) fn push_dir(
+        &mut self,
+        dest: &Path,
+        e: &Entry,
+        restore: Option<u32>,
+        current: Option<Stat>,
+    ) {
+        self.dir_fixes.push(DirFix {
+            path: dest.to_path_buf(),
+            mtime: e.stat.mtime,
+            mtime_nsec: e.stat.mtime_nsec,
+            restore_mode: restore,
+        });
+        let new_file_gid = match current {
+            Some(st) if st.mode & 0o2000 != 0 => st.gid,
+            _ => self.recv.egid,
+        };
+        self.dir_stack.push(OpenDir { new_file_gid });
+    }
+}
+
+/// What is known about an entry's destination before looking.
+#[derive(Clone, Copy, Debug)]
+enum Known {
+    /// From a listing of its directory (`None`: nothing there).
+    Listed(Option<Stat>),
+    /// Not known: look.
+    Unknown,
+}
+
+/// The last component of an entry name.
+pub(super) fn base_name(name: &[u8]) -> &[u8] {
+    match name.iter().rposition(|&b| b == b'/') {
+        Some(p) => &name[p + 1..],
+        None => name,
+    }
+}
