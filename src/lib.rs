@@ -5,7 +5,9 @@
 //! file content and `meta` sets attributes; `report` prints what happened;
 //! `exit` maps the outcome to rsync's exit codes. `transfer` drives one run.
 
+pub mod backup;
 pub mod cli;
+pub mod delete;
 pub mod engine;
 pub mod exit;
 pub mod fallback;

@@ -60,6 +60,20 @@ pub enum Action {
     Attrs { current: Stat },
     /// A non-regular file that is not being preserved.
     SkipNonRegular,
+    /// Left alone by an update rule (`--existing`, `--ignore-existing`,
+    /// `-u`); a skipped directory's contents are skipped too.
+    Skip(SkipWhy),
+}
+
+/// Why an update rule left an entry alone (rsync reports it at `-vv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipWhy {
+    /// `--existing`: nothing there, and nothing new is created.
+    NotCreating,
+    /// `--ignore-existing`: something is already there.
+    Exists,
+    /// `-u`: the destination is newer.
+    Newer,
 }
 
 /// The generator's verdict on one entry.
@@ -182,6 +196,26 @@ impl Planner<'_> {
         let o = self.opts;
         let kind = e.kind();
         let old_kind = old.map(|s| s.kind());
+        let skip = |why| Decision {
+            action: Action::Skip(why),
+            iflags: 0,
+            mode: e.stat.mode,
+        };
+        // rsync's recv_generator checks these before anything else.
+        if o.existing && old.is_none() {
+            return skip(SkipWhy::NotCreating);
+        }
+        if o.ignore_existing && old.is_some() && (kind != Kind::Dir || old_kind != Some(Kind::Dir))
+        {
+            return skip(SkipWhy::Exists);
+        }
+        if o.update
+            && kind == Kind::File
+            && let Some(st) = old
+            && e.stat.mtime - st.mtime < o.modify_window
+        {
+            return skip(SkipWhy::Newer);
+        }
         match kind {
             Kind::Dir => {
                 let (exists, remove) = match old {

@@ -470,6 +470,14 @@ fn finish(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
     if o.backup && o.backup_dir.is_none() {
         o.omit_dir_times = true;
     }
+    // rsync turns incremental recursion off for these (the whole file
+    // list is needed first), which changes -v's header line.
+    if matches!(o.delete, Some(DeleteWhen::Before | DeleteWhen::After))
+        || o.delay_updates
+        || o.prune_empty_dirs
+    {
+        o.inc_recursive = false;
+    }
     if o.delay_updates && o.partial_dir.is_none() {
         o.partial_dir = Some(".~tmp~".into());
     }

@@ -155,6 +155,30 @@ impl Report {
         self.push(Line::Err(text.into()));
     }
 
+    /// A warning on stderr without the `NAME: ` prefix (rsync's FWARNING),
+    /// printed even with `-q`.
+    pub fn warning(&mut self, text: impl Into<String>) {
+        self.push(Line::Err(text.into()));
+    }
+
+    /// The line for a deleted destination entry: `deleting NAME` under
+    /// `-v`, `*deleting   NAME` under `-i`.
+    pub fn deleted(&mut self, local: &[u8], kind: Kind) {
+        if self.quiet || (self.verbose == 0 && self.itemize == 0) {
+            return;
+        }
+        let mut name = self.esc(local);
+        if kind == Kind::Dir {
+            name.push('/');
+        }
+        let line = if self.itemize > 0 {
+            format!("{} {name}", itemize::code(item::DELETED, kind, self.times))
+        } else {
+            format!("deleting {name}")
+        };
+        self.push(Line::Out(line));
+    }
+
     /// A vanished-file note (exit 24 unless something worse happened).
     pub fn vanished(&mut self, text: impl Into<String>) {
         self.errors.vanished = true;
@@ -202,11 +226,14 @@ impl Report {
         }
     }
 
-    /// Completes a reserved slot: an optional item line, then errors.
-    pub fn complete(&mut self, slot: Slot, line: Option<String>, errors: Vec<String>) {
-        let mut lines = Vec::with_capacity(errors.len() + 1);
-        if let Some(l) = line {
-            lines.push(Line::Out(l));
+    /// Completes a reserved slot: stdout lines (the item line, notes),
+    /// then error lines (which make the run partial).
+    pub fn complete(&mut self, slot: Slot, out: Vec<String>, errors: Vec<String>) {
+        let mut lines = Vec::with_capacity(errors.len() + out.len());
+        for l in out {
+            if !self.quiet {
+                lines.push(Line::Out(l));
+            }
         }
         for e in errors {
             self.errors.general = true;

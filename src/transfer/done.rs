@@ -11,26 +11,32 @@ impl Transfer<'_> {
         match outcome {
             Outcome::Copied(n) => {
                 self.report.stats.literal_data += n;
-                let _ = p.size;
-                self.report.complete(p.slot, p.line, Vec::new());
+                let mut out: Vec<String> = p.line.into_iter().collect();
+                if let Some((src, name, st)) = p.src
+                    && let Some(l) = self.remove_source(&src, &name, &st)
+                {
+                    out.push(l);
+                }
+                self.report.complete(p.slot, out, Vec::new());
             }
             Outcome::Vanished(msg) => {
                 self.report.errors.vanished = true;
-                self.report.complete(p.slot, Some(msg), Vec::new());
+                self.report.complete(p.slot, vec![msg], Vec::new());
             }
             Outcome::Failed(msg) => {
-                self.report.complete(p.slot, p.line, vec![msg]);
+                self.report
+                    .complete(p.slot, p.line.into_iter().collect(), vec![msg]);
             }
             Outcome::SenderFailed(msg) => {
-                self.report.complete(p.slot, None, vec![msg]);
+                self.report.complete(p.slot, Vec::new(), vec![msg]);
             }
             Outcome::Fatal(msg) => {
-                self.report.complete(p.slot, None, vec![msg.clone()]);
+                self.report.complete(p.slot, Vec::new(), vec![msg.clone()]);
                 self.fatal = Some(msg);
                 self.abort.store(true, Ordering::Relaxed);
             }
             Outcome::Interrupted => {
-                self.report.complete(p.slot, None, Vec::new());
+                self.report.complete(p.slot, Vec::new(), Vec::new());
             }
         }
     }

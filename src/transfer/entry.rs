@@ -41,42 +41,29 @@ impl Transfer<'_> {
     }
 
     /// Removes what is in the way of a new item (rsync's `delete_item`
-    /// with a DEL_FOR_* flag). A non-empty directory is left alone (that
-    /// needs `--force`), with rsync's two messages. Returns whether the
-    /// way is clear.
-    pub(super) fn make_room(&mut self, path: &Path, old: &Stat, what: &str) -> bool {
-        let local = self.local_of(path);
-        let name = self.report.esc(&local);
-        let is_dir = old.kind() == Kind::Dir;
-        if is_dir && !dir_is_empty(path) {
-            self.report
-                .info(format!("cannot delete non-empty directory: {name}"));
-            self.report
-                .error_raw(format!("could not make way for new {what}: {name}"));
-            self.report.errors.general = true;
-            return false;
-        }
-        if self.opts.dry_run {
-            return true;
-        }
-        let r = if is_dir {
-            rustix::fs::rmdir(path)
-        } else {
-            rustix::fs::unlink(path)
+    /// with a DEL_FOR_* flag): recursively with `--force` or `--delete`,
+    /// else only an empty directory; backed up with `-b`. Returns whether
+    /// the way is clear.
+    pub(super) fn make_room(&mut self, path: &Path, old: &Stat, what: &'static str) -> bool {
+        let flags = DelFlags {
+            recurse: self.opts.force || self.opts.delete.is_some(),
+            make_room: Some(what),
+            dir_is_empty: false,
         };
-        match r {
-            Ok(()) | Err(Errno::NOENT) => true,
-            Err(err) => {
-                let op = if is_dir { "rmdir" } else { "unlink" };
-                let msg = format!(
-                    "[generator] delete_file: {op}({name}) failed: {}",
-                    sys::errno_text(err)
-                );
-                self.report.error(msg);
-                self.report
-                    .error_raw(format!("could not make way for new {what}: {name}"));
-                false
-            }
+        let r = self
+            .deleter
+            .delete_item(&mut self.report, self.backup.as_mut(), path, old, flags);
+        r == DelResult::Success
+    }
+
+    /// `--remove-source-files` for an item handled right away (up to date,
+    /// or a link or node made).
+    fn maybe_remove_source(&mut self, e: &Entry) {
+        if self.opts.remove_source_files
+            && e.kind() != Kind::Dir
+            && let Some(line) = self.remove_source(&e.src, &e.name, &e.stat)
+        {
+            self.report.info(line);
         }
     }
 
@@ -191,6 +178,26 @@ impl Transfer<'_> {
                     }
                 }
                 self.report.item(d.iflags, kind, &e.name, e.link.as_deref());
+                self.maybe_remove_source(e);
+                None
+            }
+            Action::Skip(why) => {
+                if opts.info_name() > 1 {
+                    let name = self.report.esc(&e.name);
+                    let line = match why {
+                        SkipWhy::NotCreating => format!(
+                            "not creating new {} \"{name}\"",
+                            if kind == Kind::Dir {
+                                "directory"
+                            } else {
+                                "file"
+                            }
+                        ),
+                        SkipWhy::Exists => format!("{name} exists"),
+                        SkipWhy::Newer => format!("{name} is newer"),
+                    };
+                    self.report.info(line);
+                }
                 None
             }
             Action::SkipNonRegular => {
@@ -227,6 +234,7 @@ impl Transfer<'_> {
                     }
                 }
                 self.report.item(d.iflags, kind, &e.name, Some(&target));
+                self.maybe_remove_source(e);
                 None
             }
             Action::Node { replace } => {
@@ -264,6 +272,7 @@ impl Transfer<'_> {
                     }
                 }
                 self.report.item(d.iflags, kind, &e.name, None);
+                self.maybe_remove_source(e);
                 None
             }
             Action::Transfer { remove, basis } => {
@@ -289,7 +298,9 @@ impl Transfer<'_> {
                     Pending {
                         slot,
                         line,
-                        size: e.stat.size,
+                        src: opts
+                            .remove_source_files
+                            .then(|| (e.src.clone(), e.name.clone(), e.stat)),
                     },
                 );
                 let job = CopyJob {
@@ -347,14 +358,5 @@ impl Transfer<'_> {
             }
         }
         Err(sys::errno_text(Errno::EXIST))
-    }
-}
-
-/// Whether a directory has no entries (an unreadable one counts as not
-/// empty: it cannot be removed either).
-pub(super) fn dir_is_empty(path: &Path) -> bool {
-    match std::fs::read_dir(path) {
-        Ok(mut it) => it.next().is_none(),
-        Err(_) => false,
     }
 }

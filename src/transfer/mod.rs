@@ -6,6 +6,7 @@
 //! This is the only place where the stages meet; each of them stays
 //! ignorant of the others.
 
+mod deletion;
 mod dest;
 mod done;
 mod entry;
@@ -20,11 +21,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rustix::fs::{FileType, Mode};
 use rustix::io::Errno;
 
+use crate::backup::Backup;
+use crate::delete::{DelFlags, DelResult, Deleter};
 use crate::engine::{self, CopyJob, Engine, Outcome};
 use crate::exit::ExitCode;
 use crate::meta::{self, Policy, Receiver, Target, Wanted};
-use crate::options::Options;
-use crate::plan::{Action, Decision, Planner};
+use crate::options::{DeleteWhen, Options};
+use crate::plan::{Action, Decision, Planner, SkipWhy};
 use crate::report::{Report, Slot};
 use crate::scan::{DirListing, Scanner, Ticket};
 use crate::sys::{self, Kind, Stat};
@@ -46,7 +49,8 @@ struct Dest {
 struct Pending {
     slot: Slot,
     line: Option<String>,
-    size: u64,
+    /// For `--remove-source-files`: the source and what it looked like.
+    src: Option<(PathBuf, Vec<u8>, Stat)>,
 }
 
 /// A directory whose mtime (and, for non-root, permissions) is settled
@@ -84,6 +88,16 @@ struct Transfer<'a> {
     dest_root: PathBuf,
     /// Lists existing destination directories alongside the source walk.
     scanner: Scanner,
+    /// Deletion state (`--delete*`, type changes, `--max-delete`).
+    deleter: Deleter,
+    /// `-b`: where old versions go.
+    backup: Option<Backup>,
+    /// `--delete-delay`: what to delete once the transfer is done.
+    delayed: Vec<(PathBuf, Stat)>,
+    /// The source side reported an I/O error: rsync then refuses to delete.
+    flist_error: bool,
+    /// "IO error encountered -- skipping file deletion" was printed.
+    warned_io: bool,
 }
 
 fn path_of(b: &[u8]) -> &Path {
@@ -131,6 +145,18 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
         fatal: None,
         dest_root: PathBuf::from("."),
         scanner: Scanner::start(WalkConfig::new(opts)),
+        deleter: Deleter {
+            max: opts.max_delete,
+            count: 0,
+            skipped: 0,
+            dry_run: opts.dry_run,
+            root: PathBuf::from("."),
+            protect_suffix: None,
+        },
+        backup: None,
+        delayed: Vec::new(),
+        flist_error: false,
+        warned_io: false,
     };
     let code = t.run();
     t.report.flush();
@@ -207,6 +233,30 @@ impl Transfer<'_> {
             Err(code) => return code,
         };
 
+        self.deleter.root = self.dest_root.clone();
+        if opts.backup
+            && opts.backup_dir.is_none()
+            && opts.delete.is_some()
+            && !opts.delete_excluded
+        {
+            // rsync's implicit "P *~": backups in the destination survive --delete.
+            self.deleter.protect_suffix = Some(opts.suffix.as_bytes().to_vec());
+        }
+        if opts.backup {
+            let b = Backup::new(
+                &self.dest_root,
+                opts.backup_dir.as_deref(),
+                &opts.suffix,
+                opts.dry_run,
+                opts.info_name() > 1,
+            );
+            if opts.info_name() > 1
+                && let Some(line) = b.announce(opts.backup_dir.as_deref())
+            {
+                self.report.info(line);
+            }
+            self.backup = Some(b);
+        }
         if opts.info_name() > 1 {
             self.report.info(if opts.whole_file == Some(false) {
                 "delta-transmission enabled"
@@ -224,6 +274,10 @@ impl Transfer<'_> {
             opts,
             recv: &self.recv.clone(),
         };
+        if opts.delete == Some(DeleteWhen::Before) {
+            self.delete_pass(&mut walker, &top, &dest);
+        }
+        let root_content = top.dot.is_some();
         if let Some(dot) = &top.dot {
             self.count(dot);
             if let Some(children_fresh) =
@@ -235,8 +289,12 @@ impl Transfer<'_> {
                     &mut walker,
                     &top.entries,
                     &dest,
-                    children_fresh,
-                    listing.as_ref(),
+                    Level {
+                        dir: &dest.path,
+                        fresh: children_fresh,
+                        content: root_content,
+                        existing: listing.as_ref(),
+                    },
                     first_level,
                 );
                 self.leave_dir();
@@ -248,13 +306,22 @@ impl Transfer<'_> {
                 &mut walker,
                 &top.entries,
                 &dest,
-                dest.fresh,
-                listing.as_ref(),
+                Level {
+                    dir: &dest.path,
+                    fresh: dest.fresh,
+                    content: false,
+                    existing: listing.as_ref(),
+                },
                 first_level,
             );
         }
 
         self.drain_all();
+        self.run_delayed_deletes();
+        if opts.delete == Some(DeleteWhen::After) && !self.stopping() {
+            self.delete_pass(&mut walker, &top, &dest);
+        }
+        self.deleter.finish(&mut self.report);
         self.finish_dirs();
         if self.abort.load(Ordering::Relaxed) {
             let l = crate::final_line!(&self.report.name, ExitCode::Signal).to_string();
@@ -274,6 +341,40 @@ impl Transfer<'_> {
             self.report.error_raw(l);
         }
         code
+    }
+
+    /// `--remove-source-files`: removes a source file that was transferred
+    /// or found up to date, unless it changed since it was listed.
+    /// Returns rsync's -vv line (or prints its error).
+    pub(super) fn remove_source(&mut self, src: &Path, name: &[u8], was: &Stat) -> Option<String> {
+        if self.opts.dry_run {
+            return None;
+        }
+        let shown = self.report.esc(name);
+        match sys::lstat(src) {
+            Ok(now)
+                if now.size != was.size
+                    || now.mtime != was.mtime
+                    || now.mtime_nsec != was.mtime_nsec =>
+            {
+                self.report.error_raw(format!(
+                    "ERROR: Skipping sender remove for changed file: {shown}"
+                ));
+                self.report.errors.general = true;
+                return None;
+            }
+            _ => {}
+        }
+        match rustix::fs::unlink(src) {
+            Ok(()) => (self.opts.info_name() > 1).then(|| format!("sender removed {shown}")),
+            Err(e) => {
+                self.report.error(format!(
+                    "[sender] sender failed to remove {shown}: {}",
+                    sys::errno_text(e)
+                ));
+                None
+            }
+        }
     }
 
     /// A destination path relative to the receiver's directory (`.` for
@@ -316,12 +417,9 @@ impl Transfer<'_> {
 
     pub(super) fn forward(&mut self, walker: &mut Walker) {
         self.report.stats.total_size += std::mem::take(&mut walker.shadowed_size);
-        for d in walker.diags.drain(..) {
-            match d {
-                Diag::Info(s) => self.report.info(s),
-                Diag::Error(s) => self.report.error(s),
-                Diag::Vanished(s) => self.report.vanished(s),
-            }
+        let diags: Vec<Diag> = walker.diags.drain(..).collect();
+        for d in diags {
+            self.diag(d);
         }
     }
 
@@ -331,20 +429,32 @@ impl Transfer<'_> {
     }
 
     /// Processes a sorted listing: every entry in order, each directory
-    /// followed by its own contents when recursing. `existing` is the
-    /// listing of the destination directory the entries go into, when it
-    /// existed beforehand (`None` with `parent_fresh`: nothing there).
-    #[allow(clippy::too_many_arguments)]
+    /// followed by its own contents when recursing. `level` describes the
+    /// destination directory the entries go into.
     pub(super) fn process_list(
         &mut self,
         planner: &Planner<'_>,
         walker: &mut Walker,
         entries: &[Entry],
         dest: &Dest,
-        parent_fresh: bool,
-        existing: Option<&DirListing>,
+        level: Level<'_>,
         mut first_level: Option<Vec<Entry>>,
     ) {
+        let Level {
+            dir,
+            fresh: parent_fresh,
+            content,
+            existing,
+        } = level;
+        if content
+            && matches!(
+                self.opts.delete,
+                Some(DeleteWhen::During | DeleteWhen::Delay)
+            )
+            && let Some(l) = existing
+        {
+            self.delete_in_dir(dir, l, entries);
+        }
         let recurse = self.opts.recursive() && !dest.solo;
         // Ask the scanner threads for the listings of the subdirectories
         // (source, and destination where one exists) before they are
@@ -429,8 +539,12 @@ impl Transfer<'_> {
                     walker,
                     &children,
                     dest,
-                    children_fresh,
-                    listing.as_ref(),
+                    Level {
+                        dir: &target,
+                        fresh: children_fresh,
+                        content: true,
+                        existing: listing.as_ref(),
+                    },
                     None,
                 );
             }
@@ -492,6 +606,19 @@ impl Transfer<'_> {
         };
         self.dir_stack.push(OpenDir { new_file_gid });
     }
+}
+
+/// The destination directory a listing is processed into.
+pub(super) struct Level<'a> {
+    /// Its path.
+    dir: &'a Path,
+    /// We just made it (or would have): nothing is in it.
+    fresh: bool,
+    /// Its contents are being synced (rsync's FLAG_CONTENT_DIR): the
+    /// directories `--delete` works in.
+    content: bool,
+    /// What it held beforehand, if it existed and could be listed.
+    existing: Option<&'a DirListing>,
 }
 
 /// What is known about an entry's destination before looking.
