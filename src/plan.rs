@@ -7,10 +7,10 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::meta::{self, Receiver};
-use crate::options::Options;
+use crate::options::{BasisKind, Options};
 use crate::sys::{Kind, Stat};
 use crate::walk::Entry;
 
@@ -63,6 +63,29 @@ pub enum Action {
     /// Left alone by an update rule (`--existing`, `--ignore-existing`,
     /// `-u`); a skipped directory's contents are skipped too.
     Skip(SkipWhy),
+    /// `--link-dest`: an identical file in a basis directory is hard-linked
+    /// in place of `replace` (if any).
+    Link {
+        from: PathBuf,
+        replace: Option<Stat>,
+    },
+    /// `--compare-dest`: an identical file exists in a basis directory, so
+    /// nothing goes to the destination (and an existing `remove` goes).
+    Unneeded { remove: Option<Stat> },
+    /// `--copy-dest`, or a basis file equal in content but not in
+    /// attributes: copied locally from `from` rather than from the source.
+    LocalCopy { from: PathBuf },
+}
+
+/// How a basis directory's counterpart of an entry compares with it
+/// (rsync's `match_level` in `try_dests_reg`/`try_dests_non`).
+#[derive(Debug, Clone)]
+pub struct BasisMatch {
+    pub path: PathBuf,
+    pub stat: Stat,
+    /// 1: same type; 2: also passes the quick check; 3: also the same
+    /// attributes.
+    pub level: u8,
 }
 
 /// Why an update rule left an entry alone (rsync reports it at `-vv`).
@@ -84,12 +107,34 @@ pub struct Decision {
     pub iflags: u32,
     /// The mode the destination should get (rsync's `dest_mode()` applied).
     pub mode: u32,
+    /// Settled by an identical basis item: rsync lists it only with `-ii`
+    /// and says "NAME is uptodate" at `-vv`.
+    pub basis_quiet: bool,
+}
+
+impl Decision {
+    fn new(action: Action, iflags: u32, mode: u32) -> Decision {
+        Decision {
+            action,
+            iflags,
+            mode,
+            basis_quiet: false,
+        }
+    }
+
+    fn quiet(mut self) -> Decision {
+        self.basis_quiet = true;
+        self
+    }
 }
 
 /// Inputs the decisions depend on besides the entry itself.
 pub struct Planner<'a> {
     pub opts: &'a Options,
     pub recv: &'a Receiver,
+    /// `--link-dest`/`--copy-dest`/`--compare-dest` directories, as paths
+    /// usable from here (relative ones already joined to the destination).
+    pub basis: Option<(BasisKind, Vec<PathBuf>)>,
 }
 
 fn same_content(a: &Path, b: &Path) -> std::io::Result<bool> {
@@ -144,6 +189,114 @@ impl Planner<'_> {
         !self.mtime_differs(e, st)
     }
 
+    /// rsync's `try_dests_non` for a missing symlink or node: link (or
+    /// skip, for `--compare-dest`) an identical basis item; itemize
+    /// against a similar one.
+    fn basis_non_regular(
+        &self,
+        e: &Entry,
+        local: &[u8],
+        mode: u32,
+        create: Action,
+    ) -> Option<Decision> {
+        use item::*;
+        let (bkind, _) = self.basis.as_ref()?;
+        let m = self.find_basis(e, local)?;
+        if m.level == 3 {
+            // rsync only links with --link-dest (an 'h' line); the others
+            // count as matched ('.' for compare, 'c' for copy).
+            let chg = match bkind {
+                BasisKind::Link => LOCAL_CHANGE | XNAME_FOLLOWS,
+                BasisKind::Compare => 0,
+                BasisKind::Copy => LOCAL_CHANGE,
+            };
+            let iflags = self.itemize(e, Some(&m.stat), chg | MATCHED, mode);
+            let action = match bkind {
+                BasisKind::Link => Action::Link {
+                    from: m.path,
+                    replace: None,
+                },
+                BasisKind::Compare => Action::Unneeded { remove: None },
+                BasisKind::Copy => create,
+            };
+            return Some(Decision::new(action, iflags, mode).quiet());
+        }
+        let iflags = self.itemize(e, Some(&m.stat), LOCAL_CHANGE | REPORT_CHANGE, mode);
+        Some(Decision::new(create, iflags, mode))
+    }
+
+    /// rsync's `unchanged_attrs()`: times, permissions and ownership as
+    /// the options preserve them.
+    fn unchanged_attrs(&self, e: &Entry, st: &Stat) -> bool {
+        let o = self.opts;
+        let kind = e.kind();
+        if kind == Kind::Symlink {
+            if o.times && self.mtime_differs(e, st) {
+                return false;
+            }
+        } else {
+            if o.times && self.mtime_differs(e, st) {
+                return false;
+            }
+            let mode = self.mode_for(e, Some(st));
+            if o.perms && (st.mode & 0o7777) != (mode & 0o7777) {
+                return false;
+            }
+        }
+        if o.owner && self.recv.am_root && st.uid != e.stat.uid {
+            return false;
+        }
+        if o.group && st.gid != e.stat.gid && self.may_chgrp(e.stat.gid) {
+            return false;
+        }
+        true
+    }
+
+    /// Looks for `local` (the entry's path below the destination) in the
+    /// basis directories: the first exact match, else the best one.
+    pub fn find_basis(&self, e: &Entry, local: &[u8]) -> Option<BasisMatch> {
+        let (_, dirs) = self.basis.as_ref()?;
+        let kind = e.kind();
+        let mut best: Option<BasisMatch> = None;
+        for dir in dirs {
+            let path = dir.join(crate::sys::path_from(local));
+            let Ok(st) = crate::sys::lstat(&path) else {
+                continue;
+            };
+            if st.kind() != kind {
+                continue;
+            }
+            let mut level = 1;
+            let quick = match kind {
+                Kind::File => self.quick_check_ok(e, &path, &st),
+                Kind::Symlink => {
+                    rustix::fs::readlink(&path, Vec::new()).ok().map(|t| t.into_bytes())
+                        == e.link
+                }
+                k if k.is_device() => st.rdev == e.stat.rdev,
+                _ => true,
+            };
+            if quick {
+                level = 2;
+                if self.unchanged_attrs(e, &st) {
+                    return Some(BasisMatch {
+                        path,
+                        stat: st,
+                        level: 3,
+                    });
+                }
+            }
+            if best.as_ref().is_none_or(|b| b.level < level) {
+                best = Some(BasisMatch {
+                    path,
+                    stat: st,
+                    level,
+                });
+            }
+        }
+        best
+    }
+
     /// rsync's `itemize()`: the change flags for `e` against `old` (the
     /// destination before any change; `None` when it did not exist).
     pub fn itemize(&self, e: &Entry, old: Option<&Stat>, mut iflags: u32, mode: u32) -> u32 {
@@ -153,14 +306,16 @@ impl Planner<'_> {
             return iflags | IS_NEW;
         };
         let kind = e.kind();
-        let keep_time = o.times;
+        let keep_time = o.times && !(kind == Kind::Dir && o.omit_dir_times);
         if kind == Kind::File && e.stat.size != st.size {
             iflags |= REPORT_SIZE;
         }
         let time_flag = if keep_time {
             self.mtime_differs(e, st)
         } else {
-            iflags & (TRANSFER | LOCAL_CHANGE) != 0 && iflags & MATCHED == 0
+            iflags & (TRANSFER | LOCAL_CHANGE) != 0
+                && iflags & MATCHED == 0
+                && iflags & XNAME_FOLLOWS == 0
         };
         if time_flag {
             iflags |= REPORT_TIME;
@@ -191,16 +346,14 @@ impl Planner<'_> {
 
     /// Decides what to do with `e`, whose destination is `dest` and
     /// currently holds `old` (`None` if nothing is there).
-    pub fn decide(&self, e: &Entry, dest: &Path, old: Option<Stat>) -> Decision {
+    /// `local` is the entry's path below the destination directory (for
+    /// the basis directories).
+    pub fn decide(&self, e: &Entry, dest: &Path, local: &[u8], old: Option<Stat>) -> Decision {
         use item::*;
         let o = self.opts;
         let kind = e.kind();
         let old_kind = old.map(|s| s.kind());
-        let skip = |why| Decision {
-            action: Action::Skip(why),
-            iflags: 0,
-            mode: e.stat.mode,
-        };
+        let skip = |why| Decision::new(Action::Skip(why), 0, e.stat.mode);
         // rsync's recv_generator checks these before anything else.
         if o.existing && old.is_none() {
             return skip(SkipWhy::NotCreating);
@@ -225,13 +378,21 @@ impl Planner<'_> {
                 };
                 let cur = if exists { old } else { None };
                 let mode = self.mode_for(e, cur.as_ref());
+                if !exists && let Some(m) = self.find_basis(e, local) {
+                    // rsync's try_dests_non: a matching basis directory is
+                    // itemized against; an equal one makes the new
+                    // directory a quiet local change.
+                    let action = Action::Dir { exists, remove };
+                    if m.level == 3 {
+                        let iflags = self.itemize(e, Some(&m.stat), LOCAL_CHANGE | MATCHED, mode);
+                        return Decision::new(action, iflags, mode).quiet();
+                    }
+                    let iflags = self.itemize(e, Some(&m.stat), LOCAL_CHANGE, mode);
+                    return Decision::new(action, iflags, mode);
+                }
                 let iflags =
                     self.itemize(e, cur.as_ref(), if exists { 0 } else { LOCAL_CHANGE }, mode);
-                Decision {
-                    action: Action::Dir { exists, remove },
-                    iflags,
-                    mode,
-                }
+                Decision::new(Action::Dir { exists, remove }, iflags, mode)
             }
             Kind::Symlink if o.links => {
                 let mode = self.mode_for(e, old.filter(|s| s.kind() != Kind::Dir).as_ref());
@@ -243,21 +404,19 @@ impl Planner<'_> {
                         .map(|t| t.into_bytes());
                     if cur_target.as_deref() == e.link.as_deref() {
                         let iflags = self.itemize(e, Some(&st), 0, mode);
-                        return Decision {
-                            action: Action::Attrs { current: st },
-                            iflags,
-                            mode,
-                        };
+                        return Decision::new(Action::Attrs { current: st }, iflags, mode);
                     }
                 }
                 // A non-symlink being replaced counts as new.
+                if old.is_none()
+                    && let Some(d) =
+                        self.basis_non_regular(e, local, mode, Action::Symlink { replace: None })
+                {
+                    return d;
+                }
                 let basis = old.filter(|s| s.kind() == Kind::Symlink);
                 let iflags = self.itemize(e, basis.as_ref(), LOCAL_CHANGE | REPORT_CHANGE, mode);
-                Decision {
-                    action: Action::Symlink { replace: old },
-                    iflags,
-                    mode,
-                }
+                Decision::new(Action::Symlink { replace: old }, iflags, mode)
             }
             k if (k.is_device() && o.devices && self.recv.am_root)
                 || (k.is_special() && o.specials) =>
@@ -269,53 +428,71 @@ impl Planner<'_> {
                     && (!k.is_device() || st.rdev == e.stat.rdev)
                 {
                     let iflags = self.itemize(e, Some(&st), 0, mode);
-                    return Decision {
-                        action: Action::Attrs { current: st },
-                        iflags,
-                        mode,
-                    };
+                    return Decision::new(Action::Attrs { current: st }, iflags, mode);
                 }
                 let basis = old.filter(|_| same_type);
                 let iflags = self.itemize(e, basis.as_ref(), LOCAL_CHANGE | REPORT_CHANGE, mode);
-                Decision {
-                    action: Action::Node { replace: old },
-                    iflags,
-                    mode,
-                }
+                Decision::new(Action::Node { replace: old }, iflags, mode)
             }
             Kind::File => {
-                let (basis, remove) = match old {
+                let (existing, remove) = match old {
                     Some(st) if st.kind() == Kind::File => (Some(st), None),
                     Some(st) => (None, Some(st)),
                     None => (None, None),
                 };
-                let mode = self.mode_for(e, basis.as_ref());
-                if let Some(st) = basis
+                let mode = self.mode_for(e, existing.as_ref());
+                let mut compare_to = existing;
+                if let Some((bkind, _)) = &self.basis
+                    && (existing.is_none() || *bkind != BasisKind::Copy)
+                    && let Some(m) = self.find_basis(e, local)
+                {
+                    let same_inode = |st: &Stat| st.dev == m.stat.dev && st.ino == m.stat.ino;
+                    match (m.level, bkind) {
+                        (3, BasisKind::Link) if existing.as_ref().is_some_and(same_inode) => {}
+                        (3, BasisKind::Link) => {
+                            let iflags =
+                                self.itemize(e, Some(&m.stat), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
+                            let action = Action::Link {
+                                from: m.path,
+                                replace: existing.or(remove),
+                            };
+                            return Decision::new(action, iflags, mode).quiet();
+                        }
+                        (3, BasisKind::Compare) => {
+                            let iflags = self.itemize(e, Some(&m.stat), 0, mode);
+                            let action = Action::Unneeded { remove: existing };
+                            return Decision::new(action, iflags, mode).quiet();
+                        }
+                        // With a file in place, only an exact match counts.
+                        _ if existing.is_some() => {}
+                        (2 | 3, _) => {
+                            let mode = self.mode_for(e, None);
+                            let iflags = self.itemize(e, Some(&m.stat), LOCAL_CHANGE, mode);
+                            let d = Decision::new(Action::LocalCopy { from: m.path }, iflags, mode);
+                            return if m.level == 3 { d.quiet() } else { d };
+                        }
+                        // Same type only: transferred, itemized against it.
+                        _ => compare_to = Some(m.stat),
+                    }
+                }
+                if let Some(st) = existing
                     && self.quick_check_ok(e, dest, &st)
                 {
                     let iflags = self.itemize(e, Some(&st), 0, mode);
-                    return Decision {
-                        action: Action::Attrs { current: st },
-                        iflags,
-                        mode,
-                    };
+                    return Decision::new(Action::Attrs { current: st }, iflags, mode);
                 }
                 let mut flags = TRANSFER;
                 if o.checksum {
                     flags |= REPORT_CHANGE;
                 }
-                let iflags = self.itemize(e, basis.as_ref(), flags, mode);
-                Decision {
-                    action: Action::Transfer { remove, basis },
-                    iflags,
-                    mode,
-                }
+                let iflags = self.itemize(e, compare_to.as_ref(), flags, mode);
+                let action = Action::Transfer {
+                    remove,
+                    basis: existing,
+                };
+                Decision::new(action, iflags, mode)
             }
-            _ => Decision {
-                action: Action::SkipNonRegular,
-                iflags: 0,
-                mode: e.stat.mode,
-            },
+            _ => Decision::new(Action::SkipNonRegular, 0, e.stat.mode),
         }
     }
 }

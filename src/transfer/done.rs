@@ -10,7 +10,9 @@ impl Transfer<'_> {
         };
         match outcome {
             Outcome::Copied(n) => {
-                self.report.stats.literal_data += n;
+                if p.from_source {
+                    self.report.stats.literal_data += n;
+                }
                 let mut out: Vec<String> = p.line.into_iter().collect();
                 if let Some((src, name, st)) = p.src
                     && let Some(l) = self.remove_source(&src, &name, &st)

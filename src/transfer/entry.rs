@@ -94,7 +94,8 @@ impl Transfer<'_> {
             },
         };
         let old = if root_created { None } else { real_old };
-        let d = planner.decide(e, dest, old);
+        let local = self.local_of(dest);
+        let d = planner.decide(e, dest, &local, old);
         let kind = e.kind();
         let opts = self.opts;
         match &d.action {
@@ -106,7 +107,7 @@ impl Transfer<'_> {
                         .error_raw("*** Skipping any contents from this failed directory ***");
                     return None;
                 }
-                self.report.item(d.iflags, kind, &e.name, None);
+                self.item(&d, e, None);
                 // The destination root we created ourselves is new for
                 // itemizing, but already exists on disk.
                 let on_disk = *exists || (root_created && !opts.dry_run);
@@ -233,7 +234,7 @@ impl Transfer<'_> {
                         self.apply_attrs(dest, &cur, &want, &policy);
                     }
                 }
-                self.report.item(d.iflags, kind, &e.name, Some(&target));
+                self.item(&d, e, Some(&target));
                 self.maybe_remove_source(e);
                 None
             }
@@ -271,7 +272,7 @@ impl Transfer<'_> {
                         self.apply_attrs(dest, &cur, &want, &policy);
                     }
                 }
-                self.report.item(d.iflags, kind, &e.name, None);
+                self.item(&d, e, None);
                 self.maybe_remove_source(e);
                 None
             }
@@ -281,44 +282,128 @@ impl Transfer<'_> {
                 {
                     return None;
                 }
-                let line = self.report.item_line(d.iflags, kind, &e.name, None);
                 self.report.stats.num_transferred += 1;
                 self.report.stats.transferred_size += e.stat.size;
-                if opts.dry_run {
-                    if let Some(l) = line {
-                        self.report.info(l);
-                    }
-                    return None;
-                }
-                let slot = self.report.reserve();
-                let token = self.next_token;
-                self.next_token += 1;
-                self.pending.insert(
-                    token,
-                    Pending {
-                        slot,
-                        line,
-                        src: opts
-                            .remove_source_files
-                            .then(|| (e.src.clone(), e.name.clone(), e.stat)),
-                    },
-                );
-                let job = CopyJob {
-                    token,
-                    src: e.src.clone(),
-                    dest: dest.to_path_buf(),
-                    size: e.stat.size,
-                    fresh: basis.is_none(),
-                    new_ids: (self.recv.euid, self.new_file_gid()),
-                    want: self.wanted(e, &d),
-                    policy: Policy::new(opts, &self.recv, e.stat.gid),
-                };
-                self.drain_ready();
-                if let Some(engine) = self.engine.as_mut() {
-                    engine.submit(job);
-                }
+                let fresh = basis.is_none();
+                self.submit_copy(e, &d, &e.src, dest, fresh);
                 None
             }
+            Action::LocalCopy { from } => {
+                let from = from.clone();
+                self.submit_copy(e, &d, &from, dest, true);
+                None
+            }
+            Action::Link { from, replace } => {
+                if let Some(r) = replace {
+                    let ok = if r.kind() == Kind::File {
+                        opts.dry_run || matches!(rustix::fs::unlink(dest), Ok(()) | Err(Errno::NOENT))
+                    } else {
+                        self.make_room(dest, r, "regular file")
+                    };
+                    if !ok {
+                        return None;
+                    }
+                }
+                if !opts.dry_run
+                    && let Err(err) = rustix::fs::link(from, dest)
+                {
+                    // rsync falls back to copying from the basis file.
+                    if kind == Kind::File {
+                        let from = from.clone();
+                        self.submit_copy(e, &d, &from, dest, true);
+                        return None;
+                    }
+                    let msg = format!(
+                        "[generator] failed to hard-link {} with {}: {}",
+                        self.report.esc(sys::bytes(from)),
+                        self.report.esc(&local),
+                        sys::errno_text(err)
+                    );
+                    self.report.error(msg);
+                    return None;
+                }
+                self.item(&d, e, e.link.as_deref());
+                self.maybe_remove_source(e);
+                None
+            }
+            Action::Unneeded { remove } => {
+                if remove.is_some() && !opts.dry_run {
+                    let _ = rustix::fs::unlink(dest);
+                }
+                self.item(&d, e, e.link.as_deref());
+                self.maybe_remove_source(e);
+                None
+            }
+        }
+    }
+
+    /// Prints an entry's item line, or — when an identical basis item
+    /// settled it — only what rsync prints for that (`-ii` line,
+    /// `-vv` "is uptodate").
+    fn item(&mut self, d: &Decision, e: &Entry, link: Option<&[u8]>) {
+        if !d.basis_quiet {
+            self.report.item(d.iflags, e.kind(), &e.name, link);
+            return;
+        }
+        let opts = self.opts;
+        if opts.format_has_i() > 1 || (opts.format_has_i() > 0 && opts.info_name() > 1) {
+            self.report.item(d.iflags, e.kind(), &e.name, link);
+        } else if opts.info_name() > 1 && opts.format_has_i() == 0 {
+            let mut name = self.report.esc(&e.name);
+            if e.is_dir() {
+                name.push('/');
+            }
+            self.report.info(format!("{name} is uptodate"));
+        }
+    }
+
+    /// Hands a file copy (from the source, or from a basis file) to the
+    /// engine; its line is printed when it completes.
+    fn submit_copy(&mut self, e: &Entry, d: &Decision, from: &Path, dest: &Path, fresh: bool) {
+        let opts = self.opts;
+        let line = if d.basis_quiet {
+            None
+        } else {
+            self.report.item_line(d.iflags, e.kind(), &e.name, None)
+        };
+        if opts.dry_run {
+            if let Some(l) = line {
+                self.report.info(l);
+            } else {
+                self.item(d, e, None);
+            }
+            return;
+        }
+        if d.basis_quiet {
+            self.item(d, e, None);
+        }
+        let slot = self.report.reserve();
+        let token = self.next_token;
+        self.next_token += 1;
+        self.pending.insert(
+            token,
+            Pending {
+                slot,
+                line,
+                from_source: from == e.src.as_path(),
+                src: opts
+                    .remove_source_files
+                    .then(|| (e.src.clone(), e.name.clone(), e.stat)),
+            },
+        );
+        let job = CopyJob {
+            token,
+            src: from.to_path_buf(),
+            dest: dest.to_path_buf(),
+            size: e.stat.size,
+            fresh,
+            new_ids: (self.recv.euid, self.new_file_gid()),
+            want: self.wanted(e, d),
+            policy: Policy::new(opts, &self.recv, e.stat.gid),
+        };
+        self.drain_ready();
+        if let Some(engine) = self.engine.as_mut() {
+            engine.submit(job);
         }
     }
 

@@ -49,6 +49,9 @@ struct Dest {
 struct Pending {
     slot: Slot,
     line: Option<String>,
+    /// Sent from the source (counts as literal data), not copied locally
+    /// from a basis file.
+    from_source: bool,
     /// For `--remove-source-files`: the source and what it looked like.
     src: Option<(PathBuf, Vec<u8>, Stat)>,
 }
@@ -228,6 +231,7 @@ impl Transfer<'_> {
         } else {
             dest.path.clone()
         };
+        let basis = self.basis_dirs();
         let temp_dir = match self.check_temp_dir() {
             Ok(t) => t,
             Err(code) => return code,
@@ -273,6 +277,7 @@ impl Transfer<'_> {
         let planner = Planner {
             opts,
             recv: &self.recv.clone(),
+            basis,
         };
         if opts.delete == Some(DeleteWhen::Before) {
             self.delete_pass(&mut walker, &top, &dest);
@@ -341,6 +346,40 @@ impl Transfer<'_> {
             self.report.error_raw(l);
         }
         code
+    }
+
+    /// The basis directories (`--link-dest` etc.) as usable paths: relative
+    /// ones are relative to the destination directory. rsync warns about
+    /// missing ones and carries on.
+    fn basis_dirs(&mut self) -> Option<(crate::options::BasisKind, Vec<PathBuf>)> {
+        let (kind, dirs) = self.opts.basis.clone()?;
+        let mut out = Vec::with_capacity(dirs.len());
+        for d in dirs {
+            let path = if d.is_absolute() {
+                d.clone()
+            } else {
+                self.dest_root.join(&d)
+            };
+            let mut shown = sys::bytes(&sys::absolute(&path)).to_vec();
+            if shown.len() > 1 && shown.ends_with(b"/") {
+                shown.pop();
+            }
+            match sys::stat(&path) {
+                Ok(st) if st.kind() == Kind::Dir => {}
+                Ok(_) => self.report.warning(format!(
+                    "--{} arg is not a dir: {}",
+                    kind.option_name(),
+                    self.report.esc(&shown)
+                )),
+                Err(_) => self.report.warning(format!(
+                    "--{} arg does not exist: {}",
+                    kind.option_name(),
+                    self.report.esc(&shown)
+                )),
+            }
+            out.push(path);
+        }
+        Some((kind, out))
     }
 
     /// `--remove-source-files`: removes a source file that was transferred
