@@ -185,13 +185,30 @@ impl Backup {
         Ok(Some(to))
     }
 
-    /// The -vv line for a backup made by [`Backup::keep_before_replace`].
-    pub fn report(&self, report: &mut Report, from: &Path, to: &Path) {
-        if self.verbose {
+    /// The -vv line for a backup, if -vv.
+    pub fn line(&self, report: &Report, from: &Path, to: &Path) -> Option<String> {
+        self.verbose.then(|| {
             let from = report.esc(sys::bytes(self.local(from)));
             let to = report.esc(sys::bytes(self.local(to)));
-            report.info(format!("backed up {from} to {to}"));
+            format!("backed up {from} to {to}")
+        })
+    }
+
+    /// Prints the -vv line for a backup.
+    pub fn report(&self, report: &mut Report, from: &Path, to: &Path) {
+        if let Some(l) = self.line(report, from, to) {
+            report.info(l);
         }
+    }
+
+    /// The backup name for a file the engine is about to replace, with
+    /// its directories made; the engine links it at the last moment.
+    pub fn prepare(&self, path: &Path) -> Option<PathBuf> {
+        let to = self.name_for(path);
+        if !self.dry_run && self.make_parents(&to).is_err() {
+            return None;
+        }
+        Some(to)
     }
 }
 

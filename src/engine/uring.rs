@@ -332,9 +332,37 @@ fn mkstemp_failed(path: &Path, e: &std::io::Error) -> Outcome {
     ))
 }
 
+/// `-b`: the destination, hard-linked (or copied across filesystems)
+/// under its backup name while it is still in place.
+fn keep_backup(dest: &Path, to: &Path) -> std::io::Result<()> {
+    match rustix::fs::unlink(to) {
+        Ok(()) | Err(Errno::NOENT) => {}
+        Err(e) => return Err(e.into()),
+    }
+    match rustix::fs::link(dest, to) {
+        Ok(()) | Err(Errno::NOENT) => Ok(()),
+        Err(Errno::XDEV | Errno::PERM | Errno::MLINK) => std::fs::copy(dest, to).map(|_| ()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn open_sink(job: &CopyJob, cfg: &Config) -> Result<Sink, Outcome> {
     let create_mode = create_mode(job);
     if cfg.inplace {
+        // --inplace -b: the old content must be saved before it is
+        // overwritten.
+        if let Some(to) = &job.backup_to
+            && sys::lstat(&job.dest).is_ok()
+        {
+            let _ = rustix::fs::unlink(to);
+            std::fs::copy(&job.dest, to).map_err(|e| {
+                Outcome::Failed(format!(
+                    "[receiver] backup \"{}\" failed: {}",
+                    shown(to),
+                    errno_of(&e)
+                ))
+            })?;
+        }
         let file = OpenOptions::new()
             .write(true)
             .create(true)
@@ -732,6 +760,21 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
                 "[receiver] {} \"{target}\": {}",
                 e.what,
                 sys::errno_text(e.errno)
+            )),
+            buf,
+        );
+    }
+    if let Some(to) = &job.backup_to
+        && !matches!(sink.kind, SinkKind::InPlace)
+        && let Err(e) = keep_backup(&job.dest, to)
+    {
+        let target = sink.shown_name(job);
+        discard(sink, job, cfg, false).await;
+        return (
+            Outcome::Failed(format!(
+                "[receiver] backup \"{}\" failed: {}",
+                target,
+                errno_of(&e)
             )),
             buf,
         );

@@ -14,6 +14,11 @@ impl Transfer<'_> {
                     self.report.stats.literal_data += n;
                 }
                 let mut out: Vec<String> = p.line.into_iter().collect();
+                if let (Some(b), Some((from, to))) = (&self.backup, &p.backup)
+                    && let Some(l) = b.line(&self.report, from, to)
+                {
+                    out.push(l);
+                }
                 if let Some((src, name, st)) = p.src
                     && let Some(l) = self.remove_source(&src, &name, &st)
                 {

@@ -377,6 +377,11 @@ impl Transfer<'_> {
         if d.basis_quiet {
             self.item(d, e, None);
         }
+        // -b: where the version being replaced goes (directories made now).
+        let backup_to = match &self.backup {
+            Some(b) if !fresh => b.prepare(dest),
+            _ => None,
+        };
         let slot = self.report.reserve();
         let token = self.next_token;
         self.next_token += 1;
@@ -386,6 +391,7 @@ impl Transfer<'_> {
                 slot,
                 line,
                 from_source: from == e.src.as_path(),
+                backup: backup_to.clone().map(|to| (dest.to_path_buf(), to)),
                 src: opts
                     .remove_source_files
                     .then(|| (e.src.clone(), e.name.clone(), e.stat)),
@@ -398,6 +404,7 @@ impl Transfer<'_> {
             size: e.stat.size,
             fresh,
             new_ids: (self.recv.euid, self.new_file_gid()),
+            backup_to,
             want: self.wanted(e, d),
             policy: Policy::new(opts, &self.recv, e.stat.gid),
         };
@@ -417,9 +424,25 @@ impl Transfer<'_> {
     ) -> Result<(), String> {
         if !atomic || self.opts.temp_dir.is_some() {
             if atomic {
-                let _ = rustix::fs::unlink(dest);
+                match (self.backup.take(), sys::lstat(dest)) {
+                    (Some(mut b), Ok(st)) => {
+                        let _ = b.make(&mut self.report, dest, &st);
+                        self.backup = Some(b);
+                    }
+                    (b, _) => {
+                        self.backup = b;
+                        let _ = rustix::fs::unlink(dest);
+                    }
+                }
             }
             return make(dest).map_err(sys::errno_text);
+        }
+        // -b: the item being replaced is kept (hard-linked) first.
+        if let Some(b) = &self.backup
+            && let Ok(Some(to)) = b.keep_before_replace(dest)
+        {
+            let b = b.clone();
+            b.report(&mut self.report, dest, &to);
         }
         let dir = dest
             .parent()

@@ -52,6 +52,8 @@ struct Pending {
     /// Sent from the source (counts as literal data), not copied locally
     /// from a basis file.
     from_source: bool,
+    /// `-b`: the destination and its backup name, for the -vv line.
+    backup: Option<(PathBuf, PathBuf)>,
     /// For `--remove-source-files`: the source and what it looked like.
     src: Option<(PathBuf, Vec<u8>, Stat)>,
 }
