@@ -161,6 +161,8 @@ pub struct Options {
     /// `-O`: directory mtimes are not preserved (also implied by `-b`
     /// without `--backup-dir`, as in rsync).
     pub omit_dir_times: bool,
+    /// `-J`: symlink mtimes are not preserved.
+    pub omit_link_times: bool,
     /// Positional arguments: sources then destination.
     pub args: Vec<OsString>,
 }
@@ -212,6 +214,7 @@ impl Default for Options {
             prune_empty_dirs: false,
             partial_dir: None,
             omit_dir_times: false,
+            omit_link_times: false,
             args: Vec::new(),
         }
     }

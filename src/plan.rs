@@ -231,7 +231,7 @@ impl Planner<'_> {
         let o = self.opts;
         let kind = e.kind();
         if kind == Kind::Symlink {
-            if o.times && self.mtime_differs(e, st) {
+            if o.times && !o.omit_link_times && self.mtime_differs(e, st) {
                 return false;
             }
         } else {
@@ -306,7 +306,9 @@ impl Planner<'_> {
             return iflags | IS_NEW;
         };
         let kind = e.kind();
-        let keep_time = o.times && !(kind == Kind::Dir && o.omit_dir_times);
+        let keep_time = o.times
+            && !(kind == Kind::Dir && o.omit_dir_times)
+            && !(kind == Kind::Symlink && o.omit_link_times);
         if kind == Kind::File && e.stat.size != st.size {
             iflags |= REPORT_SIZE;
         }

@@ -95,6 +95,8 @@ pub struct Scanner {
     dest_done: HashMap<Ticket, Result<DirListing, Errno>>,
     /// Tickets whose destination side was requested.
     wants_dest: HashMap<Ticket, bool>,
+    /// `-m` needs the walker's own look-ahead cache: list on the caller.
+    serial: bool,
 }
 
 /// Directories listed ahead at most.
@@ -102,6 +104,7 @@ const WINDOW: usize = 16;
 
 impl Scanner {
     pub fn start(cfg: WalkConfig) -> Scanner {
+        let serial = cfg.prune;
         let (src_tx, src_jobs) = flume::unbounded::<(Ticket, Entry)>();
         let (src_done, src_rx) = mpsc::channel();
         let (dest_tx, dest_jobs) = flume::unbounded::<(Ticket, PathBuf)>();
@@ -150,12 +153,13 @@ impl Scanner {
             src_done: HashMap::new(),
             dest_done: HashMap::new(),
             wants_dest: HashMap::new(),
+            serial,
         }
     }
 
     /// Whether the helper threads are running (else list on the caller).
     pub fn available(&self) -> bool {
-        self.src_tx.is_some() && self.dest_tx.is_some()
+        self.src_tx.is_some() && self.dest_tx.is_some() && !self.serial
     }
 
     /// Asks for the listing of source directory `dir` and, if `dest` is
@@ -273,6 +277,8 @@ mod tests {
         let mut scanner = Scanner::start(WalkConfig {
             links: true,
             xfer_dirs: true,
+            prune: false,
+            recursive: true,
         });
         let dir = crate::walk::Entry {
             name: b".".to_vec(),

@@ -93,6 +93,11 @@ pub struct WalkConfig {
     pub links: bool,
     /// `-r` or `-d`: directories named as sources are transferred.
     pub xfer_dirs: bool,
+    /// `-m`: directories with nothing but (empty) directories below them
+    /// are left out of the list.
+    pub prune: bool,
+    /// Whether listing recurses (for `-m`'s look-ahead).
+    pub recursive: bool,
 }
 
 impl WalkConfig {
@@ -100,6 +105,8 @@ impl WalkConfig {
         WalkConfig {
             links: opts.links,
             xfer_dirs: opts.xfer_dirs(),
+            prune: opts.prune_empty_dirs && opts.recursive(),
+            recursive: opts.recursive(),
         }
     }
 }
@@ -127,6 +134,9 @@ pub fn list_detached(cfg: &WalkConfig, dir: &Entry) -> Listing {
 /// Lists sources. Holds the diagnostics produced so far.
 pub struct Walker {
     cfg: WalkConfig,
+    /// `-m`: whether a source directory's subtree holds anything but
+    /// directories, by path (each subtree is looked at once).
+    has_content: std::collections::HashMap<PathBuf, bool>,
     pub diags: Vec<Diag>,
     /// Size of listed items shadowed by an earlier source with the same
     /// name; the driver adds it to "total size".
@@ -209,6 +219,7 @@ impl Walker {
     pub fn new(cfg: WalkConfig) -> Walker {
         Walker {
             cfg,
+            has_content: std::collections::HashMap::new(),
             diags: Vec::new(),
             shadowed_size: 0,
             utf8: sys::locale_is_utf8(),
@@ -335,12 +346,49 @@ impl Walker {
         }
         self.shadowed_size += merge_duplicates(&mut entries);
         sort_entries(&mut entries);
+        self.prune(&mut entries);
         top.entries = entries;
         top
     }
 
+    /// `-m`: drops directories whose whole subtree has no non-directory.
+    fn prune(&mut self, entries: &mut Vec<Entry>) {
+        if !self.cfg.prune {
+            return;
+        }
+        let mut keep = Vec::with_capacity(entries.len());
+        for e in entries.drain(..) {
+            if !e.is_dir() || self.subtree_has_content(&e) {
+                keep.push(e);
+            }
+        }
+        *entries = keep;
+    }
+
+    fn subtree_has_content(&mut self, dir: &Entry) -> bool {
+        if let Some(&known) = self.has_content.get(&dir.src) {
+            return known;
+        }
+        let children = self.list_unpruned(dir);
+        let mut found = false;
+        for c in &children {
+            if !c.is_dir() || self.subtree_has_content(c) {
+                found = true;
+                break;
+            }
+        }
+        self.has_content.insert(dir.src.clone(), found);
+        found
+    }
+
     /// Lists a directory entry's children (merging all its sources), sorted.
     pub fn list(&mut self, dir: &Entry) -> Vec<Entry> {
+        let mut v = self.list_unpruned(dir);
+        self.prune(&mut v);
+        v
+    }
+
+    fn list_unpruned(&mut self, dir: &Entry) -> Vec<Entry> {
         let mut all = Vec::with_capacity(1 + dir.more_srcs.len());
         all.push(dir.src.clone());
         all.extend(dir.more_srcs.iter().cloned());

@@ -396,6 +396,8 @@ fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result
         PartialDir => o.partial_dir = ev.value.clone().map(Into::into),
         OmitDirTimes => o.omit_dir_times = true,
         NoOmitDirTimes => o.omit_dir_times = false,
+        OmitLinkTimes => o.omit_link_times = true,
+        NoOmitLinkTimes => o.omit_link_times = false,
         // Daemon-only niceties rsync accepts and ignores locally.
         Motd | NoMotd => {}
         _ => return Err(refuse(ev.def)),

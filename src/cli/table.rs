@@ -321,6 +321,8 @@ impl Id {
                 | PartialDir
                 | OmitDirTimes
                 | NoOmitDirTimes
+                | OmitLinkTimes
+                | NoOmitLinkTimes
         )
     }
 }

@@ -80,7 +80,7 @@ impl Transfer<'_> {
                     .same_time(f.mtime, f.mtime_nsec, st.mtime, st.mtime_nsec),
                 Err(_) => false,
             };
-            if self.opts.times && differs {
+            if self.opts.times && !self.opts.omit_dir_times && differs {
                 let ts = rustix::fs::Timestamps {
                     last_access: rustix::fs::Timespec {
                         tv_sec: 0,

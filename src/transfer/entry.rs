@@ -145,9 +145,10 @@ impl Transfer<'_> {
                     if !opts.perms && created && cur.mode & 0o2000 != 0 {
                         want.mode |= 0o2000;
                     }
-                    let policy = Policy::new(opts, &self.recv, e.stat.gid);
+                    let mut policy = Policy::new(opts, &self.recv, e.stat.gid);
                     // Times are set now (as rsync does) and re-checked
-                    // once the contents are written.
+                    // once the contents are written; -O leaves them alone.
+                    policy.set_times &= !opts.omit_dir_times;
                     if !self.recv.am_root && want.mode & 0o700 != 0o700 && !opts.dry_run {
                         restore = Some(want.mode & 0o7777);
                         want.mode |= 0o700;
@@ -163,7 +164,7 @@ impl Transfer<'_> {
                 if kind == Kind::File && opts.checksum {
                     policy.accurate_time = true;
                 }
-                if kind == Kind::Symlink && !opts.times {
+                if kind == Kind::Symlink && (!opts.times || opts.omit_link_times) {
                     policy.set_times = false;
                 }
                 let current = *current;
@@ -229,7 +230,8 @@ impl Transfer<'_> {
                         return None;
                     }
                     let want = self.wanted(e, &d);
-                    let policy = Policy::new(opts, &self.recv, e.stat.gid);
+                    let mut policy = Policy::new(opts, &self.recv, e.stat.gid);
+                    policy.set_times &= !opts.omit_link_times;
                     if let Ok(cur) = sys::lstat(dest) {
                         self.apply_attrs(dest, &cur, &want, &policy);
                     }
