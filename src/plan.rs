@@ -351,26 +351,43 @@ impl Planner<'_> {
     /// `local` is the entry's path below the destination directory (for
     /// the basis directories).
     pub fn decide(&self, e: &Entry, dest: &Path, local: &[u8], old: Option<Stat>) -> Decision {
+        match self.update_rule(e, old) {
+            Some(why) => Decision::new(Action::Skip(why), 0, e.stat.mode),
+            None => self.plan(e, dest, local, old),
+        }
+    }
+
+    /// The update rules rsync's recv_generator checks before anything
+    /// else: `--existing`, `--ignore-existing`, `-u`.
+    fn update_rule(&self, e: &Entry, old: Option<Stat>) -> Option<SkipWhy> {
+        let o = self.opts;
+        let kind = e.kind();
+        let old_kind = old.map(|s| s.kind());
+        if o.existing && old.is_none() {
+            return Some(SkipWhy::NotCreating);
+        }
+        if o.ignore_existing && old.is_some() && (kind != Kind::Dir || old_kind != Some(Kind::Dir))
+        {
+            return Some(SkipWhy::Exists);
+        }
+        // A change of file type always updates, whatever the dates.
+        if o.update
+            && kind == Kind::File
+            && let Some(st) = old
+            && st.kind() == Kind::File
+            && e.stat.mtime - st.mtime < o.modify_window
+        {
+            return Some(SkipWhy::Newer);
+        }
+        None
+    }
+
+    /// What to do with an entry the update rules let through.
+    pub fn plan(&self, e: &Entry, dest: &Path, local: &[u8], old: Option<Stat>) -> Decision {
         use item::*;
         let o = self.opts;
         let kind = e.kind();
         let old_kind = old.map(|s| s.kind());
-        let skip = |why| Decision::new(Action::Skip(why), 0, e.stat.mode);
-        // rsync's recv_generator checks these before anything else.
-        if o.existing && old.is_none() {
-            return skip(SkipWhy::NotCreating);
-        }
-        if o.ignore_existing && old.is_some() && (kind != Kind::Dir || old_kind != Some(Kind::Dir))
-        {
-            return skip(SkipWhy::Exists);
-        }
-        if o.update
-            && kind == Kind::File
-            && let Some(st) = old
-            && e.stat.mtime - st.mtime < o.modify_window
-        {
-            return skip(SkipWhy::Newer);
-        }
         match kind {
             Kind::Dir => {
                 let (exists, remove) = match old {

@@ -139,6 +139,56 @@ fn start_stamp(marker: &Path, after: Stamp) -> Result<Stamp, String> {
     Err("filesystem clock did not advance".into())
 }
 
+/// Access times of the regular files below `root`, by relative path (for `compare: atime`).
+fn record_atimes(root: &Path) -> Result<Vec<(Vec<u8>, Stamp)>, String> {
+    let snap = tree::snapshot(root)?;
+    Ok(snap
+        .entries
+        .into_iter()
+        .filter(|(_, e)| e.kind == tree::Kind::File)
+        .map(|(p, e)| (p, e.atime))
+        .collect())
+}
+
+/// Put recorded atimes back onto the same relative paths below `root`. `cp -a` copies the
+/// atimes it sees, but reading a file updates its own atime (relatime), so without this the
+/// two sides would not start from the same atimes.
+fn restore_atimes(root: &Path, list: &[(Vec<u8>, Stamp)]) -> Result<(), String> {
+    use std::os::unix::ffi::OsStrExt;
+    for (rel, t) in list {
+        let target = root.join(std::ffi::OsStr::from_bytes(rel));
+        let c = std::ffi::CString::new(target.as_os_str().as_bytes())
+            .map_err(|e| format!("{}: {e}", target.display()))?;
+        let times = [
+            libc::timespec {
+                tv_sec: t.0 as libc::time_t,
+                tv_nsec: t.1 as _,
+            },
+            libc::timespec {
+                tv_sec: 0,
+                tv_nsec: libc::UTIME_OMIT,
+            },
+        ];
+        // SAFETY: `c` is a valid NUL-terminated path and `times` holds two timespecs.
+        let r = unsafe {
+            libc::utimensat(
+                libc::AT_FDCWD,
+                c.as_ptr(),
+                times.as_ptr(),
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        };
+        if r != 0 {
+            return Err(format!(
+                "restore atime of {}: {}",
+                target.display(),
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn cp_a(from: &Path, to: &Path) -> Result<(), String> {
     let out = Command::new("cp")
         .arg("-a")
@@ -339,8 +389,14 @@ fn run_in(sc: &Scenario, tools: &Tools, t: &Path) -> Result<(), String> {
     let marker = t.join(".setup-done");
     fs::write(&marker, b"").map_err(|e| fail(format!("create marker: {e}")))?;
     let setup_done = mtime_of(&marker).map_err(fail)?;
+    let atimes = if sc.extras.atime {
+        record_atimes(&work).map_err(fail)?
+    } else {
+        Vec::new()
+    };
     let pristine = t.join("pristine");
     cp_a(&work, &pristine).map_err(fail)?;
+    restore_atimes(&work, &atimes).map_err(fail)?;
 
     let ctx = Ctx {
         sc,
@@ -351,6 +407,7 @@ fn run_in(sc: &Scenario, tools: &Tools, t: &Path) -> Result<(), String> {
 
     let a = ctx.run_side(Side::Rsync, &tools.rsync).map_err(fail)?;
     cp_a(&pristine, &work).map_err(fail)?;
+    restore_atimes(&work, &atimes).map_err(fail)?;
     let b = ctx.run_side(Side::Arsync, &arsync_link).map_err(fail)?;
 
     let mut msg = String::new();
@@ -365,7 +422,10 @@ fn run_in(sc: &Scenario, tools: &Tools, t: &Path) -> Result<(), String> {
             ));
         }
         s.push_str("  tree (out-rsync):\n");
-        s.push_str(&report::indent(&tree::listing(&a.tree, a.start), "    "));
+        s.push_str(&report::indent(
+            &tree::listing(&a.tree, a.start, sc.extras),
+            "    ",
+        ));
         eprint!("{s}");
     }
 
@@ -408,7 +468,7 @@ fn run_in(sc: &Scenario, tools: &Tools, t: &Path) -> Result<(), String> {
         }
     }
 
-    let diffs = tree::compare(&a.tree, a.start, &b.tree, b.start);
+    let diffs = tree::compare(&a.tree, a.start, &b.tree, b.start, sc.extras);
     if !diffs.is_empty() {
         msg.push_str(&format!(
             "tree differences (out-rsync vs out-arsync, {} total):\n",

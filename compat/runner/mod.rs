@@ -18,7 +18,7 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 pub fn trials(default_arsync: &str) -> Vec<Trial> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let compat = root.join("compat");
-    let loaded = scenario::load_dir(&compat.join("scenarios"), &root);
+    let loaded = scenario::load_dir(&tools::scenario_dir(&root), &root);
 
     let mut trials = selftest::trials();
 

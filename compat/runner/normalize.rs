@@ -138,7 +138,9 @@ pub fn stderr_lines(raw: &[u8]) -> Vec<String> {
 /// Kinds of stdout "message" lines, which rsync's processes may emit out of order
 /// relative to the file listing.
 fn message_kind(line: &str) -> Option<usize> {
-    if line.starts_with("deleting ") {
+    // `deleting x` (-v) and `*deleting   x` (-i) come from the generator, interleaved with the
+    // receiver's listing lines.
+    if line.starts_with("deleting ") || line.starts_with("*deleting ") {
         Some(0)
     } else if line.starts_with("skipping non-regular file ") {
         Some(1)

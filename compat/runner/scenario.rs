@@ -6,6 +6,7 @@
 //! # comment
 //! setup: bash line run in T/work before the snapshot (lib.sh is sourced)
 //! umask: 077                 # optional, umask for run:/sh: steps (default 022)
+//! compare: atime blocks      # optional extra tree comparisons (regular files)
 //! run: -av src/ dst/         # tool arguments, bash-quoted
 //! sh: echo more >> src/a     # bash snippet between runs
 //! ```
@@ -40,6 +41,15 @@ pub struct Step {
     pub line: usize,
 }
 
+/// Opt-in comparisons beyond the default set (`compare: atime blocks`), regular files only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// Access time (same freshness rule as mtime).
+    pub atime: bool,
+    /// Allocated blocks (`st_blocks`), e.g. for `--sparse` / `--preallocate`.
+    pub blocks: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scenario {
     pub name: String,
@@ -48,6 +58,7 @@ pub struct Scenario {
     pub line: usize,
     pub setup: Vec<String>,
     pub umask: Option<u32>,
+    pub extras: Extras,
     pub steps: Vec<Step>,
 }
 
@@ -166,6 +177,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Vec<Scenario>, ParseError> {
                 line: lineno,
                 setup: Vec::new(),
                 umask: None,
+                extras: Extras::default(),
                 steps: Vec::new(),
             });
             continue;
@@ -176,7 +188,9 @@ pub fn parse(file: &Path, text: &str) -> Result<Vec<Scenario>, ParseError> {
         let Some((key, value)) = trimmed.split_once(':') else {
             return Err(err(
                 lineno,
-                format!("expected `key: value` (keys: setup, umask, run, sh), got `{trimmed}`"),
+                format!(
+                    "expected `key: value` (keys: setup, umask, compare, run, sh), got `{trimmed}`"
+                ),
             ));
         };
         let key = key.trim();
@@ -219,6 +233,21 @@ pub fn parse(file: &Path, text: &str) -> Result<Vec<Scenario>, ParseError> {
                     }
                 }
             }
+            "compare" => {
+                let words = value.split('#').next().unwrap_or("");
+                for w in words.split_whitespace() {
+                    match w {
+                        "atime" => s.extras.atime = true,
+                        "blocks" => s.extras.blocks = true,
+                        other => {
+                            return Err(err(
+                                lineno,
+                                format!("unknown comparison `{other}` (known: atime, blocks)"),
+                            ));
+                        }
+                    }
+                }
+            }
             "run" | "sh" => {
                 let kind = if key == "run" {
                     StepKind::Run
@@ -234,7 +263,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Vec<Scenario>, ParseError> {
             other => {
                 return Err(err(
                     lineno,
-                    format!("unknown key `{other}:` (keys: setup, umask, run, sh)"),
+                    format!("unknown key `{other}:` (keys: setup, umask, compare, run, sh)"),
                 ));
             }
         }

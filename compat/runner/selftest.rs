@@ -9,7 +9,8 @@ use super::normalize::{
     norm_temp_names, stderr_lines, stderr_relaxed_eq, stdout_lines, stdout_relaxed_eq,
 };
 use super::report::line_diff;
-use super::scenario::{StepKind, parse};
+use super::scenario::{Extras, StepKind, parse};
+use super::tree;
 
 fn check(cond: bool, what: &str) -> Result<(), Failed> {
     if cond {
@@ -45,6 +46,8 @@ fn parser_accepts_valid_file() -> Result<(), Failed> {
 setup: mkdir -p src && echo hi > src/a
 setup: tree_basic src
 umask: 077
+compare: atime   # comment
+compare: blocks
 run: -av src/ dst/
 sh: echo more >> src/a
 run: -av src/ dst/
@@ -62,7 +65,16 @@ run: -r src dst
     eq(a.umask, Some(0o077), "umask")?;
     eq(a.steps.len(), 3, "steps")?;
     eq(a.steps[1].kind, StepKind::Sh, "step kind")?;
-    eq(a.steps[2].line, 10, "step line")?;
+    eq(a.steps[2].line, 12, "step line")?;
+    eq(
+        a.extras,
+        Extras {
+            atime: true,
+            blocks: true,
+        },
+        "compare: keys",
+    )?;
+    eq(list[1].extras, Extras::default(), "no extra comparisons")?;
     eq(a.test_name(), "10-x::first-one".to_string(), "test name")?;
     eq(list[1].umask_or_default(), 0o022, "default umask")?;
     Ok(())
@@ -95,6 +107,10 @@ fn parser_rejects_bad_input() -> Result<(), Failed> {
         ("### a\nrun:\n", "x.scn:2: empty `run:` line"),
         ("### a\nrun: x\nsetup: y\n", "x.scn:3: `setup:` after a"),
         ("### a\njust text\n", "x.scn:2: expected `key: value`"),
+        (
+            "### a\ncompare: atime ctime\nrun: x\n",
+            "x.scn:2: unknown comparison `ctime`",
+        ),
     ];
     for (text, want) in cases {
         let got = parse_err(text);
@@ -188,6 +204,11 @@ fn relaxed_comparison() -> Result<(), Failed> {
         "sent",
     ]);
     check(!stdout_relaxed_eq(&a, &c), "listing order matters")?;
+    let i1 = v(&["*deleting   z", ">f+++++++++ x", "*deleting   y"]);
+    let i2 = v(&[">f+++++++++ x", "*deleting   z", "*deleting   y"]);
+    check(stdout_relaxed_eq(&i1, &i2), "itemized deletions may move")?;
+    let i3 = v(&[">f+++++++++ x", "*deleting   y", "*deleting   z"]);
+    check(!stdout_relaxed_eq(&i1, &i3), "deletion order matters")?;
     let e1 = v(&["rsync: a", "rsync: b", "rsync error: x"]);
     let e2 = v(&["rsync: b", "rsync: a", "rsync error: x"]);
     check(stderr_relaxed_eq(&e1, &e2), "stderr multiset")?;
@@ -196,6 +217,87 @@ fn relaxed_comparison() -> Result<(), Failed> {
     check(
         !stderr_relaxed_eq(&e1, &v(&["rsync: a", "rsync error: x"])),
         "missing line",
+    )?;
+    Ok(())
+}
+
+/// The opt-in comparisons (atime, allocated blocks) see differences the default set ignores,
+/// and snapshots read files without touching their atime.
+fn tree_extras() -> Result<(), Failed> {
+    let run = |script: &str, dir: &Path| -> Result<(), Failed> {
+        let st = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .current_dir(dir)
+            .status()
+            .map_err(|e| Failed::from(format!("bash: {e}")))?;
+        check(st.success(), &format!("script {script:?}"))
+    };
+    check(tree::is_fresh((10, 5), (10, 5)), "start itself is fresh")?;
+    check(
+        tree::is_fresh((10, 0), (10, 5)),
+        "start's whole second is fresh",
+    )?;
+    check(
+        !tree::is_fresh((10, 1), (10, 5)),
+        "just before start is not fresh",
+    )?;
+    check(
+        !tree::is_fresh((9, 0), (10, 5)),
+        "previous second is not fresh",
+    )?;
+    let tmp = tempfile::tempdir().map_err(|e| Failed::from(e.to_string()))?;
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    std::fs::create_dir(&a).map_err(|e| Failed::from(e.to_string()))?;
+    std::fs::create_dir(&b).map_err(|e| Failed::from(e.to_string()))?;
+    // Same content, mtime and mode; b/f has another atime and is sparse.
+    run(
+        "head -c 65536 /dev/zero > f && touch -d @1600000000 f && ln f f2 && touch -a -d @1500000000 f",
+        &a,
+    )?;
+    run(
+        "truncate -s 65536 f && touch -d @1600000000 f && ln f f2 && touch -a -d @1400000000 f",
+        &b,
+    )?;
+    let snap = |p: &Path| tree::snapshot(p).map_err(Failed::from);
+    let (ta, tb) = (snap(&a)?, snap(&b)?);
+    let start = (1_700_000_000, 0); // the dirs themselves are "fresh"
+    eq(
+        tree::compare(&ta, start, &tb, start, Extras::default()),
+        vec![],
+        "default comparison ignores atime and blocks",
+    )?;
+    let d = tree::compare(
+        &ta,
+        start,
+        &tb,
+        start,
+        Extras {
+            atime: true,
+            blocks: false,
+        },
+    );
+    eq(
+        d,
+        vec![
+            "f: atime rsync=1500000000.000000000 arsync=1400000000.000000000".to_string(),
+            "f2: atime rsync=1500000000.000000000 arsync=1400000000.000000000".into(),
+        ],
+        "atime comparison (unchanged by the first snapshot's reads)",
+    )?;
+    let d = tree::compare(
+        &ta,
+        start,
+        &tb,
+        start,
+        Extras {
+            atime: false,
+            blocks: true,
+        },
+    );
+    check(
+        d.len() == 2 && d[0].starts_with("f: allocated blocks rsync=128 arsync=0"),
+        &format!("blocks comparison: {d:?}"),
     )?;
     Ok(())
 }
@@ -223,5 +325,6 @@ pub fn trials() -> Vec<Trial> {
         ),
         Trial::test("selftest::relaxed_comparison", relaxed_comparison),
         Trial::test("selftest::diff_renders", diff_renders),
+        Trial::test("selftest::tree_extras", tree_extras),
     ]
 }

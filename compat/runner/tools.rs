@@ -72,6 +72,15 @@ pub fn find_arsync(default: &str) -> PathBuf {
     }
 }
 
+/// The scenario directory: `$COMPAT_SCENARIOS` (absolute, or relative to the repository
+/// root, e.g. `compat/pending`), else `compat/scenarios`.
+pub fn scenario_dir(root: &Path) -> PathBuf {
+    match env::var_os("COMPAT_SCENARIOS") {
+        Some(d) if !d.is_empty() => root.join(d),
+        _ => root.join("compat").join("scenarios"),
+    }
+}
+
 /// `ARSYNC_EXTRA_ARGS`, split on whitespace.
 pub fn extra_args() -> Vec<String> {
     env::var("ARSYNC_EXTRA_ARGS")

@@ -6,8 +6,11 @@ use std::ffi::OsString;
 use std::fs;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
+
+use super::scenario::Extras;
 
 /// A timestamp as stored by the filesystem.
 pub type Stamp = (i64, i64);
@@ -48,6 +51,9 @@ pub struct Entry {
     pub link: Option<Vec<u8>>,
     pub rdev: u64,
     pub mtime: Stamp,
+    pub atime: Stamp,
+    /// `st_blocks` (512-byte units).
+    pub blocks: u64,
     pub xattrs: Vec<(Vec<u8>, Vec<u8>)>,
     ino: (u64, u64),
     nlink: u64,
@@ -110,6 +116,24 @@ fn read_xattrs(path: &Path) -> io::Result<Vec<(Vec<u8>, Vec<u8>)>> {
     Ok(out)
 }
 
+/// Read a file without updating its atime (O_NOATIME, allowed for the owner and root), so that
+/// reading one hard link does not change the atime seen through another.
+fn read_noatime(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut f = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOATIME)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => fs::File::open(path)?,
+        Err(e) => return Err(e),
+    };
+    let mut v = Vec::new();
+    f.read_to_end(&mut v)?;
+    Ok(v)
+}
+
 fn snap_one(path: &Path) -> io::Result<Entry> {
     let md = fs::symlink_metadata(path)?;
     let ft = md.file_type();
@@ -129,7 +153,7 @@ fn snap_one(path: &Path) -> io::Result<Entry> {
         Kind::BlockDev
     };
     let content = if kind == Kind::File {
-        Some(fs::read(path)?)
+        Some(read_noatime(path)?)
     } else {
         None
     };
@@ -152,6 +176,8 @@ fn snap_one(path: &Path) -> io::Result<Entry> {
             0
         },
         mtime: (md.mtime(), md.mtime_nsec()),
+        atime: (md.atime(), md.atime_nsec()),
+        blocks: md.blocks(),
         xattrs: read_xattrs(path)?,
         ino: (md.dev(), md.ino()),
         nlink: md.nlink(),
@@ -195,8 +221,9 @@ pub fn snapshot(root: &Path) -> Result<Tree, String> {
     Ok(tree)
 }
 
-/// One line per entry (for COMPAT_SHOW): `path type mode uid:gid size mtime [-> target]`.
-pub fn listing(tree: &Tree, start: Stamp) -> String {
+/// One line per entry (for COMPAT_SHOW): `path type mode uid:gid size mtime [-> target]`, plus
+/// `atime=`/`blocks=` for regular files when those comparisons are enabled.
+pub fn listing(tree: &Tree, start: Stamp, extras: Extras) -> String {
     let mut out = String::new();
     for (p, e) in &tree.entries {
         out.push_str(&format!(
@@ -212,6 +239,12 @@ pub fn listing(tree: &Tree, start: Stamp) -> String {
         if let Some(l) = &e.link {
             out.push_str(&format!(" -> {}", show_path(l)));
         }
+        if e.kind == Kind::File && extras.atime {
+            out.push_str(&format!(" atime={}", show_mtime(e.atime, start)));
+        }
+        if e.kind == Kind::File && extras.blocks {
+            out.push_str(&format!(" blocks={}", e.blocks));
+        }
         if e.rdev != 0 {
             out.push_str(&format!(" rdev={}", e.rdev));
         }
@@ -226,8 +259,15 @@ pub fn listing(tree: &Tree, start: Stamp) -> String {
     out
 }
 
+/// A stamp is "fresh" (set to "now" by the tool) when it is at or after `start`, or when it is
+/// exactly the whole second `start` falls in: rsync truncates some "now" stamps to whole
+/// seconds (files made from `--copy-devices`, atimes), which can be just below `start`.
+pub fn is_fresh(t: Stamp, start: Stamp) -> bool {
+    t >= start || t == (start.0, 0)
+}
+
 fn show_mtime(t: Stamp, start: Stamp) -> String {
-    let fresh = if t >= start { " (fresh)" } else { "" };
+    let fresh = if is_fresh(t, start) { " (fresh)" } else { "" };
     format!("{}.{:09}{fresh}", t.0, t.1)
 }
 
@@ -264,9 +304,17 @@ fn show_group(g: Option<&Vec<Vec<u8>>>) -> String {
     }
 }
 
+/// Equality of two stamps under the freshness rule: a stamp at or after its side's start is
+/// "fresh"; two fresh stamps are equal, a fresh and a fixed one differ.
+fn same_stamp(a: Stamp, a_start: Stamp, b: Stamp, b_start: Stamp) -> bool {
+    let (fa, fb) = (is_fresh(a, a_start), is_fresh(b, b_start));
+    if fa || fb { fa && fb } else { a == b }
+}
+
 /// Compare two snapshots; `*_start` are the start stamps of each tool's step sequence
-/// (mtimes at or after them are "fresh" and compare equal to each other).
-pub fn compare(a: &Tree, a_start: Stamp, b: &Tree, b_start: Stamp) -> Vec<String> {
+/// (mtimes at or after them are "fresh" and compare equal to each other). `extras` adds the
+/// opt-in comparisons (atime, allocated blocks) for regular files.
+pub fn compare(a: &Tree, a_start: Stamp, b: &Tree, b_start: Stamp, extras: Extras) -> Vec<String> {
     let mut diffs: Vec<String> = Vec::new();
     let mut paths: Vec<&Vec<u8>> = a.entries.keys().chain(b.entries.keys()).collect();
     paths.sort();
@@ -343,18 +391,27 @@ pub fn compare(a: &Tree, a_start: Stamp, b: &Tree, b_start: Stamp) -> Vec<String
         if ea.rdev != eb.rdev {
             diffs.push(format!("{sp}: rdev rsync={} arsync={}", ea.rdev, eb.rdev));
         }
-        let fa = ea.mtime >= a_start;
-        let fb = eb.mtime >= b_start;
-        let same_mtime = if fa || fb {
-            fa && fb
-        } else {
-            ea.mtime == eb.mtime
-        };
-        if !same_mtime {
+        if !same_stamp(ea.mtime, a_start, eb.mtime, b_start) {
             diffs.push(format!(
                 "{sp}: mtime rsync={} arsync={}",
                 show_mtime(ea.mtime, a_start),
                 show_mtime(eb.mtime, b_start)
+            ));
+        }
+        if extras.atime
+            && ea.kind == Kind::File
+            && !same_stamp(ea.atime, a_start, eb.atime, b_start)
+        {
+            diffs.push(format!(
+                "{sp}: atime rsync={} arsync={}",
+                show_mtime(ea.atime, a_start),
+                show_mtime(eb.atime, b_start)
+            ));
+        }
+        if extras.blocks && ea.kind == Kind::File && ea.blocks != eb.blocks {
+            diffs.push(format!(
+                "{sp}: allocated blocks rsync={} arsync={}",
+                ea.blocks, eb.blocks
             ));
         }
         if ea.xattrs != eb.xattrs {

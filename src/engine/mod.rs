@@ -24,6 +24,19 @@ use crate::options::{EngineChoice, Options};
 
 pub use tempname::temp_name;
 
+/// Where `--partial-dir` keeps the partial version of `dest`.
+pub fn partial_path(partial_dir: &std::path::Path, dest: &std::path::Path) -> PathBuf {
+    let name = dest.file_name().unwrap_or_default();
+    if partial_dir.is_absolute() {
+        partial_dir.join(name)
+    } else {
+        dest.parent()
+            .unwrap_or(std::path::Path::new(""))
+            .join(partial_dir)
+            .join(name)
+    }
+}
+
 /// One file to copy.
 #[derive(Debug, Clone)]
 pub struct CopyJob {
@@ -79,6 +92,9 @@ pub struct Done {
 pub struct Config {
     pub inplace: bool,
     pub partial: bool,
+    /// `--partial-dir`: an interrupted file is kept there (relative to its
+    /// destination directory unless absolute) instead of under its name.
+    pub partial_dir: Option<PathBuf>,
     pub temp_dir: Option<PathBuf>,
     /// Threads with their own io_uring ring.
     pub threads: usize,
@@ -110,6 +126,7 @@ impl Config {
         Config {
             inplace: opts.inplace,
             partial: opts.partial,
+            partial_dir: opts.partial_dir.clone(),
             temp_dir: opts.temp_dir.clone(),
             threads,
             lanes,

@@ -616,6 +616,17 @@ async fn copy_data(
 
 async fn discard(sink: Sink, job: &CopyJob, cfg: &Config, keep_partial: bool) {
     let keep = keep_partial && cfg.partial;
+    // With --partial-dir the partial file goes there, not over the target.
+    let keep_at = match (&cfg.partial_dir, keep) {
+        (Some(d), true) => {
+            let p = super::partial_path(d, &job.dest);
+            if let Some(parent) = p.parent() {
+                let _ = rustix::fs::mkdir(parent, rustix::fs::Mode::from_raw_mode(0o700));
+            }
+            p
+        }
+        _ => job.dest.clone(),
+    };
     let Sink { file, kind } = sink;
     match kind {
         SinkKind::InPlace => {
@@ -624,14 +635,14 @@ async fn discard(sink: Sink, job: &CopyJob, cfg: &Config, keep_partial: bool) {
         SinkKind::Named(tmp) => {
             let _ = file.close().await;
             if keep {
-                let _ = compio::fs::rename(&tmp, &job.dest).await;
+                let _ = compio::fs::rename(&tmp, &keep_at).await;
             } else {
                 let _ = compio::fs::remove_file(&tmp).await;
             }
         }
         SinkKind::Unnamed => {
             if keep {
-                let _ = link_unnamed(&file, &job.dest);
+                let _ = link_unnamed(&file, &keep_at);
             }
             // Closing an unnamed file frees it.
             let _ = file.close().await;

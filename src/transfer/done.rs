@@ -4,16 +4,72 @@
 use super::*;
 
 impl Transfer<'_> {
+    /// `--delay-updates`: moves every staged file into place (backing up
+    /// what it replaces with `-b`), then removes the emptied staging dirs.
+    pub(super) fn finish_delayed_updates(&mut self) {
+        let mut staged = std::mem::take(&mut self.staged);
+        staged.sort_by_key(|(t, _, _)| *t);
+        for (_, from, to) in staged {
+            if let Some(b) = self.backup.clone()
+                && let Ok(Some(bk)) = b.keep_before_replace(&to)
+            {
+                b.report(&mut self.report, &to, &bk);
+            }
+            match rustix::fs::rename(&from, &to) {
+                Ok(()) => {
+                    if let Some(dir) = from.parent() {
+                        let _ = rustix::fs::rmdir(dir);
+                    }
+                }
+                Err(e) => {
+                    let local = self.local_of(&to);
+                    let msg = format!(
+                        "[receiver] rename failed for \"{}\" (from {}): {}",
+                        self.recv_shown(&local),
+                        self.report.esc(&self.local_of(&from)),
+                        sys::errno_text(e)
+                    );
+                    self.report.error(msg);
+                }
+            }
+        }
+    }
+
+    /// `--partial-dir`: a partial file left by an earlier run is removed
+    /// once the file is complete (and its directory, if now empty).
+    pub(super) fn drop_partial(&self, dest: &Path) {
+        if self.opts.delay_updates || self.opts.dry_run {
+            return;
+        }
+        if let Some(pd) = &self.opts.partial_dir {
+            let p = engine::partial_path(pd, dest);
+            // A relative partial dir is per-directory scratch space and
+            // goes when empty; an absolute one is the user's to keep.
+            if rustix::fs::unlink(&p).is_ok()
+                && pd.is_relative()
+                && let Some(dir) = p.parent()
+            {
+                let _ = rustix::fs::rmdir(dir);
+            }
+        }
+    }
+
     pub(super) fn complete(&mut self, token: u64, outcome: Outcome) {
         let Some(p) = self.pending.remove(&token) else {
             return;
         };
         match outcome {
             Outcome::Copied(n) => {
+                if let Some((staged, dest)) = p.delayed {
+                    self.staged.push((token, staged, dest));
+                }
                 if p.from_source {
                     self.report.stats.literal_data += n;
                 }
                 let mut out: Vec<String> = p.line.into_iter().collect();
+                if let Some(dest) = &p.dest {
+                    self.drop_partial(dest);
+                }
                 if let (Some(b), Some((from, to))) = (&self.backup, &p.backup)
                     && let Some(l) = b.line(&self.report, from, to)
                 {

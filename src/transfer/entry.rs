@@ -67,8 +67,8 @@ impl Transfer<'_> {
         }
     }
 
-    /// Handles one entry at `dest`. For a directory that may be descended
-    /// into, returns `Some(children_are_new)`.
+    /// Handles one entry at `dest` and says what to do with its contents
+    /// (for a directory).
     pub(super) fn handle(
         &mut self,
         planner: &Planner<'_>,
@@ -76,7 +76,7 @@ impl Transfer<'_> {
         dest: &Path,
         known: Known,
         root_created: bool,
-    ) -> Option<bool> {
+    ) -> Next {
         let real_old = match known {
             Known::Listed(st) => st,
             Known::Unknown => match sys::lstat(dest) {
@@ -89,13 +89,19 @@ impl Transfer<'_> {
                         sys::errno_text(err)
                     );
                     self.report.error(msg);
-                    return None;
+                    return Next::Stop;
                 }
             },
         };
         let old = if root_created { None } else { real_old };
         let local = self.local_of(dest);
-        let d = planner.decide(e, dest, &local, old);
+        // The destination root we created ourselves exists for the update
+        // rules (rsync's receiver made it before the generator looked).
+        let d = if root_created {
+            planner.plan(e, dest, &local, None)
+        } else {
+            planner.decide(e, dest, &local, old)
+        };
         let kind = e.kind();
         let opts = self.opts;
         match &d.action {
@@ -105,7 +111,7 @@ impl Transfer<'_> {
                 {
                     self.report
                         .error_raw("*** Skipping any contents from this failed directory ***");
-                    return None;
+                    return Next::Stop;
                 }
                 self.item(&d, e, None);
                 // The destination root we created ourselves is new for
@@ -115,7 +121,7 @@ impl Transfer<'_> {
                 if !on_disk {
                     if opts.dry_run {
                         self.push_dir(dest, e, None, None);
-                        return Some(true);
+                        return Next::Descend { fresh: true };
                     }
                     let mut mode = d.mode & 0o7777;
                     if !self.recv.am_root {
@@ -132,7 +138,7 @@ impl Transfer<'_> {
                         self.report.error(msg);
                         self.report
                             .error_raw("*** Skipping any contents from this failed directory ***");
-                        return None;
+                        return Next::Stop;
                     }
                     current = sys::lstat(dest).ok();
                 }
@@ -156,7 +162,7 @@ impl Transfer<'_> {
                     self.apply_attrs(dest, &cur, &want, &policy);
                 }
                 self.push_dir(dest, e, restore, current);
-                Some(created)
+                Next::Descend { fresh: created }
             }
             Action::Attrs { current } => {
                 let want = self.wanted(e, &d);
@@ -180,8 +186,11 @@ impl Transfer<'_> {
                     }
                 }
                 self.report.item(d.iflags, kind, &e.name, e.link.as_deref());
+                if kind == Kind::File {
+                    self.drop_partial(dest);
+                }
                 self.maybe_remove_source(e);
-                None
+                Next::Stop
             }
             Action::Skip(why) => {
                 if opts.info_name() > 1 {
@@ -200,13 +209,26 @@ impl Transfer<'_> {
                     };
                     self.report.info(line);
                 }
-                None
+                match (kind, why) {
+                    // rsync's skip_dir: nothing below a directory --existing
+                    // does not create is acted on, but the sender still
+                    // lists (and counts) it.
+                    (Kind::Dir, SkipWhy::NotCreating) => Next::CountOnly,
+                    // A directory over a non-directory kept by
+                    // --ignore-existing: rsync still visits the contents
+                    // (each fails to stat) and touches the path's time.
+                    (Kind::Dir, SkipWhy::Exists) => {
+                        self.push_dir(dest, e, None, None);
+                        Next::Descend { fresh: false }
+                    }
+                    _ => Next::Stop,
+                }
             }
             Action::SkipNonRegular => {
                 let name = self.report.esc(&e.name);
                 self.report
                     .info(format!("skipping non-regular file \"{name}\""));
-                None
+                Next::Stop
             }
             Action::Symlink { replace } => {
                 let target = e.link.clone().unwrap_or_default();
@@ -214,7 +236,7 @@ impl Transfer<'_> {
                     && r.kind() == Kind::Dir
                     && !self.make_room(dest, r, "symlink")
                 {
-                    return None;
+                    return Next::Stop;
                 }
                 let atomic = replace.is_some_and(|r| r.kind() != Kind::Dir);
                 if !opts.dry_run {
@@ -227,7 +249,7 @@ impl Transfer<'_> {
                             self.report.esc(&target)
                         );
                         self.report.error(msg);
-                        return None;
+                        return Next::Stop;
                     }
                     let want = self.wanted(e, &d);
                     let mut policy = Policy::new(opts, &self.recv, e.stat.gid);
@@ -238,7 +260,7 @@ impl Transfer<'_> {
                 }
                 self.item(&d, e, Some(&target));
                 self.maybe_remove_source(e);
-                None
+                Next::Stop
             }
             Action::Node { replace } => {
                 if let Some(r) = replace
@@ -253,7 +275,7 @@ impl Transfer<'_> {
                         },
                     )
                 {
-                    return None;
+                    return Next::Stop;
                 }
                 let atomic = replace.is_some_and(|r| r.kind() != Kind::Dir);
                 if !opts.dry_run {
@@ -266,7 +288,7 @@ impl Transfer<'_> {
                         let msg =
                             format!("[generator] mknod \"{}\" failed: {msg}", self.shown(dest));
                         self.report.error(msg);
-                        return None;
+                        return Next::Stop;
                     }
                     let want = self.wanted(e, &d);
                     let policy = Policy::new(opts, &self.recv, e.stat.gid);
@@ -276,24 +298,24 @@ impl Transfer<'_> {
                 }
                 self.item(&d, e, None);
                 self.maybe_remove_source(e);
-                None
+                Next::Stop
             }
             Action::Transfer { remove, basis } => {
                 if let Some(r) = remove
                     && !self.make_room(dest, r, "regular file")
                 {
-                    return None;
+                    return Next::Stop;
                 }
                 self.report.stats.num_transferred += 1;
                 self.report.stats.transferred_size += e.stat.size;
                 let fresh = basis.is_none();
                 self.submit_copy(e, &d, &e.src, dest, fresh);
-                None
+                Next::Stop
             }
             Action::LocalCopy { from } => {
                 let from = from.clone();
                 self.submit_copy(e, &d, &from, dest, true);
-                None
+                Next::Stop
             }
             Action::Link { from, replace } => {
                 if let Some(r) = replace {
@@ -303,7 +325,7 @@ impl Transfer<'_> {
                         self.make_room(dest, r, "regular file")
                     };
                     if !ok {
-                        return None;
+                        return Next::Stop;
                     }
                 }
                 if !opts.dry_run
@@ -313,7 +335,7 @@ impl Transfer<'_> {
                     if kind == Kind::File {
                         let from = from.clone();
                         self.submit_copy(e, &d, &from, dest, true);
-                        return None;
+                        return Next::Stop;
                     }
                     let msg = format!(
                         "[generator] failed to hard-link {} with {}: {}",
@@ -322,11 +344,11 @@ impl Transfer<'_> {
                         sys::errno_text(err)
                     );
                     self.report.error(msg);
-                    return None;
+                    return Next::Stop;
                 }
                 self.item(&d, e, e.link.as_deref());
                 self.maybe_remove_source(e);
-                None
+                Next::Stop
             }
             Action::Unneeded { remove } => {
                 if remove.is_some() && !opts.dry_run {
@@ -334,7 +356,7 @@ impl Transfer<'_> {
                 }
                 self.item(&d, e, e.link.as_deref());
                 self.maybe_remove_source(e);
-                None
+                Next::Stop
             }
         }
     }
@@ -379,9 +401,25 @@ impl Transfer<'_> {
         if d.basis_quiet {
             self.item(d, e, None);
         }
+        // --delay-updates: the file is built in the staging dir and moved
+        // into place at the end.
+        let mut target = dest.to_path_buf();
+        let mut delayed = None;
+        let mut fresh = fresh;
+        if opts.delay_updates
+            && let Some(pd) = &opts.partial_dir
+        {
+            let staged = engine::partial_path(pd, dest);
+            if let Some(parent) = staged.parent() {
+                let _ = rustix::fs::mkdir(parent, Mode::from_raw_mode(0o700));
+            }
+            fresh = sys::lstat(&staged).is_err();
+            delayed = Some((staged.clone(), dest.to_path_buf()));
+            target = staged;
+        }
         // -b: where the version being replaced goes (directories made now).
         let backup_to = match &self.backup {
-            Some(b) if !fresh => b.prepare(dest),
+            Some(b) if !fresh && delayed.is_none() => b.prepare(dest),
             _ => None,
         };
         let slot = self.report.reserve();
@@ -394,6 +432,8 @@ impl Transfer<'_> {
                 line,
                 from_source: from == e.src.as_path(),
                 backup: backup_to.clone().map(|to| (dest.to_path_buf(), to)),
+                delayed,
+                dest: Some(dest.to_path_buf()),
                 src: opts
                     .remove_source_files
                     .then(|| (e.src.clone(), e.name.clone(), e.stat)),
@@ -402,7 +442,7 @@ impl Transfer<'_> {
         let job = CopyJob {
             token,
             src: from.to_path_buf(),
-            dest: dest.to_path_buf(),
+            dest: target,
             size: e.stat.size,
             fresh,
             new_ids: (self.recv.euid, self.new_file_gid()),

@@ -54,6 +54,10 @@ struct Pending {
     from_source: bool,
     /// `-b`: the destination and its backup name, for the -vv line.
     backup: Option<(PathBuf, PathBuf)>,
+    /// `--delay-updates`: where the file was staged, and its final path.
+    delayed: Option<(PathBuf, PathBuf)>,
+    /// The final destination path (for `--partial-dir` clean-up).
+    dest: Option<PathBuf>,
     /// For `--remove-source-files`: the source and what it looked like.
     src: Option<(PathBuf, Vec<u8>, Stat)>,
 }
@@ -103,6 +107,9 @@ struct Transfer<'a> {
     flist_error: bool,
     /// "IO error encountered -- skipping file deletion" was printed.
     warned_io: bool,
+    /// `--delay-updates`: staged files to move into place at the end, in
+    /// file-list order (by submission token).
+    staged: Vec<(u64, PathBuf, PathBuf)>,
 }
 
 fn path_of(b: &[u8]) -> &Path {
@@ -162,6 +169,7 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
         delayed: Vec::new(),
         flist_error: false,
         warned_io: false,
+        staged: Vec::new(),
     };
     let code = t.run();
     t.report.flush();
@@ -287,8 +295,12 @@ impl Transfer<'_> {
         let root_content = top.dot.is_some();
         if let Some(dot) = &top.dot {
             self.count(dot);
-            if let Some(children_fresh) =
-                self.handle(&planner, dot, &dest.path, Known::Unknown, dest.fresh)
+            let next = self.handle(&planner, dot, &dest.path, Known::Unknown, dest.fresh);
+            if next == Next::CountOnly {
+                self.count_only(&mut walker, &top.entries);
+            } else if let Next::Descend {
+                fresh: children_fresh,
+            } = next
             {
                 let listing = self.listing_of(&dest, children_fresh);
                 self.process_list(
@@ -324,6 +336,7 @@ impl Transfer<'_> {
         }
 
         self.drain_all();
+        self.finish_delayed_updates();
         self.run_delayed_deletes();
         if opts.delete == Some(DeleteWhen::After) && !self.stopping() {
             self.delete_pass(&mut walker, &top, &dest);
@@ -469,6 +482,22 @@ impl Transfer<'_> {
         self.report.stats.total_size += e.counted_size();
     }
 
+    /// Counts a listing and everything below it without acting on any
+    /// of it (the sender lists what the receiver skips).
+    fn count_only(&mut self, walker: &mut Walker, entries: &[Entry]) {
+        for e in entries {
+            if self.stopping() {
+                return;
+            }
+            self.count(e);
+            if e.is_dir() && self.opts.recursive() {
+                let children = walker.list(e);
+                self.forward(walker);
+                self.count_only(walker, &children);
+            }
+        }
+    }
+
     /// Processes a sorted listing: every entry in order, each directory
     /// followed by its own contents when recursing. `level` describes the
     /// destination directory the entries go into.
@@ -540,11 +569,19 @@ impl Transfer<'_> {
                 _ if parent_fresh => Known::Listed(None),
                 _ => Known::Unknown,
             };
-            let Some(children_fresh) = self.handle(planner, e, &target, known, false) else {
-                if let Some(t) = ticket {
-                    self.scanner.cancel(t);
+            let children_fresh = match self.handle(planner, e, &target, known, false) {
+                Next::Descend { fresh } => fresh,
+                next => {
+                    if let Some(t) = ticket {
+                        self.scanner.cancel(t);
+                    }
+                    if next == Next::CountOnly && recurse {
+                        let children = walker.list(e);
+                        self.forward(walker);
+                        self.count_only(walker, &children);
+                    }
+                    continue;
                 }
-                continue;
             };
             if recurse {
                 let (children, listing) = match (first_level.take(), ticket) {
@@ -660,6 +697,17 @@ pub(super) struct Level<'a> {
     content: bool,
     /// What it held beforehand, if it existed and could be listed.
     existing: Option<&'a DirListing>,
+}
+
+/// What to do with a handled entry's contents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Next {
+    /// Nothing (not a directory, or it failed, or it is left alone).
+    Stop,
+    /// Process them; `fresh`: the directory is new, so nothing is in it.
+    Descend { fresh: bool },
+    /// List and count them without acting (`--existing` skipped it).
+    CountOnly,
 }
 
 /// What is known about an entry's destination before looking.
