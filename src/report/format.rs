@@ -519,27 +519,18 @@ pub fn do_big_num(num: i64, human: u8) -> String {
         if num >= mult || num <= -mult {
             let m = mult as f64;
             let mut d = (num as f64 / m).abs();
-            let units = if d < m {
-                'K'
-            } else if {
+            let mut units = 'K';
+            for u in ['M', 'G', 'T'] {
+                if d < m {
+                    break;
+                }
                 d /= m;
-                d < m
-            } {
-                'M'
-            } else if {
+                units = u;
+            }
+            if d >= m {
                 d /= m;
-                d < m
-            } {
-                'G'
-            } else if {
-                d /= m;
-                d < m
-            } {
-                'T'
-            } else {
-                d /= m;
-                'P'
-            };
+                units = 'P';
+            }
             if num < 0 {
                 d = -d;
             }

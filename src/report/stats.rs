@@ -570,7 +570,10 @@ mod tests {
         for (entries, sent, recv) in cases {
             let (s, r) = estimate_wire_bytes(&entries, 16);
             assert!(s.abs_diff(sent) * 10 <= sent.min(500), "sent {s} vs {sent}");
-            assert!(r.abs_diff(recv) * 10 <= recv.max(50), "received {r} vs {recv}");
+            assert!(
+                r.abs_diff(recv) * 10 <= recv.max(50),
+                "received {r} vs {recv}"
+            );
         }
     }
 }
