@@ -110,6 +110,20 @@ pub struct Options {
     /// `-d`: transfer directories without recursing.
     pub dirs: bool,
     pub links: bool,
+    /// `-L`: send what every symlink points to.
+    pub copy_links: bool,
+    /// `--copy-unsafe-links`: send what links leaving the tree point to.
+    pub copy_unsafe_links: bool,
+    /// `--safe-links`: ignore links leaving the tree.
+    pub safe_links: bool,
+    /// `--munge-links` (locally: the sender un-munges).
+    pub munge_links: bool,
+    /// `-k`: send links to directories as directories.
+    pub copy_dirlinks: bool,
+    /// `-K`: a link to a directory in DEST is treated as that directory.
+    pub keep_dirlinks: bool,
+    /// `-H`: hard-link groups are recreated.
+    pub hard_links: bool,
     pub perms: bool,
     pub times: bool,
     pub group: bool,
@@ -177,6 +191,13 @@ impl Default for Options {
             recursive: Recurse::No,
             dirs: false,
             links: false,
+            copy_links: false,
+            copy_unsafe_links: false,
+            safe_links: false,
+            munge_links: false,
+            copy_dirlinks: false,
+            keep_dirlinks: false,
+            hard_links: false,
             perms: false,
             times: false,
             group: false,

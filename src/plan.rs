@@ -97,6 +97,8 @@ pub enum SkipWhy {
     Exists,
     /// `-u`: the destination is newer.
     Newer,
+    /// `--safe-links`: the link could lead outside the tree.
+    UnsafeLink,
 }
 
 /// The generator's verdict on one entry.
@@ -270,7 +272,9 @@ impl Planner<'_> {
             let quick = match kind {
                 Kind::File => self.quick_check_ok(e, &path, &st),
                 Kind::Symlink => {
-                    rustix::fs::readlink(&path, Vec::new()).ok().map(|t| t.into_bytes())
+                    rustix::fs::readlink(&path, Vec::new())
+                        .ok()
+                        .map(|t| t.into_bytes())
                         == e.link
                 }
                 k if k.is_device() => st.rdev == e.stat.rdev,
@@ -295,6 +299,41 @@ impl Planner<'_> {
             }
         }
         best
+    }
+
+    /// Whether the basis directories are `--link-dest` ones.
+    pub fn basis_is_link(&self) -> bool {
+        matches!(self.basis, Some((BasisKind::Link, _)))
+    }
+
+    /// For a hard-link member with no destination yet: the basis item it
+    /// matches, as rsync's `hard_link_check` looks for one. With
+    /// `--link-dest` that is a basis file already linked to the group's
+    /// file (`leader`); otherwise one passing the quick check, preferring
+    /// one whose attributes match too.
+    pub fn hlink_basis(&self, e: &Entry, local: &[u8], leader: Option<&Stat>) -> Option<Stat> {
+        let (kind, dirs) = self.basis.as_ref()?;
+        let mut found = None;
+        for dir in dirs {
+            let path = dir.join(crate::sys::path_from(local));
+            let Ok(st) = crate::sys::lstat(&path) else {
+                continue;
+            };
+            if *kind == BasisKind::Link {
+                if leader.is_some_and(|l| l.dev == st.dev && l.ino == st.ino) {
+                    return Some(st);
+                }
+                continue;
+            }
+            if !self.quick_check_ok(e, &path, &st) {
+                continue;
+            }
+            found = Some(st);
+            if self.unchanged_attrs(e, &st) {
+                break;
+            }
+        }
+        found
     }
 
     /// rsync's `itemize()`: the change flags for `e` against `old` (the
@@ -338,7 +377,7 @@ impl Planner<'_> {
         self.recv.am_root || self.recv.groups.contains(&gid)
     }
 
-    fn mode_for(&self, e: &Entry, existing: Option<&Stat>) -> u32 {
+    pub fn mode_for(&self, e: &Entry, existing: Option<&Stat>) -> u32 {
         if self.opts.perms {
             e.stat.mode
         } else {
@@ -359,7 +398,7 @@ impl Planner<'_> {
 
     /// The update rules rsync's recv_generator checks before anything
     /// else: `--existing`, `--ignore-existing`, `-u`.
-    fn update_rule(&self, e: &Entry, old: Option<Stat>) -> Option<SkipWhy> {
+    pub fn update_rule(&self, e: &Entry, old: Option<Stat>) -> Option<SkipWhy> {
         let o = self.opts;
         let kind = e.kind();
         let old_kind = old.map(|s| s.kind());
@@ -412,6 +451,16 @@ impl Planner<'_> {
                 let iflags =
                     self.itemize(e, cur.as_ref(), if exists { 0 } else { LOCAL_CHANGE }, mode);
                 Decision::new(Action::Dir { exists, remove }, iflags, mode)
+            }
+            Kind::Symlink
+                if o.links
+                    && o.safe_links
+                    && crate::walk::unsafe_symlink(
+                        e.link.as_deref().unwrap_or_default(),
+                        &e.name,
+                    ) =>
+            {
+                Decision::new(Action::Skip(SkipWhy::UnsafeLink), 0, e.stat.mode)
             }
             Kind::Symlink if o.links => {
                 let mode = self.mode_for(e, old.filter(|s| s.kind() != Kind::Dir).as_ref());

@@ -279,6 +279,7 @@ mod tests {
             xfer_dirs: true,
             prune: false,
             recursive: true,
+            ..WalkConfig::default()
         });
         let dir = crate::walk::Entry {
             name: b".".to_vec(),

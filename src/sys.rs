@@ -47,7 +47,7 @@ impl Kind {
 }
 
 /// The parts of `struct stat` arsync uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stat {
     /// Full `st_mode`, type bits included.
     pub mode: u32,

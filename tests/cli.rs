@@ -50,7 +50,7 @@ fn messages_use_the_invoked_name() {
 fn unimplemented_rsync_options_are_refused_not_ignored() {
     for (opt, msg) in [
         ("-z", "This rsync does not support --compress (-z)\n"),
-        ("-H", "This rsync does not support --hard-links (-H)\n"),
+        ("--fuzzy", "This rsync does not support --fuzzy (-y)\n"),
         ("--list-only", "This rsync does not support --list-only\n"),
     ] {
         let (code, out, err) = run(&["-a", opt, "src/", "dst/"]);

@@ -316,6 +316,15 @@ fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result
         NoSpecials => o.specials = false,
         Links => o.links = true,
         NoLinks => o.links = false,
+        CopyLinks => o.copy_links = true,
+        CopyUnsafeLinks => o.copy_unsafe_links = true,
+        SafeLinks => o.safe_links = true,
+        MungeLinks => o.munge_links = true,
+        NoMungeLinks => o.munge_links = false,
+        CopyDirlinks => o.copy_dirlinks = true,
+        KeepDirlinks => o.keep_dirlinks = true,
+        HardLinks => o.hard_links = true,
+        NoHardLinks => o.hard_links = false,
         IgnoreTimes => o.ignore_times = true,
         SizeOnly => o.size_only = true,
         Inplace => o.inplace = true,
@@ -629,8 +638,8 @@ mod tests {
             "This rsync does not support --compress (-z)"
         );
         assert_eq!(
-            err(&["-H", "s", "d"]),
-            "This rsync does not support --hard-links (-H)"
+            err(&["--fuzzy", "s", "d"]),
+            "This rsync does not support --fuzzy (-y)"
         );
     }
 

@@ -323,6 +323,14 @@ impl Id {
                 | NoOmitDirTimes
                 | OmitLinkTimes
                 | NoOmitLinkTimes
+                | CopyLinks
+                | CopyUnsafeLinks
+                | SafeLinks
+                | MungeLinks
+                | NoMungeLinks
+                | CopyDirlinks
+                | HardLinks
+                | NoHardLinks
         )
     }
 }

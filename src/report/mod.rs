@@ -57,6 +57,8 @@ pub struct Report {
     out: BufWriter<io::Stdout>,
     queue: VecDeque<Option<Vec<Line>>>,
     base: u64,
+    /// Lines go out now, ahead of reserved slots (see [`Report::unordered`]).
+    unordered: bool,
     pub stats: Stats,
     pub errors: IoErrors,
     started: Instant,
@@ -76,6 +78,7 @@ impl Report {
             out: BufWriter::with_capacity(64 * 1024, io::stdout()),
             queue: VecDeque::new(),
             base: 0,
+            unordered: false,
             stats: Stats::default(),
             errors: IoErrors::default(),
             started: Instant::now(),
@@ -102,8 +105,19 @@ impl Report {
         }
     }
 
+    /// Runs `f` with its lines written at once, ahead of lines still
+    /// waiting for earlier copies: rsync's generator prints some things
+    /// (a `--delete-missing-args` deletion) while the receiver is still
+    /// busy with files listed before them.
+    pub fn unordered<T>(&mut self, f: impl FnOnce(&mut Report) -> T) -> T {
+        self.unordered = true;
+        let r = f(self);
+        self.unordered = false;
+        r
+    }
+
     fn push(&mut self, line: Line) {
-        if self.queue.is_empty() {
+        if self.queue.is_empty() || self.unordered {
             self.write_line(line);
         } else {
             match self.queue.back_mut() {
@@ -217,6 +231,29 @@ impl Report {
             s.push_str(&self.esc(t));
         }
         Some(s)
+    }
+
+    /// A hard-link item (`-H`): `hf... NAME => LEADER` (`-i`), `NAME =>
+    /// LEADER` (`-v`). An empty `xname` is an already-linked member, shown
+    /// only when unchanged items are (`-ii`, `-vvi`).
+    pub fn item_xname(&mut self, iflags: u32, kind: Kind, name: &[u8], xname: &[u8]) {
+        let significant = iflags & item::SIGNIFICANT & 0xffff != 0;
+        let mut s = String::new();
+        if self.itemize > 0 {
+            if !(significant || !xname.is_empty() || self.itemize > 1 || self.verbose > 1) {
+                return;
+            }
+            s.push_str(&itemize::code(iflags, kind, self.times));
+            s.push(' ');
+        } else if self.verbose == 0 || xname.is_empty() {
+            return;
+        }
+        s.push_str(&self.esc(name));
+        if !xname.is_empty() {
+            s.push_str(" => ");
+            s.push_str(&self.esc(xname));
+        }
+        self.push(Line::Out(s));
     }
 
     /// Prints an item line now (in order).

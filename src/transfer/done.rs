@@ -58,6 +58,7 @@ impl Transfer<'_> {
         let Some(p) = self.pending.remove(&token) else {
             return;
         };
+        self.hlink_copied(token, matches!(outcome, Outcome::Copied(_)));
         match outcome {
             Outcome::Copied(n) => {
                 if let Some((staged, dest)) = p.delayed {

@@ -58,7 +58,7 @@ impl Transfer<'_> {
 
     /// `--remove-source-files` for an item handled right away (up to date,
     /// or a link or node made).
-    fn maybe_remove_source(&mut self, e: &Entry) {
+    pub(super) fn maybe_remove_source(&mut self, e: &Entry) {
         if self.opts.remove_source_files
             && e.kind() != Kind::Dir
             && let Some(line) = self.remove_source(&e.src, &e.name, &e.stat)
@@ -76,6 +76,53 @@ impl Transfer<'_> {
         dest: &Path,
         known: Known,
         root_created: bool,
+    ) -> Next {
+        if e.is_missing() {
+            self.delete_missing(dest, known);
+            return Next::Stop;
+        }
+        let hl = match self.hlink_key(e) {
+            Some(key) => match self.hlink_arrive(
+                planner,
+                key,
+                e,
+                dest,
+                self.update_rule_skips(planner, e, dest, known),
+            ) {
+                Arrival::Settled => return Next::Stop,
+                Arrival::Process { last } => Some((key, last)),
+            },
+            None => None,
+        };
+        self.handle_as(planner, e, dest, known, root_created, hl)
+    }
+
+    /// Whether an update rule (`--existing`, `--ignore-existing`, `-u`)
+    /// leaves the entry alone.
+    fn update_rule_skips(
+        &self,
+        planner: &Planner<'_>,
+        e: &Entry,
+        dest: &Path,
+        known: Known,
+    ) -> bool {
+        let old = match known {
+            Known::Listed(st) => st,
+            Known::Unknown => sys::lstat(dest).ok(),
+        };
+        planner.update_rule(e, old).is_some()
+    }
+
+    /// [`Transfer::handle`] once hard links are sorted out: `hl` is the
+    /// entry's group and whether it is the group's last member.
+    pub(super) fn handle_as(
+        &mut self,
+        planner: &Planner<'_>,
+        e: &Entry,
+        dest: &Path,
+        known: Known,
+        root_created: bool,
+        hl: Option<(GroupKey, bool)>,
     ) -> Next {
         let real_old = match known {
             Known::Listed(st) => st,
@@ -190,24 +237,36 @@ impl Transfer<'_> {
                     self.drop_partial(dest);
                 }
                 self.maybe_remove_source(e);
+                if let Some((key, _)) = hl {
+                    self.hlink_done(planner, key, e, dest);
+                }
                 Next::Stop
             }
             Action::Skip(why) => {
-                if opts.info_name() > 1 {
-                    let name = self.report.esc(&e.name);
-                    let line = match why {
-                        SkipWhy::NotCreating => format!(
-                            "not creating new {} \"{name}\"",
-                            if kind == Kind::Dir {
-                                "directory"
-                            } else {
-                                "file"
-                            }
-                        ),
-                        SkipWhy::Exists => format!("{name} exists"),
-                        SkipWhy::Newer => format!("{name} is newer"),
-                    };
+                let name = self.report.esc(&e.name);
+                // `--safe-links` speaks at -v, the update rules at -vv.
+                let line = match why {
+                    SkipWhy::UnsafeLink => (opts.info_name() > 0).then(|| {
+                        let target = self.report.esc(e.link.as_deref().unwrap_or_default());
+                        format!("ignoring unsafe symlink \"{name}\" -> \"{target}\"")
+                    }),
+                    _ if opts.info_name() < 2 => None,
+                    SkipWhy::NotCreating => Some(format!(
+                        "not creating new {} \"{name}\"",
+                        if kind == Kind::Dir {
+                            "directory"
+                        } else {
+                            "file"
+                        }
+                    )),
+                    SkipWhy::Exists => Some(format!("{name} exists")),
+                    SkipWhy::Newer => Some(format!("{name} is newer")),
+                };
+                if let Some(line) = line {
                     self.report.info(line);
+                }
+                if let Some((key, last)) = hl {
+                    self.hlink_skipped(planner, key, last);
                 }
                 match (kind, why) {
                     // rsync's skip_dir: nothing below a directory --existing
@@ -260,6 +319,9 @@ impl Transfer<'_> {
                 }
                 self.item(&d, e, Some(&target));
                 self.maybe_remove_source(e);
+                if let Some((key, _)) = hl {
+                    self.hlink_done(planner, key, e, dest);
+                }
                 Next::Stop
             }
             Action::Node { replace } => {
@@ -298,6 +360,9 @@ impl Transfer<'_> {
                 }
                 self.item(&d, e, None);
                 self.maybe_remove_source(e);
+                if let Some((key, _)) = hl {
+                    self.hlink_done(planner, key, e, dest);
+                }
                 Next::Stop
             }
             Action::Transfer { remove, basis } => {
@@ -306,21 +371,31 @@ impl Transfer<'_> {
                 {
                     return Next::Stop;
                 }
+                // -H: a new member waits for the group's last one.
+                if let Some((key, false)) = hl
+                    && basis.is_none()
+                {
+                    self.hlink_defer(key, e, dest);
+                    return Next::Stop;
+                }
                 self.report.stats.num_transferred += 1;
                 self.report.stats.transferred_size += e.stat.size;
                 let fresh = basis.is_none();
-                self.submit_copy(e, &d, &e.src, dest, fresh);
+                let token = self.submit_copy(e, &d, &e.src, dest, fresh);
+                self.hlink_after_copy(planner, hl, token, e, dest);
                 Next::Stop
             }
             Action::LocalCopy { from } => {
                 let from = from.clone();
-                self.submit_copy(e, &d, &from, dest, true);
+                let token = self.submit_copy(e, &d, &from, dest, true);
+                self.hlink_after_copy(planner, hl, token, e, dest);
                 Next::Stop
             }
             Action::Link { from, replace } => {
                 if let Some(r) = replace {
                     let ok = if r.kind() == Kind::File {
-                        opts.dry_run || matches!(rustix::fs::unlink(dest), Ok(()) | Err(Errno::NOENT))
+                        opts.dry_run
+                            || matches!(rustix::fs::unlink(dest), Ok(()) | Err(Errno::NOENT))
                     } else {
                         self.make_room(dest, r, "regular file")
                     };
@@ -334,7 +409,8 @@ impl Transfer<'_> {
                     // rsync falls back to copying from the basis file.
                     if kind == Kind::File {
                         let from = from.clone();
-                        self.submit_copy(e, &d, &from, dest, true);
+                        let token = self.submit_copy(e, &d, &from, dest, true);
+                        self.hlink_after_copy(planner, hl, token, e, dest);
                         return Next::Stop;
                     }
                     let msg = format!(
@@ -348,6 +424,9 @@ impl Transfer<'_> {
                 }
                 self.item(&d, e, e.link.as_deref());
                 self.maybe_remove_source(e);
+                if let Some((key, _)) = hl {
+                    self.hlink_done(planner, key, e, dest);
+                }
                 Next::Stop
             }
             Action::Unneeded { remove } => {
@@ -359,6 +438,26 @@ impl Transfer<'_> {
                 Next::Stop
             }
         }
+    }
+
+    /// `--delete-missing-args`: a source argument that does not exist
+    /// removes its destination counterpart (a non-empty directory only
+    /// with `--force` or `--delete`).
+    fn delete_missing(&mut self, dest: &Path, known: Known) {
+        let old = match known {
+            Known::Listed(st) => st,
+            Known::Unknown => sys::lstat(dest).ok(),
+        };
+        let Some(old) = old else { return };
+        let flags = DelFlags {
+            recurse: self.opts.force || self.opts.delete.is_some(),
+            make_room: None,
+            dir_is_empty: false,
+        };
+        let deleter = &mut self.deleter;
+        let backup = self.backup.as_mut();
+        self.report
+            .unordered(|r| deleter.delete_item(r, backup, dest, &old, flags));
     }
 
     /// Prints an entry's item line, or — when an identical basis item
@@ -383,7 +482,15 @@ impl Transfer<'_> {
 
     /// Hands a file copy (from the source, or from a basis file) to the
     /// engine; its line is printed when it completes.
-    fn submit_copy(&mut self, e: &Entry, d: &Decision, from: &Path, dest: &Path, fresh: bool) {
+    /// Returns the engine token (none in a dry run: nothing is copied).
+    fn submit_copy(
+        &mut self,
+        e: &Entry,
+        d: &Decision,
+        from: &Path,
+        dest: &Path,
+        fresh: bool,
+    ) -> Option<u64> {
         let opts = self.opts;
         let line = if d.basis_quiet {
             None
@@ -396,7 +503,7 @@ impl Transfer<'_> {
             } else {
                 self.item(d, e, None);
             }
-            return;
+            return None;
         }
         if d.basis_quiet {
             self.item(d, e, None);
@@ -453,6 +560,24 @@ impl Transfer<'_> {
         self.drain_ready();
         if let Some(engine) = self.engine.as_mut() {
             engine.submit(job);
+        }
+        Some(token)
+    }
+
+    /// With `-H`, a member whose copy was handed over leads its group
+    /// once the copy is done (at once in a dry run).
+    fn hlink_after_copy(
+        &mut self,
+        planner: &Planner<'_>,
+        hl: Option<(GroupKey, bool)>,
+        token: Option<u64>,
+        e: &Entry,
+        dest: &Path,
+    ) {
+        let Some((key, _)) = hl else { return };
+        match token {
+            Some(t) => self.hlink_sent(key, t, e, dest),
+            None => self.hlink_done(planner, key, e, dest),
         }
     }
 

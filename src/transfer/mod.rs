@@ -10,6 +10,7 @@ mod deletion;
 mod dest;
 mod done;
 mod entry;
+mod hlink;
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -32,6 +33,7 @@ use crate::report::{Report, Slot};
 use crate::scan::{DirListing, Scanner, Ticket};
 use crate::sys::{self, Kind, Stat};
 use crate::walk::{Diag, Entry, Listing, WalkConfig, Walker};
+use hlink::{Arrival, GroupKey, Hlinks};
 
 /// Where entries land.
 struct Dest {
@@ -110,6 +112,8 @@ struct Transfer<'a> {
     /// `--delay-updates`: staged files to move into place at the end, in
     /// file-list order (by submission token).
     staged: Vec<(u64, PathBuf, PathBuf)>,
+    /// `-H`: hard-link groups.
+    hlinks: Hlinks,
 }
 
 fn path_of(b: &[u8]) -> &Path {
@@ -170,6 +174,7 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
         flist_error: false,
         warned_io: false,
         staged: Vec::new(),
+        hlinks: Hlinks::default(),
     };
     let code = t.run();
     t.report.flush();
@@ -336,6 +341,11 @@ impl Transfer<'_> {
         }
 
         self.drain_all();
+        self.hlink_finish_copied(&planner);
+        if self.hlink_orphans(&planner) {
+            self.drain_all();
+            self.hlink_finish_copied(&planner);
+        }
         self.finish_delayed_updates();
         self.run_delayed_deletes();
         if opts.delete == Some(DeleteWhen::After) && !self.stopping() {
@@ -464,7 +474,16 @@ impl Transfer<'_> {
     pub(super) fn diag(&mut self, d: Diag) {
         match d {
             Diag::Info(s) => self.report.info(s),
-            Diag::Error(s) => self.report.error(s),
+            Diag::Error(s) => {
+                self.flist_error = true;
+                self.report.error(s);
+            }
+            Diag::ErrorRaw(s) => {
+                self.flist_error = true;
+                self.report.errors.general = true;
+                self.report.error_raw(s);
+            }
+            Diag::MissingArg(s) => self.report.error(s),
             Diag::Vanished(s) => self.report.vanished(s),
         }
     }
@@ -585,7 +604,14 @@ impl Transfer<'_> {
             };
             if recurse {
                 let (children, listing) = match (first_level.take(), ticket) {
-                    (Some(c), _) => (c, None),
+                    (Some(c), _) => {
+                        let l = if children_fresh {
+                            None
+                        } else {
+                            crate::scan::list_dir(&target).ok()
+                        };
+                        (c, l)
+                    }
                     (None, Some(t)) => {
                         let (src, dst) = self.scanner.collect(t);
                         let children = match src {
