@@ -185,7 +185,7 @@ impl Transfer<'_> {
                         None => {}
                     }
                 }
-                self.report.item(d.iflags, kind, &e.name, e.link.as_deref());
+                self.report.item(d.iflags, e, e.link.as_deref());
                 if kind == Kind::File {
                     self.drop_partial(dest);
                 }
@@ -320,7 +320,8 @@ impl Transfer<'_> {
             Action::Link { from, replace } => {
                 if let Some(r) = replace {
                     let ok = if r.kind() == Kind::File {
-                        opts.dry_run || matches!(rustix::fs::unlink(dest), Ok(()) | Err(Errno::NOENT))
+                        opts.dry_run
+                            || matches!(rustix::fs::unlink(dest), Ok(()) | Err(Errno::NOENT))
                     } else {
                         self.make_room(dest, r, "regular file")
                     };
@@ -366,12 +367,12 @@ impl Transfer<'_> {
     /// `-vv` "is uptodate").
     fn item(&mut self, d: &Decision, e: &Entry, link: Option<&[u8]>) {
         if !d.basis_quiet {
-            self.report.item(d.iflags, e.kind(), &e.name, link);
+            self.report.item(d.iflags, e, link);
             return;
         }
         let opts = self.opts;
         if opts.format_has_i() > 1 || (opts.format_has_i() > 0 && opts.info_name() > 1) {
-            self.report.item(d.iflags, e.kind(), &e.name, link);
+            self.report.item(d.iflags, e, link);
         } else if opts.info_name() > 1 && opts.format_has_i() == 0 {
             let mut name = self.report.esc(&e.name);
             if e.is_dir() {
@@ -385,16 +386,11 @@ impl Transfer<'_> {
     /// engine; its line is printed when it completes.
     fn submit_copy(&mut self, e: &Entry, d: &Decision, from: &Path, dest: &Path, fresh: bool) {
         let opts = self.opts;
-        let line = if d.basis_quiet {
-            None
-        } else {
-            self.report.item_line(d.iflags, e.kind(), &e.name, None)
-        };
+        let rec = (!d.basis_quiet).then(|| self.report.record(d.iflags, e, None));
         if opts.dry_run {
-            if let Some(l) = line {
-                self.report.info(l);
-            } else {
-                self.item(d, e, None);
+            match &rec {
+                Some(r) => self.report.would_transfer(r),
+                None => self.item(d, e, None),
             }
             return;
         }
@@ -429,7 +425,7 @@ impl Transfer<'_> {
             token,
             Pending {
                 slot,
-                line,
+                rec,
                 from_source: from == e.src.as_path(),
                 backup: backup_to.clone().map(|to| (dest.to_path_buf(), to)),
                 delayed,
