@@ -272,6 +272,9 @@ impl Report {
     /// first ending an unfinished progress line on that stream.
     fn emit(&mut self, to_err: bool, bytes: &[u8], newline: bool) {
         let pending = self.progress.take_pending_newline();
+        // Under a bar the line must reach the terminal while the bar is
+        // hidden, or the bar's next frame lands in front of it.
+        let bar = self.progress.is_on() && !self.progress.is_text();
         let out = &mut self.out;
         self.progress.suspend(|| {
             if to_err {
@@ -292,12 +295,11 @@ impl Report {
                 if newline {
                     let _ = out.write_all(b"\n");
                 }
+                if bar {
+                    let _ = out.flush();
+                }
             }
         });
-        if !self.progress.is_text() && self.progress.is_on() {
-            // The bar redraws below: the line must be out first.
-            let _ = self.out.flush();
-        }
     }
 
     fn write_line(&mut self, line: Line) {

@@ -169,9 +169,12 @@ impl Progress {
             Output::Stdout => {
                 let stdout = io::stdout();
                 let width = if rustix::termios::isatty(&stdout) {
+                    // A terminal that reports no size (0 columns) gets 80.
                     Some(
                         rustix::termios::tcgetwinsize(&stdout)
                             .map(|w| w.ws_col)
+                            .ok()
+                            .filter(|&c| c > 0)
                             .unwrap_or(80),
                     )
                 } else {
