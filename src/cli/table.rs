@@ -224,6 +224,10 @@ pub enum Id {
     Daemon,
     /// arsync-only: choose the content engine (benchmarking).
     CopyEngine,
+    /// arsync-only: never hand a command line over to the system rsync.
+    NoFallback,
+    /// arsync-only: rsync's progress text even on a terminal.
+    NoProgressBar,
 }
 
 impl Id {
@@ -331,6 +335,19 @@ impl Id {
                 | CopyDirlinks
                 | HardLinks
                 | NoHardLinks
+                | Info
+                | Debug
+                | Stats
+                | EightBitOutput
+                | NoEightBitOutput
+                | Progress
+                | NoProgress
+                | PartialProgress
+                | OutFormat
+                | LogFile
+                | LogFileFormat
+                | NoFallback
+                | NoProgressBar
         )
     }
 }
@@ -1433,6 +1450,18 @@ pub static OPTIONS: &[OptDef] = &[
         CopyEngine,
         "ENGINE",
         "arsync only: auto|vec|read-managed|write-managed|copy-file-range",
+    ),
+    flag(
+        "no-fallback",
+        None,
+        NoFallback,
+        "arsync only: never hand over to the system rsync",
+    ),
+    flag(
+        "no-progress-bar",
+        None,
+        NoProgressBar,
+        "arsync only: rsync's progress text even on a terminal",
     ),
 ];
 

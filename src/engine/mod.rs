@@ -17,7 +17,7 @@ mod uring;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 
 use crate::meta::{Policy, Wanted};
 use crate::options::{EngineChoice, Options};
@@ -108,6 +108,9 @@ pub struct Config {
     pub umask: u32,
     /// Set by the signal handler: stop, clean up, report `Interrupted`.
     pub abort: Arc<AtomicBool>,
+    /// The terminal progress bar's byte counter: every chunk written is
+    /// added to it (`None`: no bar).
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 impl Config {
@@ -134,6 +137,7 @@ impl Config {
             choice: opts.engine,
             umask: crate::sys::umask(),
             abort,
+            progress: None,
         }
     }
 }

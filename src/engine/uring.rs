@@ -585,6 +585,7 @@ async fn copy_data(
                         *buf = b;
                         w.map_err(DataError::Write)?;
                         pos += n as u64;
+                        count_progress(cfg, n);
                         continue;
                     }
                     Err(e) => return Err(DataError::Read(e)),
@@ -610,8 +611,16 @@ async fn copy_data(
             }
         };
         pos += n as u64;
+        count_progress(cfg, n);
     }
     Ok(pos)
+}
+
+/// Adds written bytes to the progress bar's counter, if there is one.
+fn count_progress(cfg: &Config, n: usize) {
+    if let Some(c) = &cfg.progress {
+        c.fetch_add(n as u64, Ordering::Relaxed);
+    }
 }
 
 async fn discard(sink: Sink, job: &CopyJob, cfg: &Config, keep_partial: bool) {

@@ -67,7 +67,7 @@ impl Transfer<'_> {
                 if p.from_source {
                     self.report.stats.literal_data += n;
                 }
-                let mut out: Vec<String> = p.line.into_iter().collect();
+                let mut out: Vec<String> = Vec::new();
                 if let Some(dest) = &p.dest {
                     self.drop_partial(dest);
                 }
@@ -81,15 +81,19 @@ impl Transfer<'_> {
                 {
                     out.push(l);
                 }
-                self.report.complete(p.slot, out, Vec::new());
+                match &p.rec {
+                    Some(rec) => self.report.transferred(p.slot, rec, n, out),
+                    None => self.report.complete(p.slot, out, Vec::new()),
+                }
             }
             Outcome::Vanished(msg) => {
                 self.report.errors.vanished = true;
                 self.report.complete(p.slot, vec![msg], Vec::new());
             }
             Outcome::Failed(msg) => {
+                let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
                 self.report
-                    .complete(p.slot, p.line.into_iter().collect(), vec![msg]);
+                    .complete(p.slot, line.into_iter().collect(), vec![msg]);
             }
             Outcome::SenderFailed(msg) => {
                 self.report.complete(p.slot, Vec::new(), vec![msg]);

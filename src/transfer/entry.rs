@@ -232,7 +232,7 @@ impl Transfer<'_> {
                         None => {}
                     }
                 }
-                self.report.item(d.iflags, kind, &e.name, e.link.as_deref());
+                self.report.item(d.iflags, e, e.link.as_deref());
                 if kind == Kind::File {
                     self.drop_partial(dest);
                 }
@@ -465,12 +465,12 @@ impl Transfer<'_> {
     /// `-vv` "is uptodate").
     fn item(&mut self, d: &Decision, e: &Entry, link: Option<&[u8]>) {
         if !d.basis_quiet {
-            self.report.item(d.iflags, e.kind(), &e.name, link);
+            self.report.item(d.iflags, e, link);
             return;
         }
         let opts = self.opts;
         if opts.format_has_i() > 1 || (opts.format_has_i() > 0 && opts.info_name() > 1) {
-            self.report.item(d.iflags, e.kind(), &e.name, link);
+            self.report.item(d.iflags, e, link);
         } else if opts.info_name() > 1 && opts.format_has_i() == 0 {
             let mut name = self.report.esc(&e.name);
             if e.is_dir() {
@@ -492,16 +492,11 @@ impl Transfer<'_> {
         fresh: bool,
     ) -> Option<u64> {
         let opts = self.opts;
-        let line = if d.basis_quiet {
-            None
-        } else {
-            self.report.item_line(d.iflags, e.kind(), &e.name, None)
-        };
+        let rec = (!d.basis_quiet).then(|| self.report.record(d.iflags, e, None));
         if opts.dry_run {
-            if let Some(l) = line {
-                self.report.info(l);
-            } else {
-                self.item(d, e, None);
+            match &rec {
+                Some(r) => self.report.would_transfer(r),
+                None => self.item(d, e, None),
             }
             return None;
         }
@@ -536,7 +531,7 @@ impl Transfer<'_> {
             token,
             Pending {
                 slot,
-                line,
+                rec,
                 from_source: from == e.src.as_path(),
                 backup: backup_to.clone().map(|to| (dest.to_path_buf(), to)),
                 delayed,

@@ -259,7 +259,7 @@ impl Transfer<'_> {
             && o.ino == l.ino
         {
             let iflags = planner.itemize(e, Some(&o), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
-            self.report.item_xname(iflags, e.kind(), &e.name, b"");
+            self.report.item_xname(iflags, e, b"");
             if opts.info_name() > 1 && opts.format_has_i() == 0 {
                 let name = self.report.esc(&e.name);
                 self.report.info(format!("{name} is uptodate"));
@@ -305,8 +305,7 @@ impl Transfer<'_> {
         if !quiet {
             let old = old.filter(|o| o.kind() != Kind::Dir);
             let iflags = planner.itemize(e, old.as_ref(), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
-            self.report
-                .item_xname(iflags, e.kind(), &e.name, &leader.name);
+            self.report.item_xname(iflags, e, &leader.name);
         }
         self.maybe_remove_source(e);
     }

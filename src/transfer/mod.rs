@@ -50,7 +50,9 @@ struct Dest {
 /// A copy handed to the engine, waiting for its result.
 struct Pending {
     slot: Slot,
-    line: Option<String>,
+    /// The item, for its lines once the copy is done (`None` when an
+    /// identical basis file settled it and its line was printed already).
+    rec: Option<crate::report::ItemRec>,
     /// Sent from the source (counts as literal data), not copied locally
     /// from a basis file.
     from_source: bool,
@@ -211,15 +213,23 @@ impl Transfer<'_> {
         let (sources, dest_arg) = args.split_at(args.len() - 1);
         let dest_arg = dest_arg[0].as_bytes().to_vec();
 
-        let listing_header = opts.info_name() > 0;
-        if listing_header && opts.inc_recurse() {
-            self.report.info("sending incremental file list");
+        let flist = opts.info_flist();
+        if flist > 0 && opts.inc_recurse() {
+            self.report.client("sending incremental file list");
         }
         let mut walker = Walker::new(WalkConfig::new(opts));
         let top = walker.top_level(sources);
         self.forward(&mut walker);
-        if listing_header && !opts.inc_recurse() && opts.xfer_dirs() {
-            self.report.info("building file list ... done");
+        // --no-i-r: `building file list ... done`, or with --progress a
+        // count that is only known once the whole list is (its slot holds
+        // back all later output, as rsync prints nothing before it).
+        let mut flist_slot = None;
+        if flist > 0 && !opts.inc_recurse() && opts.xfer_dirs() {
+            if flist > 1 {
+                flist_slot = Some(self.report.reserve());
+            } else {
+                self.report.flist_done(flist, None);
+            }
         }
 
         // rsync's file_total, as far as the destination rule needs it:
@@ -286,6 +296,7 @@ impl Transfer<'_> {
         if !opts.dry_run {
             let mut cfg = engine::Config::new(opts, Arc::clone(&self.abort));
             cfg.temp_dir = temp_dir;
+            cfg.progress = self.report.progress_counter();
             self.engine = Some(engine::start(cfg));
         }
 
@@ -340,6 +351,10 @@ impl Transfer<'_> {
             );
         }
 
+        self.report.list_complete();
+        if let Some(slot) = flist_slot {
+            self.report.flist_done(flist, Some(slot));
+        }
         self.drain_all();
         self.hlink_finish_copied(&planner);
         if self.hlink_orphans(&planner) {
@@ -497,8 +512,7 @@ impl Transfer<'_> {
     }
 
     pub(super) fn count(&mut self, e: &Entry) {
-        self.report.stats.num_files += 1;
-        self.report.stats.total_size += e.counted_size();
+        self.report.count_entry(e.kind(), e.counted_size());
     }
 
     /// Counts a listing and everything below it without acting on any
