@@ -270,7 +270,9 @@ impl Planner<'_> {
             let quick = match kind {
                 Kind::File => self.quick_check_ok(e, &path, &st),
                 Kind::Symlink => {
-                    rustix::fs::readlink(&path, Vec::new()).ok().map(|t| t.into_bytes())
+                    rustix::fs::readlink(&path, Vec::new())
+                        .ok()
+                        .map(|t| t.into_bytes())
                         == e.link
                 }
                 k if k.is_device() => st.rdev == e.stat.rdev,
@@ -330,6 +332,11 @@ impl Planner<'_> {
         }
         if o.group && e.stat.gid != st.gid && self.may_chgrp(e.stat.gid) {
             iflags |= REPORT_GROUP;
+        }
+        // -U: rsync reports a differing access time (whole seconds) as `u`,
+        // except for directories and symlinks.
+        if o.atimes && !matches!(kind, Kind::Dir | Kind::Symlink) && e.stat.atime != st.atime {
+            iflags |= REPORT_ATIME;
         }
         iflags
     }
@@ -456,6 +463,9 @@ impl Planner<'_> {
             Kind::File => {
                 let (existing, remove) = match old {
                     Some(st) if st.kind() == Kind::File => (Some(st), None),
+                    // --write-devices: a device in the way is written into,
+                    // like an existing file (in place).
+                    Some(st) if o.write_devices && st.kind().is_device() => (Some(st), None),
                     Some(st) => (None, Some(st)),
                     None => (None, None),
                 };

@@ -279,6 +279,7 @@ mod tests {
             xfer_dirs: true,
             prune: false,
             recursive: true,
+            copy_devices: false,
         });
         let dir = crate::walk::Entry {
             name: b".".to_vec(),

@@ -98,6 +98,8 @@ pub struct WalkConfig {
     pub prune: bool,
     /// Whether listing recurses (for `-m`'s look-ahead).
     pub recursive: bool,
+    /// `--copy-devices`: devices are listed as regular files.
+    pub copy_devices: bool,
 }
 
 impl WalkConfig {
@@ -107,6 +109,7 @@ impl WalkConfig {
             xfer_dirs: opts.xfer_dirs(),
             prune: opts.prune_empty_dirs && opts.recursive(),
             recursive: opts.recursive(),
+            copy_devices: opts.copy_devices,
         }
     }
 }
@@ -118,6 +121,26 @@ pub struct Listing {
     pub entries: Vec<Entry>,
     pub diags: Vec<Diag>,
     pub shadowed_size: u64,
+}
+
+/// `--copy-devices`: how rsync's sender lists a device, as a regular file
+/// with the device's permissions, its size (a block device's capacity;
+/// a character device has none) and the listing time, in whole seconds,
+/// as its mtime: a device's own mtime says nothing about its contents.
+fn device_as_file(path: &Path, mut st: Stat) -> Stat {
+    if st.kind() == Kind::BlockDev
+        && let Ok(fd) = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        && let Ok(end) = rustix::fs::seek(&fd, rustix::fs::SeekFrom::End(0))
+    {
+        st.size = end;
+    }
+    st.mode = libc::S_IFREG | (st.mode & 0o7777);
+    st.mtime = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    st.mtime_nsec = 0;
+    st
 }
 
 /// Lists `dir` (all its sources merged) on the calling thread.
@@ -249,7 +272,10 @@ impl Walker {
         }
     }
 
-    fn make_entry(&mut self, name: Vec<u8>, src: PathBuf, stat: Stat) -> Option<Entry> {
+    fn make_entry(&mut self, name: Vec<u8>, src: PathBuf, mut stat: Stat) -> Option<Entry> {
+        if self.cfg.copy_devices && stat.kind().is_device() {
+            stat = device_as_file(&src, stat);
+        }
         let link = if stat.kind() == Kind::Symlink && self.cfg.links {
             Some(self.read_link(&src)?)
         } else {
@@ -491,6 +517,7 @@ mod tests {
                 size: 1,
                 mtime: 0,
                 mtime_nsec: 0,
+                atime: 0,
                 rdev: 0,
                 dev: 0,
                 ino: 0,

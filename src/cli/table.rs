@@ -323,6 +323,16 @@ impl Id {
                 | NoOmitDirTimes
                 | OmitLinkTimes
                 | NoOmitLinkTimes
+                | Sparse
+                | NoSparse
+                | Preallocate
+                | CopyDevices
+                | WriteDevices
+                | NoWriteDevices
+                | Atimes
+                | NoAtimes
+                | OpenNoatime
+                | NoOpenNoatime
         )
     }
 }

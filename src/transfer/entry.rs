@@ -12,6 +12,8 @@ impl Transfer<'_> {
             gid: e.stat.gid,
             mtime: e.stat.mtime,
             mtime_nsec: e.stat.mtime_nsec,
+            // rsync's -U leaves directories' access times alone.
+            atime: (self.opts.atimes && !e.is_dir()).then_some(e.stat.atime),
             kind: e.kind(),
         }
     }
@@ -320,7 +322,8 @@ impl Transfer<'_> {
             Action::Link { from, replace } => {
                 if let Some(r) = replace {
                     let ok = if r.kind() == Kind::File {
-                        opts.dry_run || matches!(rustix::fs::unlink(dest), Ok(()) | Err(Errno::NOENT))
+                        opts.dry_run
+                            || matches!(rustix::fs::unlink(dest), Ok(()) | Err(Errno::NOENT))
                     } else {
                         self.make_room(dest, r, "regular file")
                     };
