@@ -194,6 +194,21 @@ pub struct Options {
     pub eight_bit: bool,
     /// Levels set with `--info=FLAGS`; they win over `-v`'s defaults.
     pub info: InfoLevels,
+    /// `-S`: runs of zeros become holes in the destination.
+    pub sparse: bool,
+    /// `--preallocate`: destination files are fallocate()d to their size
+    /// before the data is written.
+    pub preallocate: bool,
+    /// `--copy-devices`: a source device is sent as a regular file holding
+    /// its contents.
+    pub copy_devices: bool,
+    /// `--write-devices`: a device at the destination is written into (it
+    /// implies `--inplace`, as in rsync).
+    pub write_devices: bool,
+    /// `-U`: access times of non-directories are preserved.
+    pub atimes: bool,
+    /// `--open-noatime` (or `-UU`): source files are opened with O_NOATIME.
+    pub open_noatime: bool,
     /// Positional arguments: sources then destination.
     pub args: Vec<OsString>,
 }
@@ -271,6 +286,12 @@ impl Default for Options {
             no_progress_bar: false,
             eight_bit: false,
             info: InfoLevels::default(),
+            sparse: false,
+            preallocate: false,
+            copy_devices: false,
+            write_devices: false,
+            atimes: false,
+            open_noatime: false,
             args: Vec::new(),
         }
     }

@@ -370,6 +370,11 @@ impl Planner<'_> {
         if o.group && e.stat.gid != st.gid && self.may_chgrp(e.stat.gid) {
             iflags |= REPORT_GROUP;
         }
+        // -U: rsync reports a differing access time (whole seconds) as `u`,
+        // except for directories and symlinks.
+        if o.atimes && !matches!(kind, Kind::Dir | Kind::Symlink) && e.stat.atime != st.atime {
+            iflags |= REPORT_ATIME;
+        }
         iflags
     }
 
@@ -505,6 +510,9 @@ impl Planner<'_> {
             Kind::File => {
                 let (existing, remove) = match old {
                     Some(st) if st.kind() == Kind::File => (Some(st), None),
+                    // --write-devices: a device in the way is written into,
+                    // like an existing file (in place).
+                    Some(st) if o.write_devices && st.kind().is_device() => (Some(st), None),
                     Some(st) => (None, Some(st)),
                     None => (None, None),
                 };

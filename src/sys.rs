@@ -56,6 +56,8 @@ pub struct Stat {
     pub size: u64,
     pub mtime: i64,
     pub mtime_nsec: u32,
+    /// Access time, whole seconds (all `-U` compares and sets, as rsync).
+    pub atime: i64,
     pub rdev: u64,
     pub dev: u64,
     pub ino: u64,
@@ -82,6 +84,7 @@ impl From<rustix::fs::Stat> for Stat {
             size: s.st_size as u64,
             mtime: s.st_mtime,
             mtime_nsec: s.st_mtime_nsec as u32,
+            atime: s.st_atime,
             rdev: s.st_rdev,
             dev: s.st_dev,
             ino: s.st_ino,

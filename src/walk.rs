@@ -124,6 +124,8 @@ pub struct WalkConfig {
     pub munge_links: bool,
     /// `-v` (rsync's `--info=symsafe`): say which unsafe links are copied.
     pub symsafe_info: bool,
+    /// `--copy-devices`: devices are listed as regular files.
+    pub copy_devices: bool,
 }
 
 impl WalkConfig {
@@ -139,6 +141,7 @@ impl WalkConfig {
             copy_dirlinks: opts.copy_dirlinks,
             munge_links: opts.munge_links,
             symsafe_info: opts.verbose > 0,
+            copy_devices: opts.copy_devices,
         }
     }
 }
@@ -150,6 +153,26 @@ pub struct Listing {
     pub entries: Vec<Entry>,
     pub diags: Vec<Diag>,
     pub shadowed_size: u64,
+}
+
+/// `--copy-devices`: how rsync's sender lists a device, as a regular file
+/// with the device's permissions, its size (a block device's capacity;
+/// a character device has none) and the listing time, in whole seconds,
+/// as its mtime: a device's own mtime says nothing about its contents.
+fn device_as_file(path: &Path, mut st: Stat) -> Stat {
+    if st.kind() == Kind::BlockDev
+        && let Ok(fd) = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        && let Ok(end) = rustix::fs::seek(&fd, rustix::fs::SeekFrom::End(0))
+    {
+        st.size = end;
+    }
+    st.mode = libc::S_IFREG | (st.mode & 0o7777);
+    st.mtime = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    st.mtime_nsec = 0;
+    st
 }
 
 /// Lists `dir` (all its sources merged) on the calling thread.
@@ -430,6 +453,9 @@ impl Walker {
                 link = target.map(|t| if self.cfg.munge_links { unmunge(t) } else { t });
             }
         }
+        if self.cfg.copy_devices && stat.kind().is_device() {
+            stat = device_as_file(&src, stat);
+        }
         Some(Entry {
             name,
             stat,
@@ -687,6 +713,7 @@ mod tests {
                 size: 1,
                 mtime: 0,
                 mtime_nsec: 0,
+                atime: 0,
                 rdev: 0,
                 dev: 0,
                 ino: 0,

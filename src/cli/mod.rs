@@ -534,6 +534,22 @@ fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result
                 }
             }
         }
+        Sparse => o.sparse = true,
+        NoSparse => o.sparse = false,
+        Preallocate => o.preallocate = true,
+        CopyDevices => o.copy_devices = true,
+        WriteDevices => o.write_devices = true,
+        NoWriteDevices => o.write_devices = false,
+        // rsync: a second -U also turns on --open-noatime.
+        Atimes => {
+            if o.atimes {
+                o.open_noatime = true;
+            }
+            o.atimes = true;
+        }
+        NoAtimes => o.atimes = false,
+        OpenNoatime => o.open_noatime = true,
+        NoOpenNoatime => o.open_noatime = false,
         // Daemon-only niceties rsync accepts and ignores locally.
         Motd | NoMotd => {}
         _ => return Err(refuse(ev.def)),
@@ -615,6 +631,10 @@ fn finish(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
         || o.prune_empty_dirs
     {
         o.inc_recursive = false;
+    }
+    // rsync: --write-devices implies --inplace (whatever the order).
+    if o.write_devices {
+        o.inplace = true;
     }
     if o.delay_updates && o.partial_dir.is_none() {
         o.partial_dir = Some(".~tmp~".into());

@@ -348,6 +348,16 @@ impl Id {
                 | LogFileFormat
                 | NoFallback
                 | NoProgressBar
+                | Sparse
+                | NoSparse
+                | Preallocate
+                | CopyDevices
+                | WriteDevices
+                | NoWriteDevices
+                | Atimes
+                | NoAtimes
+                | OpenNoatime
+                | NoOpenNoatime
         )
     }
 }

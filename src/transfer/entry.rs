@@ -12,6 +12,8 @@ impl Transfer<'_> {
             gid: e.stat.gid,
             mtime: e.stat.mtime,
             mtime_nsec: e.stat.mtime_nsec,
+            // rsync's -U leaves directories' access times alone.
+            atime: (self.opts.atimes && !e.is_dir()).then_some(e.stat.atime),
             kind: e.kind(),
         }
     }
