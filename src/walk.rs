@@ -138,6 +138,8 @@ pub struct WalkConfig {
     pub copy_devices: bool,
     /// The filter rules (`None` when there are none).
     pub filters: Option<FilterList>,
+    /// `-vv` (rsync's `--debug=filter`): name the rule that decides.
+    pub filter_debug: bool,
 }
 
 impl WalkConfig {
@@ -155,6 +157,7 @@ impl WalkConfig {
             symsafe_info: opts.verbose > 0,
             copy_devices: opts.copy_devices,
             filters: None,
+            filter_debug: opts.verbose > 1 && opts.quiet == 0,
         }
     }
 }
@@ -598,6 +601,26 @@ impl Walker {
         top
     }
 
+    /// Whether the sender leaves `name` out; at `-vv` says which rule
+    /// decided (rsync's `hiding file X because of pattern Y`).
+    fn excluded(&mut self, f: &FilterStack, name: &[u8], kind: Kind) -> bool {
+        let is_dir = kind == Kind::Dir;
+        if !self.cfg.filter_debug {
+            return f.excluded(name, is_dir);
+        }
+        let Some((include, why)) = f.sender_verdict(name, is_dir) else {
+            return false;
+        };
+        self.diags.push(Diag::Info(format!(
+            "[sender] {} {} {} because of pattern {}",
+            if include { "showing" } else { "hiding" },
+            if is_dir { "directory" } else { "file" },
+            sys::escape_name(name, self.utf8),
+            sys::escape_name(&why, self.utf8),
+        )));
+        !include
+    }
+
     /// The rules at a transfer root (`SRC` for `SRC/`, the parent for
     /// `SRC`): what rsync's sender has changed into.
     fn root_filters(&self, root: &Path) -> Option<FilterStack> {
@@ -737,11 +760,9 @@ impl Walker {
             let name = parent.child_name(base);
             // Excluded names are left out before anything is said about
             // them; a symlink is judged by what it is sent as.
-            let excluded =
-                |f: &FilterStack, name: &[u8], kind: Kind| f.excluded(name, kind == Kind::Dir);
             if let Some(f) = &filters
                 && st.kind() != Kind::Symlink
-                && excluded(f, &name, st.kind())
+                && self.excluded(f, &name, st.kind())
             {
                 continue;
             }
@@ -750,7 +771,7 @@ impl Walker {
             {
                 if let Some(f) = &filters
                     && st.kind() == Kind::Symlink
-                    && excluded(f, &e.name, e.kind())
+                    && self.excluded(f, &e.name, e.kind())
                 {
                     continue;
                 }

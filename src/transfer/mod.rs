@@ -344,8 +344,9 @@ impl Transfer<'_> {
         self.deleter.root = self.dest_root.clone();
         if let Some(list) = &self.walk_cfg.filters {
             let root = crate::filter::FilterStack::new_at(list.clone(), &self.dest_root);
-            self.deleter.filters =
-                Some(crate::delete::RecvFilters::new(root, opts.delete_excluded));
+            let mut f = crate::delete::RecvFilters::new(root, opts.delete_excluded);
+            f.debug = self.walk_cfg.filter_debug;
+            self.deleter.filters = Some(f);
         }
         if opts.backup
             && opts.backup_dir.is_none()
