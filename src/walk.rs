@@ -140,6 +140,9 @@ pub struct WalkConfig {
     pub filters: Option<FilterList>,
     /// `-vv` (rsync's `--debug=filter`): name the rule that decides.
     pub filter_debug: bool,
+    /// rsync's incremental recursion (the default; `--no-i-r` turns it
+    /// off), which changes how merged sources share per-directory rules.
+    pub inc_recurse: bool,
 }
 
 impl WalkConfig {
@@ -158,6 +161,7 @@ impl WalkConfig {
             copy_devices: opts.copy_devices,
             filters: None,
             filter_debug: opts.verbose > 1 && opts.quiet == 0,
+            inc_recurse: opts.inc_recurse(),
         }
     }
 }
@@ -700,8 +704,18 @@ impl Walker {
 
     fn read_dirs(&mut self, parent: &Entry, srcs: &[PathBuf], sort_merge: bool) -> Vec<Entry> {
         let mut out = Vec::new();
-        for src in srcs {
-            self.read_one_dir(parent, src, &mut out);
+        // With incremental recursion the rules are entered once, from the
+        // first source, and rsync keeps them in force for the same
+        // directory of the other sources; without it, each source's own.
+        let mut filters = None;
+        for (i, src) in srcs.iter().enumerate() {
+            if i == 0 || !self.cfg.inc_recurse {
+                let Ok(f) = self.enter_filters(parent, src) else {
+                    return out;
+                };
+                filters = f;
+            }
+            self.read_one_dir(parent, src, filters.as_ref(), &mut out);
         }
         if sort_merge || srcs.len() > 1 {
             self.shadowed_size += merge_duplicates(&mut out);
@@ -709,10 +723,13 @@ impl Walker {
         out
     }
 
-    fn read_one_dir(&mut self, parent: &Entry, src: &Path, out: &mut Vec<Entry>) {
-        let Ok(filters) = self.enter_filters(parent, src) else {
-            return;
-        };
+    fn read_one_dir(
+        &mut self,
+        parent: &Entry,
+        src: &Path,
+        filters: Option<&FilterStack>,
+        out: &mut Vec<Entry>,
+    ) {
         let fd = match rustix::fs::open(
             src,
             OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
@@ -760,7 +777,7 @@ impl Walker {
             let name = parent.child_name(base);
             // Excluded names are left out before anything is said about
             // them; a symlink is judged by what it is sent as.
-            if let Some(f) = &filters
+            if let Some(f) = filters
                 && st.kind() != Kind::Symlink
                 && self.excluded(f, &name, st.kind())
             {
@@ -769,13 +786,13 @@ impl Walker {
             if let Some(mut e) =
                 self.make_entry(name, path, st, Some((fd.as_fd(), item.file_name())))
             {
-                if let Some(f) = &filters
+                if let Some(f) = filters
                     && st.kind() == Kind::Symlink
                     && self.excluded(f, &e.name, e.kind())
                 {
                     continue;
                 }
-                e.filters = filters.clone();
+                e.filters = filters.cloned();
                 out.push(e);
             }
         }
