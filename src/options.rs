@@ -209,6 +209,10 @@ pub struct Options {
     pub atimes: bool,
     /// `--open-noatime` (or `-UU`): source files are opened with O_NOATIME.
     pub open_noatime: bool,
+    /// `--max-size`: regular files larger than this are skipped.
+    pub max_size: Option<u64>,
+    /// `--min-size`: regular files smaller than this are skipped.
+    pub min_size: Option<u64>,
     /// Positional arguments: sources then destination.
     pub args: Vec<OsString>,
 }
@@ -292,6 +296,8 @@ impl Default for Options {
             write_devices: false,
             atimes: false,
             open_noatime: false,
+            max_size: None,
+            min_size: None,
             args: Vec::new(),
         }
     }

@@ -550,6 +550,15 @@ fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result
         NoAtimes => o.atimes = false,
         OpenNoatime => o.open_noatime = true,
         NoOpenNoatime => o.open_noatime = false,
+        MaxSize | MinSize => {
+            let (name, slot) = if ev.def.id == MaxSize {
+                ("max-size", &mut o.max_size)
+            } else {
+                ("min-size", &mut o.min_size)
+            };
+            let v = ev.value.as_deref().map(lossy).unwrap_or_default();
+            *slot = Some(crate::filter::parse_size(name, &v).map_err(|e| UsageError(e.0))?);
+        }
         // Daemon-only niceties rsync accepts and ignores locally.
         Motd | NoMotd => {}
         _ => return Err(refuse(ev.def)),

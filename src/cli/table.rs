@@ -292,6 +292,8 @@ impl Id {
                 | Motd
                 | NoMotd
                 | CopyEngine
+                | MaxSize
+                | MinSize
                 | Del
                 | Delete
                 | DeleteBefore
