@@ -213,6 +213,9 @@ pub struct Options {
     pub max_size: Option<u64>,
     /// `--min-size`: regular files smaller than this are skipped.
     pub min_size: Option<u64>,
+    /// `-x` count: 1 keeps mount points as empty directories, 2 leaves
+    /// them out.
+    pub one_file_system: u8,
     /// Positional arguments: sources then destination.
     pub args: Vec<OsString>,
 }
@@ -298,6 +301,7 @@ impl Default for Options {
             open_noatime: false,
             max_size: None,
             min_size: None,
+            one_file_system: 0,
             args: Vec::new(),
         }
     }

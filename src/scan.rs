@@ -287,6 +287,7 @@ mod tests {
             link: None,
             src: tmp.path().to_path_buf(),
             more_srcs: Vec::new(),
+            preset: None,
         };
         let t = scanner.request(&dir, Some(tmp.path()));
         let (src, dest) = scanner.collect(t);

@@ -32,6 +32,11 @@ pub struct Entry {
     /// Further source directories merged into this one (several sources
     /// contributing the same directory name, e.g. `a/ b/`).
     pub more_srcs: Vec<PathBuf>,
+    /// A directory whose contents are not read from disk (rsync's
+    /// directory without FLAG_CONTENT_DIR): these entries are its whole
+    /// listing. `-x`'s mount points have none; `-R`'s implied directories
+    /// hold the named paths below them. Nothing is deleted inside it.
+    pub preset: Option<std::sync::Arc<Vec<Entry>>>,
 }
 
 impl Entry {
@@ -126,6 +131,11 @@ pub struct WalkConfig {
     pub symsafe_info: bool,
     /// `--copy-devices`: devices are listed as regular files.
     pub copy_devices: bool,
+    /// `-x` count: 1 lists mount points as empty directories, 2 leaves
+    /// them out.
+    pub one_file_system: u8,
+    /// rsync's INFO_MOUNT (`-vv`): say which mount points are left out.
+    pub mount_info: bool,
 }
 
 impl WalkConfig {
@@ -142,6 +152,8 @@ impl WalkConfig {
             munge_links: opts.munge_links,
             symsafe_info: opts.verbose > 0,
             copy_devices: opts.copy_devices,
+            one_file_system: opts.one_file_system,
+            mount_info: opts.info_name() > 1,
         }
     }
 }
@@ -427,6 +439,7 @@ impl Walker {
                                 link: None,
                                 src: real,
                                 more_srcs: Vec::new(),
+                                preset: None,
                             });
                         }
                     }
@@ -462,6 +475,7 @@ impl Walker {
             link,
             src,
             more_srcs: Vec::new(),
+            preset: None,
         })
     }
 
@@ -496,6 +510,7 @@ impl Walker {
                         link: None,
                         src: dir_path.clone(),
                         more_srcs: Vec::new(),
+                        preset: None,
                     });
                 } else if let Some(d) = top.dot.as_mut() {
                     d.more_srcs.push(dir_path.clone());
@@ -532,6 +547,7 @@ impl Walker {
                         link: None,
                         src: full,
                         more_srcs: Vec::new(),
+                        preset: None,
                     });
                     continue;
                 }
@@ -611,6 +627,9 @@ impl Walker {
     }
 
     fn list_unpruned(&mut self, dir: &Entry) -> Vec<Entry> {
+        if let Some(p) = &dir.preset {
+            return p.to_vec();
+        }
         let mut all = Vec::with_capacity(1 + dir.more_srcs.len());
         all.push(dir.src.clone());
         all.extend(dir.more_srcs.iter().cloned());
@@ -641,6 +660,17 @@ impl Walker {
                 self.error("opendir", src, e);
                 return;
             }
+        };
+        // -x: rsync's filesystem_dev, the device of the directory listed.
+        let dir_dev = match self.cfg.one_file_system {
+            0 => 0,
+            _ => match rustix::fs::fstat(&fd) {
+                Ok(st) => Stat::from(st).dev,
+                Err(e) => {
+                    self.error("opendir", src, e);
+                    return;
+                }
+            },
         };
         let mut dir = match rustix::fs::Dir::read_from(&fd) {
             Ok(d) => d,
@@ -676,7 +706,21 @@ impl Walker {
                 }
             };
             let name = parent.child_name(base);
-            if let Some(e) = self.make_entry(name, path, st, Some((fd.as_fd(), item.file_name()))) {
+            if let Some(mut e) =
+                self.make_entry(name, path, st, Some((fd.as_fd(), item.file_name())))
+            {
+                if self.cfg.one_file_system > 0 && e.is_dir() && e.stat.dev != dir_dev {
+                    if self.cfg.one_file_system > 1 {
+                        if self.cfg.mount_info {
+                            let shown = sys::escape_name(&e.name, self.utf8);
+                            self.diags.push(Diag::Info(format!(
+                                "[sender] skipping mount-point dir {shown}"
+                            )));
+                        }
+                        continue;
+                    }
+                    e.preset = Some(std::sync::Arc::new(Vec::new()));
+                }
                 out.push(e);
             }
         }
@@ -722,6 +766,7 @@ mod tests {
             link: None,
             src: PathBuf::from(name),
             more_srcs: Vec::new(),
+            preset: None,
         }
     }
 

@@ -550,6 +550,8 @@ fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result
         NoAtimes => o.atimes = false,
         OpenNoatime => o.open_noatime = true,
         NoOpenNoatime => o.open_noatime = false,
+        OneFileSystem => o.one_file_system = o.one_file_system.saturating_add(1),
+        NoOneFileSystem => o.one_file_system = 0,
         MaxSize | MinSize => {
             let (name, slot) = if ev.def.id == MaxSize {
                 ("max-size", &mut o.max_size)

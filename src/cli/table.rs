@@ -293,6 +293,8 @@ impl Id {
                 | NoMotd
                 | CopyEngine
                 | MaxSize
+                | OneFileSystem
+                | NoOneFileSystem
                 | MinSize
                 | Del
                 | Delete

@@ -98,7 +98,10 @@ impl Transfer<'_> {
             };
             let children = walker.list(e);
             self.forward(walker);
-            self.delete_in_dir(&target, &listing, &children);
+            // Not a content directory (a mount point, an implied dir).
+            if e.preset.is_none() {
+                self.delete_in_dir(&target, &listing, &children);
+            }
             self.delete_pass_below(walker, &children, dest_root);
         }
     }

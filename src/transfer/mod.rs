@@ -523,7 +523,7 @@ impl Transfer<'_> {
                 return;
             }
             self.count(e);
-            if e.is_dir() && self.opts.recursive() {
+            if e.is_dir() && (self.opts.recursive() || e.preset.is_some()) {
                 let children = walker.list(e);
                 self.forward(walker);
                 self.count_only(walker, &children);
@@ -565,7 +565,11 @@ impl Transfer<'_> {
         let mut tickets: Vec<Option<Ticket>> = entries
             .iter()
             .map(|e| {
-                if !recurse || !e.is_dir() || !self.scanner.available() || first_level.is_some() {
+                if !(recurse || e.preset.is_some())
+                    || !e.is_dir()
+                    || !self.scanner.available()
+                    || first_level.is_some()
+                {
                     return None;
                 }
                 let existing_dir = match existing {
@@ -608,7 +612,7 @@ impl Transfer<'_> {
                     if let Some(t) = ticket {
                         self.scanner.cancel(t);
                     }
-                    if next == Next::CountOnly && recurse {
+                    if next == Next::CountOnly && (recurse || e.preset.is_some()) {
                         let children = walker.list(e);
                         self.forward(walker);
                         self.count_only(walker, &children);
@@ -616,7 +620,7 @@ impl Transfer<'_> {
                     continue;
                 }
             };
-            if recurse {
+            if recurse || (e.preset.is_some() && !dest.solo) {
                 let (children, listing) = match (first_level.take(), ticket) {
                     (Some(c), _) => {
                         let l = if children_fresh {
@@ -660,7 +664,7 @@ impl Transfer<'_> {
                     Level {
                         dir: &target,
                         fresh: children_fresh,
-                        content: true,
+                        content: e.preset.is_none(),
                         existing: listing.as_ref(),
                     },
                     None,
