@@ -216,6 +216,9 @@ pub struct Options {
     /// `-x` count: 1 keeps mount points as empty directories, 2 leaves
     /// them out.
     pub one_file_system: u8,
+    /// `--list-only`, or a single operand: the sources are listed, not
+    /// transferred (a destination operand is ignored).
+    pub list_only: bool,
     /// Positional arguments: sources then destination.
     pub args: Vec<OsString>,
 }
@@ -302,6 +305,7 @@ impl Default for Options {
             max_size: None,
             min_size: None,
             one_file_system: 0,
+            list_only: false,
             args: Vec::new(),
         }
     }

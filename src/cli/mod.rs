@@ -319,6 +319,14 @@ pub fn parse(args: &[OsString]) -> Result<Command, UsageError> {
     if let Some(e) = error {
         return Err(e);
     }
+    // rsync: a single operand lists it; listing transfers directories
+    // (as -d) unless -d/--no-d said otherwise.
+    if operands.len() < 2 {
+        o.list_only = true;
+    }
+    if o.list_only && !raw.dirs_set {
+        o.dirs = true;
+    }
     finish(&mut o, &raw)?;
     if version > 0 {
         return Ok(Command::Version(version));
@@ -342,6 +350,9 @@ struct Raw {
     suffix: Option<OsString>,
     missing_ignore: bool,
     missing_delete: bool,
+    /// `-d` or `--no-d` was given (rsync's `xfer_dirs` is then no longer
+    /// "unset", which list-only mode would turn on).
+    dirs_set: bool,
 }
 
 /// Applies one option occurrence, in command-line order.
@@ -371,8 +382,15 @@ fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result
         NoRecursive => o.recursive = Recurse::No,
         IncRecursive => o.inc_recursive = true,
         NoIncRecursive => o.inc_recursive = false,
-        Dirs => o.dirs = true,
-        NoDirs => o.dirs = false,
+        Dirs => {
+            o.dirs = true;
+            raw.dirs_set = true;
+        }
+        NoDirs => {
+            o.dirs = false;
+            raw.dirs_set = true;
+        }
+        ListOnly => o.list_only = true,
         Perms => o.perms = true,
         NoPerms => o.perms = false,
         Times => o.times = true,

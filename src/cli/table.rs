@@ -293,6 +293,7 @@ impl Id {
                 | NoMotd
                 | CopyEngine
                 | MaxSize
+                | ListOnly
                 | OneFileSystem
                 | NoOneFileSystem
                 | MinSize

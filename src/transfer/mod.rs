@@ -11,6 +11,7 @@ mod dest;
 mod done;
 mod entry;
 mod hlink;
+mod list;
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -203,14 +204,13 @@ impl Transfer<'_> {
                 ExitCode::Unsupported,
             );
         }
-        if args.len() < 2 {
-            let name = self.report.name.clone();
-            return self.usage_exit(
-                &format!("{name}: This rsync does not support --list-only"),
-                ExitCode::Syntax,
-            );
-        }
-        let (sources, dest_arg) = args.split_at(args.len() - 1);
+        // A lone operand is listed; with --list-only a last operand is
+        // a destination that is never looked at.
+        let (sources, dest_arg) = match args.len() {
+            0 => return ExitCode::Syntax,
+            1 => (&args[..], &args[..]),
+            n => args.split_at(n - 1),
+        };
         let dest_arg = dest_arg[0].as_bytes().to_vec();
 
         let flist = opts.info_flist();
@@ -230,6 +230,9 @@ impl Transfer<'_> {
             } else {
                 self.report.flist_done(flist, None);
             }
+        }
+        if opts.list_only {
+            return self.run_list(&mut walker, &top, flist_slot);
         }
 
         // rsync's file_total, as far as the destination rule needs it:
