@@ -17,6 +17,7 @@ pub mod options;
 pub mod plan;
 pub mod report;
 pub mod scan;
+pub mod select;
 pub mod sys;
 pub mod transfer;
 pub mod walk;

@@ -219,6 +219,11 @@ pub struct Options {
     /// `--list-only`, or a single operand: the sources are listed, not
     /// transferred (a destination operand is ignored).
     pub list_only: bool,
+    /// `-R`: path names are kept below DEST.
+    pub relative: bool,
+    /// `--implied-dirs` (the default) / `--no-implied-dirs`: with `-R`,
+    /// the directories on the way to a named path are transferred too.
+    pub implied_dirs: bool,
     /// Positional arguments: sources then destination.
     pub args: Vec<OsString>,
 }
@@ -306,6 +311,8 @@ impl Default for Options {
             min_size: None,
             one_file_system: 0,
             list_only: false,
+            relative: false,
+            implied_dirs: true,
             args: Vec::new(),
         }
     }

@@ -37,9 +37,25 @@ pub struct Entry {
     /// listing. `-x`'s mount points have none; `-R`'s implied directories
     /// hold the named paths below them. Nothing is deleted inside it.
     pub preset: Option<std::sync::Arc<Vec<Entry>>>,
+    /// `-R`: a directory sent only because a named path lies below it
+    /// (rsync's FLAG_IMPLIED_DIR); `--no-implied-dirs` leaves it alone.
+    pub implied: bool,
 }
 
 impl Entry {
+    /// An entry with no link target, merged sources or preset listing.
+    pub fn new(name: Vec<u8>, stat: Stat, src: PathBuf) -> Entry {
+        Entry {
+            name,
+            stat,
+            link: None,
+            src,
+            more_srcs: Vec::new(),
+            preset: None,
+            implied: false,
+        }
+    }
+
     pub fn kind(&self) -> Kind {
         self.stat.kind()
     }
@@ -200,7 +216,7 @@ pub fn list_detached(cfg: &WalkConfig, dir: &Entry) -> Listing {
 
 /// Lists sources. Holds the diagnostics produced so far.
 pub struct Walker {
-    cfg: WalkConfig,
+    pub(crate) cfg: WalkConfig,
     /// `-m`: whether a source directory's subtree holds anything but
     /// directories, by path (each subtree is looked at once).
     has_content: std::collections::HashMap<PathBuf, bool>,
@@ -208,7 +224,7 @@ pub struct Walker {
     /// Size of listed items shadowed by an earlier source with the same
     /// name; the driver adds it to "total size".
     pub shadowed_size: u64,
-    utf8: bool,
+    pub(crate) utf8: bool,
 }
 
 /// The prefix rsync's daemon puts in front of munged symlink targets.
@@ -270,7 +286,7 @@ pub fn unsafe_symlink(target: &[u8], link: &[u8]) -> bool {
 /// rsync's order within a directory: non-directories first, by raw name
 /// bytes; then directories, compared as if their names ended in `/` (so
 /// `a.d/` sorts before `a/`, which sorts before `a_/`).
-fn sort_entries(v: &mut [Entry]) {
+pub(crate) fn sort_entries(v: &mut [Entry]) {
     v.sort_by(|a, b| match (a.is_dir(), b.is_dir()) {
         (false, false) => a.name.cmp(&b.name),
         (false, true) => std::cmp::Ordering::Less,
@@ -283,7 +299,7 @@ fn sort_entries(v: &mut [Entry]) {
 /// directory seen again contributes its path for a merged listing.
 /// Returns the size the dropped duplicates add to rsync's "total size"
 /// (rsync counts every file it listed, shadowed ones included).
-fn merge_duplicates(v: &mut Vec<Entry>) -> u64 {
+pub(crate) fn merge_duplicates(v: &mut Vec<Entry>) -> u64 {
     if v.len() < 2 {
         return 0;
     }
@@ -349,7 +365,7 @@ impl Walker {
         }
     }
 
-    fn shown(&self, p: &Path) -> String {
+    pub(crate) fn shown(&self, p: &Path) -> String {
         sys::escape_name(sys::bytes(&sys::absolute(p)), self.utf8)
     }
 
@@ -386,7 +402,7 @@ impl Walker {
     /// the sending side: `-L` and `--copy-unsafe-links` send what a link
     /// points to, `-k` sends a link to a directory as the directory,
     /// `--munge-links` strips the daemon's munge prefix.
-    fn make_entry(
+    pub(crate) fn make_entry(
         &mut self,
         name: Vec<u8>,
         src: PathBuf,
@@ -440,6 +456,7 @@ impl Walker {
                                 src: real,
                                 more_srcs: Vec::new(),
                                 preset: None,
+                                implied: false,
                             });
                         }
                     }
@@ -476,6 +493,7 @@ impl Walker {
             src,
             more_srcs: Vec::new(),
             preset: None,
+            implied: false,
         })
     }
 
@@ -511,6 +529,7 @@ impl Walker {
                         src: dir_path.clone(),
                         more_srcs: Vec::new(),
                         preset: None,
+                        implied: false,
                     });
                 } else if let Some(d) = top.dot.as_mut() {
                     d.more_srcs.push(dir_path.clone());
@@ -548,6 +567,7 @@ impl Walker {
                         src: full,
                         more_srcs: Vec::new(),
                         preset: None,
+                        implied: false,
                     });
                     continue;
                 }
@@ -638,7 +658,12 @@ impl Walker {
         v
     }
 
-    fn read_dirs(&mut self, parent: &Entry, srcs: &[PathBuf], sort_merge: bool) -> Vec<Entry> {
+    pub(crate) fn read_dirs(
+        &mut self,
+        parent: &Entry,
+        srcs: &[PathBuf],
+        sort_merge: bool,
+    ) -> Vec<Entry> {
         let mut out = Vec::new();
         for src in srcs {
             self.read_one_dir(parent, src, &mut out);
@@ -767,6 +792,7 @@ mod tests {
             src: PathBuf::from(name),
             more_srcs: Vec::new(),
             preset: None,
+            implied: false,
         }
     }
 

@@ -391,6 +391,10 @@ fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result
             raw.dirs_set = true;
         }
         ListOnly => o.list_only = true,
+        Relative => o.relative = true,
+        NoRelative => o.relative = false,
+        ImpliedDirs => o.implied_dirs = true,
+        NoImpliedDirs => o.implied_dirs = false,
         Perms => o.perms = true,
         NoPerms => o.perms = false,
         Times => o.times = true,

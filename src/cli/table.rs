@@ -293,6 +293,10 @@ impl Id {
                 | NoMotd
                 | CopyEngine
                 | MaxSize
+                | Relative
+                | NoRelative
+                | ImpliedDirs
+                | NoImpliedDirs
                 | ListOnly
                 | OneFileSystem
                 | NoOneFileSystem

@@ -50,7 +50,9 @@ impl Transfer<'_> {
     pub(super) fn list_only(&mut self, walker: &mut Walker, top: &TopLevel) {
         if let Some(dot) = &top.dot {
             self.count(dot);
-            self.list_line(dot);
+            if !dot.implied || self.opts.implied_dirs {
+                self.list_line(dot);
+            }
         }
         self.list_entries(walker, &top.entries);
     }
@@ -61,7 +63,11 @@ impl Transfer<'_> {
                 return;
             }
             self.count(e);
-            self.list_line(e);
+            // Implied directories are in the list but not shown under
+            // --no-implied-dirs.
+            if !e.implied || self.opts.implied_dirs {
+                self.list_line(e);
+            }
             if e.is_dir() && (self.opts.recursive() || e.preset.is_some()) {
                 let children = walker.list(e);
                 self.forward(walker);

@@ -12,6 +12,7 @@ mod done;
 mod entry;
 mod hlink;
 mod list;
+mod relative;
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -127,7 +128,9 @@ fn join_name(root: &Path, name: &[u8]) -> PathBuf {
     if name == b"." {
         root.to_path_buf()
     } else {
-        root.join(path_of(name))
+        // `-R /abs/path` keeps its leading slash in the name only.
+        let rel = name.iter().position(|&b| b != b'/').unwrap_or(name.len());
+        root.join(path_of(&name[rel..]))
     }
 }
 
@@ -218,7 +221,22 @@ impl Transfer<'_> {
             self.report.client("sending incremental file list");
         }
         let mut walker = Walker::new(WalkConfig::new(opts));
-        let top = walker.top_level(sources);
+        let top = if opts.relative {
+            let cfg = crate::select::RelConfig {
+                recursive: opts.recursive(),
+                xfer_dirs: opts.xfer_dirs(),
+                copy_dirlinks: opts.copy_dirlinks,
+            };
+            match crate::select::relative_top_level(&mut walker, sources, cfg) {
+                Ok(t) => t,
+                Err(msg) => {
+                    self.forward(&mut walker);
+                    return self.usage_exit(&msg, ExitCode::Syntax);
+                }
+            }
+        } else {
+            walker.top_level(sources)
+        };
         self.forward(&mut walker);
         // --no-i-r: `building file list ... done`, or with --progress a
         // count that is only known once the whole list is (its slot holds
@@ -239,6 +257,14 @@ impl Transfer<'_> {
         // 0, 1 or "more". A lone directory counts its first level too.
         let mut first_level: Option<Vec<Entry>> = None;
         let mut total = usize::from(top.dot.is_some()) + top.entries.len();
+        // -R: an implied directory brings the named paths below it.
+        if top
+            .entries
+            .iter()
+            .any(|e| e.preset.as_ref().is_some_and(|p| !p.is_empty()))
+        {
+            total = total.max(2);
+        }
         if total == 1 && top.dot.is_none() && top.entries[0].is_dir() && opts.recursive() {
             let children = walker.list(&top.entries[0]);
             self.forward(&mut walker);
@@ -311,10 +337,14 @@ impl Transfer<'_> {
         if opts.delete == Some(DeleteWhen::Before) {
             self.delete_pass(&mut walker, &top, &dest);
         }
-        let root_content = top.dot.is_some();
+        let root_content = top.dot.as_ref().is_some_and(|d| d.preset.is_none());
         if let Some(dot) = &top.dot {
             self.count(dot);
-            let next = self.handle(&planner, dot, &dest.path, Known::Unknown, dest.fresh);
+            let next = if dot.implied && !opts.implied_dirs {
+                self.pass_implied(&dest.path)
+            } else {
+                self.handle(&planner, dot, &dest.path, Known::Unknown, dest.fresh)
+            };
             if next == Next::CountOnly {
                 self.count_only(&mut walker, &top.entries);
             } else if let Next::Descend {
@@ -609,7 +639,12 @@ impl Transfer<'_> {
                 _ if parent_fresh => Known::Listed(None),
                 _ => Known::Unknown,
             };
-            let children_fresh = match self.handle(planner, e, &target, known, false) {
+            let next = if e.implied && !self.opts.implied_dirs {
+                self.pass_implied(&target)
+            } else {
+                self.handle(planner, e, &target, known, false)
+            };
+            let children_fresh = match next {
                 Next::Descend { fresh } => fresh,
                 next => {
                     if let Some(t) = ticket {
