@@ -224,6 +224,11 @@ pub struct Options {
     /// `--implied-dirs` (the default) / `--no-implied-dirs`: with `-R`,
     /// the directories on the way to a named path are transferred too.
     pub implied_dirs: bool,
+    /// `--files-from=FILE` (`-` = stdin): the names to send, relative to
+    /// the one source argument.
+    pub files_from: Option<OsString>,
+    /// `-0`/`--from0`: names in the *-from files end with a NUL byte.
+    pub from0: bool,
     /// Positional arguments: sources then destination.
     pub args: Vec<OsString>,
 }
@@ -313,6 +318,8 @@ impl Default for Options {
             list_only: false,
             relative: false,
             implied_dirs: true,
+            files_from: None,
+            from0: false,
             args: Vec::new(),
         }
     }

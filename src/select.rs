@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -199,13 +199,27 @@ pub fn relative_top_level(
     walker: &mut Walker,
     sources: &[OsString],
     cfg: RelConfig,
+    under: Option<&[u8]>,
 ) -> Result<TopLevel, String> {
     let mut top = TopLevel::default();
     let mut root = Node::default();
     let mut dot_srcs: Vec<PathBuf> = Vec::new();
     let mut implied_dot: Option<PathBuf> = None;
     for arg in sources {
-        let rel = split_relative(arg.as_bytes())?;
+        let mut rel = split_relative(arg.as_bytes())?;
+        if let Some(r) = under {
+            // --files-from: names are relative to the source argument.
+            rel.base = if rel.base == b"." {
+                r.to_vec()
+            } else {
+                let mut b = r.to_vec();
+                if !b.ends_with(b"/") {
+                    b.push(b'/');
+                }
+                b.extend_from_slice(&rel.base);
+                b
+            };
+        }
         let path = source_path(&rel.base, &rel.name);
         if rel.implied_dot && implied_dot.is_none() {
             implied_dot = Some(PathBuf::from(OsStr::from_bytes(&rel.base)));
@@ -361,8 +375,107 @@ pub fn relative_top_level(
     Ok(top)
 }
 
+/// rsync's `sanitize_path()` of a `--files-from` name: leading and
+/// repeated slashes go, a `..` component removes the one before it (or
+/// nothing), `.` components go unless `-R` keeps them as cut points.
+pub fn sanitize(name: &[u8], keep_dot_dirs: bool) -> Vec<u8> {
+    let mut p = name;
+    if !keep_dot_dirs {
+        while p.starts_with(b"./") {
+            p = &p[2..];
+        }
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(p.len());
+    let mut i = 0;
+    while i < p.len() {
+        if p[i] == b'/' {
+            i += 1;
+            continue;
+        }
+        let end = p[i..]
+            .iter()
+            .position(|&b| b == b'/')
+            .map_or(p.len(), |e| i + e);
+        let comp = &p[i..end];
+        if comp == b"." && !keep_dot_dirs {
+            i = end;
+            continue;
+        }
+        if comp == b".." {
+            // Back up over the previous component (its slash stays).
+            if !out.is_empty() {
+                out.pop();
+                while out.last().is_some_and(|&b| b != b'/') {
+                    out.pop();
+                }
+            }
+            i = (end + 1).min(p.len());
+            continue;
+        }
+        out.extend_from_slice(comp);
+        if end < p.len() {
+            out.push(b'/');
+        }
+        i = end + 1;
+    }
+    if out.is_empty() {
+        out.push(b'.');
+    }
+    out
+}
+
+/// Reads a `--files-from` list (`-`: stdin) as rsync's `read_line` with
+/// RL_DUMP_COMMENTS does: lines end at CR or LF (NUL with `--from0`),
+/// empty lines and lines starting with `#` or `;` are skipped. Each name
+/// is sanitized. `Err`: rsync's message for a file that cannot be opened.
+pub fn read_files_from(spec: &OsStr, from0: bool, relative: bool) -> Result<Vec<OsString>, String> {
+    use std::io::Read;
+    let mut data = Vec::new();
+    let read = if spec.as_bytes() == b"-" {
+        std::io::stdin().lock().read_to_end(&mut data).map(|_| ())
+    } else {
+        std::fs::File::open(spec).and_then(|mut f| f.read_to_end(&mut data).map(|_| ()))
+    };
+    if let Err(e) = read {
+        let text = match e.raw_os_error() {
+            Some(n) => sys::strerror(n),
+            None => e.to_string(),
+        };
+        return Err(format!(
+            "failed to open files-from file {}: {text}",
+            String::from_utf8_lossy(spec.as_bytes())
+        ));
+    }
+    let ends = |b: &u8| {
+        if from0 {
+            *b == 0
+        } else {
+            *b == b'\n' || *b == b'\r'
+        }
+    };
+    Ok(data
+        .split(ends)
+        .filter(|l| !l.is_empty() && l[0] != b'#' && l[0] != b';')
+        .map(|l| OsString::from_vec(sanitize(l, relative)))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sanitize_like_rsync() {
+        assert_eq!(sanitize(b"/sub/a", true), b"sub/a");
+        assert_eq!(sanitize(b"../b", true), b"b");
+        assert_eq!(sanitize(b"a/../b", true), b"b");
+        assert_eq!(sanitize(b"a/b/../../c", true), b"c");
+        assert_eq!(sanitize(b"sub/./deep/c", true), b"sub/./deep/c");
+        assert_eq!(sanitize(b"sub/./deep/c", false), b"sub/deep/c");
+        assert_eq!(sanitize(b"./other/o", true), b"./other/o");
+        assert_eq!(sanitize(b"./other/o", false), b"other/o");
+        assert_eq!(sanitize(b"a//b/", true), b"a/b/");
+        assert_eq!(sanitize(b"..", true), b".");
+    }
+
     use super::*;
 
     fn split(s: &str) -> (String, String, NameType, bool) {

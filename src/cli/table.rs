@@ -293,6 +293,9 @@ impl Id {
                 | NoMotd
                 | CopyEngine
                 | MaxSize
+                | FilesFrom
+                | From0
+                | NoFrom0
                 | Relative
                 | NoRelative
                 | ImpliedDirs

@@ -221,13 +221,71 @@ impl Transfer<'_> {
             self.report.client("sending incremental file list");
         }
         let mut walker = Walker::new(WalkConfig::new(opts));
+        // --files-from: the names come from the list, below the one source.
+        let from_list;
+        let mut root: Option<&[u8]> = None;
+        let sources = match &opts.files_from {
+            Some(spec) => {
+                match crate::select::read_files_from(spec, opts.from0, opts.relative) {
+                    Ok(l) => from_list = l,
+                    Err(msg) => {
+                        let name = self.report.name.clone();
+                        return self.usage_exit(&format!("{name}: {msg}"), ExitCode::Syntax);
+                    }
+                }
+                let base = sources[0].as_bytes();
+                match sys::stat(path_of(base)) {
+                    Ok(st) if st.kind() == Kind::Dir => {}
+                    res => {
+                        let e = match res {
+                            Err(e) => e,
+                            Ok(_) => Errno::NOTDIR,
+                        };
+                        // rsync names the argument as typed, below the
+                        // current directory.
+                        let mut full = Vec::new();
+                        if !base.starts_with(b"/") {
+                            let cwd = std::env::current_dir().unwrap_or_default();
+                            full.extend_from_slice(sys::bytes(&cwd));
+                            full.push(b'/');
+                        }
+                        full.extend_from_slice(base);
+                        let msg = format!(
+                            "{}: [sender] change_dir \"{}\" failed: {}",
+                            self.report.name,
+                            self.report.esc(&full),
+                            sys::errno_text(e)
+                        );
+                        return self.usage_exit(&msg, ExitCode::FileSelect);
+                    }
+                }
+                root = Some(base);
+                if !opts.relative {
+                    from_list
+                        .iter()
+                        .map(|l| {
+                            let mut p = base.to_vec();
+                            if !p.ends_with(b"/") {
+                                p.push(b'/');
+                            }
+                            p.extend_from_slice(l.as_bytes());
+                            std::ffi::OsString::from(OsStr::from_bytes(&p))
+                        })
+                        .collect::<Vec<_>>()
+                } else {
+                    from_list
+                }
+            }
+            None => sources.to_vec(),
+        };
+        let sources = &sources[..];
         let top = if opts.relative {
             let cfg = crate::select::RelConfig {
                 recursive: opts.recursive(),
                 xfer_dirs: opts.xfer_dirs(),
                 copy_dirlinks: opts.copy_dirlinks,
             };
-            match crate::select::relative_top_level(&mut walker, sources, cfg) {
+            match crate::select::relative_top_level(&mut walker, sources, cfg, root) {
                 Ok(t) => t,
                 Err(msg) => {
                     self.forward(&mut walker);
