@@ -30,6 +30,9 @@ impl Transfer<'_> {
         let names: HashSet<&[u8]> = entries.iter().map(|e| base_name(&e.name)).collect();
         let listed: Vec<(Vec<u8>, Stat)> =
             existing.iter().map(|(n, st)| (n.to_vec(), *st)).collect();
+        let Some(listed) = self.same_fs_only(dir, listed) else {
+            return;
+        };
         let keep = |n: &[u8]| names.contains(n);
         let protect = |_n: &[u8], _is_dir: bool| false;
         if self.opts.delete == Some(DeleteWhen::Delay) {

@@ -12,6 +12,7 @@ mod done;
 mod entry;
 mod hlink;
 mod list;
+mod onefs;
 mod relative;
 
 use std::collections::HashMap;
