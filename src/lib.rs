@@ -17,6 +17,7 @@ pub mod options;
 pub mod plan;
 pub mod report;
 pub mod scan;
+pub mod select;
 pub mod sys;
 pub mod transfer;
 pub mod walk;
@@ -47,6 +48,8 @@ fn implemented(def: &cli::table::OptDef, value: Option<&std::ffi::OsStr>) -> boo
         cli::table::Id::Info | cli::table::Id::Debug => {
             cli::output_words_supported(def.id, value.map(|v| v.as_bytes()).unwrap_or_default())
         }
+        // A list on another host is read by rsync's remote side.
+        cli::table::Id::FilesFrom => !value.is_some_and(|v| fallback::is_remote(v.as_bytes())),
         id => id.supported(),
     }
 }

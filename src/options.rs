@@ -213,6 +213,25 @@ pub struct Options {
     /// `--include`, the `*-from` files, `-F`, `-C`).
     pub filters: Vec<crate::filter::FilterArg>,
     /// `--from0`: rule files (and `--files-from`) are NUL-separated.
+    /// `--max-size`: regular files larger than this are skipped.
+    pub max_size: Option<u64>,
+    /// `--min-size`: regular files smaller than this are skipped.
+    pub min_size: Option<u64>,
+    /// `-x` count: 1 keeps mount points as empty directories, 2 leaves
+    /// them out.
+    pub one_file_system: u8,
+    /// `--list-only`, or a single operand: the sources are listed, not
+    /// transferred (a destination operand is ignored).
+    pub list_only: bool,
+    /// `-R`: path names are kept below DEST.
+    pub relative: bool,
+    /// `--implied-dirs` (the default) / `--no-implied-dirs`: with `-R`,
+    /// the directories on the way to a named path are transferred too.
+    pub implied_dirs: bool,
+    /// `--files-from=FILE` (`-` = stdin): the names to send, relative to
+    /// the one source argument.
+    pub files_from: Option<OsString>,
+    /// `-0`/`--from0`: names in the *-from files end with a NUL byte.
     pub from0: bool,
     /// Positional arguments: sources then destination.
     pub args: Vec<OsString>,
@@ -298,6 +317,13 @@ impl Default for Options {
             atimes: false,
             open_noatime: false,
             filters: Vec::new(),
+            max_size: None,
+            min_size: None,
+            one_file_system: 0,
+            list_only: false,
+            relative: false,
+            implied_dirs: true,
+            files_from: None,
             from0: false,
             args: Vec::new(),
         }

@@ -99,6 +99,10 @@ pub enum SkipWhy {
     Newer,
     /// `--safe-links`: the link could lead outside the tree.
     UnsafeLink,
+    /// `--max-size`: the file is larger.
+    OverMaxSize,
+    /// `--min-size`: the file is smaller.
+    UnderMinSize,
 }
 
 /// The generator's verdict on one entry.
@@ -413,6 +417,15 @@ impl Planner<'_> {
         if o.ignore_existing && old.is_some() && (kind != Kind::Dir || old_kind != Some(Kind::Dir))
         {
             return Some(SkipWhy::Exists);
+        }
+        // rsync's generator checks the size limits before `-u`.
+        if kind == Kind::File {
+            if o.max_size.is_some_and(|m| e.stat.size > m) {
+                return Some(SkipWhy::OverMaxSize);
+            }
+            if o.min_size.is_some_and(|m| e.stat.size < m) {
+                return Some(SkipWhy::UnderMinSize);
+            }
         }
         // A change of file type always updates, whatever the dates.
         if o.update

@@ -295,6 +295,8 @@ mod tests {
             src: tmp.path().to_path_buf(),
             more_srcs: Vec::new(),
             filters: None,
+            preset: None,
+            implied: false,
         };
         let t = scanner.request(&dir, Some(tmp.path()));
         let (src, dest) = scanner.collect(t);

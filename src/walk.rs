@@ -37,9 +37,31 @@ pub struct Entry {
     /// entry (`None` without filters). A directory's own per-directory
     /// merge files are read from it when it is listed.
     pub filters: Option<FilterStack>,
+    /// A directory whose contents are not read from disk (rsync's
+    /// directory without FLAG_CONTENT_DIR): these entries are its whole
+    /// listing. `-x`'s mount points have none; `-R`'s implied directories
+    /// hold the named paths below them. Nothing is deleted inside it.
+    pub preset: Option<std::sync::Arc<Vec<Entry>>>,
+    /// `-R`: a directory sent only because a named path lies below it
+    /// (rsync's FLAG_IMPLIED_DIR); `--no-implied-dirs` leaves it alone.
+    pub implied: bool,
 }
 
 impl Entry {
+    /// An entry with no link target, merged sources or preset listing.
+    pub fn new(name: Vec<u8>, stat: Stat, src: PathBuf) -> Entry {
+        Entry {
+            name,
+            stat,
+            link: None,
+            src,
+            more_srcs: Vec::new(),
+            preset: None,
+            filters: None,
+            implied: false,
+        }
+    }
+
     pub fn kind(&self) -> Kind {
         self.stat.kind()
     }
@@ -143,6 +165,11 @@ pub struct WalkConfig {
     /// rsync's incremental recursion (the default; `--no-i-r` turns it
     /// off), which changes how merged sources share per-directory rules.
     pub inc_recurse: bool,
+    /// `-x` count: 1 lists mount points as empty directories, 2 leaves
+    /// them out.
+    pub one_file_system: u8,
+    /// rsync's INFO_MOUNT (`-vv`): say which mount points are left out.
+    pub mount_info: bool,
 }
 
 impl WalkConfig {
@@ -162,6 +189,8 @@ impl WalkConfig {
             filters: None,
             filter_debug: opts.verbose > 1 && opts.quiet == 0,
             inc_recurse: opts.inc_recurse(),
+            one_file_system: opts.one_file_system,
+            mount_info: opts.info_name() > 1,
         }
     }
 }
@@ -208,7 +237,7 @@ pub fn list_detached(cfg: &WalkConfig, dir: &Entry) -> Listing {
 
 /// Lists sources. Holds the diagnostics produced so far.
 pub struct Walker {
-    cfg: WalkConfig,
+    pub(crate) cfg: WalkConfig,
     /// `-m`: whether a source directory's subtree holds anything but
     /// directories, by path (each subtree is looked at once).
     has_content: std::collections::HashMap<PathBuf, bool>,
@@ -216,7 +245,7 @@ pub struct Walker {
     /// Size of listed items shadowed by an earlier source with the same
     /// name; the driver adds it to "total size".
     pub shadowed_size: u64,
-    utf8: bool,
+    pub(crate) utf8: bool,
 }
 
 /// The prefix rsync's daemon puts in front of munged symlink targets.
@@ -278,7 +307,7 @@ pub fn unsafe_symlink(target: &[u8], link: &[u8]) -> bool {
 /// rsync's order within a directory: non-directories first, by raw name
 /// bytes; then directories, compared as if their names ended in `/` (so
 /// `a.d/` sorts before `a/`, which sorts before `a_/`).
-fn sort_entries(v: &mut [Entry]) {
+pub(crate) fn sort_entries(v: &mut [Entry]) {
     v.sort_by(|a, b| match (a.is_dir(), b.is_dir()) {
         (false, false) => a.name.cmp(&b.name),
         (false, true) => std::cmp::Ordering::Less,
@@ -291,7 +320,7 @@ fn sort_entries(v: &mut [Entry]) {
 /// directory seen again contributes its path for a merged listing.
 /// Returns the size the dropped duplicates add to rsync's "total size"
 /// (rsync counts every file it listed, shadowed ones included).
-fn merge_duplicates(v: &mut Vec<Entry>) -> u64 {
+pub(crate) fn merge_duplicates(v: &mut Vec<Entry>) -> u64 {
     if v.len() < 2 {
         return 0;
     }
@@ -357,7 +386,7 @@ impl Walker {
         }
     }
 
-    fn shown(&self, p: &Path) -> String {
+    pub(crate) fn shown(&self, p: &Path) -> String {
         sys::escape_name(sys::bytes(&sys::absolute(p)), self.utf8)
     }
 
@@ -394,7 +423,7 @@ impl Walker {
     /// the sending side: `-L` and `--copy-unsafe-links` send what a link
     /// points to, `-k` sends a link to a directory as the directory,
     /// `--munge-links` strips the daemon's munge prefix.
-    fn make_entry(
+    pub(crate) fn make_entry(
         &mut self,
         name: Vec<u8>,
         src: PathBuf,
@@ -448,6 +477,8 @@ impl Walker {
                                 src: real,
                                 more_srcs: Vec::new(),
                                 filters: None,
+                                preset: None,
+                                implied: false,
                             });
                         }
                     }
@@ -484,6 +515,8 @@ impl Walker {
             src,
             more_srcs: Vec::new(),
             filters: None,
+            preset: None,
+            implied: false,
         })
     }
 
@@ -519,6 +552,8 @@ impl Walker {
                         src: dir_path.clone(),
                         more_srcs: Vec::new(),
                         filters: self.root_filters(&dir_path),
+                        preset: None,
+                        implied: false,
                     });
                 } else if let Some(d) = top.dot.as_mut() {
                     d.more_srcs.push(dir_path.clone());
@@ -556,6 +591,8 @@ impl Walker {
                         src: full,
                         more_srcs: Vec::new(),
                         filters: None,
+                        preset: None,
+                        implied: false,
                     });
                     continue;
                 }
@@ -607,7 +644,7 @@ impl Walker {
 
     /// Whether the sender leaves `name` out; at `-vv` says which rule
     /// decided (rsync's `hiding file X because of pattern Y`).
-    fn excluded(&mut self, f: &FilterStack, name: &[u8], kind: Kind) -> bool {
+    pub(crate) fn excluded(&mut self, f: &FilterStack, name: &[u8], kind: Kind) -> bool {
         let is_dir = kind == Kind::Dir;
         if !self.cfg.filter_debug {
             return f.excluded(name, is_dir);
@@ -627,7 +664,7 @@ impl Walker {
 
     /// The rules at a transfer root (`SRC` for `SRC/`, the parent for
     /// `SRC`): what rsync's sender has changed into.
-    fn root_filters(&self, root: &Path) -> Option<FilterStack> {
+    pub(crate) fn root_filters(&self, root: &Path) -> Option<FilterStack> {
         let list = self.cfg.filters.as_ref()?;
         Some(FilterStack::new_at(list.clone(), root))
     }
@@ -694,6 +731,9 @@ impl Walker {
     }
 
     fn list_unpruned(&mut self, dir: &Entry) -> Vec<Entry> {
+        if let Some(p) = &dir.preset {
+            return p.to_vec();
+        }
         let mut all = Vec::with_capacity(1 + dir.more_srcs.len());
         all.push(dir.src.clone());
         all.extend(dir.more_srcs.iter().cloned());
@@ -702,7 +742,12 @@ impl Walker {
         v
     }
 
-    fn read_dirs(&mut self, parent: &Entry, srcs: &[PathBuf], sort_merge: bool) -> Vec<Entry> {
+    pub(crate) fn read_dirs(
+        &mut self,
+        parent: &Entry,
+        srcs: &[PathBuf],
+        sort_merge: bool,
+    ) -> Vec<Entry> {
         let mut out = Vec::new();
         // With incremental recursion the rules are entered once, from the
         // first source, and rsync keeps them in force for the same
@@ -740,6 +785,17 @@ impl Walker {
                 self.error("opendir", src, e);
                 return;
             }
+        };
+        // -x: rsync's filesystem_dev, the device of the directory listed.
+        let dir_dev = match self.cfg.one_file_system {
+            0 => 0,
+            _ => match rustix::fs::fstat(&fd) {
+                Ok(st) => Stat::from(st).dev,
+                Err(e) => {
+                    self.error("opendir", src, e);
+                    return;
+                }
+            },
         };
         let mut dir = match rustix::fs::Dir::read_from(&fd) {
             Ok(d) => d,
@@ -793,6 +849,18 @@ impl Walker {
                     continue;
                 }
                 e.filters = filters.cloned();
+                if self.cfg.one_file_system > 0 && e.is_dir() && e.stat.dev != dir_dev {
+                    if self.cfg.one_file_system > 1 {
+                        if self.cfg.mount_info {
+                            let shown = sys::escape_name(&e.name, self.utf8);
+                            self.diags.push(Diag::Info(format!(
+                                "[sender] skipping mount-point dir {shown}"
+                            )));
+                        }
+                        continue;
+                    }
+                    e.preset = Some(std::sync::Arc::new(Vec::new()));
+                }
                 out.push(e);
             }
         }
@@ -839,6 +907,8 @@ mod tests {
             src: PathBuf::from(name),
             more_srcs: Vec::new(),
             filters: None,
+            preset: None,
+            implied: false,
         }
     }
 

@@ -319,6 +319,18 @@ pub fn parse(args: &[OsString]) -> Result<Command, UsageError> {
     if let Some(e) = error {
         return Err(e);
     }
+    // rsync: --files-from takes exactly one source and a destination.
+    if o.files_from.is_some() && operands.len() != 2 {
+        return Ok(Command::Usage);
+    }
+    // rsync: a single operand lists it; listing transfers directories
+    // (as -d) unless -d/--no-d said otherwise.
+    if operands.len() < 2 {
+        o.list_only = true;
+    }
+    if o.list_only && !raw.dirs_set {
+        o.dirs = true;
+    }
     finish(&mut o, &raw)?;
     if version > 0 {
         return Ok(Command::Version(version));
@@ -342,6 +354,11 @@ struct Raw {
     suffix: Option<OsString>,
     missing_ignore: bool,
     missing_delete: bool,
+    /// `-d` or `--no-d` was given (rsync's `xfer_dirs` is then no longer
+    /// "unset", which list-only mode would turn on).
+    dirs_set: bool,
+    /// `-R` / `--no-relative`, if given (`--files-from` turns it on).
+    relative: Option<bool>,
 }
 
 /// Applies one option occurrence, in command-line order.
@@ -371,8 +388,22 @@ fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result
         NoRecursive => o.recursive = Recurse::No,
         IncRecursive => o.inc_recursive = true,
         NoIncRecursive => o.inc_recursive = false,
-        Dirs => o.dirs = true,
-        NoDirs => o.dirs = false,
+        Dirs => {
+            o.dirs = true;
+            raw.dirs_set = true;
+        }
+        NoDirs => {
+            o.dirs = false;
+            raw.dirs_set = true;
+        }
+        ListOnly => o.list_only = true,
+        Relative => raw.relative = Some(true),
+        NoRelative => raw.relative = Some(false),
+        FilesFrom => o.files_from = ev.value.clone(),
+        From0 => o.from0 = true,
+        NoFrom0 => o.from0 = false,
+        ImpliedDirs => o.implied_dirs = true,
+        NoImpliedDirs => o.implied_dirs = false,
         Perms => o.perms = true,
         NoPerms => o.perms = false,
         Times => o.times = true,
@@ -563,8 +594,17 @@ fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result
         }
         FilterShortF => o.filters.push(crate::filter::FilterArg::ShortF),
         CvsExclude => o.filters.push(crate::filter::FilterArg::CvsExclude),
-        From0 => o.from0 = true,
-        NoFrom0 => o.from0 = false,
+        OneFileSystem => o.one_file_system = o.one_file_system.saturating_add(1),
+        NoOneFileSystem => o.one_file_system = 0,
+        MaxSize | MinSize => {
+            let (name, slot) = if ev.def.id == MaxSize {
+                ("max-size", &mut o.max_size)
+            } else {
+                ("min-size", &mut o.min_size)
+            };
+            let v = ev.value.as_deref().map(lossy).unwrap_or_default();
+            *slot = Some(crate::filter::parse_size(name, &v).map_err(|e| UsageError(e.0))?);
+        }
         // Daemon-only niceties rsync accepts and ignores locally.
         Motd | NoMotd => {}
         _ => return Err(refuse(ev.def)),
@@ -575,6 +615,17 @@ fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result
 /// Resolves what depends on several options, with rsync's checks and
 /// messages (its `parse_arguments` epilogue).
 fn finish(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
+    // rsync: --files-from implies -R and -d, and cancels the recursion
+    // -a implies (not an explicit -r).
+    if o.files_from.is_some() {
+        if o.recursive == Recurse::Implied {
+            o.recursive = Recurse::No;
+        }
+        if !raw.dirs_set {
+            o.dirs = true;
+        }
+    }
+    o.relative = raw.relative.unwrap_or(o.files_from.is_some());
     if u8::from(raw.delete_before) + u8::from(raw.delete_during > 0) + u8::from(raw.delete_after)
         > 1
     {
@@ -875,6 +926,38 @@ mod tests {
             run(&["--delay-updates", "s", "d"]).partial_dir.unwrap(),
             std::path::Path::new(".~tmp~")
         );
+    }
+
+    #[test]
+    fn selection_options() {
+        let o = run(&["-a", "--files-from=l", "s", "d"]);
+        assert_eq!(o.recursive, Recurse::No, "--files-from cancels -a's -r");
+        assert!(o.relative && o.dirs);
+        let o = run(&["-ar", "--files-from=l", "s", "d"]);
+        assert_eq!(o.recursive, Recurse::Explicit);
+        let o = run(&["--files-from=l", "--no-R", "--no-d", "s", "d"]);
+        assert!(!o.relative && !o.dirs);
+        assert!(matches!(
+            parse(&args(&["--files-from=l", "a", "b", "c"])),
+            Ok(Command::Usage)
+        ));
+        assert!(matches!(
+            parse(&args(&["--files-from=l", "a"])),
+            Ok(Command::Usage)
+        ));
+        let o = run(&["src"]);
+        assert!(o.list_only && o.dirs);
+        let o = run(&["--no-d", "src"]);
+        assert!(o.list_only && !o.dirs);
+        assert_eq!(run(&["-xx", "s", "d"]).one_file_system, 2);
+        assert_eq!(run(&["-x", "--no-x", "s", "d"]).one_file_system, 0);
+        assert_eq!(run(&["--max-size=1.5K", "s", "d"]).max_size, Some(1536));
+        assert_eq!(
+            err(&["--min-size=1x", "s", "d"]),
+            "--min-size=1x is invalid"
+        );
+        let o = run(&["-R", "--no-implied-dirs", "s", "d"]);
+        assert!(o.relative && !o.implied_dirs);
     }
 
     #[test]

@@ -292,6 +292,18 @@ impl Id {
                 | Motd
                 | NoMotd
                 | CopyEngine
+                | MaxSize
+                | FilesFrom
+                | From0
+                | NoFrom0
+                | Relative
+                | NoRelative
+                | ImpliedDirs
+                | NoImpliedDirs
+                | ListOnly
+                | OneFileSystem
+                | NoOneFileSystem
+                | MinSize
                 | Del
                 | Delete
                 | DeleteBefore
@@ -334,8 +346,6 @@ impl Id {
                 | IncludeFrom
                 | FilterShortF
                 | CvsExclude
-                | From0
-                | NoFrom0
                 | CopyLinks
                 | CopyUnsafeLinks
                 | SafeLinks

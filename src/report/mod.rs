@@ -479,6 +479,16 @@ impl Report {
         }
     }
 
+    /// An informational line given as raw bytes, escaped the way rsync
+    /// escapes a whole output line (`-8` keeps high-bit bytes).
+    pub fn info_escaped(&mut self, line: &[u8]) {
+        if !self.quiet {
+            let s = format::escape_output(line, self.utf8, self.eight_bit);
+            self.push(Line::Out(s.clone()));
+            self.push(Line::Log(s));
+        }
+    }
+
     /// A line for stdout only (rsync's FCLIENT: not logged), unless `-q`.
     pub fn client(&mut self, s: impl Into<String>) {
         if !self.quiet {

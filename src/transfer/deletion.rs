@@ -30,6 +30,9 @@ impl Transfer<'_> {
         let names: HashSet<&[u8]> = entries.iter().map(|e| base_name(&e.name)).collect();
         let listed: Vec<(Vec<u8>, Stat)> =
             existing.iter().map(|(n, st)| (n.to_vec(), *st)).collect();
+        let Some(listed) = self.same_fs_only(dir, listed) else {
+            return;
+        };
         let keep = |n: &[u8]| names.contains(n);
         if self.opts.delete == Some(DeleteWhen::Delay) {
             let mut doomed: Vec<(Vec<u8>, Stat)> = listed
@@ -100,7 +103,10 @@ impl Transfer<'_> {
             };
             let children = walker.list(e);
             self.forward(walker);
-            self.delete_in_dir(&target, &listing, &children);
+            // Not a content directory (a mount point, an implied dir).
+            if e.preset.is_none() {
+                self.delete_in_dir(&target, &listing, &children);
+            }
             self.delete_pass_below(walker, &children, dest_root);
         }
     }

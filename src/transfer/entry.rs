@@ -263,6 +263,8 @@ impl Transfer<'_> {
                     )),
                     SkipWhy::Exists => Some(format!("{name} exists")),
                     SkipWhy::Newer => Some(format!("{name} is newer")),
+                    SkipWhy::OverMaxSize => Some(format!("{name} is over max-size")),
+                    SkipWhy::UnderMinSize => Some(format!("{name} is under min-size")),
                 };
                 if let Some(line) = line {
                     self.report.info(line);

@@ -11,6 +11,9 @@ mod dest;
 mod done;
 mod entry;
 mod hlink;
+mod list;
+mod onefs;
+mod relative;
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -119,6 +122,10 @@ struct Transfer<'a> {
     warned_io: bool,
     /// rsync's unfinished `building file list ... ` line (see `diag`).
     flist_line_open: bool,
+    /// Per-directory merge rules whose one-time parent-directory scan
+    /// belongs to the first directory listed: until then directories are
+    /// listed in order on this thread, not ahead on the scanner's.
+    merge_setup_pending: bool,
     /// `--delay-updates`: staged files to move into place at the end, in
     /// file-list order (by submission token).
     staged: Vec<(u64, PathBuf, PathBuf)>,
@@ -134,7 +141,9 @@ fn join_name(root: &Path, name: &[u8]) -> PathBuf {
     if name == b"." {
         root.to_path_buf()
     } else {
-        root.join(path_of(name))
+        // `-R /abs/path` keeps its leading slash in the name only.
+        let rel = name.iter().position(|&b| b != b'/').unwrap_or(name.len());
+        root.join(path_of(&name[rel..]))
     }
 }
 
@@ -257,6 +266,7 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
         flist_error: false,
         warned_io: false,
         flist_line_open: false,
+        merge_setup_pending: filters.as_ref().is_some_and(FilterList::has_dir_merge),
         staged: Vec::new(),
         hlinks: Hlinks::default(),
     };
@@ -285,14 +295,13 @@ impl Transfer<'_> {
                 ExitCode::Unsupported,
             );
         }
-        if args.len() < 2 {
-            let name = self.report.name.clone();
-            return self.usage_exit(
-                &format!("{name}: This rsync does not support --list-only"),
-                ExitCode::Syntax,
-            );
-        }
-        let (sources, dest_arg) = args.split_at(args.len() - 1);
+        // A lone operand is listed; with --list-only a last operand is
+        // a destination that is never looked at.
+        let (sources, dest_arg) = match args.len() {
+            0 => return ExitCode::Syntax,
+            1 => (&args[..], &args[..]),
+            n => args.split_at(n - 1),
+        };
         let dest_arg = dest_arg[0].as_bytes().to_vec();
 
         let flist = opts.info_flist();
@@ -304,7 +313,80 @@ impl Transfer<'_> {
         // empty line there.
         self.flist_line_open = flist == 1 && !opts.inc_recurse() && opts.xfer_dirs();
         let mut walker = Walker::new(self.walk_cfg.clone());
-        let top = walker.top_level(sources);
+        // --files-from: the names come from the list, below the one source.
+        let from_list;
+        let mut root: Option<&[u8]> = None;
+        let sources = match &opts.files_from {
+            Some(spec) => {
+                match crate::select::read_files_from(spec, opts.from0, opts.relative) {
+                    Ok(l) => from_list = l,
+                    Err(msg) => {
+                        let name = self.report.name.clone();
+                        return self.usage_exit(&format!("{name}: {msg}"), ExitCode::Syntax);
+                    }
+                }
+                let base = sources[0].as_bytes();
+                match sys::stat(path_of(base)) {
+                    Ok(st) if st.kind() == Kind::Dir => {}
+                    res => {
+                        let e = match res {
+                            Err(e) => e,
+                            Ok(_) => Errno::NOTDIR,
+                        };
+                        // rsync names the argument as typed, below the
+                        // current directory.
+                        let mut full = Vec::new();
+                        if !base.starts_with(b"/") {
+                            let cwd = std::env::current_dir().unwrap_or_default();
+                            full.extend_from_slice(sys::bytes(&cwd));
+                            full.push(b'/');
+                        }
+                        full.extend_from_slice(base);
+                        let msg = format!(
+                            "{}: [sender] change_dir \"{}\" failed: {}",
+                            self.report.name,
+                            self.report.esc(&full),
+                            sys::errno_text(e)
+                        );
+                        return self.usage_exit(&msg, ExitCode::FileSelect);
+                    }
+                }
+                root = Some(base);
+                if !opts.relative {
+                    from_list
+                        .iter()
+                        .map(|l| {
+                            let mut p = base.to_vec();
+                            if !p.ends_with(b"/") {
+                                p.push(b'/');
+                            }
+                            p.extend_from_slice(l.as_bytes());
+                            std::ffi::OsString::from(OsStr::from_bytes(&p))
+                        })
+                        .collect::<Vec<_>>()
+                } else {
+                    from_list
+                }
+            }
+            None => sources.to_vec(),
+        };
+        let sources = &sources[..];
+        let top = if opts.relative {
+            let cfg = crate::select::RelConfig {
+                recursive: opts.recursive(),
+                xfer_dirs: opts.xfer_dirs(),
+                copy_dirlinks: opts.copy_dirlinks,
+            };
+            match crate::select::relative_top_level(&mut walker, sources, cfg, root) {
+                Ok(t) => t,
+                Err(msg) => {
+                    self.forward(&mut walker);
+                    return self.usage_exit(&msg, ExitCode::Syntax);
+                }
+            }
+        } else {
+            walker.top_level(sources)
+        };
         self.forward(&mut walker);
         // --no-i-r: `building file list ... done`, or with --progress a
         // count that is only known once the whole list is (its slot holds
@@ -317,11 +399,22 @@ impl Transfer<'_> {
                 self.report.flist_done(flist, None);
             }
         }
+        if opts.list_only {
+            return self.run_list(&mut walker, &top, flist_slot);
+        }
 
         // rsync's file_total, as far as the destination rule needs it:
         // 0, 1 or "more". A lone directory counts its first level too.
         let mut first_level: Option<Vec<Entry>> = None;
         let mut total = usize::from(top.dot.is_some()) + top.entries.len();
+        // -R: an implied directory brings the named paths below it.
+        if top
+            .entries
+            .iter()
+            .any(|e| e.preset.as_ref().is_some_and(|p| !p.is_empty()))
+        {
+            total = total.max(2);
+        }
         if total == 1 && top.dot.is_none() && top.entries[0].is_dir() && opts.recursive() {
             let children = walker.list(&top.entries[0]);
             self.forward(&mut walker);
@@ -400,10 +493,14 @@ impl Transfer<'_> {
         if opts.delete == Some(DeleteWhen::Before) {
             self.delete_pass(&mut walker, &top, &dest);
         }
-        let root_content = top.dot.is_some();
+        let root_content = top.dot.as_ref().is_some_and(|d| d.preset.is_none());
         if let Some(dot) = &top.dot {
             self.count(dot);
-            let next = self.handle(&planner, dot, &dest.path, Known::Unknown, dest.fresh);
+            let next = if dot.implied && !opts.implied_dirs {
+                self.pass_implied(&dest.path)
+            } else {
+                self.handle(&planner, dot, &dest.path, Known::Unknown, dest.fresh)
+            };
             if next == Next::CountOnly {
                 self.count_only(&mut walker, &top.entries);
             } else if let Next::Descend {
@@ -634,7 +731,7 @@ impl Transfer<'_> {
                 return;
             }
             self.count(e);
-            if e.is_dir() && self.opts.recursive() {
+            if e.is_dir() && (self.opts.recursive() || e.preset.is_some()) {
                 let children = walker.list(e);
                 self.forward(walker);
                 self.count_only(walker, &children);
@@ -676,7 +773,12 @@ impl Transfer<'_> {
         let mut tickets: Vec<Option<Ticket>> = entries
             .iter()
             .map(|e| {
-                if !recurse || !e.is_dir() || !self.scanner.available() || first_level.is_some() {
+                if !(recurse || e.preset.is_some())
+                    || !e.is_dir()
+                    || !self.scanner.available()
+                    || first_level.is_some()
+                    || self.merge_setup_pending
+                {
                     return None;
                 }
                 let existing_dir = match existing {
@@ -713,13 +815,18 @@ impl Transfer<'_> {
                 _ if parent_fresh => Known::Listed(None),
                 _ => Known::Unknown,
             };
-            let children_fresh = match self.handle(planner, e, &target, known, false) {
+            let next = if e.implied && !self.opts.implied_dirs {
+                self.pass_implied(&target)
+            } else {
+                self.handle(planner, e, &target, known, false)
+            };
+            let children_fresh = match next {
                 Next::Descend { fresh } => fresh,
                 next => {
                     if let Some(t) = ticket {
                         self.scanner.cancel(t);
                     }
-                    if next == Next::CountOnly && recurse {
+                    if next == Next::CountOnly && (recurse || e.preset.is_some()) {
                         let children = walker.list(e);
                         self.forward(walker);
                         self.count_only(walker, &children);
@@ -727,7 +834,7 @@ impl Transfer<'_> {
                     continue;
                 }
             };
-            if recurse {
+            if recurse || (e.preset.is_some() && !dest.solo) {
                 let (children, listing) = match (first_level.take(), ticket) {
                     (Some(c), _) => {
                         let l = if children_fresh {
@@ -751,6 +858,7 @@ impl Transfer<'_> {
                     }
                     (None, None) => {
                         let c = walker.list(e);
+                        self.merge_setup_pending = false;
                         self.forward(walker);
                         let l = if children_fresh {
                             None
@@ -771,7 +879,7 @@ impl Transfer<'_> {
                     Level {
                         dir: &target,
                         fresh: children_fresh,
-                        content: true,
+                        content: e.preset.is_none(),
                         existing: listing.as_ref(),
                     },
                     None,

@@ -114,6 +114,11 @@ fuzz_target!(|data: &[u8]| {
             let _ = st.protected(name, is_dir, false);
             let _ = st.protected(name, is_dir, true);
             let _ = st.protected_ex(name, is_dir, false, true);
+            // The -vv paths must agree with the plain checks.
+            let shown = st.sender_verdict(name, is_dir).map(|(inc, _)| !inc);
+            assert_eq!(shown.unwrap_or(false), st.excluded(name, is_dir));
+            let kept = st.receiver_verdict(name, is_dir, false, true).map(|(inc, _)| !inc);
+            assert_eq!(kept.unwrap_or(false), st.protected_ex(name, is_dir, false, true));
         }
     }
 });
