@@ -172,3 +172,17 @@ _compat_settle() {
     find . -mindepth 1 -newermt "@$((now - 3600))" ! -newermt "@$((now + 3600))" \
         -exec touch -h -d "@$T_BASE" -- {} +
 }
+
+# as_nobody CMD... — run CMD as uid/gid 65534 without supplementary groups (scenarios for a
+# non-root receiver; `sh: as_nobody "$TOOL" -a src/ dst/`). Directories of the work tree
+# are opened to everyone first (files keep their modes). A failing CMD prints "exit N"
+# instead of failing the step, so that both tools' statuses are compared.
+as_nobody() {
+    chmod o+x ..
+    find . -type d -exec chmod a+rwx {} +
+    local rc=0
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$@" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "exit $rc"
+    fi
+}

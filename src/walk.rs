@@ -98,6 +98,9 @@ pub struct WalkConfig {
     pub prune: bool,
     /// Whether listing recurses (for `-m`'s look-ahead).
     pub recursive: bool,
+    /// `--fake-super`, `--chmod`, id maps: how each listed stat is seen
+    /// (`None` when no such option is given).
+    pub attrs: Option<std::sync::Arc<crate::meta::RunAttrs>>,
 }
 
 impl WalkConfig {
@@ -107,7 +110,21 @@ impl WalkConfig {
             xfer_dirs: opts.xfer_dirs(),
             prune: opts.prune_empty_dirs && opts.recursive(),
             recursive: opts.recursive(),
+            attrs: None,
         }
+    }
+
+    /// [`WalkConfig::new`] seeing sources through the run's attribute
+    /// options, where they change anything.
+    pub fn with_attrs(
+        opts: &Options,
+        attrs: &std::sync::Arc<crate::meta::RunAttrs>,
+    ) -> WalkConfig {
+        let mut c = WalkConfig::new(opts);
+        if attrs.adjusts_source() {
+            c.attrs = Some(std::sync::Arc::clone(attrs));
+        }
+        c
     }
 }
 
@@ -240,8 +257,12 @@ impl Walker {
     }
 
     fn read_link(&mut self, path: &Path) -> Option<Vec<u8>> {
-        match rustix::fs::readlink(path, Vec::new()) {
-            Ok(t) => Some(t.into_bytes()),
+        let r = match &self.cfg.attrs {
+            Some(a) => a.read_source_link(path),
+            None => rustix::fs::readlink(path, Vec::new()).map(|t| t.into_bytes()),
+        };
+        match r {
+            Ok(t) => Some(t),
             Err(e) => {
                 self.error("readlink", path, e);
                 None
@@ -249,7 +270,25 @@ impl Walker {
         }
     }
 
-    fn make_entry(&mut self, name: Vec<u8>, src: PathBuf, stat: Stat) -> Option<Entry> {
+    /// The hook for the attribute options: a stat as rsync's receiver
+    /// sees it (see [`crate::meta::RunAttrs::adjust_source`]).
+    fn adjust(&mut self, path: &Path, stat: &mut Stat) -> bool {
+        let Some(a) = &self.cfg.attrs else {
+            return true;
+        };
+        match a.adjust_source(path, stat) {
+            Ok(()) => true,
+            Err(msg) => {
+                self.diags.push(Diag::Error(msg));
+                false
+            }
+        }
+    }
+
+    fn make_entry(&mut self, name: Vec<u8>, src: PathBuf, mut stat: Stat) -> Option<Entry> {
+        if !self.adjust(&src, &mut stat) {
+            return None;
+        }
         let link = if stat.kind() == Kind::Symlink && self.cfg.links {
             Some(self.read_link(&src)?)
         } else {
@@ -273,7 +312,7 @@ impl Walker {
             let (dir, name) = split_arg(arg.as_bytes());
             let dir_path = PathBuf::from(OsStr::from_bytes(&dir));
             if name == b"." {
-                let st = match sys::stat(&dir_path) {
+                let mut st = match sys::stat(&dir_path) {
                     Ok(st) if st.kind() == Kind::Dir => st,
                     Ok(_) => {
                         self.error("change_dir", &dir_path, Errno::NOTDIR);
@@ -286,6 +325,9 @@ impl Walker {
                 };
                 if !self.cfg.xfer_dirs {
                     self.diags.push(Diag::Info("skipping directory .".into()));
+                    continue;
+                }
+                if !self.adjust(&dir_path, &mut st) {
                     continue;
                 }
                 if top.dot.is_none() {

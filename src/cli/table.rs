@@ -323,6 +323,18 @@ impl Id {
                 | NoOmitDirTimes
                 | OmitLinkTimes
                 | NoOmitLinkTimes
+                | Xattrs
+                | NoXattrs
+                | Acls
+                | NoAcls
+                | Executability
+                | Chmod
+                | Chown
+                | Usermap
+                | Groupmap
+                | Super
+                | NoSuper
+                | FakeSuper
         )
     }
 }

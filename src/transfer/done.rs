@@ -58,6 +58,10 @@ impl Transfer<'_> {
         let Some(p) = self.pending.remove(&token) else {
             return;
         };
+        let (outcome, soft) = match outcome {
+            Outcome::CopiedWithErrors(n, soft) => (Outcome::Copied(n), soft),
+            o => (o, Vec::new()),
+        };
         match outcome {
             Outcome::Copied(n) => {
                 if let Some((staged, dest)) = p.delayed {
@@ -80,8 +84,9 @@ impl Transfer<'_> {
                 {
                     out.push(l);
                 }
-                self.report.complete(p.slot, out, Vec::new());
+                self.report.complete(p.slot, out, soft);
             }
+            Outcome::CopiedWithErrors(..) => {}
             Outcome::Vanished(msg) => {
                 self.report.errors.vanished = true;
                 self.report.complete(p.slot, vec![msg], Vec::new());

@@ -110,6 +110,10 @@ struct Transfer<'a> {
     /// `--delay-updates`: staged files to move into place at the end, in
     /// file-list order (by submission token).
     staged: Vec<(u64, PathBuf, PathBuf)>,
+    /// The attribute options (`-X`, `-A`, `-E`, `--chmod`, id maps,
+    /// `--fake-super`) and what they found wrong at start-up.
+    attrs: Arc<meta::RunAttrs>,
+    map_report: Option<meta::run::MapReport>,
 }
 
 fn path_of(b: &[u8]) -> &Path {
@@ -144,9 +148,12 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
     ] {
         let _ = signal_hook::flag::register(sig, Arc::clone(&abort));
     }
+    let recv = Receiver::for_options(opts);
+    let (attrs, map_report) = meta::RunAttrs::new(opts, &recv);
+    let attrs = Arc::new(attrs);
     let mut t = Transfer {
         opts,
-        recv: Receiver::current(),
+        recv,
         report: Report::new(name, opts),
         engine: None,
         pending: HashMap::new(),
@@ -156,7 +163,7 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
         abort,
         fatal: None,
         dest_root: PathBuf::from("."),
-        scanner: Scanner::start(WalkConfig::new(opts)),
+        scanner: Scanner::start(WalkConfig::with_attrs(opts, &attrs)),
         deleter: Deleter {
             max: opts.max_delete,
             count: 0,
@@ -170,6 +177,8 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
         flist_error: false,
         warned_io: false,
         staged: Vec::new(),
+        attrs,
+        map_report: Some(map_report),
     };
     let code = t.run();
     t.report.flush();
@@ -210,7 +219,12 @@ impl Transfer<'_> {
         if listing_header && opts.inc_recurse() {
             self.report.info("sending incremental file list");
         }
-        let mut walker = Walker::new(WalkConfig::new(opts));
+        // rsync's receiver parses the id maps as it starts: after the
+        // header, before anything is created.
+        if let Some(code) = self.report_maps() {
+            return code;
+        }
+        let mut walker = Walker::new(WalkConfig::with_attrs(opts, &self.attrs));
         let top = walker.top_level(sources);
         self.forward(&mut walker);
         if listing_header && !opts.inc_recurse() && opts.xfer_dirs() {
@@ -284,10 +298,12 @@ impl Transfer<'_> {
             self.engine = Some(engine::start(cfg));
         }
 
+        let attrs = Arc::clone(&self.attrs);
         let planner = Planner {
             opts,
             recv: &self.recv.clone(),
             basis,
+            attrs: &attrs,
         };
         if opts.delete == Some(DeleteWhen::Before) {
             self.delete_pass(&mut walker, &top, &dest);
@@ -361,6 +377,17 @@ impl Transfer<'_> {
             self.report.error_raw(l);
         }
         code
+    }
+
+    /// Prints the id maps' warnings, and their error if any (then the run
+    /// ends with rsync's syntax-error exit code).
+    fn report_maps(&mut self) -> Option<ExitCode> {
+        let r = self.map_report.take()?;
+        for w in r.warnings {
+            self.report.error_raw(w);
+        }
+        let msg = r.error?;
+        Some(self.usage_exit(&msg, ExitCode::Syntax))
     }
 
     /// The basis directories (`--link-dest` etc.) as usable paths: relative
