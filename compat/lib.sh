@@ -163,6 +163,23 @@ tree_deep() {
     stamp 1600000100 "$d"
 }
 
+# logn — prints ./t.log (a --log-file) normalised, then removes it (so it is not compared
+# as a file): each line's `YYYY/MM/DD HH:MM:SS [PID] ` prefix becomes `LOG ` (a line with a
+# malformed prefix is left as it is, and differs), byte counts of `sent … received …` lines,
+# rates, speedup and the volatile --stats lines become N, and the final line's source
+# location becomes ` at FILE(LINE) [ROLE]` as the runner's normaliser does for stderr.
+logn() {
+    sed -E 's#[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} \[[0-9]+\] #LOG #g; s#(sent|received|Total bytes sent:|Total bytes received:|File list size:|generation time:|transfer time:) [0-9.,]+[KMGTP]?#\1 N#g; s#[0-9.,]+[KMGTP]? bytes/sec#N bytes/sec#g; s#speedup is [0-9.,]+#speedup is N#g; s# at [^ ]+\([0-9]+\) \[[A-Za-z]+=[^]]*\]$# at FILE(LINE) [ROLE]#' t.log && rm -f t.log
+}
+
+# progn ARGS — runs the tool (stdout is a pipe, so progress is rsync's text) with carriage
+# returns turned into newlines, rates and times masked (RATE, TIME) and a failure shown as
+# `rc=N`; offsets, percentages and the xfr#/to-chk counters are kept.
+progn() {
+    { "$TOOL" "$@" || echo "rc=$?"; } | tr '\r' '\n' |
+        sed -E 's# +[0-9]+\.[0-9]{2}[kMG]B/s# RATE#g; s# +[0-9]+:[0-9]{2}:[0-9]{2}| +\?\?:\?\?:\?\?# TIME#g'
+}
+
 # _compat_settle — run by the runner after all setup lines: every entry below cwd whose
 # mtime was left at "now" (within the last hour) gets mtime T_BASE, so nothing depends on
 # which second the setup ran in. Explicit stamps (older or future) are kept.

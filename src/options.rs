@@ -122,6 +122,20 @@ pub struct Options {
     /// `-d`: transfer directories without recursing.
     pub dirs: bool,
     pub links: bool,
+    /// `-L`: send what every symlink points to.
+    pub copy_links: bool,
+    /// `--copy-unsafe-links`: send what links leaving the tree point to.
+    pub copy_unsafe_links: bool,
+    /// `--safe-links`: ignore links leaving the tree.
+    pub safe_links: bool,
+    /// `--munge-links` (locally: the sender un-munges).
+    pub munge_links: bool,
+    /// `-k`: send links to directories as directories.
+    pub copy_dirlinks: bool,
+    /// `-K`: a link to a directory in DEST is treated as that directory.
+    pub keep_dirlinks: bool,
+    /// `-H`: hard-link groups are recreated.
+    pub hard_links: bool,
     pub perms: bool,
     pub times: bool,
     pub group: bool,
@@ -189,8 +203,50 @@ pub struct Options {
     pub maps: crate::meta::idmap::MapArgs,
     /// `--super` / `--no-super` / `--fake-super`; `None`: by uid.
     pub super_mode: Option<SuperMode>,
+    /// `--out-format` / `--log-format`: the stdout line format.
+    pub out_format: Option<Vec<u8>>,
+    /// `--log-file`.
+    pub log_file: Option<PathBuf>,
+    /// `--log-file-format` (only used with `--log-file`).
+    pub log_file_format: Option<Vec<u8>>,
+    /// `--stats`.
+    pub stats: bool,
+    /// `--progress` / `-P` (rsync's `do_progress`; `--info=progress2`
+    /// alone does not set it).
+    pub progress: bool,
+    /// `--no-progress-bar` (arsync only): rsync's text even on a terminal.
+    pub no_progress_bar: bool,
+    /// `-8`: high-bit bytes are printed unescaped.
+    pub eight_bit: bool,
+    /// Levels set with `--info=FLAGS`; they win over `-v`'s defaults.
+    pub info: InfoLevels,
+    /// `-S`: runs of zeros become holes in the destination.
+    pub sparse: bool,
+    /// `--preallocate`: destination files are fallocate()d to their size
+    /// before the data is written.
+    pub preallocate: bool,
+    /// `--copy-devices`: a source device is sent as a regular file holding
+    /// its contents.
+    pub copy_devices: bool,
+    /// `--write-devices`: a device at the destination is written into (it
+    /// implies `--inplace`, as in rsync).
+    pub write_devices: bool,
+    /// `-U`: access times of non-directories are preserved.
+    pub atimes: bool,
+    /// `--open-noatime` (or `-UU`): source files are opened with O_NOATIME.
+    pub open_noatime: bool,
     /// Positional arguments: sources then destination.
     pub args: Vec<OsString>,
+}
+
+/// `--info` levels given explicitly (`None`: derived from `-v` and
+/// friends, as rsync's DEFAULT_PRIORITY levels are).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InfoLevels {
+    pub name: Option<u8>,
+    pub progress: Option<u8>,
+    pub stats: Option<u8>,
+    pub flist: Option<u8>,
 }
 
 impl Default for Options {
@@ -203,6 +259,13 @@ impl Default for Options {
             recursive: Recurse::No,
             dirs: false,
             links: false,
+            copy_links: false,
+            copy_unsafe_links: false,
+            safe_links: false,
+            munge_links: false,
+            copy_dirlinks: false,
+            keep_dirlinks: false,
+            hard_links: false,
             perms: false,
             times: false,
             group: false,
@@ -247,6 +310,20 @@ impl Default for Options {
             chmod: crate::meta::chmod::ChmodRules::default(),
             maps: crate::meta::idmap::MapArgs::default(),
             super_mode: None,
+            out_format: None,
+            log_file: None,
+            log_file_format: None,
+            stats: false,
+            progress: false,
+            no_progress_bar: false,
+            eight_bit: false,
+            info: InfoLevels::default(),
+            sparse: false,
+            preallocate: false,
+            copy_devices: false,
+            write_devices: false,
+            atimes: false,
+            open_noatime: false,
             args: Vec::new(),
         }
     }
@@ -264,18 +341,87 @@ impl Options {
     }
 
     /// rsync's INFO_NAME level: what `-v` controls for file names.
+    /// `--progress` raises it to 1 when lines are logged after the
+    /// transfer (no `-i`, or a format with `%b`/`%c`/`%C`), as rsync does.
     pub fn info_name(&self) -> u8 {
-        if self.quiet > 0 { 0 } else { self.verbose }
+        if self.quiet > 0 {
+            return 0;
+        }
+        if let Some(n) = self.info.name {
+            return n;
+        }
+        let logs_before = match &self.out_format {
+            Some(f) => crate::report::format::logs_before_transfer(f),
+            None => self.itemize > 0,
+        };
+        if self.verbose == 0 && self.progress && !logs_before {
+            1
+        } else {
+            self.verbose
+        }
     }
 
-    /// Whether the stdout line format contains `%i` (the `-i` format).
+    /// rsync's `stdout_format_has_i`: the `-i` count without an explicit
+    /// format; with `--out-format`, at least 1 if it has `%i`, else 0.
     pub fn format_has_i(&self) -> u8 {
-        if self.quiet > 0 { 0 } else { self.itemize }
+        if self.quiet > 0 {
+            return 0;
+        }
+        match &self.out_format {
+            Some(f) if crate::report::format::format_has(f, b'i') => self.itemize | 1,
+            Some(_) => 0,
+            None => self.itemize,
+        }
     }
 
-    /// Whether per-item lines are printed at all (`-v` or `-i`).
+    /// The stdout line format: `--out-format`, `%i %n%L` for `-i`,
+    /// `%n%L` for `-v`; `None` prints no item lines.
+    pub fn stdout_format(&self) -> Option<Vec<u8>> {
+        if self.quiet > 0 {
+            return None;
+        }
+        match &self.out_format {
+            Some(f) => Some(f.clone()),
+            None if self.itemize > 0 => Some(crate::report::format::ITEMIZE_FORMAT.to_vec()),
+            None if self.info_name() > 0 => {
+                Some(crate::report::format::DEFAULT_NAME_FORMAT.to_vec())
+            }
+            None => None,
+        }
+    }
+
+    /// Whether per-item lines are printed at all (`-v`, `-i`, a format).
     pub fn lists_items(&self) -> bool {
-        self.format_has_i() > 0 || self.info_name() > 0
+        self.stdout_format().is_some()
+    }
+
+    /// rsync's INFO_FLIST level: 1 with `-v`, 2 with `--progress`.
+    pub fn info_flist(&self) -> u8 {
+        if self.quiet > 0 {
+            return 0;
+        }
+        self.info.flist.unwrap_or(if self.progress {
+            2
+        } else {
+            u8::from(self.verbose > 0)
+        })
+    }
+
+    /// rsync's INFO_PROGRESS level: 1 per file, 2 for the whole transfer.
+    pub fn info_progress(&self) -> u8 {
+        if self.quiet > 0 {
+            return 0;
+        }
+        self.info.progress.unwrap_or(u8::from(self.progress))
+    }
+
+    /// rsync's INFO_STATS level: 1 the summary lines (`-v`), 2 the
+    /// `--stats` block. `-q` silences stdout but not this level (the log
+    /// file still gets the lines).
+    pub fn info_stats(&self) -> u8 {
+        let from_v = u8::from(self.verbose > 0);
+        let from_stats = if self.stats { 2 } else { 0 };
+        self.info.stats.unwrap_or(from_v.max(from_stats))
     }
 
     /// Incremental recursion as rsync decides it: only with `-r`, and not

@@ -97,6 +97,8 @@ pub enum SkipWhy {
     Exists,
     /// `-u`: the destination is newer.
     Newer,
+    /// `--safe-links`: the link could lead outside the tree.
+    UnsafeLink,
 }
 
 /// The generator's verdict on one entry.
@@ -307,6 +309,41 @@ impl Planner<'_> {
         best
     }
 
+    /// Whether the basis directories are `--link-dest` ones.
+    pub fn basis_is_link(&self) -> bool {
+        matches!(self.basis, Some((BasisKind::Link, _)))
+    }
+
+    /// For a hard-link member with no destination yet: the basis item it
+    /// matches, as rsync's `hard_link_check` looks for one. With
+    /// `--link-dest` that is a basis file already linked to the group's
+    /// file (`leader`); otherwise one passing the quick check, preferring
+    /// one whose attributes match too.
+    pub fn hlink_basis(&self, e: &Entry, local: &[u8], leader: Option<&Stat>) -> Option<Stat> {
+        let (kind, dirs) = self.basis.as_ref()?;
+        let mut found = None;
+        for dir in dirs {
+            let path = dir.join(crate::sys::path_from(local));
+            let Ok(st) = crate::sys::lstat(&path) else {
+                continue;
+            };
+            if *kind == BasisKind::Link {
+                if leader.is_some_and(|l| l.dev == st.dev && l.ino == st.ino) {
+                    return Some(st);
+                }
+                continue;
+            }
+            if !self.quick_check_ok(e, &path, &st) {
+                continue;
+            }
+            found = Some(st);
+            if self.unchanged_attrs(e, &path, &st) {
+                break;
+            }
+        }
+        found
+    }
+
     /// rsync's `itemize()`: the change flags for `e` against `old` (the
     /// destination before any change; `None` when it did not exist).
     pub fn itemize(&self, e: &Entry, old: Option<&Stat>, mut iflags: u32, mode: u32) -> u32 {
@@ -332,9 +369,12 @@ impl Planner<'_> {
         if time_flag {
             iflags |= REPORT_TIME;
         }
-        if kind != Kind::Symlink && o.perms && (st.mode & 0o7777) != (mode & 0o7777) {
-            iflags |= REPORT_PERMS;
-        } else if kind != Kind::Symlink && self.attrs.exec_differs(st.mode, mode) {
+        let perms_differ = if o.perms {
+            (st.mode & 0o7777) != (mode & 0o7777)
+        } else {
+            self.attrs.exec_differs(st.mode, mode)
+        };
+        if kind != Kind::Symlink && perms_differ {
             iflags |= REPORT_PERMS;
         }
         if o.owner && self.recv.am_root && e.stat.uid != st.uid {
@@ -343,6 +383,11 @@ impl Planner<'_> {
         if o.group && e.stat.gid != st.gid && self.may_chgrp(e.stat.gid) {
             iflags |= REPORT_GROUP;
         }
+        // -U: rsync reports a differing access time (whole seconds) as `u`,
+        // except for directories and symlinks.
+        if o.atimes && !matches!(kind, Kind::Dir | Kind::Symlink) && e.stat.atime != st.atime {
+            iflags |= REPORT_ATIME;
+        }
         iflags
     }
 
@@ -350,7 +395,7 @@ impl Planner<'_> {
         self.recv.am_root || self.recv.groups.contains(&gid)
     }
 
-    fn mode_for(&self, e: &Entry, existing: Option<&Stat>) -> u32 {
+    pub fn mode_for(&self, e: &Entry, existing: Option<&Stat>) -> u32 {
         if self.opts.perms {
             e.stat.mode
         } else {
@@ -372,7 +417,7 @@ impl Planner<'_> {
 
     /// The update rules rsync's recv_generator checks before anything
     /// else: `--existing`, `--ignore-existing`, `-u`.
-    fn update_rule(&self, e: &Entry, old: Option<Stat>) -> Option<SkipWhy> {
+    pub fn update_rule(&self, e: &Entry, old: Option<Stat>) -> Option<SkipWhy> {
         let o = self.opts;
         let kind = e.kind();
         let old_kind = old.map(|s| s.kind());
@@ -406,7 +451,14 @@ impl Planner<'_> {
 
     /// `-X`, `-A`, `--fake-super`: itemize's `x`, `a` and ACL-adjusted `p`
     /// against what the decision compared with, and the work to apply.
-    fn examine_ext(&self, e: &Entry, dest: &Path, local: &[u8], old: Option<Stat>, d: &mut Decision) {
+    fn examine_ext(
+        &self,
+        e: &Entry,
+        dest: &Path,
+        local: &[u8],
+        old: Option<Stat>,
+        d: &mut Decision,
+    ) {
         use item::*;
         if matches!(d.action, Action::Skip(_) | Action::SkipNonRegular) {
             return;
@@ -487,6 +539,16 @@ impl Planner<'_> {
                     self.itemize(e, cur.as_ref(), if exists { 0 } else { LOCAL_CHANGE }, mode);
                 Decision::new(Action::Dir { exists, remove }, iflags, mode)
             }
+            Kind::Symlink
+                if o.links
+                    && o.safe_links
+                    && crate::walk::unsafe_symlink(
+                        e.link.as_deref().unwrap_or_default(),
+                        &e.name,
+                    ) =>
+            {
+                Decision::new(Action::Skip(SkipWhy::UnsafeLink), 0, e.stat.mode)
+            }
             Kind::Symlink if o.links => {
                 let mode = self.mode_for(e, old.filter(|s| s.kind() != Kind::Dir).as_ref());
                 if let Some(st) = old
@@ -528,6 +590,9 @@ impl Planner<'_> {
             Kind::File => {
                 let (existing, remove) = match old {
                     Some(st) if st.kind() == Kind::File => (Some(st), None),
+                    // --write-devices: a device in the way is written into,
+                    // like an existing file (in place).
+                    Some(st) if o.write_devices && st.kind().is_device() => (Some(st), None),
                     Some(st) => (None, Some(st)),
                     None => (None, None),
                 };

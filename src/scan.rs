@@ -279,7 +279,7 @@ mod tests {
             xfer_dirs: true,
             prune: false,
             recursive: true,
-            attrs: None,
+            ..WalkConfig::default()
         });
         let dir = crate::walk::Entry {
             name: b".".to_vec(),

@@ -47,7 +47,7 @@ impl Kind {
 }
 
 /// The parts of `struct stat` arsync uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stat {
     /// Full `st_mode`, type bits included.
     pub mode: u32,
@@ -56,6 +56,8 @@ pub struct Stat {
     pub size: u64,
     pub mtime: i64,
     pub mtime_nsec: u32,
+    /// Access time, whole seconds (all `-U` compares and sets, as rsync).
+    pub atime: i64,
     pub rdev: u64,
     pub dev: u64,
     pub ino: u64,
@@ -82,6 +84,7 @@ impl From<rustix::fs::Stat> for Stat {
             size: s.st_size as u64,
             mtime: s.st_mtime,
             mtime_nsec: s.st_mtime_nsec as u32,
+            atime: s.st_atime,
             rdev: s.st_rdev,
             dev: s.st_dev,
             ino: s.st_ino,
@@ -168,52 +171,27 @@ pub fn locale_is_utf8() -> bool {
     false
 }
 
-/// Escapes a name for output like rsync: control characters (except tab),
-/// bytes that do not form a printable character, and a literal `\#` that
-/// precedes three digits become `\#ooo` octal escapes.
+/// Escapes a name for output like rsync's `rwrite()` (see
+/// [`crate::report::format::escape_output`]): control characters (except
+/// tab), bytes that do not decode in the locale's charset, and a literal
+/// `\#` before three digits become `\#ooo`; DEL and C1 characters that
+/// decode are kept, as rsync keeps them. The few sequences glibc accepts
+/// but a Rust string cannot hold (5- and 6-byte forms) are escaped too.
 pub fn escape_name(name: &[u8], utf8: bool) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut i = 0;
-    while i < name.len() {
-        let b = name[i];
-        let looks_like_escape = b == b'\\'
-            && i + 4 < name.len()
-            && name[i + 1] == b'#'
-            && name[i + 2..i + 5].iter().all(u8::is_ascii_digit);
-        if looks_like_escape {
-            out.push_str("\\#134");
-            i += 1;
-            continue;
-        }
-        if b == b'\t' || (0x20..0x7f).contains(&b) {
-            out.push(b as char);
-            i += 1;
-            continue;
-        }
-        if b >= 0x80 && utf8 {
-            let len = utf8_len(b);
-            if len > 1
-                && i + len <= name.len()
-                && let Ok(s) = std::str::from_utf8(&name[i..i + len])
-                && s.chars().all(|c| !c.is_control())
-            {
-                out.push_str(s);
-                i += len;
-                continue;
+    let v = crate::report::format::escape_output(name, utf8, false);
+    match String::from_utf8(v) {
+        Ok(s) => s,
+        Err(e) => {
+            let v = e.into_bytes();
+            let mut out = String::with_capacity(v.len() + 8);
+            for chunk in v.utf8_chunks() {
+                out.push_str(chunk.valid());
+                for b in chunk.invalid() {
+                    out.push_str(&format!("\\#{b:03o}"));
+                }
             }
+            out
         }
-        out.push_str(&format!("\\#{b:03o}"));
-        i += 1;
-    }
-    out
-}
-
-fn utf8_len(first: u8) -> usize {
-    match first {
-        0xc2..=0xdf => 2,
-        0xe0..=0xef => 3,
-        0xf0..=0xf4 => 4,
-        _ => 1,
     }
 }
 

@@ -7,14 +7,15 @@
 //! non-directories first, then directories, each group by raw bytes; a
 //! directory's own listing follows its line in the output.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::{CStr, OsStr, OsString};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
-use crate::options::Options;
+use crate::options::{MissingArgs, Options};
 use crate::sys::{self, Kind, Stat};
 
 /// One item of the transfer.
@@ -36,6 +37,12 @@ pub struct Entry {
 impl Entry {
     pub fn kind(&self) -> Kind {
         self.stat.kind()
+    }
+
+    /// A `--delete-missing-args` entry: the source argument does not
+    /// exist, so whatever has its name at the destination goes.
+    pub fn is_missing(&self) -> bool {
+        self.stat.mode == 0
     }
 
     pub fn is_dir(&self) -> bool {
@@ -70,8 +77,14 @@ impl Entry {
 pub enum Diag {
     /// A line for stdout (rsync's FINFO), e.g. `skipping directory src`.
     Info(String),
-    /// An error line for stderr; marks the run as partial (exit 23).
+    /// An error line for stderr (`NAME: ` prefixed); marks the run as
+    /// partial (exit 23) and, like rsync's IOERR_GENERAL, stops deletion.
     Error(String),
+    /// The same without the `NAME: ` prefix (rsync's bare `rprintf`).
+    ErrorRaw(String),
+    /// A missing source argument: exit 23, but deletion still happens
+    /// (nothing that exists was left out of the list).
+    MissingArg(String),
     /// A source that disappeared while listing (exit 24).
     Vanished(String),
 }
@@ -87,7 +100,7 @@ pub struct TopLevel {
 }
 
 /// What listing needs from the options; shared with helper threads.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct WalkConfig {
     /// `-l`: read symlink targets.
     pub links: bool,
@@ -101,6 +114,21 @@ pub struct WalkConfig {
     /// `--fake-super`, `--chmod`, id maps: how each listed stat is seen
     /// (`None` when no such option is given).
     pub attrs: Option<std::sync::Arc<crate::meta::RunAttrs>>,
+    /// What a source argument that does not exist becomes.
+    pub missing_args: MissingArgs,
+    /// `-L`: every symlink is sent as what it points to.
+    pub copy_links: bool,
+    /// `--copy-unsafe-links`: links leaving the tree are sent as what
+    /// they point to.
+    pub copy_unsafe_links: bool,
+    /// `-k`: a link to a directory is sent as the directory.
+    pub copy_dirlinks: bool,
+    /// `--munge-links`: a local transfer un-munges on the sending side.
+    pub munge_links: bool,
+    /// `-v` (rsync's `--info=symsafe`): say which unsafe links are copied.
+    pub symsafe_info: bool,
+    /// `--copy-devices`: devices are listed as regular files.
+    pub copy_devices: bool,
 }
 
 impl WalkConfig {
@@ -111,15 +139,19 @@ impl WalkConfig {
             prune: opts.prune_empty_dirs && opts.recursive(),
             recursive: opts.recursive(),
             attrs: None,
+            missing_args: opts.missing_args,
+            copy_links: opts.copy_links,
+            copy_unsafe_links: opts.copy_unsafe_links,
+            copy_dirlinks: opts.copy_dirlinks,
+            munge_links: opts.munge_links,
+            symsafe_info: opts.verbose > 0,
+            copy_devices: opts.copy_devices,
         }
     }
 
     /// [`WalkConfig::new`] seeing sources through the run's attribute
     /// options, where they change anything.
-    pub fn with_attrs(
-        opts: &Options,
-        attrs: &std::sync::Arc<crate::meta::RunAttrs>,
-    ) -> WalkConfig {
+    pub fn with_attrs(opts: &Options, attrs: &std::sync::Arc<crate::meta::RunAttrs>) -> WalkConfig {
         let mut c = WalkConfig::new(opts);
         if attrs.adjusts_source() {
             c.attrs = Some(std::sync::Arc::clone(attrs));
@@ -135,6 +167,26 @@ pub struct Listing {
     pub entries: Vec<Entry>,
     pub diags: Vec<Diag>,
     pub shadowed_size: u64,
+}
+
+/// `--copy-devices`: how rsync's sender lists a device, as a regular file
+/// with the device's permissions, its size (a block device's capacity;
+/// a character device has none) and the listing time, in whole seconds,
+/// as its mtime: a device's own mtime says nothing about its contents.
+fn device_as_file(path: &Path, mut st: Stat) -> Stat {
+    if st.kind() == Kind::BlockDev
+        && let Ok(fd) = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        && let Ok(end) = rustix::fs::seek(&fd, rustix::fs::SeekFrom::End(0))
+    {
+        st.size = end;
+    }
+    st.mode = libc::S_IFREG | (st.mode & 0o7777);
+    st.mtime = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    st.mtime_nsec = 0;
+    st
 }
 
 /// Lists `dir` (all its sources merged) on the calling thread.
@@ -159,6 +211,62 @@ pub struct Walker {
     /// name; the driver adds it to "total size".
     pub shadowed_size: u64,
     utf8: bool,
+}
+
+/// The prefix rsync's daemon puts in front of munged symlink targets.
+const MUNGE_PREFIX: &[u8] = b"/rsyncd-munged/";
+
+fn unmunge(t: Vec<u8>) -> Vec<u8> {
+    match t.strip_prefix(MUNGE_PREFIX) {
+        Some(rest) => rest.to_vec(),
+        None => t,
+    }
+}
+
+/// Whether a symlink `target`, found at `link` (its path in the
+/// transfer, as listed), can lead outside the transferred tree: absolute
+/// or empty targets always can; otherwise the target's `..` components
+/// may not climb above the tree's top. A `..` in the link's own path
+/// makes rsync stop trusting what is above it, so counting restarts.
+pub fn unsafe_symlink(target: &[u8], link: &[u8]) -> bool {
+    if target.is_empty() || target[0] == b'/' {
+        return true;
+    }
+    // How far below the top the link's directory is.
+    let mut depth: i64 = 0;
+    let mut parts = link.split(|&b| b == b'/').filter(|p| !p.is_empty());
+    let mut last = parts.next();
+    for next in parts {
+        match last {
+            Some(b"..") => depth = 0,
+            Some(b".") | None => {}
+            Some(_) => depth += 1,
+        }
+        last = Some(next);
+    }
+    if last == Some(b"..") {
+        depth = 0;
+    }
+    let comps: Vec<&[u8]> = target
+        .split(|&b| b == b'/')
+        .filter(|p| !p.is_empty())
+        .collect();
+    let n = comps.len();
+    for (i, c) in comps.into_iter().enumerate() {
+        let final_comp = i + 1 == n;
+        match c {
+            b".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return true;
+                }
+            }
+            b"." => {}
+            _ if final_comp => {}
+            _ => depth += 1,
+        }
+    }
+    depth < 0
 }
 
 /// rsync's order within a directory: non-directories first, by raw name
@@ -285,15 +393,105 @@ impl Walker {
         }
     }
 
-    fn make_entry(&mut self, name: Vec<u8>, src: PathBuf, mut stat: Stat) -> Option<Entry> {
+    /// rsync's `readlink_stat(...) failed` (note the parentheses).
+    fn readlink_stat_failed(&mut self, p: &Path, e: Errno) {
+        let text = format!(
+            "[sender] readlink_stat(\"{}\") failed: {}",
+            self.shown(p),
+            sys::errno_text(e)
+        );
+        self.diags.push(Diag::Error(text));
+    }
+
+    /// Builds an entry from its `lstat`, applying the symlink rules of
+    /// the sending side: `-L` and `--copy-unsafe-links` send what a link
+    /// points to, `-k` sends a link to a directory as the directory,
+    /// `--munge-links` strips the daemon's munge prefix.
+    fn make_entry(
+        &mut self,
+        name: Vec<u8>,
+        src: PathBuf,
+        stat: Stat,
+        at: Option<(BorrowedFd<'_>, &CStr)>,
+    ) -> Option<Entry> {
+        let mut stat = stat;
         if !self.adjust(&src, &mut stat) {
             return None;
         }
-        let link = if stat.kind() == Kind::Symlink && self.cfg.links {
-            Some(self.read_link(&src)?)
-        } else {
-            None
-        };
+        let mut link = None;
+        if stat.kind() == Kind::Symlink {
+            let c = &self.cfg;
+            let target = if c.copy_links || !(c.links || c.copy_unsafe_links) {
+                None
+            } else {
+                Some(self.read_link(&src)?)
+            };
+            let c = &self.cfg;
+            let unsafe_copy = !c.copy_links
+                && c.copy_unsafe_links
+                && target.as_deref().is_some_and(|t| unsafe_symlink(t, &name));
+            if unsafe_copy && c.symsafe_info {
+                let shown = sys::escape_name(&name, self.utf8);
+                let t = sys::escape_name(target.as_deref().unwrap_or_default(), self.utf8);
+                self.diags.push(Diag::Info(format!(
+                    "copying unsafe symlink \"{shown}\" -> \"{t}\""
+                )));
+            }
+            let c = &self.cfg;
+            let follow = c.copy_links || unsafe_copy;
+            // Following is done from the listed directory's descriptor
+            // when there is one: like rsync, a path through many links
+            // is then stat'ed with one link to follow, and it is the
+            // directory's opening that runs into ELOOP.
+            let follow_stat = |p: &Path| match at {
+                Some((fd, base)) => rustix::fs::statat(fd, base, AtFlags::empty()).map(Stat::from),
+                None => sys::stat(p),
+            };
+            if follow {
+                match follow_stat(&src) {
+                    // The engine opens sources without following links
+                    // (a source swapped for a link mid-run is not read);
+                    // a file sent through a link is read at its real
+                    // path. Directories keep the link path, so that a
+                    // loop ends in ELOOP as rsync's does.
+                    Ok(st) if st.kind() == Kind::File => {
+                        stat = st;
+                        if let Ok(real) = std::fs::canonicalize(&src) {
+                            return Some(Entry {
+                                name,
+                                stat,
+                                link: None,
+                                src: real,
+                                more_srcs: Vec::new(),
+                            });
+                        }
+                    }
+                    Ok(st) => stat = st,
+                    Err(Errno::NOENT) => {
+                        let shown = self.shown(&src);
+                        self.diags.push(Diag::ErrorRaw(format!(
+                            "symlink has no referent: \"{shown}\""
+                        )));
+                        return None;
+                    }
+                    Err(e) => {
+                        self.readlink_stat_failed(&src, e);
+                        return None;
+                    }
+                }
+            } else if c.copy_dirlinks
+                && let Ok(st) = follow_stat(&src)
+                && st.kind() == Kind::Dir
+            {
+                stat = st;
+            }
+            if stat.kind() == Kind::Symlink && self.cfg.links {
+                link = target.map(|t| if self.cfg.munge_links { unmunge(t) } else { t });
+            }
+        }
+        if self.cfg.copy_devices && stat.kind().is_device() {
+            stat = device_as_file(&src, stat);
+        }
         Some(Entry {
             name,
             stat,
@@ -364,8 +562,29 @@ impl Walker {
             };
             let st = match sys::lstat(&full) {
                 Ok(st) => st,
+                Err(Errno::NOENT) if self.cfg.missing_args == MissingArgs::Ignore => continue,
+                Err(Errno::NOENT) if self.cfg.missing_args == MissingArgs::Delete => {
+                    // rsync sends a mode-0 entry: "delete this name".
+                    named.push(Entry {
+                        name,
+                        stat: Stat::default(),
+                        link: None,
+                        src: full,
+                        more_srcs: Vec::new(),
+                    });
+                    continue;
+                }
                 Err(e) => {
-                    self.error("link_stat", &full, e);
+                    let text = format!(
+                        "[sender] link_stat \"{}\" failed: {}",
+                        self.shown(&full),
+                        sys::errno_text(e)
+                    );
+                    self.diags.push(if e == Errno::NOENT {
+                        Diag::MissingArg(text)
+                    } else {
+                        Diag::Error(text)
+                    });
                     continue;
                 }
             };
@@ -375,7 +594,7 @@ impl Walker {
                     .push(Diag::Info(format!("skipping directory {shown}")));
                 continue;
             }
-            if let Some(e) = self.make_entry(name, full, st) {
+            if let Some(e) = self.make_entry(name, full, st, None) {
                 named.push(e);
             }
         }
@@ -491,12 +710,12 @@ impl Walker {
                     continue;
                 }
                 Err(e) => {
-                    self.error("readlink_stat", &path, e);
+                    self.readlink_stat_failed(&path, e);
                     continue;
                 }
             };
             let name = parent.child_name(base);
-            if let Some(e) = self.make_entry(name, path, st) {
+            if let Some(e) = self.make_entry(name, path, st, Some((fd.as_fd(), item.file_name()))) {
                 out.push(e);
             }
         }
@@ -533,6 +752,7 @@ mod tests {
                 size: 1,
                 mtime: 0,
                 mtime_nsec: 0,
+                atime: 0,
                 rdev: 0,
                 dev: 0,
                 ino: 0,
@@ -573,6 +793,22 @@ mod tests {
         assert_eq!(merge_duplicates(&mut v), 1);
         assert_eq!(v.len(), 2);
         assert_eq!(v[1].more_srcs.len(), 1);
+    }
+
+    #[test]
+    fn unsafe_symlinks() {
+        assert!(unsafe_symlink(b"/etc/x", b"a"));
+        assert!(unsafe_symlink(b"", b"a"));
+        assert!(!unsafe_symlink(b"in", b"l"));
+        assert!(unsafe_symlink(b"../x", b"l"));
+        assert!(!unsafe_symlink(b"../in", b"sub/l"));
+        assert!(unsafe_symlink(b"../../x", b"sub/l"));
+        assert!(!unsafe_symlink(b"../sub/f", b"sub/l"));
+        assert!(!unsafe_symlink(b"../src/in", b"src/l"));
+        assert!(unsafe_symlink(b"a/../../x", b"l"));
+        assert!(!unsafe_symlink(b"a/./b/../c", b"l"));
+        assert!(unsafe_symlink(b"..", b"l"));
+        assert!(!unsafe_symlink(b"..", b"d/l"));
     }
 
     #[test]

@@ -10,7 +10,16 @@ fn arsync() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(arsync()).args(args).output().unwrap();
+    run_env(args, &[("ARSYNC_NO_FALLBACK", "1".as_ref())])
+}
+
+fn run_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> (Option<i32>, String, String) {
+    let mut cmd = Command::new(arsync());
+    cmd.args(args).env_remove("ARSYNC_NO_FALLBACK");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -24,6 +33,7 @@ fn messages_use_the_invoked_name() {
     let link = tmp.path().join("rsync");
     std::os::unix::fs::symlink(arsync(), &link).unwrap();
     let out = Command::new(&link)
+        .env("ARSYNC_NO_FALLBACK", "1")
         .arg("--no-such-option")
         .output()
         .unwrap();
@@ -50,7 +60,7 @@ fn messages_use_the_invoked_name() {
 fn unimplemented_rsync_options_are_refused_not_ignored() {
     for (opt, msg) in [
         ("-z", "This rsync does not support --compress (-z)\n"),
-        ("-H", "This rsync does not support --hard-links (-H)\n"),
+        ("--fuzzy", "This rsync does not support --fuzzy (-y)\n"),
         ("--list-only", "This rsync does not support --list-only\n"),
     ] {
         let (code, out, err) = run(&["-a", opt, "src/", "dst/"]);
@@ -84,7 +94,123 @@ fn help_and_version() {
 
 #[test]
 fn remote_paths_are_not_silently_treated_as_local() {
-    let (code, _, err) = run(&["-a", "host:/etc/", "/tmp/x/"]);
-    assert_ne!(code, Some(0));
-    assert!(err.contains("remote"), "{err}");
+    let (code, out, err) = run(&["-a", "host:/etc/", "/tmp/x/"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(out, "");
+    assert!(
+        err.starts_with("arsync: remote transfers are not supported by arsync"),
+        "{err}"
+    );
+    assert!(
+        err.contains("arsync error: syntax or usage error (code 1)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn no_fallback_option_refuses_like_the_variable() {
+    let empty: &std::ffi::OsStr = "".as_ref();
+    let (code, _, err) = run_env(
+        &["--no-fallback", "-ay", "src/", "dst/"],
+        &[("ARSYNC_NO_FALLBACK", empty)],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with("arsync: This rsync does not support --fuzzy (-y)\n"),
+        "{err}"
+    );
+    // --debug with a level arsync cannot produce is an unsupported value.
+    let (code, _, err) = run(&["--debug=flist2", "src/", "dst/"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with("arsync: This rsync does not support --debug=flist2\n"),
+        "{err}"
+    );
+}
+
+/// A directory holding a fake `rsync` that records its arguments in
+/// `args` next to it and exits 7.
+fn fake_rsync() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("rsync");
+    let log = dir.path().join("args");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$*\" > '{}'\nexit 7\n", log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+#[test]
+fn unimplemented_command_lines_go_to_the_system_rsync() {
+    let fake = fake_rsync();
+    let path = fake.path().as_os_str();
+    let rsync = fake.path().join("rsync");
+    for (args, reason, seen) in [
+        (
+            &["-v", "-z", "--no-progress-bar", "src/", "dst/"][..],
+            "--compress (-z) is not implemented",
+            "-v -z src/ dst/",
+        ),
+        (
+            &["-av", "src/", "host:dst/"][..],
+            "remote path host:dst/",
+            "-av src/ host:dst/",
+        ),
+        (&["-v", "--daemon"][..], "--daemon", "-v --daemon"),
+    ] {
+        let (code, out, err) = run_env(args, &[("PATH", path)]);
+        assert_eq!(code, Some(7), "{args:?}: {err}");
+        assert_eq!(out, "");
+        assert_eq!(
+            err,
+            format!("arsync: handing over to {} ({reason})\n", rsync.display()),
+            "{args:?}"
+        );
+        let got = std::fs::read_to_string(fake.path().join("args")).unwrap();
+        assert_eq!(got.trim_end(), seen);
+    }
+    // Without -v the hand-over is silent.
+    let (code, _, err) = run_env(&["-ay", "src/", "dst/"], &[("PATH", path)]);
+    assert_eq!(code, Some(7));
+    assert_eq!(err, "");
+}
+
+#[test]
+fn hand_over_without_a_system_rsync_is_a_clear_error() {
+    let empty = tempfile::tempdir().unwrap();
+    let (code, out, err) = run_env(
+        &["-a", "src/", "host:dst/"],
+        &[("PATH", empty.path().as_os_str())],
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(out, "");
+    assert!(
+        err.starts_with(
+            "arsync: this command needs the system rsync (remote path host:dst/), but no rsync was found on PATH\n"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn info_and_debug_help_like_rsync() {
+    let (code, out, _) = run(&["--info=help", "--bogus"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.starts_with("Use OPT or OPT1 for level 1 output"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\nPROGRESS   Mention 1) per-file progress or 2) total transfer progress\n")
+    );
+    let (code, out, _) = run(&["--debug=HELP"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("\nDELTASUM   Debug delta-transfer checksumming (levels 1-4)\n"));
+    let (code, _, err) = run(&["--info=name,bogus", "a", "b"]);
+    assert_eq!(code, Some(1));
+    assert!(err.starts_with("Unknown --info item: \"bogus\"\n"), "{err}");
 }

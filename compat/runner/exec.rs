@@ -264,11 +264,14 @@ impl Ctx<'_> {
                     st.text
                 ),
             };
+            // ARSYNC_NO_FALLBACK: arsync must never pass by handing the
+            // command line to the system rsync (set on both sides so the
+            // environments stay identical; rsync ignores it).
             let cap = run_bash(
                 &script,
                 &work,
                 &self.t,
-                &[("TOOL", tool_s.as_str())],
+                &[("TOOL", tool_s.as_str()), ("ARSYNC_NO_FALLBACK", "1")],
                 self.timeout(),
             )?;
             steps.push(cap);

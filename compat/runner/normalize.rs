@@ -154,6 +154,10 @@ fn message_kind(line: &str) -> Option<usize> {
         Some(5)
     } else if line.starts_with("file has vanished: ") {
         Some(6)
+    } else if line.starts_with("ignoring unsafe symlink ") {
+        Some(7)
+    } else if line.starts_with("copying unsafe symlink ") {
+        Some(8)
     } else {
         None
     }
@@ -163,7 +167,7 @@ fn message_kind(line: &str) -> Option<usize> {
 pub fn stdout_relaxed_eq(a: &[String], b: &[String]) -> bool {
     fn parts(v: &[String]) -> (Vec<&String>, Vec<Vec<&String>>) {
         let mut listing = Vec::new();
-        let mut msgs: Vec<Vec<&String>> = vec![Vec::new(); 7];
+        let mut msgs: Vec<Vec<&String>> = vec![Vec::new(); 9];
         for l in v {
             match message_kind(l) {
                 Some(k) => msgs[k].push(l),

@@ -17,7 +17,7 @@ use clap_mangen::Man;
 use clap_mangen::roff::{Roff, bold, italic, roman};
 
 use super::help::{PROTOCOL, VERSION};
-use super::table::{Arg, OPTIONS, OptDef};
+use super::table::{Arg, Id, OPTIONS, OptDef};
 
 /// Heading of the options that make arsync run the system rsync.
 pub const HANDED_OVER_HEADING: &str = "Options handed over to rsync";
@@ -33,7 +33,7 @@ A command line arsync does not implement itself (a remote source or destination 
 as host:path, user@host:path, host::module or rsync://host/module, --server, --daemon, \
 list-only mode, or any option in the section OPTIONS HANDED OVER TO RSYNC) is handed \
 over to the system rsync found on PATH: arsync replaces itself with it, so output and \
-exit code are rsync's. Set ARSYNC_NO_FALLBACK=1 (or use --no-fallback where available) \
+exit code are rsync's. Set ARSYNC_NO_FALLBACK=1 (or use --no-fallback) \
 to get a usage error instead.";
 
 /// The `clap::Command` describing arsync's command line, for the
@@ -255,32 +255,47 @@ pub fn generated_files() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// One capability as rsync prints it: `name` is true, `no name` false,
-/// `64-bit files` a number.
-const CAPABILITIES: &[&str] = &[
-    "64-bit files",
-    "64-bit inums",
-    "64-bit timestamps",
-    "64-bit long ints",
-    "no socketpairs",
-    "symlinks",
-    "symtimes",
-    "no hardlinks",
-    "no hardlink-specials",
-    "no hardlink-symlinks",
-    "no IPv6",
-    "no atimes",
-    "no batchfiles",
-    "inplace",
-    "no append",
-    "no ACLs",
-    "no xattrs",
-    "optional secluded-args",
-    "no iconv",
-    "no prealloc",
-    "no stop-at",
-    "no crtimes",
-];
+/// The capabilities as rsync prints them (`name` is true, `no name`
+/// false, `64-bit files` a number), derived from what arsync implements
+/// ([`Id::supported`]) so the list stays true as options are added.
+fn capabilities() -> Vec<String> {
+    let has = |id: Id, name: &str| {
+        if id.supported() {
+            name.to_string()
+        } else {
+            format!("no {name}")
+        }
+    };
+    vec![
+        "64-bit files".into(),
+        "64-bit inums".into(),
+        "64-bit timestamps".into(),
+        "64-bit long ints".into(),
+        // Local copies only: no socket pair between processes.
+        "no socketpairs".into(),
+        has(Id::Links, "symlinks"),
+        has(Id::Times, "symtimes"),
+        has(Id::HardLinks, "hardlinks"),
+        has(Id::HardLinks, "hardlink-specials"),
+        has(Id::HardLinks, "hardlink-symlinks"),
+        "no IPv6".into(),
+        has(Id::Atimes, "atimes"),
+        has(Id::WriteBatch, "batchfiles"),
+        has(Id::Inplace, "inplace"),
+        has(Id::Append, "append"),
+        has(Id::Acls, "ACLs"),
+        has(Id::Xattrs, "xattrs"),
+        if Id::SecludedArgs.supported() {
+            "optional secluded-args".into()
+        } else {
+            "no secluded-args".into()
+        },
+        has(Id::Iconv, "iconv"),
+        has(Id::Preallocate, "prealloc"),
+        has(Id::StopAt, "stop-at"),
+        has(Id::Crtimes, "crtimes"),
+    ]
+}
 
 const OPTIMIZATIONS: &[&str] = &["io_uring", "copy_file_range"];
 
@@ -370,10 +385,9 @@ fn json_escape(s: &str) -> String {
 /// items packed into lines shorter than 75 bytes, or the JSON objects.
 fn info_flags(json: bool) -> String {
     let mut out = String::new();
-    let groups: [(&str, &[&str]); 2] = [
-        ("Capabilities", CAPABILITIES),
-        ("Optimizations", OPTIMIZATIONS),
-    ];
+    let caps = capabilities();
+    let caps: Vec<&str> = caps.iter().map(String::as_str).collect();
+    let groups: [(&str, &[&str]); 2] = [("Capabilities", &caps), ("Optimizations", OPTIMIZATIONS)];
     let mut opened = false;
     for (title, items) in groups {
         if json {
@@ -513,8 +527,9 @@ mod tests {
         assert!(j.contains(",\n  \"protocol\": \"32.0\""));
         assert!(j.contains(",\n  \"capabilities\": {\n    \"file_bits\": 64, \"inum_bits\": 64,"));
         assert!(j.contains("\"symlinks\": true"));
-        assert!(j.contains("\"hardlinks\": false"));
-        assert!(j.contains("\"secluded_args\": \"optional\""));
+        assert!(j.contains("\"hardlinks\": true"));
+        assert!(j.contains("\"secluded_args\": false"));
+        assert!(j.contains("\"inplace\": true"));
         assert!(j.contains("  },\n  \"optimizations\": {\n    \"io_uring\": true"));
         assert!(j.contains(",\n  \"checksum_list\": [\n    \"none\"\n  ]"));
         assert!(j.ends_with("\n}\n"));

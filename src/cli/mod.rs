@@ -27,6 +27,75 @@ pub enum Command {
     Version(u8),
     /// No operands: rsync prints its help on stderr and exits 1.
     Usage,
+    /// `--info=help` / `--debug=help`: rsync prints the flag list and
+    /// exits 0 as soon as its option loop reaches the word.
+    InfoHelp,
+    DebugHelp,
+}
+
+/// rsync's `--info` flags.
+pub const INFO_FLAGS: &[&str] = &[
+    "BACKUP", "COPY", "DEL", "FLIST", "MISC", "MOUNT", "NAME", "NONREG", "PROGRESS", "REMOVE",
+    "SKIP", "STATS", "SYMSAFE",
+];
+
+/// rsync's `--debug` flags.
+pub const DEBUG_FLAGS: &[&str] = &[
+    "ACL", "BACKUP", "BIND", "CHDIR", "CONNECT", "CMD", "DEL", "DELTASUM", "DUP", "EXIT", "FILTER",
+    "FLIST", "FUZZY", "GENR", "HASH", "HLINK", "ICONV", "IO", "NSTR", "OWN", "PROTO", "RECV",
+    "SEND", "TIME",
+];
+
+/// One word of `--info=` / `--debug=`: `NAME` or `NAME<level>`.
+struct Word {
+    name: String,
+    level: u8,
+}
+
+/// Splits a `--info`/`--debug` value into words (comma-separated, as
+/// rsync's `parse_output_words()`); a word without digits means level 1.
+fn words(value: &[u8]) -> Vec<Word> {
+    value
+        .split(|&b| b == b',')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let cut = w.iter().position(u8::is_ascii_digit).unwrap_or(w.len());
+            let digits = std::str::from_utf8(&w[cut..]).unwrap_or("1");
+            Word {
+                name: String::from_utf8_lossy(&w[..cut]).to_ascii_uppercase(),
+                level: if digits.is_empty() {
+                    1
+                } else {
+                    digits.parse::<u32>().unwrap_or(u32::MAX).min(255) as u8
+                },
+            }
+        })
+        .collect()
+}
+
+/// Whether arsync produces exactly what rsync would for this `--info` /
+/// `--debug` value (for the hand-over decision). Unknown words count as
+/// supported: arsync then reports them with rsync's message.
+pub fn output_words_supported(id: Id, value: &[u8]) -> bool {
+    words(value).iter().all(|w| {
+        if w.name == "HELP" {
+            return true;
+        }
+        match id {
+            Id::Info => match w.name.as_str() {
+                "NAME" => w.level <= 1,
+                "PROGRESS" | "FLIST" => w.level <= 2,
+                "STATS" => w.level <= 3,
+                n => !INFO_FLAGS.contains(&n) && n != "ALL" && n != "NONE",
+            },
+            // arsync prints no debug output: only silencing is exact.
+            _ => {
+                w.level == 0
+                    || w.name == "NONE"
+                    || !DEBUG_FLAGS.contains(&w.name.as_str()) && w.name != "ALL"
+            }
+        }
+    })
 }
 
 /// A syntax or usage error, printed as `NAME: MESSAGE` and followed by
@@ -231,6 +300,17 @@ pub fn parse(args: &[OsString]) -> Result<Command, UsageError> {
         if id == Id::Help {
             return Ok(Command::Help);
         }
+        if matches!(id, Id::Info | Id::Debug)
+            && words(ev.value.as_deref().unwrap_or_default().as_bytes())
+                .iter()
+                .any(|w| w.name == "HELP")
+        {
+            return Ok(if id == Id::Info {
+                Command::InfoHelp
+            } else {
+                Command::DebugHelp
+            });
+        }
         if !id.supported() {
             return Err(refuse(ev.def));
         }
@@ -316,6 +396,15 @@ fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result
         NoSpecials => o.specials = false,
         Links => o.links = true,
         NoLinks => o.links = false,
+        CopyLinks => o.copy_links = true,
+        CopyUnsafeLinks => o.copy_unsafe_links = true,
+        SafeLinks => o.safe_links = true,
+        MungeLinks => o.munge_links = true,
+        NoMungeLinks => o.munge_links = false,
+        CopyDirlinks => o.copy_dirlinks = true,
+        KeepDirlinks => o.keep_dirlinks = true,
+        HardLinks => o.hard_links = true,
+        NoHardLinks => o.hard_links = false,
         IgnoreTimes => o.ignore_times = true,
         SizeOnly => o.size_only = true,
         Inplace => o.inplace = true,
@@ -433,6 +522,69 @@ fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result
         Super => o.super_mode = Some(SuperMode::Super),
         NoSuper => o.super_mode = Some(SuperMode::NoSuper),
         FakeSuper => o.super_mode = Some(SuperMode::Fake),
+        Stats => o.stats = true,
+        EightBitOutput => o.eight_bit = true,
+        NoEightBitOutput => o.eight_bit = false,
+        Progress => o.progress = true,
+        NoProgress => o.progress = false,
+        PartialProgress => {
+            o.partial = true;
+            o.progress = true;
+        }
+        OutFormat => o.out_format = ev.value.as_deref().map(|v| v.as_bytes().to_vec()),
+        LogFile => o.log_file = ev.value.clone().map(Into::into),
+        LogFileFormat => o.log_file_format = ev.value.as_deref().map(|v| v.as_bytes().to_vec()),
+        NoProgressBar => o.no_progress_bar = true,
+        // Only read by the hand-over decision (see `fallback`).
+        NoFallback => {}
+        Info | Debug => {
+            let v = ev.value.as_deref().unwrap_or_default().as_bytes();
+            let (flags, what) = if ev.def.id == Info {
+                (INFO_FLAGS, "info")
+            } else {
+                (DEBUG_FLAGS, "debug")
+            };
+            for w in words(v) {
+                let known = flags.contains(&w.name.as_str()) || w.name == "ALL" || w.name == "NONE";
+                if !known {
+                    let raw = String::from_utf8_lossy(v);
+                    let item = raw
+                        .split(',')
+                        .find(|x| x.to_ascii_uppercase().starts_with(&w.name))
+                        .unwrap_or(&w.name)
+                        .to_string();
+                    return Err(UsageError(format!("Unknown --{what} item: \"{item}\"")));
+                }
+                if ev.def.id != Info {
+                    continue;
+                }
+                match w.name.as_str() {
+                    "NAME" => o.info.name = Some(w.level),
+                    "PROGRESS" => o.info.progress = Some(w.level),
+                    "STATS" => o.info.stats = Some(w.level),
+                    "FLIST" => o.info.flist = Some(w.level),
+                    // Anything else is handed over before parsing (see
+                    // `output_words_supported`).
+                    _ => {}
+                }
+            }
+        }
+        Sparse => o.sparse = true,
+        NoSparse => o.sparse = false,
+        Preallocate => o.preallocate = true,
+        CopyDevices => o.copy_devices = true,
+        WriteDevices => o.write_devices = true,
+        NoWriteDevices => o.write_devices = false,
+        // rsync: a second -U also turns on --open-noatime.
+        Atimes => {
+            if o.atimes {
+                o.open_noatime = true;
+            }
+            o.atimes = true;
+        }
+        NoAtimes => o.atimes = false,
+        OpenNoatime => o.open_noatime = true,
+        NoOpenNoatime => o.open_noatime = false,
         // Daemon-only niceties rsync accepts and ignores locally.
         Motd | NoMotd => {}
         _ => return Err(refuse(ev.def)),
@@ -517,6 +669,10 @@ fn finish(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
         || o.prune_empty_dirs
     {
         o.inc_recursive = false;
+    }
+    // rsync: --write-devices implies --inplace (whatever the order).
+    if o.write_devices {
+        o.inplace = true;
     }
     if o.delay_updates && o.partial_dir.is_none() {
         o.partial_dir = Some(".~tmp~".into());
@@ -667,8 +823,8 @@ mod tests {
             "This rsync does not support --compress (-z)"
         );
         assert_eq!(
-            err(&["-H", "s", "d"]),
-            "This rsync does not support --hard-links (-H)"
+            err(&["--fuzzy", "s", "d"]),
+            "This rsync does not support --fuzzy (-y)"
         );
     }
 

@@ -224,6 +224,10 @@ pub enum Id {
     Daemon,
     /// arsync-only: choose the content engine (benchmarking).
     CopyEngine,
+    /// arsync-only: never hand a command line over to the system rsync.
+    NoFallback,
+    /// arsync-only: rsync's progress text even on a terminal.
+    NoProgressBar,
 }
 
 impl Id {
@@ -335,6 +339,37 @@ impl Id {
                 | Super
                 | NoSuper
                 | FakeSuper
+                | CopyLinks
+                | CopyUnsafeLinks
+                | SafeLinks
+                | MungeLinks
+                | NoMungeLinks
+                | CopyDirlinks
+                | HardLinks
+                | NoHardLinks
+                | Info
+                | Debug
+                | Stats
+                | EightBitOutput
+                | NoEightBitOutput
+                | Progress
+                | NoProgress
+                | PartialProgress
+                | OutFormat
+                | LogFile
+                | LogFileFormat
+                | NoFallback
+                | NoProgressBar
+                | Sparse
+                | NoSparse
+                | Preallocate
+                | CopyDevices
+                | WriteDevices
+                | NoWriteDevices
+                | Atimes
+                | NoAtimes
+                | OpenNoatime
+                | NoOpenNoatime
         )
     }
 }
@@ -1437,6 +1472,18 @@ pub static OPTIONS: &[OptDef] = &[
         CopyEngine,
         "ENGINE",
         "arsync only: auto|vec|read-managed|write-managed|copy-file-range",
+    ),
+    flag(
+        "no-fallback",
+        None,
+        NoFallback,
+        "arsync only: never hand over to the system rsync",
+    ),
+    flag(
+        "no-progress-bar",
+        None,
+        NoProgressBar,
+        "arsync only: rsync's progress text even on a terminal",
     ),
 ];
 

@@ -12,12 +12,13 @@
 //! it), and a crash never leaves a truncated file under the final name.
 //! `--inplace` is the documented exception.
 
+mod sparse;
 mod tempname;
 mod uring;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 
 use crate::meta::{ItemAttrs, Policy, Wanted};
 use crate::options::{EngineChoice, Options};
@@ -112,8 +113,17 @@ pub struct Config {
     pub choice: EngineChoice,
     /// The process umask (new files' permissions are masked by it).
     pub umask: u32,
+    /// `-S`: runs of zeros become holes (see `sparse`).
+    pub sparse: bool,
+    /// `--preallocate`: fallocate() each file to its size first.
+    pub preallocate: bool,
+    /// `--open-noatime`: sources are opened with O_NOATIME.
+    pub open_noatime: bool,
     /// Set by the signal handler: stop, clean up, report `Interrupted`.
     pub abort: Arc<AtomicBool>,
+    /// The terminal progress bar's byte counter: every chunk written is
+    /// added to it (`None`: no bar).
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 impl Config {
@@ -139,7 +149,11 @@ impl Config {
             chunk: 1 << 20,
             choice: opts.engine,
             umask: crate::sys::umask(),
+            sparse: opts.sparse,
+            preallocate: opts.preallocate,
+            open_noatime: opts.open_noatime,
             abort,
+            progress: None,
         }
     }
 }

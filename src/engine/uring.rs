@@ -24,6 +24,7 @@ use compio::fs::{File, OpenOptions};
 use compio::io::{AsyncReadAt, AsyncReadManagedAt, AsyncWriteAt};
 use rustix::io::Errno;
 
+use super::sparse::{self, Holes};
 use super::{Config, CopyJob, Done, Engine, Outcome, temp_name};
 use crate::meta::{self, Target};
 use crate::options::EngineChoice;
@@ -585,6 +586,7 @@ async fn copy_data(
                         *buf = b;
                         w.map_err(DataError::Write)?;
                         pos += n as u64;
+                        count_progress(cfg, n);
                         continue;
                     }
                     Err(e) => return Err(DataError::Read(e)),
@@ -610,8 +612,146 @@ async fn copy_data(
             }
         };
         pos += n as u64;
+        count_progress(cfg, n);
     }
     Ok(pos)
+}
+
+/// Adds written bytes to the progress bar's counter, if there is one.
+fn count_progress(cfg: &Config, n: usize) {
+    if let Some(c) = &cfg.progress {
+        c.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+/// Writes the data runs of `b` (file offset `base`) and leaves the zero
+/// runs as holes; returns the buffer for reuse.
+async fn write_data<B: IoBuf>(
+    dst: &File,
+    mut b: B,
+    base: u64,
+    holes: &mut Holes,
+) -> (Result<(), DataError>, B) {
+    let mut ranges = std::mem::take(&mut holes.ranges);
+    sparse::data_ranges(b.as_init(), base, &mut ranges);
+    let mut result = Ok(());
+    for &(x, y) in &ranges {
+        let at = base + x as u64;
+        if let Err(e) = holes.before_data(dst.as_fd(), at) {
+            result = Err(DataError::Write(e));
+            break;
+        }
+        let (w, slice) = write_all_at(dst, b.slice(x..y), at).await;
+        b = slice.into_inner();
+        if let Err(e) = w {
+            result = Err(DataError::Write(e));
+            break;
+        }
+        holes.written_end = base + y as u64;
+    }
+    holes.ranges = ranges;
+    (result, b)
+}
+
+/// `-S`: copies up to `size` bytes (or to end of file) leaving holes for
+/// the source's holes and for runs of zeros, as rsync does. Returns the
+/// length copied; the caller sets the length of a trailing hole.
+///
+/// Source holes are skipped with `SEEK_DATA`/`SEEK_HOLE`; data is read
+/// into the lane's buffer (or the managed pool) because the zeros have to
+/// be seen: `copy_file_range` would copy allocated zeros as allocated
+/// blocks, so `auto` and `copy-file-range` read through a `Vec` here.
+async fn copy_sparse(
+    method: Method,
+    src: &File,
+    dst: &File,
+    size: u64,
+    cfg: &Config,
+    buf: &mut Vec<u8>,
+    holes: &mut Holes,
+) -> Result<u64, DataError> {
+    // Only a regular file can be searched for holes, and a file that has
+    // shrunk since it was listed ends at its end of file.
+    let (mut seekable, mut end) = match rustix::fs::fstat(src.as_fd()) {
+        Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFREG => (true, size.min(st.st_size as u64)),
+        _ => (false, size),
+    };
+    let mut pos = 0u64;
+    'extents: while pos < end {
+        let (data, stop) = if seekable {
+            match rustix::fs::seek(src.as_fd(), rustix::fs::SeekFrom::Data(pos)) {
+                Ok(d) => {
+                    let h =
+                        rustix::fs::seek(src.as_fd(), rustix::fs::SeekFrom::Hole(d)).unwrap_or(end);
+                    (d, h.min(end))
+                }
+                // Nothing but a hole up to end of file.
+                Err(Errno::NXIO) => break,
+                Err(_) => {
+                    seekable = false;
+                    (pos, end)
+                }
+            }
+        } else {
+            (pos, end)
+        };
+        let mut p = data;
+        while p < stop {
+            if cfg.abort.load(Ordering::Relaxed) {
+                return Err(DataError::Interrupted);
+            }
+            let want = ((stop - p) as usize).min(cfg.chunk);
+            let pooled = match method {
+                Method::ReadManaged | Method::WriteManaged => {
+                    match src.read_managed_at(want, p).await {
+                        Ok(g) => g,
+                        // No free pool buffer: this chunk goes through the Vec.
+                        Err(e) if e.kind() == std::io::ErrorKind::ResourceBusy => None,
+                        Err(e) => return Err(DataError::Read(e)),
+                    }
+                }
+                _ => None,
+            };
+            let n = match pooled {
+                Some(pooled) if method == Method::WriteManaged => {
+                    let n = pooled.len();
+                    if n > 0 {
+                        let (w, _pooled) = write_data(dst, pooled, p, holes).await;
+                        w?;
+                    }
+                    n
+                }
+                Some(pooled) => {
+                    let mut b = std::mem::take(buf);
+                    b.clear();
+                    b.extend_from_slice(&pooled);
+                    drop(pooled);
+                    let n = b.len();
+                    let (w, b) = write_data(dst, b, p, holes).await;
+                    *buf = b;
+                    w?;
+                    n
+                }
+                None => {
+                    let n = read_vec(src, buf, want, p).await.map_err(DataError::Read)?;
+                    if n > 0 {
+                        let (w, b) = write_data(dst, std::mem::take(buf), p, holes).await;
+                        *buf = b;
+                        w?;
+                    }
+                    n
+                }
+            };
+            if n == 0 {
+                // The file ended early (it shrank while being copied).
+                end = p;
+                break 'extents;
+            }
+            p += n as u64;
+        }
+        pos = stop.max(p);
+    }
+    Ok(end)
 }
 
 async fn discard(sink: Sink, job: &CopyJob, cfg: &Config, keep_partial: bool) {
@@ -656,9 +796,12 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
         return (Outcome::Interrupted, buf);
     }
 
+    // --open-noatime, as rsync: no fallback without it (O_NOATIME is
+    // refused with EPERM on other users' files, and rsync reports that).
+    let noatime = if cfg.open_noatime { libc::O_NOATIME } else { 0 };
     let src = match OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(libc::O_NOFOLLOW | noatime)
         .open(&job.src)
         .await
     {
@@ -688,8 +831,63 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
         }
     };
 
+    let inplace = matches!(sink.kind, SinkKind::InPlace);
+    // What an --inplace target held before: its type (--write-devices
+    // writes into devices, which cannot be truncated or punched) and size.
+    let before = if inplace {
+        rustix::fs::fstat(sink.file.as_fd()).ok().map(Stat::from)
+    } else {
+        None
+    };
+    let target_is_file = before.is_none_or(|st| st.kind() == sys::Kind::File);
+    let old_size = before.map_or(0, |st| st.size);
+    // rsync's receive_data prologue: preallocate when asked (an in-place
+    // file only if it grows), else start an in-place -S copy from an
+    // empty file so that its holes need no punching.
+    let mut holes = Holes::default();
+    let mut stale_below = 0;
+    let mut prealloc_len = 0;
+    if cfg.preallocate && job.size > 0 && (!inplace || job.size > old_size) {
+        prealloc_len = sparse::preallocate(sink.file.as_fd(), job.size, cfg.sparse);
+        holes.punch_below = prealloc_len;
+        stale_below = old_size;
+    } else if inplace {
+        if cfg.sparse && target_is_file && rustix::fs::ftruncate(sink.file.as_fd(), 0).is_ok() {
+            holes.punch_below = 0;
+        } else {
+            holes.punch_below = old_size;
+            stale_below = old_size;
+        }
+    }
+
     let method = method_for(cfg.choice, job.size);
-    let copied = copy_data(method, &src, &sink.file, job.size, cfg, &mut buf).await;
+    let copied = if cfg.sparse {
+        copy_sparse(
+            method, &src, &sink.file, job.size, cfg, &mut buf, &mut holes,
+        )
+        .await
+        .and_then(|end| {
+            // rsync's sparse_end: a trailing hole is made by setting the
+            // length. Old bytes of an in-place target under it go too
+            // (rsync leaves them when it preallocated; arsync does not).
+            if end > holes.written_end && target_is_file {
+                let stale_end = end.min(stale_below);
+                if stale_end > holes.written_end {
+                    sparse::punch(
+                        sink.file.as_fd(),
+                        holes.written_end,
+                        stale_end - holes.written_end,
+                    )
+                    .map_err(DataError::Write)?;
+                }
+                rustix::fs::ftruncate(sink.file.as_fd(), end)
+                    .map_err(|e| DataError::Write(e.into()))?;
+            }
+            Ok(end)
+        })
+    } else {
+        copy_data(method, &src, &sink.file, job.size, cfg, &mut buf).await
+    };
     let _ = src.close().await;
     let pos = match copied {
         Ok(n) => n,
@@ -713,8 +911,11 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
         }
     };
 
-    // --inplace: a shorter source leaves old bytes past the new end.
-    if matches!(sink.kind, SinkKind::InPlace)
+    // --inplace: a shorter source leaves old bytes past the new end;
+    // --preallocate may have reserved a byte past it (rsync's ftruncate
+    // after receive_data). Devices have no length to set.
+    if (inplace || prealloc_len > pos)
+        && target_is_file
         && let Err(e) = rustix::fs::ftruncate(sink.file.as_fd(), pos)
     {
         let _ = sink.file.close().await;
@@ -732,8 +933,8 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
     // umask, our ids, "now" as mtime), so spare the fstat. An --inplace
     // target is an existing file and is looked at, and so is a new file
     // that may have inherited a default ACL.
-    let fresh_file = !matches!(sink.kind, SinkKind::InPlace)
-        && !job.extra.as_ref().is_some_and(|x| x.stat_new);
+    let fresh_file =
+        !matches!(sink.kind, SinkKind::InPlace) && !job.extra.as_ref().is_some_and(|x| x.stat_new);
     let known = fresh_file.then(|| Stat {
         mode: libc::S_IFREG | (create_mode(job) & !cfg.umask),
         uid: job.new_ids.0,
@@ -741,6 +942,7 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
         size: pos,
         mtime: i64::MIN,
         mtime_nsec: 0,
+        atime: i64::MIN,
         rdev: 0,
         dev: 0,
         ino: 0,
@@ -782,12 +984,13 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
         Err(e) => {
             if !matches!(sink.kind, SinkKind::InPlace) {
                 let initial = (job.want.mode & 0o700) | 0o200;
-                let _ = rustix::fs::fchmod(
-                    sink.file.as_fd(),
-                    rustix::fs::Mode::from_raw_mode(initial),
-                );
+                let _ =
+                    rustix::fs::fchmod(sink.file.as_fd(), rustix::fs::Mode::from_raw_mode(initial));
             }
-            (Vec::new(), Some(format!("[receiver] {}", e.message(&shown_tmp()))))
+            (
+                Vec::new(),
+                Some(format!("[receiver] {}", e.message(&shown_tmp()))),
+            )
         }
     };
     let soft: Vec<String> = soft

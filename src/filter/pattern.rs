@@ -604,7 +604,16 @@ mod tests {
 
     #[test]
     fn all_ascii_patterns_use_globset() {
-        for p in ["*.o", "a/**/b", "[a-z]", "[!]]", "[[:alpha:]]", "\\*", "[!!^]", "[!^]"] {
+        for p in [
+            "*.o",
+            "a/**/b",
+            "[a-z]",
+            "[!]]",
+            "[[:alpha:]]",
+            "\\*",
+            "[!!^]",
+            "[!^]",
+        ] {
             assert!(WildPattern::new(p.as_bytes()).uses_globset(), "{p}");
         }
     }

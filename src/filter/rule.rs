@@ -369,7 +369,10 @@ pub(crate) fn next_rule<'a>(
 
     let i = i.min(s.len());
     let len = if template.has(Flags::WORD_SPLIT) {
-        s[i..].iter().take_while(|&&c| !is_space(c) && c != 0).count()
+        s[i..]
+            .iter()
+            .take_while(|&&c| !is_space(c) && c != 0)
+            .count()
     } else {
         s[i..].iter().take_while(|&&c| c != 0).count()
     };
@@ -423,7 +426,11 @@ mod tests {
             ("P", "protect", Flags::RECEIVER),
             ("R", "risk", Flags::RECEIVER.with(Flags::INCLUDE)),
             (".", "merge", Flags::MERGE_FILE),
-            (":", "dir-merge", Flags::MERGE_FILE.with(Flags::PERDIR_MERGE)),
+            (
+                ":",
+                "dir-merge",
+                Flags::MERGE_FILE.with(Flags::PERDIR_MERGE),
+            ),
         ] {
             assert_eq!(flags(&format!("{short} foo")), want, "{short}");
             assert_eq!(flags(&format!("{long} foo")), want, "{long}");
@@ -524,18 +531,30 @@ mod tests {
             next_rule(s.as_bytes(), &mut pos, tpl, true)
                 .map(|t| t.map(|t| (t.flags, t.pattern.to_vec())))
         };
-        assert_eq!(parse("- x", Flags::INCLUDE), Ok(Some((Flags::NONE, b"x".to_vec()))));
+        assert_eq!(
+            parse("- x", Flags::INCLUDE),
+            Ok(Some((Flags::NONE, b"x".to_vec())))
+        );
         assert_eq!(
             parse("+ x", Flags::NONE),
             Ok(Some((Flags::INCLUDE, b"x".to_vec())))
         );
-        assert_eq!(parse("-x", Flags::NONE), Ok(Some((Flags::NONE, b"-x".to_vec()))));
+        assert_eq!(
+            parse("-x", Flags::NONE),
+            Ok(Some((Flags::NONE, b"-x".to_vec())))
+        );
         assert_eq!(
             parse("!", Flags::NONE),
             Ok(Some((Flags::CLEAR_LIST, b"!".to_vec())))
         );
-        assert_eq!(parse("!x", Flags::NONE), Ok(Some((Flags::NONE, b"!x".to_vec()))));
-        assert_eq!(parse("- ", Flags::NONE), Err((ParseErrorKind::UnexpectedEnd, 0)));
+        assert_eq!(
+            parse("!x", Flags::NONE),
+            Ok(Some((Flags::NONE, b"!x".to_vec())))
+        );
+        assert_eq!(
+            parse("- ", Flags::NONE),
+            Err((ParseErrorKind::UnexpectedEnd, 0))
+        );
         assert_eq!(parse("x bad", Flags::NONE).unwrap().unwrap().1, b"x bad");
     }
 

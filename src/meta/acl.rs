@@ -324,7 +324,10 @@ pub fn dir_default_perms(
             Ok(acl) => Ok(match (acl.user_obj, acl.other) {
                 (Some(u), Some(o)) => {
                     let g = acl.mask.or(acl.group_obj).unwrap_or(0);
-                    ((u32::from(u) << 6) | (u32::from(g) << 3) | u32::from(o), true)
+                    (
+                        (u32::from(u) << 6) | (u32::from(g) << 3) | u32::from(o),
+                        true,
+                    )
                 }
                 _ => (fallback, true),
             }),

@@ -72,7 +72,9 @@ pub fn read_link(path: &Path, sender: bool) -> Result<Vec<u8>, Errno> {
                 .map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))?;
             Ok(buf)
         }
-        Err(Errno::LOOP) if sender => rustix::fs::readlink(path, Vec::new()).map(|t| t.into_bytes()),
+        Err(Errno::LOOP) if sender => {
+            rustix::fs::readlink(path, Vec::new()).map(|t| t.into_bytes())
+        }
         Err(Errno::LOOP) => Ok(Vec::new()),
         Err(e) => Err(e),
     }
@@ -138,11 +140,8 @@ mod tests {
         let f = d.path().join("f");
         std::fs::write(&f, b"")?;
         let st = crate::sys::lstat(&f)?;
-        if xattr::write_fake_stat(
-            &f,
-            &xattr::FakeStatAction::Write("20640 1,3 7:8".into()),
-        )
-        .is_err()
+        if xattr::write_fake_stat(&f, &xattr::FakeStatAction::Write("20640 1,3 7:8".into()))
+            .is_err()
         {
             return Ok(()); // no user xattrs here
         }

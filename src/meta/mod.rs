@@ -129,6 +129,9 @@ pub struct Wanted {
     pub gid: u32,
     pub mtime: i64,
     pub mtime_nsec: u32,
+    /// `-U`: the access time (whole seconds) to give a non-directory;
+    /// `None` leaves it alone.
+    pub atime: Option<i64>,
     pub kind: Kind,
 }
 
@@ -181,6 +184,7 @@ pub struct Updated {
     pub owner: bool,
     pub mtime: bool,
     pub mode: bool,
+    pub atime: bool,
     /// An ACL was (or, in a dry run, would be) written. xattr changes do
     /// not count: rsync applies them in a second pass that reports
     /// nothing.
@@ -189,7 +193,7 @@ pub struct Updated {
 
 impl Updated {
     pub fn any(&self) -> bool {
-        self.owner || self.mtime || self.mode || self.acl
+        self.owner || self.mtime || self.mode || self.atime || self.acl
     }
 }
 
@@ -298,7 +302,7 @@ pub fn apply_full<F: AsFd>(
         x.apply_fake_and_xattrs(on, &mut soft);
     }
 
-    if policy.set_times {
+    let set_mtime = policy.set_times && {
         let same = if policy.accurate_time {
             current.mtime == want.mtime && current.mtime_nsec == want.mtime_nsec
         } else {
@@ -310,28 +314,43 @@ pub fn apply_full<F: AsFd>(
                 current.mtime_nsec,
             )
         };
-        if !same {
-            let ts = Timestamps {
-                last_access: Timespec {
-                    tv_sec: 0,
-                    tv_nsec: UTIME_OMIT,
+        !same
+    };
+    // -U: rsync carries access times in whole seconds and compares them so.
+    let set_atime = want.atime.filter(|&a| a != current.atime);
+    if set_mtime || set_atime.is_some() {
+        let omit = Timespec {
+            tv_sec: 0,
+            tv_nsec: UTIME_OMIT,
+        };
+        let ts = Timestamps {
+            last_access: match set_atime {
+                Some(a) => Timespec {
+                    tv_sec: a,
+                    tv_nsec: 0,
                 },
-                last_modification: Timespec {
+                None => omit,
+            },
+            last_modification: if set_mtime {
+                Timespec {
                     tv_sec: want.mtime,
                     tv_nsec: want.mtime_nsec as _,
-                },
-            };
-            let r = match &target {
-                _ if policy.dry_run => Ok(()),
-                Target::Fd(fd) => rustix::fs::futimens(fd, &ts),
-                Target::Path(p) => utimensat(CWD, *p, &ts, AtFlags::SYMLINK_NOFOLLOW),
-            };
-            r.map_err(|errno| AttrError {
-                what: "failed to set times on",
-                errno,
-            })?;
-            up.mtime = true;
-        }
+                }
+            } else {
+                omit
+            },
+        };
+        let r = match &target {
+            _ if policy.dry_run => Ok(()),
+            Target::Fd(fd) => rustix::fs::futimens(fd, &ts),
+            Target::Path(p) => utimensat(CWD, *p, &ts, AtFlags::SYMLINK_NOFOLLOW),
+        };
+        r.map_err(|errno| AttrError {
+            what: "failed to set times on",
+            errno,
+        })?;
+        up.mtime = set_mtime;
+        up.atime = set_atime.is_some();
     }
 
     if let Some(x) = extra

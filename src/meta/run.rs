@@ -46,7 +46,10 @@ pub enum SoftError {
     Xattr(XattrError),
     Acl(AclError),
     /// Writing (or removing) `user.rsync.%stat`.
-    FakeStat { remove: bool, errno: Errno },
+    FakeStat {
+        remove: bool,
+        errno: Errno,
+    },
     /// A corrupt `%stat` record (rsync stops with exit code 11 here; the
     /// message is the same).
     Corrupt(String),
@@ -66,10 +69,16 @@ impl SoftError {
                 };
                 format!("{}: {text}", e.rsync_message(shown))
             }
-            SoftError::FakeStat { remove: true, errno: e } => {
+            SoftError::FakeStat {
+                remove: true,
+                errno: e,
+            } => {
                 format!("delete of stat xattr failed for {shown}: {}", errno(*e))
             }
-            SoftError::FakeStat { remove: false, errno: e } => format!(
+            SoftError::FakeStat {
+                remove: false,
+                errno: e,
+            } => format!(
                 "failed to write xattr {} for {shown}: {}",
                 xattr::FAKE_STAT_NAME,
                 errno(*e)
@@ -526,19 +535,22 @@ impl RunAttrs {
         if cur.as_ref().is_some_and(|d| d.dir == dir) {
             return None;
         }
-        let (perms, has_default_acl, warning) =
-            match acl::dir_default_perms(dir, self.umask, self.dry_run) {
-                Ok((p, has)) => (p, has, None),
-                Err((p, e)) => (
-                    p,
-                    false,
-                    Some(format!(
-                        "default_perms_for_dir: sys_acl_get_file({}, ACL_TYPE_DEFAULT): {}, falling back on umask",
-                        crate::sys::escape_name(crate::sys::bytes(dir), crate::sys::locale_is_utf8()),
-                        crate::sys::io_error_text(&e)
-                    )),
-                ),
-            };
+        let (perms, has_default_acl, warning) = match acl::dir_default_perms(
+            dir,
+            self.umask,
+            self.dry_run,
+        ) {
+            Ok((p, has)) => (p, has, None),
+            Err((p, e)) => (
+                p,
+                false,
+                Some(format!(
+                    "default_perms_for_dir: sys_acl_get_file({}, ACL_TYPE_DEFAULT): {}, falling back on umask",
+                    crate::sys::escape_name(crate::sys::bytes(dir), crate::sys::locale_is_utf8()),
+                    crate::sys::io_error_text(&e)
+                )),
+            ),
+        };
         *cur = Some(DirPerms {
             dir: dir.to_path_buf(),
             perms,
@@ -585,9 +597,7 @@ impl RunAttrs {
     /// `-E` without `-p`: itemize `p` when executability differs
     /// (rsync's `itemize()` and `perms_differ()`).
     pub fn exec_differs(&self, dest_mode: u32, want_mode: u32) -> bool {
-        !self.perms
-            && self.exec
-            && ((dest_mode & 0o111 != 0) != (want_mode & 0o111 != 0))
+        !self.perms && self.exec && ((dest_mode & 0o111 != 0) != (want_mode & 0o111 != 0))
     }
 
     /// Whether rsync reads (and writes) the xattrs of an item of this
@@ -714,7 +724,6 @@ fn recv_umask(recv: &super::Receiver) -> u32 {
     !recv.dflt_perms & 0o777
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -727,6 +736,7 @@ mod tests {
             size: 0,
             mtime: 0,
             mtime_nsec: 0,
+            atime: 0,
             rdev: 0,
             dev: 0,
             ino: 0,
@@ -748,7 +758,10 @@ mod tests {
     #[test]
     fn chmod_and_exec() -> Result<(), String> {
         let r = RunAttrs {
-            chmod: Some(super::super::chmod::parse_with_umask("F600,D700", 0o022).map_err(|e| e.to_string())?),
+            chmod: Some(
+                super::super::chmod::parse_with_umask("F600,D700", 0o022)
+                    .map_err(|e| e.to_string())?,
+            ),
             exec: true,
             perms: false,
             ..RunAttrs::default()

@@ -153,6 +153,28 @@ impl LogFile {
         let _ = self.file.write_all(&out);
     }
 
+    /// One message (the driver's queued lines), with the prefix.
+    pub fn message(&mut self, msg: &[u8]) {
+        self.write_msg(msg);
+    }
+
+    /// An item's message in the `--log-file-format` (`None` for an empty
+    /// format), for the driver to write in file-list order.
+    pub fn render_item(&self, item: &ItemView, ctx: &FormatCtx) -> Option<Vec<u8>> {
+        if self.format.is_empty() {
+            return None;
+        }
+        Some(format::render(&self.format, item, &self.ctx_for(ctx)))
+    }
+
+    /// A deletion's message (see [`LogFile::deleted`]).
+    pub fn render_deleted(&self, item: &ItemView, ctx: &FormatCtx) -> Option<Vec<u8>> {
+        if self.format.is_empty() {
+            return None;
+        }
+        Some(format::render(&self.del_format, item, &self.ctx_for(ctx)))
+    }
+
     /// `building file list` (rsync logs it when the sender starts).
     pub fn start(&mut self) {
         self.write_msg(b"building file list");

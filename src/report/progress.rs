@@ -23,7 +23,8 @@
 //! branch on it.
 
 use std::io::{self, Write};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
@@ -110,6 +111,8 @@ struct Text {
 
 struct Bar {
     bar: ProgressBar,
+    /// With a live byte counter: stops the thread that moves the bar.
+    live: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
 }
 
 enum Display {
@@ -166,9 +169,12 @@ impl Progress {
             Output::Stdout => {
                 let stdout = io::stdout();
                 let width = if rustix::termios::isatty(&stdout) {
+                    // A terminal that reports no size (0 columns) gets 80.
                     Some(
                         rustix::termios::tcgetwinsize(&stdout)
                             .map(|w| w.ws_col)
+                            .ok()
+                            .filter(|&c| c > 0)
                             .unwrap_or(80),
                     )
                 } else {
@@ -276,6 +282,8 @@ impl Progress {
         };
         i.sent = (i.sent + bytes).min(i.size);
         match &i.display {
+            // A live counter moves the bar as the engine writes.
+            Display::Bar(b) if b.live.is_some() => {}
             Display::Bar(b) => b.bar.inc(bytes),
             Display::Text(_) => {
                 // rsync calls show_progress() after each 32 KiB chunk and
@@ -364,6 +372,35 @@ impl Progress {
         }
     }
 
+    /// For the bar: a counter of bytes written that the copy engine
+    /// adds to as it goes (from its worker threads); a thread moves the
+    /// bar from it ten times a second. `None` for rsync's text, which is
+    /// replayed per file in order instead.
+    pub fn live_counter(&mut self) -> Option<Arc<AtomicU64>> {
+        let Some(Inner {
+            display: Display::Bar(b),
+            ..
+        }) = self.inner.as_deref_mut()
+        else {
+            return None;
+        };
+        if b.live.is_some() {
+            return None;
+        }
+        let counter = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (c, s, bar) = (Arc::clone(&counter), Arc::clone(&stop), b.bar.clone());
+        let handle = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                bar.set_position(c.load(Ordering::Relaxed));
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            bar.set_position(c.load(Ordering::Relaxed));
+        });
+        b.live = Some((stop, handle));
+        Some(counter)
+    }
+
     /// The end of the run: finishes an unfinished line with `\n` (rsync
     /// does so on exit) or clears the bar.
     pub fn finish(&mut self) {
@@ -371,7 +408,13 @@ impl Progress {
             return;
         };
         match &mut i.display {
-            Display::Bar(b) => b.bar.finish_and_clear(),
+            Display::Bar(b) => {
+                if let Some((stop, handle)) = b.live.take() {
+                    stop.store(true, Ordering::Relaxed);
+                    let _ = handle.join();
+                }
+                b.bar.finish_and_clear()
+            }
             Display::Text(t) => {
                 if std::mem::take(&mut t.needs_newline) {
                     let _ = t.out.write_all(b"\n");
@@ -651,7 +694,7 @@ impl Bar {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
         bar.set_style(style);
-        Bar { bar }
+        Bar { bar, live: None }
     }
 
     fn update_msg(&self, done: u64, total: u64) {

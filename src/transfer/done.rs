@@ -62,6 +62,7 @@ impl Transfer<'_> {
             Outcome::CopiedWithErrors(n, soft) => (Outcome::Copied(n), soft),
             o => (o, Vec::new()),
         };
+        self.hlink_copied(token, matches!(outcome, Outcome::Copied(_)));
         match outcome {
             Outcome::Copied(n) => {
                 if let Some((staged, dest)) = p.delayed {
@@ -70,7 +71,7 @@ impl Transfer<'_> {
                 if p.from_source {
                     self.report.stats.literal_data += n;
                 }
-                let mut out: Vec<String> = p.line.into_iter().collect();
+                let mut out: Vec<String> = Vec::new();
                 if let Some(dest) = &p.dest {
                     self.drop_partial(dest);
                 }
@@ -84,7 +85,10 @@ impl Transfer<'_> {
                 {
                     out.push(l);
                 }
-                self.report.complete(p.slot, out, soft);
+                match &p.rec {
+                    Some(rec) => self.report.transferred(p.slot, rec, n, out, soft),
+                    None => self.report.complete(p.slot, out, soft),
+                }
             }
             Outcome::CopiedWithErrors(..) => {}
             Outcome::Vanished(msg) => {
@@ -92,8 +96,9 @@ impl Transfer<'_> {
                 self.report.complete(p.slot, vec![msg], Vec::new());
             }
             Outcome::Failed(msg) => {
+                let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
                 self.report
-                    .complete(p.slot, p.line.into_iter().collect(), vec![msg]);
+                    .complete(p.slot, line.into_iter().collect(), vec![msg]);
             }
             Outcome::SenderFailed(msg) => {
                 self.report.complete(p.slot, Vec::new(), vec![msg]);

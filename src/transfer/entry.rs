@@ -12,6 +12,8 @@ impl Transfer<'_> {
             gid: e.stat.gid,
             mtime: e.stat.mtime,
             mtime_nsec: e.stat.mtime_nsec,
+            // rsync's -U leaves directories' access times alone.
+            atime: (self.opts.atimes && !e.is_dir()).then_some(e.stat.atime),
             kind: e.kind(),
         }
     }
@@ -91,7 +93,7 @@ impl Transfer<'_> {
 
     /// `--remove-source-files` for an item handled right away (up to date,
     /// or a link or node made).
-    fn maybe_remove_source(&mut self, e: &Entry) {
+    pub(super) fn maybe_remove_source(&mut self, e: &Entry) {
         if self.opts.remove_source_files
             && e.kind() != Kind::Dir
             && let Some(line) = self.remove_source(&e.src, &e.name, &e.stat)
@@ -109,6 +111,53 @@ impl Transfer<'_> {
         dest: &Path,
         known: Known,
         root_created: bool,
+    ) -> Next {
+        if e.is_missing() {
+            self.delete_missing(dest, known);
+            return Next::Stop;
+        }
+        let hl = match self.hlink_key(e) {
+            Some(key) => match self.hlink_arrive(
+                planner,
+                key,
+                e,
+                dest,
+                self.update_rule_skips(planner, e, dest, known),
+            ) {
+                Arrival::Settled => return Next::Stop,
+                Arrival::Process { last } => Some((key, last)),
+            },
+            None => None,
+        };
+        self.handle_as(planner, e, dest, known, root_created, hl)
+    }
+
+    /// Whether an update rule (`--existing`, `--ignore-existing`, `-u`)
+    /// leaves the entry alone.
+    fn update_rule_skips(
+        &self,
+        planner: &Planner<'_>,
+        e: &Entry,
+        dest: &Path,
+        known: Known,
+    ) -> bool {
+        let old = match known {
+            Known::Listed(st) => st,
+            Known::Unknown => sys::lstat(dest).ok(),
+        };
+        planner.update_rule(e, old).is_some()
+    }
+
+    /// [`Transfer::handle`] once hard links are sorted out: `hl` is the
+    /// entry's group and whether it is the group's last member.
+    pub(super) fn handle_as(
+        &mut self,
+        planner: &Planner<'_>,
+        e: &Entry,
+        dest: &Path,
+        known: Known,
+        root_created: bool,
+        hl: Option<(GroupKey, bool)>,
     ) -> Next {
         let real_old = match known {
             Known::Listed(st) => st,
@@ -259,29 +308,41 @@ impl Transfer<'_> {
                         None => {}
                     }
                 }
-                self.report.item(d.iflags, kind, &e.name, e.link.as_deref());
+                self.report.item(d.iflags, e, e.link.as_deref());
                 if kind == Kind::File {
                     self.drop_partial(dest);
                 }
                 self.maybe_remove_source(e);
+                if let Some((key, _)) = hl {
+                    self.hlink_done(planner, key, e, dest);
+                }
                 Next::Stop
             }
             Action::Skip(why) => {
-                if opts.info_name() > 1 {
-                    let name = self.report.esc(&e.name);
-                    let line = match why {
-                        SkipWhy::NotCreating => format!(
-                            "not creating new {} \"{name}\"",
-                            if kind == Kind::Dir {
-                                "directory"
-                            } else {
-                                "file"
-                            }
-                        ),
-                        SkipWhy::Exists => format!("{name} exists"),
-                        SkipWhy::Newer => format!("{name} is newer"),
-                    };
+                let name = self.report.esc(&e.name);
+                // `--safe-links` speaks at -v, the update rules at -vv.
+                let line = match why {
+                    SkipWhy::UnsafeLink => (opts.info_name() > 0).then(|| {
+                        let target = self.report.esc(e.link.as_deref().unwrap_or_default());
+                        format!("ignoring unsafe symlink \"{name}\" -> \"{target}\"")
+                    }),
+                    _ if opts.info_name() < 2 => None,
+                    SkipWhy::NotCreating => Some(format!(
+                        "not creating new {} \"{name}\"",
+                        if kind == Kind::Dir {
+                            "directory"
+                        } else {
+                            "file"
+                        }
+                    )),
+                    SkipWhy::Exists => Some(format!("{name} exists")),
+                    SkipWhy::Newer => Some(format!("{name} is newer")),
+                };
+                if let Some(line) = line {
                     self.report.info(line);
+                }
+                if let Some((key, last)) = hl {
+                    self.hlink_skipped(planner, key, last);
                 }
                 match (kind, why) {
                     // rsync's skip_dir: nothing below a directory --existing
@@ -343,6 +404,9 @@ impl Transfer<'_> {
                 }
                 self.item(&d, e, Some(&target));
                 self.maybe_remove_source(e);
+                if let Some((key, _)) = hl {
+                    self.hlink_done(planner, key, e, dest);
+                }
                 Next::Stop
             }
             Action::Node { replace } => {
@@ -390,6 +454,9 @@ impl Transfer<'_> {
                 }
                 self.item(&d, e, None);
                 self.maybe_remove_source(e);
+                if let Some((key, _)) = hl {
+                    self.hlink_done(planner, key, e, dest);
+                }
                 Next::Stop
             }
             Action::Transfer { remove, basis } => {
@@ -398,21 +465,31 @@ impl Transfer<'_> {
                 {
                     return Next::Stop;
                 }
+                // -H: a new member waits for the group's last one.
+                if let Some((key, false)) = hl
+                    && basis.is_none()
+                {
+                    self.hlink_defer(key, e, dest);
+                    return Next::Stop;
+                }
                 self.report.stats.num_transferred += 1;
                 self.report.stats.transferred_size += e.stat.size;
                 let fresh = basis.is_none();
-                self.submit_copy(e, &d, &e.src, dest, fresh);
+                let token = self.submit_copy(e, &d, &e.src, dest, fresh);
+                self.hlink_after_copy(planner, hl, token, e, dest);
                 Next::Stop
             }
             Action::LocalCopy { from } => {
                 let from = from.clone();
-                self.submit_copy(e, &d, &from, dest, true);
+                let token = self.submit_copy(e, &d, &from, dest, true);
+                self.hlink_after_copy(planner, hl, token, e, dest);
                 Next::Stop
             }
             Action::Link { from, replace } => {
                 if let Some(r) = replace {
                     let ok = if r.kind() == Kind::File {
-                        opts.dry_run || matches!(rustix::fs::unlink(dest), Ok(()) | Err(Errno::NOENT))
+                        opts.dry_run
+                            || matches!(rustix::fs::unlink(dest), Ok(()) | Err(Errno::NOENT))
                     } else {
                         self.make_room(dest, r, "regular file")
                     };
@@ -426,7 +503,8 @@ impl Transfer<'_> {
                     // rsync falls back to copying from the basis file.
                     if kind == Kind::File {
                         let from = from.clone();
-                        self.submit_copy(e, &d, &from, dest, true);
+                        let token = self.submit_copy(e, &d, &from, dest, true);
+                        self.hlink_after_copy(planner, hl, token, e, dest);
                         return Next::Stop;
                     }
                     let msg = format!(
@@ -440,6 +518,9 @@ impl Transfer<'_> {
                 }
                 self.item(&d, e, e.link.as_deref());
                 self.maybe_remove_source(e);
+                if let Some((key, _)) = hl {
+                    self.hlink_done(planner, key, e, dest);
+                }
                 Next::Stop
             }
             Action::Unneeded { remove } => {
@@ -453,17 +534,37 @@ impl Transfer<'_> {
         }
     }
 
+    /// `--delete-missing-args`: a source argument that does not exist
+    /// removes its destination counterpart (a non-empty directory only
+    /// with `--force` or `--delete`).
+    fn delete_missing(&mut self, dest: &Path, known: Known) {
+        let old = match known {
+            Known::Listed(st) => st,
+            Known::Unknown => sys::lstat(dest).ok(),
+        };
+        let Some(old) = old else { return };
+        let flags = DelFlags {
+            recurse: self.opts.force || self.opts.delete.is_some(),
+            make_room: None,
+            dir_is_empty: false,
+        };
+        let deleter = &mut self.deleter;
+        let backup = self.backup.as_mut();
+        self.report
+            .unordered(|r| deleter.delete_item(r, backup, dest, &old, flags));
+    }
+
     /// Prints an entry's item line, or — when an identical basis item
     /// settled it — only what rsync prints for that (`-ii` line,
     /// `-vv` "is uptodate").
     fn item(&mut self, d: &Decision, e: &Entry, link: Option<&[u8]>) {
         if !d.basis_quiet {
-            self.report.item(d.iflags, e.kind(), &e.name, link);
+            self.report.item(d.iflags, e, link);
             return;
         }
         let opts = self.opts;
         if opts.format_has_i() > 1 || (opts.format_has_i() > 0 && opts.info_name() > 1) {
-            self.report.item(d.iflags, e.kind(), &e.name, link);
+            self.report.item(d.iflags, e, link);
         } else if opts.info_name() > 1 && opts.format_has_i() == 0 {
             let mut name = self.report.esc(&e.name);
             if e.is_dir() {
@@ -475,20 +576,23 @@ impl Transfer<'_> {
 
     /// Hands a file copy (from the source, or from a basis file) to the
     /// engine; its line is printed when it completes.
-    fn submit_copy(&mut self, e: &Entry, d: &Decision, from: &Path, dest: &Path, fresh: bool) {
+    /// Returns the engine token (none in a dry run: nothing is copied).
+    fn submit_copy(
+        &mut self,
+        e: &Entry,
+        d: &Decision,
+        from: &Path,
+        dest: &Path,
+        fresh: bool,
+    ) -> Option<u64> {
         let opts = self.opts;
-        let line = if d.basis_quiet {
-            None
-        } else {
-            self.report.item_line(d.iflags, e.kind(), &e.name, None)
-        };
+        let rec = (!d.basis_quiet).then(|| self.report.record(d.iflags, e, None));
         if opts.dry_run {
-            if let Some(l) = line {
-                self.report.info(l);
-            } else {
-                self.item(d, e, None);
+            match &rec {
+                Some(r) => self.report.would_transfer(r),
+                None => self.item(d, e, None),
             }
-            return;
+            return None;
         }
         if d.basis_quiet {
             self.item(d, e, None);
@@ -521,7 +625,7 @@ impl Transfer<'_> {
             token,
             Pending {
                 slot,
-                line,
+                rec,
                 from_source: from == e.src.as_path(),
                 backup: backup_to.clone().map(|to| (dest.to_path_buf(), to)),
                 delayed,
@@ -547,6 +651,24 @@ impl Transfer<'_> {
         if let Some(engine) = self.engine.as_mut() {
             engine.submit(job);
         }
+        Some(token)
+    }
+
+    /// With `-H`, a member whose copy was handed over leads its group
+    /// once the copy is done (at once in a dry run).
+    fn hlink_after_copy(
+        &mut self,
+        planner: &Planner<'_>,
+        hl: Option<(GroupKey, bool)>,
+        token: Option<u64>,
+        e: &Entry,
+        dest: &Path,
+    ) {
+        let Some((key, _)) = hl else { return };
+        match token {
+            Some(t) => self.hlink_sent(key, t, e, dest),
+            None => self.hlink_done(planner, key, e, dest),
+        }
     }
 
     /// The `-X`/`-A`/`--fake-super` work a file copy carries to the engine
@@ -558,9 +680,9 @@ impl Transfer<'_> {
             // old destination had is gone.
             Some(x) if self.opts.inplace => Some(x.clone()),
             Some(x) => Some(Box::new(x.for_new_file())),
-            None if self.attrs.new_file_needs_stat() => Some(Box::new(
-                meta::ItemAttrs::stat_only(),
-            )),
+            None if self.attrs.new_file_needs_stat() => {
+                Some(Box::new(meta::ItemAttrs::stat_only()))
+            }
             None => None,
         }
     }

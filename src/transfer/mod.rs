@@ -10,6 +10,7 @@ mod deletion;
 mod dest;
 mod done;
 mod entry;
+mod hlink;
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -32,6 +33,7 @@ use crate::report::{Report, Slot};
 use crate::scan::{DirListing, Scanner, Ticket};
 use crate::sys::{self, Kind, Stat};
 use crate::walk::{Diag, Entry, Listing, WalkConfig, Walker};
+use hlink::{Arrival, GroupKey, Hlinks};
 
 /// Where entries land.
 struct Dest {
@@ -48,7 +50,9 @@ struct Dest {
 /// A copy handed to the engine, waiting for its result.
 struct Pending {
     slot: Slot,
-    line: Option<String>,
+    /// The item, for its lines once the copy is done (`None` when an
+    /// identical basis file settled it and its line was printed already).
+    rec: Option<crate::report::ItemRec>,
     /// Sent from the source (counts as literal data), not copied locally
     /// from a basis file.
     from_source: bool,
@@ -114,6 +118,8 @@ struct Transfer<'a> {
     /// `--fake-super`) and what they found wrong at start-up.
     attrs: Arc<meta::RunAttrs>,
     map_report: Option<meta::run::MapReport>,
+    /// `-H`: hard-link groups.
+    hlinks: Hlinks,
 }
 
 fn path_of(b: &[u8]) -> &Path {
@@ -179,6 +185,7 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
         staged: Vec::new(),
         attrs,
         map_report: Some(map_report),
+        hlinks: Hlinks::default(),
     };
     let code = t.run();
     t.report.flush();
@@ -215,9 +222,9 @@ impl Transfer<'_> {
         let (sources, dest_arg) = args.split_at(args.len() - 1);
         let dest_arg = dest_arg[0].as_bytes().to_vec();
 
-        let listing_header = opts.info_name() > 0;
-        if listing_header && opts.inc_recurse() {
-            self.report.info("sending incremental file list");
+        let flist = opts.info_flist();
+        if flist > 0 && opts.inc_recurse() {
+            self.report.client("sending incremental file list");
         }
         // rsync's receiver parses the id maps as it starts: after the
         // header, before anything is created.
@@ -227,8 +234,16 @@ impl Transfer<'_> {
         let mut walker = Walker::new(WalkConfig::with_attrs(opts, &self.attrs));
         let top = walker.top_level(sources);
         self.forward(&mut walker);
-        if listing_header && !opts.inc_recurse() && opts.xfer_dirs() {
-            self.report.info("building file list ... done");
+        // --no-i-r: `building file list ... done`, or with --progress a
+        // count that is only known once the whole list is (its slot holds
+        // back all later output, as rsync prints nothing before it).
+        let mut flist_slot = None;
+        if flist > 0 && !opts.inc_recurse() && opts.xfer_dirs() {
+            if flist > 1 {
+                flist_slot = Some(self.report.reserve());
+            } else {
+                self.report.flist_done(flist, None);
+            }
         }
 
         // rsync's file_total, as far as the destination rule needs it:
@@ -295,6 +310,7 @@ impl Transfer<'_> {
         if !opts.dry_run {
             let mut cfg = engine::Config::new(opts, Arc::clone(&self.abort));
             cfg.temp_dir = temp_dir;
+            cfg.progress = self.report.progress_counter();
             self.engine = Some(engine::start(cfg));
         }
 
@@ -351,7 +367,16 @@ impl Transfer<'_> {
             );
         }
 
+        self.report.list_complete();
+        if let Some(slot) = flist_slot {
+            self.report.flist_done(flist, Some(slot));
+        }
         self.drain_all();
+        self.hlink_finish_copied(&planner);
+        if self.hlink_orphans(&planner) {
+            self.drain_all();
+            self.hlink_finish_copied(&planner);
+        }
         self.finish_delayed_updates();
         self.run_delayed_deletes();
         if opts.delete == Some(DeleteWhen::After) && !self.stopping() {
@@ -491,7 +516,16 @@ impl Transfer<'_> {
     pub(super) fn diag(&mut self, d: Diag) {
         match d {
             Diag::Info(s) => self.report.info(s),
-            Diag::Error(s) => self.report.error(s),
+            Diag::Error(s) => {
+                self.flist_error = true;
+                self.report.error(s);
+            }
+            Diag::ErrorRaw(s) => {
+                self.flist_error = true;
+                self.report.errors.general = true;
+                self.report.error_raw(s);
+            }
+            Diag::MissingArg(s) => self.report.error(s),
             Diag::Vanished(s) => self.report.vanished(s),
         }
     }
@@ -505,8 +539,7 @@ impl Transfer<'_> {
     }
 
     pub(super) fn count(&mut self, e: &Entry) {
-        self.report.stats.num_files += 1;
-        self.report.stats.total_size += e.counted_size();
+        self.report.count_entry(e.kind(), e.counted_size());
     }
 
     /// Counts a listing and everything below it without acting on any
@@ -612,7 +645,14 @@ impl Transfer<'_> {
             };
             if recurse {
                 let (children, listing) = match (first_level.take(), ticket) {
-                    (Some(c), _) => (c, None),
+                    (Some(c), _) => {
+                        let l = if children_fresh {
+                            None
+                        } else {
+                            crate::scan::list_dir(&target).ok()
+                        };
+                        (c, l)
+                    }
                     (None, Some(t)) => {
                         let (src, dst) = self.scanner.collect(t);
                         let children = match src {

@@ -1,0 +1,267 @@
+//! Removing things from the destination: extraneous entries (`--delete*`),
+//! entries in the way of a new item of another type, and
+//! `--delete-missing-args` — with rsync's recursion order, `--max-delete`
+//! accounting, backups (`-b`) instead of unlinking, and its messages.
+//!
+//! rsync deletes a directory's extraneous entries in reverse file-list
+//! order, and a directory's contents (again in reverse) before the
+//! directory itself; `deleting NAME` lines come out in that order.
+
+use std::path::{Path, PathBuf};
+
+use rustix::io::Errno;
+
+use crate::backup::Backup;
+use crate::plan::item;
+use crate::report::Report;
+use crate::sys::{self, Kind, Stat};
+
+/// Flags of one deletion, as rsync's DEL_* bits.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DelFlags {
+    /// Delete a directory's contents too.
+    pub recurse: bool,
+    /// Making room for a new item: not logged, not counted, and a failure
+    /// prints "could not make way for new TYPE".
+    pub make_room: Option<&'static str>,
+    /// The directory's contents were already removed.
+    pub dir_is_empty: bool,
+}
+
+/// Outcome of one deletion (rsync's `enum delret`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DelResult {
+    Success,
+    Failure,
+    AtLimit,
+    NotEmpty,
+}
+
+/// Deletion state shared by a whole run.
+pub struct Deleter {
+    /// `--max-delete`: deletions allowed in all.
+    pub max: Option<u64>,
+    pub count: u64,
+    /// Deletions refused by the limit (reported at the end).
+    pub skipped: u64,
+    pub dry_run: bool,
+    /// Where a named receiver path is shown from (the destination root).
+    pub root: PathBuf,
+    /// Protected names (rsync's implicit `P *SUFFIX` with `-b`).
+    pub protect_suffix: Option<Vec<u8>>,
+}
+
+fn sorted_children(dir: &Path) -> Result<Vec<(Vec<u8>, Stat)>, Errno> {
+    let listing = crate::scan::list_dir(dir)?;
+    let mut v: Vec<(Vec<u8>, Stat)> = listing.iter().map(|(n, s)| (n.to_vec(), *s)).collect();
+    sort_like_rsync(&mut v);
+    Ok(v)
+}
+
+/// rsync's file-list order for one directory's entries: non-directories
+/// by name, then directories as if named `name/`.
+pub fn sort_like_rsync(v: &mut [(Vec<u8>, Stat)]) {
+    v.sort_by(|(an, a), (bn, b)| {
+        let ad = a.kind() == Kind::Dir;
+        let bd = b.kind() == Kind::Dir;
+        match (ad, bd) {
+            (false, false) => an.cmp(bn),
+            (false, true) => std::cmp::Ordering::Less,
+            (true, false) => std::cmp::Ordering::Greater,
+            (true, true) => an.iter().chain(b"/").cmp(bn.iter().chain(b"/")),
+        }
+    });
+}
+
+impl Deleter {
+    fn local<'a>(&self, path: &'a Path) -> &'a [u8] {
+        match path.strip_prefix(&self.root) {
+            Ok(rel) if rel.as_os_str().is_empty() => b".",
+            Ok(rel) => sys::bytes(rel),
+            Err(_) => sys::bytes(path),
+        }
+    }
+
+    fn log_delete(&self, report: &mut Report, path: &Path, kind: Kind) {
+        let local = self.local(path).to_vec();
+        report.deleted(&local, kind);
+    }
+
+    /// Whether a name is protected from deletion by the implicit backup
+    /// rule.
+    pub fn protected_name(&self, name: &[u8]) -> bool {
+        self.protect_suffix
+            .as_ref()
+            .is_some_and(|s| !s.is_empty() && name.len() > s.len() && name.ends_with(s))
+    }
+
+    /// rsync's `delete_item()`.
+    pub fn delete_item(
+        &mut self,
+        report: &mut Report,
+        backup: Option<&mut Backup>,
+        path: &Path,
+        st: &Stat,
+        flags: DelFlags,
+    ) -> DelResult {
+        let is_dir = st.kind() == Kind::Dir;
+        let mut ret;
+        let mut backup = backup;
+        'attempt: {
+            if is_dir && !flags.dir_is_empty {
+                ret = self.delete_dir_contents(report, backup.as_deref_mut(), path, flags);
+                if matches!(ret, DelResult::NotEmpty | DelResult::AtLimit) {
+                    break 'attempt;
+                }
+            }
+            if flags.make_room.is_none()
+                && let Some(max) = self.max
+            {
+                if self.count >= max {
+                    self.skipped += 1;
+                    ret = DelResult::AtLimit;
+                    break 'attempt;
+                }
+                self.count += 1;
+            }
+            let r: Result<(), Errno> = if self.dry_run {
+                Ok(())
+            } else if is_dir {
+                rustix::fs::rmdir(path)
+            } else if let Some(b) = backup.filter(|b| b.applies_to(path)) {
+                b.make(report, path, st)
+                    .map_err(|e| Errno::from_raw_os_error(e.raw_os_error().unwrap_or(libc::EIO)))
+            } else {
+                rustix::fs::unlink(path)
+            };
+            match r {
+                Ok(()) => {
+                    if flags.make_room.is_none() {
+                        self.log_delete(report, path, st.kind());
+                    }
+                    ret = DelResult::Success;
+                }
+                Err(e) if is_dir && (e == Errno::NOTEMPTY || e == Errno::EXIST) => {
+                    let name = report.esc(self.local(path));
+                    report.info(format!("cannot delete non-empty directory: {name}"));
+                    ret = DelResult::NotEmpty;
+                }
+                Err(Errno::NOENT) => {
+                    if flags.make_room.is_none() && self.max.is_some() {
+                        self.count = self.count.saturating_sub(1);
+                    }
+                    ret = DelResult::Success;
+                }
+                Err(e) => {
+                    let what = if is_dir { "rmdir" } else { "unlink" };
+                    let name = report.esc(self.local(path));
+                    report.error(format!(
+                        "[generator] delete_file: {what}({name}) failed: {}",
+                        sys::errno_text(e)
+                    ));
+                    ret = DelResult::Failure;
+                }
+            }
+        }
+        if ret != DelResult::Success
+            && let Some(what) = flags.make_room
+        {
+            let name = report.esc(self.local(path));
+            report.error_raw(format!("could not make way for new {what}: {name}"));
+            report.errors.general = true;
+        }
+        ret
+    }
+
+    /// rsync's `delete_dir_contents()`: without `recurse` it only reports
+    /// whether the directory is empty.
+    fn delete_dir_contents(
+        &mut self,
+        report: &mut Report,
+        mut backup: Option<&mut Backup>,
+        dir: &Path,
+        flags: DelFlags,
+    ) -> DelResult {
+        let children = sorted_children(dir).unwrap_or_default();
+        let mut ret = DelResult::Success;
+        if !children.is_empty() {
+            if !flags.recurse {
+                ret = DelResult::NotEmpty;
+            } else {
+                let inner = DelFlags {
+                    recurse: false,
+                    make_room: None,
+                    dir_is_empty: true,
+                };
+                for (name, st) in children.iter().rev() {
+                    let child = dir.join(sys::path_from(name));
+                    if st.kind() == Kind::Dir {
+                        let deeper = DelFlags {
+                            recurse: true,
+                            ..inner
+                        };
+                        if self.delete_dir_contents(report, backup.as_deref_mut(), &child, deeper)
+                            != DelResult::Success
+                        {
+                            ret = DelResult::NotEmpty;
+                        }
+                    }
+                    if self.delete_item(report, backup.as_deref_mut(), &child, st, inner)
+                        != DelResult::Success
+                    {
+                        ret = DelResult::NotEmpty;
+                    }
+                }
+            }
+        }
+        if ret == DelResult::NotEmpty {
+            let name = report.esc(self.local(dir));
+            report.info(format!("cannot delete non-empty directory: {name}"));
+        }
+        ret
+    }
+
+    /// Deletes the entries of destination directory `dir` whose names are
+    /// not in `keep` (rsync's `delete_in_dir`), in reverse file-list order.
+    /// `protect` says whether a name must be kept anyway (filters).
+    pub fn delete_extraneous(
+        &mut self,
+        report: &mut Report,
+        mut backup: Option<&mut Backup>,
+        dir: &Path,
+        existing: &[(Vec<u8>, Stat)],
+        keep: &dyn Fn(&[u8]) -> bool,
+        protect: &dyn Fn(&[u8], bool) -> bool,
+    ) {
+        let mut doomed: Vec<(Vec<u8>, Stat)> = existing
+            .iter()
+            .filter(|(n, st)| {
+                !keep(n) && !self.protected_name(n) && !protect(n, st.kind() == Kind::Dir)
+            })
+            .cloned()
+            .collect();
+        sort_like_rsync(&mut doomed);
+        for (name, st) in doomed.iter().rev() {
+            let path = dir.join(sys::path_from(name));
+            let flags = DelFlags {
+                recurse: true,
+                ..DelFlags::default()
+            };
+            self.delete_item(report, backup.as_deref_mut(), &path, st, flags);
+        }
+    }
+
+    /// The warning rsync prints when `--max-delete` stopped deletions.
+    pub fn finish(&self, report: &mut Report) {
+        if self.max.is_some() && self.skipped > 0 {
+            report.warning(format!(
+                "Deletions stopped due to --max-delete limit ({} skipped)",
+                self.skipped
+            ));
+            report.errors.del_limit = true;
+        }
+    }
+}
+
+/// The itemize flag rsync uses for deletions.
+pub const DELETED: u32 = item::DELETED;

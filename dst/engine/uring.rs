@@ -1,0 +1,836 @@
+//! The compio (io_uring) engine: a few threads, each with its own ring and
+//! a fixed number of "lanes" — tasks that each copy one file at a time —
+//! so many files are in flight at once while memory stays bounded
+//! (one reusable buffer per lane).
+//!
+//! Jobs come from one shared bounded queue, so an idle lane on any thread
+//! takes the next file (natural load balancing); results go back on an
+//! unbounded queue the driver drains in its own time.
+
+use std::future::Future;
+use std::num::NonZero;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+use std::thread::JoinHandle;
+
+use compio::BufResult;
+use compio::buf::{IntoInner, IoBuf};
+use compio::driver::ProactorBuilder;
+use compio::fs::{File, OpenOptions};
+use compio::io::{AsyncReadAt, AsyncReadManagedAt, AsyncWriteAt};
+use rustix::io::Errno;
+
+use super::{Config, CopyJob, Done, Engine, Outcome, temp_name};
+use crate::meta::{self, Target};
+use crate::options::EngineChoice;
+use crate::sys::{self, Stat};
+
+/// How one file's bytes move.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Method {
+    Vec,
+    ReadManaged,
+    WriteManaged,
+    CopyFileRange,
+}
+
+/// Largest `copy_file_range` call; between calls the lane yields so the
+/// other files on this thread keep moving.
+const CFR_CHUNK: u64 = 8 << 20;
+
+/// The data path for one file. `auto` uses `copy_file_range` for every
+/// size: in-kernel copies measured the same wall time as read/write
+/// through the ring for large files at about half the CPU, and one call
+/// instead of two ops for small ones (see benchmarks/README.md).
+fn method_for(choice: EngineChoice, _size: u64) -> Method {
+    match choice {
+        EngineChoice::Auto => Method::CopyFileRange,
+        EngineChoice::Vec => Method::Vec,
+        EngineChoice::ReadManaged => Method::ReadManaged,
+        EngineChoice::WriteManaged => Method::WriteManaged,
+        EngineChoice::CopyFileRange => Method::CopyFileRange,
+    }
+}
+
+/// Lets the other tasks of this runtime run once.
+struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+/// Why copying the bytes stopped early.
+enum DataError {
+    Read(std::io::Error),
+    Write(std::io::Error),
+    Interrupted,
+}
+
+pub struct UringEngine {
+    jobs: Option<flume::Sender<Vec<CopyJob>>>,
+    done: std::sync::mpsc::Receiver<Done>,
+    threads: Vec<JoinHandle<()>>,
+    /// Jobs not yet sent: the queue is crossed in batches, because each
+    /// crossing costs lock traffic and a wake-up on both sides.
+    batch: Vec<CopyJob>,
+    /// Jobs sent and not yet done.
+    outstanding: usize,
+    /// Keep at least this many jobs with the workers before batching up.
+    low_water: usize,
+}
+
+/// Jobs per queue crossing once the workers are busy.
+const BATCH: usize = 64;
+
+impl UringEngine {
+    pub fn start(cfg: Config) -> UringEngine {
+        let (jobs_tx, jobs_rx) = flume::bounded::<Vec<CopyJob>>(cfg.threads * 2);
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<Done>();
+        let low_water = cfg.threads * cfg.lanes;
+        let cfg = Arc::new(cfg);
+        let threads = (0..cfg.threads)
+            .map(|i| {
+                let rx = jobs_rx.clone();
+                let tx = done_tx.clone();
+                let cfg = Arc::clone(&cfg);
+                std::thread::Builder::new()
+                    .name(format!("arsync-io-{i}"))
+                    .spawn(move || worker(rx, tx, cfg))
+                    .expect("spawning an I/O thread")
+            })
+            .collect();
+        UringEngine {
+            jobs: Some(jobs_tx),
+            done: done_rx,
+            threads,
+            batch: Vec::with_capacity(BATCH),
+            outstanding: 0,
+            low_water,
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let n = batch.len();
+        if let Some(tx) = &self.jobs {
+            // Workers only exit once the queue is closed, so a send can
+            // only fail if they all died; the jobs are then lost, and
+            // counting them as done keeps the driver from waiting forever.
+            if tx.send(batch).is_ok() {
+                self.outstanding += n;
+            }
+        }
+    }
+}
+
+impl Engine for UringEngine {
+    fn submit(&mut self, job: CopyJob) {
+        self.batch.push(job);
+        if self.batch.len() >= BATCH || self.outstanding < self.low_water {
+            self.flush();
+        }
+    }
+
+    fn try_done(&mut self) -> Option<Done> {
+        let d = self.done.try_recv().ok()?;
+        self.outstanding -= 1;
+        Some(d)
+    }
+
+    fn wait_done(&mut self) -> Option<Done> {
+        self.flush();
+        if self.outstanding == 0 {
+            return None;
+        }
+        let d = self.done.recv().ok()?;
+        self.outstanding -= 1;
+        Some(d)
+    }
+
+    fn in_flight(&self) -> usize {
+        self.outstanding + self.batch.len()
+    }
+}
+
+impl Drop for UringEngine {
+    fn drop(&mut self) {
+        self.jobs = None;
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// One ring per thread. `tuned` asks the kernel not to interrupt this
+/// thread's blocking syscalls (`copy_file_range`, `futimens`) to deliver
+/// completions (COOP/DEFER_TASKRUN); older kernels refuse those flags, so
+/// the caller retries without them.
+fn build_runtime(cfg: &Config, tuned: bool) -> std::io::Result<compio::runtime::Runtime> {
+    let mut proactor = ProactorBuilder::new();
+    let pool = cfg.lanes.clamp(1, 1 << 15).next_power_of_two() as u16;
+    proactor
+        .buffer_pool_size(NonZero::new(pool).unwrap_or(NonZero::<u16>::MIN))
+        .buffer_pool_buffer_len(cfg.chunk);
+    if tuned {
+        proactor
+            .coop_taskrun(true)
+            .taskrun_flag(true)
+            .single_issuer(true)
+            .defer_taskrun(true);
+    }
+    compio::runtime::RuntimeBuilder::new()
+        .with_proactor(proactor)
+        .build()
+}
+
+fn worker(
+    jobs: flume::Receiver<Vec<CopyJob>>,
+    done: std::sync::mpsc::Sender<Done>,
+    cfg: Arc<Config>,
+) {
+    let rt = match build_runtime(&cfg, true).or_else(|_| build_runtime(&cfg, false)) {
+        Ok(rt) => rt,
+        Err(e) => {
+            // No usable async driver at all: fail each job clearly.
+            while let Ok(batch) = jobs.recv() {
+                for job in batch {
+                    let _ = done.send(Done {
+                        token: job.token,
+                        outcome: Outcome::Fatal(format!(
+                            "cannot start the I/O engine: {}",
+                            sys::io_error_text(&e)
+                        )),
+                    });
+                }
+            }
+            return;
+        }
+    };
+    rt.block_on(async {
+        // Only one task per thread waits on the cross-thread queue; it
+        // hands jobs to this thread's lanes through a local queue. Waking
+        // many tasks from another thread at once (as closing a shared
+        // queue does) can stall compio's bounded remote-wake queue.
+        let (local_tx, local_rx) = flume::bounded::<CopyJob>(cfg.lanes);
+        let mut lanes = Vec::with_capacity(cfg.lanes);
+        for _ in 0..cfg.lanes {
+            let jobs = local_rx.clone();
+            let done = done.clone();
+            let cfg = Arc::clone(&cfg);
+            lanes.push(compio::runtime::spawn(async move {
+                let mut buf: Vec<u8> = Vec::new();
+                while let Ok(job) = jobs.recv_async().await {
+                    let (outcome, b) = copy_one(&job, &cfg, buf).await;
+                    buf = b;
+                    if done
+                        .send(Done {
+                            token: job.token,
+                            outcome,
+                        })
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            }));
+        }
+        drop(local_rx);
+        'feed: while let Ok(batch) = jobs.recv_async().await {
+            for job in batch {
+                if local_tx.send_async(job).await.is_err() {
+                    break 'feed;
+                }
+            }
+        }
+        drop(local_tx);
+        for l in lanes {
+            let _ = l.await;
+        }
+    });
+}
+
+fn shown(p: &Path) -> String {
+    sys::escape_name(sys::bytes(&sys::absolute(p)), sys::locale_is_utf8())
+}
+
+fn errno_of(e: &std::io::Error) -> String {
+    sys::io_error_text(e)
+}
+
+/// How the file being written becomes the destination.
+enum SinkKind {
+    /// `--inplace`: writing the destination itself.
+    InPlace,
+    /// A named `.NAME.XXXXXX` temp file, renamed over the destination.
+    Named(PathBuf),
+    /// An unnamed `O_TMPFILE` inode, linked in under the destination name
+    /// when complete. Used when nothing exists at the destination: one
+    /// directory entry is made instead of two plus a rename, and a crash
+    /// leaves nothing behind at all.
+    Unnamed,
+}
+
+/// Where the bytes go while they are being written.
+struct Sink {
+    file: File,
+    kind: SinkKind,
+}
+
+impl Sink {
+    /// The name to show in messages: the temp name rsync would have used.
+    fn shown_name(&self, job: &CopyJob) -> String {
+        match &self.kind {
+            SinkKind::InPlace => shown(&job.dest),
+            SinkKind::Named(t) => shown(t),
+            SinkKind::Unnamed => shown(&temp_name(
+                parent_of(&job.dest),
+                base_of(&job.dest).as_slice(),
+            )),
+        }
+    }
+}
+
+fn parent_of(p: &Path) -> &Path {
+    p.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+fn base_of(p: &Path) -> Vec<u8> {
+    p.file_name()
+        .map(|n| sys::bytes(Path::new(n)).to_vec())
+        .unwrap_or_default()
+}
+
+/// Permissions a new temp file is created with: the wanted ones, plus
+/// owner-write so we can fill it (fixed by fchmod afterwards if needed).
+fn create_mode(job: &CopyJob) -> u32 {
+    (job.want.mode & 0o777) | 0o200
+}
+
+fn mkstemp_failed(path: &Path, e: &std::io::Error) -> Outcome {
+    Outcome::Failed(format!(
+        "[receiver] mkstemp \"{}\" failed: {}",
+        shown(path),
+        errno_of(e)
+    ))
+}
+
+/// `-b`: the destination, hard-linked (or copied across filesystems)
+/// under its backup name while it is still in place.
+fn keep_backup(dest: &Path, to: &Path) -> std::io::Result<()> {
+    match rustix::fs::unlink(to) {
+        Ok(()) | Err(Errno::NOENT) => {}
+        Err(e) => return Err(e.into()),
+    }
+    match rustix::fs::link(dest, to) {
+        Ok(()) | Err(Errno::NOENT) => Ok(()),
+        Err(Errno::XDEV | Errno::PERM | Errno::MLINK) => std::fs::copy(dest, to).map(|_| ()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn open_sink(job: &CopyJob, cfg: &Config) -> Result<Sink, Outcome> {
+    let create_mode = create_mode(job);
+    if cfg.inplace {
+        // --inplace -b: the old content must be saved before it is
+        // overwritten.
+        if let Some(to) = &job.backup_to
+            && sys::lstat(&job.dest).is_ok()
+        {
+            let _ = rustix::fs::unlink(to);
+            std::fs::copy(&job.dest, to).map_err(|e| {
+                Outcome::Failed(format!(
+                    "[receiver] backup \"{}\" failed: {}",
+                    shown(to),
+                    errno_of(&e)
+                ))
+            })?;
+        }
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .mode(create_mode)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&job.dest)
+            .await
+            .map_err(|e| {
+                Outcome::Failed(format!(
+                    "[receiver] open \"{}\" failed: {}",
+                    shown(&job.dest),
+                    errno_of(&e)
+                ))
+            })?;
+        return Ok(Sink {
+            file,
+            kind: SinkKind::InPlace,
+        });
+    }
+    let base = base_of(&job.dest);
+    if job.fresh && cfg.temp_dir.is_none() {
+        let dir = parent_of(&job.dest);
+        match OpenOptions::new()
+            .write(true)
+            .mode(create_mode)
+            .custom_flags(libc::O_TMPFILE)
+            .open(dir)
+            .await
+        {
+            Ok(file) => {
+                return Ok(Sink {
+                    file,
+                    kind: SinkKind::Unnamed,
+                });
+            }
+            // Filesystems without O_TMPFILE: fall back to a named temp.
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL | libc::ENOSYS)
+                ) => {}
+            Err(e) => return Err(mkstemp_failed(&temp_name(dir, &base), &e)),
+        }
+    }
+    let dir = match &cfg.temp_dir {
+        Some(d) => d.clone(),
+        None => parent_of(&job.dest).to_path_buf(),
+    };
+    let mut last = None;
+    for _ in 0..100 {
+        let tmp = temp_name(&dir, &base);
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(create_mode)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp)
+            .await
+        {
+            Ok(file) => {
+                return Ok(Sink {
+                    file,
+                    kind: SinkKind::Named(tmp),
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some((tmp, e)),
+            Err(e) => return Err(mkstemp_failed(&tmp, &e)),
+        }
+    }
+    let (tmp, e) = last.unwrap_or_else(|| (dir.clone(), std::io::Error::other("no name")));
+    Err(mkstemp_failed(&tmp, &e))
+}
+
+/// Gives an unnamed temp file its final name. Root links the descriptor
+/// directly; others go through /proc. If something appeared at the
+/// destination meanwhile, link under a temp name and rename over it.
+fn link_unnamed(file: &File, dest: &Path) -> std::io::Result<()> {
+    use rustix::fs::{AtFlags, CWD};
+    let direct = rustix::fs::linkat(file.as_fd(), "", CWD, dest, AtFlags::EMPTY_PATH);
+    let r = match direct {
+        Err(Errno::NOENT | Errno::PERM | Errno::ACCESS | Errno::INVAL) => {
+            let proc = format!(
+                "/proc/self/fd/{}",
+                std::os::fd::AsRawFd::as_raw_fd(&file.as_fd())
+            );
+            rustix::fs::linkat(CWD, proc.as_str(), CWD, dest, AtFlags::SYMLINK_FOLLOW)
+        }
+        other => other,
+    };
+    match r {
+        Err(Errno::EXIST) => {
+            let tmp = temp_name(parent_of(dest), &base_of(dest));
+            let proc = format!(
+                "/proc/self/fd/{}",
+                std::os::fd::AsRawFd::as_raw_fd(&file.as_fd())
+            );
+            rustix::fs::linkat(CWD, proc.as_str(), CWD, &tmp, AtFlags::SYMLINK_FOLLOW)?;
+            rustix::fs::rename(&tmp, dest).inspect_err(|_| {
+                let _ = rustix::fs::unlink(&tmp);
+            })?;
+            Ok(())
+        }
+        other => other.map_err(Into::into),
+    }
+}
+
+/// Writes all of `buf` at `pos`, however the kernel splits it.
+async fn write_all_at<B: IoBuf>(file: &File, mut buf: B, pos: u64) -> (std::io::Result<()>, B) {
+    let len = buf.as_init().len();
+    let mut off = 0;
+    while off < len {
+        let mut w = file;
+        let BufResult(r, slice) = w.write_at(buf.slice(off..len), pos + off as u64).await;
+        buf = slice.into_inner();
+        match r {
+            Ok(0) => {
+                return (
+                    Err(std::io::Error::from(std::io::ErrorKind::WriteZero)),
+                    buf,
+                );
+            }
+            Ok(n) => off += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return (Err(e), buf),
+        }
+    }
+    (Ok(()), buf)
+}
+
+/// Reads one chunk into the lane's `Vec`; `Ok(0)` at end of file.
+async fn read_vec(src: &File, buf: &mut Vec<u8>, want: usize, pos: u64) -> std::io::Result<usize> {
+    let mut b = std::mem::take(buf);
+    b.clear();
+    if b.capacity() < want {
+        b.reserve_exact(want);
+    }
+    let BufResult(r, b) = src.read_at(b, pos).await;
+    *buf = b;
+    r
+}
+
+/// Moves `size` bytes (or up to end of file) from `src` to `dst` with
+/// `method`; returns the number of bytes written.
+async fn copy_data(
+    method: Method,
+    src: &File,
+    dst: &File,
+    size: u64,
+    cfg: &Config,
+    buf: &mut Vec<u8>,
+) -> Result<u64, DataError> {
+    let mut pos: u64 = 0;
+    let mut method = method;
+    while pos < size {
+        if cfg.abort.load(Ordering::Relaxed) {
+            return Err(DataError::Interrupted);
+        }
+        let want = ((size - pos) as usize).min(cfg.chunk);
+        let n = match method {
+            Method::CopyFileRange => {
+                let len = (size - pos).min(CFR_CHUNK) as usize;
+                let mut off_in = pos;
+                let mut off_out = pos;
+                match rustix::fs::copy_file_range(
+                    src.as_fd(),
+                    Some(&mut off_in),
+                    dst.as_fd(),
+                    Some(&mut off_out),
+                    len,
+                ) {
+                    // Some files (procfs, some FUSE) report a size but
+                    // copy nothing in-kernel: read them the plain way.
+                    Ok(0) if pos == 0 => {
+                        method = Method::Vec;
+                        continue;
+                    }
+                    Ok(0) => break,
+                    Ok(n) => {
+                        if (n as u64) < size - pos {
+                            YieldNow(false).await;
+                        }
+                        n
+                    }
+                    Err(
+                        Errno::XDEV | Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP | Errno::PERM,
+                    ) if pos == 0 => {
+                        method = Method::Vec;
+                        continue;
+                    }
+                    Err(e @ (Errno::NOSPC | Errno::DQUOT | Errno::FBIG | Errno::ROFS)) => {
+                        return Err(DataError::Write(e.into()));
+                    }
+                    Err(e) => return Err(DataError::Read(e.into())),
+                }
+            }
+            Method::Vec => {
+                let n = read_vec(src, buf, want, pos)
+                    .await
+                    .map_err(DataError::Read)?;
+                if n == 0 {
+                    break;
+                }
+                let (w, b) = write_all_at(dst, std::mem::take(buf), pos).await;
+                *buf = b;
+                w.map_err(DataError::Write)?;
+                n
+            }
+            Method::ReadManaged | Method::WriteManaged => {
+                let got = match src.read_managed_at(want, pos).await {
+                    Ok(g) => g,
+                    // No free pool buffer: read this chunk the plain way.
+                    Err(e) if e.kind() == std::io::ErrorKind::ResourceBusy => {
+                        let n = read_vec(src, buf, want, pos)
+                            .await
+                            .map_err(DataError::Read)?;
+                        if n == 0 {
+                            break;
+                        }
+                        let (w, b) = write_all_at(dst, std::mem::take(buf), pos).await;
+                        *buf = b;
+                        w.map_err(DataError::Write)?;
+                        pos += n as u64;
+                        count_progress(cfg, n);
+                        continue;
+                    }
+                    Err(e) => return Err(DataError::Read(e)),
+                };
+                let Some(pooled) = got else { break };
+                let n = pooled.len();
+                if n == 0 {
+                    break;
+                }
+                if method == Method::WriteManaged {
+                    let (w, _pooled) = write_all_at(dst, pooled, pos).await;
+                    w.map_err(DataError::Write)?;
+                } else {
+                    let mut b = std::mem::take(buf);
+                    b.clear();
+                    b.extend_from_slice(&pooled);
+                    drop(pooled);
+                    let (w, b) = write_all_at(dst, b, pos).await;
+                    *buf = b;
+                    w.map_err(DataError::Write)?;
+                }
+                n
+            }
+        };
+        pos += n as u64;
+        count_progress(cfg, n);
+    }
+    Ok(pos)
+}
+
+/// Adds written bytes to the progress bar's counter, if there is one.
+fn count_progress(cfg: &Config, n: usize) {
+    if let Some(c) = &cfg.progress {
+        c.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+async fn discard(sink: Sink, job: &CopyJob, cfg: &Config, keep_partial: bool) {
+    let keep = keep_partial && cfg.partial;
+    // With --partial-dir the partial file goes there, not over the target.
+    let keep_at = match (&cfg.partial_dir, keep) {
+        (Some(d), true) => {
+            let p = super::partial_path(d, &job.dest);
+            if let Some(parent) = p.parent() {
+                let _ = rustix::fs::mkdir(parent, rustix::fs::Mode::from_raw_mode(0o700));
+            }
+            p
+        }
+        _ => job.dest.clone(),
+    };
+    let Sink { file, kind } = sink;
+    match kind {
+        SinkKind::InPlace => {
+            let _ = file.close().await;
+        }
+        SinkKind::Named(tmp) => {
+            let _ = file.close().await;
+            if keep {
+                let _ = compio::fs::rename(&tmp, &keep_at).await;
+            } else {
+                let _ = compio::fs::remove_file(&tmp).await;
+            }
+        }
+        SinkKind::Unnamed => {
+            if keep {
+                let _ = link_unnamed(&file, &keep_at);
+            }
+            // Closing an unnamed file frees it.
+            let _ = file.close().await;
+        }
+    }
+}
+
+/// Copies one file; returns the outcome and the lane's buffer for reuse.
+async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Vec<u8>) {
+    if cfg.abort.load(Ordering::Relaxed) {
+        return (Outcome::Interrupted, buf);
+    }
+
+    let src = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&job.src)
+        .await
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return (
+                Outcome::Vanished(format!("file has vanished: \"{}\"", shown(&job.src))),
+                buf,
+            );
+        }
+        Err(e) => {
+            return (
+                Outcome::SenderFailed(format!(
+                    "[sender] send_files failed to open \"{}\": {}",
+                    shown(&job.src),
+                    errno_of(&e)
+                )),
+                buf,
+            );
+        }
+    };
+    let sink = match open_sink(job, cfg).await {
+        Ok(s) => s,
+        Err(o) => {
+            let _ = src.close().await;
+            return (o, buf);
+        }
+    };
+
+    let method = method_for(cfg.choice, job.size);
+    let copied = copy_data(method, &src, &sink.file, job.size, cfg, &mut buf).await;
+    let _ = src.close().await;
+    let pos = match copied {
+        Ok(n) => n,
+        Err(err) => {
+            let outcome = match err {
+                DataError::Interrupted => Outcome::Interrupted,
+                DataError::Read(e) => Outcome::SenderFailed(format!(
+                    "[sender] read errors mapping \"{}\": {}",
+                    shown(&job.src),
+                    errno_of(&e)
+                )),
+                DataError::Write(e) => Outcome::Fatal(format!(
+                    "[receiver] write failed on \"{}\": {}",
+                    sink.shown_name(job),
+                    errno_of(&e)
+                )),
+            };
+            let keep = matches!(outcome, Outcome::Interrupted);
+            discard(sink, job, cfg, keep).await;
+            return (outcome, buf);
+        }
+    };
+
+    // --inplace: a shorter source leaves old bytes past the new end.
+    if matches!(sink.kind, SinkKind::InPlace)
+        && let Err(e) = rustix::fs::ftruncate(sink.file.as_fd(), pos)
+    {
+        let _ = sink.file.close().await;
+        return (
+            Outcome::Failed(format!(
+                "[receiver] ftruncate \"{}\" failed: {}",
+                shown(&job.dest),
+                sys::errno_text(e)
+            )),
+            buf,
+        );
+    }
+
+    // A temp file we just created is in a known state (our mode under the
+    // umask, our ids, "now" as mtime), so spare the fstat. An --inplace
+    // target is an existing file and is looked at.
+    let fresh_file = !matches!(sink.kind, SinkKind::InPlace);
+    let known = fresh_file.then(|| Stat {
+        mode: libc::S_IFREG | (create_mode(job) & !cfg.umask),
+        uid: job.new_ids.0,
+        gid: job.new_ids.1,
+        size: pos,
+        mtime: i64::MIN,
+        mtime_nsec: 0,
+        rdev: 0,
+        dev: 0,
+        ino: 0,
+        nlink: 1,
+    });
+    let current = match known
+        .map(Ok)
+        .unwrap_or_else(|| rustix::fs::fstat(sink.file.as_fd()).map(Stat::from))
+    {
+        Ok(st) => st,
+        Err(e) => {
+            let target = sink.shown_name(job);
+            discard(sink, job, cfg, false).await;
+            return (
+                Outcome::Failed(format!(
+                    "[receiver] stat \"{target}\" failed: {}",
+                    sys::errno_text(e)
+                )),
+                buf,
+            );
+        }
+    };
+    let mut policy = job.policy;
+    policy.accurate_time = true;
+    if let Err(e) = meta::apply(Target::Fd(sink.file.as_fd()), &current, &job.want, &policy) {
+        let target = sink.shown_name(job);
+        discard(sink, job, cfg, false).await;
+        return (
+            Outcome::Failed(format!(
+                "[receiver] {} \"{target}\": {}",
+                e.what,
+                sys::errno_text(e.errno)
+            )),
+            buf,
+        );
+    }
+    if let Some(to) = &job.backup_to
+        && !matches!(sink.kind, SinkKind::InPlace)
+        && let Err(e) = keep_backup(&job.dest, to)
+    {
+        let target = sink.shown_name(job);
+        discard(sink, job, cfg, false).await;
+        return (
+            Outcome::Failed(format!(
+                "[receiver] backup \"{}\" failed: {}",
+                target,
+                errno_of(&e)
+            )),
+            buf,
+        );
+    }
+    let Sink { file, kind } = sink;
+    // Messages name the temp file; only build that name on failure.
+    let placed = match kind {
+        SinkKind::InPlace => Ok(()),
+        SinkKind::Unnamed => {
+            let r = link_unnamed(&file, &job.dest);
+            let _ = file.close().await;
+            r.map_err(|e| {
+                let shown = shown(&temp_name(parent_of(&job.dest), &base_of(&job.dest)));
+                (shown, e)
+            })
+        }
+        SinkKind::Named(tmp) => {
+            let _ = file.close().await;
+            match compio::fs::rename(&tmp, &job.dest).await {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    let _ = compio::fs::remove_file(&tmp).await;
+                    Err((shown(&tmp), e))
+                }
+            }
+        }
+    };
+    if let Err((shown_tmp, e)) = placed {
+        let name = sys::escape_name(&base_of(&job.dest), sys::locale_is_utf8());
+        return (
+            Outcome::Failed(format!(
+                "[receiver] rename \"{shown_tmp}\" -> \"{name}\": {}",
+                errno_of(&e)
+            )),
+            buf,
+        );
+    }
+    (Outcome::Copied(pos), buf)
+}
