@@ -191,14 +191,26 @@ _compat_settle() {
 }
 
 # as_nobody CMD... — run CMD as uid/gid 65534 without supplementary groups (scenarios for a
-# non-root receiver; `sh: as_nobody "$TOOL" -a src/ dst/`). Directories of the work tree
-# are opened to everyone first (files keep their modes). A failing CMD prints "exit N"
-# instead of failing the step, so that both tools' statuses are compared.
+# non-root receiver; `sh: as_nobody "$TOOL" -a src/ dst/`). The work dir is opened to
+# everyone first (what is below it keeps its modes, so the source must be readable by all).
+# When the user cannot run "$TOOL" where it is (a build dir under a private home), a copy
+# named like it is run instead. A failing CMD prints "exit N" instead of failing the step,
+# so that both tools' statuses are compared.
 as_nobody() {
     chmod o+x ..
-    find . -type d -exec chmod a+rwx {} +
+    chmod a+rwx .
+    local as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    if [ "$1" = "$TOOL" ] && ! "${as[@]}" test -x "$TOOL"; then
+        local bin
+        bin="$(cd .. && pwd)/nobody-bin"
+        mkdir -p "$bin"
+        chmod 0755 "$bin"
+        cp -L "$TOOL" "$bin/${TOOL##*/}"
+        chmod 0755 "$bin/${TOOL##*/}"
+        set -- "$bin/${TOOL##*/}" "${@:2}"
+    fi
     local rc=0
-    setpriv --reuid=65534 --regid=65534 --clear-groups "$@" || rc=$?
+    "${as[@]}" "$@" || rc=$?
     if [ "$rc" -ne 0 ]; then
         echo "exit $rc"
     fi
