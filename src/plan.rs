@@ -259,6 +259,7 @@ impl Planner<'_> {
         }
         !self.attrs.basis_differs(&meta::run::Examine {
             src: &e.src,
+            via_link: e.via_link.as_deref(),
             src_stat: &e.stat,
             want_mode: self.mode_for(e, Some(st)),
             cmp: Some((path, st)),
@@ -487,6 +488,7 @@ impl Planner<'_> {
         ) && cmp.as_ref().is_some_and(|(p, _)| p == dest);
         let v = self.attrs.examine(&meta::run::Examine {
             src: &e.src,
+            via_link: e.via_link.as_deref(),
             src_stat: &e.stat,
             want_mode: d.mode,
             cmp: cmp.as_ref().map(|(p, st)| (p.as_path(), st)),

@@ -287,6 +287,8 @@ mod tests {
             link: None,
             src: tmp.path().to_path_buf(),
             more_srcs: Vec::new(),
+            via_link: None,
+            listed_ids: None,
         };
         let t = scanner.request(&dir, Some(tmp.path()));
         let (src, dest) = scanner.collect(t);

@@ -32,6 +32,15 @@ pub struct Entry {
     /// Further source directories merged into this one (several sources
     /// contributing the same directory name, e.g. `a/ b/`).
     pub more_srcs: Vec<PathBuf>,
+    /// `-L`, `--copy-unsafe-links`: the symlink a regular file was listed
+    /// through (`src` is then the file's real path). rsync reads the
+    /// xattrs of the listed path without following it, so `-X` reads
+    /// them here.
+    pub via_link: Option<PathBuf>,
+    /// The owner and group as the sender listed them, when `--usermap`,
+    /// `--groupmap` or `--chown` changed them in `stat` (rsync's `%U` and
+    /// `%G` show the listed ones).
+    pub listed_ids: Option<(u32, u32)>,
 }
 
 impl Entry {
@@ -379,16 +388,18 @@ impl Walker {
     }
 
     /// The hook for the attribute options: a stat as rsync's receiver
-    /// sees it (see [`crate::meta::RunAttrs::adjust_source`]).
-    fn adjust(&mut self, path: &Path, stat: &mut Stat) -> bool {
+    /// sees it (see [`crate::meta::RunAttrs::adjust_source`]). `None`: a
+    /// corrupt `--fake-super` record (reported; the item is left out);
+    /// else the owner and group as listed, when the id maps changed them.
+    fn adjust(&mut self, path: &Path, stat: &mut Stat) -> Option<Option<(u32, u32)>> {
         let Some(a) = &self.cfg.attrs else {
-            return true;
+            return Some(None);
         };
         match a.adjust_source(path, stat) {
-            Ok(()) => true,
+            Ok(ids) => Some(ids),
             Err(msg) => {
                 self.diags.push(Diag::Error(msg));
-                false
+                None
             }
         }
     }
@@ -414,10 +425,13 @@ impl Walker {
         stat: Stat,
         at: Option<(BorrowedFd<'_>, &CStr)>,
     ) -> Option<Entry> {
+        let mut src = src;
         let mut stat = stat;
-        if !self.adjust(&src, &mut stat) {
-            return None;
-        }
+        let mut listed_ids = self.adjust(&src, &mut stat)?;
+        // A stat taken through a symlink (-L, -k, ...) is seen through
+        // the attribute options again.
+        let mut followed = false;
+        let mut via_link = None;
         let mut link = None;
         if stat.kind() == Kind::Symlink {
             let c = &self.cfg;
@@ -456,17 +470,15 @@ impl Walker {
                     // loop ends in ELOOP as rsync's does.
                     Ok(st) if st.kind() == Kind::File => {
                         stat = st;
+                        followed = true;
                         if let Ok(real) = std::fs::canonicalize(&src) {
-                            return Some(Entry {
-                                name,
-                                stat,
-                                link: None,
-                                src: real,
-                                more_srcs: Vec::new(),
-                            });
+                            via_link = Some(std::mem::replace(&mut src, real));
                         }
                     }
-                    Ok(st) => stat = st,
+                    Ok(st) => {
+                        stat = st;
+                        followed = true;
+                    }
                     Err(Errno::NOENT) => {
                         let shown = self.shown(&src);
                         self.diags.push(Diag::ErrorRaw(format!(
@@ -484,10 +496,15 @@ impl Walker {
                 && st.kind() == Kind::Dir
             {
                 stat = st;
+                followed = true;
             }
             if stat.kind() == Kind::Symlink && self.cfg.links {
                 link = target.map(|t| if self.cfg.munge_links { unmunge(t) } else { t });
             }
+        }
+        if followed {
+            let listed = via_link.clone().unwrap_or_else(|| src.clone());
+            listed_ids = self.adjust(&listed, &mut stat)?;
         }
         if self.cfg.copy_devices && stat.kind().is_device() {
             stat = device_as_file(&src, stat);
@@ -498,6 +515,8 @@ impl Walker {
             link,
             src,
             more_srcs: Vec::new(),
+            via_link,
+            listed_ids,
         })
     }
 
@@ -525,9 +544,9 @@ impl Walker {
                     self.diags.push(Diag::Info("skipping directory .".into()));
                     continue;
                 }
-                if !self.adjust(&dir_path, &mut st) {
+                let Some(listed_ids) = self.adjust(&dir_path, &mut st) else {
                     continue;
-                }
+                };
                 if top.dot.is_none() {
                     top.dot = Some(Entry {
                         name: b".".to_vec(),
@@ -535,6 +554,8 @@ impl Walker {
                         link: None,
                         src: dir_path.clone(),
                         more_srcs: Vec::new(),
+                        via_link: None,
+                        listed_ids,
                     });
                 } else if let Some(d) = top.dot.as_mut() {
                     d.more_srcs.push(dir_path.clone());
@@ -571,6 +592,8 @@ impl Walker {
                         link: None,
                         src: full,
                         more_srcs: Vec::new(),
+                        via_link: None,
+                        listed_ids: None,
                     });
                     continue;
                 }
@@ -761,6 +784,8 @@ mod tests {
             link: None,
             src: PathBuf::from(name),
             more_srcs: Vec::new(),
+            via_link: None,
+            listed_ids: None,
         }
     }
 

@@ -500,6 +500,11 @@ pub fn read(path: &Path, is_dir: bool) -> io::Result<Acls> {
     read_on(On::Path(path, false), is_dir)
 }
 
+/// [`read`], following a final symlink (a source listed through one).
+pub fn read_following(path: &Path, is_dir: bool) -> io::Result<Acls> {
+    read_on(On::Path(path, true), is_dir)
+}
+
 /// [`read`] on an open file or directory.
 pub fn read_fd(fd: BorrowedFd<'_>, is_dir: bool) -> io::Result<Acls> {
     read_on(On::Fd(fd), is_dir)

@@ -308,6 +308,9 @@ pub struct ExtVerdict {
 pub struct Examine<'a> {
     /// Where the source is read.
     pub src: &'a Path,
+    /// The symlink a file was listed through (`-L`): rsync reads the
+    /// xattrs of that link itself, and the ACLs of what it points to.
+    pub via_link: Option<&'a Path>,
     /// The source's stat as listed (after `--chmod` and id mapping).
     pub src_stat: &'a Stat,
     /// The mode the destination should get (`dest_mode()` applied).
@@ -470,8 +473,10 @@ impl RunAttrs {
 
     /// A source entry as rsync's receiver sees it: through its `%stat`
     /// record (`--fake-super`), with `--chmod` applied (not to symlinks)
-    /// and its owner and group mapped. `Err`: a corrupt record.
-    pub fn adjust_source(&self, path: &Path, st: &mut Stat) -> Result<(), String> {
+    /// and its owner and group mapped. Returns the owner and group as the
+    /// sender lists them when the maps changed them (rsync's `%U`/`%G`
+    /// show those). `Err`: a corrupt record.
+    pub fn adjust_source(&self, path: &Path, st: &mut Stat) -> Result<Option<(u32, u32)>, String> {
         if self.fake_super {
             *st = super::fake::overlay(path, *st)?;
         }
@@ -481,6 +486,7 @@ impl RunAttrs {
         {
             st.mode = rules.apply(st.mode, st.kind() == Kind::Dir);
         }
+        let listed = (st.uid, st.gid);
         if let Some(ids) = &self.ids {
             if self.map_uids {
                 st.uid = ids.uid(st.uid);
@@ -489,7 +495,7 @@ impl RunAttrs {
                 st.gid = ids.gid(st.gid);
             }
         }
-        Ok(())
+        Ok((listed != (st.uid, st.gid)).then_some(listed))
     }
 
     /// A symlink's target as the sender reads it (`--fake-super`: a
@@ -614,8 +620,10 @@ impl RunAttrs {
         }
     }
 
+    /// The source's ACLs, through a symlink the item was listed as (`-L`,
+    /// `-k`), as rsync's `sys_acl_get_file()` reads them.
     fn read_src_acls(&self, path: &Path, is_dir: bool) -> Acls {
-        let a = acl::read(path, is_dir).unwrap_or_default();
+        let a = acl::read_following(path, is_dir).unwrap_or_default();
         match &self.ids {
             Some(ids) if self.map_acl_ids && !a.is_minimal() => {
                 a.map_ids(|is_user, id| if is_user { ids.uid(id) } else { ids.gid(id) })
@@ -632,7 +640,8 @@ impl RunAttrs {
         let mut item = ItemAttrs::empty(self.xpolicy);
         let mut wanted = false;
         if self.xattrs && self.kind_ok(kind) {
-            let src = xattr::read(x.src, false, &self.xpolicy).unwrap_or_default();
+            let listed = x.via_link.unwrap_or(x.src);
+            let src = xattr::read(listed, false, &self.xpolicy).unwrap_or_default();
             match x.cmp {
                 None => v.xattr = !src.is_empty(),
                 Some((path, st)) => {

@@ -616,10 +616,15 @@ impl Report {
             ndx_gap = index as i64 - self.last_xfer;
             self.last_xfer = index as i64;
         }
+        let mut stat = e.stat;
+        if let Some((uid, gid)) = e.listed_ids {
+            stat.uid = uid;
+            stat.gid = gid;
+        }
         ItemRec {
             name: e.name.clone(),
             iflags,
-            stat: e.stat,
+            stat,
             link: link.map(<[u8]>::to_vec),
             src_dir: src_dir_of(e),
             index,

@@ -314,6 +314,9 @@ impl Transfer<'_> {
                 }
                 self.maybe_remove_source(e);
                 if let Some((key, _)) = hl {
+                    if d.iflags & crate::plan::item::REPORT_XATTR != 0 {
+                        self.hlink_xattr_stale(key);
+                    }
                     self.hlink_done(planner, key, e, dest);
                 }
                 Next::Stop
