@@ -18,21 +18,9 @@ impl Transfer<'_> {
         }
     }
 
-    /// Applies attributes to a path; `None` after reporting a failure.
-    /// (Items with option work go through [`Transfer::apply_attrs_ext`].)
-    #[allow(dead_code)]
-    pub(super) fn apply_attrs(
-        &mut self,
-        path: &Path,
-        current: &Stat,
-        want: &Wanted,
-        policy: &Policy,
-    ) -> Option<meta::Updated> {
-        self.apply_attrs_ext(path, current, want, policy, None)
-    }
-
-    /// [`Transfer::apply_attrs`] with an item's `-X`/`-A`/`--fake-super`
-    /// work; their failures are reported (as rsync's receiver does) and
+    /// Applies attributes to a path, with an item's `-X`/`-A`/
+    /// `--fake-super` work if any; `None` after reporting a failure. The
+    /// failures of that work are reported (as rsync's receiver does) and
     /// the rest still applies.
     pub(super) fn apply_attrs_ext(
         &mut self,
