@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
+use crate::filter::{FilterError, FilterList, FilterStack};
 use crate::options::{MissingArgs, Options};
 use crate::sys::{self, Kind, Stat};
 
@@ -41,6 +42,10 @@ pub struct Entry {
     /// `--groupmap` or `--chown` changed them in `stat` (rsync's `%U` and
     /// `%G` show the listed ones).
     pub listed_ids: Option<(u32, u32)>,
+    /// The sender's filter rules in effect in the directory holding this
+    /// entry (`None` without filters). A directory's own per-directory
+    /// merge files are read from it when it is listed.
+    pub filters: Option<FilterStack>,
 }
 
 impl Entry {
@@ -96,6 +101,11 @@ pub enum Diag {
     MissingArg(String),
     /// A source that disappeared while listing (exit 24).
     Vanished(String),
+    /// A stderr line that changes nothing else (a filter warning).
+    Stderr(String),
+    /// A per-directory merge file rsync would stop on (a malformed rule,
+    /// an unreadable file): the run ends with its exit code.
+    Fatal(FilterError),
 }
 
 /// The resolved command-line sources.
@@ -138,6 +148,13 @@ pub struct WalkConfig {
     pub symsafe_info: bool,
     /// `--copy-devices`: devices are listed as regular files.
     pub copy_devices: bool,
+    /// The filter rules (`None` when there are none).
+    pub filters: Option<FilterList>,
+    /// `-vv` (rsync's `--debug=filter`): name the rule that decides.
+    pub filter_debug: bool,
+    /// rsync's incremental recursion (the default; `--no-i-r` turns it
+    /// off), which changes how merged sources share per-directory rules.
+    pub inc_recurse: bool,
 }
 
 impl WalkConfig {
@@ -155,17 +172,16 @@ impl WalkConfig {
             munge_links: opts.munge_links,
             symsafe_info: opts.verbose > 0,
             copy_devices: opts.copy_devices,
+            filters: None,
+            filter_debug: opts.verbose > 1 && opts.quiet == 0,
+            inc_recurse: opts.inc_recurse(),
         }
     }
 
-    /// [`WalkConfig::new`] seeing sources through the run's attribute
-    /// options, where they change anything.
-    pub fn with_attrs(opts: &Options, attrs: &std::sync::Arc<crate::meta::RunAttrs>) -> WalkConfig {
-        let mut c = WalkConfig::new(opts);
-        if attrs.adjusts_source() {
-            c.attrs = Some(std::sync::Arc::clone(attrs));
-        }
-        c
+    /// Sees sources through the run's attribute options, where they
+    /// change anything.
+    pub fn set_attrs(&mut self, attrs: &std::sync::Arc<crate::meta::RunAttrs>) {
+        self.attrs = attrs.adjusts_source().then(|| std::sync::Arc::clone(attrs));
     }
 }
 
@@ -517,6 +533,7 @@ impl Walker {
             more_srcs: Vec::new(),
             via_link,
             listed_ids,
+            filters: None,
         })
     }
 
@@ -556,6 +573,7 @@ impl Walker {
                         more_srcs: Vec::new(),
                         via_link: None,
                         listed_ids,
+                        filters: self.root_filters(&dir_path),
                     });
                 } else if let Some(d) = top.dot.as_mut() {
                     d.more_srcs.push(dir_path.clone());
@@ -594,6 +612,7 @@ impl Walker {
                         more_srcs: Vec::new(),
                         via_link: None,
                         listed_ids: None,
+                        filters: None,
                     });
                     continue;
                 }
@@ -617,7 +636,15 @@ impl Walker {
                     .push(Diag::Info(format!("skipping directory {shown}")));
                 continue;
             }
-            if let Some(e) = self.make_entry(name, full, st, None) {
+            let filters = self.root_filters(&dir_path);
+            if let Some(mut e) = self.make_entry(name, full, st, None) {
+                if filters
+                    .as_ref()
+                    .is_some_and(|f| f.excluded(&e.name, e.is_dir()))
+                {
+                    continue;
+                }
+                e.filters = filters;
                 named.push(e);
             }
         }
@@ -633,6 +660,57 @@ impl Walker {
         self.prune(&mut entries);
         top.entries = entries;
         top
+    }
+
+    /// Whether the sender leaves `name` out; at `-vv` says which rule
+    /// decided (rsync's `hiding file X because of pattern Y`).
+    fn excluded(&mut self, f: &FilterStack, name: &[u8], kind: Kind) -> bool {
+        let is_dir = kind == Kind::Dir;
+        if !self.cfg.filter_debug {
+            return f.excluded(name, is_dir);
+        }
+        let Some((include, why)) = f.sender_verdict(name, is_dir) else {
+            return false;
+        };
+        self.diags.push(Diag::Info(format!(
+            "[sender] {} {} {} because of pattern {}",
+            if include { "showing" } else { "hiding" },
+            if is_dir { "directory" } else { "file" },
+            sys::escape_name(name, self.utf8),
+            sys::escape_name(&why, self.utf8),
+        )));
+        !include
+    }
+
+    /// The rules at a transfer root (`SRC` for `SRC/`, the parent for
+    /// `SRC`): what rsync's sender has changed into.
+    fn root_filters(&self, root: &Path) -> Option<FilterStack> {
+        let list = self.cfg.filters.as_ref()?;
+        Some(FilterStack::new_at(list.clone(), root))
+    }
+
+    /// The rules in effect inside `parent` (listed from `src`): its
+    /// per-directory merge files read on top of the inherited rules.
+    /// `Err(())` when a merge file ends the run.
+    fn enter_filters(&mut self, parent: &Entry, src: &Path) -> Result<Option<FilterStack>, ()> {
+        let Some(stack) = &parent.filters else {
+            return Ok(None);
+        };
+        let rel: &[u8] = if parent.name == b"." {
+            b""
+        } else {
+            &parent.name
+        };
+        match stack.try_enter(rel, src) {
+            Ok((inner, msgs)) => {
+                self.diags.extend(msgs.into_iter().map(Diag::Stderr));
+                Ok(Some(inner))
+            }
+            Err(e) => {
+                self.diags.push(Diag::Fatal(e));
+                Err(())
+            }
+        }
     }
 
     /// `-m`: drops directories whose whole subtree has no non-directory.
@@ -683,8 +761,18 @@ impl Walker {
 
     fn read_dirs(&mut self, parent: &Entry, srcs: &[PathBuf], sort_merge: bool) -> Vec<Entry> {
         let mut out = Vec::new();
-        for src in srcs {
-            self.read_one_dir(parent, src, &mut out);
+        // With incremental recursion the rules are entered once, from the
+        // first source, and rsync keeps them in force for the same
+        // directory of the other sources; without it, each source's own.
+        let mut filters = None;
+        for (i, src) in srcs.iter().enumerate() {
+            if i == 0 || !self.cfg.inc_recurse {
+                let Ok(f) = self.enter_filters(parent, src) else {
+                    return out;
+                };
+                filters = f;
+            }
+            self.read_one_dir(parent, src, filters.as_ref(), &mut out);
         }
         if sort_merge || srcs.len() > 1 {
             self.shadowed_size += merge_duplicates(&mut out);
@@ -692,7 +780,13 @@ impl Walker {
         out
     }
 
-    fn read_one_dir(&mut self, parent: &Entry, src: &Path, out: &mut Vec<Entry>) {
+    fn read_one_dir(
+        &mut self,
+        parent: &Entry,
+        src: &Path,
+        filters: Option<&FilterStack>,
+        out: &mut Vec<Entry>,
+    ) {
         let fd = match rustix::fs::open(
             src,
             OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
@@ -738,7 +832,24 @@ impl Walker {
                 }
             };
             let name = parent.child_name(base);
-            if let Some(e) = self.make_entry(name, path, st, Some((fd.as_fd(), item.file_name()))) {
+            // Excluded names are left out before anything is said about
+            // them; a symlink is judged by what it is sent as.
+            if let Some(f) = filters
+                && st.kind() != Kind::Symlink
+                && self.excluded(f, &name, st.kind())
+            {
+                continue;
+            }
+            if let Some(mut e) =
+                self.make_entry(name, path, st, Some((fd.as_fd(), item.file_name())))
+            {
+                if let Some(f) = filters
+                    && st.kind() == Kind::Symlink
+                    && self.excluded(f, &e.name, e.kind())
+                {
+                    continue;
+                }
+                e.filters = filters.cloned();
                 out.push(e);
             }
         }
@@ -786,6 +897,7 @@ mod tests {
             more_srcs: Vec::new(),
             via_link: None,
             listed_ids: None,
+            filters: None,
         }
     }
 

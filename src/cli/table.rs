@@ -339,6 +339,15 @@ impl Id {
                 | Super
                 | NoSuper
                 | FakeSuper
+                | Filter
+                | Exclude
+                | Include
+                | ExcludeFrom
+                | IncludeFrom
+                | FilterShortF
+                | CvsExclude
+                | From0
+                | NoFrom0
                 | CopyLinks
                 | CopyUnsafeLinks
                 | SafeLinks
