@@ -117,6 +117,8 @@ struct Transfer<'a> {
     flist_error: bool,
     /// "IO error encountered -- skipping file deletion" was printed.
     warned_io: bool,
+    /// rsync's unfinished `building file list ... ` line (see `diag`).
+    flist_line_open: bool,
     /// `--delay-updates`: staged files to move into place at the end, in
     /// file-list order (by submission token).
     staged: Vec<(u64, PathBuf, PathBuf)>,
@@ -262,6 +264,7 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
         delayed: Vec::new(),
         flist_error: false,
         warned_io: false,
+        flist_line_open: false,
         staged: Vec::new(),
         attrs,
         map_report: Some(map_report),
@@ -311,6 +314,10 @@ impl Transfer<'_> {
         if let Some(code) = self.report_maps() {
             return code;
         }
+        // rsync's "building file list ... " line is still open while the
+        // list is built: the first message on stderr ends it with an
+        // empty line there.
+        self.flist_line_open = flist == 1 && !opts.inc_recurse() && opts.xfer_dirs();
         let mut walker = Walker::new(self.walk_cfg.clone());
         let top = walker.top_level(sources);
         self.forward(&mut walker);
@@ -605,6 +612,10 @@ impl Transfer<'_> {
     }
 
     pub(super) fn diag(&mut self, d: Diag) {
+        if self.flist_line_open && !matches!(d, Diag::Info(_)) {
+            self.flist_line_open = false;
+            self.report.warning("");
+        }
         match d {
             Diag::Info(s) => self.report.info(s),
             Diag::Error(s) => {
