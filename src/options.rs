@@ -52,6 +52,18 @@ impl BasisKind {
     }
 }
 
+/// rsync's `am_root` overrides: `--super`, `--no-super` and
+/// `--fake-super` set the same variable, so the last one given wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SuperMode {
+    /// `--super`: attempt super-user activities even when not root.
+    Super,
+    /// `--no-super`: behave as a normal user even when root.
+    NoSuper,
+    /// `--fake-super`: keep privileged attributes in `user.rsync.%stat`.
+    Fake,
+}
+
 /// How a missing source argument is treated.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MissingArgs {
@@ -177,6 +189,20 @@ pub struct Options {
     pub omit_dir_times: bool,
     /// `-J`: symlink mtimes are not preserved.
     pub omit_link_times: bool,
+    /// `-X` count (`--no-X` resets it): 2 also copies rsync's own
+    /// `user.rsync.%…` attributes.
+    pub xattrs: u8,
+    /// `-A` (it turns `--perms` on where it is given, as in rsync).
+    pub acls: bool,
+    /// `-E`: without `--perms`, carry the execute bits.
+    pub executability: bool,
+    /// `--chmod` rules, every occurrence appended in order.
+    pub chmod: crate::meta::chmod::ChmodRules,
+    /// `--usermap`, `--groupmap`, `--chown` (parsed into maps at run
+    /// start, where rsync reports their errors).
+    pub maps: crate::meta::idmap::MapArgs,
+    /// `--super` / `--no-super` / `--fake-super`; `None`: by uid.
+    pub super_mode: Option<SuperMode>,
     /// `--out-format` / `--log-format`: the stdout line format.
     pub out_format: Option<Vec<u8>>,
     /// `--log-file`.
@@ -302,6 +328,12 @@ impl Default for Options {
             partial_dir: None,
             omit_dir_times: false,
             omit_link_times: false,
+            xattrs: 0,
+            acls: false,
+            executability: false,
+            chmod: crate::meta::chmod::ChmodRules::default(),
+            maps: crate::meta::idmap::MapArgs::default(),
+            super_mode: None,
             out_format: None,
             log_file: None,
             log_file_format: None,

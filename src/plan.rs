@@ -116,6 +116,8 @@ pub struct Decision {
     /// Settled by an identical basis item: rsync lists it only with `-ii`
     /// and says "NAME is uptodate" at `-vv`.
     pub basis_quiet: bool,
+    /// `-X`, `-A`, `--fake-super`: what else to write where the item goes.
+    pub extra: Option<Box<meta::ItemAttrs>>,
 }
 
 impl Decision {
@@ -125,6 +127,7 @@ impl Decision {
             iflags,
             mode,
             basis_quiet: false,
+            extra: None,
         }
     }
 
@@ -141,6 +144,9 @@ pub struct Planner<'a> {
     /// `--link-dest`/`--copy-dest`/`--compare-dest` directories, as paths
     /// usable from here (relative ones already joined to the destination).
     pub basis: Option<(BasisKind, Vec<PathBuf>)>,
+    /// The attribute options (`-X`, `-A`, `-E`, `--fake-super`, default
+    /// permissions from the destination directory's default ACL).
+    pub attrs: &'a meta::RunAttrs,
 }
 
 fn same_content(a: &Path, b: &Path) -> std::io::Result<bool> {
@@ -233,7 +239,7 @@ impl Planner<'_> {
 
     /// rsync's `unchanged_attrs()`: times, permissions and ownership as
     /// the options preserve them.
-    fn unchanged_attrs(&self, e: &Entry, st: &Stat) -> bool {
+    fn unchanged_attrs(&self, e: &Entry, path: &Path, st: &Stat) -> bool {
         let o = self.opts;
         let kind = e.kind();
         if kind == Kind::Symlink {
@@ -255,7 +261,15 @@ impl Planner<'_> {
         if o.group && st.gid != e.stat.gid && self.may_chgrp(e.stat.gid) {
             return false;
         }
-        true
+        !self.attrs.basis_differs(&meta::run::Examine {
+            src: &e.src,
+            via_link: e.via_link.as_deref(),
+            src_stat: &e.stat,
+            want_mode: self.mode_for(e, Some(st)),
+            cmp: Some((path, st)),
+            cmp_stays: false,
+            set_before_itemize: false,
+        })
     }
 
     /// Looks for `local` (the entry's path below the destination) in the
@@ -275,18 +289,13 @@ impl Planner<'_> {
             let mut level = 1;
             let quick = match kind {
                 Kind::File => self.quick_check_ok(e, &path, &st),
-                Kind::Symlink => {
-                    rustix::fs::readlink(&path, Vec::new())
-                        .ok()
-                        .map(|t| t.into_bytes())
-                        == e.link
-                }
+                Kind::Symlink => self.attrs.read_dest_link(&path) == e.link,
                 k if k.is_device() => st.rdev == e.stat.rdev,
                 _ => true,
             };
             if quick {
                 level = 2;
-                if self.unchanged_attrs(e, &st) {
+                if self.unchanged_attrs(e, &path, &st) {
                     return Some(BasisMatch {
                         path,
                         stat: st,
@@ -333,7 +342,7 @@ impl Planner<'_> {
                 continue;
             }
             found = Some(st);
-            if self.unchanged_attrs(e, &st) {
+            if self.unchanged_attrs(e, &path, &st) {
                 break;
             }
         }
@@ -365,7 +374,12 @@ impl Planner<'_> {
         if time_flag {
             iflags |= REPORT_TIME;
         }
-        if kind != Kind::Symlink && o.perms && (st.mode & 0o7777) != (mode & 0o7777) {
+        let perms_differ = if o.perms {
+            (st.mode & 0o7777) != (mode & 0o7777)
+        } else {
+            self.attrs.exec_differs(st.mode, mode)
+        };
+        if kind != Kind::Symlink && perms_differ {
             iflags |= REPORT_PERMS;
         }
         if o.owner && self.recv.am_root && e.stat.uid != st.uid {
@@ -390,7 +404,8 @@ impl Planner<'_> {
         if self.opts.perms {
             e.stat.mode
         } else {
-            meta::dest_mode(e.stat.mode, existing.map(|s| s.mode), self.recv.dflt_perms)
+            self.attrs
+                .dest_mode(e.stat.mode, existing.map(|s| s.mode), self.recv.dflt_perms)
         }
     }
 
@@ -441,6 +456,75 @@ impl Planner<'_> {
 
     /// What to do with an entry the update rules let through.
     pub fn plan(&self, e: &Entry, dest: &Path, local: &[u8], old: Option<Stat>) -> Decision {
+        let mut d = self.plan_base(e, dest, local, old);
+        if self.attrs.examines() {
+            self.examine_ext(e, dest, local, old, &mut d);
+        }
+        d
+    }
+
+    /// `-X`, `-A`, `--fake-super`: itemize's `x`, `a` and ACL-adjusted `p`
+    /// against what the decision compared with, and the work to apply.
+    fn examine_ext(
+        &self,
+        e: &Entry,
+        dest: &Path,
+        local: &[u8],
+        old: Option<Stat>,
+        d: &mut Decision,
+    ) {
+        use item::*;
+        if matches!(d.action, Action::Skip(_) | Action::SkipNonRegular) {
+            return;
+        }
+        let kind = e.kind();
+        // What itemize compared with: nothing (new), a basis item, or the
+        // destination itself.
+        let basis_path = || self.find_basis(e, local).map(|m| (m.path, m.stat));
+        let cmp: Option<(PathBuf, Stat)> = if d.iflags & IS_NEW != 0 {
+            None
+        } else {
+            match &d.action {
+                Action::Link { from, .. } | Action::LocalCopy { from } => {
+                    crate::sys::lstat(from).ok().map(|st| (from.clone(), st))
+                }
+                Action::Unneeded { .. } => basis_path(),
+                _ => match old {
+                    Some(st) if st.kind() == kind => Some((dest.to_path_buf(), st)),
+                    _ => basis_path(),
+                },
+            }
+        };
+        let stays = matches!(
+            d.action,
+            Action::Attrs { .. } | Action::Dir { exists: true, .. }
+        ) && cmp.as_ref().is_some_and(|(p, _)| p == dest);
+        let v = self.attrs.examine(&meta::run::Examine {
+            src: &e.src,
+            via_link: e.via_link.as_deref(),
+            src_stat: &e.stat,
+            want_mode: d.mode,
+            cmp: cmp.as_ref().map(|(p, st)| (p.as_path(), st)),
+            cmp_stays: stays,
+            set_before_itemize: matches!(d.action, Action::Attrs { .. }) && kind != Kind::Dir,
+        });
+        if cmp.is_some() || d.iflags & IS_NEW != 0 {
+            if v.xattr {
+                d.iflags |= REPORT_XATTR;
+            }
+            if v.acl {
+                d.iflags |= REPORT_ACL;
+            }
+            match v.perms {
+                Some(true) => d.iflags |= REPORT_PERMS,
+                Some(false) => d.iflags &= !REPORT_PERMS,
+                None => {}
+            }
+        }
+        d.extra = v.item;
+    }
+
+    fn plan_base(&self, e: &Entry, dest: &Path, local: &[u8], old: Option<Stat>) -> Decision {
         use item::*;
         let o = self.opts;
         let kind = e.kind();
@@ -485,9 +569,7 @@ impl Planner<'_> {
                 if let Some(st) = old
                     && st.kind() == Kind::Symlink
                 {
-                    let cur_target = rustix::fs::readlink(dest, Vec::new())
-                        .ok()
-                        .map(|t| t.into_bytes());
+                    let cur_target = self.attrs.read_dest_link(dest);
                     if cur_target.as_deref() == e.link.as_deref() {
                         let iflags = self.itemize(e, Some(&st), 0, mode);
                         return Decision::new(Action::Attrs { current: st }, iflags, mode);

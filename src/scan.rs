@@ -294,6 +294,8 @@ mod tests {
             link: None,
             src: tmp.path().to_path_buf(),
             more_srcs: Vec::new(),
+            via_link: None,
+            listed_ids: None,
             filters: None,
             preset: None,
             implied: false,

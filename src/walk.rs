@@ -33,6 +33,15 @@ pub struct Entry {
     /// Further source directories merged into this one (several sources
     /// contributing the same directory name, e.g. `a/ b/`).
     pub more_srcs: Vec<PathBuf>,
+    /// `-L`, `--copy-unsafe-links`: the symlink a regular file was listed
+    /// through (`src` is then the file's real path). rsync reads the
+    /// xattrs of the listed path without following it, so `-X` reads
+    /// them here.
+    pub via_link: Option<PathBuf>,
+    /// The owner and group as the sender listed them, when `--usermap`,
+    /// `--groupmap` or `--chown` changed them in `stat` (rsync's `%U` and
+    /// `%G` show the listed ones).
+    pub listed_ids: Option<(u32, u32)>,
     /// The sender's filter rules in effect in the directory holding this
     /// entry (`None` without filters). A directory's own per-directory
     /// merge files are read from it when it is listed.
@@ -56,6 +65,8 @@ impl Entry {
             link: None,
             src,
             more_srcs: Vec::new(),
+            via_link: None,
+            listed_ids: None,
             preset: None,
             filters: None,
             implied: false,
@@ -143,6 +154,9 @@ pub struct WalkConfig {
     pub prune: bool,
     /// Whether listing recurses (for `-m`'s look-ahead).
     pub recursive: bool,
+    /// `--fake-super`, `--chmod`, id maps: how each listed stat is seen
+    /// (`None` when no such option is given).
+    pub attrs: Option<std::sync::Arc<crate::meta::RunAttrs>>,
     /// What a source argument that does not exist becomes.
     pub missing_args: MissingArgs,
     /// `-L`: every symlink is sent as what it points to.
@@ -179,6 +193,7 @@ impl WalkConfig {
             xfer_dirs: opts.xfer_dirs(),
             prune: opts.prune_empty_dirs && opts.recursive(),
             recursive: opts.recursive(),
+            attrs: None,
             missing_args: opts.missing_args,
             copy_links: opts.copy_links,
             copy_unsafe_links: opts.copy_unsafe_links,
@@ -192,6 +207,12 @@ impl WalkConfig {
             one_file_system: opts.one_file_system,
             mount_info: opts.info_name() > 1,
         }
+    }
+
+    /// Sees sources through the run's attribute options, where they
+    /// change anything.
+    pub fn set_attrs(&mut self, attrs: &std::sync::Arc<crate::meta::RunAttrs>) {
+        self.attrs = attrs.adjusts_source().then(|| std::sync::Arc::clone(attrs));
     }
 }
 
@@ -400,10 +421,31 @@ impl Walker {
     }
 
     fn read_link(&mut self, path: &Path) -> Option<Vec<u8>> {
-        match rustix::fs::readlink(path, Vec::new()) {
-            Ok(t) => Some(t.into_bytes()),
+        let r = match &self.cfg.attrs {
+            Some(a) => a.read_source_link(path),
+            None => rustix::fs::readlink(path, Vec::new()).map(|t| t.into_bytes()),
+        };
+        match r {
+            Ok(t) => Some(t),
             Err(e) => {
                 self.error("readlink", path, e);
+                None
+            }
+        }
+    }
+
+    /// The hook for the attribute options: a stat as rsync's receiver
+    /// sees it (see [`crate::meta::RunAttrs::adjust_source`]). `None`: a
+    /// corrupt `--fake-super` record (reported; the item is left out);
+    /// else the owner and group as listed, when the id maps changed them.
+    fn adjust(&mut self, path: &Path, stat: &mut Stat) -> Option<Option<(u32, u32)>> {
+        let Some(a) = &self.cfg.attrs else {
+            return Some(None);
+        };
+        match a.adjust_source(path, stat) {
+            Ok(ids) => Some(ids),
+            Err(msg) => {
+                self.diags.push(Diag::Error(msg));
                 None
             }
         }
@@ -430,7 +472,13 @@ impl Walker {
         stat: Stat,
         at: Option<(BorrowedFd<'_>, &CStr)>,
     ) -> Option<Entry> {
+        let mut src = src;
         let mut stat = stat;
+        let mut listed_ids = self.adjust(&src, &mut stat)?;
+        // A stat taken through a symlink (-L, -k, ...) is seen through
+        // the attribute options again.
+        let mut followed = false;
+        let mut via_link = None;
         let mut link = None;
         if stat.kind() == Kind::Symlink {
             let c = &self.cfg;
@@ -469,20 +517,15 @@ impl Walker {
                     // loop ends in ELOOP as rsync's does.
                     Ok(st) if st.kind() == Kind::File => {
                         stat = st;
+                        followed = true;
                         if let Ok(real) = std::fs::canonicalize(&src) {
-                            return Some(Entry {
-                                name,
-                                stat,
-                                link: None,
-                                src: real,
-                                more_srcs: Vec::new(),
-                                filters: None,
-                                preset: None,
-                                implied: false,
-                            });
+                            via_link = Some(std::mem::replace(&mut src, real));
                         }
                     }
-                    Ok(st) => stat = st,
+                    Ok(st) => {
+                        stat = st;
+                        followed = true;
+                    }
                     Err(Errno::NOENT) => {
                         let shown = self.shown(&src);
                         self.diags.push(Diag::ErrorRaw(format!(
@@ -500,10 +543,15 @@ impl Walker {
                 && st.kind() == Kind::Dir
             {
                 stat = st;
+                followed = true;
             }
             if stat.kind() == Kind::Symlink && self.cfg.links {
                 link = target.map(|t| if self.cfg.munge_links { unmunge(t) } else { t });
             }
+        }
+        if followed {
+            let listed = via_link.clone().unwrap_or_else(|| src.clone());
+            listed_ids = self.adjust(&listed, &mut stat)?;
         }
         if self.cfg.copy_devices && stat.kind().is_device() {
             stat = device_as_file(&src, stat);
@@ -514,6 +562,8 @@ impl Walker {
             link,
             src,
             more_srcs: Vec::new(),
+            via_link,
+            listed_ids,
             filters: None,
             preset: None,
             implied: false,
@@ -529,7 +579,7 @@ impl Walker {
             let (dir, name) = split_arg(arg.as_bytes());
             let dir_path = PathBuf::from(OsStr::from_bytes(&dir));
             if name == b"." {
-                let st = match sys::stat(&dir_path) {
+                let mut st = match sys::stat(&dir_path) {
                     Ok(st) if st.kind() == Kind::Dir => st,
                     Ok(_) => {
                         self.error("change_dir", &dir_path, Errno::NOTDIR);
@@ -544,6 +594,9 @@ impl Walker {
                     self.diags.push(Diag::Info("skipping directory .".into()));
                     continue;
                 }
+                let Some(listed_ids) = self.adjust(&dir_path, &mut st) else {
+                    continue;
+                };
                 if top.dot.is_none() {
                     top.dot = Some(Entry {
                         name: b".".to_vec(),
@@ -551,6 +604,8 @@ impl Walker {
                         link: None,
                         src: dir_path.clone(),
                         more_srcs: Vec::new(),
+                        via_link: None,
+                        listed_ids,
                         filters: self.root_filters(&dir_path),
                         preset: None,
                         implied: false,
@@ -590,6 +645,8 @@ impl Walker {
                         link: None,
                         src: full,
                         more_srcs: Vec::new(),
+                        via_link: None,
+                        listed_ids: None,
                         filters: None,
                         preset: None,
                         implied: false,
@@ -906,6 +963,8 @@ mod tests {
             link: None,
             src: PathBuf::from(name),
             more_srcs: Vec::new(),
+            via_link: None,
+            listed_ids: None,
             filters: None,
             preset: None,
             implied: false,

@@ -515,6 +515,8 @@ mod tests {
             Some(format!("rsync  version {VERSION}  protocol version 32").as_str())
         );
         assert!(v.contains("\nCapabilities:\n    64-bit files, 64-bit inums,"));
+        assert!(v.contains(" ACLs,") && v.contains(" xattrs,"), "{v}");
+        assert!(!v.contains("no ACLs") && !v.contains("no xattrs"), "{v}");
         for l in v.lines() {
             assert!(l.len() < 80, "{l}");
         }
@@ -530,6 +532,8 @@ mod tests {
         assert!(j.contains("\"hardlinks\": true"));
         assert!(j.contains("\"secluded_args\": false"));
         assert!(j.contains("\"inplace\": true"));
+        assert!(j.contains("\"ACLs\": true"));
+        assert!(j.contains("\"xattrs\": true"));
         assert!(j.contains("  },\n  \"optimizations\": {\n    \"io_uring\": true"));
         assert!(j.contains(",\n  \"checksum_list\": [\n    \"none\"\n  ]"));
         assert!(j.ends_with("\n}\n"));

@@ -14,7 +14,7 @@ pub mod table;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
-use crate::options::{BasisKind, DeleteWhen, MissingArgs, Options, Recurse};
+use crate::options::{BasisKind, DeleteWhen, MissingArgs, Options, Recurse, SuperMode};
 use table::{Arg, Id, OptDef};
 
 /// What the command line asks for.
@@ -518,6 +518,41 @@ fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result
         NoOmitDirTimes => o.omit_dir_times = false,
         OmitLinkTimes => o.omit_link_times = true,
         NoOmitLinkTimes => o.omit_link_times = false,
+        Xattrs => o.xattrs = o.xattrs.saturating_add(1),
+        NoXattrs => o.xattrs = 0,
+        // rsync turns --perms on right here, so a later --no-perms wins.
+        Acls => {
+            o.acls = true;
+            o.perms = true;
+        }
+        NoAcls => o.acls = false,
+        Executability => o.executability = true,
+        Chmod => {
+            let v = ev.value.as_deref().map(lossy).unwrap_or_default();
+            let rules = crate::meta::chmod::parse(&v).map_err(|e| UsageError(e.to_string()))?;
+            o.chmod.append(rules);
+        }
+        // --usermap and a user-part --chown turn -o on at this point of
+        // the command line (a later --no-o cancels it); likewise -g.
+        Usermap => {
+            let v = ev.value.as_deref().map(lossy).unwrap_or_default();
+            o.maps.usermap(&v).map_err(UsageError)?;
+            o.owner = true;
+        }
+        Groupmap => {
+            let v = ev.value.as_deref().map(lossy).unwrap_or_default();
+            o.maps.groupmap(&v).map_err(UsageError)?;
+            o.group = true;
+        }
+        Chown => {
+            let v = ev.value.as_deref().map(lossy).unwrap_or_default();
+            let (user, group) = o.maps.chown(&v).map_err(UsageError)?;
+            o.owner |= user;
+            o.group |= group;
+        }
+        Super => o.super_mode = Some(SuperMode::Super),
+        NoSuper => o.super_mode = Some(SuperMode::NoSuper),
+        FakeSuper => o.super_mode = Some(SuperMode::Fake),
         Stats => o.stats = true,
         EightBitOutput => o.eight_bit = true,
         NoEightBitOutput => o.eight_bit = false,
@@ -615,6 +650,9 @@ fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result
 /// Resolves what depends on several options, with rsync's checks and
 /// messages (its `parse_arguments` epilogue).
 fn finish(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
+    if o.super_mode == Some(SuperMode::Fake) && o.xattrs > 1 {
+        return Err(UsageError("--fake-super conflicts with -XX".into()));
+    }
     // rsync: --files-from implies -R and -d, and cancels the recursion
     // -a implies (not an explicit -r).
     if o.files_from.is_some() {

@@ -339,6 +339,18 @@ impl Id {
                 | NoOmitDirTimes
                 | OmitLinkTimes
                 | NoOmitLinkTimes
+                | Xattrs
+                | NoXattrs
+                | Acls
+                | NoAcls
+                | Executability
+                | Chmod
+                | Chown
+                | Usermap
+                | Groupmap
+                | Super
+                | NoSuper
+                | FakeSuper
                 | Filter
                 | Exclude
                 | Include

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 
-use crate::meta::{Policy, Wanted};
+use crate::meta::{ItemAttrs, Policy, Wanted};
 use crate::options::{EngineChoice, Options};
 
 pub use tempname::temp_name;
@@ -59,6 +59,9 @@ pub struct CopyJob {
     pub backup_to: Option<PathBuf>,
     pub want: Wanted,
     pub policy: Policy,
+    /// `-X`, `-A`, `--fake-super`: applied to the new file before it is
+    /// put in place (`None` without those options).
+    pub extra: Option<Box<ItemAttrs>>,
 }
 
 /// How a job went.
@@ -66,6 +69,9 @@ pub struct CopyJob {
 pub enum Outcome {
     /// Bytes of content written.
     Copied(u64),
+    /// Copied, but some extended attributes could not be set (rsync's
+    /// messages, text after `NAME: `); the run is partial.
+    CopiedWithErrors(u64, Vec<String>),
     /// The source disappeared before it could be opened (rsync: exit 24).
     Vanished(String),
     /// A receiver-side failure reported like rsync (text after `NAME: `);

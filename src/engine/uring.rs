@@ -944,8 +944,10 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
 
     // A temp file we just created is in a known state (our mode under the
     // umask, our ids, "now" as mtime), so spare the fstat. An --inplace
-    // target is an existing file and is looked at.
-    let fresh_file = !matches!(sink.kind, SinkKind::InPlace);
+    // target is an existing file and is looked at, and so is a new file
+    // that may have inherited a default ACL.
+    let fresh_file =
+        !matches!(sink.kind, SinkKind::InPlace) && !job.extra.as_ref().is_some_and(|x| x.stat_new);
     let known = fresh_file.then(|| Stat {
         mode: libc::S_IFREG | (create_mode(job) & !cfg.umask),
         uid: job.new_ids.0,
@@ -978,18 +980,36 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
     };
     let mut policy = job.policy;
     policy.accurate_time = true;
-    if let Err(e) = meta::apply(Target::Fd(sink.file.as_fd()), &current, &job.want, &policy) {
-        let target = sink.shown_name(job);
-        discard(sink, job, cfg, false).await;
-        return (
-            Outcome::Failed(format!(
-                "[receiver] {} \"{target}\": {}",
-                e.what,
-                sys::errno_text(e.errno)
-            )),
-            buf,
-        );
-    }
+    let applied = meta::apply_full(
+        Target::Fd(sink.file.as_fd()),
+        &current,
+        &job.want,
+        &policy,
+        job.extra.as_deref(),
+    );
+    // rsync names the temp file in these messages. A failed chown,
+    // utime or chmod stops the attributes there, but the file is still
+    // put in place, with the owner-only mode rsync creates its temp files
+    // with (nothing after the failure was applied).
+    let shown_tmp = || format!("\"{}\"", sink.shown_name(job));
+    let (soft, failed) = match applied {
+        Ok((_, soft)) => (soft, None),
+        Err(e) => {
+            if !matches!(sink.kind, SinkKind::InPlace) {
+                let initial = (job.want.mode & 0o700) | 0o200;
+                let _ =
+                    rustix::fs::fchmod(sink.file.as_fd(), rustix::fs::Mode::from_raw_mode(initial));
+            }
+            (
+                Vec::new(),
+                Some(format!("[receiver] {}", e.message(&shown_tmp()))),
+            )
+        }
+    };
+    let soft: Vec<String> = soft
+        .iter()
+        .map(|e| format!("[receiver] {}", e.message(&shown_tmp())))
+        .collect();
     if let Some(to) = &job.backup_to
         && !matches!(sink.kind, SinkKind::InPlace)
         && let Err(e) = keep_backup(&job.dest, to)
@@ -1038,5 +1058,9 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
             buf,
         );
     }
-    (Outcome::Copied(pos), buf)
+    match failed {
+        Some(msg) => (Outcome::Failed(msg), buf),
+        None if soft.is_empty() => (Outcome::Copied(pos), buf),
+        None => (Outcome::CopiedWithErrors(pos, soft), buf),
+    }
 }

@@ -306,21 +306,35 @@ pub fn default_perms_for_dir(
     umask: u32,
     dry_run: bool,
 ) -> Result<u32, (u32, io::Error)> {
+    dir_default_perms(dir, umask, dry_run).map(|(p, _)| p)
+}
+
+/// [`default_perms_for_dir`], also saying whether `dir` has a default ACL
+/// at all (new files there then get it instead of the umask), from the
+/// same single lookup.
+pub fn dir_default_perms(
+    dir: &Path,
+    umask: u32,
+    dry_run: bool,
+) -> Result<(u32, bool), (u32, io::Error)> {
     let fallback = 0o777 & !umask;
     match On::Path(dir, true).get(DEFAULT_NAME.as_bytes()) {
-        Ok(None) => Ok(fallback),
+        Ok(None) => Ok((fallback, false)),
         Ok(Some(blob)) => match Acl::parse(&blob) {
             Ok(acl) => Ok(match (acl.user_obj, acl.other) {
                 (Some(u), Some(o)) => {
                     let g = acl.mask.or(acl.group_obj).unwrap_or(0);
-                    (u32::from(u) << 6) | (u32::from(g) << 3) | u32::from(o)
+                    (
+                        (u32::from(u) << 6) | (u32::from(g) << 3) | u32::from(o),
+                        true,
+                    )
                 }
-                _ => fallback,
+                _ => (fallback, true),
             }),
             Err(e) => Err((fallback, e)),
         },
-        Err(e) if e.errno == rustix::io::Errno::NOENT && dry_run => Ok(fallback),
-        Err(e) if e.errno == rustix::io::Errno::NOSYS => Ok(fallback),
+        Err(e) if e.errno == rustix::io::Errno::NOENT && dry_run => Ok((fallback, false)),
+        Err(e) if e.errno == rustix::io::Errno::NOSYS => Ok((fallback, false)),
         Err(e) => Err((fallback, e.into())),
     }
 }
@@ -484,6 +498,11 @@ fn apply_on(
 /// A filesystem without ACL support reads as no ACLs.
 pub fn read(path: &Path, is_dir: bool) -> io::Result<Acls> {
     read_on(On::Path(path, false), is_dir)
+}
+
+/// [`read`], following a final symlink (a source listed through one).
+pub fn read_following(path: &Path, is_dir: bool) -> io::Result<Acls> {
+    read_on(On::Path(path, true), is_dir)
 }
 
 /// [`read`] on an open file or directory.

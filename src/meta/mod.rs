@@ -1,19 +1,31 @@
 //! Attributes: deciding and applying owner, times and permissions.
 //!
 //! This is rsync's `set_file_attrs()` and `dest_mode()`: the same order
-//! (owner, then times, then mode — chown clears set-id bits, so the mode
-//! goes last) and the same "only touch what differs" rule, so that
-//! `--itemize-changes` and the resulting trees agree with rsync.
+//! (owner, then `--fake-super`'s record and xattrs, then times, then ACLs,
+//! then mode — chown clears set-id bits and an ACL write sets permission
+//! bits, so the mode goes last) and the same "only touch what differs"
+//! rule, so that `--itemize-changes` and the resulting trees agree with
+//! rsync.
+//!
+//! The option-specific parts (`-X`, `-A`, `-E`, `--chmod`, id maps,
+//! `--fake-super`) live in [`run`]: a per-run context the walk, the plan
+//! and the transfer call at a few narrow points, and per-item work
+//! ([`ItemAttrs`]) that travels with a decision to wherever the item is
+//! finally written. Without those options nothing here costs a syscall.
 
 pub mod acl;
 pub mod chmod;
+pub mod fake;
 pub mod idmap;
+pub mod run;
 pub mod xattr;
+
+pub use run::{ItemAttrs, RunAttrs, SoftError};
 
 use std::os::fd::AsFd;
 use std::path::Path;
 
-use rustix::fs::{AtFlags, CWD, Gid, Mode, Timespec, Timestamps, UTIME_OMIT, Uid};
+use rustix::fs::{AtFlags, CWD, Gid, Mode, Timespec, Timestamps, UTIME_OMIT, Uid, utimensat};
 use rustix::io::Errno;
 
 use crate::options::Options;
@@ -22,7 +34,12 @@ use crate::sys::{Kind, Stat};
 /// Facts about the receiving process that attribute decisions depend on.
 #[derive(Clone, Debug)]
 pub struct Receiver {
+    /// rsync's `am_root != 0`: root, `--super`, or `--fake-super` (which
+    /// decides like root and records instead of doing).
     pub am_root: bool,
+    /// `--fake-super` (rsync's `am_root < 0`): no chown or chmod of the
+    /// real file; the privileged attributes go to `user.rsync.%stat`.
+    pub fake_super: bool,
     pub euid: u32,
     pub egid: u32,
     /// `0777 & !umask`: the permissions new files get without `--perms`.
@@ -48,6 +65,7 @@ impl Receiver {
         groups.push(rustix::process::getegid().as_raw());
         Receiver {
             am_root: rustix::process::geteuid().is_root(),
+            fake_super: false,
             euid: rustix::process::geteuid().as_raw(),
             egid: rustix::process::getegid().as_raw(),
             dflt_perms: 0o777 & !umask,
@@ -56,12 +74,48 @@ impl Receiver {
     }
 }
 
+impl Receiver {
+    /// The receiver for a run: the process's facts with rsync's
+    /// `--super` / `--no-super` / `--fake-super` override of `am_root`.
+    pub fn for_options(opts: &Options) -> Receiver {
+        use crate::options::SuperMode;
+        let mut r = Receiver::current();
+        match opts.super_mode {
+            Some(SuperMode::Super) => r.am_root = true,
+            Some(SuperMode::NoSuper) => r.am_root = false,
+            Some(SuperMode::Fake) => {
+                r.am_root = true;
+                r.fake_super = true;
+            }
+            None => {}
+        }
+        r
+    }
+}
+
 /// rsync's `dest_mode()`: without `--perms`, an existing file keeps its
 /// permissions and a new one gets the source's permissions masked by the
 /// default permissions, with set-id and sticky bits dropped.
 pub fn dest_mode(src_mode: u32, existing: Option<u32>, dflt_perms: u32) -> u32 {
+    dest_mode_x(src_mode, existing, dflt_perms, false)
+}
+
+/// [`dest_mode`] with `-E`: an existing regular file loses its execute
+/// bits when the source has none, and gains `x` wherever it has `r` when
+/// the source has some and it had none (bits it already has are kept).
+pub fn dest_mode_x(src_mode: u32, existing: Option<u32>, dflt_perms: u32, exec: bool) -> u32 {
     match existing {
-        Some(m) => (src_mode & !0o7777) | (m & 0o7777),
+        Some(m) => {
+            let mut new = (src_mode & !0o7777) | (m & 0o7777);
+            if exec && src_mode & libc::S_IFMT == libc::S_IFREG {
+                if src_mode & 0o111 == 0 {
+                    new &= !0o111;
+                } else if m & 0o111 == 0 {
+                    new |= (new & 0o444) >> 2;
+                }
+            }
+            new
+        }
         None => src_mode & (!0o7777 | dflt_perms),
     }
 }
@@ -96,6 +150,8 @@ pub struct Policy {
     pub window: i64,
     /// Only work out what would change (`--dry-run`).
     pub dry_run: bool,
+    /// `--fake-super`: owner and mode changes are recorded, not made.
+    pub fake_super: bool,
 }
 
 impl Policy {
@@ -107,6 +163,7 @@ impl Policy {
             accurate_time: false,
             window: opts.modify_window,
             dry_run: opts.dry_run,
+            fake_super: recv.fake_super,
         }
     }
 }
@@ -128,11 +185,15 @@ pub struct Updated {
     pub mtime: bool,
     pub mode: bool,
     pub atime: bool,
+    /// An ACL was (or, in a dry run, would be) written. xattr changes do
+    /// not count: rsync applies them in a second pass that reports
+    /// nothing.
+    pub acl: bool,
 }
 
 impl Updated {
     pub fn any(&self) -> bool {
-        self.owner || self.mtime || self.mode || self.atime
+        self.owner || self.mtime || self.mode || self.atime || self.acl
     }
 }
 
@@ -142,6 +203,19 @@ pub struct AttrError {
     /// e.g. `chown`, `failed to set times on`, `failed to set permissions on`.
     pub what: &'static str,
     pub errno: Errno,
+}
+
+impl AttrError {
+    /// rsync's message for this failure (`shown`: the path as rsync's
+    /// `full_fname()` renders it, quotes included): `chown PATH failed`,
+    /// `failed to set times on PATH`, … and the errno text.
+    pub fn message(&self, shown: &str) -> String {
+        let errno = crate::sys::errno_text(self.errno);
+        match self.what {
+            "chown" | "chgrp" => format!("{} {shown} failed: {errno}", self.what),
+            what => format!("{what} {shown}: {errno}"),
+        }
+    }
 }
 
 /// Where the attributes are applied: an open file (a temp file we just
@@ -158,44 +232,74 @@ pub fn apply<F: AsFd>(
     want: &Wanted,
     policy: &Policy,
 ) -> Result<Updated, AttrError> {
+    apply_full(target, current, want, policy, None).map(|(u, _)| u)
+}
+
+/// [`apply`] with the option-specific work of one item (`-X`, `-A`,
+/// `--fake-super`), in rsync's order. Failures of that work do not stop
+/// the rest (rsync reports them and carries on): they come back as
+/// [`SoftError`]s for the caller to report.
+pub fn apply_full<F: AsFd>(
+    target: Target<'_, F>,
+    current: &Stat,
+    want: &Wanted,
+    policy: &Policy,
+    extra: Option<&ItemAttrs>,
+) -> Result<(Updated, Vec<SoftError>), AttrError> {
     let mut up = Updated::default();
+    let mut soft = Vec::new();
     let is_link = want.kind == Kind::Symlink;
     let mut cur_mode = current.mode;
 
     let change_uid = policy.set_owner && current.uid != want.uid;
     let change_gid = policy.set_group && current.gid != want.gid;
     if change_uid || change_gid {
-        let uid = Some(Uid::from_raw(if change_uid {
-            want.uid
-        } else {
-            current.uid
-        }));
-        let gid = Some(Gid::from_raw(if change_gid {
-            want.gid
-        } else {
-            current.gid
-        }));
-        let r = match &target {
-            _ if policy.dry_run => Ok(()),
-            Target::Fd(fd) => rustix::fs::fchown(fd, uid, gid),
-            Target::Path(p) => rustix::fs::chownat(CWD, *p, uid, gid, AtFlags::SYMLINK_NOFOLLOW),
-        };
-        r.map_err(|errno| AttrError {
-            what: if change_uid { "chown" } else { "chgrp" },
-            errno,
-        })?;
-        // chown may clear set-id bits; re-read what the chmod below
-        // compares against, as rsync does.
-        if cur_mode & 0o6000 != 0 && !policy.dry_run {
-            let st = match &target {
-                Target::Fd(fd) => rustix::fs::fstat(fd),
-                Target::Path(p) => rustix::fs::lstat(*p),
+        // --fake-super records the owner in %stat below instead.
+        if !policy.fake_super {
+            let uid = Some(Uid::from_raw(if change_uid {
+                want.uid
+            } else {
+                current.uid
+            }));
+            let gid = Some(Gid::from_raw(if change_gid {
+                want.gid
+            } else {
+                current.gid
+            }));
+            let r = match &target {
+                _ if policy.dry_run => Ok(()),
+                Target::Fd(fd) => rustix::fs::fchown(fd, uid, gid),
+                Target::Path(p) => {
+                    rustix::fs::chownat(CWD, *p, uid, gid, AtFlags::SYMLINK_NOFOLLOW)
+                }
             };
-            if let Ok(st) = st {
-                cur_mode = st.st_mode;
+            r.map_err(|errno| AttrError {
+                what: if change_uid { "chown" } else { "chgrp" },
+                errno,
+            })?;
+            // chown may clear set-id bits; re-read what the chmod below
+            // compares against, as rsync does.
+            if cur_mode & 0o6000 != 0 && !policy.dry_run {
+                let st = match &target {
+                    Target::Fd(fd) => rustix::fs::fstat(fd),
+                    Target::Path(p) => rustix::fs::lstat(*p),
+                };
+                if let Ok(st) = st {
+                    cur_mode = st.st_mode;
+                }
             }
         }
         up.owner = true;
+    }
+
+    if let Some(x) = extra
+        && !policy.dry_run
+    {
+        let on = match &target {
+            Target::Fd(fd) => run::On::Fd(fd.as_fd()),
+            Target::Path(p) => run::On::Path(p),
+        };
+        x.apply_fake_and_xattrs(on, &mut soft);
     }
 
     let set_mtime = policy.set_times && {
@@ -239,7 +343,7 @@ pub fn apply<F: AsFd>(
         let r = match &target {
             _ if policy.dry_run => Ok(()),
             Target::Fd(fd) => rustix::fs::futimens(fd, &ts),
-            Target::Path(p) => rustix::fs::utimensat(CWD, *p, &ts, AtFlags::SYMLINK_NOFOLLOW),
+            Target::Path(p) => utimensat(CWD, *p, &ts, AtFlags::SYMLINK_NOFOLLOW),
         };
         r.map_err(|errno| AttrError {
             what: "failed to set times on",
@@ -249,11 +353,25 @@ pub fn apply<F: AsFd>(
         up.atime = set_atime.is_some();
     }
 
+    if let Some(x) = extra
+        && !is_link
+    {
+        let on = match &target {
+            Target::Fd(fd) => run::On::Fd(fd.as_fd()),
+            Target::Path(p) => run::On::Path(p),
+        };
+        let (changed, mode) = x.apply_acls(on, cur_mode, want.mode, policy.dry_run, &mut soft);
+        up.acl = changed;
+        if let Some(m) = mode {
+            cur_mode = m;
+        }
+    }
+
     // Linux cannot chmod a symlink.
     if !is_link && (cur_mode & 0o7777) != (want.mode & 0o7777) {
         let mode = Mode::from_raw_mode(want.mode & 0o7777);
         let r = match &target {
-            _ if policy.dry_run => Ok(()),
+            _ if policy.dry_run || policy.fake_super => Ok(()),
             Target::Fd(fd) => rustix::fs::fchmod(fd, mode),
             Target::Path(p) => rustix::fs::chmod(*p, mode),
         };
@@ -263,7 +381,7 @@ pub fn apply<F: AsFd>(
         })?;
         up.mode = true;
     }
-    Ok(up)
+    Ok((up, soft))
 }
 
 #[cfg(test)]

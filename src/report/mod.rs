@@ -626,10 +626,15 @@ impl Report {
             ndx_gap = index as i64 - self.last_xfer;
             self.last_xfer = index as i64;
         }
+        let mut stat = e.stat;
+        if let Some((uid, gid)) = e.listed_ids {
+            stat.uid = uid;
+            stat.gid = gid;
+        }
         ItemRec {
             name: e.name.clone(),
             iflags,
-            stat: e.stat,
+            stat,
             link: link.map(<[u8]>::to_vec),
             src_dir: src_dir_of(e),
             index,
@@ -698,8 +703,16 @@ impl Report {
 
     /// Completes a transferred file's slot: its line (before or after
     /// the progress lines, by the format), progress, `notes` (`-vv` lines)
-    /// and the log line.
-    pub fn transferred(&mut self, slot: Slot, rec: &ItemRec, copied: u64, notes: Vec<String>) {
+    /// and the log line; then `errors` (failed attribute changes, which
+    /// make the run partial).
+    pub fn transferred(
+        &mut self,
+        slot: Slot,
+        rec: &ItemRec,
+        copied: u64,
+        notes: Vec<String>,
+        errors: Vec<String>,
+    ) {
         let sum = rec.sum_src.as_deref().and_then(file_sum);
         let mut v = self.view(rec);
         v.checksum = sum.as_ref().map(|s| &s[..]);
@@ -742,6 +755,10 @@ impl Report {
             && let Some(m) = log.render_item(&v, &self.ctx)
         {
             lines.push(Line::Log(m));
+        }
+        for e in errors {
+            self.errors.general = true;
+            lines.push(Line::Err(format!("{}: {}", self.name, e).into_bytes()));
         }
         self.fill(slot, lines);
     }

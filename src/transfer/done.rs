@@ -58,6 +58,10 @@ impl Transfer<'_> {
         let Some(p) = self.pending.remove(&token) else {
             return;
         };
+        let (outcome, soft) = match outcome {
+            Outcome::CopiedWithErrors(n, soft) => (Outcome::Copied(n), soft),
+            o => (o, Vec::new()),
+        };
         self.hlink_copied(token, matches!(outcome, Outcome::Copied(_)));
         match outcome {
             Outcome::Copied(n) => {
@@ -82,10 +86,11 @@ impl Transfer<'_> {
                     out.push(l);
                 }
                 match &p.rec {
-                    Some(rec) => self.report.transferred(p.slot, rec, n, out),
-                    None => self.report.complete(p.slot, out, Vec::new()),
+                    Some(rec) => self.report.transferred(p.slot, rec, n, out, soft),
+                    None => self.report.complete(p.slot, out, soft),
                 }
             }
+            Outcome::CopiedWithErrors(..) => {}
             Outcome::Vanished(msg) => {
                 self.report.errors.vanished = true;
                 self.report.complete(p.slot, vec![msg], Vec::new());

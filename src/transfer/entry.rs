@@ -18,24 +18,45 @@ impl Transfer<'_> {
         }
     }
 
-    /// Applies attributes to a path; `None` after reporting a failure.
-    pub(super) fn apply_attrs(
+    /// Applies attributes to a path, with an item's `-X`/`-A`/
+    /// `--fake-super` work if any; `None` after reporting a failure. The
+    /// failures of that work are reported (as rsync's receiver does) and
+    /// the rest still applies.
+    pub(super) fn apply_attrs_ext(
         &mut self,
         path: &Path,
         current: &Stat,
         want: &Wanted,
         policy: &Policy,
+        extra: Option<&meta::ItemAttrs>,
     ) -> Option<meta::Updated> {
-        match meta::apply(Target::<std::fs::File>::Path(path), current, want, policy) {
-            Ok(u) => Some(u),
+        let r = meta::apply_full(
+            Target::<std::fs::File>::Path(path),
+            current,
+            want,
+            policy,
+            extra,
+        );
+        match r {
+            Ok((u, soft)) => {
+                if !soft.is_empty() {
+                    let shown = format!("\"{}\"", self.recv_shown(&self.local_of(path)));
+                    for e in soft {
+                        // rsync sets xattrs in the receiver's pass over
+                        // the item, the rest in the generator's.
+                        let role = match e {
+                            meta::SoftError::Xattr(_) => "receiver",
+                            _ => "generator",
+                        };
+                        self.report.error(format!("[{role}] {}", e.message(&shown)));
+                    }
+                }
+                Some(u)
+            }
             Err(e) => {
                 let local = self.local_of(path);
-                let msg = format!(
-                    "[generator] {} \"{}\": {}",
-                    e.what,
-                    self.recv_shown(&local),
-                    sys::errno_text(e.errno)
-                );
+                let shown = format!("\"{}\"", self.recv_shown(&local));
+                let msg = format!("[generator] {}", e.message(&shown));
                 self.report.error(msg);
                 None
             }
@@ -142,6 +163,31 @@ impl Transfer<'_> {
                 }
             },
         };
+        // --fake-super: the destination as its %stat records say it is.
+        let real_old = match real_old {
+            Some(st) if self.attrs.fake_super() => match self.attrs.dest_stat(dest, st) {
+                Ok(st) => Some(st),
+                Err(msg) => {
+                    self.report.error(msg);
+                    return Next::Stop;
+                }
+            },
+            other => other,
+        };
+        // Without -p, new items take their permissions from the default
+        // ACL of the directory they go into.
+        if !self.opts.perms {
+            let dir = if e.name == b"." {
+                dest
+            } else {
+                dest.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."))
+            };
+            if let Some(w) = self.attrs.enter_dir(dir) {
+                self.report.warning(w);
+            }
+        }
         let old = if root_created { None } else { real_old };
         let local = self.local_of(dest);
         // The destination root we created ourselves exists for the update
@@ -173,7 +219,16 @@ impl Transfer<'_> {
                         return Next::Descend { fresh: true };
                     }
                     let mut mode = d.mode & 0o7777;
-                    if !self.recv.am_root {
+                    // rsync's incremental recursion makes a new directory
+                    // early, owner-only, while the parent is being filled,
+                    // and sets its permissions when it gets to it (an ACL
+                    // write sees that mode as the old one).
+                    if opts.inc_recurse() && opts.times && !opts.omit_dir_times {
+                        mode &= 0o700;
+                    }
+                    // A normal user (and --fake-super, like root) must be
+                    // able to fill the directory.
+                    if !self.recv.am_root || self.recv.fake_super {
                         mode |= 0o700;
                     }
                     if let Err(err) = rustix::fs::mkdir(dest, Mode::from_raw_mode(mode))
@@ -208,7 +263,13 @@ impl Transfer<'_> {
                         restore = Some(want.mode & 0o7777);
                         want.mode |= 0o700;
                     }
-                    self.apply_attrs(dest, &cur, &want, &policy);
+                    let mut extra = d.extra.clone();
+                    if let Some(x) = extra.as_mut()
+                        && created
+                    {
+                        x.forget_dest();
+                    }
+                    self.apply_attrs_ext(dest, &cur, &want, &policy, extra.as_deref());
                 }
                 self.push_dir(dest, e, restore, current);
                 Next::Descend { fresh: created }
@@ -223,7 +284,8 @@ impl Transfer<'_> {
                     policy.set_times = false;
                 }
                 let current = *current;
-                let updated = self.apply_attrs(dest, &current, &want, &policy);
+                let updated =
+                    self.apply_attrs_ext(dest, &current, &want, &policy, d.extra.as_deref());
                 // -vv without -i: rsync's set_file_attrs reports each
                 // up-to-date non-directory by name.
                 if opts.info_name() > 1 && opts.format_has_i() == 0 {
@@ -240,6 +302,9 @@ impl Transfer<'_> {
                 }
                 self.maybe_remove_source(e);
                 if let Some((key, _)) = hl {
+                    if d.iflags & crate::plan::item::REPORT_XATTR != 0 {
+                        self.hlink_xattr_stale(key);
+                    }
                     self.hlink_done(planner, key, e, dest);
                 }
                 Next::Stop
@@ -303,9 +368,14 @@ impl Transfer<'_> {
                 }
                 let atomic = replace.is_some_and(|r| r.kind() != Kind::Dir);
                 if !opts.dry_run {
-                    if let Err(msg) =
-                        self.create_node(dest, atomic, |p| rustix::fs::symlink(path_of(&target), p))
-                    {
+                    let fake = self.recv.fake_super;
+                    if let Err(msg) = self.create_node(dest, atomic, |p| {
+                        if fake {
+                            meta::fake::create_as_file(p, &target)
+                        } else {
+                            rustix::fs::symlink(path_of(&target), p)
+                        }
+                    }) {
                         let msg = format!(
                             "[generator] symlink \"{}\" -> \"{}\" failed: {msg}",
                             self.shown(dest),
@@ -318,7 +388,11 @@ impl Transfer<'_> {
                     let mut policy = Policy::new(opts, &self.recv, e.stat.gid);
                     policy.set_times &= !opts.omit_link_times;
                     if let Ok(cur) = sys::lstat(dest) {
-                        self.apply_attrs(dest, &cur, &want, &policy);
+                        let mut extra = d.extra.clone();
+                        if let Some(x) = extra.as_mut() {
+                            x.forget_dest();
+                        }
+                        self.apply_attrs_ext(dest, &cur, &want, &policy, extra.as_deref());
                     }
                 }
                 self.item(&d, e, Some(&target));
@@ -348,8 +422,13 @@ impl Transfer<'_> {
                     let ft = FileType::from_raw_mode(e.stat.mode);
                     let perm = Mode::from_raw_mode(d.mode & 0o7777);
                     let rdev = e.stat.rdev;
+                    let fake = self.recv.fake_super;
                     if let Err(msg) = self.create_node(dest, atomic, |p| {
-                        rustix::fs::mknodat(rustix::fs::CWD, p, ft, perm, rdev)
+                        if fake {
+                            meta::fake::create_as_file(p, b"")
+                        } else {
+                            rustix::fs::mknodat(rustix::fs::CWD, p, ft, perm, rdev)
+                        }
                     }) {
                         let msg =
                             format!("[generator] mknod \"{}\" failed: {msg}", self.shown(dest));
@@ -359,7 +438,11 @@ impl Transfer<'_> {
                     let want = self.wanted(e, &d);
                     let policy = Policy::new(opts, &self.recv, e.stat.gid);
                     if let Ok(cur) = sys::lstat(dest) {
-                        self.apply_attrs(dest, &cur, &want, &policy);
+                        let mut extra = d.extra.clone();
+                        if let Some(x) = extra.as_mut() {
+                            x.forget_dest();
+                        }
+                        self.apply_attrs_ext(dest, &cur, &want, &policy, extra.as_deref());
                     }
                 }
                 self.item(&d, e, None);
@@ -555,6 +638,7 @@ impl Transfer<'_> {
             backup_to,
             want: self.wanted(e, d),
             policy: Policy::new(opts, &self.recv, e.stat.gid),
+            extra: self.job_attrs(d),
         };
         self.drain_ready();
         if let Some(engine) = self.engine.as_mut() {
@@ -577,6 +661,22 @@ impl Transfer<'_> {
         match token {
             Some(t) => self.hlink_sent(key, t, e, dest),
             None => self.hlink_done(planner, key, e, dest),
+        }
+    }
+
+    /// The `-X`/`-A`/`--fake-super` work a file copy carries to the engine
+    /// (and, without those, whether the new file's mode must be looked at
+    /// because its directory has a default ACL).
+    fn job_attrs(&self, d: &Decision) -> Option<Box<meta::ItemAttrs>> {
+        match &d.extra {
+            // The engine builds a new file unless --inplace: whatever the
+            // old destination had is gone.
+            Some(x) if self.opts.inplace => Some(x.clone()),
+            Some(x) => Some(Box::new(x.for_new_file())),
+            None if self.attrs.new_file_needs_stat() => {
+                Some(Box::new(meta::ItemAttrs::stat_only()))
+            }
+            None => None,
         }
     }
 

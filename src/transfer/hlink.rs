@@ -48,12 +48,19 @@ struct Group {
     /// Members whose destination did not exist, in list order (linked
     /// in reverse, like rsync's chain).
     deferred: Vec<Member>,
+    /// `-X`: the leader was up to date but its xattrs changed (see
+    /// [`Leader::xattr_stale`]).
+    xattr_stale: bool,
 }
 
 #[derive(Clone)]
 struct Leader {
     dest: PathBuf,
     name: Vec<u8>,
+    /// `-X`: rsync's receiver changes an up-to-date leader's xattrs after
+    /// the generator has itemized the members, so an existing member
+    /// still shows `x` (`hf........x`).
+    xattr_stale: bool,
 }
 
 struct Member {
@@ -162,6 +169,7 @@ impl Transfer<'_> {
             g.sent = Some(Leader {
                 dest: dest.to_path_buf(),
                 name: e.name.clone(),
+                xattr_stale: false,
             });
             self.hlinks.by_token.insert(token, key);
         }
@@ -231,11 +239,23 @@ impl Transfer<'_> {
         self.hlink_lead(planner, key, dest.to_path_buf(), e.name.clone());
     }
 
+    /// An up-to-date member about to lead its group had its xattrs
+    /// changed (see [`Leader::xattr_stale`]).
+    pub(super) fn hlink_xattr_stale(&mut self, key: GroupKey) {
+        if let Some(g) = self.hlinks.groups.get_mut(&key) {
+            g.xattr_stale = true;
+        }
+    }
+
     fn hlink_lead(&mut self, planner: &Planner<'_>, key: GroupKey, dest: PathBuf, name: Vec<u8>) {
         let Some(g) = self.hlinks.groups.get_mut(&key) else {
             return;
         };
-        let leader = Leader { dest, name };
+        let leader = Leader {
+            dest,
+            name,
+            xattr_stale: g.xattr_stale,
+        };
         g.leader = Some(leader.clone());
         let mut members = std::mem::take(&mut g.waiting);
         let mut deferred = std::mem::take(&mut g.deferred);
@@ -249,17 +269,22 @@ impl Transfer<'_> {
     /// Makes `dest` a hard link to the leader's file, unless it already
     /// is one (rsync's `maybe_hard_link`), and reports it.
     fn link_member(&mut self, planner: &Planner<'_>, e: &Entry, dest: &Path, leader: &Leader) {
+        use crate::plan::item::REPORT_XATTR;
         use crate::plan::item::{LOCAL_CHANGE, XNAME_FOLLOWS};
         let opts = self.opts;
-        let on_disk = sys::lstat(dest).ok();
+        // --fake-super: owner and mode as the %stat record says.
+        let on_disk = sys::lstat(dest)
+            .ok()
+            .map(|st| self.attrs.dest_stat(dest, st).unwrap_or(st));
         let leader_st = sys::lstat(&leader.dest).ok();
+        let stale = if leader.xattr_stale { REPORT_XATTR } else { 0 };
         let mode = planner.mode_for(e, on_disk.as_ref());
         if let (Some(o), Some(l)) = (on_disk, leader_st)
             && o.dev == l.dev
             && o.ino == l.ino
         {
             let iflags = planner.itemize(e, Some(&o), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
-            self.report.item_xname(iflags, e, b"");
+            self.report.item_xname(iflags | stale, e, b"");
             if opts.info_name() > 1 && opts.format_has_i() == 0 {
                 let name = self.report.esc(&e.name);
                 self.report.info(format!("{name} is uptodate"));
@@ -304,7 +329,10 @@ impl Transfer<'_> {
         }
         if !quiet {
             let old = old.filter(|o| o.kind() != Kind::Dir);
-            let iflags = planner.itemize(e, old.as_ref(), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
+            let mut iflags = planner.itemize(e, old.as_ref(), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
+            if old.is_some() {
+                iflags |= stale;
+            }
             self.report.item_xname(iflags, e, &leader.name);
         }
         self.maybe_remove_source(e);

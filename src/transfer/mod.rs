@@ -129,6 +129,10 @@ struct Transfer<'a> {
     /// `--delay-updates`: staged files to move into place at the end, in
     /// file-list order (by submission token).
     staged: Vec<(u64, PathBuf, PathBuf)>,
+    /// The attribute options (`-X`, `-A`, `-E`, `--chmod`, id maps,
+    /// `--fake-super`) and what they found wrong at start-up.
+    attrs: Arc<meta::RunAttrs>,
+    map_report: Option<meta::run::MapReport>,
     /// `-H`: hard-link groups.
     hlinks: Hlinks,
 }
@@ -227,8 +231,12 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
             report.warning(w.clone());
         }
     }
+    let recv = Receiver::for_options(opts);
+    let (attrs, map_report) = meta::RunAttrs::new(opts, &recv);
+    let attrs = Arc::new(attrs);
     let mut walk_cfg = WalkConfig::new(opts);
     walk_cfg.filters = filters.clone();
+    walk_cfg.set_attrs(&attrs);
     let abort = Arc::new(AtomicBool::new(false));
     for sig in [
         signal_hook::consts::SIGINT,
@@ -239,7 +247,7 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
     }
     let mut t = Transfer {
         opts,
-        recv: Receiver::current(),
+        recv,
         report,
         engine: None,
         pending: HashMap::new(),
@@ -268,6 +276,8 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
         flist_line_open: false,
         merge_setup_pending: filters.as_ref().is_some_and(FilterList::has_dir_merge),
         staged: Vec::new(),
+        attrs,
+        map_report: Some(map_report),
         hlinks: Hlinks::default(),
     };
     let code = t.run();
@@ -307,6 +317,11 @@ impl Transfer<'_> {
         let flist = opts.info_flist();
         if flist > 0 && opts.inc_recurse() {
             self.report.client("sending incremental file list");
+        }
+        // rsync's receiver parses the id maps as it starts: after the
+        // header, before anything is created.
+        if let Some(code) = self.report_maps() {
+            return code;
         }
         // rsync's "building file list ... " line is still open while the
         // list is built: the first message on stderr ends it with an
@@ -485,10 +500,12 @@ impl Transfer<'_> {
             self.engine = Some(engine::start(cfg));
         }
 
+        let attrs = Arc::clone(&self.attrs);
         let planner = Planner {
             opts,
             recv: &self.recv.clone(),
             basis,
+            attrs: &attrs,
         };
         if opts.delete == Some(DeleteWhen::Before) {
             self.delete_pass(&mut walker, &top, &dest);
@@ -576,6 +593,17 @@ impl Transfer<'_> {
             self.report.error_raw(l);
         }
         code
+    }
+
+    /// Prints the id maps' warnings, and their error if any (then the run
+    /// ends with rsync's syntax-error exit code).
+    fn report_maps(&mut self) -> Option<ExitCode> {
+        let r = self.map_report.take()?;
+        for w in r.warnings {
+            self.report.error_raw(w);
+        }
+        let msg = r.error?;
+        Some(self.usage_exit(&msg, ExitCode::Syntax))
     }
 
     /// The basis directories (`--link-dest` etc.) as usable paths: relative
