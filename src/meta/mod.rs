@@ -10,7 +10,7 @@ pub mod chmod;
 pub mod idmap;
 pub mod xattr;
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 
 use rustix::fs::{AtFlags, CWD, Gid, Mode, Timespec, Timestamps, UTIME_OMIT, Uid};
@@ -145,9 +145,11 @@ pub struct AttrError {
 }
 
 /// Where the attributes are applied: an open file (a temp file we just
-/// wrote) or a path (directories, links, devices, up-to-date files).
+/// wrote), an entry of an open directory (directories, links, devices,
+/// up-to-date files in the destination), or a path.
 pub enum Target<'a, F: AsFd> {
     Fd(F),
+    At(BorrowedFd<'a>, &'a Path),
     Path(&'a Path),
 }
 
@@ -178,6 +180,7 @@ pub fn apply<F: AsFd>(
         let r = match &target {
             _ if policy.dry_run => Ok(()),
             Target::Fd(fd) => rustix::fs::fchown(fd, uid, gid),
+            Target::At(d, p) => rustix::fs::chownat(d, *p, uid, gid, AtFlags::SYMLINK_NOFOLLOW),
             Target::Path(p) => rustix::fs::chownat(CWD, *p, uid, gid, AtFlags::SYMLINK_NOFOLLOW),
         };
         r.map_err(|errno| AttrError {
@@ -189,6 +192,7 @@ pub fn apply<F: AsFd>(
         if cur_mode & 0o6000 != 0 && !policy.dry_run {
             let st = match &target {
                 Target::Fd(fd) => rustix::fs::fstat(fd),
+                Target::At(d, p) => rustix::fs::statat(d, *p, AtFlags::SYMLINK_NOFOLLOW),
                 Target::Path(p) => rustix::fs::lstat(*p),
             };
             if let Ok(st) = st {
@@ -239,6 +243,7 @@ pub fn apply<F: AsFd>(
         let r = match &target {
             _ if policy.dry_run => Ok(()),
             Target::Fd(fd) => rustix::fs::futimens(fd, &ts),
+            Target::At(d, p) => rustix::fs::utimensat(d, *p, &ts, AtFlags::SYMLINK_NOFOLLOW),
             Target::Path(p) => rustix::fs::utimensat(CWD, *p, &ts, AtFlags::SYMLINK_NOFOLLOW),
         };
         r.map_err(|errno| AttrError {
@@ -255,6 +260,7 @@ pub fn apply<F: AsFd>(
         let r = match &target {
             _ if policy.dry_run => Ok(()),
             Target::Fd(fd) => rustix::fs::fchmod(fd, mode),
+            Target::At(d, p) => rustix::fs::chmodat(d, *p, mode, AtFlags::empty()),
             Target::Path(p) => rustix::fs::chmod(*p, mode),
         };
         r.map_err(|errno| AttrError {

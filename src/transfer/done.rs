@@ -132,10 +132,30 @@ impl Transfer<'_> {
             return;
         }
         let fixes = std::mem::take(&mut self.dir_fixes);
+        // Siblings share their parent's handle.
+        let mut last: Option<(PathBuf, DirAt)> = None;
         for f in fixes.iter().rev() {
+            let parent = f.path.parent().unwrap_or(Path::new(""));
+            let (at, base) = match &last {
+                Some((p, at)) if p == parent && f.path != self.dest_root => {
+                    match f.path.file_name() {
+                        Some(n) => (at.clone(), sys::bytes(Path::new(n)).to_vec()),
+                        None => continue,
+                    }
+                }
+                _ => match self.at_of(&f.path) {
+                    Ok((at, base)) => {
+                        last = Some((parent.to_path_buf(), at.clone()));
+                        (at, base)
+                    }
+                    // rsync's touch_up_dirs ignores failures here.
+                    Err(_) => continue,
+                },
+            };
+            let name = at.name(&base);
             // Like rsync's touch_up_dirs: compare with the window (whole
             // seconds by default), so sub-second differences are left alone.
-            let differs = match sys::lstat(&f.path) {
+            let differs = match at.lstat(&base) {
                 Ok(st) => !self
                     .opts
                     .same_time(f.mtime, f.mtime_nsec, st.mtime, st.mtime_nsec),
@@ -154,15 +174,16 @@ impl Transfer<'_> {
                 };
                 // rsync's touch_up_dirs ignores failures here; any problem
                 // was already reported when the directory was handled.
-                let _ = rustix::fs::utimensat(
-                    rustix::fs::CWD,
-                    &f.path,
-                    &ts,
-                    rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
-                );
+                let _ =
+                    rustix::fs::utimensat(&at, &name, &ts, rustix::fs::AtFlags::SYMLINK_NOFOLLOW);
             }
             if let Some(m) = f.restore_mode {
-                let _ = rustix::fs::chmod(&f.path, Mode::from_raw_mode(m));
+                let _ = rustix::fs::chmodat(
+                    &at,
+                    &name,
+                    Mode::from_raw_mode(m),
+                    rustix::fs::AtFlags::empty(),
+                );
             }
         }
     }
