@@ -583,6 +583,12 @@ impl Transfer<'_> {
             Some(b) if !fresh && delayed.is_none() => b.prepare(dest),
             _ => None,
         };
+        // The copy lands through the handle of its directory; a staged
+        // copy (--delay-updates) goes by path.
+        let dir = match &delayed {
+            None => self.at_of(dest).ok().map(|(d, _)| d),
+            Some(_) => None,
+        };
         let slot = self.report.reserve();
         let token = self.next_token;
         self.next_token += 1;
@@ -604,6 +610,7 @@ impl Transfer<'_> {
             token,
             src: from.to_path_buf(),
             dest: target,
+            dir,
             size: e.stat.size,
             fresh,
             new_ids: (self.recv.euid, self.new_file_gid()),
