@@ -7,11 +7,13 @@
 //! order, and a directory's contents (again in reverse) before the
 //! directory itself; `deleting NAME` lines come out in that order.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rustix::io::Errno;
 
 use crate::backup::Backup;
+use crate::filter::FilterStack;
 use crate::plan::item;
 use crate::report::Report;
 use crate::sys::{self, Kind, Stat};
@@ -49,6 +51,52 @@ pub struct Deleter {
     pub root: PathBuf,
     /// Protected names (rsync's implicit `P *SUFFIX` with `-b`).
     pub protect_suffix: Option<Vec<u8>>,
+    /// The receiver's filter rules (protect/risk, and excludes unless
+    /// `--delete-excluded`).
+    pub filters: Option<RecvFilters>,
+}
+
+/// The filter rules as rsync's receiver applies them when deleting: the
+/// per-directory merge files are read from the destination directories.
+pub struct RecvFilters {
+    root: FilterStack,
+    delete_excluded: bool,
+    /// Stacks of destination directories already entered, by path
+    /// relative to the destination root (`""` for the root).
+    entered: HashMap<Vec<u8>, FilterStack>,
+}
+
+impl RecvFilters {
+    pub fn new(root: FilterStack, delete_excluded: bool) -> RecvFilters {
+        RecvFilters {
+            root,
+            delete_excluded,
+            entered: HashMap::new(),
+        }
+    }
+
+    /// The rules in effect inside destination directory `rel` (relative
+    /// to `root_dir`), entering each level's merge files once.
+    fn stack(&mut self, root_dir: &Path, rel: &[u8]) -> FilterStack {
+        if let Some(s) = self.entered.get(rel) {
+            return s.clone();
+        }
+        let parent = match rel.iter().rposition(|&b| b == b'/') {
+            Some(p) => self.stack(root_dir, &rel[..p]),
+            None if rel.is_empty() => self.root.clone(),
+            None => self.stack(root_dir, b""),
+        };
+        let real = if rel.is_empty() {
+            root_dir.to_path_buf()
+        } else {
+            root_dir.join(sys::path_from(rel))
+        };
+        // The receiver reports no merge-file errors of its own here: the
+        // sender has already stopped on them.
+        let s = parent.enter(rel, &real).0;
+        self.entered.insert(rel.to_vec(), s.clone());
+        s
+    }
 }
 
 fn sorted_children(dir: &Path) -> Result<Vec<(Vec<u8>, Stat)>, Errno> {
@@ -87,12 +135,37 @@ impl Deleter {
         report.deleted(&local, kind);
     }
 
-    /// Whether a name is protected from deletion by the implicit backup
-    /// rule.
-    pub fn protected_name(&self, name: &[u8]) -> bool {
-        self.protect_suffix
+    /// Whether entry `name` of destination directory `dir` is kept from
+    /// deletion: the implicit backup rule, or the filter rules (with
+    /// `ignore_perishable` inside a directory being deleted, as rsync).
+    pub fn protects(
+        &mut self,
+        dir: &Path,
+        name: &[u8],
+        is_dir: bool,
+        ignore_perishable: bool,
+    ) -> bool {
+        if self
+            .protect_suffix
             .as_ref()
             .is_some_and(|s| !s.is_empty() && name.len() > s.len() && name.ends_with(s))
+        {
+            return true;
+        }
+        let Some(f) = self.filters.as_mut() else {
+            return false;
+        };
+        let rel_dir: Vec<u8> = match dir.strip_prefix(&self.root) {
+            Ok(r) => sys::bytes(r).to_vec(),
+            Err(_) => sys::bytes(dir).to_vec(),
+        };
+        let stack = f.stack(&self.root, &rel_dir);
+        let mut rel = rel_dir;
+        if !rel.is_empty() {
+            rel.push(b'/');
+        }
+        rel.extend_from_slice(name);
+        stack.protected_ex(&rel, is_dir, f.delete_excluded, ignore_perishable)
     }
 
     /// rsync's `delete_item()`.
@@ -182,8 +255,15 @@ impl Deleter {
         dir: &Path,
         flags: DelFlags,
     ) -> DelResult {
-        let children = sorted_children(dir).unwrap_or_default();
+        let mut children = sorted_children(dir).unwrap_or_default();
         let mut ret = DelResult::Success;
+        // Children the rules keep (perishable rules aside) pin the
+        // directory, as in rsync.
+        let before = children.len();
+        children.retain(|(n, st)| !self.protects(dir, n, st.kind() == Kind::Dir, true));
+        if children.len() != before {
+            ret = DelResult::NotEmpty;
+        }
         if !children.is_empty() {
             if !flags.recurse {
                 ret = DelResult::NotEmpty;
@@ -231,13 +311,10 @@ impl Deleter {
         dir: &Path,
         existing: &[(Vec<u8>, Stat)],
         keep: &dyn Fn(&[u8]) -> bool,
-        protect: &dyn Fn(&[u8], bool) -> bool,
     ) {
         let mut doomed: Vec<(Vec<u8>, Stat)> = existing
             .iter()
-            .filter(|(n, st)| {
-                !keep(n) && !self.protected_name(n) && !protect(n, st.kind() == Kind::Dir)
-            })
+            .filter(|(n, st)| !keep(n) && !self.protects(dir, n, st.kind() == Kind::Dir, false))
             .cloned()
             .collect();
         sort_like_rsync(&mut doomed);

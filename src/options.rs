@@ -209,6 +209,11 @@ pub struct Options {
     pub atimes: bool,
     /// `--open-noatime` (or `-UU`): source files are opened with O_NOATIME.
     pub open_noatime: bool,
+    /// Filter rules in command-line order (`--filter`, `--exclude`,
+    /// `--include`, the `*-from` files, `-F`, `-C`).
+    pub filters: Vec<crate::filter::FilterArg>,
+    /// `--from0`: rule files (and `--files-from`) are NUL-separated.
+    pub from0: bool,
     /// Positional arguments: sources then destination.
     pub args: Vec<OsString>,
 }
@@ -292,6 +297,8 @@ impl Default for Options {
             write_devices: false,
             atimes: false,
             open_noatime: false,
+            filters: Vec::new(),
+            from0: false,
             args: Vec::new(),
         }
     }

@@ -503,6 +503,12 @@ impl Planner<'_> {
                     let iflags = self.itemize(e, Some(&st), 0, mode);
                     return Decision::new(Action::Attrs { current: st }, iflags, mode);
                 }
+                if old.is_none()
+                    && let Some(d) =
+                        self.basis_non_regular(e, local, mode, Action::Node { replace: None })
+                {
+                    return d;
+                }
                 let basis = old.filter(|_| same_type);
                 let iflags = self.itemize(e, basis.as_ref(), LOCAL_CHANGE | REPORT_CHANGE, mode);
                 Decision::new(Action::Node { replace: old }, iflags, mode)

@@ -297,6 +297,7 @@ mod tests {
             link: None,
             src: tmp.path().to_path_buf(),
             more_srcs: Vec::new(),
+            filters: None,
         };
         let t = scanner.request(&dir, Some(tmp.path()));
         let (src, dest) = scanner.collect(t);

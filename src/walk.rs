@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
+use crate::filter::{FilterError, FilterList, FilterStack};
 use crate::options::{MissingArgs, Options};
 use crate::sys::{self, Kind, Stat};
 
@@ -32,6 +33,10 @@ pub struct Entry {
     /// Further source directories merged into this one (several sources
     /// contributing the same directory name, e.g. `a/ b/`).
     pub more_srcs: Vec<PathBuf>,
+    /// The sender's filter rules in effect in the directory holding this
+    /// entry (`None` without filters). A directory's own per-directory
+    /// merge files are read from it when it is listed.
+    pub filters: Option<FilterStack>,
 }
 
 impl Entry {
@@ -87,6 +92,11 @@ pub enum Diag {
     MissingArg(String),
     /// A source that disappeared while listing (exit 24).
     Vanished(String),
+    /// A stderr line that changes nothing else (a filter warning).
+    Stderr(String),
+    /// A per-directory merge file rsync would stop on (a malformed rule,
+    /// an unreadable file): the run ends with its exit code.
+    Fatal(FilterError),
 }
 
 /// The resolved command-line sources.
@@ -126,6 +136,8 @@ pub struct WalkConfig {
     pub symsafe_info: bool,
     /// `--copy-devices`: devices are listed as regular files.
     pub copy_devices: bool,
+    /// The filter rules (`None` when there are none).
+    pub filters: Option<FilterList>,
 }
 
 impl WalkConfig {
@@ -142,6 +154,7 @@ impl WalkConfig {
             munge_links: opts.munge_links,
             symsafe_info: opts.verbose > 0,
             copy_devices: opts.copy_devices,
+            filters: None,
         }
     }
 }
@@ -427,6 +440,7 @@ impl Walker {
                                 link: None,
                                 src: real,
                                 more_srcs: Vec::new(),
+                                filters: None,
                             });
                         }
                     }
@@ -462,6 +476,7 @@ impl Walker {
             link,
             src,
             more_srcs: Vec::new(),
+            filters: None,
         })
     }
 
@@ -496,6 +511,7 @@ impl Walker {
                         link: None,
                         src: dir_path.clone(),
                         more_srcs: Vec::new(),
+                        filters: self.root_filters(&dir_path),
                     });
                 } else if let Some(d) = top.dot.as_mut() {
                     d.more_srcs.push(dir_path.clone());
@@ -532,6 +548,7 @@ impl Walker {
                         link: None,
                         src: full,
                         more_srcs: Vec::new(),
+                        filters: None,
                     });
                     continue;
                 }
@@ -555,7 +572,15 @@ impl Walker {
                     .push(Diag::Info(format!("skipping directory {shown}")));
                 continue;
             }
-            if let Some(e) = self.make_entry(name, full, st, None) {
+            let filters = self.root_filters(&dir_path);
+            if let Some(mut e) = self.make_entry(name, full, st, None) {
+                if filters
+                    .as_ref()
+                    .is_some_and(|f| f.excluded(&e.name, e.is_dir()))
+                {
+                    continue;
+                }
+                e.filters = filters;
                 named.push(e);
             }
         }
@@ -571,6 +596,37 @@ impl Walker {
         self.prune(&mut entries);
         top.entries = entries;
         top
+    }
+
+    /// The rules at a transfer root (`SRC` for `SRC/`, the parent for
+    /// `SRC`): what rsync's sender has changed into.
+    fn root_filters(&self, root: &Path) -> Option<FilterStack> {
+        let list = self.cfg.filters.as_ref()?;
+        Some(FilterStack::new_at(list.clone(), root))
+    }
+
+    /// The rules in effect inside `parent` (listed from `src`): its
+    /// per-directory merge files read on top of the inherited rules.
+    /// `Err(())` when a merge file ends the run.
+    fn enter_filters(&mut self, parent: &Entry, src: &Path) -> Result<Option<FilterStack>, ()> {
+        let Some(stack) = &parent.filters else {
+            return Ok(None);
+        };
+        let rel: &[u8] = if parent.name == b"." {
+            b""
+        } else {
+            &parent.name
+        };
+        match stack.try_enter(rel, src) {
+            Ok((inner, msgs)) => {
+                self.diags.extend(msgs.into_iter().map(Diag::Stderr));
+                Ok(Some(inner))
+            }
+            Err(e) => {
+                self.diags.push(Diag::Fatal(e));
+                Err(())
+            }
+        }
     }
 
     /// `-m`: drops directories whose whole subtree has no non-directory.
@@ -631,6 +687,9 @@ impl Walker {
     }
 
     fn read_one_dir(&mut self, parent: &Entry, src: &Path, out: &mut Vec<Entry>) {
+        let Ok(filters) = self.enter_filters(parent, src) else {
+            return;
+        };
         let fd = match rustix::fs::open(
             src,
             OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
@@ -676,7 +735,26 @@ impl Walker {
                 }
             };
             let name = parent.child_name(base);
-            if let Some(e) = self.make_entry(name, path, st, Some((fd.as_fd(), item.file_name()))) {
+            // Excluded names are left out before anything is said about
+            // them; a symlink is judged by what it is sent as.
+            let excluded =
+                |f: &FilterStack, name: &[u8], kind: Kind| f.excluded(name, kind == Kind::Dir);
+            if let Some(f) = &filters
+                && st.kind() != Kind::Symlink
+                && excluded(f, &name, st.kind())
+            {
+                continue;
+            }
+            if let Some(mut e) =
+                self.make_entry(name, path, st, Some((fd.as_fd(), item.file_name())))
+            {
+                if let Some(f) = &filters
+                    && st.kind() == Kind::Symlink
+                    && excluded(f, &e.name, e.kind())
+                {
+                    continue;
+                }
+                e.filters = filters.clone();
                 out.push(e);
             }
         }
@@ -722,6 +800,7 @@ mod tests {
             link: None,
             src: PathBuf::from(name),
             more_srcs: Vec::new(),
+            filters: None,
         }
     }
 

@@ -550,6 +550,21 @@ fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result
         NoAtimes => o.atimes = false,
         OpenNoatime => o.open_noatime = true,
         NoOpenNoatime => o.open_noatime = false,
+        Filter | Exclude | Include | ExcludeFrom | IncludeFrom => {
+            use crate::filter::FilterArg as F;
+            let v = ev.value.clone().unwrap_or_default();
+            o.filters.push(match ev.def.id {
+                Filter => F::Filter(v),
+                Exclude => F::Exclude(v),
+                Include => F::Include(v),
+                ExcludeFrom => F::ExcludeFrom(v),
+                _ => F::IncludeFrom(v),
+            });
+        }
+        FilterShortF => o.filters.push(crate::filter::FilterArg::ShortF),
+        CvsExclude => o.filters.push(crate::filter::FilterArg::CvsExclude),
+        From0 => o.from0 = true,
+        NoFrom0 => o.from0 = false,
         // Daemon-only niceties rsync accepts and ignores locally.
         Motd | NoMotd => {}
         _ => return Err(refuse(ev.def)),

@@ -328,6 +328,15 @@ impl Id {
                 | NoOmitDirTimes
                 | OmitLinkTimes
                 | NoOmitLinkTimes
+                | Filter
+                | Exclude
+                | Include
+                | ExcludeFrom
+                | IncludeFrom
+                | FilterShortF
+                | CvsExclude
+                | From0
+                | NoFrom0
                 | CopyLinks
                 | CopyUnsafeLinks
                 | SafeLinks

@@ -421,6 +421,19 @@ fn keep_backup(dir: &DirAt, base: &[u8], dest: &Path, to: &Path) -> std::io::Res
     }
 }
 
+/// `--inplace -b`: a copy of the old file that keeps its modification
+/// time and owner, as rsync's backup copy does (its content is about to
+/// change in place, so a hard link would not do).
+fn copy_keeping_attrs(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::copy(from, to)?;
+    let md = std::fs::symlink_metadata(from)?;
+    filetime::set_file_mtime(to, filetime::FileTime::from_last_modification_time(&md))?;
+    // Only root can give a file away; elsewhere the copy is ours anyway.
+    let _ = std::os::unix::fs::lchown(to, Some(md.uid()), Some(md.gid()));
+    Ok(())
+}
+
 async fn open_sink(job: &CopyJob, cfg: &Config) -> Result<Sink, Outcome> {
     let create_mode = create_mode(job);
     let dir = dest_dir(job);
@@ -432,7 +445,7 @@ async fn open_sink(job: &CopyJob, cfg: &Config) -> Result<Sink, Outcome> {
             && dir.lstat(&base).is_ok()
         {
             let _ = rustix::fs::unlink(to);
-            std::fs::copy(&job.dest, to).map_err(|e| {
+            copy_keeping_attrs(&job.dest, to).map_err(|e| {
                 Outcome::Failed(format!(
                     "[receiver] backup \"{}\" failed: {}",
                     shown(to),

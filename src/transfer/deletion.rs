@@ -31,13 +31,14 @@ impl Transfer<'_> {
         let listed: Vec<(Vec<u8>, Stat)> =
             existing.iter().map(|(n, st)| (n.to_vec(), *st)).collect();
         let keep = |n: &[u8]| names.contains(n);
-        let protect = |_n: &[u8], _is_dir: bool| false;
         // A directory that could not be opened safely (a -K symlink leading
         // out of the destination): its entries cannot be removed either.
         if let Err(err) = self.dir_handle(dir) {
             let mut doomed: Vec<(Vec<u8>, Stat)> = listed
                 .into_iter()
-                .filter(|(n, _)| !keep(n) && !self.deleter.protected_name(n))
+                .filter(|(n, st)| {
+                    !keep(n) && !self.deleter.protects(dir, n, st.kind() == Kind::Dir, false)
+                })
                 .collect();
             crate::delete::sort_like_rsync(&mut doomed);
             for (n, st) in doomed.into_iter().rev() {
@@ -59,7 +60,9 @@ impl Transfer<'_> {
         if self.opts.delete == Some(DeleteWhen::Delay) {
             let mut doomed: Vec<(Vec<u8>, Stat)> = listed
                 .into_iter()
-                .filter(|(n, _)| !keep(n) && !self.deleter.protected_name(n))
+                .filter(|(n, st)| {
+                    !keep(n) && !self.deleter.protects(dir, n, st.kind() == Kind::Dir, false)
+                })
                 .collect();
             crate::delete::sort_like_rsync(&mut doomed);
             for (n, st) in doomed.into_iter().rev() {
@@ -67,14 +70,8 @@ impl Transfer<'_> {
             }
             return;
         }
-        self.deleter.delete_extraneous(
-            &mut self.report,
-            self.backup.as_mut(),
-            dir,
-            &listed,
-            &keep,
-            &protect,
-        );
+        self.deleter
+            .delete_extraneous(&mut self.report, self.backup.as_mut(), dir, &listed, &keep);
     }
 
     /// `--delete-delay`: the deletions recorded during the transfer.

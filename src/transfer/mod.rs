@@ -26,6 +26,7 @@ use crate::backup::Backup;
 use crate::delete::{DelFlags, DelResult, Deleter};
 use crate::engine::{self, CopyJob, Engine, Outcome};
 use crate::exit::ExitCode;
+use crate::filter::FilterList;
 use crate::meta::{self, Policy, Receiver, Target, Wanted};
 use crate::options::{DeleteWhen, Options};
 use crate::plan::{Action, Decision, Planner, SkipWhy};
@@ -101,6 +102,11 @@ struct Transfer<'a> {
     dir_stack: Vec<OpenDir>,
     abort: Arc<AtomicBool>,
     fatal: Option<String>,
+    /// What listing needs (shared with the scanner threads).
+    walk_cfg: WalkConfig,
+    /// The exit code of a fatal error (rsync's: 11 for the engine's, the
+    /// filter error's own for a merge file).
+    fatal_code: ExitCode,
     /// The directory rsync's receiver would have changed into: DEST itself,
     /// or DEST's parent when DEST names a single item. Receiver messages
     /// name paths relative to it.
@@ -149,8 +155,78 @@ fn is_remote(arg: &[u8]) -> bool {
     }
 }
 
+/// `a/b/../c` → `a/c`, lexically (rsync's `CFN_COLLAPSE_DOT_DOT_DIRS`).
+fn collapse_dot_dot(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
+}
+
+/// rsync's exit code for a filter error.
+fn filter_exit(e: &crate::filter::FilterError) -> ExitCode {
+    if e.exit_code() == 1 {
+        ExitCode::Syntax
+    } else {
+        ExitCode::FileIo
+    }
+}
+
+/// The filter rules of the run: the command line's, then the implicit
+/// rule rsync adds for a relative `--partial-dir` (and `--delay-updates`'
+/// `.~tmp~`): a perishable exclude of that directory, so it is neither
+/// sent nor deleted unless its parent goes. `None` when there are none.
+fn build_filters(opts: &Options) -> Result<Option<FilterList>, crate::filter::FilterError> {
+    let mut args = opts.filters.clone();
+    if let Some(d) = &opts.partial_dir {
+        let d = sys::bytes(d);
+        let d = d.strip_suffix(b"/").unwrap_or(d);
+        if !d.is_empty() && !d.starts_with(b"/") && d != b"." {
+            let mut rule = b"-p ".to_vec();
+            rule.extend_from_slice(d);
+            rule.push(b'/');
+            args.push(crate::filter::FilterArg::Filter(
+                OsStr::from_bytes(&rule).to_owned(),
+            ));
+        }
+    }
+    if args.is_empty() {
+        return Ok(None);
+    }
+    FilterList::build(&args, opts.from0).map(Some)
+}
+
 /// Runs a local transfer and returns rsync's exit code.
 pub fn run(opts: &Options, name: &str) -> ExitCode {
+    let mut report = Report::new(name, opts);
+    let filters = match build_filters(opts) {
+        Ok(f) => f,
+        Err(e) => {
+            report.error_raw(e.line(name));
+            let code = filter_exit(&e);
+            report.error_raw(crate::final_line!(name, code).to_string());
+            report.flush();
+            return code;
+        }
+    };
+    if let Some(f) = &filters {
+        for w in f.warnings() {
+            report.warning(w.clone());
+        }
+    }
+    let mut walk_cfg = WalkConfig::new(opts);
+    walk_cfg.filters = filters.clone();
     let abort = Arc::new(AtomicBool::new(false));
     for sig in [
         signal_hook::consts::SIGINT,
@@ -162,7 +238,7 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
     let mut t = Transfer {
         opts,
         recv: Receiver::current(),
-        report: Report::new(name, opts),
+        report,
         engine: None,
         pending: HashMap::new(),
         next_token: 0,
@@ -170,9 +246,11 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
         dir_stack: Vec::new(),
         abort,
         fatal: None,
+        walk_cfg: walk_cfg.clone(),
+        fatal_code: ExitCode::FileIo,
         dest_root: PathBuf::from("."),
         root_at: DirAt::Path(PathBuf::from(".")),
-        scanner: Scanner::start(WalkConfig::new(opts)),
+        scanner: Scanner::start(walk_cfg.clone()),
         deleter: Deleter {
             max: opts.max_delete,
             count: 0,
@@ -180,6 +258,7 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
             dry_run: opts.dry_run,
             root: PathBuf::from("."),
             protect_suffix: None,
+            filters: None,
         },
         backup: None,
         delayed: Vec::new(),
@@ -227,7 +306,7 @@ impl Transfer<'_> {
         if flist > 0 && opts.inc_recurse() {
             self.report.client("sending incremental file list");
         }
-        let mut walker = Walker::new(WalkConfig::new(opts));
+        let mut walker = Walker::new(self.walk_cfg.clone());
         let top = walker.top_level(sources);
         self.forward(&mut walker);
         // --no-i-r: `building file list ... done`, or with --progress a
@@ -275,6 +354,11 @@ impl Transfer<'_> {
         };
 
         self.deleter.root = self.dest_root.clone();
+        if let Some(list) = &self.walk_cfg.filters {
+            let root = crate::filter::FilterStack::new_at(list.clone(), &self.dest_root);
+            self.deleter.filters =
+                Some(crate::delete::RecvFilters::new(root, opts.delete_excluded));
+        }
         if opts.backup
             && opts.backup_dir.is_none()
             && opts.delete.is_some()
@@ -387,9 +471,10 @@ impl Transfer<'_> {
         }
         if let Some(msg) = self.fatal.take() {
             let _ = msg;
-            let l = crate::final_line!(&self.report.name, ExitCode::FileIo).to_string();
+            let code = self.fatal_code;
+            let l = crate::final_line!(&self.report.name, code).to_string();
             self.report.error_raw(l);
-            return ExitCode::FileIo;
+            return code;
         }
         self.report.summary();
         let code = self.report.errors.exit_code();
@@ -409,6 +494,10 @@ impl Transfer<'_> {
         for d in dirs {
             let path = if d.is_absolute() {
                 d.clone()
+            } else if sys::lstat(&self.dest_root).is_err() {
+                // A dry run into a missing DEST: rsync could not change
+                // into it, and its path cleaning folds `DEST/../x`.
+                collapse_dot_dot(&self.dest_root.join(&d))
             } else {
                 self.dest_root.join(&d)
             };
@@ -512,6 +601,16 @@ impl Transfer<'_> {
             }
             Diag::MissingArg(s) => self.report.error(s),
             Diag::Vanished(s) => self.report.vanished(s),
+            Diag::Stderr(s) => self.report.warning(s),
+            Diag::Fatal(e) => {
+                if self.fatal.is_none() {
+                    let line = e.line(&self.report.name);
+                    self.report.error_raw(line.clone());
+                    self.fatal = Some(line);
+                    self.fatal_code = filter_exit(&e);
+                    self.abort.store(true, Ordering::Relaxed);
+                }
+            }
         }
     }
 
