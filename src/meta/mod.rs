@@ -260,7 +260,7 @@ pub fn apply<F: AsFd>(
         let r = match &target {
             _ if policy.dry_run => Ok(()),
             Target::Fd(fd) => rustix::fs::fchmod(fd, mode),
-            Target::At(d, p) => rustix::fs::chmodat(d, *p, mode, AtFlags::empty()),
+            Target::At(d, p) => chmod_nofollow(*d, p, mode),
             Target::Path(p) => rustix::fs::chmod(*p, mode),
         };
         r.map_err(|errno| AttrError {
@@ -270,6 +270,30 @@ pub fn apply<F: AsFd>(
         up.mode = true;
     }
     Ok(up)
+}
+
+/// chmod of entry `name` of directory `dir` that never follows a symlink
+/// there (one swapped in meanwhile): the entry is opened with
+/// `O_PATH | O_NOFOLLOW` and changed through `/proc/self/fd` (`fchmod`
+/// refuses `O_PATH` handles); without /proc, a plain `fchmodat`.
+fn chmod_nofollow(dir: BorrowedFd<'_>, name: &Path, mode: Mode) -> Result<(), Errno> {
+    use rustix::fs::OFlags;
+    use std::os::fd::AsRawFd;
+    let fd = rustix::fs::openat(
+        dir,
+        name,
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    // Opened without following, a symlink is the link itself: refused as
+    // rsync 3.5 refuses it (a -K symlink kept as a directory included).
+    if Kind::from_mode(rustix::fs::fstat(&fd)?.st_mode) == Kind::Symlink {
+        return Err(Errno::LOOP);
+    }
+    match rustix::fs::chmod(format!("/proc/self/fd/{}", fd.as_raw_fd()), mode) {
+        Err(Errno::NOENT) => rustix::fs::chmodat(dir, name, mode, AtFlags::empty()),
+        r => r,
+    }
 }
 
 #[cfg(test)]
