@@ -837,18 +837,41 @@ async fn copy_sparse(
     Ok(end)
 }
 
+/// `--partial-dir`: the directory an interrupted file is kept in, made if
+/// missing. A relative one is opened below the destination directory's
+/// handle; an absolute one (or one climbing out with `..`) by path.
+/// `None`: it could not be opened safely (the file is not kept).
+fn partial_dir_of(pd: &Path, job: &CopyJob) -> Option<DirAt> {
+    let mode = rustix::fs::Mode::from_raw_mode(0o700);
+    let climbs = pd
+        .components()
+        .any(|c| c == std::path::Component::ParentDir);
+    let dir = dest_dir(job);
+    if let (false, false, DirAt::Fd(fd)) = (pd.is_absolute(), climbs, &dir) {
+        let _ = rustix::fs::mkdirat(&dir, pd, mode);
+        return sys::open_beneath(fd.as_fd(), sys::bytes(pd), false)
+            .ok()
+            .map(|f| DirAt::Fd(std::sync::Arc::new(f)));
+    }
+    let p = super::partial_path(pd, &job.dest);
+    let parent = parent_of(&p).to_path_buf();
+    let _ = rustix::fs::mkdir(&parent, mode);
+    Some(DirAt::Path(parent))
+}
+
 async fn discard(sink: Sink, job: &CopyJob, cfg: &Config, keep_partial: bool) {
-    let keep = keep_partial && cfg.partial;
+    let mut keep = keep_partial && cfg.partial;
     // With --partial-dir the partial file goes there, not over the target.
-    let (keep_dir, keep_name) = match (&cfg.partial_dir, keep) {
-        (Some(d), true) => {
-            let p = super::partial_path(d, &job.dest);
-            if let Some(parent) = p.parent() {
-                let _ = rustix::fs::mkdir(parent, rustix::fs::Mode::from_raw_mode(0o700));
+    let keep_name = base_of(&job.dest);
+    let keep_dir = match (&cfg.partial_dir, keep) {
+        (Some(d), true) => match partial_dir_of(d, job) {
+            Some(at) => at,
+            None => {
+                keep = false;
+                dest_dir(job)
             }
-            (DirAt::Path(parent_of(&p).to_path_buf()), base_of(&p))
-        }
-        _ => (dest_dir(job), base_of(&job.dest)),
+        },
+        _ => dest_dir(job),
     };
     let Sink { file, kind } = sink;
     match kind {

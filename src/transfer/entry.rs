@@ -567,14 +567,21 @@ impl Transfer<'_> {
         let mut target = dest.to_path_buf();
         let mut delayed = None;
         let mut fresh = fresh;
+        let mut staged_at = None;
         if opts.delay_updates
             && let Some(pd) = &opts.partial_dir
         {
             let staged = engine::partial_path(pd, dest);
-            if let Some(parent) = staged.parent() {
-                let _ = rustix::fs::mkdir(parent, Mode::from_raw_mode(0o700));
-            }
-            fresh = sys::lstat(&staged).is_err();
+            let base = staged
+                .file_name()
+                .map(|n| sys::bytes(Path::new(n)).to_vec())
+                .unwrap_or_default();
+            let at = self.partial_dir_at(dest, true);
+            fresh = match &at {
+                Ok(d) => d.lstat(&base).is_err(),
+                Err(_) => true,
+            };
+            staged_at = Some(at);
             delayed = Some((staged.clone(), dest.to_path_buf()));
             target = staged;
         }
@@ -583,11 +590,11 @@ impl Transfer<'_> {
             Some(b) if !fresh && delayed.is_none() => b.prepare(dest),
             _ => None,
         };
-        // The copy lands through the handle of its directory; a staged
-        // copy (--delay-updates) goes by path.
-        let dir = match &delayed {
+        // The copy lands through the handle of its directory (for a staged
+        // copy, --delay-updates, the partial dir's).
+        let dir = match staged_at {
             None => self.at_of(dest).ok().map(|(d, _)| d),
-            Some(_) => None,
+            Some(at) => at.ok(),
         };
         let slot = self.report.reserve();
         let token = self.next_token;

@@ -895,6 +895,42 @@ impl Transfer<'_> {
         }
     }
 
+    /// `--partial-dir`: the handle of the partial dir for destination
+    /// entry `dest` (made first if `create`). A relative one lies in
+    /// `dest`'s directory and is opened below its handle; an absolute one
+    /// (or one climbing out with `..`) is the user's path.
+    pub(super) fn partial_dir_at(&self, dest: &Path, create: bool) -> Result<DirAt, Errno> {
+        let Some(pd) = &self.opts.partial_dir else {
+            return Err(Errno::INVAL);
+        };
+        let climbs = pd
+            .components()
+            .any(|c| c == std::path::Component::ParentDir);
+        if pd.is_absolute() || climbs {
+            let p = engine::partial_path(pd, dest);
+            let dir = p.parent().unwrap_or(Path::new("")).to_path_buf();
+            if create {
+                let _ = rustix::fs::mkdir(&dir, Mode::from_raw_mode(0o700));
+            }
+            return Ok(DirAt::Path(dir));
+        }
+        let (d, _) = self.at_of(dest)?;
+        let name = d.name(sys::bytes(pd));
+        if create {
+            match rustix::fs::mkdirat(&d, &name, Mode::from_raw_mode(0o700)) {
+                Ok(()) | Err(Errno::EXIST) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        match &d {
+            DirAt::Fd(fd) => {
+                use std::os::fd::AsFd;
+                sys::open_beneath(fd.as_fd(), sys::bytes(pd), false).map(|f| DirAt::Fd(Arc::new(f)))
+            }
+            DirAt::Path(_) => Ok(DirAt::Path(name)),
+        }
+    }
+
     /// Where destination entry `dest` is: its directory's handle and its
     /// name in it. The destination root itself is named by its path.
     pub(super) fn at_of(&self, dest: &Path) -> Result<(DirAt, Vec<u8>), Errno> {
