@@ -16,12 +16,15 @@
 #                    dirs; or the directory given with --tree
 #   resync-TREE      no-change re-sync (rsync and arsync only) of TREE into a copy
 #                    the same tool made beforehand (TREE = tree10k, tree100k, mixed)
+#   linkdest-TREE    a --link-dest snapshot (rsync and arsync only): TREE into a
+#                    fresh directory with --link-dest to an up-to-date copy the same
+#                    tool made beforehand (every file becomes a hard link)
 #   cold-SIZE, cold-TREE  as SIZE / TREE, with the page cache dropped before every
 #                    run (needs a writable /proc/sys/vm/drop_caches; skipped otherwise)
 #
 # Environment:
 #   WORKLOADS  default "$SIZES tree10k tree100k mixed resync-tree10k resync-tree100k
-#              cold-1G cold-tree10k"
+#              linkdest-tree100k cold-1G cold-tree10k"
 #   SIZES      default "1M 100M 1G" (binary units)
 #   RUNS       timed runs per tool and workload (default 5), after 1 warm-up
 #   TOOLS      default "arsync rsync cp xcp fcp"; absent ones are skipped
@@ -42,11 +45,11 @@ QUICK=${QUICK:-0}
 if [[ $QUICK == 1 ]]; then
   RUNS=${RUNS:-1}
   SIZES=${SIZES:-"1M 10M"}
-  WORKLOADS=${WORKLOADS:-"$SIZES tree10k tree100k mixed resync-tree10k resync-tree100k cold-10M cold-tree10k"}
+  WORKLOADS=${WORKLOADS:-"$SIZES tree10k tree100k mixed resync-tree10k resync-tree100k linkdest-tree100k cold-10M cold-tree10k"}
 else
   RUNS=${RUNS:-5}
   SIZES=${SIZES:-"1M 100M 1G"}
-  WORKLOADS=${WORKLOADS:-"$SIZES tree10k tree100k mixed resync-tree10k resync-tree100k cold-1G cold-tree10k"}
+  WORKLOADS=${WORKLOADS:-"$SIZES tree10k tree100k mixed resync-tree10k resync-tree100k linkdest-tree100k cold-1G cold-tree10k"}
 fi
 TOOLS=${TOOLS:-"arsync rsync cp xcp fcp"}
 WORKDIR=${WORKDIR:-/var/tmp/arsync-bench}
@@ -60,7 +63,7 @@ DST=''          # destination of the run being prepared (prepare_dst)
 DST_ROOT=''     # this invocation's destinations, deleted at exit
 RESULTS=''      # results directory
 COPIED_ENTRIES=0 # files+dirs written under DST_ROOT, for the mass-delete note
-declare -A RESYNC_DST=() # tool -> its pre-made copy (resync workloads)
+declare -A RESYNC_DST=() # tool -> its pre-made copy (resync and linkdest workloads)
 declare -A TOOL_PATH=()  # tool -> executable
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -101,6 +104,8 @@ tool_cmd() {
   case $tool:$mode in
     arsync:file | rsync:file) CMD=("$bin" -a "$src" "$dst") ;;
     arsync:tree | rsync:tree) CMD=("$bin" -a "$src/" "$dst/") ;;
+    arsync:linkdest | rsync:linkdest)
+      CMD=("$bin" -a "--link-dest=${RESYNC_DST[$tool]}" "$src/" "$dst/") ;;
     cp:file) CMD=("$bin" -a "$src" "$dst") ;;
     cp:tree) CMD=("$bin" -a "$src/." "$dst/") ;;
     # xcp keeps permissions and timestamps by default; -o adds ownership;
@@ -236,6 +241,9 @@ one_run() {
   if [[ $mode == resync ]]; then
     DST=${RESYNC_DST[$tool]}
     tool_cmd "$tool" tree "$src" "$DST"
+  elif [[ $mode == linkdest ]]; then
+    prepare_dst "$tool" tree "$src" "$w"
+    tool_cmd "$tool" linkdest "$src" "$DST"
   else
     prepare_dst "$tool" "$mode" "$src" "$w"
     tool_cmd "$tool" "$mode" "$src" "$DST"
@@ -243,7 +251,7 @@ one_run() {
   timed_run "$cold"
   if ((R_RC != 0)); then
     report_failure "$w" "$tool" "$run"
-  elif ((run == 0)) && ! copy_matches "${mode/resync/tree}" "$src" "$DST"; then
+  elif ((run == 0)) && ! copy_matches "$([[ $mode == file ]] && echo file || echo tree)" "$src" "$DST"; then
     warn "$tool's copy of $w differs from the source ($DST)"
     NOTES+=("**$tool's copy of $w did not match the source** (file count, bytes or content).")
   fi
@@ -252,7 +260,7 @@ one_run() {
     # A single file is deleted at once: 30 copies of 1 GiB would not fit,
     # and freeing one inode does not trigger the slow-creation effect.
     file) rm -f "$DST" ;;
-    tree) COPIED_ENTRIES=$((COPIED_ENTRIES + ${TREE_ENTRIES:-0})) ;;
+    tree | linkdest) COPIED_ENTRIES=$((COPIED_ENTRIES + ${TREE_ENTRIES:-0})) ;;
   esac
 }
 
@@ -361,6 +369,30 @@ bench_resync() {
   run_rounds "$w" resync "$T_SRC" 0 "${tools[@]}"
 }
 
+# bench_linkdest WORKLOAD TREE -> a backup snapshot: each tool first makes
+# its own copy of TREE (untimed, the previous snapshot), then every timed
+# run writes a new snapshot into a fresh directory with --link-dest to it,
+# so nothing is copied: both trees are walked and every file hard-linked.
+bench_linkdest() {
+  local w=$1 tree=$2 tool
+  local -a tools=()
+  for tool in arsync rsync; do [[ -n ${TOOL_PATH[$tool]:-} ]] && tools+=("$tool"); done
+  ensure_tree "$tree"
+  tree_space_ok "$w" $(((RUNS + 2) * ${#tools[@]})) || return 0
+  describe "$w" "A --link-dest snapshot of $tree ($T_DESC): into a fresh directory, with --link-dest to an up-to-date copy the same tool made beforehand (untimed); every file becomes a hard link. cp, xcp and fcp have no such mode and are not run."
+  for tool in "${tools[@]}"; do
+    prepare_dst "$tool" tree "$T_SRC" "$w-premade"
+    tool_cmd "$tool" tree "$T_SRC" "$DST"
+    timed_run 0
+    if ((R_RC != 0)) || ! copy_matches tree "$T_SRC" "$DST"; then
+      die "$tool could not make the initial copy for $w (exit $R_RC): $(head -c 300 "$R_LOG")"
+    fi
+    RESYNC_DST[$tool]=$DST
+    COPIED_ENTRIES=$((COPIED_ENTRIES + TREE_ENTRIES))
+  done
+  run_rounds "$w" linkdest "$T_SRC" 0 "${tools[@]}"
+}
+
 # run_workload NAME -> dispatch on the workload's name.
 run_workload() {
   local w=$1
@@ -378,6 +410,7 @@ run_workload() {
       fi
       ;;
     resync-*) bench_resync "$w" "${w#resync-}" ;;
+    linkdest-*) bench_linkdest "$w" "${w#linkdest-}" ;;
     tree10k | tree100k | mixed) bench_tree "$w" "$w" 0 ;;
     *) die "unknown workload '$w' (see --help)" ;;
   esac

@@ -61,6 +61,8 @@ pub struct Deleter {
 pub struct RecvFilters {
     root: FilterStack,
     delete_excluded: bool,
+    /// `-vv`: name the rule that protects (rsync's `--debug=filter`).
+    pub debug: bool,
     /// Stacks of destination directories already entered, by path
     /// relative to the destination root (`""` for the root).
     entered: HashMap<Vec<u8>, FilterStack>,
@@ -71,6 +73,7 @@ impl RecvFilters {
         RecvFilters {
             root,
             delete_excluded,
+            debug: false,
             entered: HashMap::new(),
         }
     }
@@ -99,11 +102,10 @@ impl RecvFilters {
     }
 }
 
-fn sorted_children(dir: &Path) -> Result<Vec<(Vec<u8>, Stat)>, Errno> {
+/// A directory's entries in readdir order.
+fn children(dir: &Path) -> Result<Vec<(Vec<u8>, Stat)>, Errno> {
     let listing = crate::scan::list_dir(dir)?;
-    let mut v: Vec<(Vec<u8>, Stat)> = listing.iter().map(|(n, s)| (n.to_vec(), *s)).collect();
-    sort_like_rsync(&mut v);
-    Ok(v)
+    Ok(listing.iter().map(|(n, s)| (n.to_vec(), *s)).collect())
 }
 
 /// rsync's file-list order for one directory's entries: non-directories
@@ -140,6 +142,7 @@ impl Deleter {
     /// `ignore_perishable` inside a directory being deleted, as rsync).
     pub fn protects(
         &mut self,
+        report: &mut Report,
         dir: &Path,
         name: &[u8],
         is_dir: bool,
@@ -165,7 +168,22 @@ impl Deleter {
             rel.push(b'/');
         }
         rel.extend_from_slice(name);
-        stack.protected_ex(&rel, is_dir, f.delete_excluded, ignore_perishable)
+        if !f.debug {
+            return stack.protected_ex(&rel, is_dir, f.delete_excluded, ignore_perishable);
+        }
+        match stack.receiver_verdict(&rel, is_dir, f.delete_excluded, ignore_perishable) {
+            Some((include, why)) => {
+                report.info(format!(
+                    "[generator] {} {} {} because of pattern {}",
+                    if include { "risking" } else { "protecting" },
+                    if is_dir { "directory" } else { "file" },
+                    report.esc(&rel),
+                    report.esc(&why),
+                ));
+                !include
+            }
+            None => false,
+        }
     }
 
     /// rsync's `delete_item()`.
@@ -255,15 +273,16 @@ impl Deleter {
         dir: &Path,
         flags: DelFlags,
     ) -> DelResult {
-        let mut children = sorted_children(dir).unwrap_or_default();
+        let mut children = children(dir).unwrap_or_default();
         let mut ret = DelResult::Success;
         // Children the rules keep (perishable rules aside) pin the
-        // directory, as in rsync.
+        // directory, as in rsync, which checks them as it reads them.
         let before = children.len();
-        children.retain(|(n, st)| !self.protects(dir, n, st.kind() == Kind::Dir, true));
+        children.retain(|(n, st)| !self.protects(report, dir, n, st.kind() == Kind::Dir, true));
         if children.len() != before {
             ret = DelResult::NotEmpty;
         }
+        sort_like_rsync(&mut children);
         if !children.is_empty() {
             if !flags.recurse {
                 ret = DelResult::NotEmpty;
@@ -314,7 +333,9 @@ impl Deleter {
     ) {
         let mut doomed: Vec<(Vec<u8>, Stat)> = existing
             .iter()
-            .filter(|(n, st)| !keep(n) && !self.protects(dir, n, st.kind() == Kind::Dir, false))
+            .filter(|(n, st)| {
+                !keep(n) && !self.protects(report, dir, n, st.kind() == Kind::Dir, false)
+            })
             .cloned()
             .collect();
         sort_like_rsync(&mut doomed);

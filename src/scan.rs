@@ -19,21 +19,27 @@ use rustix::io::Errno;
 use crate::sys::Stat;
 use crate::walk::{Entry, Listing, WalkConfig, list_detached};
 
-/// The entries of one destination directory, by name.
+/// The entries of one destination directory, by name, with their
+/// position in readdir order.
 #[derive(Debug, Default)]
 pub struct DirListing {
-    entries: HashMap<Box<[u8]>, Stat>,
+    entries: HashMap<Box<[u8]>, (u32, Stat)>,
 }
 
 impl DirListing {
     /// The status of `name` (a plain name, no slash), if present.
     pub fn get(&self, name: &[u8]) -> Option<Stat> {
-        self.entries.get(name).copied()
+        self.entries.get(name).map(|(_, st)| *st)
     }
 
-    /// All names and their status, in no particular order.
+    /// All names and their status in the order the directory listed them
+    /// (rsync's receiver looks at them in that order, which shows in its
+    /// `-vv` filter lines).
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Stat)> {
-        self.entries.iter().map(|(k, v)| (k.as_ref(), v))
+        let mut v: Vec<(&[u8], &(u32, Stat))> =
+            self.entries.iter().map(|(k, v)| (k.as_ref(), v)).collect();
+        v.sort_unstable_by_key(|(_, (i, _))| *i);
+        v.into_iter().map(|(k, (_, st))| (k, st))
     }
 
     pub fn len(&self) -> usize {
@@ -73,7 +79,8 @@ fn list_dir_with(dir: &Path, extra: OFlags) -> Result<DirListing, Errno> {
         }
         match rustix::fs::statat(&fd, name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(st) => {
-                entries.insert(Box::from(bytes), Stat::from(st));
+                let i = entries.len() as u32;
+                entries.insert(Box::from(bytes), (i, Stat::from(st)));
             }
             // Gone since readdir: it does not exist any more.
             Err(Errno::NOENT) => {}

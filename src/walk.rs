@@ -138,6 +138,11 @@ pub struct WalkConfig {
     pub copy_devices: bool,
     /// The filter rules (`None` when there are none).
     pub filters: Option<FilterList>,
+    /// `-vv` (rsync's `--debug=filter`): name the rule that decides.
+    pub filter_debug: bool,
+    /// rsync's incremental recursion (the default; `--no-i-r` turns it
+    /// off), which changes how merged sources share per-directory rules.
+    pub inc_recurse: bool,
 }
 
 impl WalkConfig {
@@ -155,6 +160,8 @@ impl WalkConfig {
             symsafe_info: opts.verbose > 0,
             copy_devices: opts.copy_devices,
             filters: None,
+            filter_debug: opts.verbose > 1 && opts.quiet == 0,
+            inc_recurse: opts.inc_recurse(),
         }
     }
 }
@@ -598,6 +605,26 @@ impl Walker {
         top
     }
 
+    /// Whether the sender leaves `name` out; at `-vv` says which rule
+    /// decided (rsync's `hiding file X because of pattern Y`).
+    fn excluded(&mut self, f: &FilterStack, name: &[u8], kind: Kind) -> bool {
+        let is_dir = kind == Kind::Dir;
+        if !self.cfg.filter_debug {
+            return f.excluded(name, is_dir);
+        }
+        let Some((include, why)) = f.sender_verdict(name, is_dir) else {
+            return false;
+        };
+        self.diags.push(Diag::Info(format!(
+            "[sender] {} {} {} because of pattern {}",
+            if include { "showing" } else { "hiding" },
+            if is_dir { "directory" } else { "file" },
+            sys::escape_name(name, self.utf8),
+            sys::escape_name(&why, self.utf8),
+        )));
+        !include
+    }
+
     /// The rules at a transfer root (`SRC` for `SRC/`, the parent for
     /// `SRC`): what rsync's sender has changed into.
     fn root_filters(&self, root: &Path) -> Option<FilterStack> {
@@ -677,8 +704,18 @@ impl Walker {
 
     fn read_dirs(&mut self, parent: &Entry, srcs: &[PathBuf], sort_merge: bool) -> Vec<Entry> {
         let mut out = Vec::new();
-        for src in srcs {
-            self.read_one_dir(parent, src, &mut out);
+        // With incremental recursion the rules are entered once, from the
+        // first source, and rsync keeps them in force for the same
+        // directory of the other sources; without it, each source's own.
+        let mut filters = None;
+        for (i, src) in srcs.iter().enumerate() {
+            if i == 0 || !self.cfg.inc_recurse {
+                let Ok(f) = self.enter_filters(parent, src) else {
+                    return out;
+                };
+                filters = f;
+            }
+            self.read_one_dir(parent, src, filters.as_ref(), &mut out);
         }
         if sort_merge || srcs.len() > 1 {
             self.shadowed_size += merge_duplicates(&mut out);
@@ -686,10 +723,13 @@ impl Walker {
         out
     }
 
-    fn read_one_dir(&mut self, parent: &Entry, src: &Path, out: &mut Vec<Entry>) {
-        let Ok(filters) = self.enter_filters(parent, src) else {
-            return;
-        };
+    fn read_one_dir(
+        &mut self,
+        parent: &Entry,
+        src: &Path,
+        filters: Option<&FilterStack>,
+        out: &mut Vec<Entry>,
+    ) {
         let fd = match rustix::fs::open(
             src,
             OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
@@ -737,24 +777,22 @@ impl Walker {
             let name = parent.child_name(base);
             // Excluded names are left out before anything is said about
             // them; a symlink is judged by what it is sent as.
-            let excluded =
-                |f: &FilterStack, name: &[u8], kind: Kind| f.excluded(name, kind == Kind::Dir);
-            if let Some(f) = &filters
+            if let Some(f) = filters
                 && st.kind() != Kind::Symlink
-                && excluded(f, &name, st.kind())
+                && self.excluded(f, &name, st.kind())
             {
                 continue;
             }
             if let Some(mut e) =
                 self.make_entry(name, path, st, Some((fd.as_fd(), item.file_name())))
             {
-                if let Some(f) = &filters
+                if let Some(f) = filters
                     && st.kind() == Kind::Symlink
-                    && excluded(f, &e.name, e.kind())
+                    && self.excluded(f, &e.name, e.kind())
                 {
                     continue;
                 }
-                e.filters = filters.clone();
+                e.filters = filters.cloned();
                 out.push(e);
             }
         }

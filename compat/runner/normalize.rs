@@ -158,6 +158,12 @@ fn message_kind(line: &str) -> Option<usize> {
         Some(7)
     } else if line.starts_with("copying unsafe symlink ") {
         Some(8)
+    } else if line.starts_with("[sender] ") {
+        // The sender's -vv filter lines come as it lists, ahead of the
+        // receiver's lines.
+        Some(9)
+    } else if line.starts_with("[generator] ") {
+        Some(10)
     } else {
         None
     }
@@ -167,7 +173,7 @@ fn message_kind(line: &str) -> Option<usize> {
 pub fn stdout_relaxed_eq(a: &[String], b: &[String]) -> bool {
     fn parts(v: &[String]) -> (Vec<&String>, Vec<Vec<&String>>) {
         let mut listing = Vec::new();
-        let mut msgs: Vec<Vec<&String>> = vec![Vec::new(); 9];
+        let mut msgs: Vec<Vec<&String>> = vec![Vec::new(); 11];
         for l in v {
             match message_kind(l) {
                 Some(k) => msgs[k].push(l),

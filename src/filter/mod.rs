@@ -234,6 +234,9 @@ struct Rule {
     wild3_suffix: bool,
     /// Compiled form of the pattern without its leading `/` (wild only).
     matcher: Option<WildPattern>,
+    /// Read from a file: rsync 3.5's `-vv` lines then show
+    /// `<rule from a file read earlier>` instead of the pattern.
+    from_file: bool,
 }
 
 /// A per-directory merge rule (`:`): its files are read in every
@@ -508,6 +511,19 @@ impl FilterStack {
         ignore_perishable: bool,
         xattr: bool,
     ) -> Option<bool> {
+        self.query(name, is_dir, side, ignore_perishable, xattr, false)
+            .map(|(include, _)| include)
+    }
+
+    fn query(
+        &self,
+        name: &[u8],
+        is_dir: bool,
+        side: Side,
+        ignore_perishable: bool,
+        xattr: bool,
+        want_why: bool,
+    ) -> Option<(bool, Vec<u8>)> {
         if name.is_empty() {
             return None;
         }
@@ -519,8 +535,40 @@ impl FilterStack {
             xattr,
             root: &self.inner.root,
             stack: &self.inner,
+            want_why,
+            why: std::cell::RefCell::new(Vec::new()),
         };
-        q.check_list(self.inner.list.entries.iter())
+        let r = q.check_list(self.inner.list.entries.iter(), b"")?;
+        Some((r, q.why.into_inner()))
+    }
+
+    /// The sender's verdict on `rel_path` with the deciding rule as rsync's
+    /// `-vv` names it (`PATTERN[/][ [per-dir NAME]]`): `Some((true, why))`
+    /// shown, `Some((false, why))` hidden, `None` no rule matched. For the
+    /// `[sender] hiding file X because of pattern Y` lines.
+    pub fn sender_verdict(&self, rel_path: &[u8], is_dir: bool) -> Option<(bool, Vec<u8>)> {
+        let name = rel_path.strip_prefix(b"/").unwrap_or(rel_path);
+        if name == b"." {
+            return None;
+        }
+        self.query(name, is_dir, Side::Sender, false, false, true)
+    }
+
+    /// [`FilterStack::sender_verdict`] for the receiver (`protecting` /
+    /// `risking` lines of a deletion).
+    pub fn receiver_verdict(
+        &self,
+        rel_path: &[u8],
+        is_dir: bool,
+        delete_excluded: bool,
+        ignore_perishable: bool,
+    ) -> Option<(bool, Vec<u8>)> {
+        let name = rel_path.strip_prefix(b"/").unwrap_or(rel_path);
+        if name == b"." {
+            return None;
+        }
+        let side = Side::Receiver { delete_excluded };
+        self.query(name, is_dir, side, ignore_perishable, false, true)
     }
 }
 
@@ -534,10 +582,19 @@ struct Query<'a> {
     xattr: bool,
     root: &'a [u8],
     stack: &'a StackInner,
+    /// Record the deciding rule's description in `why`.
+    want_why: bool,
+    why: std::cell::RefCell<Vec<u8>>,
 }
 
 impl Query<'_> {
-    fn check_list<'e>(&self, entries: impl Iterator<Item = &'e Entry>) -> Option<bool> {
+    /// `debug`: the list's tag in rsync's messages (`""`, ` [global
+    /// CVS]`, ` [per-dir NAME]`).
+    fn check_list<'e>(
+        &self,
+        entries: impl Iterator<Item = &'e Entry>,
+        debug: &[u8],
+    ) -> Option<bool> {
         for e in entries {
             let r = match e {
                 Entry::Rule(rule) => {
@@ -545,6 +602,19 @@ impl Query<'_> {
                         continue;
                     }
                     if self.rule_matches(rule) {
+                        if self.want_why {
+                            let mut w = if rule.from_file {
+                                b"<rule from a file read earlier>".to_vec()
+                            } else {
+                                let mut w = rule.pattern.clone();
+                                if rule.flags.has(Flags::DIRECTORY) {
+                                    w.push(b'/');
+                                }
+                                w
+                            };
+                            w.extend_from_slice(debug);
+                            *self.why.borrow_mut() = w;
+                        }
                         return Some(rule.flags.has(Flags::INCLUDE));
                     }
                     continue;
@@ -554,7 +624,7 @@ impl Query<'_> {
                         continue;
                     }
                     match self.stack.list.shared.as_ref().and_then(|s| s.cvs.get()) {
-                        Some(cvs) => self.check_list(cvs.iter()),
+                        Some(cvs) => self.check_list(cvs.iter(), b" [global CVS]"),
                         None => None,
                     }
                 }
@@ -563,7 +633,15 @@ impl Query<'_> {
                         continue;
                     }
                     match self.stack.merges.iter().find(|m| m.rule.id == d.id) {
-                        Some(m) => self.check_node(m.rules.as_deref()),
+                        Some(m) => {
+                            let mut tag = Vec::new();
+                            if self.want_why {
+                                tag.extend_from_slice(b" [per-dir ");
+                                tag.extend_from_slice(&m.rule.basename);
+                                tag.push(b']');
+                            }
+                            self.check_node(m.rules.as_deref(), &tag)
+                        }
                         None => None,
                     }
                 }
@@ -575,9 +653,9 @@ impl Query<'_> {
         None
     }
 
-    fn check_node(&self, mut node: Option<&Node>) -> Option<bool> {
+    fn check_node(&self, mut node: Option<&Node>, debug: &[u8]) -> Option<bool> {
         while let Some(n) = node {
-            if let Some(r) = self.check_list(n.entries.iter()) {
+            if let Some(r) = self.check_list(n.entries.iter(), debug) {
                 return Some(r);
             }
             node = n.parent.as_deref();

@@ -304,7 +304,7 @@ impl Parser<'_> {
                 continue;
             }
             let demotable = !flags.has(Flags::SIDES);
-            self.add_rule(list, pat, flags, x, demotable, false);
+            self.add_rule(list, pat, flags, x, demotable, origin.is_file());
             if flags.has(Flags::CVS_IGNORE) {
                 self.ensure_cvs(flags);
             }
@@ -515,6 +515,7 @@ impl Parser<'_> {
             wild3_suffix,
             matcher,
             pattern,
+            from_file,
         })));
     }
 

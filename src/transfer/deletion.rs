@@ -37,7 +37,14 @@ impl Transfer<'_> {
             let mut doomed: Vec<(Vec<u8>, Stat)> = listed
                 .into_iter()
                 .filter(|(n, st)| {
-                    !keep(n) && !self.deleter.protects(dir, n, st.kind() == Kind::Dir, false)
+                    !keep(n)
+                        && !self.deleter.protects(
+                            &mut self.report,
+                            dir,
+                            n,
+                            st.kind() == Kind::Dir,
+                            false,
+                        )
                 })
                 .collect();
             crate::delete::sort_like_rsync(&mut doomed);
@@ -61,7 +68,14 @@ impl Transfer<'_> {
             let mut doomed: Vec<(Vec<u8>, Stat)> = listed
                 .into_iter()
                 .filter(|(n, st)| {
-                    !keep(n) && !self.deleter.protects(dir, n, st.kind() == Kind::Dir, false)
+                    !keep(n)
+                        && !self.deleter.protects(
+                            &mut self.report,
+                            dir,
+                            n,
+                            st.kind() == Kind::Dir,
+                            false,
+                        )
                 })
                 .collect();
             crate::delete::sort_like_rsync(&mut doomed);

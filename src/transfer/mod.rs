@@ -126,6 +126,8 @@ struct Transfer<'a> {
     flist_error: bool,
     /// "IO error encountered -- skipping file deletion" was printed.
     warned_io: bool,
+    /// rsync's unfinished `building file list ... ` line (see `diag`).
+    flist_line_open: bool,
     /// `--delay-updates`: staged files to move into place at the end, in
     /// file-list order (by submission token).
     staged: Vec<(u64, PathBuf, PathBuf)>,
@@ -264,6 +266,7 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
         delayed: Vec::new(),
         flist_error: false,
         warned_io: false,
+        flist_line_open: false,
         staged: Vec::new(),
         hlinks: Hlinks::default(),
     };
@@ -306,6 +309,10 @@ impl Transfer<'_> {
         if flist > 0 && opts.inc_recurse() {
             self.report.client("sending incremental file list");
         }
+        // rsync's "building file list ... " line is still open while the
+        // list is built: the first message on stderr ends it with an
+        // empty line there.
+        self.flist_line_open = flist == 1 && !opts.inc_recurse() && opts.xfer_dirs();
         let mut walker = Walker::new(self.walk_cfg.clone());
         let top = walker.top_level(sources);
         self.forward(&mut walker);
@@ -356,8 +363,9 @@ impl Transfer<'_> {
         self.deleter.root = self.dest_root.clone();
         if let Some(list) = &self.walk_cfg.filters {
             let root = crate::filter::FilterStack::new_at(list.clone(), &self.dest_root);
-            self.deleter.filters =
-                Some(crate::delete::RecvFilters::new(root, opts.delete_excluded));
+            let mut f = crate::delete::RecvFilters::new(root, opts.delete_excluded);
+            f.debug = self.walk_cfg.filter_debug;
+            self.deleter.filters = Some(f);
         }
         if opts.backup
             && opts.backup_dir.is_none()
@@ -588,6 +596,10 @@ impl Transfer<'_> {
     }
 
     pub(super) fn diag(&mut self, d: Diag) {
+        if self.flist_line_open && !matches!(d, Diag::Info(_)) {
+            self.flist_line_open = false;
+            self.report.warning("");
+        }
         match d {
             Diag::Info(s) => self.report.info(s),
             Diag::Error(s) => {
