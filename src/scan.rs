@@ -53,9 +53,19 @@ impl DirListing {
 
 /// Lists `dir` (not following a final symlink): every entry with its lstat.
 pub fn list_dir(dir: &Path) -> Result<DirListing, Errno> {
+    list_dir_with(dir, OFlags::NOFOLLOW)
+}
+
+/// [`list_dir`] of what a symlink at `dir` points to (`-K`: a symlink to
+/// a directory stands for it).
+pub fn list_dir_following(dir: &Path) -> Result<DirListing, Errno> {
+    list_dir_with(dir, OFlags::empty())
+}
+
+fn list_dir_with(dir: &Path, extra: OFlags) -> Result<DirListing, Errno> {
     let fd = rustix::fs::open(
         dir,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | extra,
         Mode::empty(),
     )?;
     let mut it = rustix::fs::Dir::read_from(&fd)?;

@@ -1,12 +1,23 @@
 //! Thin, typed wrappers over the system facts every stage shares: file
 //! status, error text in rsync's `Text (errno)` shape, path display.
 //!
+//! Also the destination's directory handles ([`DirAt`], [`open_beneath`]):
+//! every write into the destination names its directory by an open handle
+//! reached one component at a time without following symlinks, so a
+//! directory swapped for a symlink during a run cannot redirect writes.
+//!
 //! Syscalls go through rustix (safe wrappers); the only `unsafe` here is
 //! `strerror_r`, which rustix does not offer.
 
+use std::collections::VecDeque;
 use std::ffi::{CStr, OsStr};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags};
+use rustix::io::Errno;
 
 /// File types as rsync distinguishes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -213,9 +224,162 @@ pub fn umask() -> u32 {
     old.as_raw_mode()
 }
 
+/// A destination directory as the `*at` calls take it: an open handle
+/// (`O_PATH`, see [`open_beneath`]), or — where no handle exists, as for
+/// directories a dry run only pretends to make — its path.
+#[derive(Clone, Debug)]
+pub enum DirAt {
+    Fd(Arc<OwnedFd>),
+    Path(PathBuf),
+}
+
+impl AsFd for DirAt {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            DirAt::Fd(f) => f.as_fd(),
+            DirAt::Path(_) => rustix::fs::CWD,
+        }
+    }
+}
+
+impl DirAt {
+    /// What to pass along with [`AsFd::as_fd`] to name entry `name` of
+    /// this directory.
+    pub fn name(&self, name: &[u8]) -> PathBuf {
+        match self {
+            DirAt::Fd(_) => path_from(name).to_path_buf(),
+            DirAt::Path(p) => p.join(path_from(name)),
+        }
+    }
+
+    /// `lstat` of entry `name`.
+    pub fn lstat(&self, name: &[u8]) -> Result<Stat, Errno> {
+        rustix::fs::statat(self, self.name(name), AtFlags::SYMLINK_NOFOLLOW).map(Stat::from)
+    }
+
+    /// `stat` of entry `name`, following a final symlink.
+    pub fn stat(&self, name: &[u8]) -> Result<Stat, Errno> {
+        rustix::fs::statat(self, self.name(name), AtFlags::empty()).map(Stat::from)
+    }
+
+    /// Opens subdirectory `name` without following a symlink there.
+    pub fn open_dir(&self, name: &[u8]) -> Result<DirAt, Errno> {
+        rustix::fs::openat(self, self.name(name), DIR_FLAGS, Mode::empty())
+            .map(|fd| DirAt::Fd(Arc::new(fd)))
+    }
+}
+
+/// How directory handles are opened: for use as the base of `*at` calls
+/// only, never through a symlink.
+const DIR_FLAGS: OFlags = OFlags::PATH
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
+
+/// Most symlinks one resolution follows (the kernel's limit too).
+const MAX_LINKS: usize = 40;
+
+/// Opens the directory `rel` (a relative path) below `root` as a handle,
+/// so that no symlink can lead it out of `root`.
+///
+/// Without `follow_safe` no symlink is followed at all (`ELOOP`); this
+/// takes one `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)` where the
+/// kernel has it. With `follow_safe` (`-K`) it walks one component at a
+/// time with `O_NOFOLLOW`, and a symlink is followed only when its target
+/// is relative and stays below `root`, as rsync 3.5's receiver does;
+/// any other symlink gives `ELOOP`.
+pub fn open_beneath(root: BorrowedFd<'_>, rel: &[u8], follow_safe: bool) -> Result<OwnedFd, Errno> {
+    if !follow_safe {
+        let rel_or_dot: &[u8] = if rel.is_empty() { b"." } else { rel };
+        match rustix::fs::openat2(
+            root,
+            path_from(rel_or_dot),
+            DIR_FLAGS,
+            Mode::empty(),
+            ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
+        ) {
+            // A final symlink (ENOTDIR under O_NOFOLLOW) is told apart below.
+            Err(Errno::NOSYS | Errno::PERM | Errno::AGAIN | Errno::NOTDIR) => {}
+            Err(Errno::XDEV) => return Err(Errno::LOOP),
+            r => return r,
+        }
+    }
+    let mut todo: VecDeque<Vec<u8>> = rel.split(|&b| b == b'/').map(<[u8]>::to_vec).collect();
+    let mut stack: Vec<OwnedFd> = Vec::new();
+    let mut links = 0;
+    while let Some(c) = todo.pop_front() {
+        if c.is_empty() || c == b"." {
+            continue;
+        }
+        if c == b".." {
+            // Above `root`: outside the destination.
+            if stack.pop().is_none() {
+                return Err(Errno::LOOP);
+            }
+            continue;
+        }
+        let cur = stack.last().map_or(root, |f| f.as_fd());
+        match rustix::fs::openat(cur, path_from(&c), DIR_FLAGS, Mode::empty()) {
+            Ok(fd) => stack.push(fd),
+            Err(Errno::NOTDIR | Errno::LOOP) => {
+                let Ok(target) = rustix::fs::readlinkat(cur, path_from(&c), Vec::new()) else {
+                    return Err(Errno::NOTDIR);
+                };
+                let target = target.as_bytes();
+                links += 1;
+                if !follow_safe || target.starts_with(b"/") || links > MAX_LINKS {
+                    return Err(Errno::LOOP);
+                }
+                for t in target.rsplit(|&b| b == b'/') {
+                    todo.push_front(t.to_vec());
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    match stack.pop() {
+        Some(fd) => Ok(fd),
+        None => rustix::fs::openat(root, ".", DIR_FLAGS, Mode::empty()),
+    }
+}
+
+/// Opens the destination root itself as a handle (following symlinks:
+/// DEST names its directory however it likes, as rsync's `chdir`).
+pub fn open_root(path: &Path) -> Result<DirAt, Errno> {
+    let p: &Path = if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
+    };
+    rustix::fs::open(p, DIR_FLAGS.difference(OFlags::NOFOLLOW), Mode::empty())
+        .map(|fd| DirAt::Fd(Arc::new(fd)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn open_beneath_refuses_escaping_links() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("root");
+        std::fs::create_dir_all(root.join("real/deep")).unwrap();
+        std::fs::create_dir_all(t.path().join("outside")).unwrap();
+        std::os::unix::fs::symlink("real", root.join("inside")).unwrap();
+        std::os::unix::fs::symlink("../outside", root.join("out")).unwrap();
+        std::os::unix::fs::symlink(t.path().join("outside"), root.join("abs")).unwrap();
+        std::os::unix::fs::symlink("../real/deep", root.join("real/up")).unwrap();
+        let r = rustix::fs::open(&root, OFlags::PATH | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        let r = r.as_fd();
+        assert!(open_beneath(r, b"real/deep", false).is_ok());
+        assert!(open_beneath(r, b"", false).is_ok());
+        assert_eq!(open_beneath(r, b"inside", false).err(), Some(Errno::LOOP));
+        assert!(open_beneath(r, b"inside", true).is_ok());
+        assert!(open_beneath(r, b"real/up", true).is_ok());
+        assert_eq!(open_beneath(r, b"out", true).err(), Some(Errno::LOOP));
+        assert_eq!(open_beneath(r, b"abs", true).err(), Some(Errno::LOOP));
+        assert_eq!(open_beneath(r, b"missing", true).err(), Some(Errno::NOENT));
+    }
 
     #[test]
     fn strerror_matches_rsync_shape() {

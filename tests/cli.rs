@@ -61,7 +61,7 @@ fn unimplemented_rsync_options_are_refused_not_ignored() {
     for (opt, msg) in [
         ("-z", "This rsync does not support --compress (-z)\n"),
         ("--fuzzy", "This rsync does not support --fuzzy (-y)\n"),
-        ("--fake-super", "This rsync does not support --fake-super\n"),
+        ("--append", "This rsync does not support --append\n"),
     ] {
         let (code, out, err) = run(&["-a", opt, "src/", "dst/"]);
         assert_eq!(code, Some(1), "{opt}");

@@ -271,6 +271,7 @@ impl Id {
                 | Specials
                 | NoSpecials
                 | Links
+                | KeepDirlinks
                 | NoLinks
                 | IgnoreTimes
                 | SizeOnly

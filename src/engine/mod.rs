@@ -46,6 +46,11 @@ pub struct CopyJob {
     pub src: PathBuf,
     /// Final destination path.
     pub dest: PathBuf,
+    /// The handle of `dest`'s directory: the temp file, the final name
+    /// and the rename are all made relative to it, so that no symlink
+    /// swapped into the destination's path can redirect them (`None`:
+    /// by path, e.g. `--delay-updates` staging).
+    pub dir: Option<crate::sys::DirAt>,
     /// Size seen when listing; content is copied up to end of file.
     pub size: u64,
     /// Nothing exists at `dest` (the plan saw it missing), so the file can

@@ -7,9 +7,10 @@
 //! takes the next file (natural load balancing); results go back on an
 //! unbounded queue the driver drains in its own time.
 
+use std::ffi::CString;
 use std::future::Future;
 use std::num::NonZero;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -20,15 +21,17 @@ use std::thread::JoinHandle;
 use compio::BufResult;
 use compio::buf::{IntoInner, IoBuf};
 use compio::driver::ProactorBuilder;
+use compio::driver::op::{OpenFile, Rename, Unlink};
 use compio::fs::{File, OpenOptions};
 use compio::io::{AsyncReadAt, AsyncReadManagedAt, AsyncWriteAt};
+use rustix::fs::OFlags;
 use rustix::io::Errno;
 
 use super::sparse::{self, Holes};
 use super::{Config, CopyJob, Done, Engine, Outcome, temp_name};
 use crate::meta::{self, Target};
 use crate::options::EngineChoice;
-use crate::sys::{self, Stat};
+use crate::sys::{self, DirAt, Stat};
 
 /// How one file's bytes move.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -278,8 +281,14 @@ fn errno_of(e: &std::io::Error) -> String {
 enum SinkKind {
     /// `--inplace`: writing the destination itself.
     InPlace,
-    /// A named `.NAME.XXXXXX` temp file, renamed over the destination.
-    Named(PathBuf),
+    /// A named `.NAME.XXXXXX` temp file in `dir` (the destination's
+    /// directory, or `--temp-dir`), renamed over the destination.
+    Named {
+        dir: DirAt,
+        name: Vec<u8>,
+        /// Its path, for messages.
+        shown: PathBuf,
+    },
     /// An unnamed `O_TMPFILE` inode, linked in under the destination name
     /// when complete. Used when nothing exists at the destination: one
     /// directory entry is made instead of two plus a rename, and a crash
@@ -298,7 +307,7 @@ impl Sink {
     fn shown_name(&self, job: &CopyJob) -> String {
         match &self.kind {
             SinkKind::InPlace => shown(&job.dest),
-            SinkKind::Named(t) => shown(t),
+            SinkKind::Named { shown: t, .. } => shown(t),
             SinkKind::Unnamed => shown(&temp_name(
                 parent_of(&job.dest),
                 base_of(&job.dest).as_slice(),
@@ -319,6 +328,64 @@ fn base_of(p: &Path) -> Vec<u8> {
         .unwrap_or_default()
 }
 
+/// The destination's directory: the handle the transfer opened for it
+/// (see `sys::DirAt`), or its path when there is none.
+fn dest_dir(job: &CopyJob) -> DirAt {
+    match &job.dir {
+        Some(d) => d.clone(),
+        None => DirAt::Path(parent_of(&job.dest).to_path_buf()),
+    }
+}
+
+/// A temp name for `base`, without a directory.
+fn temp_base(base: &[u8]) -> Vec<u8> {
+    sys::bytes(&temp_name(Path::new(""), base)).to_vec()
+}
+
+fn c_name(dir: &DirAt, name: &[u8]) -> std::io::Result<CString> {
+    CString::new(sys::bytes(&dir.name(name)).to_vec())
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
+}
+
+/// `openat` of `name` in `dir`, through the ring.
+async fn open_in(dir: &DirAt, name: &[u8], flags: OFlags, mode: u32) -> std::io::Result<File> {
+    let op = OpenFile::new(
+        dir.clone(),
+        c_name(dir, name)?,
+        flags | OFlags::CLOEXEC,
+        rustix::fs::Mode::from_raw_mode(mode),
+    );
+    let BufResult(r, op) = compio::runtime::submit(op).await;
+    r?;
+    let fd: OwnedFd = op.into_inner();
+    compio::runtime::Runtime::with_current(|rt| rt.attach(fd.as_raw_fd()))?;
+    // SAFETY: `fd` was just opened and is owned here; `into_raw_fd` gives
+    // up that ownership to the `File`, which alone closes it.
+    Ok(unsafe { File::from_raw_fd(fd.into_raw_fd()) })
+}
+
+/// `renameat` through the ring.
+async fn rename_in(
+    from: &DirAt,
+    from_name: &[u8],
+    to: &DirAt,
+    to_name: &[u8],
+) -> std::io::Result<()> {
+    let op = Rename::new(
+        from.clone(),
+        c_name(from, from_name)?,
+        to.clone(),
+        c_name(to, to_name)?,
+    );
+    compio::runtime::submit(op).await.0.map(|_| ())
+}
+
+/// `unlinkat` of a file through the ring.
+async fn unlink_in(dir: &DirAt, name: &[u8]) -> std::io::Result<()> {
+    let op = Unlink::new(dir.clone(), c_name(dir, name)?, false);
+    compio::runtime::submit(op).await.0.map(|_| ())
+}
+
 /// Permissions a new temp file is created with: the wanted ones, plus
 /// owner-write so we can fill it (fixed by fchmod afterwards if needed).
 fn create_mode(job: &CopyJob) -> u32 {
@@ -333,14 +400,21 @@ fn mkstemp_failed(path: &Path, e: &std::io::Error) -> Outcome {
     ))
 }
 
-/// `-b`: the destination, hard-linked (or copied across filesystems)
-/// under its backup name while it is still in place.
-fn keep_backup(dest: &Path, to: &Path) -> std::io::Result<()> {
+/// `-b`: the destination (`base` in `dir`), hard-linked (or copied across
+/// filesystems) under its backup name while it is still in place.
+fn keep_backup(dir: &DirAt, base: &[u8], dest: &Path, to: &Path) -> std::io::Result<()> {
     match rustix::fs::unlink(to) {
         Ok(()) | Err(Errno::NOENT) => {}
         Err(e) => return Err(e.into()),
     }
-    match rustix::fs::link(dest, to) {
+    let linked = rustix::fs::linkat(
+        dir,
+        dir.name(base),
+        rustix::fs::CWD,
+        to,
+        rustix::fs::AtFlags::empty(),
+    );
+    match linked {
         Ok(()) | Err(Errno::NOENT) => Ok(()),
         Err(Errno::XDEV | Errno::PERM | Errno::MLINK) => std::fs::copy(dest, to).map(|_| ()),
         Err(e) => Err(e.into()),
@@ -362,11 +436,13 @@ fn copy_keeping_attrs(from: &Path, to: &Path) -> std::io::Result<()> {
 
 async fn open_sink(job: &CopyJob, cfg: &Config) -> Result<Sink, Outcome> {
     let create_mode = create_mode(job);
+    let dir = dest_dir(job);
+    let base = base_of(&job.dest);
     if cfg.inplace {
         // --inplace -b: the old content must be saved before it is
         // overwritten.
         if let Some(to) = &job.backup_to
-            && sys::lstat(&job.dest).is_ok()
+            && dir.lstat(&base).is_ok()
         {
             let _ = rustix::fs::unlink(to);
             copy_keeping_attrs(&job.dest, to).map_err(|e| {
@@ -377,35 +453,27 @@ async fn open_sink(job: &CopyJob, cfg: &Config) -> Result<Sink, Outcome> {
                 ))
             })?;
         }
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .mode(create_mode)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&job.dest)
-            .await
-            .map_err(|e| {
-                Outcome::Failed(format!(
-                    "[receiver] open \"{}\" failed: {}",
-                    shown(&job.dest),
-                    errno_of(&e)
-                ))
-            })?;
+        let file = open_in(
+            &dir,
+            &base,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW,
+            create_mode,
+        )
+        .await
+        .map_err(|e| {
+            Outcome::Failed(format!(
+                "[receiver] open \"{}\" failed: {}",
+                shown(&job.dest),
+                errno_of(&e)
+            ))
+        })?;
         return Ok(Sink {
             file,
             kind: SinkKind::InPlace,
         });
     }
-    let base = base_of(&job.dest);
     if job.fresh && cfg.temp_dir.is_none() {
-        let dir = parent_of(&job.dest);
-        match OpenOptions::new()
-            .write(true)
-            .mode(create_mode)
-            .custom_flags(libc::O_TMPFILE)
-            .open(dir)
-            .await
-        {
+        match open_in(&dir, b".", OFlags::WRONLY | OFlags::TMPFILE, create_mode).await {
             Ok(file) => {
                 return Ok(Sink {
                     file,
@@ -418,64 +486,66 @@ async fn open_sink(job: &CopyJob, cfg: &Config) -> Result<Sink, Outcome> {
                     e.raw_os_error(),
                     Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL | libc::ENOSYS)
                 ) => {}
-            Err(e) => return Err(mkstemp_failed(&temp_name(dir, &base), &e)),
+            Err(e) => {
+                return Err(mkstemp_failed(&temp_name(parent_of(&job.dest), &base), &e));
+            }
         }
     }
-    let dir = match &cfg.temp_dir {
-        Some(d) => d.clone(),
-        None => parent_of(&job.dest).to_path_buf(),
+    let (tmp_dir, shown_dir) = match &cfg.temp_dir {
+        Some(d) => (DirAt::Path(d.clone()), d.clone()),
+        None => (dir, parent_of(&job.dest).to_path_buf()),
     };
     let mut last = None;
     for _ in 0..100 {
-        let tmp = temp_name(&dir, &base);
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(create_mode)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&tmp)
-            .await
+        let name = temp_base(&base);
+        let tmp_shown = shown_dir.join(sys::path_from(&name));
+        match open_in(
+            &tmp_dir,
+            &name,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW,
+            create_mode,
+        )
+        .await
         {
             Ok(file) => {
                 return Ok(Sink {
                     file,
-                    kind: SinkKind::Named(tmp),
+                    kind: SinkKind::Named {
+                        dir: tmp_dir,
+                        name,
+                        shown: tmp_shown,
+                    },
                 });
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some((tmp, e)),
-            Err(e) => return Err(mkstemp_failed(&tmp, &e)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some((tmp_shown, e)),
+            Err(e) => return Err(mkstemp_failed(&tmp_shown, &e)),
         }
     }
-    let (tmp, e) = last.unwrap_or_else(|| (dir.clone(), std::io::Error::other("no name")));
+    let (tmp, e) = last.unwrap_or_else(|| (shown_dir.clone(), std::io::Error::other("no name")));
     Err(mkstemp_failed(&tmp, &e))
 }
 
-/// Gives an unnamed temp file its final name. Root links the descriptor
-/// directly; others go through /proc. If something appeared at the
-/// destination meanwhile, link under a temp name and rename over it.
-fn link_unnamed(file: &File, dest: &Path) -> std::io::Result<()> {
+/// Gives an unnamed temp file its final name, `base` in `dir`. Root links
+/// the descriptor directly; others go through /proc. If something
+/// appeared at the destination meanwhile, link under a temp name and
+/// rename over it.
+fn link_unnamed(file: &File, dir: &DirAt, base: &[u8]) -> std::io::Result<()> {
     use rustix::fs::{AtFlags, CWD};
-    let direct = rustix::fs::linkat(file.as_fd(), "", CWD, dest, AtFlags::EMPTY_PATH);
+    let dest = dir.name(base);
+    let direct = rustix::fs::linkat(file.as_fd(), "", dir, &dest, AtFlags::EMPTY_PATH);
+    let proc = || format!("/proc/self/fd/{}", file.as_fd().as_raw_fd());
     let r = match direct {
         Err(Errno::NOENT | Errno::PERM | Errno::ACCESS | Errno::INVAL) => {
-            let proc = format!(
-                "/proc/self/fd/{}",
-                std::os::fd::AsRawFd::as_raw_fd(&file.as_fd())
-            );
-            rustix::fs::linkat(CWD, proc.as_str(), CWD, dest, AtFlags::SYMLINK_FOLLOW)
+            rustix::fs::linkat(CWD, proc().as_str(), dir, &dest, AtFlags::SYMLINK_FOLLOW)
         }
         other => other,
     };
     match r {
         Err(Errno::EXIST) => {
-            let tmp = temp_name(parent_of(dest), &base_of(dest));
-            let proc = format!(
-                "/proc/self/fd/{}",
-                std::os::fd::AsRawFd::as_raw_fd(&file.as_fd())
-            );
-            rustix::fs::linkat(CWD, proc.as_str(), CWD, &tmp, AtFlags::SYMLINK_FOLLOW)?;
-            rustix::fs::rename(&tmp, dest).inspect_err(|_| {
-                let _ = rustix::fs::unlink(&tmp);
+            let tmp = dir.name(&temp_base(base));
+            rustix::fs::linkat(CWD, proc().as_str(), dir, &tmp, AtFlags::SYMLINK_FOLLOW)?;
+            rustix::fs::renameat(dir, &tmp, dir, &dest).inspect_err(|_| {
+                let _ = rustix::fs::unlinkat(dir, &tmp, AtFlags::empty());
             })?;
             Ok(())
         }
@@ -767,35 +837,58 @@ async fn copy_sparse(
     Ok(end)
 }
 
+/// `--partial-dir`: the directory an interrupted file is kept in, made if
+/// missing. A relative one is opened below the destination directory's
+/// handle; an absolute one (or one climbing out with `..`) by path.
+/// `None`: it could not be opened safely (the file is not kept).
+fn partial_dir_of(pd: &Path, job: &CopyJob) -> Option<DirAt> {
+    let mode = rustix::fs::Mode::from_raw_mode(0o700);
+    let climbs = pd
+        .components()
+        .any(|c| c == std::path::Component::ParentDir);
+    let dir = dest_dir(job);
+    if let (false, false, DirAt::Fd(fd)) = (pd.is_absolute(), climbs, &dir) {
+        let _ = rustix::fs::mkdirat(&dir, pd, mode);
+        return sys::open_beneath(fd.as_fd(), sys::bytes(pd), false)
+            .ok()
+            .map(|f| DirAt::Fd(std::sync::Arc::new(f)));
+    }
+    let p = super::partial_path(pd, &job.dest);
+    let parent = parent_of(&p).to_path_buf();
+    let _ = rustix::fs::mkdir(&parent, mode);
+    Some(DirAt::Path(parent))
+}
+
 async fn discard(sink: Sink, job: &CopyJob, cfg: &Config, keep_partial: bool) {
-    let keep = keep_partial && cfg.partial;
+    let mut keep = keep_partial && cfg.partial;
     // With --partial-dir the partial file goes there, not over the target.
-    let keep_at = match (&cfg.partial_dir, keep) {
-        (Some(d), true) => {
-            let p = super::partial_path(d, &job.dest);
-            if let Some(parent) = p.parent() {
-                let _ = rustix::fs::mkdir(parent, rustix::fs::Mode::from_raw_mode(0o700));
+    let keep_name = base_of(&job.dest);
+    let keep_dir = match (&cfg.partial_dir, keep) {
+        (Some(d), true) => match partial_dir_of(d, job) {
+            Some(at) => at,
+            None => {
+                keep = false;
+                dest_dir(job)
             }
-            p
-        }
-        _ => job.dest.clone(),
+        },
+        _ => dest_dir(job),
     };
     let Sink { file, kind } = sink;
     match kind {
         SinkKind::InPlace => {
             let _ = file.close().await;
         }
-        SinkKind::Named(tmp) => {
+        SinkKind::Named { dir, name, .. } => {
             let _ = file.close().await;
             if keep {
-                let _ = compio::fs::rename(&tmp, &keep_at).await;
+                let _ = rename_in(&dir, &name, &keep_dir, &keep_name).await;
             } else {
-                let _ = compio::fs::remove_file(&tmp).await;
+                let _ = unlink_in(&dir, &name).await;
             }
         }
         SinkKind::Unnamed => {
             if keep {
-                let _ = link_unnamed(&file, &keep_at);
+                let _ = link_unnamed(&file, &keep_dir, &keep_name);
             }
             // Closing an unnamed file frees it.
             let _ = file.close().await;
@@ -1012,7 +1105,7 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
         .collect();
     if let Some(to) = &job.backup_to
         && !matches!(sink.kind, SinkKind::InPlace)
-        && let Err(e) = keep_backup(&job.dest, to)
+        && let Err(e) = keep_backup(&dest_dir(job), &base_of(&job.dest), &job.dest, to)
     {
         let target = sink.shown_name(job);
         discard(sink, job, cfg, false).await;
@@ -1030,19 +1123,23 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
     let placed = match kind {
         SinkKind::InPlace => Ok(()),
         SinkKind::Unnamed => {
-            let r = link_unnamed(&file, &job.dest);
+            let r = link_unnamed(&file, &dest_dir(job), &base_of(&job.dest));
             let _ = file.close().await;
             r.map_err(|e| {
                 let shown = shown(&temp_name(parent_of(&job.dest), &base_of(&job.dest)));
                 (shown, e)
             })
         }
-        SinkKind::Named(tmp) => {
+        SinkKind::Named {
+            dir,
+            name,
+            shown: tmp,
+        } => {
             let _ = file.close().await;
-            match compio::fs::rename(&tmp, &job.dest).await {
+            match rename_in(&dir, &name, &dest_dir(job), &base_of(&job.dest)).await {
                 Ok(()) => Ok(()),
                 Err(e) => {
-                    let _ = compio::fs::remove_file(&tmp).await;
+                    let _ = unlink_in(&dir, &name).await;
                     Err((shown(&tmp), e))
                 }
             }

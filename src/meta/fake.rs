@@ -83,8 +83,18 @@ pub fn read_link(path: &Path, sender: bool) -> Result<Vec<u8>, Errno> {
 /// rsync's `do_symlink()` / `do_mknod()` under `--fake-super`: a regular
 /// file, mode 0600, holding `content` (a symlink's target).
 pub fn create_as_file(path: &Path, content: &[u8]) -> Result<(), Errno> {
-    let fd = rustix::fs::open(
-        path,
+    create_as_file_at(rustix::fs::CWD, path, content)
+}
+
+/// [`create_as_file`] for entry `name` of directory `dir`.
+pub fn create_as_file_at<D: std::os::fd::AsFd>(
+    dir: D,
+    name: &Path,
+    content: &[u8],
+) -> Result<(), Errno> {
+    let fd = rustix::fs::openat(
+        dir,
+        name,
         OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC | OFlags::NOFOLLOW,
         Mode::from_raw_mode(0o600),
     )?;

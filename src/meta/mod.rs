@@ -22,7 +22,7 @@ pub mod xattr;
 
 pub use run::{ItemAttrs, RunAttrs, SoftError};
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 
 use rustix::fs::{AtFlags, CWD, Gid, Mode, Timespec, Timestamps, UTIME_OMIT, Uid, utimensat};
@@ -219,9 +219,11 @@ impl AttrError {
 }
 
 /// Where the attributes are applied: an open file (a temp file we just
-/// wrote) or a path (directories, links, devices, up-to-date files).
+/// wrote), an entry of an open directory (directories, links, devices,
+/// up-to-date files in the destination), or a path.
 pub enum Target<'a, F: AsFd> {
     Fd(F),
+    At(BorrowedFd<'a>, &'a Path),
     Path(&'a Path),
 }
 
@@ -269,6 +271,7 @@ pub fn apply_full<F: AsFd>(
             let r = match &target {
                 _ if policy.dry_run => Ok(()),
                 Target::Fd(fd) => rustix::fs::fchown(fd, uid, gid),
+                Target::At(d, p) => rustix::fs::chownat(d, *p, uid, gid, AtFlags::SYMLINK_NOFOLLOW),
                 Target::Path(p) => {
                     rustix::fs::chownat(CWD, *p, uid, gid, AtFlags::SYMLINK_NOFOLLOW)
                 }
@@ -282,6 +285,7 @@ pub fn apply_full<F: AsFd>(
             if cur_mode & 0o6000 != 0 && !policy.dry_run {
                 let st = match &target {
                     Target::Fd(fd) => rustix::fs::fstat(fd),
+                    Target::At(d, p) => rustix::fs::statat(d, *p, AtFlags::SYMLINK_NOFOLLOW),
                     Target::Path(p) => rustix::fs::lstat(*p),
                 };
                 if let Ok(st) = st {
@@ -295,8 +299,13 @@ pub fn apply_full<F: AsFd>(
     if let Some(x) = extra
         && !policy.dry_run
     {
+        let at_path;
         let on = match &target {
             Target::Fd(fd) => run::On::Fd(fd.as_fd()),
+            Target::At(d, p) => {
+                at_path = proc_path(*d, p);
+                run::On::Path(&at_path)
+            }
             Target::Path(p) => run::On::Path(p),
         };
         x.apply_fake_and_xattrs(on, &mut soft);
@@ -343,6 +352,7 @@ pub fn apply_full<F: AsFd>(
         let r = match &target {
             _ if policy.dry_run => Ok(()),
             Target::Fd(fd) => rustix::fs::futimens(fd, &ts),
+            Target::At(d, p) => utimensat(d, *p, &ts, AtFlags::SYMLINK_NOFOLLOW),
             Target::Path(p) => utimensat(CWD, *p, &ts, AtFlags::SYMLINK_NOFOLLOW),
         };
         r.map_err(|errno| AttrError {
@@ -356,8 +366,13 @@ pub fn apply_full<F: AsFd>(
     if let Some(x) = extra
         && !is_link
     {
+        let at_path;
         let on = match &target {
             Target::Fd(fd) => run::On::Fd(fd.as_fd()),
+            Target::At(d, p) => {
+                at_path = proc_path(*d, p);
+                run::On::Path(&at_path)
+            }
             Target::Path(p) => run::On::Path(p),
         };
         let (changed, mode) = x.apply_acls(on, cur_mode, want.mode, policy.dry_run, &mut soft);
@@ -373,6 +388,7 @@ pub fn apply_full<F: AsFd>(
         let r = match &target {
             _ if policy.dry_run || policy.fake_super => Ok(()),
             Target::Fd(fd) => rustix::fs::fchmod(fd, mode),
+            Target::At(d, p) => chmod_nofollow(*d, p, mode),
             Target::Path(p) => rustix::fs::chmod(*p, mode),
         };
         r.map_err(|errno| AttrError {
@@ -382,6 +398,43 @@ pub fn apply_full<F: AsFd>(
         up.mode = true;
     }
     Ok((up, soft))
+}
+
+/// A path naming entry `name` of the open directory `dir` through
+/// `/proc/self/fd`, for the calls that only take paths (xattrs, ACLs):
+/// the directory stays the one opened, whatever happens to its path.
+fn proc_path(dir: BorrowedFd<'_>, name: &Path) -> std::path::PathBuf {
+    use std::os::fd::AsRawFd;
+    match dir.as_raw_fd() {
+        // A directory known by path only (see `sys::DirAt`): `name` is
+        // relative to the current directory.
+        libc::AT_FDCWD => name.to_path_buf(),
+        fd => Path::new(&format!("/proc/self/fd/{fd}")).join(name),
+    }
+}
+
+/// chmod of entry `name` of directory `dir` that never follows a symlink
+/// there (one swapped in meanwhile): the entry is opened with
+/// `O_PATH | O_NOFOLLOW` and changed through `/proc/self/fd` (`fchmod`
+/// refuses `O_PATH` handles); without /proc, a plain `fchmodat`.
+fn chmod_nofollow(dir: BorrowedFd<'_>, name: &Path, mode: Mode) -> Result<(), Errno> {
+    use rustix::fs::OFlags;
+    use std::os::fd::AsRawFd;
+    let fd = rustix::fs::openat(
+        dir,
+        name,
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    // Opened without following, a symlink is the link itself: refused as
+    // rsync 3.5 refuses it (a -K symlink kept as a directory included).
+    if Kind::from_mode(rustix::fs::fstat(&fd)?.st_mode) == Kind::Symlink {
+        return Err(Errno::LOOP);
+    }
+    match rustix::fs::chmod(format!("/proc/self/fd/{}", fd.as_raw_fd()), mode) {
+        Err(Errno::NOENT) => rustix::fs::chmodat(dir, name, mode, AtFlags::empty()),
+        r => r,
+    }
 }
 
 #[cfg(test)]

@@ -34,6 +34,39 @@ impl Transfer<'_> {
             return;
         };
         let keep = |n: &[u8]| names.contains(n);
+        // A directory that could not be opened safely (a -K symlink leading
+        // out of the destination): its entries cannot be removed either.
+        if let Err(err) = self.dir_handle(dir) {
+            let mut doomed: Vec<(Vec<u8>, Stat)> = listed
+                .into_iter()
+                .filter(|(n, st)| {
+                    !keep(n)
+                        && !self.deleter.protects(
+                            &mut self.report,
+                            dir,
+                            n,
+                            st.kind() == Kind::Dir,
+                            false,
+                        )
+                })
+                .collect();
+            crate::delete::sort_like_rsync(&mut doomed);
+            for (n, st) in doomed.into_iter().rev() {
+                let what = if st.kind() == Kind::Dir {
+                    "rmdir"
+                } else {
+                    "unlink"
+                };
+                let local = self.local_of(&dir.join(path_of(&n)));
+                let msg = format!(
+                    "[generator] delete_file: {what}({}) failed: {}",
+                    self.report.esc(&local),
+                    sys::errno_text(err)
+                );
+                self.report.error(msg);
+            }
+            return;
+        }
         if self.opts.delete == Some(DeleteWhen::Delay) {
             let mut doomed: Vec<(Vec<u8>, Stat)> = listed
                 .into_iter()

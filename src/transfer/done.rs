@@ -15,12 +15,36 @@ impl Transfer<'_> {
             {
                 b.report(&mut self.report, &to, &bk);
             }
-            match rustix::fs::rename(&from, &to) {
-                Ok(()) => {
-                    if let Some(dir) = from.parent() {
-                        let _ = rustix::fs::rmdir(dir);
+            let base = |p: &Path| {
+                p.file_name()
+                    .map(|n| sys::bytes(Path::new(n)).to_vec())
+                    .unwrap_or_default()
+            };
+            let moved = self.at_of(&to).and_then(|(to_dir, to_base)| {
+                let from_dir = self.partial_dir_at(&to, false)?;
+                rustix::fs::renameat(
+                    &from_dir,
+                    from_dir.name(&base(&from)),
+                    &to_dir,
+                    to_dir.name(&to_base),
+                )?;
+                Ok((to_dir, from_dir))
+            });
+            match moved {
+                Ok((to_dir, from_dir)) => match (&from_dir, &self.opts.partial_dir) {
+                    (DirAt::Fd(_), Some(pd)) => {
+                        let _ = rustix::fs::unlinkat(
+                            &to_dir,
+                            to_dir.name(sys::bytes(pd)),
+                            rustix::fs::AtFlags::REMOVEDIR,
+                        );
                     }
-                }
+                    _ => {
+                        if let Some(dir) = from.parent() {
+                            let _ = rustix::fs::rmdir(dir);
+                        }
+                    }
+                },
                 Err(e) => {
                     let local = self.local_of(&to);
                     let msg = format!(
@@ -43,13 +67,31 @@ impl Transfer<'_> {
         }
         if let Some(pd) = &self.opts.partial_dir {
             let p = engine::partial_path(pd, dest);
+            let Ok(at) = self.partial_dir_at(dest, false) else {
+                return;
+            };
+            let base = p
+                .file_name()
+                .map(|n| sys::bytes(Path::new(n)).to_vec())
+                .unwrap_or_default();
+            let flags = rustix::fs::AtFlags::empty();
             // A relative partial dir is per-directory scratch space and
             // goes when empty; an absolute one is the user's to keep.
-            if rustix::fs::unlink(&p).is_ok()
-                && pd.is_relative()
-                && let Some(dir) = p.parent()
-            {
-                let _ = rustix::fs::rmdir(dir);
+            if rustix::fs::unlinkat(&at, at.name(&base), flags).is_ok() && pd.is_relative() {
+                match (&at, self.at_of(dest)) {
+                    (DirAt::Fd(_), Ok((d, _))) => {
+                        let _ = rustix::fs::unlinkat(
+                            &d,
+                            d.name(sys::bytes(pd)),
+                            rustix::fs::AtFlags::REMOVEDIR,
+                        );
+                    }
+                    _ => {
+                        if let Some(dir) = p.parent() {
+                            let _ = rustix::fs::rmdir(dir);
+                        }
+                    }
+                }
             }
         }
     }
@@ -137,10 +179,30 @@ impl Transfer<'_> {
             return;
         }
         let fixes = std::mem::take(&mut self.dir_fixes);
+        // Siblings share their parent's handle.
+        let mut last: Option<(PathBuf, DirAt)> = None;
         for f in fixes.iter().rev() {
+            let parent = f.path.parent().unwrap_or(Path::new(""));
+            let (at, base) = match &last {
+                Some((p, at)) if p == parent && f.path != self.dest_root => {
+                    match f.path.file_name() {
+                        Some(n) => (at.clone(), sys::bytes(Path::new(n)).to_vec()),
+                        None => continue,
+                    }
+                }
+                _ => match self.at_of(&f.path) {
+                    Ok((at, base)) => {
+                        last = Some((parent.to_path_buf(), at.clone()));
+                        (at, base)
+                    }
+                    // rsync's touch_up_dirs ignores failures here.
+                    Err(_) => continue,
+                },
+            };
+            let name = at.name(&base);
             // Like rsync's touch_up_dirs: compare with the window (whole
             // seconds by default), so sub-second differences are left alone.
-            let differs = match sys::lstat(&f.path) {
+            let differs = match at.lstat(&base) {
                 Ok(st) => !self
                     .opts
                     .same_time(f.mtime, f.mtime_nsec, st.mtime, st.mtime_nsec),
@@ -159,15 +221,16 @@ impl Transfer<'_> {
                 };
                 // rsync's touch_up_dirs ignores failures here; any problem
                 // was already reported when the directory was handled.
-                let _ = rustix::fs::utimensat(
-                    rustix::fs::CWD,
-                    &f.path,
-                    &ts,
-                    rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
-                );
+                let _ =
+                    rustix::fs::utimensat(&at, &name, &ts, rustix::fs::AtFlags::SYMLINK_NOFOLLOW);
             }
             if let Some(m) = f.restore_mode {
-                let _ = rustix::fs::chmod(&f.path, Mode::from_raw_mode(m));
+                let _ = rustix::fs::chmodat(
+                    &at,
+                    &name,
+                    Mode::from_raw_mode(m),
+                    rustix::fs::AtFlags::empty(),
+                );
             }
         }
     }

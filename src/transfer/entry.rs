@@ -2,7 +2,15 @@
 //! directories, links, devices, attribute fixes, and handing files to the
 //! engine.
 
+use rustix::fs::AtFlags;
+
 use super::*;
+
+/// `-K` applies: the source has a directory where the destination has a
+/// symlink.
+fn opts_keep_dirlinks(opts: &Options, e: &Entry, old: &Stat) -> bool {
+    opts.keep_dirlinks && e.is_dir() && old.kind() == Kind::Symlink
+}
 
 impl Transfer<'_> {
     pub(super) fn wanted(&self, e: &Entry, d: &Decision) -> Wanted {
@@ -30,13 +38,23 @@ impl Transfer<'_> {
         policy: &Policy,
         extra: Option<&meta::ItemAttrs>,
     ) -> Option<meta::Updated> {
-        let r = meta::apply_full(
-            Target::<std::fs::File>::Path(path),
-            current,
-            want,
-            policy,
-            extra,
-        );
+        let r = match self.at_of(path) {
+            Ok((d, base)) => {
+                use std::os::fd::AsFd;
+                let name = d.name(&base);
+                meta::apply_full(
+                    Target::<std::fs::File>::At(d.as_fd(), &name),
+                    current,
+                    want,
+                    policy,
+                    extra,
+                )
+            }
+            Err(errno) => Err(meta::AttrError {
+                what: "failed to set times on",
+                errno,
+            }),
+        };
         match r {
             Ok((u, soft)) => {
                 if !soft.is_empty() {
@@ -147,9 +165,23 @@ impl Transfer<'_> {
         root_created: bool,
         hl: Option<(GroupKey, bool)>,
     ) -> Next {
+        // Everything below goes through the handle of the entry's
+        // directory; one that could not be opened fails each entry in it.
+        let (at, base) = match self.at_of(dest) {
+            Ok(x) => x,
+            Err(err) => {
+                let msg = format!(
+                    "[generator] recv_generator: failed to stat \"{}\": {}",
+                    self.shown(dest),
+                    sys::errno_text(err)
+                );
+                self.report.error(msg);
+                return Next::Stop;
+            }
+        };
         let real_old = match known {
             Known::Listed(st) => st,
-            Known::Unknown => match sys::lstat(dest) {
+            Known::Unknown => match at.lstat(&base) {
                 Ok(s) => Some(s),
                 Err(Errno::NOENT) => None,
                 Err(err) => {
@@ -162,6 +194,15 @@ impl Transfer<'_> {
                     return Next::Stop;
                 }
             },
+        };
+        // -K: a symlink to a directory stands for that directory when the
+        // source has a directory there.
+        let real_old = match real_old {
+            Some(st) if opts_keep_dirlinks(self.opts, e, &st) => match at.stat(&base) {
+                Ok(t) if t.kind() == Kind::Dir => Some(t),
+                _ => Some(st),
+            },
+            other => other,
         };
         // --fake-super: the destination as its %stat records say it is.
         let real_old = match real_old {
@@ -231,7 +272,8 @@ impl Transfer<'_> {
                     if !self.recv.am_root || self.recv.fake_super {
                         mode |= 0o700;
                     }
-                    if let Err(err) = rustix::fs::mkdir(dest, Mode::from_raw_mode(mode))
+                    if let Err(err) =
+                        rustix::fs::mkdirat(&at, at.name(&base), Mode::from_raw_mode(mode))
                         && err != Errno::EXIST
                     {
                         let msg = format!(
@@ -244,7 +286,7 @@ impl Transfer<'_> {
                             .error_raw("*** Skipping any contents from this failed directory ***");
                         return Next::Stop;
                     }
-                    current = sys::lstat(dest).ok();
+                    current = at.lstat(&base).ok();
                 }
                 let created = !*exists;
                 let mut restore = None;
@@ -369,11 +411,11 @@ impl Transfer<'_> {
                 let atomic = replace.is_some_and(|r| r.kind() != Kind::Dir);
                 if !opts.dry_run {
                     let fake = self.recv.fake_super;
-                    if let Err(msg) = self.create_node(dest, atomic, |p| {
+                    if let Err(msg) = self.create_node(dest, atomic, |d, p| {
                         if fake {
-                            meta::fake::create_as_file(p, &target)
+                            meta::fake::create_as_file_at(d, p, &target)
                         } else {
-                            rustix::fs::symlink(path_of(&target), p)
+                            rustix::fs::symlinkat(path_of(&target), d, p)
                         }
                     }) {
                         let msg = format!(
@@ -387,7 +429,7 @@ impl Transfer<'_> {
                     let want = self.wanted(e, &d);
                     let mut policy = Policy::new(opts, &self.recv, e.stat.gid);
                     policy.set_times &= !opts.omit_link_times;
-                    if let Ok(cur) = sys::lstat(dest) {
+                    if let Ok(cur) = at.lstat(&base) {
                         let mut extra = d.extra.clone();
                         if let Some(x) = extra.as_mut() {
                             x.forget_dest();
@@ -423,11 +465,11 @@ impl Transfer<'_> {
                     let perm = Mode::from_raw_mode(d.mode & 0o7777);
                     let rdev = e.stat.rdev;
                     let fake = self.recv.fake_super;
-                    if let Err(msg) = self.create_node(dest, atomic, |p| {
+                    if let Err(msg) = self.create_node(dest, atomic, |d, p| {
                         if fake {
-                            meta::fake::create_as_file(p, b"")
+                            meta::fake::create_as_file_at(d, p, b"")
                         } else {
-                            rustix::fs::mknodat(rustix::fs::CWD, p, ft, perm, rdev)
+                            rustix::fs::mknodat(d, p, ft, perm, rdev)
                         }
                     }) {
                         let msg =
@@ -437,7 +479,7 @@ impl Transfer<'_> {
                     }
                     let want = self.wanted(e, &d);
                     let policy = Policy::new(opts, &self.recv, e.stat.gid);
-                    if let Ok(cur) = sys::lstat(dest) {
+                    if let Ok(cur) = at.lstat(&base) {
                         let mut extra = d.extra.clone();
                         if let Some(x) = extra.as_mut() {
                             x.forget_dest();
@@ -482,7 +524,10 @@ impl Transfer<'_> {
                 if let Some(r) = replace {
                     let ok = if r.kind() == Kind::File {
                         opts.dry_run
-                            || matches!(rustix::fs::unlink(dest), Ok(()) | Err(Errno::NOENT))
+                            || matches!(
+                                rustix::fs::unlinkat(&at, at.name(&base), AtFlags::empty()),
+                                Ok(()) | Err(Errno::NOENT)
+                            )
                     } else {
                         self.make_room(dest, r, "regular file")
                     };
@@ -491,7 +536,13 @@ impl Transfer<'_> {
                     }
                 }
                 if !opts.dry_run
-                    && let Err(err) = rustix::fs::link(from, dest)
+                    && let Err(err) = rustix::fs::linkat(
+                        rustix::fs::CWD,
+                        from,
+                        &at,
+                        at.name(&base),
+                        AtFlags::empty(),
+                    )
                 {
                     // rsync falls back to copying from the basis file.
                     if kind == Kind::File {
@@ -518,7 +569,7 @@ impl Transfer<'_> {
             }
             Action::Unneeded { remove } => {
                 if remove.is_some() && !opts.dry_run {
-                    let _ = rustix::fs::unlink(dest);
+                    let _ = rustix::fs::unlinkat(&at, at.name(&base), AtFlags::empty());
                 }
                 self.item(&d, e, e.link.as_deref());
                 self.maybe_remove_source(e);
@@ -595,14 +646,21 @@ impl Transfer<'_> {
         let mut target = dest.to_path_buf();
         let mut delayed = None;
         let mut fresh = fresh;
+        let mut staged_at = None;
         if opts.delay_updates
             && let Some(pd) = &opts.partial_dir
         {
             let staged = engine::partial_path(pd, dest);
-            if let Some(parent) = staged.parent() {
-                let _ = rustix::fs::mkdir(parent, Mode::from_raw_mode(0o700));
-            }
-            fresh = sys::lstat(&staged).is_err();
+            let base = staged
+                .file_name()
+                .map(|n| sys::bytes(Path::new(n)).to_vec())
+                .unwrap_or_default();
+            let at = self.partial_dir_at(dest, true);
+            fresh = match &at {
+                Ok(d) => d.lstat(&base).is_err(),
+                Err(_) => true,
+            };
+            staged_at = Some(at);
             delayed = Some((staged.clone(), dest.to_path_buf()));
             target = staged;
         }
@@ -610,6 +668,12 @@ impl Transfer<'_> {
         let backup_to = match &self.backup {
             Some(b) if !fresh && delayed.is_none() => b.prepare(dest),
             _ => None,
+        };
+        // The copy lands through the handle of its directory (for a staged
+        // copy, --delay-updates, the partial dir's).
+        let dir = match staged_at {
+            None => self.at_of(dest).ok().map(|(d, _)| d),
+            Some(at) => at.ok(),
         };
         let slot = self.report.reserve();
         let token = self.next_token;
@@ -632,6 +696,7 @@ impl Transfer<'_> {
             token,
             src: from.to_path_buf(),
             dest: target,
+            dir,
             size: e.stat.size,
             fresh,
             new_ids: (self.recv.euid, self.new_file_gid()),
@@ -682,26 +747,29 @@ impl Transfer<'_> {
 
     /// Creates a symlink or node, atomically over an existing non-directory
     /// (made under a temporary name, then renamed into place).
+    /// `make` gets the directory's handle and the name to create in it.
     pub(super) fn create_node(
         &mut self,
         dest: &Path,
         atomic: bool,
-        make: impl Fn(&Path) -> Result<(), Errno>,
+        make: impl Fn(&DirAt, &Path) -> Result<(), Errno>,
     ) -> Result<(), String> {
+        let (at, base) = self.at_of(dest).map_err(sys::errno_text)?;
+        let name = at.name(&base);
         if !atomic || self.opts.temp_dir.is_some() {
             if atomic {
-                match (self.backup.take(), sys::lstat(dest)) {
+                match (self.backup.take(), at.lstat(&base)) {
                     (Some(mut b), Ok(st)) => {
                         let _ = b.make(&mut self.report, dest, &st);
                         self.backup = Some(b);
                     }
                     (b, _) => {
                         self.backup = b;
-                        let _ = rustix::fs::unlink(dest);
+                        let _ = rustix::fs::unlinkat(&at, &name, AtFlags::empty());
                     }
                 }
             }
-            return make(dest).map_err(sys::errno_text);
+            return make(&at, &name).map_err(sys::errno_text);
         }
         // -b: the item being replaced is kept (hard-linked) first.
         if let Some(b) = &self.backup
@@ -710,20 +778,25 @@ impl Transfer<'_> {
             let b = b.clone();
             b.report(&mut self.report, dest, &to);
         }
-        let dir = dest
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let base = dest
-            .file_name()
-            .map(|n| sys::bytes(Path::new(n)).to_vec())
-            .unwrap_or_default();
+        let final_base = match dest.file_name() {
+            Some(n) => sys::bytes(Path::new(n)).to_vec(),
+            None => base.clone(),
+        };
+        let tmp_dir = match &at {
+            DirAt::Fd(_) => at.clone(),
+            DirAt::Path(_) => DirAt::Path(
+                dest.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."))
+                    .to_path_buf(),
+            ),
+        };
         for _ in 0..100 {
-            let tmp = engine::temp_name(dir, &base);
-            match make(&tmp) {
+            let tmp = tmp_dir.name(sys::bytes(&engine::temp_name(Path::new(""), &final_base)));
+            match make(&tmp_dir, &tmp) {
                 Ok(()) => {
-                    return rustix::fs::rename(&tmp, dest).map_err(|e| {
-                        let _ = rustix::fs::unlink(&tmp);
+                    return rustix::fs::renameat(&tmp_dir, &tmp, &at, &name).map_err(|e| {
+                        let _ = rustix::fs::unlinkat(&tmp_dir, &tmp, AtFlags::empty());
                         sys::errno_text(e)
                     });
                 }

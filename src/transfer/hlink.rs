@@ -317,7 +317,9 @@ impl Transfer<'_> {
         if !opts.dry_run {
             let atomic = on_disk.is_some_and(|o| o.kind() != Kind::Dir);
             let from = leader.dest.clone();
-            if let Err(msg) = self.create_node(dest, atomic, |p| rustix::fs::link(&from, p)) {
+            if let Err(msg) = self.create_node(dest, atomic, |d, p| {
+                rustix::fs::linkat(rustix::fs::CWD, &from, d, p, rustix::fs::AtFlags::empty())
+            }) {
                 let msg = format!(
                     "[generator] link {} => {} failed: {msg}",
                     self.shown(dest),

@@ -35,7 +35,7 @@ use crate::options::{DeleteWhen, Options};
 use crate::plan::{Action, Decision, Planner, SkipWhy};
 use crate::report::{Report, Slot};
 use crate::scan::{DirListing, Scanner, Ticket};
-use crate::sys::{self, Kind, Stat};
+use crate::sys::{self, DirAt, Kind, Stat};
 use crate::walk::{Diag, Entry, Listing, WalkConfig, Walker};
 use hlink::{Arrival, GroupKey, Hlinks};
 
@@ -82,6 +82,12 @@ struct DirFix {
 
 /// A destination directory being filled.
 struct OpenDir {
+    /// Its path (as the entries below it are named).
+    path: PathBuf,
+    /// Its handle, which everything made in it goes through (see
+    /// `sys::DirAt`); the error if it could not be opened, which every
+    /// entry below it then reports.
+    at: Result<DirAt, Errno>,
     /// The group a file created in it gets (its own with set-gid, else
     /// ours), so the engine can skip a chown that would change nothing.
     new_file_gid: u32,
@@ -108,6 +114,9 @@ struct Transfer<'a> {
     /// or DEST's parent when DEST names a single item. Receiver messages
     /// name paths relative to it.
     dest_root: PathBuf,
+    /// The handle of `dest_root` (its path where it does not exist, in a
+    /// dry run).
+    root_at: DirAt,
     /// Lists existing destination directories alongside the source walk.
     scanner: Scanner,
     /// Deletion state (`--delete*`, type changes, `--max-delete`).
@@ -259,6 +268,7 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
         walk_cfg: walk_cfg.clone(),
         fatal_code: ExitCode::FileIo,
         dest_root: PathBuf::from("."),
+        root_at: DirAt::Path(PathBuf::from(".")),
         scanner: Scanner::start(walk_cfg.clone()),
         deleter: Deleter {
             max: opts.max_delete,
@@ -450,6 +460,8 @@ impl Transfer<'_> {
         } else {
             dest.path.clone()
         };
+        self.root_at =
+            sys::open_root(&self.dest_root).unwrap_or_else(|_| DirAt::Path(self.dest_root.clone()));
         let basis = self.basis_dirs();
         let temp_dir = match self.check_temp_dir() {
             Ok(t) => t,
@@ -810,9 +822,11 @@ impl Transfer<'_> {
                     return None;
                 }
                 let existing_dir = match existing {
-                    Some(l) => l
-                        .get(base_name(&e.name))
-                        .is_some_and(|s| s.kind() == Kind::Dir),
+                    // -K: a symlink may stand for a directory.
+                    Some(l) => l.get(base_name(&e.name)).is_some_and(|s| {
+                        s.kind() == Kind::Dir
+                            || (self.opts.keep_dirlinks && s.kind() == Kind::Symlink)
+                    }),
                     None => !parent_fresh,
                 };
                 let target = join_name(&dest.path, &e.name);
@@ -898,7 +912,14 @@ impl Transfer<'_> {
                 };
                 // A listing taken before this directory was replaced or
                 // created is stale: its children are new.
-                let listing = if children_fresh { None } else { listing };
+                let listing = match listing {
+                    _ if children_fresh => None,
+                    // -K: a symlink kept as the directory is listed through.
+                    None if self.opts.keep_dirlinks => {
+                        crate::scan::list_dir_following(&target).ok()
+                    }
+                    l => l,
+                };
                 self.process_list(
                     planner,
                     walker,
@@ -969,7 +990,107 @@ impl Transfer<'_> {
             Some(st) if st.mode & 0o2000 != 0 => st.gid,
             _ => self.recv.egid,
         };
-        self.dir_stack.push(OpenDir { new_file_gid });
+        let at = self.open_dir(dest);
+        self.dir_stack.push(OpenDir {
+            path: dest.to_path_buf(),
+            at,
+            new_file_gid,
+        });
+    }
+
+    /// Opens destination directory `dest` (just handled) for the entries
+    /// below it: relative to its parent's handle, never through a symlink
+    /// except the ones `-K` keeps (see `sys::open_beneath`).
+    fn open_dir(&self, dest: &Path) -> Result<DirAt, Errno> {
+        if dest == self.dest_root {
+            return Ok(self.root_at.clone());
+        }
+        let (d, base) = self.at_of(dest)?;
+        match d.open_dir(&base) {
+            Ok(at) => Ok(at),
+            Err(Errno::NOTDIR | Errno::LOOP) if self.opts.keep_dirlinks => self.resolve_dir(dest),
+            // Nothing there to open: a dry run only pretends to make it.
+            Err(_) if matches!(d, DirAt::Path(_)) || self.opts.dry_run => {
+                Ok(DirAt::Path(dest.to_path_buf()))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The handle of destination directory `dir`: the root's, an open
+    /// one's, or resolved anew below the root.
+    pub(super) fn dir_handle(&self, dir: &Path) -> Result<DirAt, Errno> {
+        if dir == self.dest_root || (dir.as_os_str().is_empty() && self.dest_root == Path::new("."))
+        {
+            return Ok(self.root_at.clone());
+        }
+        if let Some(d) = self.dir_stack.iter().rev().find(|d| d.path == dir) {
+            return d.at.clone();
+        }
+        self.resolve_dir(dir)
+    }
+
+    /// Opens `dir` component by component from the root (see
+    /// `sys::open_beneath`); a path outside the root is used as it is.
+    fn resolve_dir(&self, dir: &Path) -> Result<DirAt, Errno> {
+        match (&self.root_at, dir.strip_prefix(&self.dest_root)) {
+            (DirAt::Fd(root), Ok(rel)) => {
+                use std::os::fd::AsFd;
+                sys::open_beneath(root.as_fd(), sys::bytes(rel), self.opts.keep_dirlinks)
+                    .map(|fd| DirAt::Fd(Arc::new(fd)))
+            }
+            _ => Ok(DirAt::Path(dir.to_path_buf())),
+        }
+    }
+
+    /// `--partial-dir`: the handle of the partial dir for destination
+    /// entry `dest` (made first if `create`). A relative one lies in
+    /// `dest`'s directory and is opened below its handle; an absolute one
+    /// (or one climbing out with `..`) is the user's path.
+    pub(super) fn partial_dir_at(&self, dest: &Path, create: bool) -> Result<DirAt, Errno> {
+        let Some(pd) = &self.opts.partial_dir else {
+            return Err(Errno::INVAL);
+        };
+        let climbs = pd
+            .components()
+            .any(|c| c == std::path::Component::ParentDir);
+        if pd.is_absolute() || climbs {
+            let p = engine::partial_path(pd, dest);
+            let dir = p.parent().unwrap_or(Path::new("")).to_path_buf();
+            if create {
+                let _ = rustix::fs::mkdir(&dir, Mode::from_raw_mode(0o700));
+            }
+            return Ok(DirAt::Path(dir));
+        }
+        let (d, _) = self.at_of(dest)?;
+        let name = d.name(sys::bytes(pd));
+        if create {
+            match rustix::fs::mkdirat(&d, &name, Mode::from_raw_mode(0o700)) {
+                Ok(()) | Err(Errno::EXIST) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        match &d {
+            DirAt::Fd(fd) => {
+                use std::os::fd::AsFd;
+                sys::open_beneath(fd.as_fd(), sys::bytes(pd), false).map(|f| DirAt::Fd(Arc::new(f)))
+            }
+            DirAt::Path(_) => Ok(DirAt::Path(name)),
+        }
+    }
+
+    /// Where destination entry `dest` is: its directory's handle and its
+    /// name in it. The destination root itself is named by its path.
+    pub(super) fn at_of(&self, dest: &Path) -> Result<(DirAt, Vec<u8>), Errno> {
+        if dest == self.dest_root {
+            return Ok((DirAt::Path(PathBuf::new()), sys::bytes(dest).to_vec()));
+        }
+        let parent = dest.parent().unwrap_or(Path::new(""));
+        let base = match dest.file_name() {
+            Some(n) => sys::bytes(Path::new(n)).to_vec(),
+            None => return Ok((DirAt::Path(PathBuf::new()), sys::bytes(dest).to_vec())),
+        };
+        Ok((self.dir_handle(parent)?, base))
     }
 }
 

@@ -6,6 +6,8 @@
 use std::path::Path;
 
 use super::{Next, OpenDir, Transfer};
+use rustix::io::Errno;
+
 use crate::sys::{self, Kind};
 
 impl Transfer<'_> {
@@ -15,7 +17,17 @@ impl Transfer<'_> {
         let exists = sys::stat(dest).is_ok_and(|st| st.kind() == Kind::Dir);
         let gid = self.new_file_gid();
         if exists {
-            self.dir_stack.push(OpenDir { new_file_gid: gid });
+            // rsync goes into it by path: a symlink to a directory here is
+            // followed (what --no-implied-dirs is for).
+            let at = match self.open_dir(dest) {
+                Err(Errno::NOTDIR | Errno::LOOP) => sys::open_root(dest),
+                at => at,
+            };
+            self.dir_stack.push(OpenDir {
+                path: dest.to_path_buf(),
+                at,
+                new_file_gid: gid,
+            });
             return Next::Descend { fresh: false };
         }
         if !self.opts.dry_run
@@ -31,7 +43,12 @@ impl Transfer<'_> {
             ));
             return Next::Stop;
         }
-        self.dir_stack.push(OpenDir { new_file_gid: gid });
+        let at = self.open_dir(dest);
+        self.dir_stack.push(OpenDir {
+            path: dest.to_path_buf(),
+            at,
+            new_file_gid: gid,
+        });
         Next::Descend { fresh: true }
     }
 }

@@ -1,0 +1,365 @@
+//! Removing things from the destination: extraneous entries (`--delete*`),
+//! entries in the way of a new item of another type, and
+//! `--delete-missing-args` — with rsync's recursion order, `--max-delete`
+//! accounting, backups (`-b`) instead of unlinking, and its messages.
+//!
+//! rsync deletes a directory's extraneous entries in reverse file-list
+//! order, and a directory's contents (again in reverse) before the
+//! directory itself; `deleting NAME` lines come out in that order.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rustix::io::Errno;
+
+use crate::backup::Backup;
+use crate::filter::FilterStack;
+use crate::plan::item;
+use crate::report::Report;
+use crate::sys::{self, Kind, Stat};
+
+/// Flags of one deletion, as rsync's DEL_* bits.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DelFlags {
+    /// Delete a directory's contents too.
+    pub recurse: bool,
+    /// Making room for a new item: not logged, not counted, and a failure
+    /// prints "could not make way for new TYPE".
+    pub make_room: Option<&'static str>,
+    /// The directory's contents were already removed.
+    pub dir_is_empty: bool,
+}
+
+/// Outcome of one deletion (rsync's `enum delret`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DelResult {
+    Success,
+    Failure,
+    AtLimit,
+    NotEmpty,
+}
+
+/// Deletion state shared by a whole run.
+pub struct Deleter {
+    /// `--max-delete`: deletions allowed in all.
+    pub max: Option<u64>,
+    pub count: u64,
+    /// Deletions refused by the limit (reported at the end).
+    pub skipped: u64,
+    pub dry_run: bool,
+    /// Where a named receiver path is shown from (the destination root).
+    pub root: PathBuf,
+    /// Protected names (rsync's implicit `P *SUFFIX` with `-b`).
+    pub protect_suffix: Option<Vec<u8>>,
+    /// The receiver's filter rules (protect/risk, and excludes unless
+    /// `--delete-excluded`).
+    pub filters: Option<RecvFilters>,
+}
+
+/// The filter rules as rsync's receiver applies them when deleting: the
+/// per-directory merge files are read from the destination directories.
+pub struct RecvFilters {
+    root: FilterStack,
+    delete_excluded: bool,
+    /// `-vv`: name the rule that protects (rsync's `--debug=filter`).
+    pub debug: bool,
+    /// Stacks of destination directories already entered, by path
+    /// relative to the destination root (`""` for the root).
+    entered: HashMap<Vec<u8>, FilterStack>,
+}
+
+impl RecvFilters {
+    pub fn new(root: FilterStack, delete_excluded: bool) -> RecvFilters {
+        RecvFilters {
+            root,
+            delete_excluded,
+            debug: false,
+            entered: HashMap::new(),
+        }
+    }
+
+    /// The rules in effect inside destination directory `rel` (relative
+    /// to `root_dir`), entering each level's merge files once.
+    fn stack(&mut self, root_dir: &Path, rel: &[u8]) -> FilterStack {
+        if let Some(s) = self.entered.get(rel) {
+            return s.clone();
+        }
+        let parent = match rel.iter().rposition(|&b| b == b'/') {
+            Some(p) => self.stack(root_dir, &rel[..p]),
+            None if rel.is_empty() => self.root.clone(),
+            None => self.stack(root_dir, b""),
+        };
+        let real = if rel.is_empty() {
+            root_dir.to_path_buf()
+        } else {
+            root_dir.join(sys::path_from(rel))
+        };
+        // The receiver reports no merge-file errors of its own here: the
+        // sender has already stopped on them.
+        let s = parent.enter(rel, &real).0;
+        self.entered.insert(rel.to_vec(), s.clone());
+        s
+    }
+}
+
+/// A directory's entries in readdir order.
+fn children(dir: &Path) -> Result<Vec<(Vec<u8>, Stat)>, Errno> {
+    let listing = crate::scan::list_dir(dir)?;
+    Ok(listing.iter().map(|(n, s)| (n.to_vec(), *s)).collect())
+}
+
+/// rsync's file-list order for one directory's entries: non-directories
+/// by name, then directories as if named `name/`.
+pub fn sort_like_rsync(v: &mut [(Vec<u8>, Stat)]) {
+    v.sort_by(|(an, a), (bn, b)| {
+        let ad = a.kind() == Kind::Dir;
+        let bd = b.kind() == Kind::Dir;
+        match (ad, bd) {
+            (false, false) => an.cmp(bn),
+            (false, true) => std::cmp::Ordering::Less,
+            (true, false) => std::cmp::Ordering::Greater,
+            (true, true) => an.iter().chain(b"/").cmp(bn.iter().chain(b"/")),
+        }
+    });
+}
+
+impl Deleter {
+    fn local<'a>(&self, path: &'a Path) -> &'a [u8] {
+        match path.strip_prefix(&self.root) {
+            Ok(rel) if rel.as_os_str().is_empty() => b".",
+            Ok(rel) => sys::bytes(rel),
+            Err(_) => sys::bytes(path),
+        }
+    }
+
+    fn log_delete(&self, report: &mut Report, path: &Path, kind: Kind) {
+        let local = self.local(path).to_vec();
+        report.deleted(&local, kind);
+    }
+
+    /// Whether entry `name` of destination directory `dir` is kept from
+    /// deletion: the implicit backup rule, or the filter rules (with
+    /// `ignore_perishable` inside a directory being deleted, as rsync).
+    pub fn protects(
+        &mut self,
+        report: &mut Report,
+        dir: &Path,
+        name: &[u8],
+        is_dir: bool,
+        ignore_perishable: bool,
+    ) -> bool {
+        if self
+            .protect_suffix
+            .as_ref()
+            .is_some_and(|s| !s.is_empty() && name.len() > s.len() && name.ends_with(s))
+        {
+            return true;
+        }
+        let Some(f) = self.filters.as_mut() else {
+            return false;
+        };
+        let rel_dir: Vec<u8> = match dir.strip_prefix(&self.root) {
+            Ok(r) => sys::bytes(r).to_vec(),
+            Err(_) => sys::bytes(dir).to_vec(),
+        };
+        let stack = f.stack(&self.root, &rel_dir);
+        let mut rel = rel_dir;
+        if !rel.is_empty() {
+            rel.push(b'/');
+        }
+        rel.extend_from_slice(name);
+        if !f.debug {
+            return stack.protected_ex(&rel, is_dir, f.delete_excluded, ignore_perishable);
+        }
+        match stack.receiver_verdict(&rel, is_dir, f.delete_excluded, ignore_perishable) {
+            Some((include, why)) => {
+                report.info(format!(
+                    "[generator] {} {} {} because of pattern {}",
+                    if include { "risking" } else { "protecting" },
+                    if is_dir { "directory" } else { "file" },
+                    report.esc(&rel),
+                    report.esc(&why),
+                ));
+                !include
+            }
+            None => false,
+        }
+    }
+
+    /// rsync's `delete_item()`.
+    pub fn delete_item(
+        &mut self,
+        report: &mut Report,
+        backup: Option<&mut Backup>,
+        path: &Path,
+        st: &Stat,
+        flags: DelFlags,
+    ) -> DelResult {
+        let is_dir = st.kind() == Kind::Dir;
+        let mut ret;
+        let mut backup = backup;
+        'attempt: {
+            if is_dir && !flags.dir_is_empty {
+                ret = self.delete_dir_contents(report, backup.as_deref_mut(), path, flags);
+                if matches!(ret, DelResult::NotEmpty | DelResult::AtLimit) {
+                    break 'attempt;
+                }
+            }
+            if flags.make_room.is_none()
+                && let Some(max) = self.max
+            {
+                if self.count >= max {
+                    self.skipped += 1;
+                    ret = DelResult::AtLimit;
+                    break 'attempt;
+                }
+                self.count += 1;
+            }
+            let r: Result<(), Errno> = if self.dry_run {
+                Ok(())
+            } else if is_dir {
+                rustix::fs::rmdir(path)
+            } else if let Some(b) = backup.filter(|b| b.applies_to(path)) {
+                b.make(report, path, st)
+                    .map_err(|e| Errno::from_raw_os_error(e.raw_os_error().unwrap_or(libc::EIO)))
+            } else {
+                rustix::fs::unlink(path)
+            };
+            match r {
+                Ok(()) => {
+                    if flags.make_room.is_none() {
+                        self.log_delete(report, path, st.kind());
+                    }
+                    ret = DelResult::Success;
+                }
+                Err(e) if is_dir && (e == Errno::NOTEMPTY || e == Errno::EXIST) => {
+                    let name = report.esc(self.local(path));
+                    report.info(format!("cannot delete non-empty directory: {name}"));
+                    ret = DelResult::NotEmpty;
+                }
+                Err(Errno::NOENT) => {
+                    if flags.make_room.is_none() && self.max.is_some() {
+                        self.count = self.count.saturating_sub(1);
+                    }
+                    ret = DelResult::Success;
+                }
+                Err(e) => {
+                    let what = if is_dir { "rmdir" } else { "unlink" };
+                    let name = report.esc(self.local(path));
+                    report.error(format!(
+                        "[generator] delete_file: {what}({name}) failed: {}",
+                        sys::errno_text(e)
+                    ));
+                    ret = DelResult::Failure;
+                }
+            }
+        }
+        if ret != DelResult::Success
+            && let Some(what) = flags.make_room
+        {
+            let name = report.esc(self.local(path));
+            report.error_raw(format!("could not make way for new {what}: {name}"));
+            report.errors.general = true;
+        }
+        ret
+    }
+
+    /// rsync's `delete_dir_contents()`: without `recurse` it only reports
+    /// whether the directory is empty.
+    fn delete_dir_contents(
+        &mut self,
+        report: &mut Report,
+        mut backup: Option<&mut Backup>,
+        dir: &Path,
+        flags: DelFlags,
+    ) -> DelResult {
+        let mut children = children(dir).unwrap_or_default();
+        let mut ret = DelResult::Success;
+        // Children the rules keep (perishable rules aside) pin the
+        // directory, as in rsync, which checks them as it reads them.
+        let before = children.len();
+        children.retain(|(n, st)| !self.protects(report, dir, n, st.kind() == Kind::Dir, true));
+        if children.len() != before {
+            ret = DelResult::NotEmpty;
+        }
+        sort_like_rsync(&mut children);
+        if !children.is_empty() {
+            if !flags.recurse {
+                ret = DelResult::NotEmpty;
+            } else {
+                let inner = DelFlags {
+                    recurse: false,
+                    make_room: None,
+                    dir_is_empty: true,
+                };
+                for (name, st) in children.iter().rev() {
+                    let child = dir.join(sys::path_from(name));
+                    if st.kind() == Kind::Dir {
+                        let deeper = DelFlags {
+                            recurse: true,
+                            ..inner
+                        };
+                        if self.delete_dir_contents(report, backup.as_deref_mut(), &child, deeper)
+                            != DelResult::Success
+                        {
+                            ret = DelResult::NotEmpty;
+                        }
+                    }
+                    if self.delete_item(report, backup.as_deref_mut(), &child, st, inner)
+                        != DelResult::Success
+                    {
+                        ret = DelResult::NotEmpty;
+                    }
+                }
+            }
+        }
+        if ret == DelResult::NotEmpty {
+            let name = report.esc(self.local(dir));
+            report.info(format!("cannot delete non-empty directory: {name}"));
+        }
+        ret
+    }
+
+    /// Deletes the entries of destination directory `dir` whose names are
+    /// not in `keep` (rsync's `delete_in_dir`), in reverse file-list order.
+    /// `protect` says whether a name must be kept anyway (filters).
+    pub fn delete_extraneous(
+        &mut self,
+        report: &mut Report,
+        mut backup: Option<&mut Backup>,
+        dir: &Path,
+        existing: &[(Vec<u8>, Stat)],
+        keep: &dyn Fn(&[u8]) -> bool,
+    ) {
+        let mut doomed: Vec<(Vec<u8>, Stat)> = existing
+            .iter()
+            .filter(|(n, st)| {
+                !keep(n) && !self.protects(report, dir, n, st.kind() == Kind::Dir, false)
+            })
+            .cloned()
+            .collect();
+        sort_like_rsync(&mut doomed);
+        for (name, st) in doomed.iter().rev() {
+            let path = dir.join(sys::path_from(name));
+            let flags = DelFlags {
+                recurse: true,
+                ..DelFlags::default()
+            };
+            self.delete_item(report, backup.as_deref_mut(), &path, st, flags);
+        }
+    }
+
+    /// The warning rsync prints when `--max-delete` stopped deletions.
+    pub fn finish(&self, report: &mut Report) {
+        if self.max.is_some() && self.skipped > 0 {
+            report.warning(format!(
+                "Deletions stopped due to --max-delete limit ({} skipped)",
+                self.skipped
+            ));
+            report.errors.del_limit = true;
+        }
+    }
+}
+
+/// The itemize flag rsync uses for deletions.
+pub const DELETED: u32 = item::DELETED;

@@ -1,0 +1,625 @@
+//! Handing a command line over to the system rsync.
+//!
+//! arsync copies local trees. A command line it cannot run the way rsync
+//! would — a remote operand (`host:path`, `user@host:path`, `[::1]:path`,
+//! `host::module`, `rsync://host/module`), `--server` / `--daemon`, an
+//! option arsync does not implement, list-only mode — is executed by the
+//! real rsync instead (the process is replaced, so rsync's output, exit
+//! code and signals are exactly rsync's). [`needs_rsync`] decides,
+//! [`exec_system_rsync`] does it.
+//!
+//! `ARSYNC_NO_FALLBACK=1` or the arsync-only `--no-fallback` turn the
+//! hand-over off: the caller then refuses with a usage error (exit 1, see
+//! [`refusal`]).
+
+use std::convert::Infallible;
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+
+use crate::cli::table::{self, Arg, Id, OptDef};
+
+/// The environment variable that disables the hand-over.
+pub const NO_FALLBACK_ENV: &str = "ARSYNC_NO_FALLBACK";
+
+/// `--no-fallback` (arsync only): the long name and its `--help` text.
+pub const NO_FALLBACK_OPTION: &str = "no-fallback";
+pub const NO_FALLBACK_HELP: &str = "never hand over to the system rsync (arsync only)";
+
+/// Exit code of a refused hand-over (rsync's syntax or usage error).
+pub const REFUSAL_EXIT: i32 = 1;
+
+/// arsync-only options that rsync would reject: dropped from the command
+/// line handed over. `(long name, takes a value)`.
+const ARSYNC_ONLY: &[(&str, bool)] = &[
+    ("copy-engine", true),
+    ("no-progress-bar", false),
+    ("no-fallback", false),
+];
+
+/// Why a command line goes to the system rsync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// An operand names a remote host or an rsync daemon.
+    Remote(String),
+    /// `--server` (rsync started by a remote rsync).
+    Server,
+    /// `--daemon`.
+    Daemon,
+    /// An option arsync does not implement, as rsync names it
+    /// (`--delete`, `-H`, `--info=stats3`).
+    Unsupported(String),
+    /// One operand and no destination: rsync lists the source.
+    ListOnly,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Remote(a) => write!(f, "remote path {a}"),
+            Reason::Server => f.write_str("--server"),
+            Reason::Daemon => f.write_str("--daemon"),
+            Reason::Unsupported(o) => write!(f, "{o} is not implemented"),
+            Reason::ListOnly => f.write_str("list-only mode"),
+        }
+    }
+}
+
+/// The usage error printed instead of handing over when the hand-over is
+/// disabled (then `NAME: TEXT`, rsync's `syntax or usage error (code 1)`
+/// line, exit [`REFUSAL_EXIT`]).
+pub fn refusal(reason: &Reason) -> String {
+    match reason {
+        Reason::Remote(_) => {
+            "remote transfers are not supported by arsync (local copies only)".to_string()
+        }
+        Reason::Server => "This rsync does not support --server".to_string(),
+        Reason::Daemon => "This rsync does not support --daemon".to_string(),
+        Reason::Unsupported(o) => format!("This rsync does not support {o}"),
+        Reason::ListOnly => "This rsync does not support --list-only".to_string(),
+    }
+}
+
+/// Whether an operand is remote by rsync's rules (`check_for_hostspec()`):
+/// `rsync://…`, or a `:` before any `/` (`host:path`, `user@host:path`,
+/// `host::module`, `[v6addr]:path`).
+pub fn is_remote(arg: &[u8]) -> bool {
+    const URL: &[u8] = b"rsync://";
+    if arg.len() >= URL.len() && arg[..URL.len()].eq_ignore_ascii_case(URL) {
+        return true;
+    }
+    let mut host_start = 0;
+    let mut i = 0;
+    while i < arg.len() {
+        match arg[i] {
+            b':' => return true,
+            b'/' => return false,
+            b'@' => host_start = i + 1,
+            b'[' => {
+                if i != host_start {
+                    return false;
+                }
+                let mut j = i + 1;
+                while j < arg.len() && arg[j] != b']' && arg[j] != b'/' {
+                    j += 1;
+                }
+                if j >= arg.len() || arg[j] != b']' || j == i + 1 {
+                    return false;
+                }
+                match arg.get(j + 1) {
+                    None | Some(b'/') | Some(b':') => i = j,
+                    Some(_) => return false,
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+/// One option occurrence found by [`scan`].
+struct Found<'a> {
+    def: Option<&'static OptDef>,
+    /// The long name as typed (also for options missing from the table).
+    long: Option<&'a [u8]>,
+    value: Option<OsString>,
+}
+
+/// A tolerant walk over argv (without the program name) using the option
+/// table: option occurrences and operands. Unknown options are reported
+/// with `def: None` (the caller's parser produces popt's error for them).
+fn scan(args: &[OsString]) -> (Vec<Found<'_>>, Vec<&OsString>) {
+    let mut opts = Vec::new();
+    let mut operands = Vec::new();
+    let mut i = 0;
+    let mut only_operands = false;
+    while i < args.len() {
+        let arg = &args[i];
+        let b = arg.as_bytes();
+        i += 1;
+        if only_operands || b.len() < 2 || b[0] != b'-' {
+            operands.push(arg);
+            continue;
+        }
+        if b == b"--" {
+            only_operands = true;
+            continue;
+        }
+        if let Some(rest) = b.strip_prefix(b"--") {
+            let (name, inline) = match rest.iter().position(|&c| c == b'=') {
+                Some(p) => (&rest[..p], Some(&rest[p + 1..])),
+                None => (rest, None),
+            };
+            let def = std::str::from_utf8(name).ok().and_then(table::by_long);
+            let extra = ARSYNC_ONLY.iter().find(|(l, _)| l.as_bytes() == name);
+            let takes = match (def, extra) {
+                (Some(d), _) => d.arg != Arg::None,
+                (None, Some((_, v))) => *v,
+                (None, None) => false,
+            };
+            let value = match inline {
+                Some(v) => Some(OsStr::from_bytes(v).to_os_string()),
+                None if takes => {
+                    let v = args.get(i).cloned();
+                    i += 1;
+                    v
+                }
+                None => None,
+            };
+            opts.push(Found {
+                def,
+                long: Some(name),
+                value,
+            });
+            continue;
+        }
+        let mut j = 1;
+        while j < b.len() {
+            let c = b[j];
+            j += 1;
+            let def = if c.is_ascii() {
+                table::by_short(c as char)
+            } else {
+                None
+            };
+            let takes = def.is_some_and(|d| d.arg != Arg::None);
+            let value = if !takes {
+                None
+            } else if j < b.len() {
+                let v = OsStr::from_bytes(&b[j..]).to_os_string();
+                j = b.len();
+                Some(v)
+            } else {
+                let v = args.get(i).cloned();
+                i += 1;
+                v
+            };
+            opts.push(Found {
+                def,
+                long: None,
+                value,
+            });
+        }
+    }
+    (opts, operands)
+}
+
+/// How rsync names an option in "does not support" (`--delete`,
+/// `--hard-links (-H)`, `-F`).
+fn spelled(def: &OptDef) -> String {
+    let main = table::main_spelling(def.id).unwrap_or(def);
+    match (main.long, main.short) {
+        (Some(l), Some(s)) => format!("--{l} (-{s})"),
+        (Some(l), None) => format!("--{l}"),
+        (None, Some(s)) => format!("-{s}"),
+        (None, None) => "?".to_string(),
+    }
+}
+
+/// Whether this command line must go to the system rsync, with arsync's
+/// own notion of what it implements ([`Id::supported`]).
+pub fn needs_rsync(args: &[OsString]) -> Option<Reason> {
+    needs_rsync_with(args, &|def, _value| def.id.supported())
+}
+
+/// [`needs_rsync`] with the caller deciding which options (and values,
+/// e.g. `--info=progress2`) arsync implements. `args` excludes the
+/// program name.
+pub fn needs_rsync_with(
+    args: &[OsString],
+    supported: &dyn Fn(&OptDef, Option<&OsStr>) -> bool,
+) -> Option<Reason> {
+    let (opts, operands) = scan(args);
+    for f in &opts {
+        match f.def.map(|d| d.id) {
+            Some(Id::Server) => return Some(Reason::Server),
+            Some(Id::Daemon) => return Some(Reason::Daemon),
+            _ => {}
+        }
+    }
+    for f in &opts {
+        let Some(def) = f.def else { continue };
+        if matches!(def.id, Id::Help | Id::Version) {
+            // rsync answers these before anything else.
+            return None;
+        }
+        if !supported(def, f.value.as_deref()) {
+            let mut name = spelled(def);
+            if let (Some(v), Some(long)) = (&f.value, def.long)
+                && matches!(def.id, Id::Info | Id::Debug)
+            {
+                name = format!("--{long}={}", v.to_string_lossy());
+            }
+            return Some(Reason::Unsupported(name));
+        }
+    }
+    if let Some(r) = operands.iter().find(|a| is_remote(a.as_bytes())) {
+        return Some(Reason::Remote(r.to_string_lossy().into_owned()));
+    }
+    let list_only = table::by_long("list-only");
+    if operands.len() == 1 && list_only.is_some_and(|d| !supported(d, None)) {
+        return Some(Reason::ListOnly);
+    }
+    None
+}
+
+/// Whether the hand-over is disabled: `ARSYNC_NO_FALLBACK` set to
+/// anything but empty or `0`, or `--no-fallback` on the command line.
+pub fn fallback_disabled(args: &[OsString]) -> bool {
+    let env_off = std::env::var_os(NO_FALLBACK_ENV).is_some_and(|v| !v.is_empty() && v != "0");
+    env_off
+        || scan(args)
+            .0
+            .iter()
+            .any(|f| f.long == Some(NO_FALLBACK_OPTION.as_bytes()))
+}
+
+/// Whether the command line asks for `-v` (for the hand-over notice).
+pub fn wants_verbose(args: &[OsString]) -> bool {
+    let mut v = 0i32;
+    for f in scan(args).0 {
+        match f.def.map(|d| d.id) {
+            Some(Id::Verbose) => v += 1,
+            Some(Id::NoVerbose) => v = 0,
+            _ => {}
+        }
+    }
+    v > 0
+}
+
+/// The command line for rsync: arsync-only options removed. `argv`
+/// includes the program name, which is kept.
+pub fn rsync_argv(argv: &[OsString]) -> Vec<OsString> {
+    let mut out = Vec::with_capacity(argv.len());
+    out.extend(argv.first().cloned());
+    let args = argv.get(1..).unwrap_or_default();
+    let mut i = 0;
+    let mut only_operands = false;
+    while i < args.len() {
+        let a = &args[i];
+        i += 1;
+        let b = a.as_bytes();
+        if !only_operands {
+            if b == b"--" {
+                only_operands = true;
+            } else if let Some(rest) = b.strip_prefix(b"--") {
+                let name = rest.split(|&c| c == b'=').next().unwrap_or_default();
+                if let Some((_, takes)) = ARSYNC_ONLY.iter().find(|(l, _)| l.as_bytes() == name) {
+                    if *takes && !rest.contains(&b'=') {
+                        i += 1;
+                    }
+                    continue;
+                }
+                // Skip over a separate value so it is not taken for an option.
+                if let Some(d) = std::str::from_utf8(name).ok().and_then(table::by_long)
+                    && d.arg != Arg::None
+                    && !rest.contains(&b'=')
+                {
+                    out.push(a.clone());
+                    if let Some(v) = args.get(i) {
+                        out.push(v.clone());
+                    }
+                    i += 1;
+                    continue;
+                }
+            }
+        }
+        out.push(a.clone());
+    }
+    out
+}
+
+/// Device and inode of a file (following symlinks).
+fn identity(p: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()))
+}
+
+fn is_executable_file(p: &Path) -> bool {
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.mode() & 0o111 != 0)
+}
+
+/// The first executable `rsync` in `path` (a `PATH` value) that is not the
+/// file identified by `skip` (this executable, which may be installed as
+/// `rsync`).
+pub fn find_rsync_in(path: &OsStr, skip: Option<(u64, u64)>) -> Option<PathBuf> {
+    std::env::split_paths(path)
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(|d| d.join("rsync"))
+        .find(|p| is_executable_file(p) && (skip.is_none() || identity(p) != skip))
+}
+
+/// The system rsync on `$PATH`, never this executable.
+pub fn find_system_rsync() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    find_rsync_in(&path, identity(Path::new("/proc/self/exe")))
+}
+
+/// Replaces this process with the system rsync running `argv` (program
+/// name first; arsync-only options are dropped, see [`rsync_argv`]). With
+/// `verbose`, first prints `arsync: handing over to PATH (REASON)` on
+/// stderr. Returns only on failure, with the message to print (then exit
+/// 1): no rsync on `PATH`, or the exec failed.
+pub fn exec_system_rsync(
+    argv: &[OsString],
+    reason: &Reason,
+    verbose: bool,
+) -> Result<Infallible, String> {
+    let Some(rsync) = find_system_rsync() else {
+        return Err(format!(
+            "this command needs the system rsync ({reason}), but no rsync was found on PATH"
+        ));
+    };
+    exec_rsync_at(&rsync, argv, reason, verbose)
+}
+
+/// [`exec_system_rsync`] with the rsync binary given.
+pub fn exec_rsync_at(
+    rsync: &Path,
+    argv: &[OsString],
+    reason: &Reason,
+    verbose: bool,
+) -> Result<Infallible, String> {
+    if verbose {
+        eprintln!("arsync: handing over to {} ({reason})", rsync.display());
+    }
+    let args = rsync_argv(argv);
+    let err = std::process::Command::new(rsync)
+        .args(args.get(1..).unwrap_or_default())
+        .exec();
+    Err(format!(
+        "failed to run {}: {}",
+        rsync.display(),
+        crate::sys::io_error_text(&err)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn a(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn remote_operands_like_rsync() {
+        for r in [
+            "host:path",
+            "host:",
+            "user@host:dir/x",
+            "host::module",
+            "host::",
+            "rsync://host/mod",
+            "RSYNC://host",
+            "[::1]:path",
+            "user@[fe80::1]:x",
+            ":path",
+        ] {
+            assert!(is_remote(r.as_bytes()), "{r}");
+        }
+        for l in [
+            "dir/a:b",
+            "./host:path",
+            "/abs:x",
+            "plain",
+            "[::1]/x",
+            "x[::1]:y",
+            "[]:x",
+            "[abc]z:p",
+        ] {
+            assert!(!is_remote(l.as_bytes()), "{l}");
+        }
+    }
+
+    #[test]
+    fn decides_like_the_table() {
+        assert_eq!(needs_rsync(&a(&["-av", "src/", "dst/"])), None);
+        assert_eq!(
+            needs_rsync(&a(&["-av", "src/", "host:dst/"])),
+            Some(Reason::Remote("host:dst/".into()))
+        );
+        assert_eq!(
+            needs_rsync(&a(&["--server", "--sender", "-vlogDtpre.iLsfxC", ".", "x"])),
+            Some(Reason::Server)
+        );
+        assert_eq!(needs_rsync(&a(&["--daemon"])), Some(Reason::Daemon));
+        // An option's value is not an operand.
+        assert_eq!(needs_rsync(&a(&["-T", "h:x", "src/", "dst/"])), None);
+        assert_eq!(needs_rsync(&a(&["--temp-dir", "h:x", "a", "b"])), None);
+        assert_eq!(needs_rsync(&a(&["-aTh:x", "a", "b"])), None);
+        // After --, everything is an operand.
+        assert_eq!(
+            needs_rsync(&a(&["--", "-x:y", "b"])),
+            Some(Reason::Remote("-x:y".into()))
+        );
+        assert_eq!(needs_rsync(&a(&["--version"])), None);
+        assert_eq!(needs_rsync(&a(&[])), None);
+    }
+
+    #[test]
+    fn unsupported_options_via_callback() {
+        let only_basic = |d: &OptDef, v: Option<&OsStr>| {
+            d.id != Id::Delete && !(d.id == Id::Info && v.is_some_and(|v| v == "progress2"))
+        };
+        assert_eq!(
+            needs_rsync_with(&a(&["-a", "--delete", "s/", "d/"]), &only_basic),
+            Some(Reason::Unsupported("--delete".into()))
+        );
+        assert_eq!(
+            needs_rsync_with(&a(&["--info=progress2", "s/", "d/"]), &only_basic),
+            Some(Reason::Unsupported("--info=progress2".into()))
+        );
+        let no_h = |d: &OptDef, _: Option<&OsStr>| d.id != Id::HardLinks;
+        assert_eq!(
+            needs_rsync_with(&a(&["-aH", "s/", "d/"]), &no_h),
+            Some(Reason::Unsupported("--hard-links (-H)".into()))
+        );
+        // One operand: list-only mode, if the caller does not implement it.
+        let no_list = |d: &OptDef, _: Option<&OsStr>| d.id != Id::ListOnly;
+        assert_eq!(
+            needs_rsync_with(&a(&["-a", "src/"]), &no_list),
+            Some(Reason::ListOnly)
+        );
+        let all = |_: &OptDef, _: Option<&OsStr>| true;
+        assert_eq!(needs_rsync_with(&a(&["-a", "src/"]), &all), None);
+    }
+
+    #[test]
+    fn refusal_and_reason_texts() {
+        assert_eq!(Reason::Remote("h:x".into()).to_string(), "remote path h:x");
+        assert_eq!(
+            refusal(&Reason::Unsupported("--delete".into())),
+            "This rsync does not support --delete"
+        );
+        assert!(refusal(&Reason::Remote("h:x".into())).contains("not supported"));
+    }
+
+    #[test]
+    fn no_fallback_and_verbose_flags() {
+        assert!(fallback_disabled(&a(&["--no-fallback", "h:x", "d"])));
+        assert!(wants_verbose(&a(&["-av", "h:x", "d"])));
+        assert!(!wants_verbose(&a(&["-av", "--no-v", "h:x", "d"])));
+        assert!(!wants_verbose(&a(&["-a", "h:x", "d"])));
+    }
+
+    #[test]
+    fn arsync_only_options_are_dropped() {
+        assert_eq!(
+            rsync_argv(&a(&[
+                "arsync",
+                "--copy-engine=vec",
+                "-a",
+                "--copy-engine",
+                "auto",
+                "--no-progress-bar",
+                "--temp-dir",
+                "--no-fallback",
+                "h:x",
+                "--",
+                "--no-fallback",
+            ])),
+            a(&[
+                "arsync",
+                "-a",
+                "--temp-dir",
+                "--no-fallback",
+                "h:x",
+                "--",
+                "--no-fallback"
+            ])
+        );
+    }
+
+    fn fake_rsync(dir: &Path, body: &str) -> PathBuf {
+        let p = dir.join("rsync");
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    }
+
+    #[test]
+    fn finds_rsync_but_never_itself() {
+        let d1 = tempfile::tempdir().unwrap();
+        let d2 = tempfile::tempdir().unwrap();
+        let empty = tempfile::tempdir().unwrap();
+        let first = fake_rsync(d1.path(), "exit 0");
+        let second = fake_rsync(d2.path(), "exit 0");
+        // A non-executable rsync is not a candidate.
+        std::fs::write(empty.path().join("rsync"), "").unwrap();
+        let path = std::env::join_paths([empty.path(), d1.path(), d2.path()]).unwrap();
+        assert_eq!(find_rsync_in(&path, None), Some(first.clone()));
+        // When the first one is this very executable (installed as rsync,
+        // maybe through a symlink), the next one is used.
+        let link_dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(&first, link_dir.path().join("rsync")).unwrap();
+        let path = std::env::join_paths([link_dir.path(), d1.path(), d2.path()]).unwrap();
+        assert_eq!(find_rsync_in(&path, identity(&first)), Some(second));
+        let none = std::env::join_paths([empty.path()]).unwrap();
+        assert_eq!(find_rsync_in(&none, None), None);
+    }
+
+    /// The exec replaces the process, so it runs in a child: this test
+    /// binary re-run on `exec_child` with a fake rsync on PATH.
+    #[test]
+    fn exec_replaces_the_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        fake_rsync(
+            dir.path(),
+            &format!("echo \"$0 $*\" > '{}'; exit 7", out.display()),
+        );
+        let me = std::env::current_exe().unwrap();
+        let res = std::process::Command::new(me)
+            .args(["--exact", "fallback::tests::exec_child", "--nocapture"])
+            .env("ARSYNC_EXEC_CHILD", "1")
+            .env("PATH", dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(res.status.code(), Some(7), "{res:?}");
+        let got = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(
+            got.trim_end(),
+            format!("{} -a src/ host:dst/", dir.path().join("rsync").display())
+        );
+        let stderr = String::from_utf8_lossy(&res.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "arsync: handing over to {} (remote path host:dst/)",
+                dir.path().join("rsync").display()
+            )),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn exec_child() {
+        if std::env::var_os("ARSYNC_EXEC_CHILD").is_none() {
+            return;
+        }
+        let argv = a(&["arsync", "-a", "--no-progress-bar", "src/", "host:dst/"]);
+        let reason = needs_rsync(&argv[1..]).unwrap();
+        let e = exec_system_rsync(&argv, &reason, true).unwrap_err();
+        panic!("exec returned: {e}");
+    }
+
+    #[test]
+    fn missing_rsync_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = std::env::join_paths([dir.path()]).unwrap();
+        assert_eq!(find_rsync_in(&path, None), None);
+        let e = exec_rsync_at(
+            &dir.path().join("rsync"),
+            &a(&["arsync", "h:x", "y"]),
+            &Reason::Remote("h:x".into()),
+            false,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("failed to run "), "{e}");
+        assert!(e.ends_with("No such file or directory (2)"), "{e}");
+    }
+}

@@ -1,0 +1,130 @@
+//! arsync: an rsync-compatible local copier built on io_uring.
+//!
+//! Data flows one way: `cli` turns argv into [`options::Options`]; `walk`
+//! lists the sources; `plan` decides what each entry needs; `engine` moves
+//! file content and `meta` sets attributes; `report` prints what happened;
+//! `exit` maps the outcome to rsync's exit codes. `transfer` drives one run.
+
+pub mod backup;
+pub mod cli;
+pub mod delete;
+pub mod engine;
+pub mod exit;
+pub mod fallback;
+pub mod filter;
+pub mod meta;
+pub mod options;
+pub mod plan;
+pub mod report;
+pub mod scan;
+pub mod select;
+pub mod sys;
+pub mod transfer;
+pub mod walk;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::Path;
+
+use cli::Command;
+use exit::ExitCode;
+
+/// The name messages are printed under: the basename arsync was invoked
+/// as, so that an install named `rsync` prints `rsync: …` like rsync.
+pub fn program_name(argv0: Option<&OsString>) -> String {
+    argv0
+        .and_then(|a| Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "arsync".to_string())
+}
+
+/// Whether arsync itself implements this option occurrence (the
+/// hand-over decision): the option table's allowlist, and for `--info` /
+/// `--debug` the flag words arsync reproduces exactly.
+fn implemented(def: &cli::table::OptDef, value: Option<&std::ffi::OsStr>) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    match def.id {
+        cli::table::Id::Info | cli::table::Id::Debug => {
+            cli::output_words_supported(def.id, value.map(|v| v.as_bytes()).unwrap_or_default())
+        }
+        // A list on another host is read by rsync's remote side.
+        cli::table::Id::FilesFrom => !value.is_some_and(|v| fallback::is_remote(v.as_bytes())),
+        id => id.supported(),
+    }
+}
+
+/// Prints `NAME: TEXT` and rsync's usage-error line; returns exit code 1.
+fn usage_error(name: &str, text: &str) -> i32 {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{name}: {text}");
+    let _ = writeln!(err, "{}", final_line!(name, ExitCode::Syntax));
+    ExitCode::Syntax.code()
+}
+
+/// Runs arsync with a full argv (program name first) and returns the exit
+/// code.
+///
+/// A command line arsync does not implement (remote operands, `--server`,
+/// `--daemon`, options outside [`cli::table::Id::supported`]) is first
+/// handed over to the system rsync, before the parser could refuse it;
+/// `ARSYNC_NO_FALLBACK=1` / `--no-fallback` turn that into a usage error.
+pub fn main_with_args(argv: Vec<OsString>) -> i32 {
+    let name = program_name(argv.first());
+    let args = argv.get(1..).unwrap_or_default();
+    if let Some(reason) = fallback::needs_rsync_with(args, &implemented) {
+        if fallback::fallback_disabled(args) {
+            return usage_error(&name, &fallback::refusal(&reason));
+        }
+        let verbose = fallback::wants_verbose(args);
+        return match fallback::exec_system_rsync(&argv, &reason, verbose) {
+            Ok(never) => match never {},
+            Err(msg) => usage_error(&name, &msg),
+        };
+    }
+    match cli::parse(args) {
+        Ok(Command::Help) => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(cli::help::help_text(&name).as_bytes());
+            0
+        }
+        Ok(Command::Usage) => {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(cli::help::help_text(&name).as_bytes());
+            ExitCode::Syntax.code()
+        }
+        Ok(Command::InfoHelp) => {
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(cli::help::INFO_HELP.as_bytes());
+            0
+        }
+        Ok(Command::DebugHelp) => {
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(cli::help::DEBUG_HELP.as_bytes());
+            0
+        }
+        Ok(Command::Version(n)) => {
+            let text = if n > 1 {
+                cli::docs::version_json(&name)
+            } else {
+                cli::docs::version_text(&name)
+            };
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            0
+        }
+        Ok(Command::Run(opts)) => transfer::run(&opts, &name).code(),
+        Err(e) => {
+            let mut err = std::io::stderr().lock();
+            // rsync prints its `--info`/`--debug` word errors bare.
+            if e.0.starts_with("Unknown --") {
+                let _ = writeln!(err, "{e}");
+            } else {
+                let _ = writeln!(err, "{name}: {e}");
+            }
+            let _ = writeln!(err, "{}", final_line!(&name, ExitCode::Syntax));
+            ExitCode::Syntax.code()
+        }
+    }
+}

@@ -1,0 +1,447 @@
+//! Attributes: deciding and applying owner, times and permissions.
+//!
+//! This is rsync's `set_file_attrs()` and `dest_mode()`: the same order
+//! (owner, then `--fake-super`'s record and xattrs, then times, then ACLs,
+//! then mode — chown clears set-id bits and an ACL write sets permission
+//! bits, so the mode goes last) and the same "only touch what differs"
+//! rule, so that `--itemize-changes` and the resulting trees agree with
+//! rsync.
+//!
+//! The option-specific parts (`-X`, `-A`, `-E`, `--chmod`, id maps,
+//! `--fake-super`) live in [`run`]: a per-run context the walk, the plan
+//! and the transfer call at a few narrow points, and per-item work
+//! ([`ItemAttrs`]) that travels with a decision to wherever the item is
+//! finally written. Without those options nothing here costs a syscall.
+
+pub mod acl;
+pub mod chmod;
+pub mod fake;
+pub mod idmap;
+pub mod run;
+pub mod xattr;
+
+pub use run::{ItemAttrs, RunAttrs, SoftError};
+
+use std::os::fd::{AsFd, BorrowedFd};
+use std::path::Path;
+
+use rustix::fs::{AtFlags, CWD, Gid, Mode, Timespec, Timestamps, UTIME_OMIT, Uid, utimensat};
+use rustix::io::Errno;
+
+use crate::options::Options;
+use crate::sys::{Kind, Stat};
+
+/// Facts about the receiving process that attribute decisions depend on.
+#[derive(Clone, Debug)]
+pub struct Receiver {
+    /// rsync's `am_root != 0`: root, `--super`, or `--fake-super` (which
+    /// decides like root and records instead of doing).
+    pub am_root: bool,
+    /// `--fake-super` (rsync's `am_root < 0`): no chown or chmod of the
+    /// real file; the privileged attributes go to `user.rsync.%stat`.
+    pub fake_super: bool,
+    pub euid: u32,
+    pub egid: u32,
+    /// `0777 & !umask`: the permissions new files get without `--perms`.
+    pub dflt_perms: u32,
+    /// Groups we may chgrp to as non-root.
+    pub groups: Vec<u32>,
+}
+
+impl Receiver {
+    /// Whether chgrp to `gid` can work: root, or a group we belong to
+    /// (rsync silently skips the others).
+    pub fn may_chgrp(&self, gid: u32) -> bool {
+        self.am_root || self.groups.contains(&gid)
+    }
+
+    pub fn current() -> Receiver {
+        let umask = crate::sys::umask();
+        let mut groups: Vec<u32> = rustix::process::getgroups()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|g| g.as_raw())
+            .collect();
+        groups.push(rustix::process::getegid().as_raw());
+        Receiver {
+            am_root: rustix::process::geteuid().is_root(),
+            fake_super: false,
+            euid: rustix::process::geteuid().as_raw(),
+            egid: rustix::process::getegid().as_raw(),
+            dflt_perms: 0o777 & !umask,
+            groups,
+        }
+    }
+}
+
+impl Receiver {
+    /// The receiver for a run: the process's facts with rsync's
+    /// `--super` / `--no-super` / `--fake-super` override of `am_root`.
+    pub fn for_options(opts: &Options) -> Receiver {
+        use crate::options::SuperMode;
+        let mut r = Receiver::current();
+        match opts.super_mode {
+            Some(SuperMode::Super) => r.am_root = true,
+            Some(SuperMode::NoSuper) => r.am_root = false,
+            Some(SuperMode::Fake) => {
+                r.am_root = true;
+                r.fake_super = true;
+            }
+            None => {}
+        }
+        r
+    }
+}
+
+/// rsync's `dest_mode()`: without `--perms`, an existing file keeps its
+/// permissions and a new one gets the source's permissions masked by the
+/// default permissions, with set-id and sticky bits dropped.
+pub fn dest_mode(src_mode: u32, existing: Option<u32>, dflt_perms: u32) -> u32 {
+    dest_mode_x(src_mode, existing, dflt_perms, false)
+}
+
+/// [`dest_mode`] with `-E`: an existing regular file loses its execute
+/// bits when the source has none, and gains `x` wherever it has `r` when
+/// the source has some and it had none (bits it already has are kept).
+pub fn dest_mode_x(src_mode: u32, existing: Option<u32>, dflt_perms: u32, exec: bool) -> u32 {
+    match existing {
+        Some(m) => {
+            let mut new = (src_mode & !0o7777) | (m & 0o7777);
+            if exec && src_mode & libc::S_IFMT == libc::S_IFREG {
+                if src_mode & 0o111 == 0 {
+                    new &= !0o111;
+                } else if m & 0o111 == 0 {
+                    new |= (new & 0o444) >> 2;
+                }
+            }
+            new
+        }
+        None => src_mode & (!0o7777 | dflt_perms),
+    }
+}
+
+/// What the destination should end up with.
+#[derive(Clone, Copy, Debug)]
+pub struct Wanted {
+    /// Full mode incl. type bits (already passed through `dest_mode`).
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub mtime: i64,
+    pub mtime_nsec: u32,
+    /// `-U`: the access time (whole seconds) to give a non-directory;
+    /// `None` leaves it alone.
+    pub atime: Option<i64>,
+    pub kind: Kind,
+}
+
+/// Which attributes to compare and set, decided once per item so the
+/// engine threads need nothing else.
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    pub set_owner: bool,
+    /// Already false when we may not chgrp to the wanted group.
+    pub set_group: bool,
+    pub set_times: bool,
+    /// Compare mtimes to the nanosecond (after a transfer or a checksum
+    /// match), instead of with `--modify-window`.
+    pub accurate_time: bool,
+    /// `--modify-window`.
+    pub window: i64,
+    /// Only work out what would change (`--dry-run`).
+    pub dry_run: bool,
+    /// `--fake-super`: owner and mode changes are recorded, not made.
+    pub fake_super: bool,
+}
+
+impl Policy {
+    pub fn new(opts: &Options, recv: &Receiver, want_gid: u32) -> Policy {
+        Policy {
+            set_owner: opts.owner && recv.am_root,
+            set_group: opts.group && recv.may_chgrp(want_gid),
+            set_times: opts.times,
+            accurate_time: false,
+            window: opts.modify_window,
+            dry_run: opts.dry_run,
+            fake_super: recv.fake_super,
+        }
+    }
+}
+
+/// rsync's `same_time()`: with window 0 only whole seconds count; a
+/// negative window compares nanoseconds too.
+pub fn same_time(window: i64, a_sec: i64, a_nsec: u32, b_sec: i64, b_nsec: u32) -> bool {
+    match window {
+        0 => a_sec == b_sec,
+        w if w < 0 => a_sec == b_sec && a_nsec == b_nsec,
+        w => (a_sec - b_sec).abs() <= w,
+    }
+}
+
+/// What changed, for `-vv`'s "is uptodate" and directory listing lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Updated {
+    pub owner: bool,
+    pub mtime: bool,
+    pub mode: bool,
+    pub atime: bool,
+    /// An ACL was (or, in a dry run, would be) written. xattr changes do
+    /// not count: rsync applies them in a second pass that reports
+    /// nothing.
+    pub acl: bool,
+}
+
+impl Updated {
+    pub fn any(&self) -> bool {
+        self.owner || self.mtime || self.mode || self.atime || self.acl
+    }
+}
+
+/// A failed attribute change, rendered like rsync's messages.
+#[derive(Debug)]
+pub struct AttrError {
+    /// e.g. `chown`, `failed to set times on`, `failed to set permissions on`.
+    pub what: &'static str,
+    pub errno: Errno,
+}
+
+impl AttrError {
+    /// rsync's message for this failure (`shown`: the path as rsync's
+    /// `full_fname()` renders it, quotes included): `chown PATH failed`,
+    /// `failed to set times on PATH`, … and the errno text.
+    pub fn message(&self, shown: &str) -> String {
+        let errno = crate::sys::errno_text(self.errno);
+        match self.what {
+            "chown" | "chgrp" => format!("{} {shown} failed: {errno}", self.what),
+            what => format!("{what} {shown}: {errno}"),
+        }
+    }
+}
+
+/// Where the attributes are applied: an open file (a temp file we just
+/// wrote), an entry of an open directory (directories, links, devices,
+/// up-to-date files in the destination), or a path.
+pub enum Target<'a, F: AsFd> {
+    Fd(F),
+    At(BorrowedFd<'a>, &'a Path),
+    Path(&'a Path),
+}
+
+/// Brings `current` to `want` under `policy`, touching only what differs.
+pub fn apply<F: AsFd>(
+    target: Target<'_, F>,
+    current: &Stat,
+    want: &Wanted,
+    policy: &Policy,
+) -> Result<Updated, AttrError> {
+    apply_full(target, current, want, policy, None).map(|(u, _)| u)
+}
+
+/// [`apply`] with the option-specific work of one item (`-X`, `-A`,
+/// `--fake-super`), in rsync's order. Failures of that work do not stop
+/// the rest (rsync reports them and carries on): they come back as
+/// [`SoftError`]s for the caller to report.
+pub fn apply_full<F: AsFd>(
+    target: Target<'_, F>,
+    current: &Stat,
+    want: &Wanted,
+    policy: &Policy,
+    extra: Option<&ItemAttrs>,
+) -> Result<(Updated, Vec<SoftError>), AttrError> {
+    let mut up = Updated::default();
+    let mut soft = Vec::new();
+    let is_link = want.kind == Kind::Symlink;
+    let mut cur_mode = current.mode;
+
+    let change_uid = policy.set_owner && current.uid != want.uid;
+    let change_gid = policy.set_group && current.gid != want.gid;
+    if change_uid || change_gid {
+        // --fake-super records the owner in %stat below instead.
+        if !policy.fake_super {
+            let uid = Some(Uid::from_raw(if change_uid {
+                want.uid
+            } else {
+                current.uid
+            }));
+            let gid = Some(Gid::from_raw(if change_gid {
+                want.gid
+            } else {
+                current.gid
+            }));
+            let r = match &target {
+                _ if policy.dry_run => Ok(()),
+                Target::Fd(fd) => rustix::fs::fchown(fd, uid, gid),
+                Target::At(d, p) => rustix::fs::chownat(d, *p, uid, gid, AtFlags::SYMLINK_NOFOLLOW),
+                Target::Path(p) => {
+                    rustix::fs::chownat(CWD, *p, uid, gid, AtFlags::SYMLINK_NOFOLLOW)
+                }
+            };
+            r.map_err(|errno| AttrError {
+                what: if change_uid { "chown" } else { "chgrp" },
+                errno,
+            })?;
+            // chown may clear set-id bits; re-read what the chmod below
+            // compares against, as rsync does.
+            if cur_mode & 0o6000 != 0 && !policy.dry_run {
+                let st = match &target {
+                    Target::Fd(fd) => rustix::fs::fstat(fd),
+                    Target::At(d, p) => rustix::fs::statat(d, *p, AtFlags::SYMLINK_NOFOLLOW),
+                    Target::Path(p) => rustix::fs::lstat(*p),
+                };
+                if let Ok(st) = st {
+                    cur_mode = st.st_mode;
+                }
+            }
+        }
+        up.owner = true;
+    }
+
+    if let Some(x) = extra
+        && !policy.dry_run
+    {
+        let at_path;
+        let on = match &target {
+            Target::Fd(fd) => run::On::Fd(fd.as_fd()),
+            Target::At(d, p) => {
+                at_path = proc_path(*d, p);
+                run::On::Path(&at_path)
+            }
+            Target::Path(p) => run::On::Path(p),
+        };
+        x.apply_fake_and_xattrs(on, &mut soft);
+    }
+
+    let set_mtime = policy.set_times && {
+        let same = if policy.accurate_time {
+            current.mtime == want.mtime && current.mtime_nsec == want.mtime_nsec
+        } else {
+            same_time(
+                policy.window,
+                want.mtime,
+                want.mtime_nsec,
+                current.mtime,
+                current.mtime_nsec,
+            )
+        };
+        !same
+    };
+    // -U: rsync carries access times in whole seconds and compares them so.
+    let set_atime = want.atime.filter(|&a| a != current.atime);
+    if set_mtime || set_atime.is_some() {
+        let omit = Timespec {
+            tv_sec: 0,
+            tv_nsec: UTIME_OMIT,
+        };
+        let ts = Timestamps {
+            last_access: match set_atime {
+                Some(a) => Timespec {
+                    tv_sec: a,
+                    tv_nsec: 0,
+                },
+                None => omit,
+            },
+            last_modification: if set_mtime {
+                Timespec {
+                    tv_sec: want.mtime,
+                    tv_nsec: want.mtime_nsec as _,
+                }
+            } else {
+                omit
+            },
+        };
+        let r = match &target {
+            _ if policy.dry_run => Ok(()),
+            Target::Fd(fd) => rustix::fs::futimens(fd, &ts),
+            Target::At(d, p) => utimensat(d, *p, &ts, AtFlags::SYMLINK_NOFOLLOW),
+            Target::Path(p) => utimensat(CWD, *p, &ts, AtFlags::SYMLINK_NOFOLLOW),
+        };
+        r.map_err(|errno| AttrError {
+            what: "failed to set times on",
+            errno,
+        })?;
+        up.mtime = set_mtime;
+        up.atime = set_atime.is_some();
+    }
+
+    if let Some(x) = extra
+        && !is_link
+    {
+        let at_path;
+        let on = match &target {
+            Target::Fd(fd) => run::On::Fd(fd.as_fd()),
+            Target::At(d, p) => {
+                at_path = proc_path(*d, p);
+                run::On::Path(&at_path)
+            }
+            Target::Path(p) => run::On::Path(p),
+        };
+        let (changed, mode) = x.apply_acls(on, cur_mode, want.mode, policy.dry_run, &mut soft);
+        up.acl = changed;
+        if let Some(m) = mode {
+            cur_mode = m;
+        }
+    }
+
+    // Linux cannot chmod a symlink.
+    if !is_link && (cur_mode & 0o7777) != (want.mode & 0o7777) {
+        let mode = Mode::from_raw_mode(want.mode & 0o7777);
+        let r = match &target {
+            _ if policy.dry_run || policy.fake_super => Ok(()),
+            Target::Fd(fd) => rustix::fs::fchmod(fd, mode),
+            Target::At(d, p) => chmod_nofollow(*d, p, mode),
+            Target::Path(p) => rustix::fs::chmod(*p, mode),
+        };
+        r.map_err(|errno| AttrError {
+            what: "failed to set permissions on",
+            errno,
+        })?;
+        up.mode = true;
+    }
+    Ok((up, soft))
+}
+
+/// A path naming entry `name` of the open directory `dir` through
+/// `/proc/self/fd`, for the calls that only take paths (xattrs, ACLs):
+/// the directory stays the one opened, whatever happens to its path.
+fn proc_path(dir: BorrowedFd<'_>, name: &Path) -> std::path::PathBuf {
+    use std::os::fd::AsRawFd;
+    Path::new(&format!("/proc/self/fd/{}", dir.as_raw_fd())).join(name)
+}
+
+/// chmod of entry `name` of directory `dir` that never follows a symlink
+/// there (one swapped in meanwhile): the entry is opened with
+/// `O_PATH | O_NOFOLLOW` and changed through `/proc/self/fd` (`fchmod`
+/// refuses `O_PATH` handles); without /proc, a plain `fchmodat`.
+fn chmod_nofollow(dir: BorrowedFd<'_>, name: &Path, mode: Mode) -> Result<(), Errno> {
+    use rustix::fs::OFlags;
+    use std::os::fd::AsRawFd;
+    let fd = rustix::fs::openat(
+        dir,
+        name,
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    // Opened without following, a symlink is the link itself: refused as
+    // rsync 3.5 refuses it (a -K symlink kept as a directory included).
+    if Kind::from_mode(rustix::fs::fstat(&fd)?.st_mode) == Kind::Symlink {
+        return Err(Errno::LOOP);
+    }
+    match rustix::fs::chmod(format!("/proc/self/fd/{}", fd.as_raw_fd()), mode) {
+        Err(Errno::NOENT) => rustix::fs::chmodat(dir, name, mode, AtFlags::empty()),
+        r => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dest_mode_rules() {
+        // New file without --perms: masked, set-id bits dropped.
+        assert_eq!(dest_mode(0o104755, None, 0o755), 0o100755);
+        assert_eq!(dest_mode(0o100666, None, 0o700), 0o100600);
+        // Existing file keeps its own permission bits.
+        assert_eq!(dest_mode(0o100755, Some(0o100600), 0o755), 0o100600);
+    }
+}

@@ -1,0 +1,471 @@
+//! The typed run configuration every later stage reads.
+//!
+//! `cli` is the only writer: it turns rsync's command-line grammar into this
+//! struct once, and nothing downstream ever looks at raw flags again.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// How recursion was requested. rsync keeps `-r` and the `-r` implied by
+/// `-a` apart because `--files-from` cancels only the implied one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Recurse {
+    #[default]
+    No,
+    /// Implied by `-a`.
+    Implied,
+    /// Given explicitly with `-r`/`--recursive`.
+    Explicit,
+}
+
+/// When extraneous destination files are deleted (`--delete-WHEN`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeleteWhen {
+    /// `--delete-before`: a pass over the whole tree before any transfer.
+    Before,
+    /// `--delete`, `--delete-during`, `--del`: each directory as it is reached.
+    During,
+    /// `--delete-delay`: found during, deleted after the transfer.
+    Delay,
+    /// `--delete-after`: a pass over the whole tree after the transfer.
+    After,
+}
+
+/// What an alternate basis directory is used for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BasisKind {
+    /// `--compare-dest`: unchanged files are skipped.
+    Compare,
+    /// `--copy-dest`: unchanged files are copied from it locally.
+    Copy,
+    /// `--link-dest`: unchanged files are hard-linked to it.
+    Link,
+}
+
+impl BasisKind {
+    pub fn option_name(self) -> &'static str {
+        match self {
+            BasisKind::Compare => "compare-dest",
+            BasisKind::Copy => "copy-dest",
+            BasisKind::Link => "link-dest",
+        }
+    }
+}
+
+/// rsync's `am_root` overrides: `--super`, `--no-super` and
+/// `--fake-super` set the same variable, so the last one given wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SuperMode {
+    /// `--super`: attempt super-user activities even when not root.
+    Super,
+    /// `--no-super`: behave as a normal user even when root.
+    NoSuper,
+    /// `--fake-super`: keep privileged attributes in `user.rsync.%stat`.
+    Fake,
+}
+
+/// How a missing source argument is treated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MissingArgs {
+    /// An error (exit 23).
+    #[default]
+    Error,
+    /// `--ignore-missing-args`: silently skipped.
+    Ignore,
+    /// `--delete-missing-args`: its destination counterpart is deleted.
+    Delete,
+}
+
+/// How file content is moved; see `engine`. An arsync-only knob for
+/// benchmarking (`--copy-engine=`), outside rsync's option namespace.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EngineChoice {
+    /// Pick per file what measured fastest on this kind of machine.
+    #[default]
+    Auto,
+    /// Plain `Vec` buffers, io_uring read + write.
+    Vec,
+    /// Reads into compio's managed buffer pool, writes from a copy.
+    ReadManaged,
+    /// Reads into the buffer pool and writes straight from it.
+    WriteManaged,
+    /// In-kernel `copy_file_range(2)`; no user-space copy at all.
+    CopyFileRange,
+}
+
+impl EngineChoice {
+    pub fn parse(s: &str) -> Option<EngineChoice> {
+        Some(match s {
+            "auto" => EngineChoice::Auto,
+            "vec" => EngineChoice::Vec,
+            "read-managed" => EngineChoice::ReadManaged,
+            "write-managed" => EngineChoice::WriteManaged,
+            "copy-file-range" => EngineChoice::CopyFileRange,
+            _ => return None,
+        })
+    }
+}
+
+/// Everything a run needs to know, with rsync's defaults.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `-v` count (`--no-v` resets it).
+    pub verbose: u8,
+    /// `-q` count.
+    pub quiet: u8,
+    /// `-i` count; 2 or more lists unchanged items too.
+    pub itemize: u8,
+    /// rsync's `human_readable`: 0 plain digits (`--no-h`), 1 thousands
+    /// separators (the default), 2 units of 1000 (`-h`), 3 units of 1024.
+    pub human_readable: u8,
+    pub recursive: Recurse,
+    /// `-d`: transfer directories without recursing.
+    pub dirs: bool,
+    pub links: bool,
+    /// `-L`: send what every symlink points to.
+    pub copy_links: bool,
+    /// `--copy-unsafe-links`: send what links leaving the tree point to.
+    pub copy_unsafe_links: bool,
+    /// `--safe-links`: ignore links leaving the tree.
+    pub safe_links: bool,
+    /// `--munge-links` (locally: the sender un-munges).
+    pub munge_links: bool,
+    /// `-k`: send links to directories as directories.
+    pub copy_dirlinks: bool,
+    /// `-K`: a link to a directory in DEST is treated as that directory.
+    pub keep_dirlinks: bool,
+    /// `-H`: hard-link groups are recreated.
+    pub hard_links: bool,
+    pub perms: bool,
+    pub times: bool,
+    pub group: bool,
+    pub owner: bool,
+    pub devices: bool,
+    pub specials: bool,
+    pub dry_run: bool,
+    /// `-W` / `--no-W`; locally the whole file is always sent, so this only
+    /// matters for the `-vv` message.
+    pub whole_file: Option<bool>,
+    pub ignore_times: bool,
+    pub size_only: bool,
+    /// Seconds of slack when comparing mtimes; negative means compare
+    /// nanoseconds too (rsync ≥ 3.1.3).
+    pub modify_window: i64,
+    pub checksum: bool,
+    pub inplace: bool,
+    pub partial: bool,
+    pub temp_dir: Option<PathBuf>,
+    pub numeric_ids: bool,
+    pub mkpath: bool,
+    /// `--inc-recursive` / `--no-inc-recursive`: only changes which header
+    /// line `-v` prints, because arsync always walks incrementally.
+    pub inc_recursive: bool,
+    pub engine: EngineChoice,
+    /// `--delete*`: when to delete; `None`: never.
+    pub delete: Option<DeleteWhen>,
+    pub delete_excluded: bool,
+    /// `--max-delete`; `None`: no limit.
+    pub max_delete: Option<u64>,
+    pub ignore_errors: bool,
+    pub force: bool,
+    pub missing_args: MissingArgs,
+    /// `-u`: skip files that are newer at the destination.
+    pub update: bool,
+    pub ignore_existing: bool,
+    /// `--existing`: don't create anything new.
+    pub existing: bool,
+    /// `--link-dest`/`--copy-dest`/`--compare-dest` (one kind, up to 20 dirs).
+    pub basis: Option<(BasisKind, Vec<PathBuf>)>,
+    pub backup: bool,
+    pub backup_dir: Option<PathBuf>,
+    /// Backup suffix: `~` by default, empty with `--backup-dir`.
+    pub suffix: OsString,
+    pub remove_source_files: bool,
+    pub delay_updates: bool,
+    pub prune_empty_dirs: bool,
+    pub partial_dir: Option<PathBuf>,
+    /// `-O`: directory mtimes are not preserved (also implied by `-b`
+    /// without `--backup-dir`, as in rsync).
+    pub omit_dir_times: bool,
+    /// `-J`: symlink mtimes are not preserved.
+    pub omit_link_times: bool,
+    /// `-X` count (`--no-X` resets it): 2 also copies rsync's own
+    /// `user.rsync.%…` attributes.
+    pub xattrs: u8,
+    /// `-A` (it turns `--perms` on where it is given, as in rsync).
+    pub acls: bool,
+    /// `-E`: without `--perms`, carry the execute bits.
+    pub executability: bool,
+    /// `--chmod` rules, every occurrence appended in order.
+    pub chmod: crate::meta::chmod::ChmodRules,
+    /// `--usermap`, `--groupmap`, `--chown` (parsed into maps at run
+    /// start, where rsync reports their errors).
+    pub maps: crate::meta::idmap::MapArgs,
+    /// `--super` / `--no-super` / `--fake-super`; `None`: by uid.
+    pub super_mode: Option<SuperMode>,
+    /// `--out-format` / `--log-format`: the stdout line format.
+    pub out_format: Option<Vec<u8>>,
+    /// `--log-file`.
+    pub log_file: Option<PathBuf>,
+    /// `--log-file-format` (only used with `--log-file`).
+    pub log_file_format: Option<Vec<u8>>,
+    /// `--stats`.
+    pub stats: bool,
+    /// `--progress` / `-P` (rsync's `do_progress`; `--info=progress2`
+    /// alone does not set it).
+    pub progress: bool,
+    /// `--no-progress-bar` (arsync only): rsync's text even on a terminal.
+    pub no_progress_bar: bool,
+    /// `-8`: high-bit bytes are printed unescaped.
+    pub eight_bit: bool,
+    /// Levels set with `--info=FLAGS`; they win over `-v`'s defaults.
+    pub info: InfoLevels,
+    /// `-S`: runs of zeros become holes in the destination.
+    pub sparse: bool,
+    /// `--preallocate`: destination files are fallocate()d to their size
+    /// before the data is written.
+    pub preallocate: bool,
+    /// `--copy-devices`: a source device is sent as a regular file holding
+    /// its contents.
+    pub copy_devices: bool,
+    /// `--write-devices`: a device at the destination is written into (it
+    /// implies `--inplace`, as in rsync).
+    pub write_devices: bool,
+    /// `-U`: access times of non-directories are preserved.
+    pub atimes: bool,
+    /// `--open-noatime` (or `-UU`): source files are opened with O_NOATIME.
+    pub open_noatime: bool,
+    /// Filter rules in command-line order (`--filter`, `--exclude`,
+    /// `--include`, the `*-from` files, `-F`, `-C`).
+    pub filters: Vec<crate::filter::FilterArg>,
+    /// `--from0`: rule files (and `--files-from`) are NUL-separated.
+    /// `--max-size`: regular files larger than this are skipped.
+    pub max_size: Option<u64>,
+    /// `--min-size`: regular files smaller than this are skipped.
+    pub min_size: Option<u64>,
+    /// `-x` count: 1 keeps mount points as empty directories, 2 leaves
+    /// them out.
+    pub one_file_system: u8,
+    /// `--list-only`, or a single operand: the sources are listed, not
+    /// transferred (a destination operand is ignored).
+    pub list_only: bool,
+    /// `-R`: path names are kept below DEST.
+    pub relative: bool,
+    /// `--implied-dirs` (the default) / `--no-implied-dirs`: with `-R`,
+    /// the directories on the way to a named path are transferred too.
+    pub implied_dirs: bool,
+    /// `--files-from=FILE` (`-` = stdin): the names to send, relative to
+    /// the one source argument.
+    pub files_from: Option<OsString>,
+    /// `-0`/`--from0`: names in the *-from files end with a NUL byte.
+    pub from0: bool,
+    /// Positional arguments: sources then destination.
+    pub args: Vec<OsString>,
+}
+
+/// `--info` levels given explicitly (`None`: derived from `-v` and
+/// friends, as rsync's DEFAULT_PRIORITY levels are).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InfoLevels {
+    pub name: Option<u8>,
+    pub progress: Option<u8>,
+    pub stats: Option<u8>,
+    pub flist: Option<u8>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            verbose: 0,
+            quiet: 0,
+            itemize: 0,
+            human_readable: 1,
+            recursive: Recurse::No,
+            dirs: false,
+            links: false,
+            copy_links: false,
+            copy_unsafe_links: false,
+            safe_links: false,
+            munge_links: false,
+            copy_dirlinks: false,
+            keep_dirlinks: false,
+            hard_links: false,
+            perms: false,
+            times: false,
+            group: false,
+            owner: false,
+            devices: false,
+            specials: false,
+            dry_run: false,
+            whole_file: None,
+            ignore_times: false,
+            size_only: false,
+            modify_window: 0,
+            checksum: false,
+            inplace: false,
+            partial: false,
+            temp_dir: None,
+            numeric_ids: false,
+            mkpath: false,
+            inc_recursive: true,
+            engine: EngineChoice::Auto,
+            delete: None,
+            delete_excluded: false,
+            max_delete: None,
+            ignore_errors: false,
+            force: false,
+            missing_args: MissingArgs::Error,
+            update: false,
+            ignore_existing: false,
+            existing: false,
+            basis: None,
+            backup: false,
+            backup_dir: None,
+            suffix: OsString::from("~"),
+            remove_source_files: false,
+            delay_updates: false,
+            prune_empty_dirs: false,
+            partial_dir: None,
+            omit_dir_times: false,
+            omit_link_times: false,
+            xattrs: 0,
+            acls: false,
+            executability: false,
+            chmod: crate::meta::chmod::ChmodRules::default(),
+            maps: crate::meta::idmap::MapArgs::default(),
+            super_mode: None,
+            out_format: None,
+            log_file: None,
+            log_file_format: None,
+            stats: false,
+            progress: false,
+            no_progress_bar: false,
+            eight_bit: false,
+            info: InfoLevels::default(),
+            sparse: false,
+            preallocate: false,
+            copy_devices: false,
+            write_devices: false,
+            atimes: false,
+            open_noatime: false,
+            filters: Vec::new(),
+            max_size: None,
+            min_size: None,
+            one_file_system: 0,
+            list_only: false,
+            relative: false,
+            implied_dirs: true,
+            files_from: None,
+            from0: false,
+            args: Vec::new(),
+        }
+    }
+}
+
+impl Options {
+    pub fn recursive(&self) -> bool {
+        self.recursive != Recurse::No
+    }
+
+    /// rsync's `xfer_dirs`: directories named on the command line are
+    /// transferred (as opposed to "skipping directory").
+    pub fn xfer_dirs(&self) -> bool {
+        self.recursive() || self.dirs
+    }
+
+    /// rsync's INFO_NAME level: what `-v` controls for file names.
+    /// `--progress` raises it to 1 when lines are logged after the
+    /// transfer (no `-i`, or a format with `%b`/`%c`/`%C`), as rsync does.
+    pub fn info_name(&self) -> u8 {
+        if self.quiet > 0 {
+            return 0;
+        }
+        if let Some(n) = self.info.name {
+            return n;
+        }
+        let logs_before = match &self.out_format {
+            Some(f) => crate::report::format::logs_before_transfer(f),
+            None => self.itemize > 0,
+        };
+        if self.verbose == 0 && self.progress && !logs_before {
+            1
+        } else {
+            self.verbose
+        }
+    }
+
+    /// rsync's `stdout_format_has_i`: the `-i` count without an explicit
+    /// format; with `--out-format`, at least 1 if it has `%i`, else 0.
+    pub fn format_has_i(&self) -> u8 {
+        if self.quiet > 0 {
+            return 0;
+        }
+        match &self.out_format {
+            Some(f) if crate::report::format::format_has(f, b'i') => self.itemize | 1,
+            Some(_) => 0,
+            None => self.itemize,
+        }
+    }
+
+    /// The stdout line format: `--out-format`, `%i %n%L` for `-i`,
+    /// `%n%L` for `-v`; `None` prints no item lines.
+    pub fn stdout_format(&self) -> Option<Vec<u8>> {
+        if self.quiet > 0 {
+            return None;
+        }
+        match &self.out_format {
+            Some(f) => Some(f.clone()),
+            None if self.itemize > 0 => Some(crate::report::format::ITEMIZE_FORMAT.to_vec()),
+            None if self.info_name() > 0 => {
+                Some(crate::report::format::DEFAULT_NAME_FORMAT.to_vec())
+            }
+            None => None,
+        }
+    }
+
+    /// Whether per-item lines are printed at all (`-v`, `-i`, a format).
+    pub fn lists_items(&self) -> bool {
+        self.stdout_format().is_some()
+    }
+
+    /// rsync's INFO_FLIST level: 1 with `-v`, 2 with `--progress`.
+    pub fn info_flist(&self) -> u8 {
+        if self.quiet > 0 {
+            return 0;
+        }
+        self.info.flist.unwrap_or(if self.progress {
+            2
+        } else {
+            u8::from(self.verbose > 0)
+        })
+    }
+
+    /// rsync's INFO_PROGRESS level: 1 per file, 2 for the whole transfer.
+    pub fn info_progress(&self) -> u8 {
+        if self.quiet > 0 {
+            return 0;
+        }
+        self.info.progress.unwrap_or(u8::from(self.progress))
+    }
+
+    /// rsync's INFO_STATS level: 1 the summary lines (`-v`), 2 the
+    /// `--stats` block. `-q` silences stdout but not this level (the log
+    /// file still gets the lines).
+    pub fn info_stats(&self) -> u8 {
+        let from_v = u8::from(self.verbose > 0);
+        let from_stats = if self.stats { 2 } else { 0 };
+        self.info.stats.unwrap_or(from_v.max(from_stats))
+    }
+
+    /// Incremental recursion as rsync decides it: only with `-r`, and not
+    /// turned off.
+    pub fn inc_recurse(&self) -> bool {
+        self.recursive() && self.inc_recursive
+    }
+
+    /// Whether mtimes are equal under `--modify-window`, as rsync's
+    /// `same_time()`: window 0 compares whole seconds only.
+    pub fn same_time(&self, a_sec: i64, a_nsec: u32, b_sec: i64, b_nsec: u32) -> bool {
+        crate::meta::same_time(self.modify_window, a_sec, a_nsec, b_sec, b_nsec)
+    }
+}

@@ -1,0 +1,675 @@
+//! What to do with each entry: rsync's generator decisions.
+//!
+//! Given a source entry and what currently sits at its destination, decide
+//! whether to transfer content, create a directory, link or device, fix
+//! attributes only, or skip — and compute the itemize flags rsync would
+//! report for it. Nothing here writes to the destination.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::meta::{self, Receiver};
+use crate::options::{BasisKind, Options};
+use crate::sys::{Kind, Stat};
+use crate::walk::Entry;
+
+/// rsync's ITEM_* bits, as sent from generator to sender.
+pub mod item {
+    pub const REPORT_ATIME: u32 = 1 << 0;
+    pub const REPORT_CHANGE: u32 = 1 << 1;
+    pub const REPORT_SIZE: u32 = 1 << 2;
+    pub const REPORT_TIMEFAIL: u32 = 1 << 2;
+    pub const REPORT_TIME: u32 = 1 << 3;
+    pub const REPORT_PERMS: u32 = 1 << 4;
+    pub const REPORT_OWNER: u32 = 1 << 5;
+    pub const REPORT_GROUP: u32 = 1 << 6;
+    pub const REPORT_ACL: u32 = 1 << 7;
+    pub const REPORT_XATTR: u32 = 1 << 8;
+    pub const REPORT_CRTIME: u32 = 1 << 10;
+    pub const BASIS_TYPE_FOLLOWS: u32 = 1 << 11;
+    pub const XNAME_FOLLOWS: u32 = 1 << 12;
+    pub const IS_NEW: u32 = 1 << 13;
+    pub const LOCAL_CHANGE: u32 = 1 << 14;
+    pub const TRANSFER: u32 = 1 << 15;
+    pub const MISSING_DATA: u32 = 1 << 16;
+    pub const DELETED: u32 = 1 << 17;
+    pub const MATCHED: u32 = 1 << 18;
+
+    /// Flags that make an item worth reporting.
+    pub const SIGNIFICANT: u32 = !(BASIS_TYPE_FOLLOWS | XNAME_FOLLOWS | LOCAL_CHANGE);
+}
+
+/// What has to happen at the destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Make sure a directory exists with the right attributes. `exists`:
+    /// a directory is already there; `remove`: a non-directory is in the way.
+    Dir { exists: bool, remove: Option<Stat> },
+    /// Create (or atomically replace) a symlink.
+    Symlink { replace: Option<Stat> },
+    /// Create (or atomically replace) a device, fifo or socket.
+    Node { replace: Option<Stat> },
+    /// Copy the file's content. `remove`: a non-file in the way;
+    /// `basis`: the existing destination file being replaced.
+    Transfer {
+        remove: Option<Stat>,
+        basis: Option<Stat>,
+    },
+    /// Content is up to date; bring attributes in line with `current`.
+    Attrs { current: Stat },
+    /// A non-regular file that is not being preserved.
+    SkipNonRegular,
+    /// Left alone by an update rule (`--existing`, `--ignore-existing`,
+    /// `-u`); a skipped directory's contents are skipped too.
+    Skip(SkipWhy),
+    /// `--link-dest`: an identical file in a basis directory is hard-linked
+    /// in place of `replace` (if any).
+    Link {
+        from: PathBuf,
+        replace: Option<Stat>,
+    },
+    /// `--compare-dest`: an identical file exists in a basis directory, so
+    /// nothing goes to the destination (and an existing `remove` goes).
+    Unneeded { remove: Option<Stat> },
+    /// `--copy-dest`, or a basis file equal in content but not in
+    /// attributes: copied locally from `from` rather than from the source.
+    LocalCopy { from: PathBuf },
+}
+
+/// How a basis directory's counterpart of an entry compares with it
+/// (rsync's `match_level` in `try_dests_reg`/`try_dests_non`).
+#[derive(Debug, Clone)]
+pub struct BasisMatch {
+    pub path: PathBuf,
+    pub stat: Stat,
+    /// 1: same type; 2: also passes the quick check; 3: also the same
+    /// attributes.
+    pub level: u8,
+}
+
+/// Why an update rule left an entry alone (rsync reports it at `-vv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipWhy {
+    /// `--existing`: nothing there, and nothing new is created.
+    NotCreating,
+    /// `--ignore-existing`: something is already there.
+    Exists,
+    /// `-u`: the destination is newer.
+    Newer,
+    /// `--safe-links`: the link could lead outside the tree.
+    UnsafeLink,
+    /// `--max-size`: the file is larger.
+    OverMaxSize,
+    /// `--min-size`: the file is smaller.
+    UnderMinSize,
+}
+
+/// The generator's verdict on one entry.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub action: Action,
+    /// Itemize flags computed against the destination as it was.
+    pub iflags: u32,
+    /// The mode the destination should get (rsync's `dest_mode()` applied).
+    pub mode: u32,
+    /// Settled by an identical basis item: rsync lists it only with `-ii`
+    /// and says "NAME is uptodate" at `-vv`.
+    pub basis_quiet: bool,
+    /// `-X`, `-A`, `--fake-super`: what else to write where the item goes.
+    pub extra: Option<Box<meta::ItemAttrs>>,
+}
+
+impl Decision {
+    fn new(action: Action, iflags: u32, mode: u32) -> Decision {
+        Decision {
+            action,
+            iflags,
+            mode,
+            basis_quiet: false,
+            extra: None,
+        }
+    }
+
+    fn quiet(mut self) -> Decision {
+        self.basis_quiet = true;
+        self
+    }
+}
+
+/// Inputs the decisions depend on besides the entry itself.
+pub struct Planner<'a> {
+    pub opts: &'a Options,
+    pub recv: &'a Receiver,
+    /// `--link-dest`/`--copy-dest`/`--compare-dest` directories, as paths
+    /// usable from here (relative ones already joined to the destination).
+    pub basis: Option<(BasisKind, Vec<PathBuf>)>,
+    /// The attribute options (`-X`, `-A`, `-E`, `--fake-super`, default
+    /// permissions from the destination directory's default ACL).
+    pub attrs: &'a meta::RunAttrs,
+}
+
+fn same_content(a: &Path, b: &Path) -> std::io::Result<bool> {
+    let mut fa = File::open(a)?;
+    let mut fb = File::open(b)?;
+    let mut ba = vec![0u8; 256 * 1024];
+    let mut bb = vec![0u8; 256 * 1024];
+    loop {
+        let na = read_full(&mut fa, &mut ba)?;
+        let nb = read_full(&mut fb, &mut bb)?;
+        if na != nb || ba[..na] != bb[..nb] {
+            return Ok(false);
+        }
+        if na == 0 {
+            return Ok(true);
+        }
+    }
+}
+
+fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+impl Planner<'_> {
+    fn mtime_differs(&self, e: &Entry, st: &Stat) -> bool {
+        !self
+            .opts
+            .same_time(e.stat.mtime, e.stat.mtime_nsec, st.mtime, st.mtime_nsec)
+    }
+
+    /// rsync's `quick_check_ok()` for regular files.
+    fn quick_check_ok(&self, e: &Entry, dest: &Path, st: &Stat) -> bool {
+        if st.size != e.stat.size {
+            return false;
+        }
+        if self.opts.checksum {
+            return same_content(&e.src, dest).unwrap_or(false);
+        }
+        if self.opts.size_only {
+            return true;
+        }
+        if self.opts.ignore_times {
+            return false;
+        }
+        !self.mtime_differs(e, st)
+    }
+
+    /// rsync's `try_dests_non` for a missing symlink or node: link (or
+    /// skip, for `--compare-dest`) an identical basis item; itemize
+    /// against a similar one.
+    fn basis_non_regular(
+        &self,
+        e: &Entry,
+        local: &[u8],
+        mode: u32,
+        create: Action,
+    ) -> Option<Decision> {
+        use item::*;
+        let (bkind, _) = self.basis.as_ref()?;
+        let m = self.find_basis(e, local)?;
+        if m.level == 3 {
+            // rsync only links with --link-dest (an 'h' line); the others
+            // count as matched ('.' for compare, 'c' for copy).
+            let chg = match bkind {
+                BasisKind::Link => LOCAL_CHANGE | XNAME_FOLLOWS,
+                BasisKind::Compare => 0,
+                BasisKind::Copy => LOCAL_CHANGE,
+            };
+            let iflags = self.itemize(e, Some(&m.stat), chg | MATCHED, mode);
+            let action = match bkind {
+                BasisKind::Link => Action::Link {
+                    from: m.path,
+                    replace: None,
+                },
+                BasisKind::Compare => Action::Unneeded { remove: None },
+                BasisKind::Copy => create,
+            };
+            return Some(Decision::new(action, iflags, mode).quiet());
+        }
+        let iflags = self.itemize(e, Some(&m.stat), LOCAL_CHANGE | REPORT_CHANGE, mode);
+        Some(Decision::new(create, iflags, mode))
+    }
+
+    /// rsync's `unchanged_attrs()`: times, permissions and ownership as
+    /// the options preserve them.
+    fn unchanged_attrs(&self, e: &Entry, path: &Path, st: &Stat) -> bool {
+        let o = self.opts;
+        let kind = e.kind();
+        if kind == Kind::Symlink {
+            if o.times && !o.omit_link_times && self.mtime_differs(e, st) {
+                return false;
+            }
+        } else {
+            if o.times && self.mtime_differs(e, st) {
+                return false;
+            }
+            let mode = self.mode_for(e, Some(st));
+            if o.perms && (st.mode & 0o7777) != (mode & 0o7777) {
+                return false;
+            }
+        }
+        if o.owner && self.recv.am_root && st.uid != e.stat.uid {
+            return false;
+        }
+        if o.group && st.gid != e.stat.gid && self.may_chgrp(e.stat.gid) {
+            return false;
+        }
+        !self.attrs.basis_differs(&meta::run::Examine {
+            src: &e.src,
+            via_link: e.via_link.as_deref(),
+            src_stat: &e.stat,
+            want_mode: self.mode_for(e, Some(st)),
+            cmp: Some((path, st)),
+            cmp_stays: false,
+            set_before_itemize: false,
+        })
+    }
+
+    /// Looks for `local` (the entry's path below the destination) in the
+    /// basis directories: the first exact match, else the best one.
+    pub fn find_basis(&self, e: &Entry, local: &[u8]) -> Option<BasisMatch> {
+        let (_, dirs) = self.basis.as_ref()?;
+        let kind = e.kind();
+        let mut best: Option<BasisMatch> = None;
+        for dir in dirs {
+            let path = dir.join(crate::sys::path_from(local));
+            let Ok(st) = crate::sys::lstat(&path) else {
+                continue;
+            };
+            if st.kind() != kind {
+                continue;
+            }
+            let mut level = 1;
+            let quick = match kind {
+                Kind::File => self.quick_check_ok(e, &path, &st),
+                Kind::Symlink => self.attrs.read_dest_link(&path) == e.link,
+                k if k.is_device() => st.rdev == e.stat.rdev,
+                _ => true,
+            };
+            if quick {
+                level = 2;
+                if self.unchanged_attrs(e, &path, &st) {
+                    return Some(BasisMatch {
+                        path,
+                        stat: st,
+                        level: 3,
+                    });
+                }
+            }
+            if best.as_ref().is_none_or(|b| b.level < level) {
+                best = Some(BasisMatch {
+                    path,
+                    stat: st,
+                    level,
+                });
+            }
+        }
+        best
+    }
+
+    /// Whether the basis directories are `--link-dest` ones.
+    pub fn basis_is_link(&self) -> bool {
+        matches!(self.basis, Some((BasisKind::Link, _)))
+    }
+
+    /// For a hard-link member with no destination yet: the basis item it
+    /// matches, as rsync's `hard_link_check` looks for one. With
+    /// `--link-dest` that is a basis file already linked to the group's
+    /// file (`leader`); otherwise one passing the quick check, preferring
+    /// one whose attributes match too.
+    pub fn hlink_basis(&self, e: &Entry, local: &[u8], leader: Option<&Stat>) -> Option<Stat> {
+        let (kind, dirs) = self.basis.as_ref()?;
+        let mut found = None;
+        for dir in dirs {
+            let path = dir.join(crate::sys::path_from(local));
+            let Ok(st) = crate::sys::lstat(&path) else {
+                continue;
+            };
+            if *kind == BasisKind::Link {
+                if leader.is_some_and(|l| l.dev == st.dev && l.ino == st.ino) {
+                    return Some(st);
+                }
+                continue;
+            }
+            if !self.quick_check_ok(e, &path, &st) {
+                continue;
+            }
+            found = Some(st);
+            if self.unchanged_attrs(e, &path, &st) {
+                break;
+            }
+        }
+        found
+    }
+
+    /// rsync's `itemize()`: the change flags for `e` against `old` (the
+    /// destination before any change; `None` when it did not exist).
+    pub fn itemize(&self, e: &Entry, old: Option<&Stat>, mut iflags: u32, mode: u32) -> u32 {
+        use item::*;
+        let o = self.opts;
+        let Some(st) = old else {
+            return iflags | IS_NEW;
+        };
+        let kind = e.kind();
+        let keep_time = o.times
+            && !(kind == Kind::Dir && o.omit_dir_times)
+            && !(kind == Kind::Symlink && o.omit_link_times);
+        if kind == Kind::File && e.stat.size != st.size {
+            iflags |= REPORT_SIZE;
+        }
+        let time_flag = if keep_time {
+            self.mtime_differs(e, st)
+        } else {
+            iflags & (TRANSFER | LOCAL_CHANGE) != 0
+                && iflags & MATCHED == 0
+                && iflags & XNAME_FOLLOWS == 0
+        };
+        if time_flag {
+            iflags |= REPORT_TIME;
+        }
+        let perms_differ = if o.perms {
+            (st.mode & 0o7777) != (mode & 0o7777)
+        } else {
+            self.attrs.exec_differs(st.mode, mode)
+        };
+        if kind != Kind::Symlink && perms_differ {
+            iflags |= REPORT_PERMS;
+        }
+        if o.owner && self.recv.am_root && e.stat.uid != st.uid {
+            iflags |= REPORT_OWNER;
+        }
+        if o.group && e.stat.gid != st.gid && self.may_chgrp(e.stat.gid) {
+            iflags |= REPORT_GROUP;
+        }
+        // -U: rsync reports a differing access time (whole seconds) as `u`,
+        // except for directories and symlinks.
+        if o.atimes && !matches!(kind, Kind::Dir | Kind::Symlink) && e.stat.atime != st.atime {
+            iflags |= REPORT_ATIME;
+        }
+        iflags
+    }
+
+    fn may_chgrp(&self, gid: u32) -> bool {
+        self.recv.am_root || self.recv.groups.contains(&gid)
+    }
+
+    pub fn mode_for(&self, e: &Entry, existing: Option<&Stat>) -> u32 {
+        if self.opts.perms {
+            e.stat.mode
+        } else {
+            self.attrs
+                .dest_mode(e.stat.mode, existing.map(|s| s.mode), self.recv.dflt_perms)
+        }
+    }
+
+    /// Decides what to do with `e`, whose destination is `dest` and
+    /// currently holds `old` (`None` if nothing is there).
+    /// `local` is the entry's path below the destination directory (for
+    /// the basis directories).
+    pub fn decide(&self, e: &Entry, dest: &Path, local: &[u8], old: Option<Stat>) -> Decision {
+        match self.update_rule(e, old) {
+            Some(why) => Decision::new(Action::Skip(why), 0, e.stat.mode),
+            None => self.plan(e, dest, local, old),
+        }
+    }
+
+    /// The update rules rsync's recv_generator checks before anything
+    /// else: `--existing`, `--ignore-existing`, `-u`.
+    pub fn update_rule(&self, e: &Entry, old: Option<Stat>) -> Option<SkipWhy> {
+        let o = self.opts;
+        let kind = e.kind();
+        let old_kind = old.map(|s| s.kind());
+        if o.existing && old.is_none() {
+            return Some(SkipWhy::NotCreating);
+        }
+        if o.ignore_existing && old.is_some() && (kind != Kind::Dir || old_kind != Some(Kind::Dir))
+        {
+            return Some(SkipWhy::Exists);
+        }
+        // rsync's generator checks the size limits before `-u`.
+        if kind == Kind::File {
+            if o.max_size.is_some_and(|m| e.stat.size > m) {
+                return Some(SkipWhy::OverMaxSize);
+            }
+            if o.min_size.is_some_and(|m| e.stat.size < m) {
+                return Some(SkipWhy::UnderMinSize);
+            }
+        }
+        // A change of file type always updates, whatever the dates.
+        if o.update
+            && kind == Kind::File
+            && let Some(st) = old
+            && st.kind() == Kind::File
+            && e.stat.mtime - st.mtime < o.modify_window
+        {
+            return Some(SkipWhy::Newer);
+        }
+        None
+    }
+
+    /// What to do with an entry the update rules let through.
+    pub fn plan(&self, e: &Entry, dest: &Path, local: &[u8], old: Option<Stat>) -> Decision {
+        let mut d = self.plan_base(e, dest, local, old);
+        if self.attrs.examines() {
+            self.examine_ext(e, dest, local, old, &mut d);
+        }
+        d
+    }
+
+    /// `-X`, `-A`, `--fake-super`: itemize's `x`, `a` and ACL-adjusted `p`
+    /// against what the decision compared with, and the work to apply.
+    fn examine_ext(
+        &self,
+        e: &Entry,
+        dest: &Path,
+        local: &[u8],
+        old: Option<Stat>,
+        d: &mut Decision,
+    ) {
+        use item::*;
+        if matches!(d.action, Action::Skip(_) | Action::SkipNonRegular) {
+            return;
+        }
+        let kind = e.kind();
+        // What itemize compared with: nothing (new), a basis item, or the
+        // destination itself.
+        let basis_path = || self.find_basis(e, local).map(|m| (m.path, m.stat));
+        let cmp: Option<(PathBuf, Stat)> = if d.iflags & IS_NEW != 0 {
+            None
+        } else {
+            match &d.action {
+                Action::Link { from, .. } | Action::LocalCopy { from } => {
+                    crate::sys::lstat(from).ok().map(|st| (from.clone(), st))
+                }
+                Action::Unneeded { .. } => basis_path(),
+                _ => match old {
+                    Some(st) if st.kind() == kind => Some((dest.to_path_buf(), st)),
+                    _ => basis_path(),
+                },
+            }
+        };
+        let stays = matches!(
+            d.action,
+            Action::Attrs { .. } | Action::Dir { exists: true, .. }
+        ) && cmp.as_ref().is_some_and(|(p, _)| p == dest);
+        let v = self.attrs.examine(&meta::run::Examine {
+            src: &e.src,
+            via_link: e.via_link.as_deref(),
+            src_stat: &e.stat,
+            want_mode: d.mode,
+            cmp: cmp.as_ref().map(|(p, st)| (p.as_path(), st)),
+            cmp_stays: stays,
+            set_before_itemize: matches!(d.action, Action::Attrs { .. }) && kind != Kind::Dir,
+        });
+        if cmp.is_some() || d.iflags & IS_NEW != 0 {
+            if v.xattr {
+                d.iflags |= REPORT_XATTR;
+            }
+            if v.acl {
+                d.iflags |= REPORT_ACL;
+            }
+            match v.perms {
+                Some(true) => d.iflags |= REPORT_PERMS,
+                Some(false) => d.iflags &= !REPORT_PERMS,
+                None => {}
+            }
+        }
+        d.extra = v.item;
+    }
+
+    fn plan_base(&self, e: &Entry, dest: &Path, local: &[u8], old: Option<Stat>) -> Decision {
+        use item::*;
+        let o = self.opts;
+        let kind = e.kind();
+        let old_kind = old.map(|s| s.kind());
+        match kind {
+            Kind::Dir => {
+                let (exists, remove) = match old {
+                    Some(st) if st.kind() == Kind::Dir => (true, None),
+                    Some(st) => (false, Some(st)),
+                    None => (false, None),
+                };
+                let cur = if exists { old } else { None };
+                let mode = self.mode_for(e, cur.as_ref());
+                if !exists && let Some(m) = self.find_basis(e, local) {
+                    // rsync's try_dests_non: a matching basis directory is
+                    // itemized against; an equal one makes the new
+                    // directory a quiet local change.
+                    let action = Action::Dir { exists, remove };
+                    if m.level == 3 {
+                        let iflags = self.itemize(e, Some(&m.stat), LOCAL_CHANGE | MATCHED, mode);
+                        return Decision::new(action, iflags, mode).quiet();
+                    }
+                    let iflags = self.itemize(e, Some(&m.stat), LOCAL_CHANGE, mode);
+                    return Decision::new(action, iflags, mode);
+                }
+                let iflags =
+                    self.itemize(e, cur.as_ref(), if exists { 0 } else { LOCAL_CHANGE }, mode);
+                Decision::new(Action::Dir { exists, remove }, iflags, mode)
+            }
+            Kind::Symlink
+                if o.links
+                    && o.safe_links
+                    && crate::walk::unsafe_symlink(
+                        e.link.as_deref().unwrap_or_default(),
+                        &e.name,
+                    ) =>
+            {
+                Decision::new(Action::Skip(SkipWhy::UnsafeLink), 0, e.stat.mode)
+            }
+            Kind::Symlink if o.links => {
+                let mode = self.mode_for(e, old.filter(|s| s.kind() != Kind::Dir).as_ref());
+                if let Some(st) = old
+                    && st.kind() == Kind::Symlink
+                {
+                    let cur_target = self.attrs.read_dest_link(dest);
+                    if cur_target.as_deref() == e.link.as_deref() {
+                        let iflags = self.itemize(e, Some(&st), 0, mode);
+                        return Decision::new(Action::Attrs { current: st }, iflags, mode);
+                    }
+                }
+                // A non-symlink being replaced counts as new.
+                if old.is_none()
+                    && let Some(d) =
+                        self.basis_non_regular(e, local, mode, Action::Symlink { replace: None })
+                {
+                    return d;
+                }
+                let basis = old.filter(|s| s.kind() == Kind::Symlink);
+                let iflags = self.itemize(e, basis.as_ref(), LOCAL_CHANGE | REPORT_CHANGE, mode);
+                Decision::new(Action::Symlink { replace: old }, iflags, mode)
+            }
+            k if (k.is_device() && o.devices && self.recv.am_root)
+                || (k.is_special() && o.specials) =>
+            {
+                let mode = self.mode_for(e, old.filter(|s| s.kind() != Kind::Dir).as_ref());
+                let same_type = old_kind == Some(kind);
+                if let Some(st) = old
+                    && same_type
+                    && (!k.is_device() || st.rdev == e.stat.rdev)
+                {
+                    let iflags = self.itemize(e, Some(&st), 0, mode);
+                    return Decision::new(Action::Attrs { current: st }, iflags, mode);
+                }
+                if old.is_none()
+                    && let Some(d) =
+                        self.basis_non_regular(e, local, mode, Action::Node { replace: None })
+                {
+                    return d;
+                }
+                let basis = old.filter(|_| same_type);
+                let iflags = self.itemize(e, basis.as_ref(), LOCAL_CHANGE | REPORT_CHANGE, mode);
+                Decision::new(Action::Node { replace: old }, iflags, mode)
+            }
+            Kind::File => {
+                let (existing, remove) = match old {
+                    Some(st) if st.kind() == Kind::File => (Some(st), None),
+                    // --write-devices: a device in the way is written into,
+                    // like an existing file (in place).
+                    Some(st) if o.write_devices && st.kind().is_device() => (Some(st), None),
+                    Some(st) => (None, Some(st)),
+                    None => (None, None),
+                };
+                let mode = self.mode_for(e, existing.as_ref());
+                let mut compare_to = existing;
+                if let Some((bkind, _)) = &self.basis
+                    && (existing.is_none() || *bkind != BasisKind::Copy)
+                    && let Some(m) = self.find_basis(e, local)
+                {
+                    let same_inode = |st: &Stat| st.dev == m.stat.dev && st.ino == m.stat.ino;
+                    match (m.level, bkind) {
+                        (3, BasisKind::Link) if existing.as_ref().is_some_and(same_inode) => {}
+                        (3, BasisKind::Link) => {
+                            let iflags =
+                                self.itemize(e, Some(&m.stat), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
+                            let action = Action::Link {
+                                from: m.path,
+                                replace: existing.or(remove),
+                            };
+                            return Decision::new(action, iflags, mode).quiet();
+                        }
+                        (3, BasisKind::Compare) => {
+                            let iflags = self.itemize(e, Some(&m.stat), 0, mode);
+                            let action = Action::Unneeded { remove: existing };
+                            return Decision::new(action, iflags, mode).quiet();
+                        }
+                        // With a file in place, only an exact match counts.
+                        _ if existing.is_some() => {}
+                        (2 | 3, _) => {
+                            let mode = self.mode_for(e, None);
+                            let iflags = self.itemize(e, Some(&m.stat), LOCAL_CHANGE, mode);
+                            let d = Decision::new(Action::LocalCopy { from: m.path }, iflags, mode);
+                            return if m.level == 3 { d.quiet() } else { d };
+                        }
+                        // Same type only: transferred, itemized against it.
+                        _ => compare_to = Some(m.stat),
+                    }
+                }
+                if let Some(st) = existing
+                    && self.quick_check_ok(e, dest, &st)
+                {
+                    let iflags = self.itemize(e, Some(&st), 0, mode);
+                    return Decision::new(Action::Attrs { current: st }, iflags, mode);
+                }
+                let mut flags = TRANSFER;
+                if o.checksum {
+                    flags |= REPORT_CHANGE;
+                }
+                let iflags = self.itemize(e, compare_to.as_ref(), flags, mode);
+                let action = Action::Transfer {
+                    remove,
+                    basis: existing,
+                };
+                Decision::new(action, iflags, mode)
+            }
+            _ => Decision::new(Action::SkipNonRegular, 0, e.stat.mode),
+        }
+    }
+}

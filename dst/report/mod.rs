@@ -1,0 +1,984 @@
+//! Everything the user sees: per-item lines (`-v`, `-i`), messages, errors,
+//! and the closing summary, in rsync's formats and rsync's order.
+//!
+//! Work completes out of order (many files are copied at once), but lines
+//! must come out in file-list order. Every item that may print reserves a
+//! slot; a slot's lines are written once all earlier slots are filled.
+
+pub mod format;
+pub mod itemize;
+pub mod logfile;
+pub mod progress;
+pub mod stats;
+
+use std::collections::VecDeque;
+use std::io::{self, BufWriter, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+use crate::exit::IoErrors;
+use crate::options::Options;
+use crate::plan::item;
+use crate::sys::{self, Kind, Stat};
+use crate::walk::Entry;
+
+use format::{FormatCtx, ItemView};
+use logfile::LogFile;
+use progress::{Progress, ProgressConfig, ProgressMode};
+use stats::{FileCounts, TransferStats};
+
+/// rsync's sender keeps at least this many file-list entries ahead of the
+/// file it sends (`MIN_FILECNT_LOOKAHEAD`), so a progress line shows the
+/// list count as of that lookahead (`to-chk`), not as of arsync's walk.
+const FLIST_LOOKAHEAD: u64 = 1000;
+
+/// A reserved place in the output order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot(u64);
+
+/// One piece of output, written in order.
+#[derive(Debug)]
+enum Line {
+    /// A stdout line (the newline is added).
+    Out(Vec<u8>),
+    /// A stderr line.
+    Err(Vec<u8>),
+    /// Bytes for stdout as they are (file-list progress).
+    Raw(Vec<u8>),
+    /// A `--log-file` message.
+    Log(Vec<u8>),
+    /// A transferred file's progress, replayed in file-list order.
+    Xfer(Xfer),
+    /// `--info=progress2`: the whole list is done (rsync's last NDX_DONE).
+    ListDone,
+}
+
+#[derive(Debug)]
+struct Xfer {
+    name: Vec<u8>,
+    size: u64,
+    index: u64,
+    copied: u64,
+}
+
+/// Transfer counters, as rsync's `struct stats`.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    /// Sum of regular-file and symlink sizes in the file list.
+    pub total_size: u64,
+    pub num_files: u64,
+    pub num_transferred: u64,
+    pub transferred_size: u64,
+    /// Bytes of file data actually written.
+    pub literal_data: u64,
+    /// Every entry of the file list, by type.
+    pub files: FileCounts,
+    /// Entries created at the destination.
+    pub created: FileCounts,
+    /// Entries deleted at the destination.
+    pub deleted: FileCounts,
+}
+
+/// An item kept until its copy completes, to render its lines then.
+#[derive(Clone, Debug)]
+pub struct ItemRec {
+    pub name: Vec<u8>,
+    pub iflags: u32,
+    pub stat: Stat,
+    pub link: Option<Vec<u8>>,
+    /// `%f`'s directory (see [`ItemView::src_dir`]).
+    pub src_dir: Option<Vec<u8>>,
+    /// Position in rsync's file list (the root `.` is 0).
+    pub index: u64,
+    /// Index distance to the previous transferred file (for `%b`).
+    pub ndx_gap: i64,
+    /// The file to checksum for `%C` (only when a format shows it).
+    pub sum_src: Option<std::path::PathBuf>,
+}
+
+/// `%C`'s checksum: rsync's default (xxh128) of a file's content, in
+/// canonical byte order; `None` if it cannot be read.
+fn file_sum(path: &std::path::Path) -> Option<[u8; 16]> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => h.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(h.digest128().to_be_bytes())
+}
+
+/// `%f`'s directory for an entry: its source path without its name.
+fn src_dir_of(e: &Entry) -> Option<Vec<u8>> {
+    let src = e.src.as_os_str().as_bytes();
+    if e.name == b"." {
+        return Some(src.to_vec());
+    }
+    src.strip_suffix(e.name.as_slice()).map(<[u8]>::to_vec)
+}
+
+/// The output side of a run.
+pub struct Report {
+    /// Program name for message prefixes (`rsync:` when run as rsync).
+    pub name: String,
+    /// rsync's INFO_NAME level.
+    verbose: u8,
+    /// The `-v` count itself (for `-vv`'s `total:` line).
+    raw_verbose: u8,
+    /// rsync's `stdout_format_has_i`.
+    itemize: u8,
+    /// The stdout line format; `None`: no item lines.
+    format: Option<Vec<u8>>,
+    /// Item lines of transferred files come before their data (no `%b`,
+    /// `%c`, `%C` in the format).
+    log_before: bool,
+    human: u8,
+    quiet: bool,
+    dry_run: bool,
+    utf8: bool,
+    eight_bit: bool,
+    /// rsync's INFO_STATS level (`-v` 1, `--stats` 2).
+    stats_level: u8,
+    owner: bool,
+    group: bool,
+    /// A format shows `%C` (file checksums are computed for it).
+    want_sum: bool,
+    /// `-c`: `%C` shows every listed file's checksum, not only sent ones.
+    checksum: bool,
+    ctx: FormatCtx,
+    out: BufWriter<io::Stdout>,
+    queue: VecDeque<Option<Vec<Line>>>,
+    base: u64,
+    /// A directory's item line held back so that deletions inside it
+    /// come first, as rsync prints them.
+    held: Vec<Line>,
+    /// Lines go out now, ahead of reserved slots (see [`Report::unordered`]).
+    unordered: bool,
+    pub stats: Stats,
+    pub errors: IoErrors,
+    started: Instant,
+    log: Option<LogFile>,
+    /// The log got the closing lines already.
+    log_closed: bool,
+    progress: Progress,
+    list_complete: bool,
+    /// The file-list index of the last transferred file (for `%b`).
+    last_xfer: i64,
+    flist_ms: u64,
+}
+
+impl Report {
+    pub fn new(name: &str, opts: &Options) -> Report {
+        let utf8 = sys::locale_is_utf8();
+        let format = opts.stdout_format();
+        let mode = match opts.info_progress() {
+            0 => ProgressMode::Off,
+            1 => ProgressMode::PerFile,
+            _ => ProgressMode::Total,
+        };
+        // rsync shows no progress in a dry run.
+        let progress = if mode == ProgressMode::Off || opts.dry_run {
+            Progress::off()
+        } else {
+            Progress::new(ProgressConfig {
+                mode,
+                human: opts.human_readable,
+                quiet: opts.quiet > 0,
+                no_bar: opts.no_progress_bar,
+            })
+        };
+        let log_format = opts.log_file.as_ref().map(|_| {
+            opts.log_file_format
+                .clone()
+                .unwrap_or_else(|| logfile::DEFAULT_FORMAT.to_vec())
+        });
+        let want_sum = [format.clone(), log_format]
+            .iter()
+            .flatten()
+            .any(|f| format::format_has(f, b'C'));
+        let mut r = Report {
+            name: name.to_string(),
+            verbose: opts.info_name(),
+            raw_verbose: opts.verbose,
+            itemize: opts.format_has_i(),
+            log_before: format.as_deref().is_none_or(format::logs_before_transfer),
+            format,
+            human: opts.human_readable,
+            quiet: opts.quiet > 0,
+            dry_run: opts.dry_run,
+            utf8,
+            eight_bit: opts.eight_bit,
+            stats_level: opts.info_stats(),
+            owner: opts.owner,
+            group: opts.group,
+            want_sum,
+            checksum: opts.checksum,
+            ctx: FormatCtx {
+                preserve_times: opts.times,
+                human: opts.human_readable,
+                eight_bit: opts.eight_bit,
+                utf8,
+                ..FormatCtx::default()
+            },
+            out: BufWriter::with_capacity(64 * 1024, io::stdout()),
+            queue: VecDeque::new(),
+            base: 0,
+            held: Vec::new(),
+            unordered: false,
+            stats: Stats::default(),
+            errors: IoErrors::default(),
+            started: Instant::now(),
+            log: None,
+            log_closed: false,
+            progress,
+            list_complete: false,
+            last_xfer: -1,
+            flist_ms: 0,
+        };
+        if let Some(path) = &opts.log_file {
+            match LogFile::open(path, opts.log_file_format.as_deref()) {
+                Ok(l) => {
+                    r.log = Some(l);
+                    r.push(Line::Log(b"building file list".to_vec()));
+                }
+                Err(msg) => {
+                    // rsync goes on without a log; the exit code is unaffected.
+                    let l = format!("{}: [client] {}", r.name, r.esc(msg.as_bytes()));
+                    r.push(Line::Err(l.into_bytes()));
+                    r.push(Line::Out(LogFile::IGNORING.as_bytes().to_vec()));
+                }
+            }
+        }
+        r
+    }
+
+    /// A name escaped the way rsync prints names.
+    pub fn esc(&self, name: &[u8]) -> String {
+        sys::escape_name(name, self.utf8)
+    }
+
+    /// A byte counter the engine adds written bytes to, for the terminal
+    /// progress bar (`None` when there is no bar).
+    pub fn progress_counter(&mut self) -> Option<Arc<AtomicU64>> {
+        self.progress.live_counter()
+    }
+
+    /// Writes `bytes` (and a newline if `newline`) to stdout or stderr,
+    /// first ending an unfinished progress line on that stream.
+    fn emit(&mut self, to_err: bool, bytes: &[u8], newline: bool) {
+        let pending = self.progress.take_pending_newline();
+        // Under a bar the line must reach the terminal while the bar is
+        // hidden, or the bar's next frame lands in front of it.
+        let bar = self.progress.is_on() && !self.progress.is_text();
+        let out = &mut self.out;
+        self.progress.suspend(|| {
+            if to_err {
+                let _ = out.flush();
+                let mut e = io::stderr().lock();
+                if pending {
+                    let _ = e.write_all(b"\n");
+                }
+                let _ = e.write_all(bytes);
+                if newline {
+                    let _ = e.write_all(b"\n");
+                }
+            } else {
+                if pending {
+                    let _ = out.write_all(b"\n");
+                }
+                let _ = out.write_all(bytes);
+                if newline {
+                    let _ = out.write_all(b"\n");
+                }
+                if bar {
+                    let _ = out.flush();
+                }
+            }
+        });
+    }
+
+    fn write_line(&mut self, line: Line) {
+        match line {
+            Line::Out(s) => self.emit(false, &s, true),
+            Line::Err(s) => self.emit(true, &s, true),
+            Line::Raw(s) => self.emit(false, &s, false),
+            Line::Log(m) => {
+                if let Some(l) = self.log.as_mut() {
+                    l.message(&m);
+                }
+            }
+            Line::Xfer(x) => {
+                let _ = self.out.flush();
+                let bytes = if self.progress.is_text() {
+                    self.stats.total_size
+                } else {
+                    self.stats.transferred_size
+                };
+                self.progress.set_totals(self.stats.num_files, bytes);
+                self.progress.set_list_complete(self.list_complete);
+                self.progress.start_file(&x.name, x.size, x.index);
+                self.progress.advance(x.copied);
+                self.progress.end_file();
+            }
+            Line::ListDone => {
+                let _ = self.out.flush();
+                self.progress.set_list_complete(true);
+                self.progress
+                    .list_done(self.stats.num_files.saturating_sub(1));
+            }
+        }
+    }
+
+    /// Appends a line after everything pushed or reserved so far.
+    fn push_now(&mut self, line: Line) {
+        if self.queue.is_empty() || self.unordered {
+            self.write_line(line);
+        } else {
+            match self.queue.back_mut() {
+                Some(Some(lines)) => lines.push(line),
+                _ => self.queue.push_back(Some(vec![line])),
+            }
+        }
+    }
+
+    /// Runs `f` with its lines written at once, ahead of lines still
+    /// waiting for earlier copies: rsync's generator prints some things
+    /// (a `--delete-missing-args` deletion) while the receiver is still
+    /// busy with files listed before them.
+    pub fn unordered<T>(&mut self, f: impl FnOnce(&mut Report) -> T) -> T {
+        self.unordered = true;
+        let r = f(self);
+        self.unordered = false;
+        r
+    }
+
+    /// A held directory line goes out before anything else that follows.
+    fn release_held(&mut self) {
+        for l in std::mem::take(&mut self.held) {
+            self.push_now(l);
+        }
+    }
+
+    fn push(&mut self, line: Line) {
+        self.release_held();
+        self.push_now(line);
+    }
+
+    /// Reserves a place for lines that will be known later.
+    pub fn reserve(&mut self) -> Slot {
+        self.release_held();
+        self.queue.push_back(None);
+        Slot(self.base + self.queue.len() as u64 - 1)
+    }
+
+    /// Whether a filled slot may be written: a progress line waits until
+    /// the file list reaches as far as rsync's would.
+    fn ready(&self, lines: &[Line]) -> bool {
+        self.list_complete
+            || !self.progress.is_text()
+            || lines.iter().all(|l| match l {
+                Line::Xfer(x) => self.stats.num_files >= x.index + FLIST_LOOKAHEAD,
+                _ => true,
+            })
+    }
+
+    fn pump(&mut self) {
+        while let Some(Some(lines)) = self.queue.front() {
+            if !self.ready(lines) {
+                break;
+            }
+            if let Some(Some(lines)) = self.queue.pop_front() {
+                self.base += 1;
+                for l in lines {
+                    self.write_line(l);
+                }
+            }
+        }
+    }
+
+    fn fill(&mut self, slot: Slot, lines: Vec<Line>) {
+        let idx = (slot.0 - self.base) as usize;
+        match self.queue.get_mut(idx) {
+            Some(s) => *s = Some(lines),
+            None => debug_assert!(false, "slot filled twice"),
+        }
+        self.pump();
+    }
+
+    /// Counts one file-list entry (rsync's `stats.num_files` and
+    /// `total_size`, and `--stats`' breakdown by type).
+    pub fn count_entry(&mut self, kind: Kind, size: u64) {
+        self.stats.num_files += 1;
+        self.stats.total_size += size;
+        self.stats.files.add(kind);
+        if self.progress.is_on() && !self.progress.is_text() {
+            self.progress
+                .set_totals(self.stats.num_files, self.stats.transferred_size);
+        }
+        if matches!(self.queue.front(), Some(Some(_))) {
+            self.pump();
+        }
+    }
+
+    /// The whole file list is known (rsync's `flist_eof`).
+    pub fn list_complete(&mut self) {
+        self.list_complete = true;
+        self.flist_ms = (self.started.elapsed().as_millis() as u64).max(1);
+        if self.progress.is_on() {
+            self.push(Line::ListDone);
+        }
+        self.pump();
+    }
+
+    /// `--no-i-r`'s file-list line(s): `building file list ... done` with
+    /// `-v`; with `--progress` a running count that is only known once
+    /// the list is complete, so it goes into `slot` reserved at the start.
+    pub fn flist_done(&mut self, level: u8, slot: Option<Slot>) {
+        let n = self.stats.num_files;
+        let mut text = Vec::new();
+        let mut fp = progress::FlistProgress::new(level, self.quiet);
+        fp.start(&mut text);
+        for i in 0..n {
+            fp.add(i, &mut text);
+        }
+        fp.done(n, &mut text);
+        let mut lines = vec![Line::Raw(text)];
+        let msg = if level >= 2 {
+            format!("{n} file{}to consider", if n == 1 { " " } else { "s " })
+        } else {
+            "done".to_string()
+        };
+        if !self.quiet && level > 0 {
+            lines.push(Line::Log(msg.into_bytes()));
+        }
+        match slot {
+            Some(s) => self.fill(s, lines),
+            None => {
+                for l in lines {
+                    self.push(l);
+                }
+            }
+        }
+    }
+
+    /// An informational line (rsync's FINFO), unless `-q`; copied to the
+    /// log file.
+    pub fn info(&mut self, s: impl Into<String>) {
+        if !self.quiet {
+            let s = s.into().into_bytes();
+            self.push(Line::Out(s.clone()));
+            self.push(Line::Log(s));
+        }
+    }
+
+    /// An informational line given as raw bytes, escaped the way rsync
+    /// escapes a whole output line (`-8` keeps high-bit bytes).
+    pub fn info_escaped(&mut self, line: &[u8]) {
+        if !self.quiet {
+            let s = format::escape_output(line, self.utf8, self.eight_bit);
+            self.push(Line::Out(s.clone()));
+            self.push(Line::Log(s));
+        }
+    }
+
+    /// A line for stdout only (rsync's FCLIENT: not logged), unless `-q`.
+    pub fn client(&mut self, s: impl Into<String>) {
+        if !self.quiet {
+            self.push(Line::Out(s.into().into_bytes()));
+        }
+    }
+
+    /// An error line, `NAME: TEXT`, that makes the run partial (code 23).
+    /// Errors of the side that reads the source (`[sender]`) are logged.
+    pub fn error(&mut self, text: impl AsRef<str>) {
+        self.errors.general = true;
+        let l = format!("{}: {}", self.name, text.as_ref());
+        self.push_error(l);
+    }
+
+    fn push_error(&mut self, l: String) {
+        let logged = l.contains("[sender]");
+        let b = l.into_bytes();
+        if logged {
+            self.push(Line::Log(b.clone()));
+        }
+        self.push(Line::Err(b));
+    }
+
+    /// An error line without the `NAME: ` prefix (rsync's `rprintf(FERROR)`
+    /// of a whole message, e.g. `ERROR: destination must be a directory…`).
+    /// rsync's final `NAME error: …` line also goes to the log, after the
+    /// log's closing line.
+    pub fn error_raw(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        let is_final = text.starts_with(&format!("{} error: ", self.name))
+            || text.starts_with(&format!("{} warning: ", self.name));
+        if is_final && self.log.is_some() {
+            self.close_log();
+            self.push(Line::Log(text.clone().into_bytes()));
+        }
+        self.push(Line::Err(text.into_bytes()));
+    }
+
+    /// A warning on stderr without the `NAME: ` prefix (rsync's FWARNING),
+    /// printed even with `-q`.
+    pub fn warning(&mut self, text: impl Into<String>) {
+        self.push(Line::Err(text.into().into_bytes()));
+    }
+
+    /// A deleted destination entry: counted, printed with the stdout
+    /// format if it has `%i`/`%o` (else `deleting %n`), and logged (not in
+    /// a dry run). Deletions go before a held directory line.
+    pub fn deleted(&mut self, local: &[u8], kind: Kind) {
+        self.stats.deleted.add(kind);
+        let mut view = ItemView::deleted(local, kind == Kind::Dir);
+        if self.group {
+            view.gid = Some(0);
+        }
+        if let Some(fmt) = &self.format {
+            let line = format::render(format::deletion_format(fmt), &view, &self.ctx);
+            let line = format::escape_output(&line, self.utf8, self.eight_bit);
+            self.push_now(Line::Out(line));
+        }
+        if !self.dry_run
+            && let Some(log) = &self.log
+            && let Some(m) = log.render_deleted(&view, &self.ctx)
+        {
+            self.push_now(Line::Log(m));
+        }
+    }
+
+    /// A vanished-file note (exit 24 unless something worse happened).
+    pub fn vanished(&mut self, text: impl Into<String>) {
+        self.errors.vanished = true;
+        self.info(text);
+    }
+
+    fn view<'a>(&self, rec: &'a ItemRec) -> ItemView<'a> {
+        let kind = rec.stat.kind();
+        ItemView {
+            src_dir: rec.src_dir.as_deref(),
+            len: match kind {
+                Kind::CharDev | Kind::BlockDev | Kind::Fifo | Kind::Socket => 0,
+                _ => rec.stat.size,
+            },
+            mtime: rec.stat.mtime,
+            mode: rec.stat.mode,
+            uid: self.owner.then_some(rec.stat.uid),
+            gid: self.group.then_some(rec.stat.gid),
+            symlink: rec.link.as_deref(),
+            ..ItemView::new(&rec.name, kind, rec.iflags)
+        }
+    }
+
+    /// The stdout line for an item, if rsync prints one (its generator
+    /// and `maybe_log_item()` rules).
+    fn stdout_line(&self, v: &ItemView) -> Option<Vec<u8>> {
+        let fmt = self.format.as_deref()?;
+        if !self.lists(v) {
+            return None;
+        }
+        let line = format::render(fmt, v, &self.ctx);
+        Some(format::escape_output(&line, self.utf8, self.eight_bit))
+    }
+
+    /// Whether rsync's sender would log this item (whatever the format).
+    fn lists(&self, v: &ItemView) -> bool {
+        let transfer = v.iflags & item::TRANSFER != 0;
+        itemize::generator_sends(v.iflags, self.itemize, self.verbose)
+            && (transfer || itemize::sender_logs(v.iflags, v.kind, self.itemize, self.verbose))
+    }
+
+    /// The log message for an item that is not a completed transfer.
+    fn log_line(&self, v: &ItemView) -> Option<Vec<u8>> {
+        let log = self.log.as_ref()?;
+        let significant = v.iflags & item::SIGNIFICANT & 0xffff != 0;
+        let logged = if v.iflags & item::TRANSFER != 0 {
+            false
+        } else if self.format.is_some() {
+            self.lists(v) && (significant || log.has_i())
+        } else {
+            significant
+        };
+        if !logged {
+            return None;
+        }
+        log.render_item(v, &self.ctx)
+    }
+
+    /// An entry kept for later rendering (a file handed to the engine);
+    /// counts it as created if new.
+    pub fn record(&mut self, iflags: u32, e: &Entry, link: Option<&[u8]>) -> ItemRec {
+        if iflags & item::IS_NEW != 0 {
+            self.stats.created.add(e.kind());
+        }
+        let index = self.stats.num_files.saturating_sub(1);
+        let mut ndx_gap = 1;
+        if iflags & item::TRANSFER != 0 {
+            ndx_gap = index as i64 - self.last_xfer;
+            self.last_xfer = index as i64;
+        }
+        let mut stat = e.stat;
+        if let Some((uid, gid)) = e.listed_ids {
+            stat.uid = uid;
+            stat.gid = gid;
+        }
+        ItemRec {
+            name: e.name.clone(),
+            iflags,
+            stat,
+            link: link.map(<[u8]>::to_vec),
+            src_dir: src_dir_of(e),
+            index,
+            ndx_gap,
+            sum_src: (self.want_sum && e.kind() == Kind::File).then(|| e.src.clone()),
+        }
+    }
+
+    /// Prints (and logs) an item's line now, in order. A directory's line
+    /// is held until the next other output, so that deletions inside it
+    /// come first.
+    pub fn item(&mut self, iflags: u32, e: &Entry, link: Option<&[u8]>) {
+        let rec = self.record(iflags, e, link);
+        let sum = match &rec.sum_src {
+            Some(p) if self.checksum => file_sum(p),
+            _ => None,
+        };
+        let mut v = self.view(&rec);
+        v.checksum = sum.as_ref().map(|s| &s[..]);
+        let mut lines = Vec::new();
+        if let Some(l) = self.stdout_line(&v) {
+            lines.push(Line::Out(l));
+        }
+        if let Some(m) = self.log_line(&v) {
+            lines.push(Line::Log(m));
+        }
+        self.release_held();
+        if e.kind() == Kind::Dir {
+            self.held = lines;
+        } else {
+            for l in lines {
+                self.push_now(l);
+            }
+        }
+    }
+
+    /// A hard-link item (`-H`): `hf... NAME => LEADER` (`-i`), `NAME =>
+    /// LEADER` (`-v`). An empty `xname` is an already-linked member, shown
+    /// only when unchanged items are (`-ii`, `-vvi`).
+    pub fn item_xname(&mut self, iflags: u32, e: &Entry, xname: &[u8]) {
+        let significant = iflags & item::SIGNIFICANT & 0xffff != 0;
+        let shown = if self.itemize > 0 {
+            significant || !xname.is_empty() || self.itemize > 1 || self.raw_verbose > 1
+        } else {
+            self.verbose > 0 && !xname.is_empty()
+        };
+        let rec = self.record(iflags, e, None);
+        let mut v = self.view(&rec);
+        v.hardlink = Some(xname);
+        let mut lines = Vec::new();
+        if shown && let Some(fmt) = self.format.as_deref() {
+            let line = format::render(fmt, &v, &self.ctx);
+            lines.push(Line::Out(format::escape_output(
+                &line,
+                self.utf8,
+                self.eight_bit,
+            )));
+        }
+        if let Some(m) = self.log_line(&v) {
+            lines.push(Line::Log(m));
+        }
+        for l in lines {
+            self.push(l);
+        }
+    }
+
+    /// Completes a transferred file's slot: its line (before or after
+    /// the progress lines, by the format), progress, `notes` (`-vv` lines)
+    /// and the log line; then `errors` (failed attribute changes, which
+    /// make the run partial).
+    pub fn transferred(
+        &mut self,
+        slot: Slot,
+        rec: &ItemRec,
+        copied: u64,
+        notes: Vec<String>,
+        errors: Vec<String>,
+    ) {
+        let sum = rec.sum_src.as_deref().and_then(file_sum);
+        let mut v = self.view(rec);
+        v.checksum = sum.as_ref().map(|s| &s[..]);
+        v.bytes_sent = stats::file_bytes_sent(copied, rec.ndx_gap, self.ctx.checksum_len as u64);
+        v.bytes_recv = stats::FILE_BYTES_RECEIVED;
+        let mut lines = Vec::new();
+        let out = self.stdout_line(&v);
+        if self.log_before
+            && let Some(l) = &out
+        {
+            lines.push(Line::Out(l.clone()));
+        }
+        if self.progress.is_on() {
+            // rsync names a file whose line comes after its data (a
+            // format with `%b`/`%c`/`%C`) before its progress lines.
+            if !self.log_before && self.verbose > 0 {
+                let name = format::escape_output(&rec.name, self.utf8, self.eight_bit);
+                lines.push(Line::Out(name));
+            }
+            lines.push(Line::Xfer(Xfer {
+                name: rec.name.clone(),
+                size: rec.stat.size,
+                index: rec.index,
+                copied,
+            }));
+        }
+        if !self.log_before
+            && let Some(l) = out
+        {
+            lines.push(Line::Out(l));
+        }
+        if !self.quiet {
+            for n in notes {
+                let b = n.into_bytes();
+                lines.push(Line::Out(b.clone()));
+                lines.push(Line::Log(b));
+            }
+        }
+        if let Some(log) = &self.log
+            && let Some(m) = log.render_item(&v, &self.ctx)
+        {
+            lines.push(Line::Log(m));
+        }
+        for e in errors {
+            self.errors.general = true;
+            lines.push(Line::Err(format!("{}: {}", self.name, e).into_bytes()));
+        }
+        self.fill(slot, lines);
+    }
+
+    /// A dry run's "transfer": the line only (no progress, no log).
+    pub fn would_transfer(&mut self, rec: &ItemRec) {
+        let v = self.view(rec);
+        if let Some(l) = self.stdout_line(&v) {
+            self.push(Line::Out(l));
+        }
+    }
+
+    /// The item line of a file whose copy failed on the receiving side
+    /// (rsync still lists it: its data was sent).
+    pub fn item_line_of(&self, rec: &ItemRec) -> Option<String> {
+        let v = self.view(rec);
+        self.stdout_line(&v)
+            .map(|l| String::from_utf8_lossy(&l).into_owned())
+    }
+
+    /// Completes a reserved slot: stdout lines (the item line, notes),
+    /// then error lines (which make the run partial).
+    pub fn complete(&mut self, slot: Slot, out: Vec<String>, errors: Vec<String>) {
+        let mut lines = Vec::with_capacity(errors.len() + out.len());
+        for l in out {
+            if !self.quiet {
+                let b = l.into_bytes();
+                lines.push(Line::Out(b.clone()));
+                lines.push(Line::Log(b));
+            }
+        }
+        for e in errors {
+            self.errors.general = true;
+            let l = format!("{}: {}", self.name, e);
+            if l.contains("[sender]") {
+                lines.push(Line::Log(l.clone().into_bytes()));
+            }
+            lines.push(Line::Err(l.into_bytes()));
+        }
+        self.fill(slot, lines);
+    }
+
+    /// The counters as `--stats` reports them.
+    fn transfer_stats(&self) -> TransferStats {
+        // arsync does not speak rsync's wire protocol, so "sent" and
+        // "received" are the file data written plus a small per-file
+        // overhead, not protocol byte counts.
+        let s = &self.stats;
+        TransferStats {
+            files: s.files,
+            created: s.created,
+            deleted: s.deleted,
+            xferred_files: s.num_transferred,
+            total_size: s.total_size,
+            total_transferred_size: s.transferred_size,
+            literal_data: s.literal_data,
+            matched_data: 0,
+            flist_size: stats::LOCAL_FLIST_SIZE,
+            flist_buildtime_ms: self.flist_ms.max(1),
+            flist_xfertime_ms: 0,
+            total_written: s.literal_data + 19 + s.num_files * 4,
+            total_read: 12 + s.num_transferred * 8,
+            elapsed_secs: Some(self.started.elapsed().as_secs()),
+            dry_run: self.dry_run,
+            batch_only: false,
+        }
+    }
+
+    /// The log's closing line (`sent N bytes  received N bytes  total size
+    /// N`) unless the summary was logged.
+    fn close_log(&mut self) {
+        if self.log.is_none() || self.log_closed {
+            return;
+        }
+        self.log_closed = true;
+        let s = self.transfer_stats();
+        let l = format!(
+            "sent {} bytes  received {} bytes  total size {}",
+            s.total_written, s.total_read, s.total_size
+        );
+        self.push(Line::Log(l.into_bytes()));
+    }
+
+    /// The closing lines: `-vv`'s `total:` line, `--stats`' block and the
+    /// two summary lines (`-v`), on stdout unless `-q` and in the log.
+    pub fn summary(&mut self) {
+        let ts = self.transfer_stats();
+        if self.raw_verbose > 1 {
+            let l = format!(
+                "total: matches=0  hash_hits=0  false_alarms=0 data={}",
+                self.stats.literal_data
+            )
+            .into_bytes();
+            if !self.quiet {
+                self.push(Line::Out(l.clone()));
+            }
+            self.push(Line::Log(l));
+        }
+        if self.stats_level == 0 {
+            self.close_log();
+            return;
+        }
+        let block = self.stats_level >= 2;
+        if !self.quiet {
+            let text = stats::render_with(&ts, self.human, block, true);
+            for l in text.lines() {
+                self.push(Line::Out(l.as_bytes().to_vec()));
+            }
+        }
+        if self.log.is_some() && !self.log_closed {
+            let mut lines = if block {
+                stats::stats_lines(&ts, self.human)
+            } else {
+                Vec::new()
+            };
+            lines.extend(stats::summary_lines(&ts, self.human));
+            for l in lines {
+                self.push(Line::Log(l.into_bytes()));
+            }
+            self.log_closed = true;
+        }
+    }
+
+    pub fn flush(&mut self) {
+        self.release_held();
+        while let Some(front) = self.queue.pop_front() {
+            self.base += 1;
+            for l in front.unwrap_or_default() {
+                self.write_line(l);
+            }
+        }
+        let _ = self.out.flush();
+        self.progress.finish();
+    }
+}
+
+/// A number as rsync prints it at a `--human-readable` level: plain
+/// digits (0), thousands separators (1), or units of 1000 (2) / 1024 (3+)
+/// with two decimals once it reaches one unit (`305.18K`).
+pub fn big_num(n: u64, human: u8) -> String {
+    if let Some(s) = with_units(n as f64, human) {
+        return s;
+    }
+    if human == 0 { n.to_string() } else { comma(n) }
+}
+
+/// Like [`big_num`] with two decimals for rates (`2,580.00`, `1.35K`).
+pub fn big_dnum(x: f64, human: u8) -> String {
+    if let Some(s) = with_units(x, human) {
+        return s;
+    }
+    let whole = x.trunc() as u64;
+    let frac = ((x - x.trunc()) * 100.0).round() as u64;
+    let (whole, frac) = if frac >= 100 {
+        (whole + 1, 0)
+    } else {
+        (whole, frac)
+    };
+    format!("{}.{frac:02}", big_num(whole, human.min(1)))
+}
+
+fn with_units(x: f64, human: u8) -> Option<String> {
+    if human < 2 {
+        return None;
+    }
+    let mult = if human == 2 { 1000.0 } else { 1024.0 };
+    if x < mult {
+        return None;
+    }
+    let mut d = x / mult;
+    let units = b"KMGTPEZY";
+    let mut u = 0;
+    while d >= mult && u + 1 < units.len() {
+        d /= mult;
+        u += 1;
+    }
+    Some(format!("{d:.2}{}", units[u] as char))
+}
+
+/// rsync's thousands-grouped integer (`1,234,567`).
+pub fn comma(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// rsync's grouped float with two decimals (`2,580.00`).
+pub fn comma_f(x: f64) -> String {
+    let whole = x.trunc() as u64;
+    let frac = ((x - x.trunc()) * 100.0).round() as u64;
+    let (whole, frac) = if frac >= 100 {
+        (whole + 1, 0)
+    } else {
+        (whole, frac)
+    };
+    format!("{}.{frac:02}", comma(whole))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grouping() {
+        assert_eq!(comma(0), "0");
+        assert_eq!(comma(999), "999");
+        assert_eq!(comma(1000), "1,000");
+        assert_eq!(comma(1234567), "1,234,567");
+        assert_eq!(big_dnum(2580.0, 1), "2,580.00");
+        assert_eq!(big_dnum(58.004, 1), "58.00");
+        assert_eq!(big_num(305_184, 2), "305.18K");
+        assert_eq!(big_num(2_500_999, 2), "2.50M");
+        assert_eq!(big_num(2_500_000, 3), "2.38M");
+        assert_eq!(big_num(2_500_000, 0), "2500000");
+        assert_eq!(big_num(999, 2), "999");
+    }
+}

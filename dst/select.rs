@@ -1,0 +1,557 @@
+//! Which source paths a run starts from when they are not plain
+//! arguments: `-R`/`--relative` (path names kept below DEST, `/./` cut
+//! points, the implied directories on the way to each named path) and
+//! `--files-from` (the list of names to send, read from a file or stdin).
+//!
+//! The result is the same [`TopLevel`] the plain walk produces: the root
+//! listing, in which an implied directory is an entry whose listing is
+//! preset to the named paths below it (it is not read from disk), and
+//! whose contents are therefore never deleted from.
+
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rustix::io::Errno;
+
+use crate::options::MissingArgs;
+use crate::sys::{self, Kind, Stat};
+use crate::walk::{Diag, Entry, TopLevel, Walker, merge_duplicates, sort_entries};
+
+/// How a relative argument names its item (rsync's `name_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameType {
+    /// `dir/name`.
+    Normal,
+    /// `dir/name/`: a directory's contents are wanted (`-d` lists them).
+    SlashEnding,
+    /// `.`, `dir/./`: the base directory itself.
+    DotDir,
+}
+
+/// One `-R` source argument, split the way rsync's sender does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelArg {
+    /// Where the path is looked up from (the part before `/./`, or `.`).
+    pub base: Vec<u8>,
+    /// The name sent, cleaned (`a//b/./c` → `a/b/c`); `.` for the base.
+    pub name: Vec<u8>,
+    pub name_type: NameType,
+    /// The path started with `./`: the base directory is sent as an
+    /// implied `.` entry.
+    pub implied_dot: bool,
+}
+
+/// rsync's `clean_fname()` with CFN_KEEP_TRAILING_SLASH and
+/// CFN_DROP_TRAILING_DOT_DIR: repeated slashes and `.` components go.
+fn clean(name: &[u8]) -> Vec<u8> {
+    let absolute = name.first() == Some(&b'/');
+    let trailing = name.len() > 1 && name.ends_with(b"/");
+    let parts: Vec<&[u8]> = name
+        .split(|&b| b == b'/')
+        .filter(|p| !p.is_empty() && *p != b".")
+        .collect();
+    let mut out = Vec::with_capacity(name.len());
+    if absolute {
+        out.push(b'/');
+    }
+    out.extend_from_slice(&parts.join(&b'/'));
+    if trailing && !parts.is_empty() {
+        out.push(b'/');
+    }
+    if out.is_empty() {
+        out.push(b'.');
+    }
+    out
+}
+
+/// Splits a `-R` argument. `Err` carries rsync's message for a `..` in
+/// the part of the path that is sent (a usage error, exit 1).
+pub fn split_relative(arg: &[u8]) -> Result<RelArg, String> {
+    let (base, rest) = match arg.windows(3).position(|w| w == b"/./") {
+        Some(0) => (b"/".to_vec(), &arg[3..]),
+        Some(p) => {
+            let mut b = clean(&arg[..p]);
+            if b.len() > 1 && b.ends_with(b"/") {
+                b.pop();
+            }
+            (b, &arg[p + 3..])
+        }
+        None => (b".".to_vec(), arg),
+    };
+    let mut rest = rest;
+    while rest.first() == Some(&b'/') && base != b"." {
+        rest = &rest[1..];
+    }
+    let implied_dot = rest.len() > 2 && rest.starts_with(b"./");
+    let mut name = if rest.is_empty() {
+        b".".to_vec()
+    } else {
+        clean(rest)
+    };
+    let mut name_type = NameType::Normal;
+    if name == b"." || name == b"/" {
+        name_type = NameType::DotDir;
+        if name == b"/" {
+            name = b"/.".to_vec();
+        }
+    } else if name.ends_with(b"/") {
+        name.pop();
+        name_type = NameType::SlashEnding;
+    }
+    let dotdot = name.split(|&b| b == b'/').any(|c| c == b"..");
+    if dotdot {
+        return Err(format!(
+            "found \"..\" dir in relative path: {}",
+            String::from_utf8_lossy(&name)
+        ));
+    }
+    Ok(RelArg {
+        base,
+        name,
+        name_type,
+        implied_dot,
+    })
+}
+
+/// The path an entry named `name` is read from.
+fn source_path(base: &[u8], name: &[u8]) -> PathBuf {
+    if base == b"." || name.first() == Some(&b'/') {
+        PathBuf::from(OsStr::from_bytes(name))
+    } else {
+        PathBuf::from(OsStr::from_bytes(base)).join(OsStr::from_bytes(name))
+    }
+}
+
+/// A node of the tree of named paths.
+#[derive(Default)]
+struct Node {
+    /// The entry named by an argument, or else the implied directory.
+    entry: Option<Entry>,
+    /// Whether `entry` is a directory whose contents come from disk.
+    content: bool,
+    children: BTreeMap<Vec<u8>, Node>,
+}
+
+/// Components of a name, a leading `/` staying with the first one (so
+/// that joining them with `/` gives the name back).
+fn components(name: &[u8]) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for (i, p) in name.split(|&b| b == b'/').enumerate() {
+        if i == 0 && p.is_empty() {
+            out.push(b"/".to_vec());
+            continue;
+        }
+        if p.is_empty() {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if last == b"/" => last.extend_from_slice(p),
+            _ => out.push(p.to_vec()),
+        }
+    }
+    out
+}
+
+impl Node {
+    /// The listing of this node's children, each implied or non-content
+    /// directory carrying its own preset listing.
+    fn flatten(self) -> Vec<Entry> {
+        let mut v: Vec<Entry> = Vec::with_capacity(self.children.len());
+        for (_, child) in self.children {
+            let content = child.content;
+            let Some(mut e) = child.entry.clone() else {
+                continue;
+            };
+            if e.is_dir() && !content {
+                let mut kids = child.flatten();
+                if let Some(listing) = e.preset.take() {
+                    // `-d dir/` read one level; named paths below it
+                    // take the place of the listed entries they name.
+                    let named: std::collections::HashSet<Vec<u8>> =
+                        kids.iter().map(|k| k.name.clone()).collect();
+                    kids.extend(listing.iter().filter(|l| !named.contains(&l.name)).cloned());
+                    sort_entries(&mut kids);
+                }
+                e.preset = Some(Arc::new(kids));
+            }
+            v.push(e);
+        }
+        sort_entries(&mut v);
+        v
+    }
+}
+
+/// What the relative walk needs from the options.
+#[derive(Clone, Copy, Debug)]
+pub struct RelConfig {
+    pub recursive: bool,
+    pub xfer_dirs: bool,
+    /// `-k`: a named link to a directory is followed.
+    pub copy_dirlinks: bool,
+}
+
+/// Resolves `-R` sources into the root listing. `Err`: a usage error
+/// (rsync's message), the run stops with exit 1.
+pub fn relative_top_level(
+    walker: &mut Walker,
+    sources: &[OsString],
+    cfg: RelConfig,
+    under: Option<&[u8]>,
+) -> Result<TopLevel, String> {
+    let mut top = TopLevel::default();
+    let mut root = Node::default();
+    let mut dot_srcs: Vec<PathBuf> = Vec::new();
+    let mut implied_dot: Option<PathBuf> = None;
+    for arg in sources {
+        let mut rel = split_relative(arg.as_bytes())?;
+        if let Some(r) = under {
+            // --files-from: names are relative to the source argument.
+            rel.base = if rel.base == b"." {
+                r.to_vec()
+            } else {
+                let mut b = r.to_vec();
+                if !b.ends_with(b"/") {
+                    b.push(b'/');
+                }
+                b.extend_from_slice(&rel.base);
+                b
+            };
+        }
+        let path = source_path(&rel.base, &rel.name);
+        if rel.implied_dot && implied_dot.is_none() {
+            implied_dot = Some(PathBuf::from(OsStr::from_bytes(&rel.base)));
+        }
+        let follow = cfg.copy_dirlinks || rel.name_type != NameType::Normal;
+        let looked = if follow {
+            sys::stat(&path)
+        } else {
+            sys::lstat(&path)
+        };
+        let st = match looked {
+            Ok(st) => st,
+            Err(Errno::NOENT) if walker.cfg.missing_args == MissingArgs::Ignore => continue,
+            Err(Errno::NOENT) if walker.cfg.missing_args == MissingArgs::Delete => Stat::default(),
+            Err(e) => {
+                let text = format!(
+                    "[sender] link_stat \"{}\" failed: {}",
+                    walker.shown(&path),
+                    sys::errno_text(e)
+                );
+                walker.diags.push(if e == Errno::NOENT {
+                    Diag::MissingArg(text)
+                } else {
+                    Diag::Error(text)
+                });
+                continue;
+            }
+        };
+        if st.kind() == Kind::Dir && !cfg.xfer_dirs {
+            let shown = sys::escape_name(&rel.name, walker.utf8);
+            walker
+                .diags
+                .push(Diag::Info(format!("skipping directory {shown}")));
+            continue;
+        }
+        if rel.name_type == NameType::DotDir {
+            if top.dot.is_none() {
+                let mut dot = Entry::new(b".".to_vec(), st, path.clone());
+                dot.link = None;
+                dot.filters = walker.root_filters(&path);
+                top.dot = Some(dot);
+            } else if let Some(d) = top.dot.as_mut() {
+                d.more_srcs.push(path.clone());
+            }
+            dot_srcs.push(path);
+            continue;
+        }
+        // The implied directories on the way, from the outside in.
+        let comps = components(&rel.name);
+        let mut implied: Vec<Entry> = Vec::new();
+        let mut prefix: Vec<u8> = Vec::new();
+        for c in &comps[..comps.len().saturating_sub(1)] {
+            if !prefix.is_empty() {
+                prefix.push(b'/');
+            }
+            prefix.extend_from_slice(c);
+            let p = source_path(&rel.base, &prefix);
+            match sys::stat(&p) {
+                Ok(pst) if pst.kind() == Kind::Dir => {
+                    let mut e = Entry::new(prefix.clone(), pst, p);
+                    e.implied = true;
+                    implied.push(e);
+                }
+                Ok(_) => break,
+                Err(e) => {
+                    let text = format!(
+                        "[sender] link_stat \"{}\" failed: {}",
+                        walker.shown(&p),
+                        sys::errno_text(e)
+                    );
+                    walker.diags.push(Diag::Error(text));
+                    break;
+                }
+            }
+        }
+        if implied.len() + 1 != comps.len() {
+            continue;
+        }
+        let mut node = &mut root;
+        for (c, e) in comps.iter().zip(implied) {
+            let child = node.children.entry(c.clone()).or_default();
+            match child.entry.as_mut() {
+                None => child.entry = Some(e),
+                // The same implied directory under another base: its
+                // named paths are looked up there too.
+                Some(have) if have.implied && have.src != e.src => {
+                    if !have.more_srcs.contains(&e.src) {
+                        have.more_srcs.push(e.src);
+                    }
+                }
+                Some(_) => {}
+            }
+            node = child;
+        }
+        let Some(last) = comps.last() else { continue };
+        let leaf = node.children.entry(last.clone()).or_default();
+        let is_new = leaf.entry.as_ref().is_none_or(|e| e.implied);
+        if !is_new {
+            // Named twice: the first one wins; a directory seen again
+            // contributes its contents.
+            if let Some(e) = leaf.entry.as_mut()
+                && e.is_dir()
+                && st.kind() == Kind::Dir
+                && e.src != path
+            {
+                e.more_srcs.push(path);
+            } else {
+                walker.shadowed_size += match st.kind() {
+                    Kind::File | Kind::Symlink => st.size,
+                    _ => 0,
+                };
+            }
+            continue;
+        }
+        let entry = if st.mode == 0 {
+            Some(Entry::new(rel.name.clone(), st, path))
+        } else {
+            walker.make_entry(rel.name.clone(), path, st, None)
+        };
+        let Some(mut entry) = entry else { continue };
+        // Filters see the path below the cut point; implied directories
+        // are not filtered (rsync sends them whatever the rules say).
+        let filters = walker.root_filters(std::path::Path::new(OsStr::from_bytes(&rel.base)));
+        if let Some(f) = &filters
+            && walker.excluded(f, &entry.name, entry.kind())
+        {
+            continue;
+        }
+        entry.filters = filters;
+        let content = entry.is_dir()
+            && (cfg.recursive || (cfg.xfer_dirs && rel.name_type != NameType::Normal));
+        if entry.is_dir() && content && !cfg.recursive {
+            // `-d name/`: one level of contents, read now.
+            let listing = walker.list(&entry);
+            entry.preset = Some(Arc::new(listing));
+            leaf.content = false;
+            leaf.entry = Some(entry);
+            continue;
+        }
+        leaf.content = content;
+        leaf.entry = Some(entry);
+    }
+    let mut entries = root.flatten();
+    if let Some(dot) = top.dot.clone() {
+        let mut all = vec![dot.src.clone()];
+        all.extend(dot.more_srcs.iter().cloned());
+        let children = walker.read_dirs(&dot, &all, false);
+        entries.extend(children);
+        walker.shadowed_size += merge_duplicates(&mut entries);
+        sort_entries(&mut entries);
+    } else if let Some(base) = implied_dot {
+        // `./name`: the base directory itself is sent, as an implied
+        // directory holding what was named.
+        if let Ok(st) = sys::stat(&base) {
+            let mut dot = Entry::new(b".".to_vec(), st, base);
+            dot.implied = true;
+            dot.preset = Some(Arc::new(entries.clone()));
+            top.dot = Some(dot);
+        }
+    }
+    top.entries = entries;
+    Ok(top)
+}
+
+/// rsync's `sanitize_path()` of a `--files-from` name: leading and
+/// repeated slashes go, a `..` component removes the one before it (or
+/// nothing), `.` components go unless `-R` keeps them as cut points.
+pub fn sanitize(name: &[u8], keep_dot_dirs: bool) -> Vec<u8> {
+    let mut p = name;
+    if !keep_dot_dirs {
+        while p.starts_with(b"./") {
+            p = &p[2..];
+        }
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(p.len());
+    let mut i = 0;
+    while i < p.len() {
+        if p[i] == b'/' {
+            i += 1;
+            continue;
+        }
+        let end = p[i..]
+            .iter()
+            .position(|&b| b == b'/')
+            .map_or(p.len(), |e| i + e);
+        let comp = &p[i..end];
+        if comp == b"." && !keep_dot_dirs {
+            i = end;
+            continue;
+        }
+        if comp == b".." {
+            // Back up over the previous component (its slash stays).
+            if !out.is_empty() {
+                out.pop();
+                while out.last().is_some_and(|&b| b != b'/') {
+                    out.pop();
+                }
+            }
+            i = (end + 1).min(p.len());
+            continue;
+        }
+        out.extend_from_slice(comp);
+        if end < p.len() {
+            out.push(b'/');
+        }
+        i = end + 1;
+    }
+    if out.is_empty() {
+        out.push(b'.');
+    }
+    out
+}
+
+/// Reads a `--files-from` list (`-`: stdin) as rsync's `read_line` with
+/// RL_DUMP_COMMENTS does: lines end at CR or LF (NUL with `--from0`),
+/// empty lines and lines starting with `#` or `;` are skipped. Each name
+/// is sanitized. `Err`: rsync's message for a file that cannot be opened.
+pub fn read_files_from(spec: &OsStr, from0: bool, relative: bool) -> Result<Vec<OsString>, String> {
+    use std::io::Read;
+    let mut data = Vec::new();
+    let read = if spec.as_bytes() == b"-" {
+        std::io::stdin().lock().read_to_end(&mut data).map(|_| ())
+    } else {
+        std::fs::File::open(spec).and_then(|mut f| f.read_to_end(&mut data).map(|_| ()))
+    };
+    if let Err(e) = read {
+        let text = match e.raw_os_error() {
+            Some(n) => sys::strerror(n),
+            None => e.to_string(),
+        };
+        return Err(format!(
+            "failed to open files-from file {}: {text}",
+            String::from_utf8_lossy(spec.as_bytes())
+        ));
+    }
+    let ends = |b: &u8| {
+        if from0 {
+            *b == 0
+        } else {
+            *b == b'\n' || *b == b'\r'
+        }
+    };
+    Ok(data
+        .split(ends)
+        .filter(|l| !l.is_empty() && l[0] != b'#' && l[0] != b';')
+        .map(|l| OsString::from_vec(sanitize(l, relative)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sanitize_like_rsync() {
+        assert_eq!(sanitize(b"/sub/a", true), b"sub/a");
+        assert_eq!(sanitize(b"../b", true), b"b");
+        assert_eq!(sanitize(b"a/../b", true), b"b");
+        assert_eq!(sanitize(b"a/b/../../c", true), b"c");
+        assert_eq!(sanitize(b"sub/./deep/c", true), b"sub/./deep/c");
+        assert_eq!(sanitize(b"sub/./deep/c", false), b"sub/deep/c");
+        assert_eq!(sanitize(b"./other/o", true), b"./other/o");
+        assert_eq!(sanitize(b"./other/o", false), b"other/o");
+        assert_eq!(sanitize(b"a//b/", true), b"a/b/");
+        assert_eq!(sanitize(b"..", true), b".");
+    }
+
+    use super::*;
+
+    fn split(s: &str) -> (String, String, NameType, bool) {
+        let r = split_relative(s.as_bytes()).unwrap();
+        (
+            String::from_utf8(r.base).unwrap(),
+            String::from_utf8(r.name).unwrap(),
+            r.name_type,
+            r.implied_dot,
+        )
+    }
+
+    #[test]
+    fn cut_points_and_cleaning() {
+        use NameType::*;
+        assert_eq!(
+            split("src/sub/a"),
+            (".".into(), "src/sub/a".into(), Normal, false)
+        );
+        assert_eq!(
+            split("src/./sub/a"),
+            ("src".into(), "sub/a".into(), Normal, false)
+        );
+        assert_eq!(
+            split("src//./sub"),
+            ("src".into(), "sub".into(), Normal, false)
+        );
+        assert_eq!(
+            split("a/./b/./c"),
+            ("a".into(), "b/c".into(), Normal, false)
+        );
+        assert_eq!(
+            split("src/sub/"),
+            (".".into(), "src/sub".into(), SlashEnding, false)
+        );
+        assert_eq!(split("src/./"), ("src".into(), ".".into(), DotDir, false));
+        assert_eq!(split("."), (".".into(), ".".into(), DotDir, false));
+        assert_eq!(split("./src/a"), (".".into(), "src/a".into(), Normal, true));
+        assert_eq!(
+            split("/abs/x"),
+            (".".into(), "/abs/x".into(), Normal, false)
+        );
+        assert_eq!(split("/./x"), ("/".into(), "x".into(), Normal, false));
+        assert_eq!(
+            split("a//b/"),
+            (".".into(), "a/b".into(), SlashEnding, false)
+        );
+        assert_eq!(
+            split("src/sub/."),
+            (".".into(), "src/sub".into(), Normal, false)
+        );
+    }
+
+    #[test]
+    fn dotdot_refused() {
+        assert_eq!(
+            split_relative(b"src/../x").unwrap_err(),
+            "found \"..\" dir in relative path: src/../x"
+        );
+        assert!(split_relative(b"src/./../x").is_err());
+        assert!(split_relative(b"../x/./y").is_ok());
+        assert!(split_relative(b"a/..b").is_ok());
+    }
+
+    #[test]
+    fn components_keep_leading_slash() {
+        assert_eq!(components(b"/tmp/x"), vec![b"/tmp".to_vec(), b"x".to_vec()]);
+        assert_eq!(components(b"a/b"), vec![b"a".to_vec(), b"b".to_vec()]);
+    }
+}

@@ -1,0 +1,237 @@
+//! Collecting finished copies from the engine, and the work left for the
+//! end of a run: directory times and permissions.
+
+use super::*;
+
+impl Transfer<'_> {
+    /// `--delay-updates`: moves every staged file into place (backing up
+    /// what it replaces with `-b`), then removes the emptied staging dirs.
+    pub(super) fn finish_delayed_updates(&mut self) {
+        let mut staged = std::mem::take(&mut self.staged);
+        staged.sort_by_key(|(t, _, _)| *t);
+        for (_, from, to) in staged {
+            if let Some(b) = self.backup.clone()
+                && let Ok(Some(bk)) = b.keep_before_replace(&to)
+            {
+                b.report(&mut self.report, &to, &bk);
+            }
+            let base = |p: &Path| {
+                p.file_name()
+                    .map(|n| sys::bytes(Path::new(n)).to_vec())
+                    .unwrap_or_default()
+            };
+            let moved = self.at_of(&to).and_then(|(to_dir, to_base)| {
+                let from_dir = self.partial_dir_at(&to, false)?;
+                rustix::fs::renameat(
+                    &from_dir,
+                    from_dir.name(&base(&from)),
+                    &to_dir,
+                    to_dir.name(&to_base),
+                )?;
+                Ok((to_dir, from_dir))
+            });
+            match moved {
+                Ok((to_dir, from_dir)) => match (&from_dir, &self.opts.partial_dir) {
+                    (DirAt::Fd(_), Some(pd)) => {
+                        let _ = rustix::fs::unlinkat(
+                            &to_dir,
+                            to_dir.name(sys::bytes(pd)),
+                            rustix::fs::AtFlags::REMOVEDIR,
+                        );
+                    }
+                    _ => {
+                        if let Some(dir) = from.parent() {
+                            let _ = rustix::fs::rmdir(dir);
+                        }
+                    }
+                },
+                Err(e) => {
+                    let local = self.local_of(&to);
+                    let msg = format!(
+                        "[receiver] rename failed for \"{}\" (from {}): {}",
+                        self.recv_shown(&local),
+                        self.report.esc(&self.local_of(&from)),
+                        sys::errno_text(e)
+                    );
+                    self.report.error(msg);
+                }
+            }
+        }
+    }
+
+    /// `--partial-dir`: a partial file left by an earlier run is removed
+    /// once the file is complete (and its directory, if now empty).
+    pub(super) fn drop_partial(&self, dest: &Path) {
+        if self.opts.delay_updates || self.opts.dry_run {
+            return;
+        }
+        if let Some(pd) = &self.opts.partial_dir {
+            let p = engine::partial_path(pd, dest);
+            let Ok(at) = self.partial_dir_at(dest, false) else {
+                return;
+            };
+            let base = p
+                .file_name()
+                .map(|n| sys::bytes(Path::new(n)).to_vec())
+                .unwrap_or_default();
+            let flags = rustix::fs::AtFlags::empty();
+            // A relative partial dir is per-directory scratch space and
+            // goes when empty; an absolute one is the user's to keep.
+            if rustix::fs::unlinkat(&at, at.name(&base), flags).is_ok() && pd.is_relative() {
+                match (&at, self.at_of(dest)) {
+                    (DirAt::Fd(_), Ok((d, _))) => {
+                        let _ = rustix::fs::unlinkat(
+                            &d,
+                            d.name(sys::bytes(pd)),
+                            rustix::fs::AtFlags::REMOVEDIR,
+                        );
+                    }
+                    _ => {
+                        if let Some(dir) = p.parent() {
+                            let _ = rustix::fs::rmdir(dir);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn complete(&mut self, token: u64, outcome: Outcome) {
+        let Some(p) = self.pending.remove(&token) else {
+            return;
+        };
+        let (outcome, soft) = match outcome {
+            Outcome::CopiedWithErrors(n, soft) => (Outcome::Copied(n), soft),
+            o => (o, Vec::new()),
+        };
+        self.hlink_copied(token, matches!(outcome, Outcome::Copied(_)));
+        match outcome {
+            Outcome::Copied(n) => {
+                if let Some((staged, dest)) = p.delayed {
+                    self.staged.push((token, staged, dest));
+                }
+                if p.from_source {
+                    self.report.stats.literal_data += n;
+                }
+                let mut out: Vec<String> = Vec::new();
+                if let Some(dest) = &p.dest {
+                    self.drop_partial(dest);
+                }
+                if let (Some(b), Some((from, to))) = (&self.backup, &p.backup)
+                    && let Some(l) = b.line(&self.report, from, to)
+                {
+                    out.push(l);
+                }
+                if let Some((src, name, st)) = p.src
+                    && let Some(l) = self.remove_source(&src, &name, &st)
+                {
+                    out.push(l);
+                }
+                match &p.rec {
+                    Some(rec) => self.report.transferred(p.slot, rec, n, out, soft),
+                    None => self.report.complete(p.slot, out, soft),
+                }
+            }
+            Outcome::CopiedWithErrors(..) => {}
+            Outcome::Vanished(msg) => {
+                self.report.errors.vanished = true;
+                self.report.complete(p.slot, vec![msg], Vec::new());
+            }
+            Outcome::Failed(msg) => {
+                let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
+                self.report
+                    .complete(p.slot, line.into_iter().collect(), vec![msg]);
+            }
+            Outcome::SenderFailed(msg) => {
+                self.report.complete(p.slot, Vec::new(), vec![msg]);
+            }
+            Outcome::Fatal(msg) => {
+                self.report.complete(p.slot, Vec::new(), vec![msg.clone()]);
+                self.fatal = Some(msg);
+                self.abort.store(true, Ordering::Relaxed);
+            }
+            Outcome::Interrupted => {
+                self.report.complete(p.slot, Vec::new(), Vec::new());
+            }
+        }
+    }
+
+    pub(super) fn drain_ready(&mut self) {
+        while let Some(d) = self.engine.as_mut().and_then(|e| e.try_done()) {
+            self.complete(d.token, d.outcome);
+        }
+    }
+
+    pub(super) fn drain_all(&mut self) {
+        while let Some(d) = self.engine.as_mut().and_then(|e| e.wait_done()) {
+            self.complete(d.token, d.outcome);
+        }
+        // A fatal error set `abort` to stop the other lanes; it is not a signal.
+        if self.fatal.is_some() {
+            self.abort.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Sets directory times (and restores permissions) once their
+    /// contents are final, deepest first.
+    pub(super) fn finish_dirs(&mut self) {
+        if self.opts.dry_run {
+            return;
+        }
+        let fixes = std::mem::take(&mut self.dir_fixes);
+        // Siblings share their parent's handle.
+        let mut last: Option<(PathBuf, DirAt)> = None;
+        for f in fixes.iter().rev() {
+            let parent = f.path.parent().unwrap_or(Path::new(""));
+            let (at, base) = match &last {
+                Some((p, at)) if p == parent && f.path != self.dest_root => {
+                    match f.path.file_name() {
+                        Some(n) => (at.clone(), sys::bytes(Path::new(n)).to_vec()),
+                        None => continue,
+                    }
+                }
+                _ => match self.at_of(&f.path) {
+                    Ok((at, base)) => {
+                        last = Some((parent.to_path_buf(), at.clone()));
+                        (at, base)
+                    }
+                    // rsync's touch_up_dirs ignores failures here.
+                    Err(_) => continue,
+                },
+            };
+            let name = at.name(&base);
+            // Like rsync's touch_up_dirs: compare with the window (whole
+            // seconds by default), so sub-second differences are left alone.
+            let differs = match at.lstat(&base) {
+                Ok(st) => !self
+                    .opts
+                    .same_time(f.mtime, f.mtime_nsec, st.mtime, st.mtime_nsec),
+                Err(_) => false,
+            };
+            if self.opts.times && !self.opts.omit_dir_times && differs {
+                let ts = rustix::fs::Timestamps {
+                    last_access: rustix::fs::Timespec {
+                        tv_sec: 0,
+                        tv_nsec: rustix::fs::UTIME_OMIT,
+                    },
+                    last_modification: rustix::fs::Timespec {
+                        tv_sec: f.mtime,
+                        tv_nsec: f.mtime_nsec as _,
+                    },
+                };
+                // rsync's touch_up_dirs ignores failures here; any problem
+                // was already reported when the directory was handled.
+                let _ =
+                    rustix::fs::utimensat(&at, &name, &ts, rustix::fs::AtFlags::SYMLINK_NOFOLLOW);
+            }
+            if let Some(m) = f.restore_mode {
+                let _ = rustix::fs::chmodat(
+                    &at,
+                    &name,
+                    Mode::from_raw_mode(m),
+                    rustix::fs::AtFlags::empty(),
+                );
+            }
+        }
+    }
+}

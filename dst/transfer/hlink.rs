@@ -1,0 +1,342 @@
+//! Hard links (`-H`): recreating the source's hard-link groups at the
+//! destination, as rsync's receiver does (its `hlink.c`).
+//!
+//! A group is the set of listed non-directories sharing one source
+//! device and inode. Members arrive in file-list order. The first member
+//! that gets *done* — found up to date, created, or copied — becomes the
+//! group's leader, and every other member is then hard-linked to it. Two
+//! rules give rsync's output and its single copy per group:
+//! - a regular file whose destination does not exist yet waits, unless
+//!   it is the group's last member (its link count says so), so a new
+//!   group is copied once, as its last member, and the others are linked
+//!   to it afterwards (most recent first);
+//! - a member met while another member is being copied waits for that
+//!   copy, and is linked when it completes.
+//!
+//! Memory goes only to files with a link count above one.
+
+use super::*;
+
+/// A group's identity: the source device and inode.
+pub(super) type GroupKey = (u64, u64);
+
+/// Hard-link bookkeeping for one run.
+#[derive(Default)]
+pub(super) struct Hlinks {
+    groups: HashMap<GroupKey, Group>,
+    /// Copies in flight whose group waits for them, by engine token.
+    by_token: HashMap<u64, GroupKey>,
+    /// Groups whose leader's copy completed; linked at the end of the
+    /// pass, where rsync's generator finds its finished files.
+    finished: Vec<GroupKey>,
+    /// Groups in the order they were first met.
+    order: Vec<GroupKey>,
+}
+
+#[derive(Default)]
+struct Group {
+    /// Members listed so far.
+    seen: u64,
+    /// Members handled and not skipped: a later member is not the first.
+    active: u64,
+    /// The member the others link to.
+    leader: Option<Leader>,
+    /// A member whose copy is in flight.
+    sent: Option<Leader>,
+    /// Members to link once `sent` completes, in linking order.
+    waiting: Vec<Member>,
+    /// Members whose destination did not exist, in list order (linked
+    /// in reverse, like rsync's chain).
+    deferred: Vec<Member>,
+    /// `-X`: the leader was up to date but its xattrs changed (see
+    /// [`Leader::xattr_stale`]).
+    xattr_stale: bool,
+}
+
+#[derive(Clone)]
+struct Leader {
+    dest: PathBuf,
+    name: Vec<u8>,
+    /// `-X`: rsync's receiver changes an up-to-date leader's xattrs after
+    /// the generator has itemized the members, so an existing member
+    /// still shows `x` (`hf........x`).
+    xattr_stale: bool,
+}
+
+struct Member {
+    entry: Entry,
+    dest: PathBuf,
+}
+
+/// How `handle` continues with a hard-linked entry.
+pub(super) enum Arrival {
+    /// Linked, or waiting for its group: nothing more to do now.
+    Settled,
+    /// Process it normally; `last`: no other member will follow.
+    Process { last: bool },
+}
+
+impl Transfer<'_> {
+    /// The group an entry belongs to, with `-H`.
+    pub(super) fn hlink_key(&self, e: &Entry) -> Option<GroupKey> {
+        (self.opts.hard_links && !e.is_dir() && !e.is_missing() && e.stat.nlink > 1)
+            .then_some((e.stat.dev, e.stat.ino))
+    }
+
+    /// A member arrives: linked at once when its group has a leader,
+    /// queued when a copy is in flight, else processed normally (rsync's
+    /// `hard_link_check`).
+    pub(super) fn hlink_arrive(
+        &mut self,
+        planner: &Planner<'_>,
+        key: GroupKey,
+        e: &Entry,
+        dest: &Path,
+        skipped: bool,
+    ) -> Arrival {
+        let g = match self.hlinks.groups.entry(key) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                self.hlinks.order.push(key);
+                v.insert(Group::default())
+            }
+        };
+        g.seen += 1;
+        let last = g.seen >= e.stat.nlink;
+        // An update rule skips a member before rsync looks at its group.
+        if skipped {
+            return Arrival::Process { last };
+        }
+        let first = g.active == 0;
+        g.active += 1;
+        if !first {
+            if let Some(l) = g.leader.clone() {
+                self.link_member(planner, e, dest, &l);
+                return Arrival::Settled;
+            }
+            if g.sent.is_some() {
+                // rsync chains a newcomer right behind the copy in flight,
+                // so the latest one is linked first.
+                g.waiting.insert(
+                    0,
+                    Member {
+                        entry: e.clone(),
+                        dest: dest.to_path_buf(),
+                    },
+                );
+                return Arrival::Settled;
+            }
+        }
+        Arrival::Process { last }
+    }
+
+    /// A regular file with no destination yet, and more members to come:
+    /// it waits for the copy of a later one.
+    pub(super) fn hlink_defer(&mut self, key: GroupKey, e: &Entry, dest: &Path) {
+        if let Some(g) = self.hlinks.groups.get_mut(&key) {
+            g.deferred.push(Member {
+                entry: e.clone(),
+                dest: dest.to_path_buf(),
+            });
+        }
+    }
+
+    /// An update rule skipped a member. If it was the last one, the latest
+    /// waiting member takes its place and is processed now (rsync's
+    /// `handle_skipped_hlink`).
+    pub(super) fn hlink_skipped(&mut self, planner: &Planner<'_>, key: GroupKey, last: bool) {
+        let Some(g) = self.hlinks.groups.get_mut(&key) else {
+            return;
+        };
+        if !last || g.leader.is_some() || g.sent.is_some() {
+            return;
+        }
+        if let Some(m) = g.deferred.pop() {
+            self.handle_as(
+                planner,
+                &m.entry,
+                &m.dest,
+                Known::Unknown,
+                false,
+                Some((key, true)),
+            );
+        }
+    }
+
+    /// A member's copy went to the engine: the group waits for it.
+    pub(super) fn hlink_sent(&mut self, key: GroupKey, token: u64, e: &Entry, dest: &Path) {
+        if let Some(g) = self.hlinks.groups.get_mut(&key) {
+            g.sent = Some(Leader {
+                dest: dest.to_path_buf(),
+                name: e.name.clone(),
+                xattr_stale: false,
+            });
+            self.hlinks.by_token.insert(token, key);
+        }
+    }
+
+    /// The engine finished a copy; `ok`: it succeeded.
+    pub(super) fn hlink_copied(&mut self, token: u64, ok: bool) {
+        let Some(key) = self.hlinks.by_token.remove(&token) else {
+            return;
+        };
+        if ok {
+            self.hlinks.finished.push(key);
+        } else if let Some(g) = self.hlinks.groups.get_mut(&key) {
+            // Nothing to link to: the members that waited are not made.
+            g.sent = None;
+            g.waiting.clear();
+        }
+    }
+
+    /// Links the members of groups whose copies have completed.
+    pub(super) fn hlink_finish_copied(&mut self, planner: &Planner<'_>) {
+        let finished = std::mem::take(&mut self.hlinks.finished);
+        for key in finished {
+            let leader = self.hlinks.groups.get_mut(&key).and_then(|g| g.sent.take());
+            if let Some(l) = leader {
+                self.hlink_lead(planner, key, l.dest, l.name);
+            }
+        }
+    }
+
+    /// Groups still waiting once the list is done had members outside the
+    /// transfer (their link count promised more): the latest waiting
+    /// member is processed as the last one. Returns whether any was.
+    pub(super) fn hlink_orphans(&mut self, planner: &Planner<'_>) -> bool {
+        let mut any = false;
+        for key in self.hlinks.order.clone() {
+            let Some(g) = self.hlinks.groups.get_mut(&key) else {
+                continue;
+            };
+            if g.leader.is_some() || g.sent.is_some() {
+                continue;
+            }
+            if let Some(m) = g.deferred.pop() {
+                any = true;
+                self.handle_as(
+                    planner,
+                    &m.entry,
+                    &m.dest,
+                    Known::Unknown,
+                    false,
+                    Some((key, true)),
+                );
+            }
+        }
+        any
+    }
+
+    /// A member is done at `dest`: it leads its group, and the members
+    /// waiting for it are linked to it.
+    pub(super) fn hlink_done(
+        &mut self,
+        planner: &Planner<'_>,
+        key: GroupKey,
+        e: &Entry,
+        dest: &Path,
+    ) {
+        self.hlink_lead(planner, key, dest.to_path_buf(), e.name.clone());
+    }
+
+    /// An up-to-date member about to lead its group had its xattrs
+    /// changed (see [`Leader::xattr_stale`]).
+    pub(super) fn hlink_xattr_stale(&mut self, key: GroupKey) {
+        if let Some(g) = self.hlinks.groups.get_mut(&key) {
+            g.xattr_stale = true;
+        }
+    }
+
+    fn hlink_lead(&mut self, planner: &Planner<'_>, key: GroupKey, dest: PathBuf, name: Vec<u8>) {
+        let Some(g) = self.hlinks.groups.get_mut(&key) else {
+            return;
+        };
+        let leader = Leader {
+            dest,
+            name,
+            xattr_stale: g.xattr_stale,
+        };
+        g.leader = Some(leader.clone());
+        let mut members = std::mem::take(&mut g.waiting);
+        let mut deferred = std::mem::take(&mut g.deferred);
+        deferred.reverse();
+        members.extend(deferred);
+        for m in members {
+            self.link_member(planner, &m.entry, &m.dest, &leader);
+        }
+    }
+
+    /// Makes `dest` a hard link to the leader's file, unless it already
+    /// is one (rsync's `maybe_hard_link`), and reports it.
+    fn link_member(&mut self, planner: &Planner<'_>, e: &Entry, dest: &Path, leader: &Leader) {
+        use crate::plan::item::REPORT_XATTR;
+        use crate::plan::item::{LOCAL_CHANGE, XNAME_FOLLOWS};
+        let opts = self.opts;
+        // --fake-super: owner and mode as the %stat record says.
+        let on_disk = sys::lstat(dest)
+            .ok()
+            .map(|st| self.attrs.dest_stat(dest, st).unwrap_or(st));
+        let leader_st = sys::lstat(&leader.dest).ok();
+        let stale = if leader.xattr_stale { REPORT_XATTR } else { 0 };
+        let mode = planner.mode_for(e, on_disk.as_ref());
+        if let (Some(o), Some(l)) = (on_disk, leader_st)
+            && o.dev == l.dev
+            && o.ino == l.ino
+        {
+            let iflags = planner.itemize(e, Some(&o), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
+            self.report.item_xname(iflags | stale, e, b"");
+            if opts.info_name() > 1 && opts.format_has_i() == 0 {
+                let name = self.report.esc(&e.name);
+                self.report.info(format!("{name} is uptodate"));
+            }
+            self.maybe_remove_source(e);
+            return;
+        }
+        // A new member matching a basis item is itemized against that
+        // item; one already linked to the group through --link-dest is
+        // quiet.
+        let mut old = on_disk;
+        let mut quiet = false;
+        if old.is_none()
+            && let Some(st) = planner.hlink_basis(e, &self.local_of(dest), leader_st.as_ref())
+        {
+            quiet = planner.basis_is_link()
+                && (opts.format_has_i() == 0 || (opts.info_name() < 2 && opts.format_has_i() < 2));
+            if quiet && opts.info_name() > 1 {
+                let name = self.report.esc(&e.name);
+                self.report.info(format!("{name} is uptodate"));
+            }
+            old = Some(st);
+        }
+        if let Some(o) = on_disk
+            && o.kind() == Kind::Dir
+            && !self.make_room(dest, &o, "regular file")
+        {
+            return;
+        }
+        if !opts.dry_run {
+            let atomic = on_disk.is_some_and(|o| o.kind() != Kind::Dir);
+            let from = leader.dest.clone();
+            if let Err(msg) = self.create_node(dest, atomic, |d, p| {
+                rustix::fs::linkat(rustix::fs::CWD, &from, d, p, rustix::fs::AtFlags::empty())
+            }) {
+                let msg = format!(
+                    "[generator] link {} => {} failed: {msg}",
+                    self.shown(dest),
+                    self.report.esc(&leader.name)
+                );
+                self.report.error(msg);
+                return;
+            }
+        }
+        if !quiet {
+            let old = old.filter(|o| o.kind() != Kind::Dir);
+            let mut iflags = planner.itemize(e, old.as_ref(), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
+            if old.is_some() {
+                iflags |= stale;
+            }
+            self.report.item_xname(iflags, e, &leader.name);
+        }
+        self.maybe_remove_source(e);
+    }
+}

@@ -1,0 +1,57 @@
+//! `-x` on the receiving side of `--delete`: rsync deletes nothing inside
+//! a destination directory that lies on another filesystem than DEST, and
+//! never deletes a mount point it finds in a directory it cleans up.
+
+use std::path::Path;
+
+use super::Transfer;
+use crate::sys::{self, Kind, Stat};
+
+impl Transfer<'_> {
+    /// What `--delete` may look at in `dir`: `None` when `dir` is on
+    /// another filesystem than the destination root; otherwise `listed`
+    /// without the mount points below `dir` (at `-vv` rsync names them).
+    pub(super) fn same_fs_only(
+        &mut self,
+        dir: &Path,
+        listed: Vec<(Vec<u8>, Stat)>,
+    ) -> Option<Vec<(Vec<u8>, Stat)>> {
+        if self.opts.one_file_system == 0 {
+            return Some(listed);
+        }
+        let dir_dev = sys::stat(dir).ok()?.dev;
+        let root_dev = sys::stat(&self.dest_root).ok()?.dev;
+        if dir_dev != root_dev {
+            return None;
+        }
+        let mut keep = Vec::with_capacity(listed.len());
+        let mut mounts: Vec<Vec<u8>> = Vec::new();
+        for (name, st) in listed {
+            if st.kind() == Kind::Dir && st.dev != dir_dev {
+                mounts.push(name);
+            } else {
+                keep.push((name, st));
+            }
+        }
+        if self.opts.info_name() > 1 {
+            // -x: rsync's delete loop (backwards through the sorted
+            // listing) names them; -xx: its listing of the directory
+            // left them out, saying so.
+            mounts.sort();
+            let xx = self.opts.one_file_system > 1;
+            if !xx {
+                mounts.reverse();
+            }
+            for name in &mounts {
+                let full = self.local_of(&dir.join(super::path_of(name)));
+                let shown = self.report.esc(&full);
+                self.report.info(if xx {
+                    format!("[generator] skipping mount-point dir {shown}")
+                } else {
+                    format!("cannot delete mount point: {shown}")
+                });
+            }
+        }
+        Some(keep)
+    }
+}

@@ -1,0 +1,47 @@
+//! `-R --no-implied-dirs`: the directories on the way to a named path are
+//! in the file list but not transferred; the receiver only makes sure a
+//! directory exists there (rsync's silent `make_path`), keeping whatever
+//! is already in place, e.g. a symlink to a directory.
+
+use std::path::Path;
+
+use super::{Next, OpenDir, Transfer};
+use crate::sys::{self, Kind};
+
+impl Transfer<'_> {
+    /// Passes through an implied directory without transferring it; its
+    /// named contents follow.
+    pub(super) fn pass_implied(&mut self, dest: &Path) -> Next {
+        let exists = sys::stat(dest).is_ok_and(|st| st.kind() == Kind::Dir);
+        let gid = self.new_file_gid();
+        if exists {
+            let at = self.open_dir(dest);
+            self.dir_stack.push(OpenDir {
+                path: dest.to_path_buf(),
+                at,
+                new_file_gid: gid,
+            });
+            return Next::Descend { fresh: false };
+        }
+        if !self.opts.dry_run
+            && sys::lstat(dest).is_err()
+            && let Err(e) = std::fs::create_dir_all(dest)
+        {
+            let shown = self.shown(dest);
+            self.report.error(format!(
+                "recv_generator: mkdir {shown} failed: {}",
+                sys::errno_text(
+                    rustix::io::Errno::from_io_error(&e).unwrap_or(rustix::io::Errno::IO)
+                )
+            ));
+            return Next::Stop;
+        }
+        let at = self.open_dir(dest);
+        self.dir_stack.push(OpenDir {
+            path: dest.to_path_buf(),
+            at,
+            new_file_gid: gid,
+        });
+        Next::Descend { fresh: true }
+    }
+}

@@ -1,0 +1,1027 @@
+//! The sender's file list (rsync's "flist"): what the command-line sources
+//! name, and what each source directory contains, in rsync's order.
+//!
+//! Directories are listed one at a time, when the transfer reaches them, so
+//! memory follows the depth of the tree rather than its size (rsync's
+//! incremental recursion does the same). Within a directory rsync sorts
+//! non-directories first, then directories, each group by raw bytes; a
+//! directory's own listing follows its line in the output.
+
+use std::ffi::{CStr, OsStr, OsString};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::io::Errno;
+
+use crate::filter::{FilterError, FilterList, FilterStack};
+use crate::options::{MissingArgs, Options};
+use crate::sys::{self, Kind, Stat};
+
+/// One item of the transfer.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// Path relative to the transfer root as rsync shows it (`sub/file`);
+    /// `.` for a directory whose contents were named (`src/`).
+    pub name: Vec<u8>,
+    pub stat: Stat,
+    /// Symlink target, read only when symlinks are preserved.
+    pub link: Option<Vec<u8>>,
+    /// Where to read the item.
+    pub src: PathBuf,
+    /// Further source directories merged into this one (several sources
+    /// contributing the same directory name, e.g. `a/ b/`).
+    pub more_srcs: Vec<PathBuf>,
+    /// `-L`, `--copy-unsafe-links`: the symlink a regular file was listed
+    /// through (`src` is then the file's real path). rsync reads the
+    /// xattrs of the listed path without following it, so `-X` reads
+    /// them here.
+    pub via_link: Option<PathBuf>,
+    /// The owner and group as the sender listed them, when `--usermap`,
+    /// `--groupmap` or `--chown` changed them in `stat` (rsync's `%U` and
+    /// `%G` show the listed ones).
+    pub listed_ids: Option<(u32, u32)>,
+    /// The sender's filter rules in effect in the directory holding this
+    /// entry (`None` without filters). A directory's own per-directory
+    /// merge files are read from it when it is listed.
+    pub filters: Option<FilterStack>,
+    /// A directory whose contents are not read from disk (rsync's
+    /// directory without FLAG_CONTENT_DIR): these entries are its whole
+    /// listing. `-x`'s mount points have none; `-R`'s implied directories
+    /// hold the named paths below them. Nothing is deleted inside it.
+    pub preset: Option<std::sync::Arc<Vec<Entry>>>,
+    /// `-R`: a directory sent only because a named path lies below it
+    /// (rsync's FLAG_IMPLIED_DIR); `--no-implied-dirs` leaves it alone.
+    pub implied: bool,
+}
+
+impl Entry {
+    /// An entry with no link target, merged sources or preset listing.
+    pub fn new(name: Vec<u8>, stat: Stat, src: PathBuf) -> Entry {
+        Entry {
+            name,
+            stat,
+            link: None,
+            src,
+            more_srcs: Vec::new(),
+            via_link: None,
+            listed_ids: None,
+            preset: None,
+            filters: None,
+            implied: false,
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.stat.kind()
+    }
+
+    /// A `--delete-missing-args` entry: the source argument does not
+    /// exist, so whatever has its name at the destination goes.
+    pub fn is_missing(&self) -> bool {
+        self.stat.mode == 0
+    }
+
+    pub fn is_dir(&self) -> bool {
+        self.kind() == Kind::Dir
+    }
+
+    /// The size rsync adds to "total size is N": file length for regular
+    /// files, target length for symlinks, nothing for the rest.
+    pub fn counted_size(&self) -> u64 {
+        match self.kind() {
+            Kind::File | Kind::Symlink => self.stat.size,
+            _ => 0,
+        }
+    }
+
+    /// Name of a child entry of this directory.
+    pub fn child_name(&self, base: &[u8]) -> Vec<u8> {
+        if self.name == b"." {
+            base.to_vec()
+        } else {
+            let mut n = Vec::with_capacity(self.name.len() + 1 + base.len());
+            n.extend_from_slice(&self.name);
+            n.push(b'/');
+            n.extend_from_slice(base);
+            n
+        }
+    }
+}
+
+/// Something the walk has to tell the user, in the order it happened.
+#[derive(Debug, Clone)]
+pub enum Diag {
+    /// A line for stdout (rsync's FINFO), e.g. `skipping directory src`.
+    Info(String),
+    /// An error line for stderr (`NAME: ` prefixed); marks the run as
+    /// partial (exit 23) and, like rsync's IOERR_GENERAL, stops deletion.
+    Error(String),
+    /// The same without the `NAME: ` prefix (rsync's bare `rprintf`).
+    ErrorRaw(String),
+    /// A missing source argument: exit 23, but deletion still happens
+    /// (nothing that exists was left out of the list).
+    MissingArg(String),
+    /// A source that disappeared while listing (exit 24).
+    Vanished(String),
+    /// A stderr line that changes nothing else (a filter warning).
+    Stderr(String),
+    /// A per-directory merge file rsync would stop on (a malformed rule,
+    /// an unreadable file): the run ends with its exit code.
+    Fatal(FilterError),
+}
+
+/// The resolved command-line sources.
+#[derive(Debug, Default)]
+pub struct TopLevel {
+    /// The `.` entry when a source named a directory's contents (`src/`).
+    pub dot: Option<Entry>,
+    /// The root listing: named sources plus the children of every `.`
+    /// source, merged and sorted.
+    pub entries: Vec<Entry>,
+}
+
+/// What listing needs from the options; shared with helper threads.
+#[derive(Clone, Debug, Default)]
+pub struct WalkConfig {
+    /// `-l`: read symlink targets.
+    pub links: bool,
+    /// `-r` or `-d`: directories named as sources are transferred.
+    pub xfer_dirs: bool,
+    /// `-m`: directories with nothing but (empty) directories below them
+    /// are left out of the list.
+    pub prune: bool,
+    /// Whether listing recurses (for `-m`'s look-ahead).
+    pub recursive: bool,
+    /// `--fake-super`, `--chmod`, id maps: how each listed stat is seen
+    /// (`None` when no such option is given).
+    pub attrs: Option<std::sync::Arc<crate::meta::RunAttrs>>,
+    /// What a source argument that does not exist becomes.
+    pub missing_args: MissingArgs,
+    /// `-L`: every symlink is sent as what it points to.
+    pub copy_links: bool,
+    /// `--copy-unsafe-links`: links leaving the tree are sent as what
+    /// they point to.
+    pub copy_unsafe_links: bool,
+    /// `-k`: a link to a directory is sent as the directory.
+    pub copy_dirlinks: bool,
+    /// `--munge-links`: a local transfer un-munges on the sending side.
+    pub munge_links: bool,
+    /// `-v` (rsync's `--info=symsafe`): say which unsafe links are copied.
+    pub symsafe_info: bool,
+    /// `--copy-devices`: devices are listed as regular files.
+    pub copy_devices: bool,
+    /// The filter rules (`None` when there are none).
+    pub filters: Option<FilterList>,
+    /// `-vv` (rsync's `--debug=filter`): name the rule that decides.
+    pub filter_debug: bool,
+    /// rsync's incremental recursion (the default; `--no-i-r` turns it
+    /// off), which changes how merged sources share per-directory rules.
+    pub inc_recurse: bool,
+    /// `-x` count: 1 lists mount points as empty directories, 2 leaves
+    /// them out.
+    pub one_file_system: u8,
+    /// rsync's INFO_MOUNT (`-vv`): say which mount points are left out.
+    pub mount_info: bool,
+}
+
+impl WalkConfig {
+    pub fn new(opts: &Options) -> WalkConfig {
+        WalkConfig {
+            links: opts.links,
+            xfer_dirs: opts.xfer_dirs(),
+            prune: opts.prune_empty_dirs && opts.recursive(),
+            recursive: opts.recursive(),
+            attrs: None,
+            missing_args: opts.missing_args,
+            copy_links: opts.copy_links,
+            copy_unsafe_links: opts.copy_unsafe_links,
+            copy_dirlinks: opts.copy_dirlinks,
+            munge_links: opts.munge_links,
+            symsafe_info: opts.verbose > 0,
+            copy_devices: opts.copy_devices,
+            filters: None,
+            filter_debug: opts.verbose > 1 && opts.quiet == 0,
+            inc_recurse: opts.inc_recurse(),
+            one_file_system: opts.one_file_system,
+            mount_info: opts.info_name() > 1,
+        }
+    }
+
+    /// Sees sources through the run's attribute options, where they
+    /// change anything.
+    pub fn set_attrs(&mut self, attrs: &std::sync::Arc<crate::meta::RunAttrs>) {
+        self.attrs = attrs.adjusts_source().then(|| std::sync::Arc::clone(attrs));
+    }
+}
+
+/// One directory's listing made away from the walker (on a helper
+/// thread), with what the walker would have recorded.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub entries: Vec<Entry>,
+    pub diags: Vec<Diag>,
+    pub shadowed_size: u64,
+}
+
+/// `--copy-devices`: how rsync's sender lists a device, as a regular file
+/// with the device's permissions, its size (a block device's capacity;
+/// a character device has none) and the listing time, in whole seconds,
+/// as its mtime: a device's own mtime says nothing about its contents.
+fn device_as_file(path: &Path, mut st: Stat) -> Stat {
+    if st.kind() == Kind::BlockDev
+        && let Ok(fd) = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        && let Ok(end) = rustix::fs::seek(&fd, rustix::fs::SeekFrom::End(0))
+    {
+        st.size = end;
+    }
+    st.mode = libc::S_IFREG | (st.mode & 0o7777);
+    st.mtime = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    st.mtime_nsec = 0;
+    st
+}
+
+/// Lists `dir` (all its sources merged) on the calling thread.
+pub fn list_detached(cfg: &WalkConfig, dir: &Entry) -> Listing {
+    let mut w = Walker::new(cfg.clone());
+    let entries = w.list(dir);
+    Listing {
+        entries,
+        diags: w.diags,
+        shadowed_size: w.shadowed_size,
+    }
+}
+
+/// Lists sources. Holds the diagnostics produced so far.
+pub struct Walker {
+    pub(crate) cfg: WalkConfig,
+    /// `-m`: whether a source directory's subtree holds anything but
+    /// directories, by path (each subtree is looked at once).
+    has_content: std::collections::HashMap<PathBuf, bool>,
+    pub diags: Vec<Diag>,
+    /// Size of listed items shadowed by an earlier source with the same
+    /// name; the driver adds it to "total size".
+    pub shadowed_size: u64,
+    pub(crate) utf8: bool,
+}
+
+/// The prefix rsync's daemon puts in front of munged symlink targets.
+const MUNGE_PREFIX: &[u8] = b"/rsyncd-munged/";
+
+fn unmunge(t: Vec<u8>) -> Vec<u8> {
+    match t.strip_prefix(MUNGE_PREFIX) {
+        Some(rest) => rest.to_vec(),
+        None => t,
+    }
+}
+
+/// Whether a symlink `target`, found at `link` (its path in the
+/// transfer, as listed), can lead outside the transferred tree: absolute
+/// or empty targets always can; otherwise the target's `..` components
+/// may not climb above the tree's top. A `..` in the link's own path
+/// makes rsync stop trusting what is above it, so counting restarts.
+pub fn unsafe_symlink(target: &[u8], link: &[u8]) -> bool {
+    if target.is_empty() || target[0] == b'/' {
+        return true;
+    }
+    // How far below the top the link's directory is.
+    let mut depth: i64 = 0;
+    let mut parts = link.split(|&b| b == b'/').filter(|p| !p.is_empty());
+    let mut last = parts.next();
+    for next in parts {
+        match last {
+            Some(b"..") => depth = 0,
+            Some(b".") | None => {}
+            Some(_) => depth += 1,
+        }
+        last = Some(next);
+    }
+    if last == Some(b"..") {
+        depth = 0;
+    }
+    let comps: Vec<&[u8]> = target
+        .split(|&b| b == b'/')
+        .filter(|p| !p.is_empty())
+        .collect();
+    let n = comps.len();
+    for (i, c) in comps.into_iter().enumerate() {
+        let final_comp = i + 1 == n;
+        match c {
+            b".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return true;
+                }
+            }
+            b"." => {}
+            _ if final_comp => {}
+            _ => depth += 1,
+        }
+    }
+    depth < 0
+}
+
+/// rsync's order within a directory: non-directories first, by raw name
+/// bytes; then directories, compared as if their names ended in `/` (so
+/// `a.d/` sorts before `a/`, which sorts before `a_/`).
+pub(crate) fn sort_entries(v: &mut [Entry]) {
+    v.sort_by(|a, b| match (a.is_dir(), b.is_dir()) {
+        (false, false) => a.name.cmp(&b.name),
+        (false, true) => std::cmp::Ordering::Less,
+        (true, false) => std::cmp::Ordering::Greater,
+        (true, true) => a.name.iter().chain(b"/").cmp(b.name.iter().chain(b"/")),
+    });
+}
+
+/// Merges entries with the same name: the first source wins, and a
+/// directory seen again contributes its path for a merged listing.
+/// Returns the size the dropped duplicates add to rsync's "total size"
+/// (rsync counts every file it listed, shadowed ones included).
+pub(crate) fn merge_duplicates(v: &mut Vec<Entry>) -> u64 {
+    if v.len() < 2 {
+        return 0;
+    }
+    let mut dropped = 0;
+    let mut out: Vec<Entry> = Vec::with_capacity(v.len());
+    let mut index: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
+    for e in v.drain(..) {
+        match index.get(&e.name) {
+            Some(&i) => {
+                if out[i].is_dir() && e.is_dir() {
+                    out[i].more_srcs.push(e.src);
+                    out[i].more_srcs.extend(e.more_srcs);
+                } else {
+                    dropped += e.counted_size();
+                }
+            }
+            None => {
+                index.insert(e.name.clone(), out.len());
+                out.push(e);
+            }
+        }
+    }
+    *v = out;
+    dropped
+}
+
+/// Splits a source argument the way rsync does: a trailing `/`, `.` or
+/// `..` names a directory's contents; otherwise the last component is the
+/// transferred name and the rest is where it lives.
+fn split_arg(arg: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let mut a = arg.to_vec();
+    // Collapse repeated slashes, as rsync's clean_fname does.
+    a.dedup_by(|x, y| *x == b'/' && *y == b'/');
+    let contents =
+        a.ends_with(b"/") || a == b"." || a.ends_with(b"/.") || a == b".." || a.ends_with(b"/..");
+    if contents {
+        let mut dir = a;
+        if dir.ends_with(b"/.") {
+            dir.truncate(dir.len() - 2);
+        } else if dir.len() > 1 && dir.ends_with(b"/") {
+            dir.truncate(dir.len() - 1);
+        }
+        if dir.is_empty() {
+            dir = b"/".to_vec();
+        }
+        return (dir, b".".to_vec());
+    }
+    match a.iter().rposition(|&b| b == b'/') {
+        Some(0) => (b"/".to_vec(), a[1..].to_vec()),
+        Some(p) => (a[..p].to_vec(), a[p + 1..].to_vec()),
+        None => (b".".to_vec(), a),
+    }
+}
+
+impl Walker {
+    pub fn new(cfg: WalkConfig) -> Walker {
+        Walker {
+            cfg,
+            has_content: std::collections::HashMap::new(),
+            diags: Vec::new(),
+            shadowed_size: 0,
+            utf8: sys::locale_is_utf8(),
+        }
+    }
+
+    pub(crate) fn shown(&self, p: &Path) -> String {
+        sys::escape_name(sys::bytes(&sys::absolute(p)), self.utf8)
+    }
+
+    fn error(&mut self, what: &str, p: &Path, e: Errno) {
+        let text = format!(
+            "[sender] {what} \"{}\" failed: {}",
+            self.shown(p),
+            sys::errno_text(e)
+        );
+        self.diags.push(Diag::Error(text));
+    }
+
+    fn read_link(&mut self, path: &Path) -> Option<Vec<u8>> {
+        let r = match &self.cfg.attrs {
+            Some(a) => a.read_source_link(path),
+            None => rustix::fs::readlink(path, Vec::new()).map(|t| t.into_bytes()),
+        };
+        match r {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.error("readlink", path, e);
+                None
+            }
+        }
+    }
+
+    /// The hook for the attribute options: a stat as rsync's receiver
+    /// sees it (see [`crate::meta::RunAttrs::adjust_source`]). `None`: a
+    /// corrupt `--fake-super` record (reported; the item is left out);
+    /// else the owner and group as listed, when the id maps changed them.
+    fn adjust(&mut self, path: &Path, stat: &mut Stat) -> Option<Option<(u32, u32)>> {
+        let Some(a) = &self.cfg.attrs else {
+            return Some(None);
+        };
+        match a.adjust_source(path, stat) {
+            Ok(ids) => Some(ids),
+            Err(msg) => {
+                self.diags.push(Diag::Error(msg));
+                None
+            }
+        }
+    }
+
+    /// rsync's `readlink_stat(...) failed` (note the parentheses).
+    fn readlink_stat_failed(&mut self, p: &Path, e: Errno) {
+        let text = format!(
+            "[sender] readlink_stat(\"{}\") failed: {}",
+            self.shown(p),
+            sys::errno_text(e)
+        );
+        self.diags.push(Diag::Error(text));
+    }
+
+    /// Builds an entry from its `lstat`, applying the symlink rules of
+    /// the sending side: `-L` and `--copy-unsafe-links` send what a link
+    /// points to, `-k` sends a link to a directory as the directory,
+    /// `--munge-links` strips the daemon's munge prefix.
+    pub(crate) fn make_entry(
+        &mut self,
+        name: Vec<u8>,
+        src: PathBuf,
+        stat: Stat,
+        at: Option<(BorrowedFd<'_>, &CStr)>,
+    ) -> Option<Entry> {
+        let mut src = src;
+        let mut stat = stat;
+        let mut listed_ids = self.adjust(&src, &mut stat)?;
+        // A stat taken through a symlink (-L, -k, ...) is seen through
+        // the attribute options again.
+        let mut followed = false;
+        let mut via_link = None;
+        let mut link = None;
+        if stat.kind() == Kind::Symlink {
+            let c = &self.cfg;
+            let target = if c.copy_links || !(c.links || c.copy_unsafe_links) {
+                None
+            } else {
+                Some(self.read_link(&src)?)
+            };
+            let c = &self.cfg;
+            let unsafe_copy = !c.copy_links
+                && c.copy_unsafe_links
+                && target.as_deref().is_some_and(|t| unsafe_symlink(t, &name));
+            if unsafe_copy && c.symsafe_info {
+                let shown = sys::escape_name(&name, self.utf8);
+                let t = sys::escape_name(target.as_deref().unwrap_or_default(), self.utf8);
+                self.diags.push(Diag::Info(format!(
+                    "copying unsafe symlink \"{shown}\" -> \"{t}\""
+                )));
+            }
+            let c = &self.cfg;
+            let follow = c.copy_links || unsafe_copy;
+            // Following is done from the listed directory's descriptor
+            // when there is one: like rsync, a path through many links
+            // is then stat'ed with one link to follow, and it is the
+            // directory's opening that runs into ELOOP.
+            let follow_stat = |p: &Path| match at {
+                Some((fd, base)) => rustix::fs::statat(fd, base, AtFlags::empty()).map(Stat::from),
+                None => sys::stat(p),
+            };
+            if follow {
+                match follow_stat(&src) {
+                    // The engine opens sources without following links
+                    // (a source swapped for a link mid-run is not read);
+                    // a file sent through a link is read at its real
+                    // path. Directories keep the link path, so that a
+                    // loop ends in ELOOP as rsync's does.
+                    Ok(st) if st.kind() == Kind::File => {
+                        stat = st;
+                        followed = true;
+                        if let Ok(real) = std::fs::canonicalize(&src) {
+                            via_link = Some(std::mem::replace(&mut src, real));
+                        }
+                    }
+                    Ok(st) => {
+                        stat = st;
+                        followed = true;
+                    }
+                    Err(Errno::NOENT) => {
+                        let shown = self.shown(&src);
+                        self.diags.push(Diag::ErrorRaw(format!(
+                            "symlink has no referent: \"{shown}\""
+                        )));
+                        return None;
+                    }
+                    Err(e) => {
+                        self.readlink_stat_failed(&src, e);
+                        return None;
+                    }
+                }
+            } else if c.copy_dirlinks
+                && let Ok(st) = follow_stat(&src)
+                && st.kind() == Kind::Dir
+            {
+                stat = st;
+                followed = true;
+            }
+            if stat.kind() == Kind::Symlink && self.cfg.links {
+                link = target.map(|t| if self.cfg.munge_links { unmunge(t) } else { t });
+            }
+        }
+        if followed {
+            let listed = via_link.clone().unwrap_or_else(|| src.clone());
+            listed_ids = self.adjust(&listed, &mut stat)?;
+        }
+        if self.cfg.copy_devices && stat.kind().is_device() {
+            stat = device_as_file(&src, stat);
+        }
+        Some(Entry {
+            name,
+            stat,
+            link,
+            src,
+            more_srcs: Vec::new(),
+            via_link,
+            listed_ids,
+            filters: None,
+            preset: None,
+            implied: false,
+        })
+    }
+
+    /// Resolves the command-line sources (everything but the last operand).
+    pub fn top_level(&mut self, sources: &[OsString]) -> TopLevel {
+        let mut top = TopLevel::default();
+        let mut dot_srcs: Vec<PathBuf> = Vec::new();
+        let mut named: Vec<Entry> = Vec::new();
+        for arg in sources {
+            let (dir, name) = split_arg(arg.as_bytes());
+            let dir_path = PathBuf::from(OsStr::from_bytes(&dir));
+            if name == b"." {
+                let mut st = match sys::stat(&dir_path) {
+                    Ok(st) if st.kind() == Kind::Dir => st,
+                    Ok(_) => {
+                        self.error("change_dir", &dir_path, Errno::NOTDIR);
+                        continue;
+                    }
+                    Err(e) => {
+                        self.error("change_dir", &dir_path, e);
+                        continue;
+                    }
+                };
+                if !self.cfg.xfer_dirs {
+                    self.diags.push(Diag::Info("skipping directory .".into()));
+                    continue;
+                }
+                let Some(listed_ids) = self.adjust(&dir_path, &mut st) else {
+                    continue;
+                };
+                if top.dot.is_none() {
+                    top.dot = Some(Entry {
+                        name: b".".to_vec(),
+                        stat: st,
+                        link: None,
+                        src: dir_path.clone(),
+                        more_srcs: Vec::new(),
+                        via_link: None,
+                        listed_ids,
+                        filters: self.root_filters(&dir_path),
+                        preset: None,
+                        implied: false,
+                    });
+                } else if let Some(d) = top.dot.as_mut() {
+                    d.more_srcs.push(dir_path.clone());
+                }
+                dot_srcs.push(dir_path);
+                continue;
+            }
+            if dir != b"." {
+                match sys::stat(&dir_path) {
+                    Ok(st) if st.kind() == Kind::Dir => {}
+                    Ok(_) => {
+                        self.error("change_dir", &dir_path, Errno::NOTDIR);
+                        continue;
+                    }
+                    Err(e) => {
+                        self.error("change_dir", &dir_path, e);
+                        continue;
+                    }
+                }
+            }
+            let full = if dir == b"." {
+                PathBuf::from(OsStr::from_bytes(&name))
+            } else {
+                dir_path.join(OsStr::from_bytes(&name))
+            };
+            let st = match sys::lstat(&full) {
+                Ok(st) => st,
+                Err(Errno::NOENT) if self.cfg.missing_args == MissingArgs::Ignore => continue,
+                Err(Errno::NOENT) if self.cfg.missing_args == MissingArgs::Delete => {
+                    // rsync sends a mode-0 entry: "delete this name".
+                    named.push(Entry {
+                        name,
+                        stat: Stat::default(),
+                        link: None,
+                        src: full,
+                        more_srcs: Vec::new(),
+                        via_link: None,
+                        listed_ids: None,
+                        filters: None,
+                        preset: None,
+                        implied: false,
+                    });
+                    continue;
+                }
+                Err(e) => {
+                    let text = format!(
+                        "[sender] link_stat \"{}\" failed: {}",
+                        self.shown(&full),
+                        sys::errno_text(e)
+                    );
+                    self.diags.push(if e == Errno::NOENT {
+                        Diag::MissingArg(text)
+                    } else {
+                        Diag::Error(text)
+                    });
+                    continue;
+                }
+            };
+            if st.kind() == Kind::Dir && !self.cfg.xfer_dirs {
+                let shown = sys::escape_name(&name, self.utf8);
+                self.diags
+                    .push(Diag::Info(format!("skipping directory {shown}")));
+                continue;
+            }
+            let filters = self.root_filters(&dir_path);
+            if let Some(mut e) = self.make_entry(name, full, st, None) {
+                if filters
+                    .as_ref()
+                    .is_some_and(|f| f.excluded(&e.name, e.is_dir()))
+                {
+                    continue;
+                }
+                e.filters = filters;
+                named.push(e);
+            }
+        }
+        let mut entries = named;
+        if let Some(dot) = top.dot.clone() {
+            let mut all = vec![dot.src.clone()];
+            all.extend(dot.more_srcs.iter().cloned());
+            let children = self.read_dirs(&dot, &all, false);
+            entries.extend(children);
+        }
+        self.shadowed_size += merge_duplicates(&mut entries);
+        sort_entries(&mut entries);
+        self.prune(&mut entries);
+        top.entries = entries;
+        top
+    }
+
+    /// Whether the sender leaves `name` out; at `-vv` says which rule
+    /// decided (rsync's `hiding file X because of pattern Y`).
+    pub(crate) fn excluded(&mut self, f: &FilterStack, name: &[u8], kind: Kind) -> bool {
+        let is_dir = kind == Kind::Dir;
+        if !self.cfg.filter_debug {
+            return f.excluded(name, is_dir);
+        }
+        let Some((include, why)) = f.sender_verdict(name, is_dir) else {
+            return false;
+        };
+        self.diags.push(Diag::Info(format!(
+            "[sender] {} {} {} because of pattern {}",
+            if include { "showing" } else { "hiding" },
+            if is_dir { "directory" } else { "file" },
+            sys::escape_name(name, self.utf8),
+            sys::escape_name(&why, self.utf8),
+        )));
+        !include
+    }
+
+    /// The rules at a transfer root (`SRC` for `SRC/`, the parent for
+    /// `SRC`): what rsync's sender has changed into.
+    pub(crate) fn root_filters(&self, root: &Path) -> Option<FilterStack> {
+        let list = self.cfg.filters.as_ref()?;
+        Some(FilterStack::new_at(list.clone(), root))
+    }
+
+    /// The rules in effect inside `parent` (listed from `src`): its
+    /// per-directory merge files read on top of the inherited rules.
+    /// `Err(())` when a merge file ends the run.
+    fn enter_filters(&mut self, parent: &Entry, src: &Path) -> Result<Option<FilterStack>, ()> {
+        let Some(stack) = &parent.filters else {
+            return Ok(None);
+        };
+        let rel: &[u8] = if parent.name == b"." {
+            b""
+        } else {
+            &parent.name
+        };
+        match stack.try_enter(rel, src) {
+            Ok((inner, msgs)) => {
+                self.diags.extend(msgs.into_iter().map(Diag::Stderr));
+                Ok(Some(inner))
+            }
+            Err(e) => {
+                self.diags.push(Diag::Fatal(e));
+                Err(())
+            }
+        }
+    }
+
+    /// `-m`: drops directories whose whole subtree has no non-directory.
+    fn prune(&mut self, entries: &mut Vec<Entry>) {
+        if !self.cfg.prune {
+            return;
+        }
+        let mut keep = Vec::with_capacity(entries.len());
+        for e in entries.drain(..) {
+            if !e.is_dir() || self.subtree_has_content(&e) {
+                keep.push(e);
+            }
+        }
+        *entries = keep;
+    }
+
+    fn subtree_has_content(&mut self, dir: &Entry) -> bool {
+        if let Some(&known) = self.has_content.get(&dir.src) {
+            return known;
+        }
+        let children = self.list_unpruned(dir);
+        let mut found = false;
+        for c in &children {
+            if !c.is_dir() || self.subtree_has_content(c) {
+                found = true;
+                break;
+            }
+        }
+        self.has_content.insert(dir.src.clone(), found);
+        found
+    }
+
+    /// Lists a directory entry's children (merging all its sources), sorted.
+    pub fn list(&mut self, dir: &Entry) -> Vec<Entry> {
+        let mut v = self.list_unpruned(dir);
+        self.prune(&mut v);
+        v
+    }
+
+    fn list_unpruned(&mut self, dir: &Entry) -> Vec<Entry> {
+        if let Some(p) = &dir.preset {
+            return p.to_vec();
+        }
+        let mut all = Vec::with_capacity(1 + dir.more_srcs.len());
+        all.push(dir.src.clone());
+        all.extend(dir.more_srcs.iter().cloned());
+        let mut v = self.read_dirs(dir, &all, true);
+        sort_entries(&mut v);
+        v
+    }
+
+    pub(crate) fn read_dirs(
+        &mut self,
+        parent: &Entry,
+        srcs: &[PathBuf],
+        sort_merge: bool,
+    ) -> Vec<Entry> {
+        let mut out = Vec::new();
+        // With incremental recursion the rules are entered once, from the
+        // first source, and rsync keeps them in force for the same
+        // directory of the other sources; without it, each source's own.
+        let mut filters = None;
+        for (i, src) in srcs.iter().enumerate() {
+            if i == 0 || !self.cfg.inc_recurse {
+                let Ok(f) = self.enter_filters(parent, src) else {
+                    return out;
+                };
+                filters = f;
+            }
+            self.read_one_dir(parent, src, filters.as_ref(), &mut out);
+        }
+        if sort_merge || srcs.len() > 1 {
+            self.shadowed_size += merge_duplicates(&mut out);
+        }
+        out
+    }
+
+    fn read_one_dir(
+        &mut self,
+        parent: &Entry,
+        src: &Path,
+        filters: Option<&FilterStack>,
+        out: &mut Vec<Entry>,
+    ) {
+        let fd = match rustix::fs::open(
+            src,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(e) => {
+                self.error("opendir", src, e);
+                return;
+            }
+        };
+        // -x: rsync's filesystem_dev, the device of the directory listed.
+        let dir_dev = match self.cfg.one_file_system {
+            0 => 0,
+            _ => match rustix::fs::fstat(&fd) {
+                Ok(st) => Stat::from(st).dev,
+                Err(e) => {
+                    self.error("opendir", src, e);
+                    return;
+                }
+            },
+        };
+        let mut dir = match rustix::fs::Dir::read_from(&fd) {
+            Ok(d) => d,
+            Err(e) => {
+                self.error("opendir", src, e);
+                return;
+            }
+        };
+        while let Some(item) = dir.read() {
+            let item = match item {
+                Ok(i) => i,
+                Err(e) => {
+                    self.error("readdir", src, e);
+                    break;
+                }
+            };
+            let base = item.file_name().to_bytes();
+            if base == b"." || base == b".." {
+                continue;
+            }
+            let path = src.join(OsStr::from_bytes(base));
+            let st = match rustix::fs::statat(&fd, item.file_name(), AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(st) => Stat::from(st),
+                Err(Errno::NOENT) => {
+                    let shown = self.shown(&path);
+                    self.diags
+                        .push(Diag::Vanished(format!("file has vanished: \"{shown}\"")));
+                    continue;
+                }
+                Err(e) => {
+                    self.readlink_stat_failed(&path, e);
+                    continue;
+                }
+            };
+            let name = parent.child_name(base);
+            // Excluded names are left out before anything is said about
+            // them; a symlink is judged by what it is sent as.
+            if let Some(f) = filters
+                && st.kind() != Kind::Symlink
+                && self.excluded(f, &name, st.kind())
+            {
+                continue;
+            }
+            if let Some(mut e) =
+                self.make_entry(name, path, st, Some((fd.as_fd(), item.file_name())))
+            {
+                if let Some(f) = filters
+                    && st.kind() == Kind::Symlink
+                    && self.excluded(f, &e.name, e.kind())
+                {
+                    continue;
+                }
+                e.filters = filters.cloned();
+                if self.cfg.one_file_system > 0 && e.is_dir() && e.stat.dev != dir_dev {
+                    if self.cfg.one_file_system > 1 {
+                        if self.cfg.mount_info {
+                            let shown = sys::escape_name(&e.name, self.utf8);
+                            self.diags.push(Diag::Info(format!(
+                                "[sender] skipping mount-point dir {shown}"
+                            )));
+                        }
+                        continue;
+                    }
+                    e.preset = Some(std::sync::Arc::new(Vec::new()));
+                }
+                out.push(e);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(s: &str) -> (String, String) {
+        let (d, n) = split_arg(s.as_bytes());
+        (String::from_utf8(d).unwrap(), String::from_utf8(n).unwrap())
+    }
+
+    #[test]
+    fn trailing_slash_names_contents() {
+        assert_eq!(split("src/"), ("src".into(), ".".into()));
+        assert_eq!(split("src/."), ("src".into(), ".".into()));
+        assert_eq!(split("."), (".".into(), ".".into()));
+        assert_eq!(split(".."), ("..".into(), ".".into()));
+        assert_eq!(split("/"), ("/".into(), ".".into()));
+        assert_eq!(split("a//b//"), ("a/b".into(), ".".into()));
+    }
+
+    fn entry(name: &str, dir: bool) -> Entry {
+        let mode = if dir { libc::S_IFDIR } else { libc::S_IFREG } | 0o644;
+        Entry {
+            name: name.as_bytes().to_vec(),
+            stat: Stat {
+                mode,
+                uid: 0,
+                gid: 0,
+                size: 1,
+                mtime: 0,
+                mtime_nsec: 0,
+                atime: 0,
+                rdev: 0,
+                dev: 0,
+                ino: 0,
+                nlink: 1,
+            },
+            link: None,
+            src: PathBuf::from(name),
+            more_srcs: Vec::new(),
+            via_link: None,
+            listed_ids: None,
+            filters: None,
+            preset: None,
+            implied: false,
+        }
+    }
+
+    #[test]
+    fn rsync_sort_order() {
+        let mut v = vec![
+            entry("a_", true),
+            entry("a", true),
+            entry("z", false),
+            entry("a.d", true),
+            entry("B", false),
+            entry("_", false),
+        ];
+        sort_entries(&mut v);
+        let names: Vec<_> = v
+            .iter()
+            .map(|e| String::from_utf8_lossy(&e.name).into_owned())
+            .collect();
+        assert_eq!(names, ["B", "_", "z", "a.d", "a", "a_"]);
+    }
+
+    #[test]
+    fn duplicates_first_wins_and_count() {
+        let mut v = vec![
+            entry("x", false),
+            entry("d", true),
+            entry("x", false),
+            entry("d", true),
+        ];
+        assert_eq!(merge_duplicates(&mut v), 1);
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[1].more_srcs.len(), 1);
+    }
+
+    #[test]
+    fn unsafe_symlinks() {
+        assert!(unsafe_symlink(b"/etc/x", b"a"));
+        assert!(unsafe_symlink(b"", b"a"));
+        assert!(!unsafe_symlink(b"in", b"l"));
+        assert!(unsafe_symlink(b"../x", b"l"));
+        assert!(!unsafe_symlink(b"../in", b"sub/l"));
+        assert!(unsafe_symlink(b"../../x", b"sub/l"));
+        assert!(!unsafe_symlink(b"../sub/f", b"sub/l"));
+        assert!(!unsafe_symlink(b"../src/in", b"src/l"));
+        assert!(unsafe_symlink(b"a/../../x", b"l"));
+        assert!(!unsafe_symlink(b"a/./b/../c", b"l"));
+        assert!(unsafe_symlink(b"..", b"l"));
+        assert!(!unsafe_symlink(b"..", b"d/l"));
+    }
+
+    #[test]
+    fn last_component_is_the_name() {
+        assert_eq!(split("src"), (".".into(), "src".into()));
+        assert_eq!(split("a/b/c"), ("a/b".into(), "c".into()));
+        assert_eq!(split("/etc"), ("/".into(), "etc".into()));
+    }
+}
