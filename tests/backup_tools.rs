@@ -23,7 +23,7 @@
 //! to `/usr/bin/rsync` to check the test itself), `RSYNC_BIN` (reference rsync, default
 //! `rsync` on PATH), `BACKUP_TOOLS_KEEP=1` (keep the temp dirs). Without rsync or rsnapshot
 //! the tests are skipped with a warning, or fail under `CI=true`.
-//! Pending until the features land: see tests/backup_tools/README.md.
+//! More in tests/backup_tools/README.md.
 
 #[allow(dead_code)]
 #[path = "../compat/runner/mod.rs"]
