@@ -211,6 +211,41 @@ pub fn bytes(p: &Path) -> &[u8] {
     p.as_os_str().as_bytes()
 }
 
+/// A path's bytes without trailing slashes (`/` stays), `""` read as `.`.
+fn trimmed(p: &Path) -> &[u8] {
+    let mut b = bytes(p);
+    while b.len() > 1 && b.ends_with(b"/") {
+        b = &b[..b.len() - 1];
+    }
+    if b.is_empty() { b"." } else { b }
+}
+
+/// Whether two paths built from the same root name the same place, by
+/// their bytes: `Path`'s `==` compares component by component, which
+/// shows in a per-file hot path; paths made by `join` from one root only
+/// differ in trailing slashes.
+pub fn same_path(a: &Path, b: &Path) -> bool {
+    trimmed(a) == trimmed(b)
+}
+
+/// `path` below `root`, by bytes (see [`same_path`]); `Path`'s
+/// component-wise `strip_prefix` when the bytes do not line up.
+pub fn strip_root<'a>(path: &'a Path, root: &Path) -> Option<&'a [u8]> {
+    let (p, r) = (trimmed(path), trimmed(root));
+    if p == r {
+        return Some(b"");
+    }
+    if let Some(rest) = p.strip_prefix(r) {
+        if r == b"/" {
+            return Some(rest);
+        }
+        if let Some(rest) = rest.strip_prefix(b"/") {
+            return Some(rest);
+        }
+    }
+    path.strip_prefix(root).ok().map(bytes)
+}
+
 /// A path from bytes.
 pub fn path_from(b: &[u8]) -> &Path {
     Path::new(OsStr::from_bytes(b))

@@ -693,10 +693,10 @@ impl Transfer<'_> {
     /// A destination path relative to the receiver's directory (`.` for
     /// the destination root itself), as rsync names it in messages.
     pub(super) fn local_of(&self, dest: &Path) -> Vec<u8> {
-        match dest.strip_prefix(&self.dest_root) {
-            Ok(rel) if rel.as_os_str().is_empty() => b".".to_vec(),
-            Ok(rel) => sys::bytes(rel).to_vec(),
-            Err(_) => sys::bytes(dest).to_vec(),
+        match sys::strip_root(dest, &self.dest_root) {
+            Some(b"") => b".".to_vec(),
+            Some(rel) => rel.to_vec(),
+            None => sys::bytes(dest).to_vec(),
         }
     }
 
@@ -1002,7 +1002,7 @@ impl Transfer<'_> {
     /// below it: relative to its parent's handle, never through a symlink
     /// except the ones `-K` keeps (see `sys::open_beneath`).
     fn open_dir(&self, dest: &Path) -> Result<DirAt, Errno> {
-        if dest == self.dest_root {
+        if sys::same_path(dest, &self.dest_root) {
             return Ok(self.root_at.clone());
         }
         let (d, base) = self.at_of(dest)?;
@@ -1020,11 +1020,10 @@ impl Transfer<'_> {
     /// The handle of destination directory `dir`: the root's, an open
     /// one's, or resolved anew below the root.
     pub(super) fn dir_handle(&self, dir: &Path) -> Result<DirAt, Errno> {
-        if dir == self.dest_root || (dir.as_os_str().is_empty() && self.dest_root == Path::new("."))
-        {
+        if sys::same_path(dir, &self.dest_root) {
             return Ok(self.root_at.clone());
         }
-        if let Some(d) = self.dir_stack.iter().rev().find(|d| d.path == dir) {
+        if let Some(d) = self.dir_stack.iter().rev().find(|d| sys::same_path(&d.path, dir)) {
             return d.at.clone();
         }
         self.resolve_dir(dir)
@@ -1082,7 +1081,7 @@ impl Transfer<'_> {
     /// Where destination entry `dest` is: its directory's handle and its
     /// name in it. The destination root itself is named by its path.
     pub(super) fn at_of(&self, dest: &Path) -> Result<(DirAt, Vec<u8>), Errno> {
-        if dest == self.dest_root {
+        if sys::same_path(dest, &self.dest_root) {
             return Ok((DirAt::Path(PathBuf::new()), sys::bytes(dest).to_vec()));
         }
         let parent = dest.parent().unwrap_or(Path::new(""));
