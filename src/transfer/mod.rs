@@ -1023,7 +1023,12 @@ impl Transfer<'_> {
         if sys::same_path(dir, &self.dest_root) {
             return Ok(self.root_at.clone());
         }
-        if let Some(d) = self.dir_stack.iter().rev().find(|d| sys::same_path(&d.path, dir)) {
+        if let Some(d) = self
+            .dir_stack
+            .iter()
+            .rev()
+            .find(|d| sys::same_path(&d.path, dir))
+        {
             return d.at.clone();
         }
         self.resolve_dir(dir)
