@@ -14,8 +14,13 @@ fn run(args: &[&str]) -> (Option<i32>, String, String) {
 }
 
 fn run_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> (Option<i32>, String, String) {
+    // An empty working directory: a command line that is accepted after
+    // all must not copy anything into the repository.
+    let cwd = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(arsync());
-    cmd.args(args).env_remove("ARSYNC_NO_FALLBACK");
+    cmd.current_dir(cwd.path())
+        .args(args)
+        .env_remove("ARSYNC_NO_FALLBACK");
     for (k, v) in env {
         cmd.env(k, v);
     }
