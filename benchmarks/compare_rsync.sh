@@ -345,6 +345,23 @@ bench_tree() {
   run_rounds "$w" tree "$T_SRC" "$cold" "${ACTIVE_TOOLS[@]}"
 }
 
+# premade_copies WORKLOAD TOOL... -> each tool makes its own (untimed,
+# checked) copy of T_SRC, kept in RESYNC_DST[tool].
+premade_copies() {
+  local w=$1 tool
+  shift
+  for tool in "$@"; do
+    prepare_dst "$tool" tree "$T_SRC" "$w-premade"
+    tool_cmd "$tool" tree "$T_SRC" "$DST"
+    timed_run 0
+    if ((R_RC != 0)) || ! copy_matches tree "$T_SRC" "$DST"; then
+      die "$tool could not make the initial copy for $w (exit $R_RC): $(head -c 300 "$R_LOG")"
+    fi
+    RESYNC_DST[$tool]=$DST
+    COPIED_ENTRIES=$((COPIED_ENTRIES + TREE_ENTRIES))
+  done
+}
+
 # bench_resync WORKLOAD TREE -> rsync's most common real use: the
 # destination is already up to date. Each tool first makes its own copy
 # (untimed), then re-syncs into it: the runs measure walking both trees
@@ -356,16 +373,7 @@ bench_resync() {
   ensure_tree "$tree"
   tree_space_ok "$w" "${#tools[@]}" || return 0
   describe "$w" "No-change re-sync of $tree ($T_DESC) into an up-to-date copy the same tool made beforehand (untimed). cp, xcp and fcp have no incremental mode and are not run."
-  for tool in "${tools[@]}"; do
-    prepare_dst "$tool" tree "$T_SRC" "$w-premade"
-    tool_cmd "$tool" tree "$T_SRC" "$DST"
-    timed_run 0
-    if ((R_RC != 0)) || ! copy_matches tree "$T_SRC" "$DST"; then
-      die "$tool could not make the initial copy for $w (exit $R_RC): $(head -c 300 "$R_LOG")"
-    fi
-    RESYNC_DST[$tool]=$DST
-    COPIED_ENTRIES=$((COPIED_ENTRIES + TREE_ENTRIES))
-  done
+  premade_copies "$w" "${tools[@]}"
   run_rounds "$w" resync "$T_SRC" 0 "${tools[@]}"
 }
 
@@ -382,16 +390,7 @@ bench_linkdest() {
   # their directories take new inodes and blocks).
   tree_space_ok "$w" $((${#tools[@]} + 1)) || return 0
   describe "$w" "A --link-dest snapshot of $tree ($T_DESC): into a fresh directory, with --link-dest to an up-to-date copy the same tool made beforehand (untimed); every file becomes a hard link. cp, xcp and fcp have no such mode and are not run."
-  for tool in "${tools[@]}"; do
-    prepare_dst "$tool" tree "$T_SRC" "$w-premade"
-    tool_cmd "$tool" tree "$T_SRC" "$DST"
-    timed_run 0
-    if ((R_RC != 0)) || ! copy_matches tree "$T_SRC" "$DST"; then
-      die "$tool could not make the initial copy for $w (exit $R_RC): $(head -c 300 "$R_LOG")"
-    fi
-    RESYNC_DST[$tool]=$DST
-    COPIED_ENTRIES=$((COPIED_ENTRIES + TREE_ENTRIES))
-  done
+  premade_copies "$w" "${tools[@]}"
   run_rounds "$w" linkdest "$T_SRC" 0 "${tools[@]}"
 }
 

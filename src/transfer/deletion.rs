@@ -37,20 +37,7 @@ impl Transfer<'_> {
         // A directory that could not be opened safely (a -K symlink leading
         // out of the destination): its entries cannot be removed either.
         if let Err(err) = self.dir_handle(dir) {
-            let mut doomed: Vec<(Vec<u8>, Stat)> = listed
-                .into_iter()
-                .filter(|(n, st)| {
-                    !keep(n)
-                        && !self.deleter.protects(
-                            &mut self.report,
-                            dir,
-                            n,
-                            st.kind() == Kind::Dir,
-                            false,
-                        )
-                })
-                .collect();
-            crate::delete::sort_like_rsync(&mut doomed);
+            let doomed = self.doomed(dir, listed, &keep);
             for (n, st) in doomed.into_iter().rev() {
                 let what = if st.kind() == Kind::Dir {
                     "rmdir"
@@ -68,20 +55,7 @@ impl Transfer<'_> {
             return;
         }
         if self.opts.delete == Some(DeleteWhen::Delay) {
-            let mut doomed: Vec<(Vec<u8>, Stat)> = listed
-                .into_iter()
-                .filter(|(n, st)| {
-                    !keep(n)
-                        && !self.deleter.protects(
-                            &mut self.report,
-                            dir,
-                            n,
-                            st.kind() == Kind::Dir,
-                            false,
-                        )
-                })
-                .collect();
-            crate::delete::sort_like_rsync(&mut doomed);
+            let doomed = self.doomed(dir, listed, &keep);
             for (n, st) in doomed.into_iter().rev() {
                 self.delayed.push((dir.join(path_of(&n)), st));
             }
@@ -89,6 +63,31 @@ impl Transfer<'_> {
         }
         self.deleter
             .delete_extraneous(&mut self.report, self.backup.as_mut(), dir, &listed, &keep);
+    }
+
+    /// The entries of `dir` that go: not kept by the source listing nor
+    /// protected by the rules, in rsync's file-list order.
+    fn doomed(
+        &mut self,
+        dir: &Path,
+        listed: Vec<(Vec<u8>, Stat)>,
+        keep: &dyn Fn(&[u8]) -> bool,
+    ) -> Vec<(Vec<u8>, Stat)> {
+        let mut doomed: Vec<(Vec<u8>, Stat)> = listed
+            .into_iter()
+            .filter(|(n, st)| {
+                !keep(n)
+                    && !self.deleter.protects(
+                        &mut self.report,
+                        dir,
+                        n,
+                        st.kind() == Kind::Dir,
+                        false,
+                    )
+            })
+            .collect();
+        crate::delete::sort_like_rsync(&mut doomed);
+        doomed
     }
 
     /// `--delete-delay`: the deletions recorded during the transfer.
