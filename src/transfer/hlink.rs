@@ -26,9 +26,10 @@ pub(super) struct Hlinks {
     groups: HashMap<GroupKey, Group>,
     /// Copies in flight whose group waits for them, by engine token.
     by_token: HashMap<u64, GroupKey>,
-    /// Groups whose leader's copy completed; linked at the end of the
-    /// pass, where rsync's generator finds its finished files.
-    finished: Vec<GroupKey>,
+    /// Groups whose leader's copy completed, with the copy's token;
+    /// linked at the end of the pass, where rsync's generator finds its
+    /// finished files.
+    finished: Vec<(u64, GroupKey)>,
     /// Groups in the order they were first met.
     order: Vec<GroupKey>,
 }
@@ -181,7 +182,7 @@ impl Transfer<'_> {
             return;
         };
         if ok {
-            self.hlinks.finished.push(key);
+            self.hlinks.finished.push((token, key));
         } else if let Some(g) = self.hlinks.groups.get_mut(&key) {
             // Nothing to link to: the members that waited are not made.
             g.sent = None;
@@ -191,8 +192,11 @@ impl Transfer<'_> {
 
     /// Links the members of groups whose copies have completed.
     pub(super) fn hlink_finish_copied(&mut self, planner: &Planner<'_>) {
-        let finished = std::mem::take(&mut self.hlinks.finished);
-        for key in finished {
+        let mut finished = std::mem::take(&mut self.hlinks.finished);
+        // Copies complete in any order; rsync links (and lists) the
+        // members in file-list order, which is submission order.
+        finished.sort_unstable_by_key(|&(token, _)| token);
+        for (_, key) in finished {
             let leader = self.hlinks.groups.get_mut(&key).and_then(|g| g.sent.take());
             if let Some(l) = leader {
                 self.hlink_lead(planner, key, l.dest, l.name);
