@@ -10,12 +10,16 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use std::os::fd::AsFd;
+
+use rustix::fs::AtFlags;
 use rustix::io::Errno;
 
 use crate::backup::Backup;
 use crate::filter::FilterStack;
 use crate::plan::item;
 use crate::report::Report;
+use crate::sys::DirAt;
 use crate::sys::{self, Kind, Stat};
 
 /// Flags of one deletion, as rsync's DEL_* bits.
@@ -54,6 +58,13 @@ pub struct Deleter {
     /// The receiver's filter rules (protect/risk, and excludes unless
     /// `--delete-excluded`).
     pub filters: Option<RecvFilters>,
+    /// The destination root's handle: entries below it are removed
+    /// relative to their directory, opened beneath it without following
+    /// symlinks, so a directory swapped for a symlink meanwhile cannot
+    /// lead a deletion out of DEST.
+    pub root_at: Option<DirAt>,
+    /// `-K`: symlinks that stay inside DEST are followed on the way.
+    pub keep_dirlinks: bool,
 }
 
 /// The filter rules as rsync's receiver applies them when deleting: the
@@ -124,6 +135,36 @@ pub fn sort_like_rsync(v: &mut [(Vec<u8>, Stat)]) {
 }
 
 impl Deleter {
+    /// Removes `path` (a directory with `is_dir`), relative to its
+    /// directory's handle when it lies below the destination root.
+    fn remove(&self, path: &Path, is_dir: bool) -> Result<(), Errno> {
+        let flags = if is_dir {
+            AtFlags::REMOVEDIR
+        } else {
+            AtFlags::empty()
+        };
+        if let Some(DirAt::Fd(root)) = &self.root_at
+            && let Some(rel) = sys::strip_root(path, &self.root)
+            && !rel.is_empty()
+        {
+            let (parent, name) = match rel.iter().rposition(|&b| b == b'/') {
+                Some(i) => (&rel[..i], &rel[i + 1..]),
+                None => (&b""[..], rel),
+            };
+            let name = sys::path_from(name);
+            if parent.is_empty() {
+                return rustix::fs::unlinkat(root.as_fd(), name, flags);
+            }
+            let dir = sys::open_beneath(root.as_fd(), parent, self.keep_dirlinks)?;
+            return rustix::fs::unlinkat(&dir, name, flags);
+        }
+        if is_dir {
+            rustix::fs::rmdir(path)
+        } else {
+            rustix::fs::unlink(path)
+        }
+    }
+
     fn local<'a>(&self, path: &'a Path) -> &'a [u8] {
         match path.strip_prefix(&self.root) {
             Ok(rel) if rel.as_os_str().is_empty() => b".",
@@ -218,12 +259,12 @@ impl Deleter {
             let r: Result<(), Errno> = if self.dry_run {
                 Ok(())
             } else if is_dir {
-                rustix::fs::rmdir(path)
+                self.remove(path, true)
             } else if let Some(b) = backup.filter(|b| b.applies_to(path)) {
                 b.make(report, path, st)
                     .map_err(|e| Errno::from_raw_os_error(e.raw_os_error().unwrap_or(libc::EIO)))
             } else {
-                rustix::fs::unlink(path)
+                self.remove(path, false)
             };
             match r {
                 Ok(()) => {

@@ -278,6 +278,8 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
             root: PathBuf::from("."),
             protect_suffix: None,
             filters: None,
+            root_at: None,
+            keep_dirlinks: false,
         },
         backup: None,
         delayed: Vec::new(),
@@ -469,6 +471,8 @@ impl Transfer<'_> {
         };
 
         self.deleter.root = self.dest_root.clone();
+        self.deleter.root_at = Some(self.root_at.clone());
+        self.deleter.keep_dirlinks = opts.keep_dirlinks;
         if let Some(list) = &self.walk_cfg.filters {
             let root = crate::filter::FilterStack::new_at(list.clone(), &self.dest_root);
             let mut f = crate::delete::RecvFilters::new(root, opts.delete_excluded);
