@@ -65,6 +65,9 @@ pub struct Deleter {
     pub root_at: Option<DirAt>,
     /// `-K`: symlinks that stay inside DEST are followed on the way.
     pub keep_dirlinks: bool,
+    /// The directory the last entry was removed from (relative to the
+    /// root) and its handle.
+    pub last_dir: Option<(Vec<u8>, std::os::fd::OwnedFd)>,
 }
 
 /// The filter rules as rsync's receiver applies them when deleting: the
@@ -137,7 +140,7 @@ pub fn sort_like_rsync(v: &mut [(Vec<u8>, Stat)]) {
 impl Deleter {
     /// Removes `path` (a directory with `is_dir`), relative to its
     /// directory's handle when it lies below the destination root.
-    fn remove(&self, path: &Path, is_dir: bool) -> Result<(), Errno> {
+    fn remove(&mut self, path: &Path, is_dir: bool) -> Result<(), Errno> {
         let flags = if is_dir {
             AtFlags::REMOVEDIR
         } else {
@@ -155,8 +158,22 @@ impl Deleter {
             if parent.is_empty() {
                 return rustix::fs::unlinkat(root.as_fd(), name, flags);
             }
-            let dir = sys::open_beneath(root.as_fd(), parent, self.keep_dirlinks)?;
-            return rustix::fs::unlinkat(&dir, name, flags);
+            // A directory's entries go one after another: its handle is
+            // opened once for them.
+            let cached = matches!(&self.last_dir, Some((p, _)) if p.as_slice() == parent);
+            if !cached {
+                let fd = sys::open_beneath(root.as_fd(), parent, self.keep_dirlinks)?;
+                self.last_dir = Some((parent.to_vec(), fd));
+            }
+            let r = match &self.last_dir {
+                Some((_, fd)) => rustix::fs::unlinkat(fd, name, flags),
+                None => Err(Errno::BADF),
+            };
+            if is_dir {
+                // That directory may have been the one held.
+                self.last_dir = None;
+            }
+            return r;
         }
         if is_dir {
             rustix::fs::rmdir(path)
@@ -236,6 +253,11 @@ impl Deleter {
         st: &Stat,
         flags: DelFlags,
     ) -> DelResult {
+        if !flags.dir_is_empty {
+            // A new deletion from outside: the destination may have
+            // changed since the last one, so no handle is reused.
+            self.last_dir = None;
+        }
         let is_dir = st.kind() == Kind::Dir;
         let mut ret;
         let mut backup = backup;
@@ -372,6 +394,7 @@ impl Deleter {
         existing: &[(Vec<u8>, Stat)],
         keep: &dyn Fn(&[u8]) -> bool,
     ) {
+        self.last_dir = None;
         let mut doomed: Vec<(Vec<u8>, Stat)> = existing
             .iter()
             .filter(|(n, st)| {

@@ -167,7 +167,18 @@ impl Transfer<'_> {
     ) -> Next {
         // Everything below goes through the handle of the entry's
         // directory; one that could not be opened fails each entry in it.
-        let (at, base) = match self.at_of(dest) {
+        let looked = self.at_of(dest).and_then(|(at, base)| {
+            let old = match known {
+                Known::Listed(st) => st,
+                Known::Unknown => match at.lstat(&base) {
+                    Ok(s) => Some(s),
+                    Err(Errno::NOENT) => None,
+                    Err(err) => return Err(err),
+                },
+            };
+            Ok((at, base, old))
+        });
+        let (at, base, real_old) = match looked {
             Ok(x) => x,
             Err(err) => {
                 let msg = format!(
@@ -178,22 +189,6 @@ impl Transfer<'_> {
                 self.report.error(msg);
                 return Next::Stop;
             }
-        };
-        let real_old = match known {
-            Known::Listed(st) => st,
-            Known::Unknown => match at.lstat(&base) {
-                Ok(s) => Some(s),
-                Err(Errno::NOENT) => None,
-                Err(err) => {
-                    let msg = format!(
-                        "[generator] recv_generator: failed to stat \"{}\": {}",
-                        self.shown(dest),
-                        sys::errno_text(err)
-                    );
-                    self.report.error(msg);
-                    return Next::Stop;
-                }
-            },
         };
         // -K: a symlink to a directory stands for that directory when the
         // source has a directory there.

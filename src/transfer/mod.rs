@@ -280,6 +280,7 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
             filters: None,
             root_at: None,
             keep_dirlinks: false,
+            last_dir: None,
         },
         backup: None,
         delayed: Vec::new(),
