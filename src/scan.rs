@@ -1,16 +1,18 @@
-//! Directory listings made on helper threads: the source directory being
-//! entered on one, the matching destination directory on another.
+//! Directory listings made on helper threads ahead of the walk: for each
+//! directory, the source side (as the walker would list it) and the
+//! matching destination directory.
 //!
 //! On a re-sync every source entry needs the status of its destination
-//! counterpart; listing both sides at once (getdents + fstatat relative to
-//! the directory, no path walks), each on its own thread, roughly halves
-//! the wall time of a no-change run on two cores. The destination listing
-//! also tells `--delete` what is extraneous.
+//! counterpart; listing both sides on helper threads (getdents + fstatat
+//! relative to the directory, no path walks) overlaps the two stat passes
+//! with each other and with the main thread's comparisons. One job covers
+//! both sides of a directory, so the helpers share the work evenly and
+//! the main thread takes one hand-off per directory. The destination
+//! listing also tells `--delete` what is extraneous.
 
 use std::collections::{HashMap, VecDeque};
-use std::ffi::CStr;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use rustix::fs::{AtFlags, Mode, OFlags};
@@ -19,35 +21,74 @@ use rustix::io::Errno;
 use crate::sys::Stat;
 use crate::walk::{Entry, Listing, WalkConfig, list_detached};
 
-/// The entries of one destination directory, by name, with their
-/// position in readdir order.
+/// The entries of one destination directory, with their status, in the
+/// order the directory listed them.
+///
+/// Names live in one buffer and are found by binary search over an index
+/// sorted by name: a listing costs two allocations however many entries
+/// it has, which matters when a no-change run lists 100,000 of them.
 #[derive(Debug, Default)]
 pub struct DirListing {
-    entries: HashMap<Box<[u8]>, (u32, Stat)>,
+    /// All names, back to back.
+    names: Vec<u8>,
+    /// Readdir order: where each name sits in `names`, and its status.
+    items: Vec<(u32, u32, Stat)>,
+    /// Indices into `items`, sorted by name.
+    by_name: Vec<u32>,
+    /// Where in `by_name` the last lookup ended: the walk asks for names
+    /// in sorted order, so the next one is usually right after it.
+    hint: std::cell::Cell<usize>,
 }
 
 impl DirListing {
+    fn name_of(&self, i: u32) -> &[u8] {
+        let (off, len, _) = self.items[i as usize];
+        &self.names[off as usize..(off + len) as usize]
+    }
+
+    fn push(&mut self, name: &[u8], st: Stat) {
+        let off = self.names.len() as u32;
+        self.names.extend_from_slice(name);
+        self.items.push((off, name.len() as u32, st));
+    }
+
+    /// Builds the by-name index once every entry is in.
+    fn seal(mut self) -> DirListing {
+        let mut order: Vec<u32> = (0..self.items.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.name_of(a).cmp(self.name_of(b)));
+        self.by_name = order;
+        self
+    }
+
     /// The status of `name` (a plain name, no slash), if present.
     pub fn get(&self, name: &[u8]) -> Option<Stat> {
-        self.entries.get(name).map(|(_, st)| *st)
+        let at = |k: usize| self.items[self.by_name[k] as usize].2;
+        let h = self.hint.get();
+        if h < self.by_name.len() && self.name_of(self.by_name[h]) == name {
+            self.hint.set(h + 1);
+            return Some(at(h));
+        }
+        let k = self
+            .by_name
+            .binary_search_by(|&i| self.name_of(i).cmp(name))
+            .ok()?;
+        self.hint.set(k + 1);
+        Some(at(k))
     }
 
     /// All names and their status in the order the directory listed them
     /// (rsync's receiver looks at them in that order, which shows in its
     /// `-vv` filter lines).
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Stat)> {
-        let mut v: Vec<(&[u8], &(u32, Stat))> =
-            self.entries.iter().map(|(k, v)| (k.as_ref(), v)).collect();
-        v.sort_unstable_by_key(|(_, (i, _))| *i);
-        v.into_iter().map(|(k, (_, st))| (k, st))
+        (0..self.items.len() as u32).map(|i| (self.name_of(i), &self.items[i as usize].2))
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.items.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.items.is_empty()
     }
 }
 
@@ -68,115 +109,225 @@ fn list_dir_with(dir: &Path, extra: OFlags) -> Result<DirListing, Errno> {
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | extra,
         Mode::empty(),
     )?;
-    let mut it = rustix::fs::Dir::read_from(&fd)?;
-    let mut entries = HashMap::new();
-    while let Some(item) = it.read() {
-        let item = item?;
-        let name: &CStr = item.file_name();
-        let bytes = name.to_bytes();
-        if bytes == b"." || bytes == b".." {
-            continue;
+    let mut listing = DirListing::default();
+    let mut failed = None;
+    crate::sys::each_name(fd.as_fd(), |name| {
+        if failed.is_some() {
+            return;
         }
         match rustix::fs::statat(&fd, name, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(st) => {
-                let i = entries.len() as u32;
-                entries.insert(Box::from(bytes), (i, Stat::from(st)));
-            }
+            Ok(st) => listing.push(name.to_bytes(), Stat::from(st)),
             // Gone since readdir: it does not exist any more.
             Err(Errno::NOENT) => {}
-            Err(e) => return Err(e),
+            Err(e) => failed = Some(e),
         }
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
     }
-    Ok(DirListing { entries })
+    Ok(listing.seal())
 }
 
 /// Identifies a prefetch request.
 pub type Ticket = u64;
 
-/// Two helper threads that list directories ahead of the walk: source
-/// directories (as the walker would) on one, destination directories on
-/// the other. Requests beyond a small window wait in a local queue, so
-/// memory stays bounded however wide the tree is.
-pub struct Scanner {
-    src_tx: Option<flume::Sender<(Ticket, Entry)>>,
-    src_rx: mpsc::Receiver<(Ticket, Listing)>,
-    dest_tx: Option<flume::Sender<(Ticket, PathBuf)>>,
-    dest_rx: mpsc::Receiver<(Ticket, Result<DirListing, Errno>)>,
-    threads: Vec<JoinHandle<()>>,
-    next: Ticket,
-    /// Requested but not yet handed to the threads.
-    queued: VecDeque<(Ticket, Entry, Option<PathBuf>)>,
-    /// Handed to the threads and not yet collected.
-    in_flight: usize,
-    src_done: HashMap<Ticket, Listing>,
-    dest_done: HashMap<Ticket, Result<DirListing, Errno>>,
-    /// Tickets whose destination side was requested.
-    wants_dest: HashMap<Ticket, bool>,
-    /// `-m` needs the walker's own look-ahead cache: list on the caller.
-    serial: bool,
+/// One side of a directory to list.
+enum Task {
+    Src(Ticket, Entry),
+    Dest(Ticket, PathBuf),
 }
 
-/// Directories listed ahead at most.
-const WINDOW: usize = 16;
+impl Task {
+    fn ticket(&self) -> Ticket {
+        match self {
+            Task::Src(t, _) | Task::Dest(t, _) => *t,
+        }
+    }
+}
+
+/// What the threads produced for a ticket so far.
+struct Slot {
+    src: Option<Listing>,
+    /// `None` while pending; stays `None` when not requested.
+    dest: Option<Result<DirListing, Errno>>,
+    want_dest: bool,
+    /// A thread took one of its tasks: it counts against [`AHEAD`].
+    started: bool,
+}
+
+impl Slot {
+    fn complete(&self) -> bool {
+        self.src.is_some() && (!self.want_dest || self.dest.is_some())
+    }
+}
+
+/// State shared by the caller and the listing threads.
+#[derive(Default)]
+struct State {
+    /// Tasks not taken yet, in the order the walk will need them
+    /// (depth first: a directory's subdirectories go before the rest).
+    queue: VecDeque<Task>,
+    slots: HashMap<Ticket, Slot>,
+    /// Tickets started and not yet collected.
+    ahead: usize,
+    /// The ticket the caller waits for: taken even when [`AHEAD`] is
+    /// reached, and the only one whose completion wakes the caller.
+    urgent: Option<Ticket>,
+    /// Listing threads asleep, waiting for work (wake-ups cost a
+    /// syscall each: only made when someone sleeps).
+    idle: usize,
+    closed: bool,
+}
+
+struct Shared {
+    state: std::sync::Mutex<State>,
+    /// Signals the threads: work queued, room made, or closing.
+    work: std::sync::Condvar,
+    /// Signals the caller: a task finished.
+    done: std::sync::Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A listing thread cannot panic while holding the lock (it only
+        // moves values in and out), so poisoning only follows a panic
+        // elsewhere; the state is still consistent.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Helper threads that list directories ahead of the walk. Each
+/// directory is two tasks, its source and its destination side, so both
+/// threads work on the directory the walk needs next and hand it over
+/// sooner. Tasks wait in walk order; the threads stop taking new ones
+/// when [`AHEAD`] directories are listed but not yet collected, so memory
+/// stays bounded however wide the tree is.
+pub struct Scanner {
+    shared: std::sync::Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+    next: Ticket,
+    /// Requested since the last collect: they go to the front of the
+    /// queue together, in order, when the caller next waits.
+    batch: Vec<Task>,
+    /// `-m` needs the walker's own look-ahead cache: list on the caller.
+    serial: bool,
+    /// For the listings the caller makes itself.
+    cfg: WalkConfig,
+}
+
+/// Directories listed ahead of the walk at most.
+const AHEAD: usize = 32;
+
+/// Listing threads: one per core besides the caller's, which lists too
+/// when it would otherwise wait. More threads than cores only add
+/// hand-offs (measured: three threads on two cores are 20-30% slower
+/// than two on a no-change re-sync); past a few, the kernel's stat path
+/// is shared anyway.
+fn threads_wanted() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    cores.saturating_sub(1).clamp(1, 3)
+}
+
+fn worker(shared: &Shared, cfg: &WalkConfig) {
+    let mut st = shared.lock();
+    loop {
+        let front = st.queue.front().map(Task::ticket);
+        let take = front.is_some_and(|t| {
+            st.urgent == Some(t) || st.ahead < AHEAD || st.slots.get(&t).is_some_and(|s| s.started)
+        });
+        let Some(t) = front.filter(|_| take) else {
+            if st.closed {
+                return;
+            }
+            st.idle += 1;
+            st = shared
+                .work
+                .wait(st)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            st.idle -= 1;
+            continue;
+        };
+        let Some(task) = st.queue.pop_front() else {
+            continue;
+        };
+        st.start(t);
+        drop(st);
+        let result = run(cfg, task);
+        st = shared.lock();
+        if st.store(t, result) {
+            shared.done.notify_one();
+        }
+    }
+}
+
+/// Lists one side of a directory.
+fn run(cfg: &WalkConfig, task: Task) -> Result<Listing, Result<DirListing, Errno>> {
+    match task {
+        Task::Src(_, dir) => Ok(list_detached(cfg, &dir)),
+        Task::Dest(_, path) => Err(list_dir(&path)),
+    }
+}
+
+impl State {
+    /// Notes that a task of `t` was taken: the ticket now counts
+    /// against [`AHEAD`].
+    fn start(&mut self, t: Ticket) {
+        if let Some(slot) = self.slots.get_mut(&t)
+            && !slot.started
+        {
+            slot.started = true;
+            self.ahead += 1;
+        }
+    }
+
+    /// Stores what a task produced; whether the caller waits for it.
+    fn store(&mut self, t: Ticket, result: Result<Listing, Result<DirListing, Errno>>) -> bool {
+        let urgent = self.urgent == Some(t);
+        let Some(slot) = self.slots.get_mut(&t) else {
+            return false;
+        };
+        match result {
+            Ok(l) => slot.src = Some(l),
+            Err(d) => slot.dest = Some(d),
+        }
+        urgent && slot.complete()
+    }
+}
 
 impl Scanner {
     pub fn start(cfg: WalkConfig) -> Scanner {
         let serial = cfg.prune;
-        let (src_tx, src_jobs) = flume::unbounded::<(Ticket, Entry)>();
-        let (src_done, src_rx) = mpsc::channel();
-        let (dest_tx, dest_jobs) = flume::unbounded::<(Ticket, PathBuf)>();
-        let (dest_done, dest_rx) = mpsc::channel();
+        let shared = std::sync::Arc::new(Shared {
+            state: std::sync::Mutex::new(State::default()),
+            work: std::sync::Condvar::new(),
+            done: std::sync::Condvar::new(),
+        });
         let mut threads = Vec::new();
-        // Source listing is the heavier side (it also builds entries);
-        // give it two threads.
-        for i in 0..2 {
-            let jobs = src_jobs.clone();
-            let done = src_done.clone();
+        for i in 0..threads_wanted() {
+            let shared = shared.clone();
             let cfg = cfg.clone();
             if let Ok(t) = std::thread::Builder::new()
                 .name(format!("arsync-list-{i}"))
-                .spawn(move || {
-                    while let Ok((t, dir)) = jobs.recv() {
-                        if done.send((t, list_detached(&cfg, &dir))).is_err() {
-                            break;
-                        }
-                    }
-                })
+                .spawn(move || worker(&shared, &cfg))
             {
                 threads.push(t);
             }
         }
-        let src_ok = !threads.is_empty();
-        let dest_ok = std::thread::Builder::new()
-            .name("arsync-scan".into())
-            .spawn(move || {
-                while let Ok((t, dir)) = dest_jobs.recv() {
-                    if dest_done.send((t, list_dir(&dir))).is_err() {
-                        break;
-                    }
-                }
-            })
-            .map(|t| threads.push(t))
-            .is_ok();
         Scanner {
-            src_tx: src_ok.then_some(src_tx),
-            src_rx,
-            dest_tx: dest_ok.then_some(dest_tx),
-            dest_rx,
+            shared,
             threads,
             next: 0,
-            queued: VecDeque::new(),
-            in_flight: 0,
-            src_done: HashMap::new(),
-            dest_done: HashMap::new(),
-            wants_dest: HashMap::new(),
+            batch: Vec::new(),
             serial,
+            cfg,
         }
     }
 
     /// Whether the helper threads are running (else list on the caller).
     pub fn available(&self) -> bool {
-        self.src_tx.is_some() && self.dest_tx.is_some() && !self.serial
+        !self.threads.is_empty() && !self.serial
     }
 
     /// Asks for the listing of source directory `dir` and, if `dest` is
@@ -184,97 +335,110 @@ impl Scanner {
     pub fn request(&mut self, dir: &Entry, dest: Option<&Path>) -> Ticket {
         let t = self.next;
         self.next += 1;
-        self.wants_dest.insert(t, dest.is_some());
-        self.queued
-            .push_back((t, dir.clone(), dest.map(Path::to_path_buf)));
-        self.pump();
+        self.batch.push(Task::Src(t, dir.clone()));
+        if let Some(d) = dest {
+            self.batch.push(Task::Dest(t, d.to_path_buf()));
+        }
         t
     }
 
-    /// Sends speculative requests while the window has room.
-    fn pump(&mut self) {
-        while self.in_flight < WINDOW {
-            let Some((t, dir, dest)) = self.queued.pop_front() else {
-                break;
-            };
-            self.send(t, dir, dest);
+    /// Puts the requests made since the last call at the front of the
+    /// queue: the subdirectories of the directory being handled come
+    /// before anything requested earlier, as the walk reaches them.
+    fn flush(&mut self, st: &mut State) {
+        if self.batch.is_empty() {
+            return;
+        }
+        for task in self.batch.drain(..).rev() {
+            let want_dest = matches!(task, Task::Dest(..));
+            let slot = st.slots.entry(task.ticket()).or_insert(Slot {
+                src: None,
+                dest: None,
+                want_dest: false,
+                started: false,
+            });
+            slot.want_dest |= want_dest;
+            st.queue.push_front(task);
+        }
+        if st.idle > 0 {
+            self.shared.work.notify_all();
         }
     }
 
     /// Collects both listings of a ticket, waiting for them. The
-    /// destination side is `None` when it was not requested or failed.
+    /// destination side is `None` when it was not requested; both are
+    /// `None` if the ticket is unknown.
     pub fn collect(&mut self, t: Ticket) -> (Option<Listing>, Option<Result<DirListing, Errno>>) {
-        // Needed now: if it is still waiting for a place in the window,
-        // send it ahead of the speculative ones.
-        if let Some(pos) = self.queued.iter().position(|(q, _, _)| *q == t)
-            && let Some((t, dir, dest)) = self.queued.remove(pos)
-        {
-            self.send(t, dir, dest);
+        let shared = self.shared.clone();
+        let mut st = shared.lock();
+        self.flush(&mut st);
+        // Needed now: its tasks may be taken even when the look-ahead is
+        // full, and the caller does any that no thread has taken yet
+        // rather than sleep.
+        st.urgent = Some(t);
+        if st.idle > 0 && st.queue.iter().any(|task| task.ticket() == t) {
+            shared.work.notify_all();
         }
-        let want_dest = self.wants_dest.remove(&t).unwrap_or(false);
-        while !self.src_done.contains_key(&t) {
-            if !self.receive_src() {
-                break;
+        while st.slots.get(&t).is_some_and(|s| !s.complete()) {
+            // Its own tasks first; else, while the threads finish it, the
+            // next one in walk order (within the look-ahead).
+            let mine = st.queue.iter().position(|task| task.ticket() == t);
+            let next = mine.or_else(|| {
+                let k = st.queue.front()?.ticket();
+                let started = st.slots.get(&k).is_some_and(|s| s.started);
+                (started || st.ahead < AHEAD).then_some(0)
+            });
+            if let Some(task) = next.and_then(|i| st.queue.remove(i)) {
+                let k = task.ticket();
+                st.start(k);
+                drop(st);
+                let result = run(&self.cfg, task);
+                st = shared.lock();
+                st.store(k, result);
+                continue;
+            }
+            st = shared
+                .done
+                .wait(st)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        st.urgent = None;
+        let Some(slot) = st.slots.remove(&t) else {
+            return (None, None);
+        };
+        if slot.started {
+            st.ahead -= 1;
+            if st.idle > 0 {
+                shared.work.notify_one();
             }
         }
-        while want_dest && !self.dest_done.contains_key(&t) {
-            if !self.receive_dest() {
-                break;
-            }
-        }
-        let src = self.src_done.remove(&t);
-        let dest = self.dest_done.remove(&t);
-        self.in_flight = self.in_flight.saturating_sub(1);
-        self.pump();
-        (src, dest)
+        (slot.src, slot.dest)
     }
 
     /// Drops a request whose listing turned out not to be needed.
     pub fn cancel(&mut self, t: Ticket) {
-        if let Some(pos) = self.queued.iter().position(|(q, _, _)| *q == t) {
-            self.queued.remove(pos);
-            self.wants_dest.remove(&t);
-        } else {
-            // Already with the threads: take the results and drop them.
-            let _ = self.collect(t);
+        let shared = self.shared.clone();
+        let mut st = shared.lock();
+        self.flush(&mut st);
+        if st.slots.get(&t).is_some_and(|s| !s.started) {
+            st.queue.retain(|task| task.ticket() != t);
+            st.slots.remove(&t);
+            return;
         }
-    }
-
-    fn send(&mut self, t: Ticket, dir: Entry, dest: Option<PathBuf>) {
-        if let Some(tx) = &self.src_tx {
-            let _ = tx.send((t, dir));
-        }
-        if let (Some(tx), Some(d)) = (&self.dest_tx, dest) {
-            let _ = tx.send((t, d));
-        }
-        self.in_flight += 1;
-    }
-
-    fn receive_src(&mut self) -> bool {
-        match self.src_rx.recv() {
-            Ok((t, l)) => {
-                self.src_done.insert(t, l);
-                true
-            }
-            Err(_) => false,
-        }
-    }
-
-    fn receive_dest(&mut self) -> bool {
-        match self.dest_rx.recv() {
-            Ok((t, l)) => {
-                self.dest_done.insert(t, l);
-                true
-            }
-            Err(_) => false,
-        }
+        drop(st);
+        // Already with the threads: take the results and drop them.
+        let _ = self.collect(t);
     }
 }
 
 impl Drop for Scanner {
     fn drop(&mut self) {
-        self.src_tx = None;
-        self.dest_tx = None;
+        {
+            let mut st = self.shared.lock();
+            st.queue.clear();
+            st.closed = true;
+        }
+        self.shared.work.notify_all();
         for t in self.threads.drain(..) {
             let _ = t.join();
         }

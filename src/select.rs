@@ -366,7 +366,7 @@ pub fn relative_top_level(
     if let Some(dot) = top.dot.clone() {
         let mut all = vec![dot.src.clone()];
         all.extend(dot.more_srcs.iter().cloned());
-        let children = walker.read_dirs(&dot, &all, false);
+        let children = walker.read_dirs(&dot, &all);
         entries.extend(children);
         walker.shadowed_size += merge_duplicates(&mut entries);
         sort_entries(&mut entries);

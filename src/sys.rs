@@ -206,6 +206,24 @@ pub fn escape_name(name: &[u8], utf8: bool) -> String {
     }
 }
 
+/// Calls `f` with each name in directory `fd` (`.` and `..` left out),
+/// in readdir order. One buffer, no allocation per entry: a re-sync lists
+/// every directory of both trees. An error stops the listing after the
+/// names already passed on.
+pub fn each_name(fd: BorrowedFd<'_>, mut f: impl FnMut(&CStr)) -> Result<(), Errno> {
+    let mut buf: Vec<u8> = Vec::with_capacity(32 * 1024);
+    let mut dir = rustix::fs::RawDir::new(fd, buf.spare_capacity_mut());
+    while let Some(item) = dir.next() {
+        let item = item?;
+        let name = item.file_name();
+        let b = name.to_bytes();
+        if b != b"." && b != b".." {
+            f(name);
+        }
+    }
+    Ok(())
+}
+
 /// A path's bytes.
 pub fn bytes(p: &Path) -> &[u8] {
     p.as_os_str().as_bytes()

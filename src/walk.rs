@@ -689,7 +689,7 @@ impl Walker {
         if let Some(dot) = top.dot.clone() {
             let mut all = vec![dot.src.clone()];
             all.extend(dot.more_srcs.iter().cloned());
-            let children = self.read_dirs(&dot, &all, false);
+            let children = self.read_dirs(&dot, &all);
             entries.extend(children);
         }
         self.shadowed_size += merge_duplicates(&mut entries);
@@ -794,17 +794,14 @@ impl Walker {
         let mut all = Vec::with_capacity(1 + dir.more_srcs.len());
         all.push(dir.src.clone());
         all.extend(dir.more_srcs.iter().cloned());
-        let mut v = self.read_dirs(dir, &all, true);
+        let mut v = self.read_dirs(dir, &all);
         sort_entries(&mut v);
         v
     }
 
-    pub(crate) fn read_dirs(
-        &mut self,
-        parent: &Entry,
-        srcs: &[PathBuf],
-        sort_merge: bool,
-    ) -> Vec<Entry> {
+    /// The entries of a directory, from all its sources (the first source
+    /// wins a name; see [`merge_duplicates`]), unsorted.
+    pub(crate) fn read_dirs(&mut self, parent: &Entry, srcs: &[PathBuf]) -> Vec<Entry> {
         let mut out = Vec::new();
         // With incremental recursion the rules are entered once, from the
         // first source, and rsync keeps them in force for the same
@@ -819,7 +816,8 @@ impl Walker {
             }
             self.read_one_dir(parent, src, filters.as_ref(), &mut out);
         }
-        if sort_merge || srcs.len() > 1 {
+        // One directory cannot list a name twice.
+        if srcs.len() > 1 {
             self.shadowed_size += merge_duplicates(&mut out);
         }
         out
@@ -854,72 +852,73 @@ impl Walker {
                 }
             },
         };
-        let mut dir = match rustix::fs::Dir::read_from(&fd) {
-            Ok(d) => d,
+        let fd = &fd;
+        let listed = sys::each_name(fd.as_fd(), |item| {
+            self.read_one_entry(parent, src, filters, fd.as_fd(), dir_dev, item, out)
+        });
+        if let Err(e) = listed {
+            self.error("readdir", src, e);
+        }
+    }
+
+    /// One name of a directory being read: its status, then the entry
+    /// unless a filter or `-x` leaves it out.
+    #[allow(clippy::too_many_arguments)]
+    fn read_one_entry(
+        &mut self,
+        parent: &Entry,
+        src: &Path,
+        filters: Option<&FilterStack>,
+        fd: BorrowedFd<'_>,
+        dir_dev: u64,
+        item: &CStr,
+        out: &mut Vec<Entry>,
+    ) {
+        let base = item.to_bytes();
+        let path = src.join(OsStr::from_bytes(base));
+        let st = match rustix::fs::statat(fd, item, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => Stat::from(st),
+            Err(Errno::NOENT) => {
+                let shown = self.shown(&path);
+                self.diags
+                    .push(Diag::Vanished(format!("file has vanished: \"{shown}\"")));
+                return;
+            }
             Err(e) => {
-                self.error("opendir", src, e);
+                self.readlink_stat_failed(&path, e);
                 return;
             }
         };
-        while let Some(item) = dir.read() {
-            let item = match item {
-                Ok(i) => i,
-                Err(e) => {
-                    self.error("readdir", src, e);
-                    break;
-                }
-            };
-            let base = item.file_name().to_bytes();
-            if base == b"." || base == b".." {
-                continue;
-            }
-            let path = src.join(OsStr::from_bytes(base));
-            let st = match rustix::fs::statat(&fd, item.file_name(), AtFlags::SYMLINK_NOFOLLOW) {
-                Ok(st) => Stat::from(st),
-                Err(Errno::NOENT) => {
-                    let shown = self.shown(&path);
-                    self.diags
-                        .push(Diag::Vanished(format!("file has vanished: \"{shown}\"")));
-                    continue;
-                }
-                Err(e) => {
-                    self.readlink_stat_failed(&path, e);
-                    continue;
-                }
-            };
-            let name = parent.child_name(base);
-            // Excluded names are left out before anything is said about
-            // them; a symlink is judged by what it is sent as.
+        let name = parent.child_name(base);
+        // Excluded names are left out before anything is said about
+        // them; a symlink is judged by what it is sent as.
+        if let Some(f) = filters
+            && st.kind() != Kind::Symlink
+            && self.excluded(f, &name, st.kind())
+        {
+            return;
+        }
+        if let Some(mut e) = self.make_entry(name, path, st, Some((fd, item))) {
             if let Some(f) = filters
-                && st.kind() != Kind::Symlink
-                && self.excluded(f, &name, st.kind())
+                && st.kind() == Kind::Symlink
+                && self.excluded(f, &e.name, e.kind())
             {
-                continue;
+                return;
             }
-            if let Some(mut e) =
-                self.make_entry(name, path, st, Some((fd.as_fd(), item.file_name())))
-            {
-                if let Some(f) = filters
-                    && st.kind() == Kind::Symlink
-                    && self.excluded(f, &e.name, e.kind())
-                {
-                    continue;
-                }
-                e.filters = filters.cloned();
-                if self.cfg.one_file_system > 0 && e.is_dir() && e.stat.dev != dir_dev {
-                    if self.cfg.one_file_system > 1 {
-                        if self.cfg.mount_info {
-                            let shown = sys::escape_name(&e.name, self.utf8);
-                            self.diags.push(Diag::Info(format!(
-                                "[sender] skipping mount-point dir {shown}"
-                            )));
-                        }
-                        continue;
+            e.filters = filters.cloned();
+            if self.cfg.one_file_system > 0 && e.is_dir() && e.stat.dev != dir_dev {
+                if self.cfg.one_file_system > 1 {
+                    if self.cfg.mount_info {
+                        let shown = sys::escape_name(&e.name, self.utf8);
+                        self.diags.push(Diag::Info(format!(
+                            "[sender] skipping mount-point dir {shown}"
+                        )));
                     }
-                    e.preset = Some(std::sync::Arc::new(Vec::new()));
+                    return;
                 }
-                out.push(e);
+                e.preset = Some(std::sync::Arc::new(Vec::new()));
             }
+            out.push(e);
         }
     }
 }
