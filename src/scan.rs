@@ -262,11 +262,17 @@ fn worker(shared: &Shared, cfg: &WalkConfig) {
     }
 }
 
+/// One side of a directory, listed.
+enum Side {
+    Src(Listing),
+    Dest(Result<DirListing, Errno>),
+}
+
 /// Lists one side of a directory.
-fn run(cfg: &WalkConfig, task: Task) -> Result<Listing, Result<DirListing, Errno>> {
+fn run(cfg: &WalkConfig, task: Task) -> Side {
     match task {
-        Task::Src(_, dir) => Ok(list_detached(cfg, &dir)),
-        Task::Dest(_, path) => Err(list_dir(&path)),
+        Task::Src(_, dir) => Side::Src(list_detached(cfg, &dir)),
+        Task::Dest(_, path) => Side::Dest(list_dir(&path)),
     }
 }
 
@@ -283,14 +289,14 @@ impl State {
     }
 
     /// Stores what a task produced; whether the caller waits for it.
-    fn store(&mut self, t: Ticket, result: Result<Listing, Result<DirListing, Errno>>) -> bool {
+    fn store(&mut self, t: Ticket, result: Side) -> bool {
         let urgent = self.urgent == Some(t);
         let Some(slot) = self.slots.get_mut(&t) else {
             return false;
         };
         match result {
-            Ok(l) => slot.src = Some(l),
-            Err(d) => slot.dest = Some(d),
+            Side::Src(l) => slot.src = Some(l),
+            Side::Dest(d) => slot.dest = Some(d),
         }
         urgent && slot.complete()
     }
@@ -483,5 +489,83 @@ mod tests {
         assert_eq!(l.get(b"l").unwrap().kind(), crate::sys::Kind::Symlink);
         assert!(l.get(b"missing").is_none());
         assert!(list_dir(&tmp.path().join("nope")).is_err());
+    }
+
+    #[test]
+    fn listing_lookups_in_any_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let names = ["b", "a", "c.d", "c", "z9", "aa"];
+        for (i, n) in names.iter().enumerate() {
+            std::fs::write(tmp.path().join(n), vec![0u8; i]).unwrap();
+        }
+        let l = list_dir(tmp.path()).unwrap();
+        assert_eq!(l.len(), names.len());
+        // Sorted order (the hint's case), reversed and repeated lookups
+        // all find the same sizes.
+        let mut sorted = names;
+        sorted.sort();
+        for order in [
+            sorted.to_vec(),
+            sorted.iter().rev().copied().collect(),
+            names.to_vec(),
+        ] {
+            for n in order {
+                let want = names.iter().position(|x| *x == n).unwrap() as u64;
+                assert_eq!(l.get(n.as_bytes()).map(|s| s.size), Some(want), "{n}");
+                assert_eq!(l.get(n.as_bytes()).map(|s| s.size), Some(want), "{n} again");
+            }
+        }
+        assert!(l.get(b"a ").is_none() && l.get(b"").is_none() && l.get(b"zz").is_none());
+        // iter() is readdir order: every name once.
+        let mut seen: Vec<&[u8]> = l.iter().map(|(n, _)| n).collect();
+        seen.sort();
+        let want: Vec<&[u8]> = sorted.iter().map(|n| n.as_bytes()).collect();
+        assert_eq!(seen, want);
+    }
+
+    /// Many directories, more than the look-ahead: every ticket is
+    /// collected with its own listings whatever the order, cancelled
+    /// ones included, and nothing hangs.
+    #[test]
+    fn tickets_beyond_the_window() {
+        let tmp = tempfile::tempdir().unwrap();
+        let n = AHEAD * 3;
+        let mut scanner = Scanner::start(WalkConfig {
+            links: true,
+            xfer_dirs: true,
+            recursive: true,
+            ..WalkConfig::default()
+        });
+        let mut tickets = Vec::new();
+        for i in 0..n {
+            let d = tmp.path().join(format!("d{i}"));
+            std::fs::create_dir(&d).unwrap();
+            for k in 0..=i % 5 {
+                std::fs::write(d.join(format!("f{k}")), b"x").unwrap();
+            }
+            let dir = Entry::new(b".".to_vec(), crate::sys::lstat(&d).unwrap(), d.clone());
+            let dest = (i % 2 == 0).then_some(d.as_path());
+            tickets.push((i, scanner.request(&dir, dest)));
+        }
+        // Out of order: the last ones first, every third cancelled.
+        tickets.reverse();
+        for (i, t) in tickets {
+            if i % 3 == 0 {
+                scanner.cancel(t);
+                continue;
+            }
+            let (src, dest) = scanner.collect(t);
+            assert_eq!(src.unwrap().entries.len(), i % 5 + 1, "d{i}");
+            match dest {
+                Some(l) => {
+                    assert!(i % 2 == 0);
+                    assert_eq!(l.unwrap().len(), i % 5 + 1);
+                }
+                None => assert!(i % 2 == 1),
+            }
+        }
+        let st = scanner.shared.lock();
+        assert!(st.queue.is_empty() && st.slots.is_empty());
+        assert_eq!(st.ahead, 0);
     }
 }
