@@ -59,9 +59,9 @@ pub struct CopyJob {
     /// The owner and group a file created at `dest` gets before any
     /// chown (ours, or the directory's group under set-gid).
     pub new_ids: (u32, u32),
-    /// `-b`: keep the current destination under this name (its directory
-    /// already exists) just before the new version replaces it.
-    pub backup_to: Option<PathBuf>,
+    /// `-b`: keep the current destination under this name (in a directory
+    /// handle made ready) just before the new version replaces it.
+    pub backup_to: Option<crate::backup::Target>,
     pub want: Wanted,
     pub policy: Policy,
     /// `-X`, `-A`, `--fake-super`: applied to the new file before it is

@@ -659,16 +659,16 @@ impl Transfer<'_> {
             delayed = Some((staged.clone(), dest.to_path_buf()));
             target = staged;
         }
-        // -b: where the version being replaced goes (directories made now).
-        let backup_to = match &self.backup {
-            Some(b) if !fresh && delayed.is_none() => b.prepare(dest),
-            _ => None,
-        };
         // The copy lands through the handle of its directory (for a staged
         // copy, --delay-updates, the partial dir's).
         let dir = match staged_at {
             None => self.at_of(dest).ok().map(|(d, _)| d),
             Some(at) => at.ok(),
+        };
+        // -b: where the version being replaced goes (directories made now).
+        let backup_to = match &self.backup {
+            Some(b) if !fresh && delayed.is_none() => b.prepare(dest, dir.as_ref()),
+            _ => None,
         };
         let slot = self.report.reserve();
         let token = self.next_token;
@@ -679,7 +679,9 @@ impl Transfer<'_> {
                 slot,
                 rec,
                 from_source: from == e.src.as_path(),
-                backup: backup_to.clone().map(|to| (dest.to_path_buf(), to)),
+                backup: backup_to
+                    .as_ref()
+                    .map(|to| (dest.to_path_buf(), to.path.clone())),
                 delayed,
                 dest: Some(dest.to_path_buf()),
                 src: opts

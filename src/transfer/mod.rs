@@ -491,6 +491,8 @@ impl Transfer<'_> {
         if opts.backup {
             let b = Backup::new(
                 &self.dest_root,
+                self.root_at.clone(),
+                opts.keep_dirlinks,
                 opts.backup_dir.as_deref(),
                 &opts.suffix,
                 opts.dry_run,
