@@ -13,9 +13,12 @@
 //! transfer opens it), the backup through the handle of its directory —
 //! the entry's own for `NAME~`, else one opened beneath the backup dir,
 //! whose missing levels are made with `mkdirat` and opened without
-//! following symlinks. The backup dir itself is the user's choice: opened
-//! once (beneath DEST when it is a relative path that stays inside it,
-//! by its path otherwise).
+//! following symlinks; a non-directory in the way of one (a file, a
+//! symlink) is replaced by a directory, and a directory where a backup
+//! goes is removed, as rsync does. The backup dir itself is the user's
+//! path (relative to DEST or absolute): opened once, by its path,
+//! symlinks in it followed as rsync follows them. A backup that cannot be
+//! made is reported with rsync's messages and the old version stays.
 
 use std::ffi::OsString;
 use std::io;
@@ -31,12 +34,70 @@ use crate::report::Report;
 use crate::sys::{self, DirAt, Kind, Stat};
 
 /// Where one backup goes: a name in a directory's handle, and its path
-/// (for messages).
+/// (for messages), and the path shown for it in rsync's messages.
 #[derive(Clone, Debug)]
 pub struct Target {
+    pub shown: PathBuf,
     pub path: PathBuf,
     pub dir: DirAt,
     pub name: Vec<u8>,
+}
+
+/// A backup that could not be made: rsync's messages (without the
+/// `[role] ` prefix), and whether rsync ends the run there (a backup-dir
+/// level it could not make).
+#[derive(Debug)]
+pub struct Failure {
+    pub lines: Vec<String>,
+    pub fatal: bool,
+    pub errno: Errno,
+}
+
+impl From<Failure> for io::Error {
+    fn from(f: Failure) -> io::Error {
+        f.errno.into()
+    }
+}
+
+impl Failure {
+    fn mkdir(shown: &Path, e: Errno) -> Failure {
+        Failure {
+            lines: vec![format!(
+                "backup mkdir {} failed: {}",
+                sys::escape_name(sys::bytes(shown), sys::locale_is_utf8()),
+                sys::errno_text(e)
+            )],
+            fatal: true,
+            errno: e,
+        }
+    }
+
+    fn io(e: Errno) -> Failure {
+        Failure {
+            lines: vec![sys::errno_text(e)],
+            fatal: false,
+            errno: e,
+        }
+    }
+
+    /// rsync's lines for a backup link/copy that failed: `op` (`unlink`
+    /// of an old backup, `open` for the copy) on the backup name.
+    pub fn keep(op: &str, from: &Path, to: &Path, shown_to: &Path, e: Errno) -> Failure {
+        let esc = |p: &Path| sys::escape_name(sys::bytes(p), sys::locale_is_utf8());
+        let err = sys::errno_text(e);
+        Failure {
+            lines: vec![
+                format!("{op} \"{}\": {err}", esc(&sys::absolute(to))),
+                format!(
+                    "keep_backup failed: \"{}\" -> \"{}\": {err}",
+                    esc(&sys::absolute(from)),
+                    esc(shown_to)
+                ),
+            ],
+            fatal: false,
+            errno: e,
+        }
+    }
 }
 
 /// Backup settings resolved against the destination.
@@ -51,9 +112,6 @@ pub struct Backup {
     keep_dirlinks: bool,
     /// `--backup-dir`, relative to `root` unless absolute.
     dir: Option<PathBuf>,
-    /// `--backup-dir` as a path below `root` (relative, never climbing
-    /// out of it): opened beneath the root's handle.
-    dir_rel: Option<Vec<u8>>,
     /// The backup dir's handle, opened (and made) at the first backup.
     dir_at: Arc<OnceLock<DirAt>>,
     suffix: Vec<u8>,
@@ -105,24 +163,6 @@ impl Backup {
         dry_run: bool,
         verbose: bool,
     ) -> Backup {
-        let dir_rel = dir.filter(|d| !d.is_absolute()).and_then(|d| {
-            let inside = d.components().all(|c| {
-                matches!(
-                    c,
-                    std::path::Component::Normal(_) | std::path::Component::CurDir
-                )
-            });
-            inside.then(|| {
-                let parts: Vec<&[u8]> = d
-                    .components()
-                    .filter_map(|c| match c {
-                        std::path::Component::Normal(n) => Some(n.as_bytes()),
-                        _ => None,
-                    })
-                    .collect();
-                parts.join(&b'/')
-            })
-        });
         let dir = dir.map(|d| {
             if d.is_absolute() {
                 d.to_path_buf()
@@ -135,7 +175,6 @@ impl Backup {
             root_at,
             keep_dirlinks,
             dir,
-            dir_rel,
             dir_at: Arc::new(OnceLock::new()),
             suffix: suffix.as_bytes().to_vec(),
             dry_run,
@@ -218,50 +257,31 @@ impl Backup {
     /// The backup dir's handle, made (with its missing parents) the
     /// first time: the backup dir with the permissions and owner of the
     /// destination root, as rsync.
-    fn backup_dir_at(&self, dir: &Path) -> Result<DirAt, Errno> {
+    fn backup_dir_at(&self, dir: &Path) -> Result<DirAt, Failure> {
         if let Some(d) = self.dir_at.get() {
             return Ok(d.clone());
         }
         let model = self.counterpart(b"");
-        let at = match (&self.dir_rel, &self.root_at) {
-            (Some(rel), DirAt::Fd(root)) => {
-                // Below the destination: level by level beneath its
-                // handle, as any destination directory.
-                match sys::open_beneath(root.as_fd(), rel, self.keep_dirlinks) {
-                    Ok(fd) => fd_at(fd),
-                    Err(Errno::NOENT) => {
-                        let mut cur = self.root_at.clone();
-                        let parts: Vec<&[u8]> = rel
-                            .split(|&b| b == b'/')
-                            .filter(|c| !c.is_empty())
-                            .collect();
-                        for (i, c) in parts.iter().enumerate() {
-                            let last = i + 1 == parts.len();
-                            cur = make_level(&cur, c, || if last { model } else { None })?;
-                        }
-                        cur
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            _ => {
-                // The user's path (absolute, or climbing out of DEST).
-                make_by_path(dir, model)?;
-                sys::open_root(dir)?
-            }
-        };
+        // The user's path (relative to DEST or absolute), symlinks in it
+        // followed as rsync follows them; only the levels below it that
+        // the backups make or enter never go through a symlink.
+        let failed = |e| Failure::mkdir(self.local(dir), e);
+        make_by_path(dir, model).map_err(failed)?;
+        let at = sys::open_root(dir).map_err(failed)?;
         Ok(self.dir_at.get_or_init(|| at).clone())
     }
 
     /// Where destination entry `path` (`base` in directory `src`) is
     /// backed up: its handle made ready (missing backup-dir levels made
     /// after their destination counterparts).
-    fn target(&self, path: &Path, src: &DirAt, base: &[u8]) -> Result<Target, Errno> {
+    fn target(&self, path: &Path, src: &DirAt, base: &[u8]) -> Result<Target, Failure> {
         let to = self.name_for(path);
         let mut name = base.to_vec();
         name.extend_from_slice(&self.suffix);
         let Some(dir) = &self.dir else {
+            clear_dir(src, &name).map_err(Failure::io)?;
             return Ok(Target {
+                shown: self.local(&to).to_path_buf(),
                 path: to,
                 dir: src.clone(),
                 name,
@@ -273,6 +293,7 @@ impl Backup {
             _ => {
                 let (d, name) = split(&to);
                 return Ok(Target {
+                    shown: self.local(&to).to_path_buf(),
                     path: to,
                     dir: DirAt::Path(d),
                     name,
@@ -283,27 +304,33 @@ impl Backup {
         let (parent, _) = split_rel(rel);
         if !parent.is_empty() {
             let fast = match &cur {
-                DirAt::Fd(fd) => sys::open_beneath(fd.as_fd(), parent, false).map(fd_at),
-                DirAt::Path(_) => Err(Errno::BADF),
+                DirAt::Fd(fd) => sys::open_beneath(fd.as_fd(), parent, false).ok(),
+                DirAt::Path(_) => None,
             };
             cur = match fast {
-                Ok(at) => at,
-                Err(Errno::NOENT | Errno::BADF) => {
+                Some(fd) => fd_at(fd),
+                // Missing levels, or something else than a directory in
+                // the way (a symlink, a file): level by level, as rsync
+                // replaces what is in the way by a directory.
+                None => {
                     let mut done = 0;
                     for c in parent.split(|&b| b == b'/') {
                         done += c.len();
                         let upto = &parent[..done];
                         done += 1;
                         if !c.is_empty() {
-                            cur = make_level(&cur, c, || self.counterpart(upto))?;
+                            cur = make_level(&cur, c, || self.counterpart(upto)).map_err(|e| {
+                                Failure::mkdir(self.local(&dir.join(sys::path_from(upto))), e)
+                            })?;
                         }
                     }
                     cur
                 }
-                Err(e) => return Err(e),
             };
         }
+        clear_dir(&cur, &name).map_err(Failure::io)?;
         Ok(Target {
+            shown: self.local(&to).to_path_buf(),
             path: to,
             dir: cur,
             name,
@@ -341,31 +368,29 @@ impl Backup {
     /// Backs up a file that is about to be replaced: a hard link under the
     /// backup name (the original stays in place until the new version is
     /// renamed over it), or a copy across filesystems.
-    pub fn keep_before_replace(&self, path: &Path) -> io::Result<Option<PathBuf>> {
+    pub fn keep_before_replace(&self, path: &Path) -> Result<Option<PathBuf>, Failure> {
         let found = self
             .entry_at(path)
             .and_then(|(src, base)| src.lstat(&base).map(|st| (src, base, st)));
         let (src, base, st) = match found {
             Ok(f) => f,
             Err(Errno::NOENT) => return Ok(None),
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(Failure::io(e)),
         };
         if self.dry_run {
             return Ok(Some(self.name_for(path)));
         }
         let to = self.target(path, &src, &base)?;
         let dest = to.dir.name(&to.name);
+        let failed = |op, e| Failure::keep(op, path, &to.path, self.local(&to.path), e);
         match rustix::fs::unlinkat(&to.dir, &dest, AtFlags::empty()) {
             Ok(()) | Err(Errno::NOENT) => {}
-            Err(e) if e == Errno::ISDIR => {
-                let _ = rustix::fs::unlinkat(&to.dir, &dest, AtFlags::REMOVEDIR);
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(failed("unlink", e)),
         }
         match rustix::fs::linkat(&src, src.name(&base), &to.dir, &dest, AtFlags::empty()) {
             Ok(()) => {}
-            Err(Errno::XDEV | Errno::PERM | Errno::MLINK) => copy_across(&src, &base, &to, &st)?,
-            Err(e) => return Err(e.into()),
+            Err(_) => copy_across(&src, &base, &to, &st)
+                .map_err(|e| failed("open", Errno::from_io_error(&e).unwrap_or(Errno::IO)))?,
         }
         Ok(Some(to.path))
     }
@@ -389,21 +414,27 @@ impl Backup {
     /// Where a file the engine is about to replace goes (its directories
     /// made); the engine links it at the last moment. `dir` is the handle
     /// of the file's directory, where the caller has one.
-    pub fn prepare(&self, path: &Path, dir: Option<&DirAt>) -> Option<Target> {
+    pub fn prepare(&self, path: &Path, dir: Option<&DirAt>) -> Result<Option<Target>, Failure> {
         if self.dry_run {
             let to = self.name_for(path);
             let (d, name) = split(&to);
-            return Some(Target {
+            return Ok(Some(Target {
+                shown: self.local(&to).to_path_buf(),
                 path: to,
                 dir: DirAt::Path(d),
                 name,
-            });
+            }));
         }
         let (src, base) = match dir {
             Some(d) => (d.clone(), split(path).1),
-            None => self.entry_at(path).ok()?,
+            None => match self.entry_at(path) {
+                Ok(found) => found,
+                // Nothing there to back up (the engine finds it gone too).
+                Err(Errno::NOENT) => return Ok(None),
+                Err(e) => return Err(Failure::io(e)),
+            },
         };
-        self.target(path, &src, &base).ok()
+        self.target(path, &src, &base).map(Some)
     }
 }
 
@@ -419,6 +450,14 @@ fn make_level(
     match rustix::fs::openat(parent, &pname, DIR_FLAGS, Mode::empty()) {
         Ok(fd) => return Ok(fd_at(fd)),
         Err(Errno::NOENT) => {}
+        // Not a directory (a symlink, even to one, or a file): removed
+        // for a real directory, as rsync does.
+        Err(Errno::NOTDIR | Errno::LOOP) => {
+            match rustix::fs::unlinkat(parent, &pname, AtFlags::empty()) {
+                Ok(()) | Err(Errno::NOENT) => {}
+                Err(e) => return Err(e),
+            }
+        }
         Err(e) => return Err(e),
     }
     let model = model();
@@ -443,6 +482,51 @@ fn make_level(
         );
     }
     Ok(fd_at(fd))
+}
+
+/// A directory where a backup is about to go (`name` in `dir`) is
+/// removed with its contents, as rsync does; anything else stays for the
+/// link or rename to replace. Nothing is followed through a symlink.
+fn clear_dir(dir: &DirAt, name: &[u8]) -> Result<(), Errno> {
+    match dir.lstat(name) {
+        Ok(st) if st.kind() == Kind::Dir => remove_tree(dir, name),
+        _ => Ok(()),
+    }
+}
+
+/// Removes directory `name` of `dir` and everything in it, through
+/// handles opened without following symlinks.
+fn remove_tree(dir: &DirAt, name: &[u8]) -> Result<(), Errno> {
+    let pname = dir.name(name);
+    let fd = rustix::fs::openat(
+        dir,
+        &pname,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let mut entries = Vec::new();
+    {
+        for e in rustix::fs::Dir::read_from(&fd)? {
+            let e = e?;
+            let n = e.file_name().to_bytes();
+            if n != b"." && n != b".." {
+                entries.push(n.to_vec());
+            }
+        }
+    }
+    let at = fd_at(fd);
+    for n in entries {
+        match rustix::fs::unlinkat(&at, at.name(&n), AtFlags::empty()) {
+            Ok(()) | Err(Errno::NOENT) => {}
+            Err(Errno::ISDIR | Errno::PERM)
+                if at.lstat(&n).is_ok_and(|s| s.kind() == Kind::Dir) =>
+            {
+                remove_tree(&at, &n)?
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    rustix::fs::unlinkat(dir, pname, AtFlags::REMOVEDIR)
 }
 
 /// Makes the backup dir `dir` (a path of the user's) and its missing
@@ -587,6 +671,5 @@ mod tests {
             PathBuf::from("dst/BK/sub/f")
         );
         assert!(b.applies_to(Path::new("dst/f~")));
-        assert_eq!(b.dir_rel.as_deref(), Some(&b"BK"[..]));
     }
 }

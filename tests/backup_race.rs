@@ -158,8 +158,11 @@ fn swapped_dirs_never_redirect_backups() {
         handle.join().unwrap();
         eprintln!("{args:?}: exit {code} in {:?}", t0.elapsed());
         runs += 1;
+        // 11: a backup that could not be made (a backup-dir level swapped
+        // for a symlink again right after it was replaced by a directory)
+        // ends the run, as in rsync; the file stays as it was.
         assert!(
-            matches!(code, 0 | 23 | 24),
+            matches!(code, 0 | 11 | 23 | 24),
             "arsync {args:?} exited with {code}"
         );
         if code != 0 {

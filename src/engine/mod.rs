@@ -87,6 +87,9 @@ pub enum Outcome {
     SenderFailed(String),
     /// A failure that ends the run (rsync exits 11 on write errors).
     Fatal(String),
+    /// `-b`: the old version could not be backed up (rsync's messages);
+    /// it stays in place and the run ends (exit 11). The file is listed.
+    BackupFailed(Vec<String>),
     /// Interrupted by a signal; the temp file was removed (or, with
     /// `--partial`, moved into place).
     Interrupted,

@@ -402,27 +402,39 @@ fn mkstemp_failed(path: &Path, e: &std::io::Error) -> Outcome {
 }
 
 /// `-b`: the destination (`base` in `dir`), hard-linked (or copied across
-/// filesystems) under its backup name while it is still in place; both
-/// through their directories' handles.
-fn keep_backup(dir: &DirAt, base: &[u8], to: &BackupTarget) -> std::io::Result<()> {
-    let dest = to.dir.name(&to.name);
-    match rustix::fs::unlinkat(&to.dir, &dest, rustix::fs::AtFlags::empty()) {
+/// filesystems, or where a link is refused) under its backup name while it
+/// is still in place; both through their directories' handles. A failure
+/// gives rsync's lines: the backup name that could not be written.
+fn keep_backup(
+    dest: &Path,
+    dir: &DirAt,
+    base: &[u8],
+    to: &BackupTarget,
+) -> Result<(), Vec<String>> {
+    let failed = |op, e: Errno| {
+        crate::backup::Failure::keep(op, dest, &to.path, &to.shown, e)
+            .lines
+            .into_iter()
+            .map(|l| format!("[receiver] {l}"))
+            .collect::<Vec<_>>()
+    };
+    let name = to.dir.name(&to.name);
+    match rustix::fs::unlinkat(&to.dir, &name, rustix::fs::AtFlags::empty()) {
         Ok(()) | Err(Errno::NOENT) => {}
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(failed("unlink", e)),
     }
     let linked = rustix::fs::linkat(
         dir,
         dir.name(base),
         &to.dir,
-        &dest,
+        &name,
         rustix::fs::AtFlags::empty(),
     );
     match linked {
+        // Gone meanwhile: nothing left to keep.
         Ok(()) | Err(Errno::NOENT) => Ok(()),
-        Err(Errno::XDEV | Errno::PERM | Errno::MLINK) => {
-            crate::backup::copy_file(dir, base, &to.dir, &to.name, false)
-        }
-        Err(e) => Err(e.into()),
+        Err(_) => crate::backup::copy_file(dir, base, &to.dir, &to.name, false)
+            .map_err(|e| failed("open", Errno::from_io_error(&e).unwrap_or(Errno::IO))),
     }
 }
 
@@ -1104,18 +1116,10 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
         .collect();
     if let Some(to) = &job.backup_to
         && !matches!(sink.kind, SinkKind::InPlace)
-        && let Err(e) = keep_backup(&dest_dir(job), &base_of(&job.dest), to)
+        && let Err(lines) = keep_backup(&job.dest, &dest_dir(job), &base_of(&job.dest), to)
     {
-        let target = sink.shown_name(job);
         discard(sink, job, cfg, false).await;
-        return (
-            Outcome::Failed(format!(
-                "[receiver] backup \"{}\" failed: {}",
-                target,
-                errno_of(&e)
-            )),
-            buf,
-        );
+        return (Outcome::BackupFailed(lines), buf);
     }
     let Sink { file, kind } = sink;
     // Messages name the temp file; only build that name on failure.

@@ -10,10 +10,17 @@ impl Transfer<'_> {
         let mut staged = std::mem::take(&mut self.staged);
         staged.sort_by_key(|(t, _, _)| *t);
         for (_, from, to) in staged {
-            if let Some(b) = self.backup.clone()
-                && let Ok(Some(bk)) = b.keep_before_replace(&to)
-            {
-                b.report(&mut self.report, &to, &bk);
+            if let Some(b) = self.backup.clone() {
+                match b.keep_before_replace(&to) {
+                    Ok(Some(bk)) => b.report(&mut self.report, &to, &bk),
+                    Ok(None) => {}
+                    Err(f) => {
+                        // Not backed up: the old file stays, the staged one
+                        // is not moved over it.
+                        self.backup_failed(f, "receiver");
+                        continue;
+                    }
+                }
             }
             let base = |p: &Path| {
                 p.file_name()
@@ -148,6 +155,16 @@ impl Transfer<'_> {
             Outcome::Fatal(msg) => {
                 self.report.complete(p.slot, Vec::new(), vec![msg.clone()]);
                 self.fatal = Some(msg);
+                self.abort.store(true, Ordering::Relaxed);
+            }
+            Outcome::BackupFailed(lines) => {
+                let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
+                self.report
+                    .complete(p.slot, line.into_iter().collect(), lines.clone());
+                if self.fatal.is_none() {
+                    self.fatal = Some(lines.join("\n"));
+                    self.fatal_code = ExitCode::FileIo;
+                }
                 self.abort.store(true, Ordering::Relaxed);
             }
             Outcome::Interrupted => {

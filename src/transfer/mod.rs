@@ -495,6 +495,22 @@ impl Transfer<'_> {
             // rsync's implicit "P *~": backups in the destination survive --delete.
             self.deleter.protect_suffix = Some(opts.suffix.as_bytes().to_vec());
         }
+        if opts.backup
+            && let Some(d) = opts.backup_dir.as_deref()
+        {
+            let resolved = if d.is_absolute() {
+                d.to_path_buf()
+            } else {
+                self.dest_root.join(d)
+            };
+            if sys::stat(&resolved).is_ok_and(|st| st.kind() != Kind::Dir) {
+                let given = self.report.esc(sys::bytes(d));
+                return self.usage_exit(
+                    &format!("The backup-dir is not a directory: {given}"),
+                    ExitCode::Syntax,
+                );
+            }
+        }
         if opts.backup {
             let b = Backup::new(
                 &self.dest_root,
