@@ -6,34 +6,158 @@
 //! their destination counterparts. A file about to be replaced is
 //! hard-linked to its backup name first, so the destination never lacks
 //! the file; one being deleted is simply renamed.
+//!
+//! Both sides go through directory handles, never through a path a
+//! symlink swapped into the destination could redirect: the entry through
+//! its directory's handle (opened beneath the destination root as the
+//! transfer opens it), the backup through the handle of its directory —
+//! the entry's own for `NAME~`, else one opened beneath the backup dir,
+//! whose missing levels are made with `mkdirat` and opened without
+//! following symlinks; a non-directory in the way of one (a file, a
+//! symlink) is replaced by a directory, and a directory where a backup
+//! goes is removed, as rsync does. The backup dir itself is the user's
+//! path (relative to DEST or absolute): opened once, by its path,
+//! symlinks in it followed as rsync follows them. A backup that cannot be
+//! made is reported with rsync's messages and the old version stays.
 
 use std::ffi::OsString;
 use std::io;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
-use rustix::fs::Mode;
+use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
 use crate::report::Report;
-use crate::sys::{self, Kind, Stat};
+use crate::sys::{self, DirAt, Kind, Stat};
+
+/// Where one backup goes: a name in a directory's handle, and its path
+/// (for messages), and the path shown for it in rsync's messages.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub shown: PathBuf,
+    pub path: PathBuf,
+    pub dir: DirAt,
+    pub name: Vec<u8>,
+}
+
+/// A backup that could not be made: rsync's messages (without the
+/// `[role] ` prefix), and whether rsync ends the run there (a backup-dir
+/// level it could not make).
+#[derive(Debug)]
+pub struct Failure {
+    pub lines: Vec<String>,
+    pub fatal: bool,
+    pub errno: Errno,
+}
+
+impl From<Failure> for io::Error {
+    fn from(f: Failure) -> io::Error {
+        f.errno.into()
+    }
+}
+
+impl Failure {
+    fn mkdir(shown: &Path, e: Errno) -> Failure {
+        Failure {
+            lines: vec![format!(
+                "backup mkdir {} failed: {}",
+                sys::escape_name(sys::bytes(shown), sys::locale_is_utf8()),
+                sys::errno_text(e)
+            )],
+            fatal: true,
+            errno: e,
+        }
+    }
+
+    fn io(e: Errno) -> Failure {
+        Failure {
+            lines: vec![sys::errno_text(e)],
+            fatal: false,
+            errno: e,
+        }
+    }
+
+    /// rsync's lines for a backup link/copy that failed: `op` (`unlink`
+    /// of an old backup, `open` for the copy) on the backup name.
+    pub fn keep(op: &str, from: &Path, to: &Path, shown_to: &Path, e: Errno) -> Failure {
+        let esc = |p: &Path| sys::escape_name(sys::bytes(p), sys::locale_is_utf8());
+        let err = sys::errno_text(e);
+        Failure {
+            lines: vec![
+                format!("{op} \"{}\": {err}", esc(&sys::absolute(to))),
+                format!(
+                    "keep_backup failed: \"{}\" -> \"{}\": {err}",
+                    esc(&sys::absolute(from)),
+                    esc(shown_to)
+                ),
+            ],
+            fatal: false,
+            errno: e,
+        }
+    }
+}
 
 /// Backup settings resolved against the destination.
 #[derive(Clone, Debug)]
 pub struct Backup {
     /// The destination root; backup names are built from paths below it.
     root: PathBuf,
+    /// The destination root's handle (its path where it has none).
+    root_at: DirAt,
+    /// `-K`: symlinks that stay inside DEST are followed on the way to an
+    /// entry's directory, as the transfer follows them.
+    keep_dirlinks: bool,
     /// `--backup-dir`, relative to `root` unless absolute.
     dir: Option<PathBuf>,
+    /// The backup dir's handle, opened (and made) at the first backup.
+    dir_at: Arc<OnceLock<DirAt>>,
     suffix: Vec<u8>,
     dry_run: bool,
     /// -vv: "backed up X to Y".
     verbose: bool,
 }
 
+/// Handles for directories the backup code opens itself and makes
+/// changes through (`O_PATH`: for `*at` calls only, never a symlink).
+const DIR_FLAGS: OFlags = OFlags::PATH
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
+
+fn fd_at(fd: OwnedFd) -> DirAt {
+    DirAt::Fd(Arc::new(fd))
+}
+
+/// `path`'s last component, and the directory part (`.` for none).
+fn split(path: &Path) -> (PathBuf, Vec<u8>) {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let base = path
+        .file_name()
+        .map(|n| sys::bytes(Path::new(n)).to_vec())
+        .unwrap_or_else(|| sys::bytes(path).to_vec());
+    (dir, base)
+}
+
+/// `rel`'s directory part and last component (`""` for the first at top).
+fn split_rel(rel: &[u8]) -> (&[u8], &[u8]) {
+    match rel.iter().rposition(|&b| b == b'/') {
+        Some(i) => (&rel[..i], &rel[i + 1..]),
+        None => (&b""[..], rel),
+    }
+}
+
 impl Backup {
     pub fn new(
         root: &Path,
+        root_at: DirAt,
+        keep_dirlinks: bool,
         dir: Option<&Path>,
         suffix: &OsString,
         dry_run: bool,
@@ -48,7 +172,10 @@ impl Backup {
         });
         Backup {
             root: root.to_path_buf(),
+            root_at,
+            keep_dirlinks,
             dir,
+            dir_at: Arc::new(OnceLock::new()),
             suffix: suffix.as_bytes().to_vec(),
             dry_run,
             verbose,
@@ -91,98 +218,181 @@ impl Backup {
         PathBuf::from(OsString::from_vec(name))
     }
 
-    /// Creates the missing directories of a backup path, each with the
-    /// permissions and owner of its destination counterpart.
-    fn make_parents(&self, backup: &Path) -> io::Result<()> {
-        let (Some(dir), Some(parent)) = (&self.dir, backup.parent()) else {
-            return Ok(());
+    /// The handle of destination entry `path`'s directory and its name
+    /// there: opened beneath the root without following symlinks (but
+    /// the ones `-K` keeps); by path outside the root.
+    fn entry_at(&self, path: &Path) -> Result<(DirAt, Vec<u8>), Errno> {
+        let rel = sys::strip_root(path, &self.root).filter(|r| !r.is_empty());
+        let (DirAt::Fd(root), Some(rel)) = (&self.root_at, rel) else {
+            let (dir, base) = split(path);
+            return Ok((DirAt::Path(dir), base));
         };
-        let mut missing = Vec::new();
-        let mut p = parent.to_path_buf();
-        while sys::lstat(&p).is_err() {
-            missing.push(p.clone());
-            if !p.pop() || p.as_os_str().is_empty() {
-                break;
-            }
+        let (parent, name) = split_rel(rel);
+        if parent.is_empty() {
+            return Ok((self.root_at.clone(), name.to_vec()));
         }
-        for d in missing.iter().rev() {
-            let counterpart = d
-                .strip_prefix(dir)
-                .ok()
-                .map(|rel| self.root.join(rel))
-                .and_then(|c| sys::lstat(&c).ok())
-                .filter(|st| st.kind() == Kind::Dir);
-            let mode = counterpart.map_or(0o777, |st| st.mode & 0o7777);
-            match rustix::fs::mkdir(d, Mode::from_raw_mode(mode)) {
-                Ok(()) | Err(Errno::EXIST) => {}
-                Err(e) => return Err(e.into()),
+        let fd = sys::open_beneath(root.as_fd(), parent, self.keep_dirlinks)?;
+        Ok((fd_at(fd), name.to_vec()))
+    }
+
+    /// Destination directory `rel` (below the root), as `lstat` sees it,
+    /// if it is a directory: the model for its backup-dir counterpart.
+    fn counterpart(&self, rel: &[u8]) -> Option<Stat> {
+        let st = match &self.root_at {
+            DirAt::Fd(root) if !rel.is_empty() => {
+                let (parent, name) = split_rel(rel);
+                let dir = if parent.is_empty() {
+                    self.root_at.clone()
+                } else {
+                    fd_at(sys::open_beneath(root.as_fd(), parent, self.keep_dirlinks).ok()?)
+                };
+                dir.lstat(name).ok()?
             }
-            if let Some(st) = counterpart {
-                let _ = rustix::fs::chmod(d, Mode::from_raw_mode(st.mode & 0o7777));
-                let _ = rustix::fs::chownat(
-                    rustix::fs::CWD,
-                    d,
-                    Some(rustix::fs::Uid::from_raw(st.uid)),
-                    Some(rustix::fs::Gid::from_raw(st.gid)),
-                    rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
-                );
-            }
+            DirAt::Fd(root) => Stat::from(rustix::fs::fstat(root.as_fd()).ok()?),
+            DirAt::Path(_) => sys::lstat(&self.root.join(sys::path_from(rel))).ok()?,
+        };
+        (st.kind() == Kind::Dir).then_some(st)
+    }
+
+    /// The backup dir's handle, made (with its missing parents) the
+    /// first time: the backup dir with the permissions and owner of the
+    /// destination root, as rsync.
+    fn backup_dir_at(&self, dir: &Path) -> Result<DirAt, Failure> {
+        if let Some(d) = self.dir_at.get() {
+            return Ok(d.clone());
         }
-        Ok(())
+        let model = self.counterpart(b"");
+        // The user's path (relative to DEST or absolute), symlinks in it
+        // followed as rsync follows them; only the levels below it that
+        // the backups make or enter never go through a symlink.
+        let failed = |e| Failure::mkdir(self.local(dir), e);
+        make_by_path(dir, model).map_err(failed)?;
+        let at = sys::open_root(dir).map_err(failed)?;
+        Ok(self.dir_at.get_or_init(|| at).clone())
+    }
+
+    /// Where destination entry `path` (`base` in directory `src`) is
+    /// backed up: its handle made ready (missing backup-dir levels made
+    /// after their destination counterparts).
+    fn target(&self, path: &Path, src: &DirAt, base: &[u8]) -> Result<Target, Failure> {
+        let to = self.name_for(path);
+        let mut name = base.to_vec();
+        name.extend_from_slice(&self.suffix);
+        let Some(dir) = &self.dir else {
+            clear_dir(src, &name).map_err(Failure::io)?;
+            return Ok(Target {
+                shown: self.local(&to).to_path_buf(),
+                path: to,
+                dir: src.clone(),
+                name,
+            });
+        };
+        let rel = match sys::strip_root(path, &self.root) {
+            Some(rel) if !rel.is_empty() => rel,
+            // Not below the destination: the name as it is.
+            _ => {
+                let (d, name) = split(&to);
+                return Ok(Target {
+                    shown: self.local(&to).to_path_buf(),
+                    path: to,
+                    dir: DirAt::Path(d),
+                    name,
+                });
+            }
+        };
+        let mut cur = self.backup_dir_at(dir)?;
+        let (parent, _) = split_rel(rel);
+        if !parent.is_empty() {
+            let fast = match &cur {
+                DirAt::Fd(fd) => sys::open_beneath(fd.as_fd(), parent, false).ok(),
+                DirAt::Path(_) => None,
+            };
+            cur = match fast {
+                Some(fd) => fd_at(fd),
+                // Missing levels, or something else than a directory in
+                // the way (a symlink, a file): level by level, as rsync
+                // replaces what is in the way by a directory.
+                None => {
+                    let mut done = 0;
+                    for c in parent.split(|&b| b == b'/') {
+                        done += c.len();
+                        let upto = &parent[..done];
+                        done += 1;
+                        if !c.is_empty() {
+                            cur = make_level(&cur, c, || self.counterpart(upto)).map_err(|e| {
+                                Failure::mkdir(self.local(&dir.join(sys::path_from(upto))), e)
+                            })?;
+                        }
+                    }
+                    cur
+                }
+            };
+        }
+        clear_dir(&cur, &name).map_err(Failure::io)?;
+        Ok(Target {
+            shown: self.local(&to).to_path_buf(),
+            path: to,
+            dir: cur,
+            name,
+        })
     }
 
     /// Backs up `path` (currently `st`) ahead of its deletion: renamed to
     /// its backup name. Directories are not backed up.
     pub fn make(&mut self, report: &mut Report, path: &Path, st: &Stat) -> io::Result<()> {
-        if st.kind() == Kind::Dir {
-            return if self.dry_run {
-                Ok(())
-            } else {
-                rustix::fs::rmdir(path).map_err(Into::into)
-            };
-        }
-        let to = self.name_for(path);
-        if !self.dry_run {
-            self.make_parents(&to)?;
-            if let Err(e) = rustix::fs::rename(path, &to) {
-                if e != Errno::XDEV {
-                    return Err(e.into());
-                }
-                copy_across(path, &to, st)?;
-                rustix::fs::unlink(path)?;
+        if self.dry_run {
+            if st.kind() != Kind::Dir {
+                let to = self.name_for(path);
+                self.report(report, path, &to);
             }
+            return Ok(());
         }
-        self.report(report, path, &to);
+        let (src, base) = self.entry_at(path)?;
+        if st.kind() == Kind::Dir {
+            return rustix::fs::unlinkat(&src, src.name(&base), AtFlags::REMOVEDIR)
+                .map_err(Into::into);
+        }
+        let to = self.target(path, &src, &base)?;
+        let (from, dest) = (src.name(&base), to.dir.name(&to.name));
+        if let Err(e) = rustix::fs::renameat(&src, &from, &to.dir, &dest) {
+            if e != Errno::XDEV {
+                return Err(e.into());
+            }
+            copy_across(&src, &base, &to, st)?;
+            rustix::fs::unlinkat(&src, &from, AtFlags::empty())?;
+        }
+        self.report(report, path, &to.path);
         Ok(())
     }
 
     /// Backs up a file that is about to be replaced: a hard link under the
     /// backup name (the original stays in place until the new version is
     /// renamed over it), or a copy across filesystems.
-    pub fn keep_before_replace(&self, path: &Path) -> io::Result<Option<PathBuf>> {
-        let st = match sys::lstat(path) {
-            Ok(st) => st,
+    pub fn keep_before_replace(&self, path: &Path) -> Result<Option<PathBuf>, Failure> {
+        let found = self
+            .entry_at(path)
+            .and_then(|(src, base)| src.lstat(&base).map(|st| (src, base, st)));
+        let (src, base, st) = match found {
+            Ok(f) => f,
             Err(Errno::NOENT) => return Ok(None),
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(Failure::io(e)),
         };
-        let to = self.name_for(path);
         if self.dry_run {
-            return Ok(Some(to));
+            return Ok(Some(self.name_for(path)));
         }
-        self.make_parents(&to)?;
-        match rustix::fs::unlink(&to) {
+        let to = self.target(path, &src, &base)?;
+        let dest = to.dir.name(&to.name);
+        let failed = |op, e| Failure::keep(op, path, &to.path, self.local(&to.path), e);
+        match rustix::fs::unlinkat(&to.dir, &dest, AtFlags::empty()) {
             Ok(()) | Err(Errno::NOENT) => {}
-            Err(e) if e == Errno::ISDIR => {
-                let _ = rustix::fs::rmdir(&to);
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(failed("unlink", e)),
         }
-        match rustix::fs::link(path, &to) {
+        match rustix::fs::linkat(&src, src.name(&base), &to.dir, &dest, AtFlags::empty()) {
             Ok(()) => {}
-            Err(Errno::XDEV | Errno::PERM | Errno::MLINK) => copy_across(path, &to, &st)?,
-            Err(e) => return Err(e.into()),
+            Err(_) => copy_across(&src, &base, &to, &st)
+                .map_err(|e| failed("open", Errno::from_io_error(&e).unwrap_or(Errno::IO)))?,
         }
-        Ok(Some(to))
+        Ok(Some(to.path))
     }
 
     /// The -vv line for a backup, if -vv.
@@ -201,37 +411,226 @@ impl Backup {
         }
     }
 
-    /// The backup name for a file the engine is about to replace, with
-    /// its directories made; the engine links it at the last moment.
-    pub fn prepare(&self, path: &Path) -> Option<PathBuf> {
-        let to = self.name_for(path);
-        if !self.dry_run && self.make_parents(&to).is_err() {
-            return None;
+    /// Where a file the engine is about to replace goes (its directories
+    /// made); the engine links it at the last moment. `dir` is the handle
+    /// of the file's directory, where the caller has one.
+    pub fn prepare(&self, path: &Path, dir: Option<&DirAt>) -> Result<Option<Target>, Failure> {
+        if self.dry_run {
+            let to = self.name_for(path);
+            let (d, name) = split(&to);
+            return Ok(Some(Target {
+                shown: self.local(&to).to_path_buf(),
+                path: to,
+                dir: DirAt::Path(d),
+                name,
+            }));
         }
-        Some(to)
+        let (src, base) = match dir {
+            Some(d) => (d.clone(), split(path).1),
+            None => match self.entry_at(path) {
+                Ok(found) => found,
+                // Nothing there to back up (the engine finds it gone too).
+                Err(Errno::NOENT) => return Ok(None),
+                Err(e) => return Err(Failure::io(e)),
+            },
+        };
+        self.target(path, &src, &base).map(Some)
     }
 }
 
-/// A plain copy of a file, symlink or node (used when a rename or link
-/// cannot cross filesystems).
-fn copy_across(from: &Path, to: &Path, st: &Stat) -> io::Result<()> {
+/// Opens level `name` of `parent` (a backup-dir level: never through a
+/// symlink), making it first if missing: with the permissions and owner
+/// of `model()` (its destination counterpart), or else the default ones.
+fn make_level(
+    parent: &DirAt,
+    name: &[u8],
+    model: impl FnOnce() -> Option<Stat>,
+) -> Result<DirAt, Errno> {
+    let pname = parent.name(name);
+    match rustix::fs::openat(parent, &pname, DIR_FLAGS, Mode::empty()) {
+        Ok(fd) => return Ok(fd_at(fd)),
+        Err(Errno::NOENT) => {}
+        // Not a directory (a symlink, even to one, or a file): removed
+        // for a real directory, as rsync does.
+        Err(Errno::NOTDIR | Errno::LOOP) => {
+            match rustix::fs::unlinkat(parent, &pname, AtFlags::empty()) {
+                Ok(()) | Err(Errno::NOENT) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    let model = model();
+    let mode = model.map_or(0o777, |st| st.mode & 0o7777);
+    match rustix::fs::mkdirat(parent, &pname, Mode::from_raw_mode(mode)) {
+        Ok(()) | Err(Errno::EXIST) => {}
+        Err(e) => return Err(e),
+    }
+    // Opened for real (fchmod refuses O_PATH handles), never a symlink.
+    let fd = rustix::fs::openat(
+        parent,
+        &pname,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    if let Some(st) = model {
+        let _ = rustix::fs::fchmod(&fd, Mode::from_raw_mode(st.mode & 0o7777));
+        let _ = rustix::fs::fchown(
+            &fd,
+            Some(rustix::fs::Uid::from_raw(st.uid)),
+            Some(rustix::fs::Gid::from_raw(st.gid)),
+        );
+    }
+    Ok(fd_at(fd))
+}
+
+/// A directory where a backup is about to go (`name` in `dir`) is
+/// removed with its contents, as rsync does; anything else stays for the
+/// link or rename to replace. Nothing is followed through a symlink.
+fn clear_dir(dir: &DirAt, name: &[u8]) -> Result<(), Errno> {
+    match dir.lstat(name) {
+        Ok(st) if st.kind() == Kind::Dir => remove_tree(dir, name),
+        _ => Ok(()),
+    }
+}
+
+/// Removes directory `name` of `dir` and everything in it, through
+/// handles opened without following symlinks.
+fn remove_tree(dir: &DirAt, name: &[u8]) -> Result<(), Errno> {
+    let pname = dir.name(name);
+    let fd = rustix::fs::openat(
+        dir,
+        &pname,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let mut entries = Vec::new();
+    {
+        for e in rustix::fs::Dir::read_from(&fd)? {
+            let e = e?;
+            let n = e.file_name().to_bytes();
+            if n != b"." && n != b".." {
+                entries.push(n.to_vec());
+            }
+        }
+    }
+    let at = fd_at(fd);
+    for n in entries {
+        match rustix::fs::unlinkat(&at, at.name(&n), AtFlags::empty()) {
+            Ok(()) | Err(Errno::NOENT) => {}
+            Err(Errno::ISDIR | Errno::PERM)
+                if at.lstat(&n).is_ok_and(|s| s.kind() == Kind::Dir) =>
+            {
+                remove_tree(&at, &n)?
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    rustix::fs::unlinkat(dir, pname, AtFlags::REMOVEDIR)
+}
+
+/// Makes the backup dir `dir` (a path of the user's) and its missing
+/// parents; the backup dir itself after `model` (the destination root).
+fn make_by_path(dir: &Path, model: Option<Stat>) -> Result<(), Errno> {
+    let mut missing = Vec::new();
+    let mut p = dir.to_path_buf();
+    while sys::lstat(&p).is_err() {
+        missing.push(p.clone());
+        if !p.pop() || p.as_os_str().is_empty() {
+            break;
+        }
+    }
+    for d in missing.iter().rev() {
+        let model = model.filter(|_| d == dir);
+        let mode = model.map_or(0o777, |st| st.mode & 0o7777);
+        match rustix::fs::mkdir(d, Mode::from_raw_mode(mode)) {
+            Ok(()) | Err(Errno::EXIST) => {}
+            Err(e) => return Err(e),
+        }
+        if let Some(st) = model {
+            let _ = rustix::fs::chmod(d, Mode::from_raw_mode(st.mode & 0o7777));
+            let _ = rustix::fs::chownat(
+                rustix::fs::CWD,
+                d,
+                Some(rustix::fs::Uid::from_raw(st.uid)),
+                Some(rustix::fs::Gid::from_raw(st.gid)),
+                AtFlags::SYMLINK_NOFOLLOW,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A plain copy of a file, symlink or node (`name` in `dir`) to `to`
+/// (used when a rename or link cannot cross filesystems).
+fn copy_across(dir: &DirAt, name: &[u8], to: &Target, st: &Stat) -> io::Result<()> {
+    let dest = to.dir.name(&to.name);
     match st.kind() {
         Kind::Symlink => {
-            let target = rustix::fs::readlink(from, Vec::new())?;
-            rustix::fs::symlink(target.as_c_str(), to)?;
+            let target = rustix::fs::readlinkat(dir, dir.name(name), Vec::new())?;
+            rustix::fs::symlinkat(target.as_c_str(), &to.dir, &dest)?;
         }
-        Kind::File => {
-            std::fs::copy(from, to)?;
-        }
+        Kind::File => copy_file(dir, name, &to.dir, &to.name, false)?,
         _ => {
             rustix::fs::mknodat(
-                rustix::fs::CWD,
-                to,
+                &to.dir,
+                &dest,
                 rustix::fs::FileType::from_raw_mode(st.mode),
                 Mode::from_raw_mode(st.mode & 0o7777),
                 st.rdev,
             )?;
         }
+    }
+    Ok(())
+}
+
+/// Copies file `name` of `dir` to `to_name` in `to_dir` (replacing a
+/// file there), with the source's permissions, neither side through a
+/// symlink; `keep_attrs` also gives it the source's mtime and owner
+/// (where we may).
+pub fn copy_file(
+    dir: &DirAt,
+    name: &[u8],
+    to_dir: &DirAt,
+    to_name: &[u8],
+    keep_attrs: bool,
+) -> io::Result<()> {
+    let from = rustix::fs::openat(
+        dir,
+        dir.name(name),
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let st = rustix::fs::fstat(&from)?;
+    let perms = Mode::from_raw_mode(st.st_mode & 0o7777);
+    let to = rustix::fs::openat(
+        to_dir,
+        to_dir.name(to_name),
+        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        perms,
+    )?;
+    rustix::fs::fchmod(&to, perms)?;
+    let mut from = std::fs::File::from(from);
+    let mut to = std::fs::File::from(to);
+    io::copy(&mut from, &mut to)?;
+    if keep_attrs {
+        let ts = rustix::fs::Timestamps {
+            last_access: rustix::fs::Timespec {
+                tv_sec: 0,
+                tv_nsec: rustix::fs::UTIME_OMIT,
+            },
+            last_modification: rustix::fs::Timespec {
+                tv_sec: st.st_mtime as _,
+                tv_nsec: st.st_mtime_nsec as _,
+            },
+        };
+        rustix::fs::futimens(&to, &ts)?;
+        // Only root can give a file away; elsewhere the copy is ours anyway.
+        let _ = rustix::fs::fchown(
+            &to,
+            Some(rustix::fs::Uid::from_raw(st.st_uid)),
+            Some(rustix::fs::Gid::from_raw(st.st_gid)),
+        );
     }
     Ok(())
 }
@@ -242,7 +641,16 @@ mod tests {
 
     #[test]
     fn names() {
-        let b = Backup::new(Path::new("dst"), None, &OsString::from("~"), false, false);
+        let root = DirAt::Path(PathBuf::from("dst"));
+        let b = Backup::new(
+            Path::new("dst"),
+            root.clone(),
+            false,
+            None,
+            &OsString::from("~"),
+            false,
+            false,
+        );
         assert_eq!(
             b.name_for(Path::new("dst/sub/f")),
             PathBuf::from("dst/sub/f~")
@@ -251,6 +659,8 @@ mod tests {
         assert!(!b.applies_to(Path::new("dst/f~")));
         let b = Backup::new(
             Path::new("dst"),
+            root,
+            false,
             Some(Path::new("BK")),
             &OsString::new(),
             false,

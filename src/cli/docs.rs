@@ -284,6 +284,10 @@ fn capabilities() -> Vec<String> {
         has(Id::Inplace, "inplace"),
         has(Id::Append, "append"),
         has(Id::Acls, "ACLs"),
+        // rsync 3.5: ACLs are set on the entry held by a handle (its
+        // directory's, through /proc/self/fd), not by a path a symlink
+        // swapped in could redirect; arsync sets them the same way.
+        has(Id::Acls, "ACL-at"),
         has(Id::Xattrs, "xattrs"),
         if Id::SecludedArgs.supported() {
             "optional secluded-args".into()

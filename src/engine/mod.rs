@@ -59,9 +59,9 @@ pub struct CopyJob {
     /// The owner and group a file created at `dest` gets before any
     /// chown (ours, or the directory's group under set-gid).
     pub new_ids: (u32, u32),
-    /// `-b`: keep the current destination under this name (its directory
-    /// already exists) just before the new version replaces it.
-    pub backup_to: Option<PathBuf>,
+    /// `-b`: keep the current destination under this name (in a directory
+    /// handle made ready) just before the new version replaces it.
+    pub backup_to: Option<crate::backup::Target>,
     pub want: Wanted,
     pub policy: Policy,
     /// `-X`, `-A`, `--fake-super`: applied to the new file before it is
@@ -87,6 +87,9 @@ pub enum Outcome {
     SenderFailed(String),
     /// A failure that ends the run (rsync exits 11 on write errors).
     Fatal(String),
+    /// `-b`: the old version could not be backed up (rsync's messages);
+    /// it stays in place and the run ends (exit 11). The file is listed.
+    BackupFailed(Vec<String>),
     /// Interrupted by a signal; the temp file was removed (or, with
     /// `--partial`, moved into place).
     Interrupted,

@@ -29,6 +29,7 @@ use rustix::io::Errno;
 
 use super::sparse::{self, Holes};
 use super::{Config, CopyJob, Done, Engine, Outcome, temp_name};
+use crate::backup::Target as BackupTarget;
 use crate::meta::{self, Target};
 use crate::options::EngineChoice;
 use crate::sys::{self, DirAt, Stat};
@@ -401,37 +402,48 @@ fn mkstemp_failed(path: &Path, e: &std::io::Error) -> Outcome {
 }
 
 /// `-b`: the destination (`base` in `dir`), hard-linked (or copied across
-/// filesystems) under its backup name while it is still in place.
-fn keep_backup(dir: &DirAt, base: &[u8], dest: &Path, to: &Path) -> std::io::Result<()> {
-    match rustix::fs::unlink(to) {
+/// filesystems, or where a link is refused) under its backup name while it
+/// is still in place; both through their directories' handles. A failure
+/// gives rsync's lines: the backup name that could not be written.
+fn keep_backup(
+    dest: &Path,
+    dir: &DirAt,
+    base: &[u8],
+    to: &BackupTarget,
+) -> Result<(), Vec<String>> {
+    let failed = |op, e: Errno| {
+        crate::backup::Failure::keep(op, dest, &to.path, &to.shown, e)
+            .lines
+            .into_iter()
+            .map(|l| format!("[receiver] {l}"))
+            .collect::<Vec<_>>()
+    };
+    let name = to.dir.name(&to.name);
+    match rustix::fs::unlinkat(&to.dir, &name, rustix::fs::AtFlags::empty()) {
         Ok(()) | Err(Errno::NOENT) => {}
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(failed("unlink", e)),
     }
     let linked = rustix::fs::linkat(
         dir,
         dir.name(base),
-        rustix::fs::CWD,
-        to,
+        &to.dir,
+        &name,
         rustix::fs::AtFlags::empty(),
     );
     match linked {
+        // Gone meanwhile: nothing left to keep.
         Ok(()) | Err(Errno::NOENT) => Ok(()),
-        Err(Errno::XDEV | Errno::PERM | Errno::MLINK) => std::fs::copy(dest, to).map(|_| ()),
-        Err(e) => Err(e.into()),
+        Err(_) => crate::backup::copy_file(dir, base, &to.dir, &to.name, false)
+            .map_err(|e| failed("open", Errno::from_io_error(&e).unwrap_or(Errno::IO))),
     }
 }
 
 /// `--inplace -b`: a copy of the old file that keeps its modification
 /// time and owner, as rsync's backup copy does (its content is about to
 /// change in place, so a hard link would not do).
-fn copy_keeping_attrs(from: &Path, to: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::copy(from, to)?;
-    let md = std::fs::symlink_metadata(from)?;
-    filetime::set_file_mtime(to, filetime::FileTime::from_last_modification_time(&md))?;
-    // Only root can give a file away; elsewhere the copy is ours anyway.
-    let _ = std::os::unix::fs::lchown(to, Some(md.uid()), Some(md.gid()));
-    Ok(())
+fn copy_keeping_attrs(dir: &DirAt, base: &[u8], to: &BackupTarget) -> std::io::Result<()> {
+    let _ = rustix::fs::unlinkat(&to.dir, to.dir.name(&to.name), rustix::fs::AtFlags::empty());
+    crate::backup::copy_file(dir, base, &to.dir, &to.name, true)
 }
 
 async fn open_sink(job: &CopyJob, cfg: &Config) -> Result<Sink, Outcome> {
@@ -444,11 +456,10 @@ async fn open_sink(job: &CopyJob, cfg: &Config) -> Result<Sink, Outcome> {
         if let Some(to) = &job.backup_to
             && dir.lstat(&base).is_ok()
         {
-            let _ = rustix::fs::unlink(to);
-            copy_keeping_attrs(&job.dest, to).map_err(|e| {
+            copy_keeping_attrs(&dir, &base, to).map_err(|e| {
                 Outcome::Failed(format!(
                     "[receiver] backup \"{}\" failed: {}",
-                    shown(to),
+                    shown(&to.path),
                     errno_of(&e)
                 ))
             })?;
@@ -1105,18 +1116,10 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
         .collect();
     if let Some(to) = &job.backup_to
         && !matches!(sink.kind, SinkKind::InPlace)
-        && let Err(e) = keep_backup(&dest_dir(job), &base_of(&job.dest), &job.dest, to)
+        && let Err(lines) = keep_backup(&job.dest, &dest_dir(job), &base_of(&job.dest), to)
     {
-        let target = sink.shown_name(job);
         discard(sink, job, cfg, false).await;
-        return (
-            Outcome::Failed(format!(
-                "[receiver] backup \"{}\" failed: {}",
-                target,
-                errno_of(&e)
-            )),
-            buf,
-        );
+        return (Outcome::BackupFailed(lines), buf);
     }
     let Sink { file, kind } = sink;
     // Messages name the temp file; only build that name on failure.

@@ -10,10 +10,17 @@ impl Transfer<'_> {
         let mut staged = std::mem::take(&mut self.staged);
         staged.sort_by_key(|(t, _, _)| *t);
         for (_, from, to) in staged {
-            if let Some(b) = self.backup.clone()
-                && let Ok(Some(bk)) = b.keep_before_replace(&to)
-            {
-                b.report(&mut self.report, &to, &bk);
+            if let Some(b) = self.backup.clone() {
+                match b.keep_before_replace(&to) {
+                    Ok(Some(bk)) => b.report(&mut self.report, &to, &bk),
+                    Ok(None) => {}
+                    Err(f) => {
+                        // Not backed up: the old file stays, the staged one
+                        // is not moved over it.
+                        self.backup_failed(f, "receiver");
+                        continue;
+                    }
+                }
             }
             let base = |p: &Path| {
                 p.file_name()
@@ -150,6 +157,16 @@ impl Transfer<'_> {
                 self.fatal = Some(msg);
                 self.abort.store(true, Ordering::Relaxed);
             }
+            Outcome::BackupFailed(lines) => {
+                let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
+                self.report
+                    .complete(p.slot, line.into_iter().collect(), lines.clone());
+                if self.fatal.is_none() {
+                    self.fatal = Some(lines.join("\n"));
+                    self.fatal_code = ExitCode::FileIo;
+                }
+                self.abort.store(true, Ordering::Relaxed);
+            }
             Outcome::Interrupted => {
                 self.report.complete(p.slot, Vec::new(), Vec::new());
             }
@@ -169,6 +186,92 @@ impl Transfer<'_> {
         // A fatal error set `abort` to stop the other lanes; it is not a signal.
         if self.fatal.is_some() {
             self.abort.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// `-K`: directory `dest` (just pushed, opened as `at`) may be one
+    /// handled before under another name: a kept symlink to it, or a
+    /// directory reached through one. rsync sets a directory's time when
+    /// its own contents are done (with incremental recursion, i.e. without
+    /// --delete-before/-after/-delay, --delay-updates or -m), else all at
+    /// the end in list order; so the later name's time is the one that
+    /// stays, and what a kept symlink then adds to its target leaves that
+    /// target's time fresh. The earlier entry is settled here: set now,
+    /// before the symlink's contents arrive, if `dest` is such a symlink
+    /// with incremental recursion; skipped at the end in any case where
+    /// `dest` names the directory itself.
+    pub(super) fn settle_same_dir(&mut self, dest: &Path, at: &Result<DirAt, Errno>) {
+        use std::os::fd::AsFd;
+        let Some(idx) = self.dir_fixes.len().checked_sub(1) else {
+            return;
+        };
+        let Ok(DirAt::Fd(fd)) = at else { return };
+        let Ok(st) = rustix::fs::fstat(fd.as_fd()) else {
+            return;
+        };
+        let id = (st.st_dev, st.st_ino);
+        let Some(earlier) = self.dir_ids.insert(id, idx) else {
+            return;
+        };
+        // An enclosing directory (a symlink looping back): still open.
+        let path = &self.dir_fixes[earlier].path;
+        if self.opts.dry_run
+            || self.dir_fixes[earlier].settled
+            || self.dir_stack.iter().any(|d| sys::same_path(&d.path, path))
+        {
+            return;
+        }
+        let is_link = self
+            .at_of(dest)
+            .and_then(|(d, base)| d.lstat(&base))
+            .is_ok_and(|s| s.kind() == Kind::Symlink);
+        let o = self.opts;
+        let incremental = o.recursive()
+            && !matches!(
+                o.delete,
+                Some(DeleteWhen::Before | DeleteWhen::After | DeleteWhen::Delay)
+            )
+            && !o.delay_updates
+            && !o.prune_empty_dirs;
+        if !is_link {
+            self.dir_fixes[earlier].settled = true;
+        } else if incremental {
+            // Its own files land first, then its time is set.
+            self.drain_all();
+            let f = &self.dir_fixes[earlier];
+            let (path, mtime, nsec) = (f.path.clone(), f.mtime, f.mtime_nsec);
+            if let Ok((d, base)) = self.at_of(&path) {
+                self.set_dir_time(&d, &base, mtime, nsec);
+            }
+            self.dir_fixes[earlier].settled = true;
+        }
+    }
+
+    /// Sets the mtime of directory `base` in `at` (not through a symlink)
+    /// if it differs, as rsync's touch_up_dirs: failures are ignored (any
+    /// problem was reported when the directory was handled).
+    fn set_dir_time(&self, at: &DirAt, base: &[u8], mtime: i64, mtime_nsec: u32) {
+        let name = at.name(base);
+        // Like rsync's touch_up_dirs: compare with the window (whole
+        // seconds by default), so sub-second differences are left alone.
+        let differs = match at.lstat(base) {
+            Ok(st) => !self
+                .opts
+                .same_time(mtime, mtime_nsec, st.mtime, st.mtime_nsec),
+            Err(_) => false,
+        };
+        if self.opts.times && !self.opts.omit_dir_times && differs {
+            let ts = rustix::fs::Timestamps {
+                last_access: rustix::fs::Timespec {
+                    tv_sec: 0,
+                    tv_nsec: rustix::fs::UTIME_OMIT,
+                },
+                last_modification: rustix::fs::Timespec {
+                    tv_sec: mtime,
+                    tv_nsec: mtime_nsec as _,
+                },
+            };
+            let _ = rustix::fs::utimensat(at, &name, &ts, rustix::fs::AtFlags::SYMLINK_NOFOLLOW);
         }
     }
 
@@ -200,29 +303,8 @@ impl Transfer<'_> {
                 },
             };
             let name = at.name(&base);
-            // Like rsync's touch_up_dirs: compare with the window (whole
-            // seconds by default), so sub-second differences are left alone.
-            let differs = match at.lstat(&base) {
-                Ok(st) => !self
-                    .opts
-                    .same_time(f.mtime, f.mtime_nsec, st.mtime, st.mtime_nsec),
-                Err(_) => false,
-            };
-            if self.opts.times && !self.opts.omit_dir_times && differs {
-                let ts = rustix::fs::Timestamps {
-                    last_access: rustix::fs::Timespec {
-                        tv_sec: 0,
-                        tv_nsec: rustix::fs::UTIME_OMIT,
-                    },
-                    last_modification: rustix::fs::Timespec {
-                        tv_sec: f.mtime,
-                        tv_nsec: f.mtime_nsec as _,
-                    },
-                };
-                // rsync's touch_up_dirs ignores failures here; any problem
-                // was already reported when the directory was handled.
-                let _ =
-                    rustix::fs::utimensat(&at, &name, &ts, rustix::fs::AtFlags::SYMLINK_NOFOLLOW);
+            if !f.settled {
+                self.set_dir_time(&at, &base, f.mtime, f.mtime_nsec);
             }
             if let Some(m) = f.restore_mode {
                 let _ = rustix::fs::chmodat(

@@ -413,6 +413,8 @@ impl Transfer<'_> {
                             rustix::fs::symlinkat(path_of(&target), d, p)
                         }
                     }) {
+                        // None: already reported (a backup that failed).
+                        let Some(msg) = msg else { return Next::Stop };
                         let msg = format!(
                             "[generator] symlink \"{}\" -> \"{}\" failed: {msg}",
                             self.shown(dest),
@@ -467,6 +469,7 @@ impl Transfer<'_> {
                             rustix::fs::mknodat(d, p, ft, perm, rdev)
                         }
                     }) {
+                        let Some(msg) = msg else { return Next::Stop };
                         let msg =
                             format!("[generator] mknod \"{}\" failed: {msg}", self.shown(dest));
                         self.report.error(msg);
@@ -659,16 +662,26 @@ impl Transfer<'_> {
             delayed = Some((staged.clone(), dest.to_path_buf()));
             target = staged;
         }
-        // -b: where the version being replaced goes (directories made now).
-        let backup_to = match &self.backup {
-            Some(b) if !fresh && delayed.is_none() => b.prepare(dest),
-            _ => None,
-        };
         // The copy lands through the handle of its directory (for a staged
         // copy, --delay-updates, the partial dir's).
         let dir = match staged_at {
             None => self.at_of(dest).ok().map(|(d, _)| d),
             Some(at) => at.ok(),
+        };
+        // -b: where the version being replaced goes (directories made now).
+        let backup_to = match &self.backup {
+            Some(b) if !fresh && delayed.is_none() => match b.prepare(dest, dir.as_ref()) {
+                Ok(to) => to,
+                Err(f) => {
+                    // No backup, no copy: the destination stays as it is.
+                    if let Some(l) = rec.as_ref().and_then(|r| self.report.item_line_of(r)) {
+                        self.report.info(l);
+                    }
+                    self.backup_failed(f, "receiver");
+                    return None;
+                }
+            },
+            _ => None,
         };
         let slot = self.report.reserve();
         let token = self.next_token;
@@ -679,7 +692,9 @@ impl Transfer<'_> {
                 slot,
                 rec,
                 from_source: from == e.src.as_path(),
-                backup: backup_to.clone().map(|to| (dest.to_path_buf(), to)),
+                backup: backup_to
+                    .as_ref()
+                    .map(|to| (dest.to_path_buf(), to.path.clone())),
                 delayed,
                 dest: Some(dest.to_path_buf()),
                 src: opts
@@ -740,6 +755,19 @@ impl Transfer<'_> {
         }
     }
 
+    /// A backup that could not be made: rsync's messages; the run ends
+    /// there when rsync's does (exit 11), else it is partial.
+    pub(super) fn backup_failed(&mut self, f: crate::backup::Failure, role: &str) {
+        for l in &f.lines {
+            self.report.error(format!("[{role}] {l}"));
+        }
+        if f.fatal && self.fatal.is_none() {
+            self.fatal = Some(f.lines.join("\n"));
+            self.fatal_code = ExitCode::FileIo;
+            self.abort.store(true, Ordering::Relaxed);
+        }
+    }
+
     /// Creates a symlink or node, atomically over an existing non-directory
     /// (made under a temporary name, then renamed into place).
     /// `make` gets the directory's handle and the name to create in it.
@@ -748,15 +776,21 @@ impl Transfer<'_> {
         dest: &Path,
         atomic: bool,
         make: impl Fn(&DirAt, &Path) -> Result<(), Errno>,
-    ) -> Result<(), String> {
-        let (at, base) = self.at_of(dest).map_err(sys::errno_text)?;
+    ) -> Result<(), Option<String>> {
+        let (at, base) = self.at_of(dest).map_err(|e| Some(sys::errno_text(e)))?;
         let name = at.name(&base);
         if !atomic || self.opts.temp_dir.is_some() {
             if atomic {
                 match (self.backup.take(), at.lstat(&base)) {
                     (Some(mut b), Ok(st)) => {
-                        let _ = b.make(&mut self.report, dest, &st);
+                        let made = b.make(&mut self.report, dest, &st);
                         self.backup = Some(b);
+                        if let Err(e) = made
+                            && e.kind() != std::io::ErrorKind::NotFound
+                        {
+                            // Not backed up: left in place.
+                            return Err(Some(sys::io_error_text(&e)));
+                        }
                     }
                     (b, _) => {
                         self.backup = b;
@@ -764,14 +798,19 @@ impl Transfer<'_> {
                     }
                 }
             }
-            return make(&at, &name).map_err(sys::errno_text);
+            return make(&at, &name).map_err(|e| Some(sys::errno_text(e)));
         }
         // -b: the item being replaced is kept (hard-linked) first.
-        if let Some(b) = &self.backup
-            && let Ok(Some(to)) = b.keep_before_replace(dest)
-        {
-            let b = b.clone();
-            b.report(&mut self.report, dest, &to);
+        if let Some(b) = self.backup.clone() {
+            match b.keep_before_replace(dest) {
+                Ok(Some(to)) => b.report(&mut self.report, dest, &to),
+                Ok(None) => {}
+                Err(f) => {
+                    // Not backed up: the old item stays.
+                    self.backup_failed(f, "generator");
+                    return Err(None);
+                }
+            }
         }
         let final_base = match dest.file_name() {
             Some(n) => sys::bytes(Path::new(n)).to_vec(),
@@ -792,13 +831,13 @@ impl Transfer<'_> {
                 Ok(()) => {
                     return rustix::fs::renameat(&tmp_dir, &tmp, &at, &name).map_err(|e| {
                         let _ = rustix::fs::unlinkat(&tmp_dir, &tmp, AtFlags::empty());
-                        sys::errno_text(e)
+                        Some(sys::errno_text(e))
                     });
                 }
                 Err(Errno::EXIST) => continue,
-                Err(e) => return Err(sys::errno_text(e)),
+                Err(e) => return Err(Some(sys::errno_text(e))),
             }
         }
-        Err(sys::errno_text(Errno::EXIST))
+        Err(Some(sys::errno_text(Errno::EXIST)))
     }
 }

@@ -324,6 +324,7 @@ impl Transfer<'_> {
             if let Err(msg) = self.create_node(dest, atomic, |d, p| {
                 rustix::fs::linkat(rustix::fs::CWD, &from, d, p, rustix::fs::AtFlags::empty())
             }) {
+                let Some(msg) = msg else { return };
                 let msg = format!(
                     "[generator] link {} => {} failed: {msg}",
                     self.shown(dest),

@@ -78,6 +78,9 @@ struct DirFix {
     mtime_nsec: u32,
     /// Permissions to restore after temporarily adding u+rwx.
     restore_mode: Option<u32>,
+    /// `-K`: its time was settled already (or is another path's to set),
+    /// see `Transfer::settle_same_dir`.
+    settled: bool,
 }
 
 /// A destination directory being filled.
@@ -101,6 +104,9 @@ struct Transfer<'a> {
     pending: HashMap<u64, Pending>,
     next_token: u64,
     dir_fixes: Vec<DirFix>,
+    /// `-K`: the directories of `dir_fixes` by device and inode (one can
+    /// be reached by two paths, through a kept symlink).
+    dir_ids: HashMap<(u64, u64), usize>,
     /// The directories being filled, innermost last.
     dir_stack: Vec<OpenDir>,
     abort: Arc<AtomicBool>,
@@ -262,6 +268,7 @@ pub fn run(opts: &Options, name: &str) -> ExitCode {
         pending: HashMap::new(),
         next_token: 0,
         dir_fixes: Vec::new(),
+        dir_ids: HashMap::new(),
         dir_stack: Vec::new(),
         abort,
         fatal: None,
@@ -488,9 +495,27 @@ impl Transfer<'_> {
             // rsync's implicit "P *~": backups in the destination survive --delete.
             self.deleter.protect_suffix = Some(opts.suffix.as_bytes().to_vec());
         }
+        if opts.backup
+            && let Some(d) = opts.backup_dir.as_deref()
+        {
+            let resolved = if d.is_absolute() {
+                d.to_path_buf()
+            } else {
+                self.dest_root.join(d)
+            };
+            if sys::stat(&resolved).is_ok_and(|st| st.kind() != Kind::Dir) {
+                let given = self.report.esc(sys::bytes(d));
+                return self.usage_exit(
+                    &format!("The backup-dir is not a directory: {given}"),
+                    ExitCode::Syntax,
+                );
+            }
+        }
         if opts.backup {
             let b = Backup::new(
                 &self.dest_root,
+                self.root_at.clone(),
+                opts.keep_dirlinks,
                 opts.backup_dir.as_deref(),
                 &opts.suffix,
                 opts.dry_run,
@@ -990,12 +1015,16 @@ impl Transfer<'_> {
             mtime: e.stat.mtime,
             mtime_nsec: e.stat.mtime_nsec,
             restore_mode: restore,
+            settled: false,
         });
         let new_file_gid = match current {
             Some(st) if st.mode & 0o2000 != 0 => st.gid,
             _ => self.recv.egid,
         };
         let at = self.open_dir(dest);
+        if self.opts.keep_dirlinks {
+            self.settle_same_dir(dest, &at);
+        }
         self.dir_stack.push(OpenDir {
             path: dest.to_path_buf(),
             at,
