@@ -153,6 +153,8 @@ struct Slot {
     want_dest: bool,
     /// A thread took one of its tasks: it counts against [`AHEAD`].
     started: bool,
+    /// Entries listed so far (they count against [`AHEAD_ENTRIES`]).
+    entries: usize,
 }
 
 impl Slot {
@@ -170,6 +172,8 @@ struct State {
     slots: HashMap<Ticket, Slot>,
     /// Tickets started and not yet collected.
     ahead: usize,
+    /// Entries listed for those tickets so far.
+    ahead_entries: usize,
     /// The ticket the caller waits for: taken even when [`AHEAD`] is
     /// reached, and the only one whose completion wakes the caller.
     urgent: Option<Ticket>,
@@ -202,8 +206,9 @@ impl Shared {
 /// directory is two tasks, its source and its destination side, so both
 /// threads work on the directory the walk needs next and hand it over
 /// sooner. Tasks wait in walk order; the threads stop taking new ones
-/// when [`AHEAD`] directories are listed but not yet collected, so memory
-/// stays bounded however wide the tree is.
+/// when [`AHEAD`] directories (or [`AHEAD_ENTRIES`] entries) are listed
+/// but not yet collected, so memory stays bounded however wide the tree
+/// is.
 pub struct Scanner {
     shared: std::sync::Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
@@ -217,8 +222,13 @@ pub struct Scanner {
     cfg: WalkConfig,
 }
 
-/// Directories listed ahead of the walk at most.
-const AHEAD: usize = 32;
+/// Directories listed ahead of the walk at most, and entries in them: the
+/// threads keep going while both are below. On the 100k-file tree, 128
+/// directories ahead keep both cores busier than 32 (0.37 s against
+/// 0.43 s for a no-change run, 12 MiB peak RSS against 9); the entry
+/// budget keeps trees of huge directories from holding many of them.
+const AHEAD: usize = 128;
+const AHEAD_ENTRIES: usize = 32 * 1024;
 
 /// Listing threads: one per core besides the caller's, which lists too
 /// when it would otherwise wait. More threads than cores only add
@@ -235,7 +245,7 @@ fn worker(shared: &Shared, cfg: &WalkConfig) {
     loop {
         let front = st.queue.front().map(Task::ticket);
         let take = front.is_some_and(|t| {
-            st.urgent == Some(t) || st.ahead < AHEAD || st.slots.get(&t).is_some_and(|s| s.started)
+            st.urgent == Some(t) || st.has_room() || st.slots.get(&t).is_some_and(|s| s.started)
         });
         let Some(t) = front.filter(|_| take) else {
             if st.closed {
@@ -277,6 +287,11 @@ fn run(cfg: &WalkConfig, task: Task) -> Side {
 }
 
 impl State {
+    /// Whether another directory may be started ahead of the walk.
+    fn has_room(&self) -> bool {
+        self.ahead < AHEAD && self.ahead_entries < AHEAD_ENTRIES
+    }
+
     /// Notes that a task of `t` was taken: the ticket now counts
     /// against [`AHEAD`].
     fn start(&mut self, t: Ticket) {
@@ -295,8 +310,17 @@ impl State {
             return false;
         };
         match result {
-            Side::Src(l) => slot.src = Some(l),
-            Side::Dest(d) => slot.dest = Some(d),
+            Side::Src(l) => {
+                slot.entries += l.entries.len();
+                self.ahead_entries += l.entries.len();
+                slot.src = Some(l);
+            }
+            Side::Dest(d) => {
+                let n = d.as_ref().map_or(0, DirListing::len);
+                slot.entries += n;
+                self.ahead_entries += n;
+                slot.dest = Some(d);
+            }
         }
         urgent && slot.complete()
     }
@@ -362,6 +386,7 @@ impl Scanner {
                 dest: None,
                 want_dest: false,
                 started: false,
+                entries: 0,
             });
             slot.want_dest |= want_dest;
             st.queue.push_front(task);
@@ -392,7 +417,7 @@ impl Scanner {
             let next = mine.or_else(|| {
                 let k = st.queue.front()?.ticket();
                 let started = st.slots.get(&k).is_some_and(|s| s.started);
-                (started || st.ahead < AHEAD).then_some(0)
+                (started || st.has_room()).then_some(0)
             });
             if let Some(task) = next.and_then(|i| st.queue.remove(i)) {
                 let k = task.ticket();
@@ -412,6 +437,7 @@ impl Scanner {
         let Some(slot) = st.slots.remove(&t) else {
             return (None, None);
         };
+        st.ahead_entries -= slot.entries;
         if slot.started {
             st.ahead -= 1;
             if st.idle > 0 {
@@ -566,6 +592,6 @@ mod tests {
         }
         let st = scanner.shared.lock();
         assert!(st.queue.is_empty() && st.slots.is_empty());
-        assert_eq!(st.ahead, 0);
+        assert_eq!((st.ahead, st.ahead_entries), (0, 0));
     }
 }
