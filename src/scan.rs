@@ -1,14 +1,16 @@
-//! Directory listings made on helper threads ahead of the walk: for each
-//! directory, the source side (as the walker would list it) and the
-//! matching destination directory.
+//! Directory listings made ahead of the walk, on helper threads and on
+//! the caller's when it would otherwise wait: for each directory, the
+//! source side (as the walker would list it) and the matching destination
+//! directory.
 //!
 //! On a re-sync every source entry needs the status of its destination
-//! counterpart; listing both sides on helper threads (getdents + fstatat
-//! relative to the directory, no path walks) overlaps the two stat passes
-//! with each other and with the main thread's comparisons. One job covers
-//! both sides of a directory, so the helpers share the work evenly and
-//! the main thread takes one hand-off per directory. The destination
-//! listing also tells `--delete` what is extraneous.
+//! counterpart. Nearly all of a no-change run is the kernel's getdents and
+//! fstatat for both trees, so the point is to keep every core on them:
+//! each side of a directory is a task of its own, tasks wait in the order
+//! the depth-first walk needs them, a listed directory queues its
+//! subdirectories at once (speculation the walk claims or drops), and the
+//! caller lists instead of sleeping. The destination listing also tells
+//! `--delete` what is extraneous.
 
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::AsFd;
@@ -131,6 +133,14 @@ fn list_dir_with(dir: &Path, extra: OFlags) -> Result<DirListing, Errno> {
 /// Identifies a prefetch request.
 pub type Ticket = u64;
 
+/// The last component of a listed name.
+fn base_of(name: &[u8]) -> &[u8] {
+    match name.iter().rposition(|&b| b == b'/') {
+        Some(p) => &name[p + 1..],
+        None => name,
+    }
+}
+
 /// One side of a directory to list.
 enum Task {
     Src(Ticket, Entry),
@@ -145,6 +155,10 @@ impl Task {
     }
 }
 
+/// What a speculative listing is filed under until the caller asks for
+/// it: the source directories and the destination directory.
+type SpecKey = (PathBuf, Vec<PathBuf>, Option<PathBuf>);
+
 /// What the threads produced for a ticket so far.
 struct Slot {
     src: Option<Listing>,
@@ -155,9 +169,29 @@ struct Slot {
     started: bool,
     /// Entries listed so far (they count against [`AHEAD_ENTRIES`]).
     entries: usize,
+    /// The destination directory listed, for the subdirectories' own.
+    dest_path: Option<PathBuf>,
+    /// Listed on speculation (a subdirectory of this parent) and not
+    /// asked for yet: found by its key, dropped if the caller moves on.
+    spec: Option<(Ticket, SpecKey)>,
+    /// Dropped while a thread was still listing it.
+    discarded: bool,
 }
 
 impl Slot {
+    fn new(dest_path: Option<PathBuf>, spec: Option<(Ticket, SpecKey)>) -> Slot {
+        Slot {
+            src: None,
+            dest: None,
+            want_dest: dest_path.is_some(),
+            started: false,
+            entries: 0,
+            dest_path,
+            spec,
+            discarded: false,
+        }
+    }
+
     fn complete(&self) -> bool {
         self.src.is_some() && (!self.want_dest || self.dest.is_some())
     }
@@ -181,6 +215,10 @@ struct State {
     /// syscall each: only made when someone sleeps).
     idle: usize,
     closed: bool,
+    next: Ticket,
+    /// Speculative tickets by key, and by parent.
+    spec: HashMap<SpecKey, Ticket>,
+    spec_children: HashMap<Ticket, Vec<Ticket>>,
 }
 
 struct Shared {
@@ -203,8 +241,8 @@ impl Shared {
 }
 
 /// Helper threads that list directories ahead of the walk. Each
-/// directory is two tasks, its source and its destination side, so both
-/// threads work on the directory the walk needs next and hand it over
+/// directory is two tasks, its source and its destination side, so two
+/// threads can work on the directory the walk needs next and hand it over
 /// sooner. Tasks wait in walk order; the threads stop taking new ones
 /// when [`AHEAD`] directories (or [`AHEAD_ENTRIES`] entries) are listed
 /// but not yet collected, so memory stays bounded however wide the tree
@@ -212,7 +250,9 @@ impl Shared {
 pub struct Scanner {
     shared: std::sync::Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
-    next: Ticket,
+    /// The directory collected last: once the caller has asked for its
+    /// subdirectories, the speculative ones it did not ask for go.
+    last_collected: Option<Ticket>,
     /// Requested since the last collect: they go to the front of the
     /// queue together, in order, when the caller next waits.
     batch: Vec<Task>,
@@ -269,6 +309,9 @@ fn worker(shared: &Shared, cfg: &WalkConfig) {
         if st.store(t, result) {
             shared.done.notify_one();
         }
+        if st.idle > 0 && !st.queue.is_empty() {
+            shared.work.notify_one();
+        }
     }
 }
 
@@ -304,6 +347,8 @@ impl State {
     }
 
     /// Stores what a task produced; whether the caller waits for it.
+    /// A directory complete with both sides queues its subdirectories on
+    /// speculation (see [`State::speculate`]).
     fn store(&mut self, t: Ticket, result: Side) -> bool {
         let urgent = self.urgent == Some(t);
         let Some(slot) = self.slots.get_mut(&t) else {
@@ -322,7 +367,107 @@ impl State {
                 slot.dest = Some(d);
             }
         }
-        urgent && slot.complete()
+        if !slot.complete() {
+            return false;
+        }
+        if slot.discarded {
+            self.remove(t);
+            return false;
+        }
+        self.speculate(t);
+        urgent
+    }
+
+    /// Takes a ticket's slot out, giving back its place in the look-ahead.
+    fn remove(&mut self, t: Ticket) -> Option<Slot> {
+        let slot = self.slots.remove(&t)?;
+        self.ahead_entries -= slot.entries;
+        if slot.started {
+            self.ahead -= 1;
+        }
+        Some(slot)
+    }
+
+    /// The walk descends into a listed directory's subdirectories next,
+    /// but asks for them only once it has handled the directory's
+    /// entries; until then the threads would run out of work. So the
+    /// subdirectories are queued at once, each with the destination
+    /// directory the walk would ask for (the listed one, if it holds a
+    /// directory of that name), and handed over when the walk asks for
+    /// exactly that pair.
+    fn speculate(&mut self, t: Ticket) {
+        let Some(slot) = self.slots.get(&t) else {
+            return;
+        };
+        let (Some(src), dest_path) = (&slot.src, &slot.dest_path) else {
+            return;
+        };
+        let listed = match &slot.dest {
+            Some(Ok(l)) => Some(l),
+            _ => None,
+        };
+        let subdirs: Vec<(Entry, Option<PathBuf>)> = src
+            .entries
+            .iter()
+            .filter(|e| e.is_dir())
+            .map(|e| {
+                let base = base_of(&e.name);
+                let dest = match (dest_path, listed) {
+                    (Some(d), Some(l))
+                        if l.get(base)
+                            .is_some_and(|st| st.kind() == crate::sys::Kind::Dir) =>
+                    {
+                        Some(d.join(crate::sys::path_from(base)))
+                    }
+                    _ => None,
+                };
+                (e.clone(), dest)
+            })
+            .collect();
+        let mut tasks = Vec::new();
+        for (e, dest) in subdirs {
+            let key: SpecKey = (e.src.clone(), e.more_srcs.clone(), dest.clone());
+            if self.spec.contains_key(&key) {
+                continue;
+            }
+            let k = self.next;
+            self.next += 1;
+            if let Some(d) = &dest {
+                tasks.push(Task::Dest(k, d.clone()));
+            }
+            tasks.push(Task::Src(k, e));
+            self.spec.insert(key.clone(), k);
+            self.slots.insert(k, Slot::new(dest, Some((t, key))));
+            self.spec_children.entry(t).or_default().push(k);
+        }
+        for task in tasks.into_iter().rev() {
+            self.queue.push_front(task);
+        }
+    }
+
+    /// Drops the speculative subdirectories of `t` nobody asked for,
+    /// and theirs in turn.
+    fn drop_unclaimed(&mut self, t: Ticket) {
+        let mut todo = self.spec_children.remove(&t).unwrap_or_default();
+        while let Some(k) = todo.pop() {
+            let Some(slot) = self.slots.get_mut(&k) else {
+                continue;
+            };
+            let Some((_, key)) = slot.spec.take() else {
+                // Claimed by the caller meanwhile.
+                continue;
+            };
+            self.spec.remove(&key);
+            todo.extend(self.spec_children.remove(&k).unwrap_or_default());
+            if !slot.started {
+                self.queue.retain(|task| task.ticket() != k);
+                self.slots.remove(&k);
+            } else if slot.complete() {
+                self.remove(k);
+            } else {
+                slot.discarded = true;
+            }
+        }
     }
 }
 
@@ -348,7 +493,7 @@ impl Scanner {
         Scanner {
             shared,
             threads,
-            next: 0,
+            last_collected: None,
             batch: Vec::new(),
             serial,
             cfg,
@@ -363,8 +508,22 @@ impl Scanner {
     /// Asks for the listing of source directory `dir` and, if `dest` is
     /// given, of that destination directory.
     pub fn request(&mut self, dir: &Entry, dest: Option<&Path>) -> Ticket {
-        let t = self.next;
-        self.next += 1;
+        let shared = self.shared.clone();
+        let mut st = shared.lock();
+        let key: SpecKey = (
+            dir.src.clone(),
+            dir.more_srcs.clone(),
+            dest.map(Path::to_path_buf),
+        );
+        if let Some(t) = st.spec.remove(&key) {
+            if let Some(slot) = st.slots.get_mut(&t) {
+                slot.spec = None;
+            }
+            return t;
+        }
+        let t = st.next;
+        st.next += 1;
+        drop(st);
         self.batch.push(Task::Src(t, dir.clone()));
         if let Some(d) = dest {
             self.batch.push(Task::Dest(t, d.to_path_buf()));
@@ -376,19 +535,21 @@ impl Scanner {
     /// queue: the subdirectories of the directory being handled come
     /// before anything requested earlier, as the walk reaches them.
     fn flush(&mut self, st: &mut State) {
+        if let Some(p) = self.last_collected.take() {
+            st.drop_unclaimed(p);
+        }
         if self.batch.is_empty() {
             return;
         }
         for task in self.batch.drain(..).rev() {
-            let want_dest = matches!(task, Task::Dest(..));
-            let slot = st.slots.entry(task.ticket()).or_insert(Slot {
-                src: None,
-                dest: None,
-                want_dest: false,
-                started: false,
-                entries: 0,
-            });
-            slot.want_dest |= want_dest;
+            let slot = st
+                .slots
+                .entry(task.ticket())
+                .or_insert_with(|| Slot::new(None, None));
+            if let Task::Dest(_, d) = &task {
+                slot.want_dest = true;
+                slot.dest_path = Some(d.clone());
+            }
             st.queue.push_front(task);
         }
         if st.idle > 0 {
@@ -426,6 +587,9 @@ impl Scanner {
                 let result = run(&self.cfg, task);
                 st = shared.lock();
                 st.store(k, result);
+                if st.idle > 0 && !st.queue.is_empty() {
+                    shared.work.notify_one();
+                }
                 continue;
             }
             st = shared
@@ -434,15 +598,12 @@ impl Scanner {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
         st.urgent = None;
-        let Some(slot) = st.slots.remove(&t) else {
+        let Some(slot) = st.remove(t) else {
             return (None, None);
         };
-        st.ahead_entries -= slot.entries;
-        if slot.started {
-            st.ahead -= 1;
-            if st.idle > 0 {
-                shared.work.notify_one();
-            }
+        self.last_collected = Some(t);
+        if st.idle > 0 {
+            shared.work.notify_one();
         }
         (slot.src, slot.dest)
     }
@@ -549,6 +710,100 @@ mod tests {
         assert_eq!(seen, want);
     }
 
+    /// Walks `dir` (listed as `e`) depth first as the transfer does:
+    /// children requested before any is collected, some skipped; each
+    /// listing must be what listing it directly gives.
+    fn walk(
+        scanner: &mut Scanner,
+        cfg: &WalkConfig,
+        e: &Entry,
+        dest: &Path,
+        depth: usize,
+    ) -> usize {
+        let direct = list_detached(cfg, e);
+        let subdirs: Vec<&Entry> = direct.entries.iter().filter(|c| c.is_dir()).collect();
+        let tickets: Vec<(Ticket, &Entry)> = subdirs
+            .iter()
+            .map(|c| {
+                let d = dest.join(
+                    base_of(&c.name)
+                        .iter()
+                        .map(|&b| b as char)
+                        .collect::<String>(),
+                );
+                (scanner.request(c, Some(&d)), *c)
+            })
+            .collect();
+        let mut seen = 1;
+        for (i, (t, c)) in tickets.into_iter().enumerate() {
+            // Every third subdirectory is not descended into.
+            if i % 3 == 2 {
+                scanner.cancel(t);
+                continue;
+            }
+            let (src, dl) = scanner.collect(t);
+            let src = src.unwrap();
+            let want: Vec<Vec<u8>> = list_detached(cfg, c)
+                .entries
+                .into_iter()
+                .map(|x| x.name)
+                .collect();
+            let got: Vec<Vec<u8>> = src.entries.iter().map(|x| x.name.clone()).collect();
+            assert_eq!(got, want, "depth {depth}");
+            assert_eq!(dl.unwrap().unwrap().len(), src.entries.len());
+            let d = dest.join(
+                base_of(&c.name)
+                    .iter()
+                    .map(|&b| b as char)
+                    .collect::<String>(),
+            );
+            seen += walk(scanner, cfg, c, &d, depth + 1);
+        }
+        seen
+    }
+
+    /// Speculative listings of subdirectories are handed over when the
+    /// walk asks for them and dropped when it skips them: the walk sees
+    /// the right listings and nothing is left behind.
+    #[test]
+    fn speculation_follows_the_walk() {
+        let tmp = tempfile::tempdir().unwrap();
+        fn build(d: &Path, depth: usize) {
+            std::fs::create_dir_all(d).unwrap();
+            for f in 0..3 {
+                std::fs::write(d.join(format!("f{f}")), b"x").unwrap();
+            }
+            if depth < 4 {
+                for s in 0..4 {
+                    build(&d.join(format!("s{s}")), depth + 1);
+                }
+            }
+        }
+        build(&tmp.path().join("t"), 0);
+        let cfg = WalkConfig {
+            links: true,
+            xfer_dirs: true,
+            recursive: true,
+            ..WalkConfig::default()
+        };
+        let mut scanner = Scanner::start(cfg.clone());
+        let root = tmp.path().join("t");
+        let e = Entry::new(
+            b".".to_vec(),
+            crate::sys::lstat(&root).unwrap(),
+            root.clone(),
+        );
+        // The tree is its own destination: every directory exists there.
+        let seen = walk(&mut scanner, &cfg, &e, &root, 0);
+        assert!(seen > 20, "{seen}");
+        // The next request settles what the last directory left.
+        scanner.cancel(u64::MAX);
+        let st = scanner.shared.lock();
+        assert!(st.queue.is_empty(), "{} queued", st.queue.len());
+        assert!(st.spec.is_empty() && st.spec_children.is_empty());
+        assert_eq!((st.ahead, st.ahead_entries), (0, 0));
+    }
+
     /// Many directories, more than the look-ahead: every ticket is
     /// collected with its own listings whatever the order, cancelled
     /// ones included, and nothing hangs.
@@ -593,5 +848,6 @@ mod tests {
         let st = scanner.shared.lock();
         assert!(st.queue.is_empty() && st.slots.is_empty());
         assert_eq!((st.ahead, st.ahead_entries), (0, 0));
+        assert!(st.spec.is_empty() && st.spec_children.is_empty());
     }
 }

@@ -113,6 +113,36 @@ pub fn norm_temp_names(line: &str) -> String {
     out
 }
 
+/// `--progress` rates: `   19.53kB/s` → ` RkB/s`. A rate is bytes over
+/// elapsed milliseconds, so a tiny file shows 9.77 or 19.53 kB/s
+/// depending on whether its copy took one millisecond or two; the
+/// padding before it goes too, as it follows the number's width.
+fn norm_rates(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(pos) = rest.find("B/s") {
+        let head = &rest[..pos];
+        let unit_start = head
+            .char_indices()
+            .next_back()
+            .filter(|&(_, c)| matches!(c, 'k' | 'M' | 'G' | 'T'))
+            .map_or(head.len(), |(i, _)| i);
+        let num = head[..unit_start].trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+        if num.len() == unit_start || !num.ends_with(' ') {
+            // Not a rate ("B/s" inside a name): keep it as it is.
+            out.push_str(&rest[..pos + 3]);
+        } else {
+            out.push_str(num.trim_end_matches(' '));
+            out.push_str(" R");
+            out.push_str(&head[unit_start..]);
+            out.push_str("B/s");
+        }
+        rest = &rest[pos + 3..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Normalise stdout (raw bytes) into lines.
 pub fn stdout_lines(raw: &[u8]) -> Vec<String> {
     to_text(raw)
@@ -121,7 +151,7 @@ pub fn stdout_lines(raw: &[u8]) -> Vec<String> {
             let l = norm_sent_line(l)
                 .or_else(|| norm_total_line(l))
                 .or_else(|| norm_stats_line(l))
-                .unwrap_or_else(|| l.to_string());
+                .unwrap_or_else(|| norm_rates(l));
             norm_temp_names(&l)
         })
         .collect()

@@ -128,7 +128,9 @@ fn normalizer_masks_volatile_output() -> Result<(), Failed> {
           total size is 1,234  speedup is 0.02\n\
           total size is 5  speedup is 1.00 (DRY RUN)\n\
           sent 1.23K bytes  received 35 bytes  2.52K bytes/sec\n\
-          Total bytes sent: 99\nTotal file size: 5 bytes\n",
+          Total bytes sent: 99\nTotal file size: 5 bytes\n\
+                       20 100%    9.77kB/s    0:00:00 (xfr#2, to-chk=1/4)\n\
+          a B/s name\n",
     );
     eq(
         out,
@@ -140,6 +142,8 @@ fn normalizer_masks_volatile_output() -> Result<(), Failed> {
             "sent N bytes  received N bytes  N bytes/sec".into(),
             "Total bytes sent: N".into(),
             "Total file size: 5 bytes".into(),
+            "20 100% RkB/s    0:00:00 (xfr#2, to-chk=1/4)".into(),
+            "a B/s name".into(),
         ],
         "stdout normalisation",
     )?;
