@@ -192,6 +192,12 @@ fn message_kind(line: &str) -> Option<usize> {
         Some(11)
     } else if line.contains("] skipping mount-point dir ") {
         Some(12)
+    } else if line.starts_with("backed up ") {
+        // -vv backups are reported by the receiver, through another
+        // process than the sender's name lines: rsync prints them when
+        // that message stream is drained (for a small run, after all the
+        // names).
+        Some(13)
     } else if line.starts_with("[sender] ") {
         // The sender's -vv filter lines come as it lists, ahead of the
         // receiver's lines.
@@ -207,7 +213,7 @@ fn message_kind(line: &str) -> Option<usize> {
 pub fn stdout_relaxed_eq(a: &[String], b: &[String]) -> bool {
     fn parts(v: &[String]) -> (Vec<&String>, Vec<Vec<&String>>) {
         let mut listing = Vec::new();
-        let mut msgs: Vec<Vec<&String>> = vec![Vec::new(); 13];
+        let mut msgs: Vec<Vec<&String>> = vec![Vec::new(); 14];
         for l in v {
             match message_kind(l) {
                 Some(k) => msgs[k].push(l),

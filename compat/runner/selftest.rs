@@ -213,6 +213,11 @@ fn relaxed_comparison() -> Result<(), Failed> {
     check(stdout_relaxed_eq(&i1, &i2), "itemized deletions may move")?;
     let i3 = v(&[">f+++++++++ x", "*deleting   y", "*deleting   z"]);
     check(!stdout_relaxed_eq(&i1, &i3), "deletion order matters")?;
+    let b1 = v(&["a", "b", "backed up a to a~", "backed up b to b~"]);
+    let b2 = v(&["a", "backed up a to a~", "b", "backed up b to b~"]);
+    check(stdout_relaxed_eq(&b1, &b2), "backup lines may move")?;
+    let b3 = v(&["a", "b", "backed up b to b~", "backed up a to a~"]);
+    check(!stdout_relaxed_eq(&b1, &b3), "backup order matters")?;
     let e1 = v(&["rsync: a", "rsync: b", "rsync error: x"]);
     let e2 = v(&["rsync: b", "rsync: a", "rsync error: x"]);
     check(stderr_relaxed_eq(&e1, &e2), "stderr multiset")?;
