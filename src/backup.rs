@@ -505,15 +505,7 @@ fn remove_tree(dir: &DirAt, name: &[u8]) -> Result<(), Errno> {
         Mode::empty(),
     )?;
     let mut entries = Vec::new();
-    {
-        for e in rustix::fs::Dir::read_from(&fd)? {
-            let e = e?;
-            let n = e.file_name().to_bytes();
-            if n != b"." && n != b".." {
-                entries.push(n.to_vec());
-            }
-        }
-    }
+    sys::each_name(fd.as_fd(), |n| entries.push(n.to_bytes().to_vec()))?;
     let at = fd_at(fd);
     for n in entries {
         match rustix::fs::unlinkat(&at, at.name(&n), AtFlags::empty()) {

@@ -655,18 +655,11 @@ mod tests {
             recursive: true,
             ..WalkConfig::default()
         });
-        let dir = crate::walk::Entry {
-            name: b".".to_vec(),
-            stat: crate::sys::lstat(tmp.path()).unwrap(),
-            link: None,
-            src: tmp.path().to_path_buf(),
-            more_srcs: Vec::new(),
-            via_link: None,
-            listed_ids: None,
-            filters: None,
-            preset: None,
-            implied: false,
-        };
+        let dir = Entry::new(
+            b".".to_vec(),
+            crate::sys::lstat(tmp.path()).unwrap(),
+            tmp.path().to_path_buf(),
+        );
         let t = scanner.request(&dir, Some(tmp.path()));
         let (src, dest) = scanner.collect(t);
         assert_eq!(src.unwrap().entries.len(), 3);

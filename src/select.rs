@@ -235,16 +235,7 @@ pub fn relative_top_level(
             Err(Errno::NOENT) if walker.cfg.missing_args == MissingArgs::Ignore => continue,
             Err(Errno::NOENT) if walker.cfg.missing_args == MissingArgs::Delete => Stat::default(),
             Err(e) => {
-                let text = format!(
-                    "[sender] link_stat \"{}\" failed: {}",
-                    walker.shown(&path),
-                    sys::errno_text(e)
-                );
-                walker.diags.push(if e == Errno::NOENT {
-                    Diag::MissingArg(text)
-                } else {
-                    Diag::Error(text)
-                });
+                walker.link_stat_failed(&path, e);
                 continue;
             }
         };

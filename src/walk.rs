@@ -451,6 +451,22 @@ impl Walker {
         }
     }
 
+    /// rsync's `link_stat "..." failed` for a named source; a missing one
+    /// is a missing argument (exit 23, or ignored/deleted by the
+    /// `--*-missing-args` options upstream).
+    pub(crate) fn link_stat_failed(&mut self, p: &Path, e: Errno) {
+        let text = format!(
+            "[sender] link_stat \"{}\" failed: {}",
+            self.shown(p),
+            sys::errno_text(e)
+        );
+        self.diags.push(if e == Errno::NOENT {
+            Diag::MissingArg(text)
+        } else {
+            Diag::Error(text)
+        });
+    }
+
     /// rsync's `readlink_stat(...) failed` (note the parentheses).
     fn readlink_stat_failed(&mut self, p: &Path, e: Errno) {
         let text = format!(
@@ -654,16 +670,7 @@ impl Walker {
                     continue;
                 }
                 Err(e) => {
-                    let text = format!(
-                        "[sender] link_stat \"{}\" failed: {}",
-                        self.shown(&full),
-                        sys::errno_text(e)
-                    );
-                    self.diags.push(if e == Errno::NOENT {
-                        Diag::MissingArg(text)
-                    } else {
-                        Diag::Error(text)
-                    });
+                    self.link_stat_failed(&full, e);
                     continue;
                 }
             };
@@ -944,30 +951,13 @@ mod tests {
 
     fn entry(name: &str, dir: bool) -> Entry {
         let mode = if dir { libc::S_IFDIR } else { libc::S_IFREG } | 0o644;
-        Entry {
-            name: name.as_bytes().to_vec(),
-            stat: Stat {
-                mode,
-                uid: 0,
-                gid: 0,
-                size: 1,
-                mtime: 0,
-                mtime_nsec: 0,
-                atime: 0,
-                rdev: 0,
-                dev: 0,
-                ino: 0,
-                nlink: 1,
-            },
-            link: None,
-            src: PathBuf::from(name),
-            more_srcs: Vec::new(),
-            via_link: None,
-            listed_ids: None,
-            filters: None,
-            preset: None,
-            implied: false,
-        }
+        let stat = Stat {
+            mode,
+            size: 1,
+            nlink: 1,
+            ..Stat::default()
+        };
+        Entry::new(name.as_bytes().to_vec(), stat, PathBuf::from(name))
     }
 
     #[test]

@@ -1058,12 +1058,9 @@ async fn copy_one(job: &CopyJob, cfg: &Config, mut buf: Vec<u8>) -> (Outcome, Ve
         gid: job.new_ids.1,
         size: pos,
         mtime: i64::MIN,
-        mtime_nsec: 0,
         atime: i64::MIN,
-        rdev: 0,
-        dev: 0,
-        ino: 0,
         nlink: 1,
+        ..Stat::default()
     });
     let current = match known
         .map(Ok)

@@ -299,16 +299,7 @@ pub fn apply_full<F: AsFd>(
     if let Some(x) = extra
         && !policy.dry_run
     {
-        let at_path;
-        let on = match &target {
-            Target::Fd(fd) => run::On::Fd(fd.as_fd()),
-            Target::At(d, p) => {
-                at_path = proc_path(*d, p);
-                run::On::Path(&at_path)
-            }
-            Target::Path(p) => run::On::Path(p),
-        };
-        x.apply_fake_and_xattrs(on, &mut soft);
+        with_on(&target, |on| x.apply_fake_and_xattrs(on, &mut soft));
     }
 
     let set_mtime = policy.set_times && {
@@ -366,16 +357,9 @@ pub fn apply_full<F: AsFd>(
     if let Some(x) = extra
         && !is_link
     {
-        let at_path;
-        let on = match &target {
-            Target::Fd(fd) => run::On::Fd(fd.as_fd()),
-            Target::At(d, p) => {
-                at_path = proc_path(*d, p);
-                run::On::Path(&at_path)
-            }
-            Target::Path(p) => run::On::Path(p),
-        };
-        let (changed, mode) = x.apply_acls(on, cur_mode, want.mode, policy.dry_run, &mut soft);
+        let (changed, mode) = with_on(&target, |on| {
+            x.apply_acls(on, cur_mode, want.mode, policy.dry_run, &mut soft)
+        });
         up.acl = changed;
         if let Some(m) = mode {
             cur_mode = m;
@@ -403,6 +387,16 @@ pub fn apply_full<F: AsFd>(
 /// A path naming entry `name` of the open directory `dir` through
 /// `/proc/self/fd`, for the calls that only take paths (xattrs, ACLs):
 /// the directory stays the one opened, whatever happens to its path.
+/// Calls `f` with what xattr and ACL calls work on for `target`: its fd,
+/// or a path (`/proc/self/fd/DIR/name` for an entry of a directory handle).
+fn with_on<F: AsFd, R>(target: &Target<'_, F>, f: impl FnOnce(run::On<'_>) -> R) -> R {
+    match target {
+        Target::Fd(fd) => f(run::On::Fd(fd.as_fd())),
+        Target::At(d, p) => f(run::On::Path(&proc_path(*d, p))),
+        Target::Path(p) => f(run::On::Path(p)),
+    }
+}
+
 fn proc_path(dir: BorrowedFd<'_>, name: &Path) -> std::path::PathBuf {
     use std::os::fd::AsRawFd;
     match dir.as_raw_fd() {

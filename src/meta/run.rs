@@ -740,16 +740,8 @@ mod tests {
     fn st(mode: u32) -> Stat {
         Stat {
             mode,
-            uid: 0,
-            gid: 0,
-            size: 0,
-            mtime: 0,
-            mtime_nsec: 0,
-            atime: 0,
-            rdev: 0,
-            dev: 0,
-            ino: 0,
             nlink: 1,
+            ..Stat::default()
         }
     }
 

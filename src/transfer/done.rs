@@ -38,20 +38,10 @@ impl Transfer<'_> {
                 Ok((to_dir, from_dir))
             });
             match moved {
-                Ok((to_dir, from_dir)) => match (&from_dir, &self.opts.partial_dir) {
-                    (DirAt::Fd(_), Some(pd)) => {
-                        let _ = rustix::fs::unlinkat(
-                            &to_dir,
-                            to_dir.name(sys::bytes(pd)),
-                            rustix::fs::AtFlags::REMOVEDIR,
-                        );
-                    }
-                    _ => {
-                        if let Some(dir) = from.parent() {
-                            let _ = rustix::fs::rmdir(dir);
-                        }
-                    }
-                },
+                Ok((to_dir, from_dir)) => {
+                    let parent = matches!(from_dir, DirAt::Fd(_)).then_some(&to_dir);
+                    remove_partial_dir(parent, self.opts.partial_dir.as_deref(), &from);
+                }
                 Err(e) => {
                     let local = self.local_of(&to);
                     let msg = format!(
@@ -85,20 +75,11 @@ impl Transfer<'_> {
             // A relative partial dir is per-directory scratch space and
             // goes when empty; an absolute one is the user's to keep.
             if rustix::fs::unlinkat(&at, at.name(&base), flags).is_ok() && pd.is_relative() {
-                match (&at, self.at_of(dest)) {
-                    (DirAt::Fd(_), Ok((d, _))) => {
-                        let _ = rustix::fs::unlinkat(
-                            &d,
-                            d.name(sys::bytes(pd)),
-                            rustix::fs::AtFlags::REMOVEDIR,
-                        );
-                    }
-                    _ => {
-                        if let Some(dir) = p.parent() {
-                            let _ = rustix::fs::rmdir(dir);
-                        }
-                    }
-                }
+                let parent = match (&at, self.at_of(dest)) {
+                    (DirAt::Fd(_), Ok((d, _))) => Some(d),
+                    _ => None,
+                };
+                remove_partial_dir(parent.as_ref(), Some(pd), &p);
             }
         }
     }
@@ -313,6 +294,22 @@ impl Transfer<'_> {
                     Mode::from_raw_mode(m),
                     rustix::fs::AtFlags::empty(),
                 );
+            }
+        }
+    }
+}
+
+/// Removes a relative `--partial-dir` once empty: below `parent` (the
+/// handle of the directory it lies in), else the directory holding
+/// `partial_file` by path. Failure just means it is not empty.
+fn remove_partial_dir(parent: Option<&DirAt>, pd: Option<&Path>, partial_file: &Path) {
+    match (parent, pd) {
+        (Some(d), Some(pd)) => {
+            let _ = rustix::fs::unlinkat(d, d.name(sys::bytes(pd)), rustix::fs::AtFlags::REMOVEDIR);
+        }
+        _ => {
+            if let Some(dir) = partial_file.parent() {
+                let _ = rustix::fs::rmdir(dir);
             }
         }
     }

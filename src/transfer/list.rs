@@ -3,8 +3,6 @@
 //! rsync's format and file-list order; nothing at the destination is
 //! looked at.
 
-use std::sync::atomic::Ordering;
-
 use crate::exit::ExitCode;
 use crate::report::Slot;
 use crate::report::format::{permstring, timestring};
@@ -31,18 +29,7 @@ impl Transfer<'_> {
         if let Some(slot) = flist_slot {
             self.report.flist_done(self.opts.info_flist(), Some(slot));
         }
-        if self.abort.load(Ordering::Relaxed) {
-            let l = crate::final_line!(&self.report.name, ExitCode::Signal).to_string();
-            self.report.error_raw(l);
-            return ExitCode::Signal;
-        }
-        self.report.summary();
-        let code = self.report.errors.exit_code();
-        if code != ExitCode::Ok {
-            let l = crate::final_line!(&self.report.name, code).to_string();
-            self.report.error_raw(l);
-        }
-        code
+        self.end_run(None)
     }
 
     /// Lists the resolved sources: the `.` entry, then each entry with a

@@ -616,20 +616,22 @@ impl Transfer<'_> {
         }
         self.deleter.finish(&mut self.report);
         self.finish_dirs();
-        if self.abort.load(Ordering::Relaxed) {
-            let l = crate::final_line!(&self.report.name, ExitCode::Signal).to_string();
-            self.report.error_raw(l);
-            return ExitCode::Signal;
-        }
-        if let Some(msg) = self.fatal.take() {
-            let _ = msg;
-            let code = self.fatal_code;
-            let l = crate::final_line!(&self.report.name, code).to_string();
-            self.report.error_raw(l);
-            return code;
-        }
-        self.report.summary();
-        let code = self.report.errors.exit_code();
+        let fatal = self.fatal.take().map(|_| self.fatal_code);
+        self.end_run(fatal)
+    }
+
+    /// The end of a run: interrupted, or ended by a fatal error (its exit
+    /// code), or the summary; then rsync's final error line for any exit
+    /// code but 0.
+    pub(super) fn end_run(&mut self, fatal: Option<ExitCode>) -> ExitCode {
+        let code = if self.abort.load(Ordering::Relaxed) {
+            ExitCode::Signal
+        } else if let Some(code) = fatal {
+            code
+        } else {
+            self.report.summary();
+            self.report.errors.exit_code()
+        };
         if code != ExitCode::Ok {
             let l = crate::final_line!(&self.report.name, code).to_string();
             self.report.error_raw(l);
