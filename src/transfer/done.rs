@@ -207,13 +207,9 @@ impl Transfer<'_> {
             .and_then(|(d, base)| d.lstat(&base))
             .is_ok_and(|s| s.kind() == Kind::Symlink);
         let o = self.opts;
-        let incremental = o.recursive()
-            && !matches!(
-                o.delete,
-                Some(DeleteWhen::Before | DeleteWhen::After | DeleteWhen::Delay)
-            )
-            && !o.delay_updates
-            && !o.prune_empty_dirs;
+        // rsync touches up a finished directory's time only with
+        // incremental recursion, and not with --delete-delay.
+        let incremental = o.inc_recurse() && o.delete != Some(DeleteWhen::Delay);
         if !is_link {
             self.dir_fixes[earlier].settled = true;
         } else if incremental {
