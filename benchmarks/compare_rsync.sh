@@ -32,6 +32,8 @@
 #   WORKDIR    data and destinations (default /var/tmp/arsync-bench); generated
 #              sources are kept and reused, keyed by their parameters
 #   ARSYNC     arsync binary (default: target/release/arsync, built when stale)
+#   ARSYNC_BASE  an earlier arsync binary: adds the tool "base" (run exactly as
+#              arsync) so a change is measured before/after in the same rounds
 #   KEEP_DST=1 keep this run's destination copies instead of deleting them at exit
 #   SETTLE_SECS  wait this long after a previous run's mass deletion (default 120)
 #
@@ -52,6 +54,7 @@ else
   WORKLOADS=${WORKLOADS:-"$SIZES tree10k tree100k mixed resync-tree10k resync-tree100k linkdest-tree100k cold-1G cold-tree10k"}
 fi
 TOOLS=${TOOLS:-"arsync rsync cp xcp fcp"}
+[[ -n ${ARSYNC_BASE:-} && " $TOOLS " != *" base "* ]] && TOOLS="$TOOLS base"
 WORKDIR=${WORKDIR:-/var/tmp/arsync-bench}
 KEEP_DST=${KEEP_DST:-0}
 
@@ -79,8 +82,9 @@ detect_tools() {
   for t in $TOOLS; do
     case $t in
       arsync) path=$ARSYNC ;;
+      base) path=$(realpath "${ARSYNC_BASE:-}" 2>/dev/null) && [[ -x $path ]] || path='' ;;
       rsync | cp | xcp | fcp) path=$(find_tool "$t") || path='' ;;
-      *) die "unknown tool '$t' in TOOLS (known: arsync rsync cp xcp fcp)" ;;
+      *) die "unknown tool '$t' in TOOLS (known: arsync rsync cp xcp fcp base)" ;;
     esac
     if [[ -z $path ]]; then
       log "skipping $t: not installed (cargo install $t)"
@@ -102,9 +106,9 @@ detect_tools() {
 tool_cmd() {
   local tool=$1 mode=$2 src=$3 dst=$4 bin=${TOOL_PATH[$1]}
   case $tool:$mode in
-    arsync:file | rsync:file) CMD=("$bin" -a "$src" "$dst") ;;
-    arsync:tree | rsync:tree) CMD=("$bin" -a "$src/" "$dst/") ;;
-    arsync:linkdest | rsync:linkdest)
+    arsync:file | rsync:file | base:file) CMD=("$bin" -a "$src" "$dst") ;;
+    arsync:tree | rsync:tree | base:tree) CMD=("$bin" -a "$src/" "$dst/") ;;
+    arsync:linkdest | rsync:linkdest | base:linkdest)
       CMD=("$bin" -a "--link-dest=${RESYNC_DST[$tool]}" "$src/" "$dst/") ;;
     cp:file) CMD=("$bin" -a "$src" "$dst") ;;
     cp:tree) CMD=("$bin" -a "$src/." "$dst/") ;;
@@ -123,6 +127,7 @@ tool_cmd() {
 tool_line() {
   case $1 in
     arsync) echo 'arsync -a SRC/ DST/' ;;
+    base) echo "arsync -a SRC/ DST/ (the earlier binary \`$ARSYNC_BASE\`)" ;;
     rsync) echo 'rsync -a SRC/ DST/' ;;
     cp) echo 'cp -a SRC/. DST/  (DST created first, untimed)' ;;
     xcp) echo 'xcp -r -o --no-progress SRC DST' ;;
@@ -369,7 +374,7 @@ premade_copies() {
 bench_resync() {
   local w=$1 tree=$2 tool
   local -a tools=()
-  for tool in arsync rsync; do [[ -n ${TOOL_PATH[$tool]:-} ]] && tools+=("$tool"); done
+  for tool in arsync rsync base; do [[ -n ${TOOL_PATH[$tool]:-} ]] && tools+=("$tool"); done
   ensure_tree "$tree"
   tree_space_ok "$w" "${#tools[@]}" || return 0
   describe "$w" "No-change re-sync of $tree ($T_DESC) into an up-to-date copy the same tool made beforehand (untimed). cp, xcp and fcp have no incremental mode and are not run."
@@ -384,7 +389,7 @@ bench_resync() {
 bench_linkdest() {
   local w=$1 tree=$2 tool
   local -a tools=()
-  for tool in arsync rsync; do [[ -n ${TOOL_PATH[$tool]:-} ]] && tools+=("$tool"); done
+  for tool in arsync rsync base; do [[ -n ${TOOL_PATH[$tool]:-} ]] && tools+=("$tool"); done
   ensure_tree "$tree"
   # The premade copies take space; the snapshots are hard links (only
   # their directories take new inodes and blocks).
