@@ -392,3 +392,156 @@ async fn write_data<B: IoBuf>(
     holes.ranges = ranges;
     (result, b)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU64;
+
+    use super::*;
+
+    /// Refuses every file, counting the attempts.
+    struct Refuses(usize);
+
+    impl DataPath for Refuses {
+        async fn step(&mut self, _: &mut Io<'_>, _: u64, _: u64) -> Result<usize, DataError> {
+            self.0 += 1;
+            Err(DataError::Unsupported)
+        }
+    }
+
+    /// "Moves" up to 3 bytes a step without touching the files.
+    struct Threes(usize);
+
+    impl DataPath for Threes {
+        async fn step(&mut self, _: &mut Io<'_>, pos: u64, stop: u64) -> Result<usize, DataError> {
+            self.0 += 1;
+            Ok((stop - pos).min(3) as usize)
+        }
+    }
+
+    /// Runs `f` with an `Io` over a source holding `data` and an empty
+    /// destination; returns `f`'s result and the destination's bytes.
+    fn with_io<T>(
+        data: &[u8],
+        chunk: usize,
+        sparse: bool,
+        f: impl AsyncFnOnce(&mut Io<'_>) -> T,
+    ) -> (T, Vec<u8>) {
+        let tmp = tempfile::tempdir().unwrap();
+        let (s, d) = (tmp.path().join("s"), tmp.path().join("d"));
+        std::fs::write(&s, data).unwrap();
+        let out = compio::runtime::Runtime::new().unwrap().block_on(async {
+            let src = File::open(&s).await.unwrap();
+            let dst = File::create(&d).await.unwrap();
+            let mut buf = Vec::new();
+            let mut holes = Holes::default();
+            let mut io = Io {
+                src: &src,
+                dst: &dst,
+                chunk,
+                buf: &mut buf,
+                holes: sparse.then_some(&mut holes),
+            };
+            f(&mut io).await
+        });
+        (out, std::fs::read(&d).unwrap())
+    }
+
+    #[test]
+    fn fallback_switches_once_for_the_whole_file() {
+        let cfg = Config::for_tests();
+        let (r, _) = with_io(b"", 4096, false, async |io: &mut Io<'_>| {
+            let mut path = Fallback::new(Refuses(0), Threes(0));
+            let end = run(&mut path, io, &cfg, 0, 10).await.unwrap();
+            (end, path.first.0, path.then.0)
+        });
+        // Asked once, then never again; the second path did all 4 steps.
+        assert_eq!(r, (10, 1, 4));
+    }
+
+    #[test]
+    fn fallback_keeps_a_path_that_works() {
+        let cfg = Config::for_tests();
+        let (r, _) = with_io(b"", 4096, false, async |io: &mut Io<'_>| {
+            let mut path = Fallback::new(Threes(0), Refuses(0));
+            let end = run(&mut path, io, &cfg, 0, 7).await.unwrap();
+            (end, path.first.0, path.then.0)
+        });
+        assert_eq!(r, (7, 3, 0));
+    }
+
+    fn pattern(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 7 % 251) as u8 + 1).collect()
+    }
+
+    const CHOICES: [EngineChoice; 5] = [
+        EngineChoice::Auto,
+        EngineChoice::Vec,
+        EngineChoice::ReadManaged,
+        EngineChoice::WriteManaged,
+        EngineChoice::CopyFileRange,
+    ];
+
+    #[test]
+    fn every_choice_copies_exactly_and_counts_progress() {
+        let data = pattern(3 * 4096 + 17);
+        for choice in CHOICES {
+            for sparse in [false, true] {
+                let counter = Arc::new(AtomicU64::new(0));
+                let cfg = Config {
+                    progress: Some(Arc::clone(&counter)),
+                    ..Config::for_tests()
+                };
+                let size = data.len() as u64;
+                let (r, got) = with_io(&data, 4096, sparse, async |io: &mut Io<'_>| {
+                    copy(choice, io, &cfg, size).await
+                });
+                assert_eq!(r.unwrap(), size, "{choice:?} sparse={sparse}");
+                assert!(got == data, "{choice:?} sparse={sparse}: content");
+                assert_eq!(counter.load(Ordering::Relaxed), size);
+            }
+        }
+    }
+
+    #[test]
+    fn a_source_that_shrank_ends_at_its_end() {
+        let data = pattern(5000);
+        for choice in CHOICES {
+            for sparse in [false, true] {
+                let cfg = Config::for_tests();
+                let (r, got) = with_io(&data, 4096, sparse, async |io: &mut Io<'_>| {
+                    copy(choice, io, &cfg, 9000).await
+                });
+                assert_eq!(r.unwrap(), 5000, "{choice:?} sparse={sparse}");
+                assert!(got == data);
+            }
+        }
+    }
+
+    #[test]
+    fn zeros_are_not_written_under_sparse() {
+        let mut data = vec![0u8; 16384];
+        data[..100].fill(9);
+        let cfg = Config::for_tests();
+        let (r, got) = with_io(&data, 4096, true, async |io: &mut Io<'_>| {
+            let end = copy(EngineChoice::Auto, io, &cfg, 16384).await.unwrap();
+            (end, io.holes.as_ref().map(|h| h.written_end))
+        });
+        // All 16 KiB are accounted for, but only the first sector was
+        // written: the caller sets the length over the trailing hole.
+        assert_eq!(r, (16384, Some(512)));
+        assert_eq!(got.len(), 512);
+    }
+
+    #[test]
+    fn an_abort_stops_the_copy() {
+        let cfg = Config::for_tests();
+        cfg.abort.store(true, Ordering::Relaxed);
+        let (r, got) = with_io(&pattern(100), 4096, false, async |io: &mut Io<'_>| {
+            copy(EngineChoice::Vec, io, &cfg, 100).await
+        });
+        assert!(matches!(r, Err(DataError::Interrupted)));
+        assert!(got.is_empty());
+    }
+}

@@ -199,6 +199,27 @@ impl Config {
         let lanes = env("ARSYNC_LANES").unwrap_or(16);
         (threads, lanes)
     }
+
+    /// Defaults for unit tests: one thread, one lane, nothing optional.
+    #[cfg(test)]
+    pub fn for_tests() -> Config {
+        Config {
+            inplace: false,
+            partial: false,
+            partial_dir: None,
+            temp_dir: None,
+            threads: 1,
+            lanes: 1,
+            chunk: 1 << 20,
+            choice: EngineChoice::Auto,
+            umask: 0o022,
+            sparse: false,
+            preallocate: false,
+            open_noatime: false,
+            abort: Arc::new(AtomicBool::new(false)),
+            progress: None,
+        }
+    }
 }
 
 /// A content mover.

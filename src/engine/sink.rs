@@ -398,33 +398,15 @@ mod fault {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::sync::Mutex;
-    use std::sync::atomic::AtomicBool;
 
     use super::*;
     use crate::engine::datapath::write_all_at;
-    use crate::options::EngineChoice;
 
     const EIO: i32 = 5;
 
     fn config() -> Config {
-        Config {
-            inplace: false,
-            partial: false,
-            partial_dir: None,
-            temp_dir: None,
-            threads: 1,
-            lanes: 1,
-            chunk: 1 << 20,
-            choice: EngineChoice::Auto,
-            umask: 0o022,
-            sparse: false,
-            preallocate: false,
-            open_noatime: false,
-            abort: Arc::new(AtomicBool::new(false)),
-            progress: None,
-        }
+        Config::for_tests()
     }
 
     /// A destination `f` in a fresh directory (reached by its handle),

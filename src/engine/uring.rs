@@ -166,24 +166,8 @@ fn worker(
         let (local_tx, local_rx) = flume::bounded::<CopyJob>(cfg.lanes);
         let mut lanes = Vec::with_capacity(cfg.lanes);
         for _ in 0..cfg.lanes {
-            let jobs = local_rx.clone();
-            let done = done.clone();
-            let cfg = Arc::clone(&cfg);
-            lanes.push(compio::runtime::spawn(async move {
-                let mut buf: Vec<u8> = Vec::new();
-                while let Ok(job) = jobs.recv_async().await {
-                    let outcome = copy_one(&job, &cfg, &mut buf).await;
-                    if done
-                        .send(Done {
-                            token: job.token,
-                            outcome,
-                        })
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            }));
+            let lane = lane(local_rx.clone(), done.clone(), Arc::clone(&cfg));
+            lanes.push(compio::runtime::spawn(lane));
         }
         drop(local_rx);
         'feed: while let Ok(batch) = jobs.recv_async().await {
@@ -198,4 +182,21 @@ fn worker(
             let _ = l.await;
         }
     });
+}
+
+/// One lane: copies the jobs it is handed, one at a time, reusing one
+/// buffer, until its queue closes (or nobody takes results any more).
+async fn lane(
+    jobs: flume::Receiver<CopyJob>,
+    done: std::sync::mpsc::Sender<Done>,
+    cfg: Arc<Config>,
+) {
+    let mut buf: Vec<u8> = Vec::new();
+    while let Ok(job) = jobs.recv_async().await {
+        let outcome = copy_one(&job, &cfg, &mut buf).await;
+        let token = job.token;
+        if done.send(Done { token, outcome }).is_err() {
+            break;
+        }
+    }
 }
