@@ -357,7 +357,7 @@ fn partial_dir_of(pd: &Path, place: &Place) -> Option<DirAt> {
 
 /// Closes `file`, with what closing reported.
 async fn close_checked(file: File) -> io::Result<()> {
-    fault::or(file.close().await)
+    fault::or(kernel::close(file).await)
 }
 
 /// Reports what a close would, keeping `file` open.

@@ -14,6 +14,7 @@ use std::path::Path;
 
 use compio::BufResult;
 use compio::buf::IntoInner;
+use compio::driver::DriverType;
 use compio::driver::op::{OpenFile, Rename, Unlink};
 use compio::fs::{File, OpenOptions};
 use rustix::fs::{AtFlags, CWD, FallocateFlags, Mode, OFlags, SeekFrom};
@@ -283,6 +284,17 @@ pub fn next_hole(fd: BorrowedFd<'_>, pos: u64) -> io::Result<u64> {
     Ok(rustix::fs::seek(fd, SeekFrom::Hole(pos))?)
 }
 
+/// Closes `file`, with what closing reported. The ring's close op
+/// returns it; compio's polling driver (used where io_uring is refused)
+/// drops the descriptor without looking, so there a duplicate is closed
+/// first ([`flush`]), which reports the same write-back errors.
+pub async fn close(file: File) -> io::Result<()> {
+    let polled = compio::runtime::Runtime::with_current(|rt| rt.driver_type()) == DriverType::Poll;
+    let flushed = if polled { flush(&file) } else { Ok(()) };
+    let closed = file.close().await;
+    flushed.and(closed)
+}
+
 /// Reports what closing the file now would report (a network or FUSE
 /// filesystem writes back on every close, and says so if that fails),
 /// while keeping it open: closes a duplicate of `fd`. For a file that
@@ -331,6 +343,31 @@ mod tests {
         flush(&f).unwrap();
         // The original is still open and usable.
         assert!(stat_fd(f.as_fd()).is_ok());
+    }
+
+    #[test]
+    fn files_open_write_and_close_on_either_driver() {
+        for driver in [DriverType::Poll, DriverType::IoUring] {
+            let mut proactor = compio::driver::ProactorBuilder::new();
+            proactor.driver_type(driver);
+            let built = compio::runtime::RuntimeBuilder::new()
+                .with_proactor(proactor)
+                .build();
+            // io_uring may be refused here (seccomp, sysctl).
+            let Ok(rt) = built else { continue };
+            assert_eq!(rt.driver_type(), driver);
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = DirAt::Path(tmp.path().to_path_buf());
+            rt.block_on(async {
+                let f = open_at(&dir, b"x", Create::Exclusive, 0o600).await.unwrap();
+                assert!(open_at(&dir, b"x", Create::Exclusive, 0o600).await.is_err());
+                flush(&f).unwrap();
+                close(f).await.unwrap();
+                rename_at(&dir, b"x", &dir, b"y").await.unwrap();
+                unlink_at(&dir, b"y").await.unwrap();
+            });
+            assert!(std::fs::read_dir(tmp.path()).unwrap().next().is_none());
+        }
     }
 
     #[test]
