@@ -7,10 +7,12 @@
 //!
 //! Every job is crash-safe: content goes to a temporary `.NAME.XXXXXX`
 //! beside the destination (or in `--temp-dir`), gets its attributes, and
-//! is renamed over the final name only when complete. A hard link to the
-//! old file therefore keeps the old content (`cp -al` snapshots rely on
-//! it), and a crash never leaves a truncated file under the final name.
-//! `--inplace` is the documented exception.
+//! is renamed over the final name only when complete — and only when
+//! closing it reported no error (a network or FUSE file system reports
+//! failed write-back there). A hard link to the old file therefore keeps
+//! the old content (`cp -al` snapshots rely on it), and a crash never
+//! leaves a truncated file under the final name. `--inplace` is the
+//! documented exception.
 //!
 //! Inside: `uring` runs the threads and lanes, `copy` copies one file
 //! (in the order: open `sink`, move the bytes along a `datapath`, set the
