@@ -627,6 +627,43 @@ pub fn copy_file(
     Ok(())
 }
 
+/// The engine's `-b` step: it calls these at the last moment, through the
+/// destination directory's handle and the backup directory's.
+impl crate::engine::BeforeCommit for Target {
+    /// Hard-links the destination (`base` in `dir`) under its backup name
+    /// while it is still in place (copies it across filesystems, or where
+    /// a link is refused). A failure gives rsync's lines: the backup name
+    /// that could not be written.
+    fn keep_replaced(&self, dest: &Path, dir: &DirAt, base: &[u8]) -> Result<(), Vec<String>> {
+        let failed = |op, e: Errno| Failure::keep(op, dest, &self.path, &self.shown, e).lines;
+        let name = self.dir.name(&self.name);
+        match rustix::fs::unlinkat(&self.dir, &name, AtFlags::empty()) {
+            Ok(()) | Err(Errno::NOENT) => {}
+            Err(e) => return Err(failed("unlink", e)),
+        }
+        match rustix::fs::linkat(dir, dir.name(base), &self.dir, &name, AtFlags::empty()) {
+            // Gone meanwhile: nothing left to keep.
+            Ok(()) | Err(Errno::NOENT) => Ok(()),
+            Err(_) => copy_file(dir, base, &self.dir, &self.name, false)
+                .map_err(|e| failed("open", Errno::from_io_error(&e).unwrap_or(Errno::IO))),
+        }
+    }
+
+    /// `--inplace -b`: a copy of the old file that keeps its modification
+    /// time and owner, as rsync's backup copy does (its content is about
+    /// to change in place, so a hard link would not do).
+    fn keep_copy(&self, dir: &DirAt, base: &[u8]) -> Result<(), String> {
+        let _ = rustix::fs::unlinkat(&self.dir, self.dir.name(&self.name), AtFlags::empty());
+        copy_file(dir, base, &self.dir, &self.name, true).map_err(|e| {
+            let shown = sys::escape_name(
+                sys::bytes(&sys::absolute(&self.path)),
+                sys::locale_is_utf8(),
+            );
+            format!("backup \"{shown}\" failed: {}", sys::io_error_text(&e))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

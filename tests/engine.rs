@@ -350,3 +350,39 @@ fn preallocate_keeps_content_and_allocates() {
         }
     }
 }
+
+/// Across file systems (the temp dir's and `/dev/shm`'s tmpfs) the
+/// kernel refuses `copy_file_range` (`EXDEV`): `auto` and
+/// `copy-file-range` fall back to reading and writing, for every size.
+#[test]
+fn engines_fall_back_across_file_systems() {
+    let shm = Path::new("/dev/shm");
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let files = make_tree(&src);
+    let Ok(other) = tempfile::tempdir_in(shm) else {
+        eprintln!("skipped: no /dev/shm");
+        return;
+    };
+    if fs::metadata(other.path()).unwrap().dev() == fs::metadata(&src).unwrap().dev() {
+        eprintln!("skipped: /dev/shm is on the same file system");
+        return;
+    }
+    for engine in ENGINES {
+        let dst = other.path().join(format!("dst-{engine}"));
+        Command::cargo_bin("arsync")
+            .unwrap()
+            .arg(format!("--copy-engine={engine}"))
+            .arg("-a")
+            .arg(format!("{}/", src.display()))
+            .arg(format!("{}/", dst.display()))
+            .assert()
+            .success()
+            .stdout("")
+            .stderr("");
+        for (name, data) in &files {
+            let got = fs::read(dst.join(name)).unwrap();
+            assert!(got == *data, "{engine}: content of {name} differs");
+        }
+    }
+}

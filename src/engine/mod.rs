@@ -7,32 +7,59 @@
 //!
 //! Every job is crash-safe: content goes to a temporary `.NAME.XXXXXX`
 //! beside the destination (or in `--temp-dir`), gets its attributes, and
-//! is renamed over the final name only when complete. A hard link to the
-//! old file therefore keeps the old content (`cp -al` snapshots rely on
-//! it), and a crash never leaves a truncated file under the final name.
-//! `--inplace` is the documented exception.
+//! is renamed over the final name only when complete — and only when
+//! closing it reported no error (a network or FUSE file system reports
+//! failed write-back there). A hard link to the old file therefore keeps
+//! the old content (`cp -al` snapshots rely on it), and a crash never
+//! leaves a truncated file under the final name. `--inplace` is the
+//! documented exception.
+//!
+//! Inside: `uring` runs the threads and lanes, `copy` copies one file
+//! (in the order: open `sink`, move the bytes along a `datapath`, set the
+//! attributes, commit or discard), `sparse` lays out holes, `error` words
+//! failures as rsync does.
 
+mod copy;
+mod datapath;
+mod error;
+mod sink;
 mod sparse;
 mod tempname;
 mod uring;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 
 use crate::meta::{ItemAttrs, Policy, Wanted};
 use crate::options::{EngineChoice, Options};
+use crate::sys::DirAt;
 
+pub use error::CopyError;
 pub use tempname::temp_name;
 
+/// `-b`, as the transfer side provides it: the engine calls it at the
+/// last moment, so the old version is kept only when the new one is
+/// ready to replace it. Errors are rsync's lines, without the
+/// `[receiver] ` role (the engine adds it).
+pub trait BeforeCommit: Send + Sync + std::fmt::Debug {
+    /// The current file `base` in `dir` (the destination `dest`) is about
+    /// to be replaced by a rename: keep it. A failure leaves it in place
+    /// and ends the run.
+    fn keep_replaced(&self, dest: &Path, dir: &DirAt, base: &[u8]) -> Result<(), Vec<String>>;
+    /// `--inplace`: the current file `base` in `dir` is about to be
+    /// overwritten: keep a copy with its modification time and owner.
+    fn keep_copy(&self, dir: &DirAt, base: &[u8]) -> Result<(), String>;
+}
+
 /// Where `--partial-dir` keeps the partial version of `dest`.
-pub fn partial_path(partial_dir: &std::path::Path, dest: &std::path::Path) -> PathBuf {
+pub fn partial_path(partial_dir: &Path, dest: &Path) -> PathBuf {
     let name = dest.file_name().unwrap_or_default();
     if partial_dir.is_absolute() {
         partial_dir.join(name)
     } else {
         dest.parent()
-            .unwrap_or(std::path::Path::new(""))
+            .unwrap_or(Path::new(""))
             .join(partial_dir)
             .join(name)
     }
@@ -59,9 +86,9 @@ pub struct CopyJob {
     /// The owner and group a file created at `dest` gets before any
     /// chown (ours, or the directory's group under set-gid).
     pub new_ids: (u32, u32),
-    /// `-b`: keep the current destination under this name (in a directory
-    /// handle made ready) just before the new version replaces it.
-    pub backup_to: Option<crate::backup::Target>,
+    /// `-b`: keeps the current destination just before the new version
+    /// replaces it.
+    pub backup: Option<Arc<dyn BeforeCommit>>,
     pub want: Wanted,
     pub policy: Policy,
     /// `-X`, `-A`, `--fake-super`: applied to the new file before it is
@@ -136,17 +163,7 @@ pub struct Config {
 
 impl Config {
     pub fn new(opts: &Options, abort: Arc<AtomicBool>) -> Config {
-        // Two rings per core: a ring thread stalls on the syscalls io_uring
-        // has no op for (copy_file_range, linkat, futimens), and a second
-        // thread per core keeps the core busy meanwhile (measured on 2
-        // cores: 4 threads beat 2 or 3 by 10-30% on 10k small files).
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get() * 2)
-            .unwrap_or(4)
-            .clamp(2, 16);
-        let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
-        let threads = env("ARSYNC_THREADS").unwrap_or(threads);
-        let lanes = env("ARSYNC_LANES").unwrap_or(16);
+        let (threads, lanes) = Config::tuning_from_env();
         Config {
             inplace: opts.inplace,
             partial: opts.partial,
@@ -161,6 +178,47 @@ impl Config {
             preallocate: opts.preallocate,
             open_noatime: opts.open_noatime,
             abort,
+            progress: None,
+        }
+    }
+}
+
+impl Config {
+    /// Threads and lanes per thread: the defaults, or `ARSYNC_THREADS` /
+    /// `ARSYNC_LANES` (the only place the engine reads the environment).
+    ///
+    /// Two rings per core: a ring thread stalls on the syscalls io_uring
+    /// has no op for (copy_file_range, linkat, futimens), and a second
+    /// thread per core keeps the core busy meanwhile (measured on 2
+    /// cores: 4 threads beat 2 or 3 by 10-30% on 10k small files).
+    pub fn tuning_from_env() -> (usize, usize) {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get() * 2)
+            .unwrap_or(4)
+            .clamp(2, 16);
+        let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
+        let threads = env("ARSYNC_THREADS").unwrap_or(threads);
+        let lanes = env("ARSYNC_LANES").unwrap_or(16);
+        (threads, lanes)
+    }
+
+    /// Defaults for unit tests: one thread, one lane, nothing optional.
+    #[cfg(test)]
+    pub fn for_tests() -> Config {
+        Config {
+            inplace: false,
+            partial: false,
+            partial_dir: None,
+            temp_dir: None,
+            threads: 1,
+            lanes: 1,
+            chunk: 1 << 20,
+            choice: EngineChoice::Auto,
+            umask: 0o022,
+            sparse: false,
+            preallocate: false,
+            open_noatime: false,
+            abort: Arc::new(AtomicBool::new(false)),
             progress: None,
         }
     }

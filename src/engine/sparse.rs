@@ -11,10 +11,9 @@
 //! offset and writing only the runs of non-zero sectors; source holes
 //! found with `SEEK_DATA`/`SEEK_HOLE` are not even read.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 
-use rustix::fs::FallocateFlags;
-use rustix::io::Errno;
+use crate::sys::copy::{self as kernel, AllocError};
 
 /// Zero detection granularity. Every filesystem block size is a multiple
 /// of it, so an all-zero block is always made of all-zero sectors.
@@ -92,33 +91,16 @@ impl Holes {
 /// is not supported.
 pub fn punch(fd: impl AsFd, pos: u64, len: u64) -> std::io::Result<()> {
     let fd = fd.as_fd();
-    match rustix::fs::fallocate(
-        fd,
-        FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE,
-        pos,
-        len,
-    ) {
-        Ok(()) => return Ok(()),
-        Err(Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => {}
-        Err(e) => return Err(e.into()),
-    }
-    match rustix::fs::fallocate(fd, FallocateFlags::ZERO_RANGE, pos, len) {
-        Ok(()) => return Ok(()),
-        Err(Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => {}
-        Err(e) => return Err(e.into()),
-    }
-    let zeros = [0u8; 4096];
-    let mut done = 0u64;
-    while done < len {
-        let n = (len - done).min(zeros.len() as u64) as usize;
-        match rustix::io::pwrite(fd, &zeros[..n], pos + done) {
-            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
-            Ok(w) => done += w as u64,
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
+    type Try = fn(BorrowedFd<'_>, u64, u64) -> Result<(), AllocError>;
+    let tries: [Try; 2] = [kernel::punch_hole, kernel::zero_range];
+    for attempt in tries {
+        match attempt(fd, pos, len) {
+            Ok(()) => return Ok(()),
+            Err(AllocError::Unsupported) => {}
+            Err(AllocError::Failed(e)) => return Err(e),
         }
     }
-    Ok(())
+    kernel::write_zeros(fd, pos, len)
 }
 
 /// `--preallocate`: reserves the file's blocks, as rsync 3.5's
@@ -134,12 +116,7 @@ pub fn preallocate(fd: impl AsFd, size: u64, sparse: bool) -> u64 {
         return 0;
     }
     let len = if size & 1 == 1 { size + 1 } else { size - 1 };
-    let mode = if sparse {
-        FallocateFlags::empty()
-    } else {
-        FallocateFlags::KEEP_SIZE
-    };
-    match rustix::fs::fallocate(fd, mode, 0, len) {
+    match kernel::allocate(fd.as_fd(), len, !sparse) {
         Ok(()) => len,
         Err(_) => 0,
     }

@@ -9,6 +9,8 @@
 //! Syscalls go through rustix (safe wrappers); the only `unsafe` here is
 //! `strerror_r`, which rustix does not offer.
 
+pub mod copy;
+
 use std::collections::VecDeque;
 use std::ffi::{CStr, OsStr};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};

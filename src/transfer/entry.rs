@@ -710,7 +710,7 @@ impl Transfer<'_> {
             size: e.stat.size,
             fresh,
             new_ids: (self.recv.euid, self.new_file_gid()),
-            backup_to,
+            backup: backup_to.map(|to| Arc::new(to) as Arc<dyn engine::BeforeCommit>),
             want: self.wanted(e, d),
             policy: Policy::new(opts, &self.recv, e.stat.gid),
             extra: self.job_attrs(d),

@@ -1,0 +1,267 @@
+//! A close that fails leaves the old file in place, on a real kernel: a
+//! small FUSE file system (pass-through, in Python with `fusepy`) fails
+//! the close (FUSE `flush`) of every file whose path contains
+//! `closefail`, as a network file system does when writing back fails.
+//! arsync must then neither rename nor link the new file in, remove it,
+//! and end the run as rsync does: `close failed on "TEMP"`, exit 11.
+//!
+//! Needs root, `/dev/fuse`, libfuse 2 and the `fuse` Python module
+//! (`apt-get install libfuse2`, `pip install fusepy`); without them the
+//! test says why and passes without checking.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use std::{fs, thread};
+
+const FAILFS: &str = r#"import errno, os, sys
+from fuse import FUSE, FuseOSError, Operations
+
+class FailClose(Operations):
+    """A pass-through file system whose close (FUSE flush) fails with EIO
+    for every file whose path contains 'closefail'."""
+    def __init__(self, root):
+        self.root = root
+    def _p(self, path):
+        return os.path.join(self.root, path.lstrip('/'))
+    def __call__(self, op, path, *args):
+        try:
+            return super().__call__(op, path, *args)
+        except OSError as e:
+            raise FuseOSError(e.errno or errno.EIO)
+    def getattr(self, path, fh=None):
+        st = os.lstat(self._p(path))
+        keys = ('st_atime', 'st_ctime', 'st_gid', 'st_mode', 'st_mtime',
+                'st_nlink', 'st_size', 'st_uid', 'st_blocks')
+        d = {k: getattr(st, k) for k in keys}
+        d['st_atime'] = st.st_atime_ns / 1e9
+        d['st_mtime'] = st.st_mtime_ns / 1e9
+        return d
+    def readdir(self, path, fh):
+        return ['.', '..'] + os.listdir(self._p(path))
+    def readlink(self, path):
+        return os.readlink(self._p(path))
+    def mkdir(self, path, mode):
+        os.mkdir(self._p(path), mode)
+    def rmdir(self, path):
+        os.rmdir(self._p(path))
+    def unlink(self, path):
+        os.unlink(self._p(path))
+    def symlink(self, target, source):
+        os.symlink(source, self._p(target))
+    def link(self, target, source):
+        os.link(self._p(source), self._p(target))
+    def rename(self, old, new):
+        os.rename(self._p(old), self._p(new))
+    def chmod(self, path, mode):
+        os.chmod(self._p(path), mode)
+    def chown(self, path, uid, gid):
+        os.chown(self._p(path), uid, gid)
+    def utimens(self, path, times=None):
+        os.utime(self._p(path), times)
+    def truncate(self, path, length, fh=None):
+        os.truncate(self._p(path), length)
+    def open(self, path, flags):
+        return os.open(self._p(path), flags)
+    def create(self, path, mode, fi=None):
+        return os.open(self._p(path), os.O_WRONLY | os.O_CREAT, mode)
+    def read(self, path, size, offset, fh):
+        return os.pread(fh, size, offset)
+    def write(self, path, data, offset, fh):
+        return os.pwrite(fh, data, offset)
+    def flush(self, path, fh):
+        if 'closefail' in path:
+            raise FuseOSError(errno.EIO)
+        return 0
+    def release(self, path, fh):
+        os.close(fh)
+        return 0
+    def fsync(self, path, datasync, fh):
+        os.fsync(fh)
+        return 0
+    def statfs(self, path):
+        st = os.statvfs(self._p(path))
+        keys = ('f_bavail', 'f_bfree', 'f_blocks', 'f_bsize', 'f_favail',
+                'f_ffree', 'f_files', 'f_flag', 'f_frsize', 'f_namemax')
+        return {k: getattr(st, k) for k in keys}
+
+if __name__ == '__main__':
+    FUSE(FailClose(sys.argv[1]), sys.argv[2], foreground=True, nothreads=True)
+"#;
+
+/// The mounted file system; unmounted when dropped.
+struct Mount {
+    child: Child,
+    at: PathBuf,
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.at).status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn mounted(at: &Path) -> bool {
+    let at = at.to_string_lossy().into_owned();
+    fs::read_to_string("/proc/self/mountinfo")
+        .map(|m| m.lines().any(|l| l.split(' ').nth(4) == Some(at.as_str())))
+        .unwrap_or(false)
+}
+
+/// Mounts the failing file system at `mnt` over `back`, or says why not.
+fn mount(dir: &Path, back: &Path, mnt: &Path) -> Result<Mount, String> {
+    if !is_root() {
+        return Err("not root".into());
+    }
+    if !Path::new("/dev/fuse").exists() {
+        return Err("no /dev/fuse".into());
+    }
+    let probe = Command::new("python3")
+        .args(["-c", "import fuse"])
+        .stderr(Stdio::null())
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        return Err("no python3 with fusepy (pip install fusepy; apt-get install libfuse2)".into());
+    }
+    let script = dir.join("failfs.py");
+    fs::write(&script, FAILFS).map_err(|e| e.to_string())?;
+    let child = Command::new("python3")
+        .arg(&script)
+        .arg(back)
+        .arg(mnt)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let m = Mount {
+        child,
+        at: mnt.to_path_buf(),
+    };
+    let start = Instant::now();
+    while !mounted(mnt) {
+        if start.elapsed() > Duration::from_secs(10) {
+            return Err("the FUSE mount did not appear".into());
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    Ok(m)
+}
+
+fn is_root() -> bool {
+    fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
+                .unwrap_or(false)
+        })
+        .unwrap_or(false)
+}
+
+/// What one run left: exit code, stderr's first line with the temp
+/// name's random part and the program name blanked, the backing files.
+#[derive(Debug, PartialEq)]
+struct Run {
+    code: Option<i32>,
+    first_line: String,
+    files: Vec<(String, String)>,
+}
+
+fn normalize(line: &str) -> String {
+    let line = line
+        .strip_prefix("arsync: ")
+        .or(line.strip_prefix("rsync: "))
+        .unwrap_or(line);
+    match line.find(".closefail.txt.") {
+        Some(i) => {
+            let cut = i + ".closefail.txt.".len();
+            format!(
+                "{}XXXXXX{}",
+                &line[..cut],
+                &line[(cut + 6).min(line.len())..]
+            )
+        }
+        None => line.to_string(),
+    }
+}
+
+fn files(back: &Path) -> Vec<(String, String)> {
+    let mut v: Vec<_> = fs::read_dir(back)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let content = fs::read_to_string(e.path()).unwrap_or_default();
+            (e.file_name().to_string_lossy().into_owned(), content)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Lays out the source (file `name`) and the destination (through the
+/// mount, `name` holding "old"), runs `tool -a src/ mnt/`, and reports
+/// what it left.
+fn run(tool: &Path, name: &str, src: &Path, back: &Path, mnt: &Path) -> Run {
+    for d in [src, back] {
+        let _ = fs::remove_dir_all(d);
+        fs::create_dir(d).unwrap();
+    }
+    fs::write(back.join(name), "old\n").unwrap();
+    fs::write(src.join(name), "new content\n").unwrap();
+    let out = Command::new(tool)
+        .arg("-a")
+        .arg(format!("{}/", src.display()))
+        .arg(format!("{}/", mnt.display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    Run {
+        code: out.status.code(),
+        first_line: normalize(stderr.lines().next().unwrap_or("")),
+        files: files(back),
+    }
+}
+
+#[test]
+fn a_failing_close_leaves_the_old_file_in_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, back, mnt) = (
+        tmp.path().join("src"),
+        tmp.path().join("back"),
+        tmp.path().join("mnt"),
+    );
+    for d in [&back, &mnt] {
+        fs::create_dir(d).unwrap();
+    }
+    let _mount = match mount(tmp.path(), &back, &mnt) {
+        Ok(m) => m,
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    let arsync = Path::new(env!("CARGO_BIN_EXE_arsync"));
+    // The file system itself works: a file whose close succeeds arrives.
+    let ok = run(arsync, "ok.txt", &src, &back, &mnt);
+    assert_eq!(ok.code, Some(0), "{ok:?}");
+    assert_eq!(ok.files, [("ok.txt".into(), "new content\n".into())]);
+    let ours = run(arsync, "closefail.txt", &src, &back, &mnt);
+    assert_eq!(ours.code, Some(11), "{ours:?}");
+    let old = [("closefail.txt".to_string(), "old\n".to_string())];
+    assert_eq!(ours.files, old, "the old file is kept, no temp file left");
+    let mnt_shown = mnt.display();
+    assert_eq!(
+        ours.first_line,
+        format!(
+            "[receiver] close failed on \"{mnt_shown}/.closefail.txt.XXXXXX\": \
+             Input/output error (5)"
+        )
+    );
+    // rsync, where installed, does the same.
+    if Command::new("rsync").arg("--version").output().is_ok() {
+        let theirs = run(Path::new("rsync"), "closefail.txt", &src, &back, &mnt);
+        assert_eq!(ours, theirs);
+    }
+}
