@@ -27,7 +27,6 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
 use crate::report::Report;
@@ -120,15 +119,8 @@ pub struct Backup {
     verbose: bool,
 }
 
-/// Handles for directories the backup code opens itself and makes
-/// changes through (`O_PATH`: for `*at` calls only, never a symlink).
-const DIR_FLAGS: OFlags = OFlags::PATH
-    .union(OFlags::DIRECTORY)
-    .union(OFlags::NOFOLLOW)
-    .union(OFlags::CLOEXEC);
-
 fn fd_at(fd: OwnedFd) -> DirAt {
-    DirAt::Fd(Arc::new(fd))
+    sys::dir_handle(fd)
 }
 
 /// `path`'s last component, and the directory part (`.` for none).
@@ -248,7 +240,7 @@ impl Backup {
                 };
                 dir.lstat(name).ok()?
             }
-            DirAt::Fd(root) => Stat::from(rustix::fs::fstat(root.as_fd()).ok()?),
+            DirAt::Fd(_) => self.root_at.own_stat().ok()?,
             DirAt::Path(_) => sys::lstat(&self.root.join(sys::path_from(rel))).ok()?,
         };
         (st.kind() == Kind::Dir).then_some(st)
@@ -349,17 +341,15 @@ impl Backup {
         }
         let (src, base) = self.entry_at(path)?;
         if st.kind() == Kind::Dir {
-            return rustix::fs::unlinkat(&src, src.name(&base), AtFlags::REMOVEDIR)
-                .map_err(Into::into);
+            return src.rmdir(&base).map_err(Into::into);
         }
         let to = self.target(path, &src, &base)?;
-        let (from, dest) = (src.name(&base), to.dir.name(&to.name));
-        if let Err(e) = rustix::fs::renameat(&src, &from, &to.dir, &dest) {
+        if let Err(e) = src.rename(&base, &to.dir, &to.name) {
             if e != Errno::XDEV {
                 return Err(e.into());
             }
             copy_across(&src, &base, &to, st)?;
-            rustix::fs::unlinkat(&src, &from, AtFlags::empty())?;
+            src.unlink(&base)?;
         }
         self.report(report, path, &to.path);
         Ok(())
@@ -381,13 +371,12 @@ impl Backup {
             return Ok(Some(self.name_for(path)));
         }
         let to = self.target(path, &src, &base)?;
-        let dest = to.dir.name(&to.name);
         let failed = |op, e| Failure::keep(op, path, &to.path, self.local(&to.path), e);
-        match rustix::fs::unlinkat(&to.dir, &dest, AtFlags::empty()) {
+        match to.dir.unlink(&to.name) {
             Ok(()) | Err(Errno::NOENT) => {}
             Err(e) => return Err(failed("unlink", e)),
         }
-        match rustix::fs::linkat(&src, src.name(&base), &to.dir, &dest, AtFlags::empty()) {
+        match src.link_to(&base, &to.dir, &to.name) {
             Ok(()) => {}
             Err(_) => copy_across(&src, &base, &to, &st)
                 .map_err(|e| failed("open", Errno::from_io_error(&e).unwrap_or(Errno::IO)))?,
@@ -446,40 +435,27 @@ fn make_level(
     name: &[u8],
     model: impl FnOnce() -> Option<Stat>,
 ) -> Result<DirAt, Errno> {
-    let pname = parent.name(name);
-    match rustix::fs::openat(parent, &pname, DIR_FLAGS, Mode::empty()) {
-        Ok(fd) => return Ok(fd_at(fd)),
+    match parent.open_dir(name) {
+        Ok(at) => return Ok(at),
         Err(Errno::NOENT) => {}
         // Not a directory (a symlink, even to one, or a file): removed
         // for a real directory, as rsync does.
-        Err(Errno::NOTDIR | Errno::LOOP) => {
-            match rustix::fs::unlinkat(parent, &pname, AtFlags::empty()) {
-                Ok(()) | Err(Errno::NOENT) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        Err(Errno::NOTDIR | Errno::LOOP) => match parent.unlink(name) {
+            Ok(()) | Err(Errno::NOENT) => {}
+            Err(e) => return Err(e),
+        },
         Err(e) => return Err(e),
     }
     let model = model();
     let mode = model.map_or(0o777, |st| st.mode & 0o7777);
-    match rustix::fs::mkdirat(parent, &pname, Mode::from_raw_mode(mode)) {
+    match parent.mkdir(name, mode) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(e),
     }
     // Opened for real (fchmod refuses O_PATH handles), never a symlink.
-    let fd = rustix::fs::openat(
-        parent,
-        &pname,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?;
+    let fd = parent.open_dir_read(name)?;
     if let Some(st) = model {
-        let _ = rustix::fs::fchmod(&fd, Mode::from_raw_mode(st.mode & 0o7777));
-        let _ = rustix::fs::fchown(
-            &fd,
-            Some(rustix::fs::Uid::from_raw(st.uid)),
-            Some(rustix::fs::Gid::from_raw(st.gid)),
-        );
+        let _ = sys::set_mode_owner(fd.as_fd(), st.mode, Some((st.uid, st.gid)));
     }
     Ok(fd_at(fd))
 }
@@ -497,18 +473,12 @@ fn clear_dir(dir: &DirAt, name: &[u8]) -> Result<(), Errno> {
 /// Removes directory `name` of `dir` and everything in it, through
 /// handles opened without following symlinks.
 fn remove_tree(dir: &DirAt, name: &[u8]) -> Result<(), Errno> {
-    let pname = dir.name(name);
-    let fd = rustix::fs::openat(
-        dir,
-        &pname,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?;
+    let fd = dir.open_dir_read(name)?;
     let mut entries = Vec::new();
     sys::each_name(fd.as_fd(), |n| entries.push(n.to_bytes().to_vec()))?;
     let at = fd_at(fd);
     for n in entries {
-        match rustix::fs::unlinkat(&at, at.name(&n), AtFlags::empty()) {
+        match at.unlink(&n) {
             Ok(()) | Err(Errno::NOENT) => {}
             Err(Errno::ISDIR | Errno::PERM)
                 if at.lstat(&n).is_ok_and(|s| s.kind() == Kind::Dir) =>
@@ -518,7 +488,7 @@ fn remove_tree(dir: &DirAt, name: &[u8]) -> Result<(), Errno> {
             Err(e) => return Err(e),
         }
     }
-    rustix::fs::unlinkat(dir, pname, AtFlags::REMOVEDIR)
+    dir.rmdir(name)
 }
 
 /// Makes the backup dir `dir` (a path of the user's) and its missing
@@ -535,19 +505,12 @@ fn make_by_path(dir: &Path, model: Option<Stat>) -> Result<(), Errno> {
     for d in missing.iter().rev() {
         let model = model.filter(|_| d == dir);
         let mode = model.map_or(0o777, |st| st.mode & 0o7777);
-        match rustix::fs::mkdir(d, Mode::from_raw_mode(mode)) {
+        match sys::mkdir(d, mode) {
             Ok(()) | Err(Errno::EXIST) => {}
             Err(e) => return Err(e),
         }
         if let Some(st) = model {
-            let _ = rustix::fs::chmod(d, Mode::from_raw_mode(st.mode & 0o7777));
-            let _ = rustix::fs::chownat(
-                rustix::fs::CWD,
-                d,
-                Some(rustix::fs::Uid::from_raw(st.uid)),
-                Some(rustix::fs::Gid::from_raw(st.gid)),
-                AtFlags::SYMLINK_NOFOLLOW,
-            );
+            sys::set_mode_owner_path(d, st.mode, st.uid, st.gid);
         }
     }
     Ok(())
@@ -556,76 +519,16 @@ fn make_by_path(dir: &Path, model: Option<Stat>) -> Result<(), Errno> {
 /// A plain copy of a file, symlink or node (`name` in `dir`) to `to`
 /// (used when a rename or link cannot cross filesystems).
 fn copy_across(dir: &DirAt, name: &[u8], to: &Target, st: &Stat) -> io::Result<()> {
-    let dest = to.dir.name(&to.name);
     match st.kind() {
-        Kind::Symlink => {
-            let target = rustix::fs::readlinkat(dir, dir.name(name), Vec::new())?;
-            rustix::fs::symlinkat(target.as_c_str(), &to.dir, &dest)?;
-        }
+        Kind::Symlink => to.dir.symlink(&to.name, &dir.readlink(name)?)?,
         Kind::File => copy_file(dir, name, &to.dir, &to.name, false)?,
-        _ => {
-            rustix::fs::mknodat(
-                &to.dir,
-                &dest,
-                rustix::fs::FileType::from_raw_mode(st.mode),
-                Mode::from_raw_mode(st.mode & 0o7777),
-                st.rdev,
-            )?;
-        }
+        _ => to.dir.mknod(&to.name, st.mode, st.mode & 0o7777, st.rdev)?,
     }
     Ok(())
 }
 
-/// Copies file `name` of `dir` to `to_name` in `to_dir` (replacing a
-/// file there), with the source's permissions, neither side through a
-/// symlink; `keep_attrs` also gives it the source's mtime and owner
-/// (where we may).
-pub fn copy_file(
-    dir: &DirAt,
-    name: &[u8],
-    to_dir: &DirAt,
-    to_name: &[u8],
-    keep_attrs: bool,
-) -> io::Result<()> {
-    let from = rustix::fs::openat(
-        dir,
-        dir.name(name),
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?;
-    let st = rustix::fs::fstat(&from)?;
-    let perms = Mode::from_raw_mode(st.st_mode & 0o7777);
-    let to = rustix::fs::openat(
-        to_dir,
-        to_dir.name(to_name),
-        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        perms,
-    )?;
-    rustix::fs::fchmod(&to, perms)?;
-    let mut from = std::fs::File::from(from);
-    let mut to = std::fs::File::from(to);
-    io::copy(&mut from, &mut to)?;
-    if keep_attrs {
-        let ts = rustix::fs::Timestamps {
-            last_access: rustix::fs::Timespec {
-                tv_sec: 0,
-                tv_nsec: rustix::fs::UTIME_OMIT,
-            },
-            last_modification: rustix::fs::Timespec {
-                tv_sec: st.st_mtime as _,
-                tv_nsec: st.st_mtime_nsec as _,
-            },
-        };
-        rustix::fs::futimens(&to, &ts)?;
-        // Only root can give a file away; elsewhere the copy is ours anyway.
-        let _ = rustix::fs::fchown(
-            &to,
-            Some(rustix::fs::Uid::from_raw(st.st_uid)),
-            Some(rustix::fs::Gid::from_raw(st.st_gid)),
-        );
-    }
-    Ok(())
-}
+/// Copies a file between directory handles (see [`sys::copy_file`]).
+pub use crate::sys::copy_file;
 
 #[cfg(test)]
 mod tests {

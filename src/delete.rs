@@ -12,13 +12,12 @@ use std::path::{Path, PathBuf};
 
 use std::os::fd::AsFd;
 
-use rustix::fs::AtFlags;
 use rustix::io::Errno;
 
 use crate::backup::Backup;
 use crate::filter::FilterStack;
 use crate::plan::item;
-use crate::report::Report;
+use crate::report::{Event, Report};
 use crate::sys::DirAt;
 use crate::sys::{self, Kind, Stat};
 
@@ -141,11 +140,6 @@ impl Deleter {
     /// Removes `path` (a directory with `is_dir`), relative to its
     /// directory's handle when it lies below the destination root.
     fn remove(&mut self, path: &Path, is_dir: bool) -> Result<(), Errno> {
-        let flags = if is_dir {
-            AtFlags::REMOVEDIR
-        } else {
-            AtFlags::empty()
-        };
         if let Some(DirAt::Fd(root)) = &self.root_at
             && let Some(rel) = sys::strip_root(path, &self.root)
             && !rel.is_empty()
@@ -154,9 +148,8 @@ impl Deleter {
                 Some(i) => (&rel[..i], &rel[i + 1..]),
                 None => (&b""[..], rel),
             };
-            let name = sys::path_from(name);
             if parent.is_empty() {
-                return rustix::fs::unlinkat(root.as_fd(), name, flags);
+                return sys::remove_in(root.as_fd(), name, is_dir);
             }
             // A directory's entries go one after another: its handle is
             // opened once for them.
@@ -166,7 +159,7 @@ impl Deleter {
                 self.last_dir = Some((parent.to_vec(), fd));
             }
             let r = match &self.last_dir {
-                Some((_, fd)) => rustix::fs::unlinkat(fd, name, flags),
+                Some((_, fd)) => sys::remove_in(fd.as_fd(), name, is_dir),
                 None => Err(Errno::BADF),
             };
             if is_dir {
@@ -176,9 +169,9 @@ impl Deleter {
             return r;
         }
         if is_dir {
-            rustix::fs::rmdir(path)
+            sys::rmdir(path)
         } else {
-            rustix::fs::unlink(path)
+            sys::unlink(path)
         }
     }
 
@@ -284,7 +277,7 @@ impl Deleter {
                 self.remove(path, true)
             } else if let Some(b) = backup.filter(|b| b.applies_to(path)) {
                 b.make(report, path, st)
-                    .map_err(|e| Errno::from_raw_os_error(e.raw_os_error().unwrap_or(libc::EIO)))
+                    .map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))
             } else {
                 self.remove(path, false)
             };
@@ -322,7 +315,7 @@ impl Deleter {
         {
             let name = report.esc(self.local(path));
             report.error_raw(format!("could not make way for new {what}: {name}"));
-            report.errors.general = true;
+            report.event(Event::Partial);
         }
         ret
     }
@@ -420,7 +413,7 @@ impl Deleter {
                 "Deletions stopped due to --max-delete limit ({} skipped)",
                 self.skipped
             ));
-            report.errors.del_limit = true;
+            report.event(Event::DeleteLimit);
         }
     }
 }

@@ -80,7 +80,7 @@ pub(super) enum Arrival {
 impl Transfer<'_> {
     /// The group an entry belongs to, with `-H`.
     pub(super) fn hlink_key(&self, e: &Entry) -> Option<GroupKey> {
-        (self.opts.hard_links && !e.is_dir() && !e.is_missing() && e.stat.nlink > 1)
+        (self.ctx.opts.hard_links && !e.is_dir() && !e.is_missing() && e.stat.nlink > 1)
             .then_some((e.stat.dev, e.stat.ino))
     }
 
@@ -275,11 +275,11 @@ impl Transfer<'_> {
     fn link_member(&mut self, planner: &Planner<'_>, e: &Entry, dest: &Path, leader: &Leader) {
         use crate::plan::item::REPORT_XATTR;
         use crate::plan::item::{LOCAL_CHANGE, XNAME_FOLLOWS};
-        let opts = self.opts;
+        let opts = self.ctx.opts;
         // --fake-super: owner and mode as the %stat record says.
         let on_disk = sys::lstat(dest)
             .ok()
-            .map(|st| self.attrs.dest_stat(dest, st).unwrap_or(st));
+            .map(|st| self.ctx.attrs.dest_stat(dest, st).unwrap_or(st));
         let leader_st = sys::lstat(&leader.dest).ok();
         let stale = if leader.xattr_stale { REPORT_XATTR } else { 0 };
         let mode = planner.mode_for(e, on_disk.as_ref());
@@ -289,10 +289,11 @@ impl Transfer<'_> {
         {
             let iflags = planner.itemize(e, Some(&o), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
             self.report.item_xname(iflags | stale, e, b"");
-            if opts.info_name() > 1 && opts.format_has_i() == 0 {
-                let name = self.report.esc(&e.name);
-                self.report.info(format!("{name} is uptodate"));
-            }
+            let name = &e.name;
+            self.report.event(Event::UpToDate {
+                name,
+                changed: false,
+            });
             self.maybe_remove_source(e);
             return;
         }
@@ -321,9 +322,7 @@ impl Transfer<'_> {
         if !opts.dry_run {
             let atomic = on_disk.is_some_and(|o| o.kind() != Kind::Dir);
             let from = leader.dest.clone();
-            if let Err(msg) = self.create_node(dest, atomic, |d, p| {
-                rustix::fs::linkat(rustix::fs::CWD, &from, d, p, rustix::fs::AtFlags::empty())
-            }) {
+            if let Err(msg) = self.create_node(dest, atomic, |fs, d, p| fs.link_from(d, p, &from)) {
                 let Some(msg) = msg else { return };
                 let msg = format!(
                     "[generator] link {} => {} failed: {msg}",

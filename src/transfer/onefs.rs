@@ -16,11 +16,11 @@ impl Transfer<'_> {
         dir: &Path,
         listed: Vec<(Vec<u8>, Stat)>,
     ) -> Option<Vec<(Vec<u8>, Stat)>> {
-        if self.opts.one_file_system == 0 {
+        if self.ctx.opts.one_file_system == 0 {
             return Some(listed);
         }
         let dir_dev = sys::stat(dir).ok()?.dev;
-        let root_dev = sys::stat(&self.dest_root).ok()?.dev;
+        let root_dev = sys::stat(&self.ctx.root.path).ok()?.dev;
         if dir_dev != root_dev {
             return None;
         }
@@ -33,12 +33,12 @@ impl Transfer<'_> {
                 keep.push((name, st));
             }
         }
-        if self.opts.info_name() > 1 {
+        if self.ctx.opts.info_name() > 1 {
             // -x: rsync's delete loop (backwards through the sorted
             // listing) names them; -xx: its listing of the directory
             // left them out, saying so.
             mounts.sort();
-            let xx = self.opts.one_file_system > 1;
+            let xx = self.ctx.opts.one_file_system > 1;
             if !xx {
                 mounts.reverse();
             }

@@ -23,14 +23,14 @@ impl Transfer<'_> {
                 Err(Errno::NOTDIR | Errno::LOOP) => sys::open_root(dest),
                 at => at,
             };
-            self.dir_stack.push(OpenDir {
+            self.dirs.stack.push(OpenDir {
                 path: dest.to_path_buf(),
                 at,
                 new_file_gid: gid,
             });
             return Next::Descend { fresh: false };
         }
-        if !self.opts.dry_run
+        if !self.ctx.opts.dry_run
             && sys::lstat(dest).is_err()
             && let Err(e) = std::fs::create_dir_all(dest)
         {
@@ -44,7 +44,7 @@ impl Transfer<'_> {
             return Next::Stop;
         }
         let at = self.open_dir(dest);
-        self.dir_stack.push(OpenDir {
+        self.dirs.stack.push(OpenDir {
             path: dest.to_path_buf(),
             at,
             new_file_gid: gid,
