@@ -29,7 +29,7 @@ use std::sync::{Arc, OnceLock};
 
 use rustix::io::Errno;
 
-use crate::report::Report;
+use crate::report::{Event, Report};
 use crate::sys::{self, DirAt, Kind, Stat};
 
 /// Where one backup goes: a name in a directory's handle, and its path
@@ -115,8 +115,6 @@ pub struct Backup {
     dir_at: Arc<OnceLock<DirAt>>,
     suffix: Vec<u8>,
     dry_run: bool,
-    /// -vv: "backed up X to Y".
-    verbose: bool,
 }
 
 fn fd_at(fd: OwnedFd) -> DirAt {
@@ -153,7 +151,6 @@ impl Backup {
         dir: Option<&Path>,
         suffix: &OsString,
         dry_run: bool,
-        verbose: bool,
     ) -> Backup {
         let dir = dir.map(|d| {
             if d.is_absolute() {
@@ -170,20 +167,17 @@ impl Backup {
             dir_at: Arc::new(OnceLock::new()),
             suffix: suffix.as_bytes().to_vec(),
             dry_run,
-            verbose,
         }
     }
 
-    /// The line rsync prints at -vv before the transfer, if any.
-    pub fn announce(&self, shown_dir: Option<&Path>) -> Option<String> {
-        let shown = shown_dir?;
-        let exists = self.dir.as_ref().is_some_and(|d| sys::stat(d).is_ok());
-        let shown = String::from_utf8_lossy(sys::bytes(shown)).into_owned();
-        Some(if exists {
-            format!("backup_dir is {shown}")
-        } else {
-            format!("(new) backup_dir is {shown}")
-        })
+    /// Tells the report where backups go (rsync says so at -vv before
+    /// the transfer, when there is a backup dir).
+    pub fn announce(&self, report: &mut Report, shown_dir: Option<&Path>) {
+        if let Some(shown) = shown_dir {
+            let exists = self.dir.as_ref().is_some_and(|d| sys::stat(d).is_ok());
+            let shown = sys::bytes(shown);
+            report.event(Event::BackupDir { shown, exists });
+        }
     }
 
     fn local<'a>(&self, path: &'a Path) -> &'a Path {
@@ -386,18 +380,14 @@ impl Backup {
 
     /// The -vv line for a backup, if -vv.
     pub fn line(&self, report: &Report, from: &Path, to: &Path) -> Option<String> {
-        self.verbose.then(|| {
-            let from = report.esc(sys::bytes(self.local(from)));
-            let to = report.esc(sys::bytes(self.local(to)));
-            format!("backed up {from} to {to}")
-        })
+        let (from, to) = (sys::bytes(self.local(from)), sys::bytes(self.local(to)));
+        report.backed_up_line(from, to)
     }
 
-    /// Prints the -vv line for a backup.
+    /// Tells the report about a backup (rsync names it at -vv).
     pub fn report(&self, report: &mut Report, from: &Path, to: &Path) {
-        if let Some(l) = self.line(report, from, to) {
-            report.info(l);
-        }
+        let (from, to) = (sys::bytes(self.local(from)), sys::bytes(self.local(to)));
+        report.event(Event::BackedUp { from, to });
     }
 
     /// Where a file the engine is about to replace goes (its directories
@@ -544,7 +534,6 @@ mod tests {
             None,
             &OsString::from("~"),
             false,
-            false,
         );
         assert_eq!(
             b.name_for(Path::new("dst/sub/f")),
@@ -558,7 +547,6 @@ mod tests {
             false,
             Some(Path::new("BK")),
             &OsString::new(),
-            false,
             false,
         );
         assert_eq!(

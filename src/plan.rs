@@ -708,3 +708,173 @@ impl Planner<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A decision for entry `e` over `old` (nothing is read from disk for
+    /// these: the destination is described by its status alone).
+    fn decide(opts: &Options, e: &Entry, old: Option<Stat>) -> Action {
+        let recv = Receiver::for_options(opts);
+        let (attrs, _) = meta::RunAttrs::new(opts, &recv);
+        let planner = Planner {
+            opts,
+            recv: &recv,
+            basis: None,
+            attrs: &attrs,
+        };
+        planner
+            .decide(e, Path::new("/nonexistent/dest"), b"x", old)
+            .action
+    }
+
+    fn stat(mode: u32, size: u64, mtime: i64) -> Stat {
+        Stat {
+            mode,
+            size,
+            mtime,
+            nlink: 1,
+            ..Stat::default()
+        }
+    }
+
+    fn file(size: u64, mtime: i64) -> Stat {
+        stat(libc::S_IFREG | 0o644, size, mtime)
+    }
+
+    fn entry(st: Stat) -> Entry {
+        Entry::new(b"x".to_vec(), st, "/nonexistent/src/x".into())
+    }
+
+    fn opts(set: impl FnOnce(&mut Options)) -> Options {
+        let mut o = Options {
+            links: true,
+            times: true,
+            perms: true,
+            ..Options::default()
+        };
+        set(&mut o);
+        o
+    }
+
+    #[test]
+    fn files_by_quick_check() {
+        let o = opts(|_| {});
+        let e = entry(file(10, 1000));
+        assert!(matches!(
+            decide(&o, &e, None),
+            Action::Transfer {
+                remove: None,
+                basis: None
+            }
+        ));
+        assert!(matches!(
+            decide(&o, &e, Some(file(10, 1000))),
+            Action::Attrs { .. }
+        ));
+        assert!(matches!(
+            decide(&o, &e, Some(file(10, 999))),
+            Action::Transfer { basis: Some(_), .. }
+        ));
+        assert!(matches!(
+            decide(&o, &e, Some(file(11, 1000))),
+            Action::Transfer { basis: Some(_), .. }
+        ));
+        let size_only = opts(|o| o.size_only = true);
+        assert!(matches!(
+            decide(&size_only, &e, Some(file(10, 5))),
+            Action::Attrs { .. }
+        ));
+        let ignore_times = opts(|o| o.ignore_times = true);
+        assert!(matches!(
+            decide(&ignore_times, &e, Some(file(10, 1000))),
+            Action::Transfer { .. }
+        ));
+    }
+
+    #[test]
+    fn another_type_in_the_way_is_replaced() {
+        let o = opts(|_| {});
+        let dir = stat(libc::S_IFDIR | 0o755, 0, 1000);
+        let e = entry(file(10, 1000));
+        assert!(matches!(
+            decide(&o, &e, Some(dir)),
+            Action::Transfer {
+                remove: Some(_),
+                basis: None
+            }
+        ));
+        let d = entry(dir);
+        assert!(matches!(
+            decide(&o, &d, Some(file(1, 1))),
+            Action::Dir {
+                exists: false,
+                remove: Some(_)
+            }
+        ));
+        assert!(matches!(
+            decide(&o, &d, Some(dir)),
+            Action::Dir {
+                exists: true,
+                remove: None
+            }
+        ));
+    }
+
+    #[test]
+    fn specials_only_when_asked() {
+        let fifo = entry(stat(libc::S_IFIFO | 0o600, 0, 1));
+        assert!(matches!(
+            decide(&opts(|_| {}), &fifo, None),
+            Action::SkipNonRegular
+        ));
+        let o = opts(|o| o.specials = true);
+        assert!(matches!(
+            decide(&o, &fifo, None),
+            Action::Node { replace: None }
+        ));
+        assert!(matches!(
+            decide(&o, &fifo, Some(stat(libc::S_IFIFO | 0o600, 0, 1))),
+            Action::Attrs { .. }
+        ));
+    }
+
+    #[test]
+    fn update_rules_come_first() {
+        let e = entry(file(10, 1000));
+        let skip = |o: &Options, old| match decide(o, &e, old) {
+            Action::Skip(why) => Some(why),
+            _ => None,
+        };
+        let existing = opts(|o| o.existing = true);
+        assert_eq!(skip(&existing, None), Some(SkipWhy::NotCreating));
+        assert_eq!(skip(&existing, Some(file(1, 1))), None);
+        let ignore = opts(|o| o.ignore_existing = true);
+        assert_eq!(skip(&ignore, Some(file(1, 1))), Some(SkipWhy::Exists));
+        assert_eq!(skip(&ignore, None), None);
+        let update = opts(|o| o.update = true);
+        assert_eq!(skip(&update, Some(file(1, 2000))), Some(SkipWhy::Newer));
+        assert_eq!(skip(&update, Some(file(1, 10))), None);
+        let max = opts(|o| o.max_size = Some(5));
+        assert_eq!(skip(&max, None), Some(SkipWhy::OverMaxSize));
+        let min = opts(|o| o.min_size = Some(50));
+        assert_eq!(skip(&min, None), Some(SkipWhy::UnderMinSize));
+    }
+
+    #[test]
+    fn unsafe_symlinks_are_skipped_with_safe_links() {
+        let mut e = entry(stat(libc::S_IFLNK | 0o777, 4, 1));
+        e.link = Some(b"/etc".to_vec());
+        let o = opts(|o| o.safe_links = true);
+        assert!(matches!(
+            decide(&o, &e, None),
+            Action::Skip(SkipWhy::UnsafeLink)
+        ));
+        e.link = Some(b"sibling".to_vec());
+        assert!(matches!(
+            decide(&o, &e, None),
+            Action::Symlink { replace: None }
+        ));
+    }
+}

@@ -163,6 +163,15 @@ pub enum Event<'a> {
     MadePath { n: usize, what: &'a [u8] },
     /// DEST was made as a new directory (named `what`).
     MadeDest { what: &'a [u8] },
+    /// `-b`: `from` was backed up as `to` (both relative to DEST).
+    BackedUp { from: &'a [u8], to: &'a [u8] },
+    /// `--backup-dir` (`shown` as given), and whether it exists yet.
+    BackupDir { shown: &'a [u8], exists: bool },
+    /// Whether delta transmission is used (rsync says so at -vv).
+    Delta { enabled: bool },
+    /// `-x` with `--delete`: a mount point (`local`, relative to DEST) is
+    /// not deleted; `listed_out`: `-xx` left it out of the listing.
+    MountPoint { local: &'a [u8], listed_out: bool },
 }
 
 /// The output side of a run.
@@ -350,6 +359,30 @@ impl Report {
                     self.info(format!("created directory {what}"));
                 }
             }
+            Event::Delta { enabled } if self.verbose > 1 => self.info(if enabled {
+                "delta-transmission enabled"
+            } else {
+                "delta-transmission disabled for local transfer or --whole-file"
+            }),
+            Event::MountPoint { local, listed_out } if self.verbose > 1 => {
+                let shown = self.esc(local);
+                self.info(if listed_out {
+                    format!("[generator] skipping mount-point dir {shown}")
+                } else {
+                    format!("cannot delete mount point: {shown}")
+                });
+            }
+            Event::BackedUp { from, to } => {
+                if let Some(l) = self.backed_up_line(from, to) {
+                    self.info(l);
+                }
+            }
+            Event::BackupDir { shown, exists } if self.verbose > 1 => {
+                let shown = String::from_utf8_lossy(shown);
+                let new = if exists { "" } else { "(new) " };
+                self.info(format!("{new}backup_dir is {shown}"));
+            }
+            Event::Delta { .. } | Event::MountPoint { .. } | Event::BackupDir { .. } => {}
         }
     }
 
@@ -386,6 +419,18 @@ impl Report {
             SkipWhy::OverMaxSize => Some(format!("{name} is over max-size")),
             SkipWhy::UnderMinSize => Some(format!("{name} is under min-size")),
         }
+    }
+
+    /// rsync's -vv line for a backup (it goes with the file's own lines
+    /// when the engine made it).
+    pub fn backed_up_line(&self, from: &[u8], to: &[u8]) -> Option<String> {
+        (self.verbose > 1).then(|| format!("backed up {} to {}", self.esc(from), self.esc(to)))
+    }
+
+    /// rsync's -vv line for a source file `--remove-source-files` removed
+    /// (it goes with the file's own lines).
+    pub fn source_removed(&self, name: &[u8]) -> Option<String> {
+        (self.verbose > 1).then(|| format!("sender removed {}", self.esc(name)))
     }
 
     /// The counters so far.
@@ -1229,6 +1274,59 @@ mod tests {
                 "created 1 directory for x",
                 "created 3 directories for x/y/z"
             ]
+        );
+    }
+
+    #[test]
+    fn vv_lines_only_at_vv() {
+        let ev = |r: &mut Report| {
+            r.event(Event::Delta { enabled: false });
+            r.event(Event::MountPoint {
+                local: b"m",
+                listed_out: true,
+            });
+            r.event(Event::MountPoint {
+                local: b"n",
+                listed_out: false,
+            });
+        };
+        let mut r = report(|o| o.verbose = 1);
+        ev(&mut r);
+        assert!(out(&r).is_empty());
+        let mut r = report(|o| o.verbose = 2);
+        ev(&mut r);
+        assert_eq!(
+            out(&r),
+            [
+                "delta-transmission disabled for local transfer or --whole-file",
+                "[generator] skipping mount-point dir m",
+                "cannot delete mount point: n"
+            ]
+        );
+    }
+
+    #[test]
+    fn backups_are_named_at_vv() {
+        let ev = |r: &mut Report| {
+            r.event(Event::BackupDir {
+                shown: b"bak",
+                exists: false,
+            });
+            r.event(Event::BackedUp {
+                from: b"a",
+                to: b"bak/a",
+            });
+        };
+        let mut r = report(|o| o.verbose = 1);
+        ev(&mut r);
+        assert!(out(&r).is_empty());
+        assert_eq!(r.backed_up_line(b"a", b"a~"), None);
+        let mut r = report(|o| o.verbose = 2);
+        ev(&mut r);
+        assert_eq!(out(&r), ["(new) backup_dir is bak", "backed up a to bak/a"]);
+        assert_eq!(
+            r.backed_up_line(b"a", b"a~").as_deref(),
+            Some("backed up a to a~")
         );
     }
 

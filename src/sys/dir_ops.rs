@@ -237,6 +237,11 @@ pub fn mkdir(path: &Path, mode: u32) -> Result<(), Errno> {
     rustix::fs::mkdir(path, Mode::from_raw_mode(mode))
 }
 
+/// `mkdir -p` by path: the directory and its missing parents.
+pub fn mkdir_all(path: &Path) -> Result<(), Errno> {
+    std::fs::create_dir_all(path).map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))
+}
+
 /// `unlink` by path.
 pub fn unlink(path: &Path) -> Result<(), Errno> {
     rustix::fs::unlink(path)
@@ -352,6 +357,9 @@ mod tests {
         let st = crate::sys::stat(t.path()).unwrap();
         assert_eq!(fd.dev_ino(), Some((st.dev, st.ino)));
         mkdir(&t.path().join("p"), 0o700).unwrap();
+        mkdir_all(&t.path().join("p/q/r")).unwrap();
+        assert!(t.path().join("p/q/r").is_dir());
+        std::fs::remove_dir_all(t.path().join("p/q")).unwrap();
         rmdir(&t.path().join("p")).unwrap();
         std::fs::write(t.path().join("u"), b"").unwrap();
         unlink(&t.path().join("u")).unwrap();

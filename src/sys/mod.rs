@@ -21,7 +21,8 @@ use rustix::io::Errno;
 
 mod dir_ops;
 pub use dir_ops::{
-    copy_file, dir_handle, mkdir, remove_in, rmdir, set_mode_owner, set_mode_owner_path, unlink,
+    copy_file, dir_handle, mkdir, mkdir_all, remove_in, rmdir, set_mode_owner, set_mode_owner_path,
+    unlink,
 };
 
 /// File types as rsync distinguishes them.

@@ -30,6 +30,8 @@ pub(crate) trait DestFs: Send + Sync {
     fn mkdir(&self, at: &DirAt, name: &[u8], mode: u32) -> Result<(), Errno>;
     /// `mkdir` by path, for DEST itself and `--mkpath` (no handle yet).
     fn mkdir_path(&self, path: &Path, mode: u32) -> Result<(), Errno>;
+    /// `mkdir -p` by path (the directories on the way to a `-R` path).
+    fn mkdir_all(&self, path: &Path) -> Result<(), Errno>;
     fn symlink(&self, at: &DirAt, name: &[u8], target: &[u8]) -> Result<(), Errno>;
     fn mknod(
         &self,
@@ -66,6 +68,9 @@ impl DestFs for Real {
     }
     fn mkdir_path(&self, path: &Path, mode: u32) -> Result<(), Errno> {
         sys::mkdir(path, mode)
+    }
+    fn mkdir_all(&self, path: &Path) -> Result<(), Errno> {
+        sys::mkdir_all(path)
     }
     fn symlink(&self, at: &DirAt, name: &[u8], target: &[u8]) -> Result<(), Errno> {
         at.symlink(name, target)
@@ -136,6 +141,9 @@ impl DestFs for DryRun {
         self.record(|| Op::Mkdir(named(at, name)))
     }
     fn mkdir_path(&self, path: &Path, _: u32) -> Result<(), Errno> {
+        self.record(|| Op::Mkdir(path.to_path_buf()))
+    }
+    fn mkdir_all(&self, path: &Path) -> Result<(), Errno> {
         self.record(|| Op::Mkdir(path.to_path_buf()))
     }
     fn symlink(&self, at: &DirAt, name: &[u8], _: &[u8]) -> Result<(), Errno> {

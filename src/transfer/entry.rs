@@ -1,6 +1,8 @@
-//! Acting on one entry's plan at the destination (rsync's generator work):
-//! directories, links, devices, attribute fixes, and handing files to the
-//! engine.
+//! One entry at the destination (rsync's generator work): what is there
+//! (`look`), the decision, its execution by the action's executor (see
+//! `exec`) and the hard-link bookkeeping that follows from its effect; and
+//! the shared steps the executors use: attributes, making room, atomic
+//! creation of links and nodes, and handing files to the engine.
 
 use super::*;
 
@@ -114,7 +116,6 @@ impl Transfer<'_> {
     /// (for a directory).
     pub(super) fn handle(
         &mut self,
-        planner: &Planner<'_>,
         e: &Entry,
         dest: &Path,
         known: Known,
@@ -125,35 +126,25 @@ impl Transfer<'_> {
             return Next::Stop;
         }
         let hl = match self.hlink_key(e) {
-            Some(key) => match self.hlink_arrive(
-                planner,
-                key,
-                e,
-                dest,
-                self.update_rule_skips(planner, e, dest, known),
-            ) {
-                Arrival::Settled => return Next::Stop,
-                Arrival::Process { last } => Some((key, last)),
-            },
+            Some(key) => {
+                match self.hlink_arrive(key, e, dest, self.update_rule_skips(e, dest, known)) {
+                    Arrival::Settled => return Next::Stop,
+                    Arrival::Process { last } => Some((key, last)),
+                }
+            }
             None => None,
         };
-        self.handle_as(planner, e, dest, known, root_created, hl)
+        self.handle_as(e, dest, known, root_created, hl)
     }
 
     /// Whether an update rule (`--existing`, `--ignore-existing`, `-u`)
     /// leaves the entry alone.
-    fn update_rule_skips(
-        &self,
-        planner: &Planner<'_>,
-        e: &Entry,
-        dest: &Path,
-        known: Known,
-    ) -> bool {
+    fn update_rule_skips(&self, e: &Entry, dest: &Path, known: Known) -> bool {
         let old = match known {
             Known::Listed(st) => st,
             Known::Unknown => sys::lstat(dest).ok(),
         };
-        planner.update_rule(e, old).is_some()
+        self.ctx.planner.update_rule(e, old).is_some()
     }
 
     /// [`Transfer::handle`] once hard links are sorted out: `hl` is the
@@ -162,7 +153,6 @@ impl Transfer<'_> {
     /// decision out; the hard-link bookkeeping follows from its effect.
     pub(super) fn handle_as(
         &mut self,
-        planner: &Planner<'_>,
         e: &Entry,
         dest: &Path,
         known: Known,
@@ -172,11 +162,11 @@ impl Transfer<'_> {
         let Some(item) = self.look(e, dest, known, root_created) else {
             return Next::Stop;
         };
-        let d = item.decide(planner);
+        let d = item.decide(&self.ctx.planner);
         let defer = matches!(hl, Some((_, false)));
         let (next, effect) = self.execute(&item, &d, defer);
         if let Some((key, last)) = hl {
-            self.hlink_effect(planner, key, last, &item, effect);
+            self.hlink_effect(key, last, &item, effect);
         }
         next
     }
@@ -311,14 +301,7 @@ impl Transfer<'_> {
     }
 
     /// `-H`: what an executor's effect means for the entry's group.
-    fn hlink_effect(
-        &mut self,
-        planner: &Planner<'_>,
-        key: GroupKey,
-        last: bool,
-        item: &Item<'_>,
-        effect: Effect,
-    ) {
+    fn hlink_effect(&mut self, key: GroupKey, last: bool, item: &Item<'_>, effect: Effect) {
         let (e, dest) = (item.e, item.dest);
         match effect {
             Effect::None => {}
@@ -326,13 +309,13 @@ impl Transfer<'_> {
                 if xattr_stale {
                     self.hlink_xattr_stale(key);
                 }
-                self.hlink_done(planner, key, e, dest);
+                self.hlink_done(key, e, dest);
             }
-            Effect::Skipped => self.hlink_skipped(planner, key, last),
+            Effect::Skipped => self.hlink_skipped(key, last),
             Effect::Deferred => self.hlink_defer(key, e, dest),
             Effect::Copy(Some(token)) => self.hlink_sent(key, token, e, dest),
             // A dry run copies nothing: the member is done at once.
-            Effect::Copy(None) => self.hlink_done(planner, key, e, dest),
+            Effect::Copy(None) => self.hlink_done(key, e, dest),
         }
     }
 

@@ -410,11 +410,7 @@ mod tests {
 
     impl Fixture {
         /// [`Fixture::run`] with destination `fs`.
-        fn run_on<R>(
-            &self,
-            fs: Arc<dyn DestFs>,
-            f: impl FnOnce(&mut Transfer<'_>, &Planner<'_>) -> R,
-        ) -> R {
+        fn run_on<R>(&self, fs: Arc<dyn DestFs>, f: impl FnOnce(&mut Transfer<'_>) -> R) -> R {
             let opts = &self.opts;
             let recv = Receiver::for_options(opts);
             let (attrs, _) = meta::RunAttrs::new(opts, &recv);
@@ -445,6 +441,7 @@ mod tests {
                     opts,
                     recv: &recv,
                     attrs: &attrs,
+                    planner,
                     root,
                     fs: setup.fs,
                 },
@@ -464,7 +461,7 @@ mod tests {
                 },
                 hlinks: Hlinks::default(),
             };
-            f(&mut t, &planner)
+            f(&mut t)
         }
 
         fn entry(&self, name: &str) -> Entry {
@@ -484,7 +481,7 @@ mod tests {
 
         /// Runs `f` with a driver for this destination (no engine: copies
         /// are only counted).
-        fn run<R>(&self, f: impl FnOnce(&mut Transfer<'_>, &Planner<'_>) -> R) -> R {
+        fn run<R>(&self, f: impl FnOnce(&mut Transfer<'_>) -> R) -> R {
             self.run_on(destfs::for_dry_run(self.opts.dry_run), f)
         }
 
@@ -492,9 +489,9 @@ mod tests {
         fn handle(&self, name: &str) -> (Action, Next, Effect) {
             let e = self.entry(name);
             let dest = self.dest(name);
-            self.run(|t, planner| {
+            self.run(|t| {
                 let item = t.look(&e, &dest, Known::Unknown, false).unwrap();
-                let d = item.decide(planner);
+                let d = item.decide(&t.ctx.planner);
                 let (next, effect) = t.execute(&item, &d, false);
                 (d.action, next, effect)
             })
@@ -518,9 +515,9 @@ mod tests {
         std::fs::create_dir(f.src.path().join("d")).unwrap();
         let e = f.entry("d");
         let dest = f.dest("d");
-        let depth = f.run(|t, planner| {
+        let depth = f.run(|t| {
             let item = t.look(&e, &dest, Known::Unknown, false).unwrap();
-            let d = item.decide(planner);
+            let d = item.decide(&t.ctx.planner);
             assert_eq!(t.execute(&item, &d, false).0, Next::Descend { fresh: true });
             t.dirs.stack.len()
         });
@@ -588,9 +585,9 @@ mod tests {
         std::fs::write(f.src.path().join("a"), b"new content").unwrap();
         let e = f.entry("a");
         let dest = f.dest("a");
-        let (effect, counted, deferred) = f.run(|t, planner| {
+        let (effect, counted, deferred) = f.run(|t| {
             let item = t.look(&e, &dest, Known::Unknown, false).unwrap();
-            let d = item.decide(planner);
+            let d = item.decide(&t.ctx.planner);
             // A new hard-link member that is not its group's last waits.
             let deferred = t.execute(&item, &d, true).1;
             let n = t.report.stats().num_transferred;
@@ -610,7 +607,7 @@ mod tests {
         let basis = f.src.path().join("a");
         let e = f.entry("a");
         let dest = f.dest("a");
-        let effect = f.run(|t, _| {
+        let effect = f.run(|t| {
             let item = t.look(&e, &dest, Known::Unknown, false).unwrap();
             let d = Decision {
                 action: Action::Link {
@@ -640,7 +637,7 @@ mod tests {
         let e = f.entry("a");
         let dest = f.dest("a");
         let fs = Arc::new(destfs::DryRun::recording());
-        let effect = f.run_on(fs.clone(), |t, _| {
+        let effect = f.run_on(fs.clone(), |t| {
             let item = t.look(&e, &dest, Known::Unknown, false).unwrap();
             let d = Decision {
                 action: Action::Link {

@@ -4,8 +4,8 @@
 //! looked at.
 
 use crate::exit::ExitCode;
-use crate::report::Slot;
 use crate::report::format::{permstring, timestring};
+use crate::report::{Event, Slot};
 use crate::sys::Kind;
 use crate::walk::{Entry, TopLevel, Walker};
 
@@ -20,10 +20,7 @@ impl Setup<'_> {
         top: &TopLevel,
         flist_slot: Option<Slot>,
     ) -> ExitCode {
-        if self.opts.info_name() > 1 {
-            self.report
-                .info("delta-transmission disabled for local transfer or --whole-file");
-        }
+        self.report.event(Event::Delta { enabled: false });
         self.list_only(walker, top);
         self.report.list_complete();
         if let Some(slot) = flist_slot {

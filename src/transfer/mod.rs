@@ -1,8 +1,10 @@
 //! One local transfer from start to finish: set up (`setup`: the sources,
 //! the destination root as `dest` resolves it, and what hangs on it), walk
-//! the file list in rsync's order (`tree`), act on each entry's plan
-//! (`entry`), hand content copies to the engine and collect them
-//! (`done`), and finish with directory times and the summary.
+//! the file list in rsync's order (`tree`), look at each entry's
+//! destination and decide (`entry`), carry the decision out (`exec`, one
+//! executor per action, changing the destination through `destfs`), keep
+//! hard-link groups (`hlink`), hand content copies to the engine and
+//! collect them (`done`), and finish with directory times and the summary.
 //!
 //! This is the only place where the stages meet; each of them stays
 //! ignorant of the others, and each owns its part of the state (`state`).
@@ -211,8 +213,8 @@ impl Setup<'_> {
         let (total, first_level) = self.count_total(&mut src);
         let dest = self.resolve_dest(&src.dest_arg, total, &src.top)?;
         let root = DestRoot::of(&dest);
-        let (mut t, planner) = self.at_root(root)?;
-        Ok(t.transfer(&planner, src, &dest, first_level))
+        let mut t = self.at_root(root)?;
+        Ok(t.transfer(src, &dest, first_level))
     }
 }
 
@@ -221,7 +223,6 @@ impl Transfer<'_> {
     /// the work left once it is done, deletions after, directory times.
     fn transfer(
         &mut self,
-        planner: &Planner<'_>,
         mut src: Sources,
         dest: &Dest,
         first_level: Option<Vec<Entry>>,
@@ -230,12 +231,12 @@ impl Transfer<'_> {
         if opts.delete == Some(DeleteWhen::Before) {
             self.delete_pass(&mut src.walker, &src.top, dest);
         }
-        self.transfer_top(planner, &mut src.walker, &src.top, dest, first_level);
+        self.transfer_top(&mut src.walker, &src.top, dest, first_level);
         self.report.list_complete();
         if let Some(slot) = src.flist_slot {
             self.report.flist_done(opts.info_flist(), Some(slot));
         }
-        self.finish_copies(planner);
+        self.finish_copies();
         self.run_delayed_deletes();
         if opts.delete == Some(DeleteWhen::After) && !self.stopping() {
             self.delete_pass(&mut src.walker, &src.top, dest);
@@ -250,7 +251,6 @@ impl Transfer<'_> {
     /// and what goes into it.
     fn transfer_top(
         &mut self,
-        planner: &Planner<'_>,
         walker: &mut Walker,
         top: &crate::walk::TopLevel,
         dest: &Dest,
@@ -264,14 +264,14 @@ impl Transfer<'_> {
                 content: false,
                 existing: listing.as_ref(),
             };
-            self.process_list(planner, walker, &top.entries, dest, level, first_level);
+            self.process_list(walker, &top.entries, dest, level, first_level);
             return;
         };
         self.count(dot);
         let next = if dot.implied && !self.ctx.opts.implied_dirs {
             self.pass_implied(&dest.path)
         } else {
-            self.handle(planner, dot, &dest.path, Known::Unknown, dest.fresh)
+            self.handle(dot, &dest.path, Known::Unknown, dest.fresh)
         };
         match next {
             Next::CountOnly => self.count_only(walker, &top.entries),
@@ -283,7 +283,7 @@ impl Transfer<'_> {
                     content: dot.preset.is_none(),
                     existing: listing.as_ref(),
                 };
-                self.process_list(planner, walker, &top.entries, dest, level, first_level);
+                self.process_list(walker, &top.entries, dest, level, first_level);
                 self.leave_dir();
             }
             Next::Stop => {}
@@ -292,12 +292,12 @@ impl Transfer<'_> {
 
     /// The copies still in flight once the list is done, the hard links
     /// that wait for them, and `--delay-updates`' moves into place.
-    fn finish_copies(&mut self, planner: &Planner<'_>) {
+    fn finish_copies(&mut self) {
         self.drain_all();
-        self.hlink_finish_copied(planner);
-        if self.hlink_orphans(planner) {
+        self.hlink_finish_copied();
+        if self.hlink_orphans() {
             self.drain_all();
-            self.hlink_finish_copied(planner);
+            self.hlink_finish_copied();
         }
         self.finish_delayed_updates();
     }
@@ -342,7 +342,7 @@ impl Transfer<'_> {
             _ => {}
         }
         match sys::unlink(src) {
-            Ok(()) => (self.ctx.opts.info_name() > 1).then(|| format!("sender removed {shown}")),
+            Ok(()) => self.report.source_removed(name),
             Err(e) => {
                 self.report.error(format!(
                     "[sender] sender failed to remove {shown}: {}",

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use super::Transfer;
+use crate::report::Event;
 use crate::sys::{self, Kind, Stat};
 
 impl Transfer<'_> {
@@ -33,24 +34,17 @@ impl Transfer<'_> {
                 keep.push((name, st));
             }
         }
-        if self.ctx.opts.info_name() > 1 {
-            // -x: rsync's delete loop (backwards through the sorted
-            // listing) names them; -xx: its listing of the directory
-            // left them out, saying so.
-            mounts.sort();
-            let xx = self.ctx.opts.one_file_system > 1;
-            if !xx {
-                mounts.reverse();
-            }
-            for name in &mounts {
-                let full = self.local_of(&dir.join(super::path_of(name)));
-                let shown = self.report.esc(&full);
-                self.report.info(if xx {
-                    format!("[generator] skipping mount-point dir {shown}")
-                } else {
-                    format!("cannot delete mount point: {shown}")
-                });
-            }
+        // -x: rsync's delete loop (backwards through the sorted listing)
+        // names them; -xx: its listing of the directory left them out.
+        mounts.sort();
+        let listed_out = self.ctx.opts.one_file_system > 1;
+        if !listed_out {
+            mounts.reverse();
+        }
+        for name in &mounts {
+            let local = self.local_of(&dir.join(super::path_of(name)));
+            let local = &local;
+            self.report.event(Event::MountPoint { local, listed_out });
         }
         Some(keep)
     }

@@ -30,16 +30,13 @@ impl Transfer<'_> {
             });
             return Next::Descend { fresh: false };
         }
-        if !self.ctx.opts.dry_run
-            && sys::lstat(dest).is_err()
-            && let Err(e) = std::fs::create_dir_all(dest)
+        if sys::lstat(dest).is_err()
+            && let Err(e) = self.ctx.fs.mkdir_all(dest)
         {
             let shown = self.shown(dest);
             self.report.error(format!(
                 "recv_generator: mkdir {shown} failed: {}",
-                sys::errno_text(
-                    rustix::io::Errno::from_io_error(&e).unwrap_or(rustix::io::Errno::IO)
-                )
+                sys::errno_text(e)
             ));
             return Next::Stop;
         }

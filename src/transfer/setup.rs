@@ -14,6 +14,8 @@ pub(super) struct RunCtx<'a> {
     /// The attribute options (`-X`, `-A`, `-E`, `--chmod`, id maps,
     /// `--fake-super`).
     pub attrs: &'a meta::RunAttrs,
+    /// Decides what to do with each entry.
+    pub planner: Planner<'a>,
     /// The destination root and its handle.
     pub root: DestRoot,
     /// Where changes to the destination go (nowhere, in a dry run).
@@ -307,23 +309,7 @@ impl<'a> Setup<'a> {
             f.debug = self.walk_cfg.filter_debug;
             f
         });
-        // rsync's implicit "P *~": backups in the destination survive --delete.
-        let protect = opts.backup
-            && opts.backup_dir.is_none()
-            && opts.delete.is_some()
-            && !opts.delete_excluded;
-        Deleter {
-            max: opts.max_delete,
-            count: 0,
-            skipped: 0,
-            dry_run: opts.dry_run,
-            root: root.path.clone(),
-            protect_suffix: protect.then(|| opts.suffix.as_bytes().to_vec()),
-            filters,
-            root_at: Some(root.at.clone()),
-            keep_dirlinks: opts.keep_dirlinks,
-            last_dir: None,
-        }
+        Deleter::new(opts, &root.path, root.at.clone(), filters)
     }
 
     /// `-b`: where old versions go (checking `--backup-dir` first).
@@ -353,13 +339,8 @@ impl<'a> Setup<'a> {
             opts.backup_dir.as_deref(),
             &opts.suffix,
             opts.dry_run,
-            opts.info_name() > 1,
         );
-        if opts.info_name() > 1
-            && let Some(line) = b.announce(opts.backup_dir.as_deref())
-        {
-            self.report.info(line);
-        }
+        b.announce(self.report, opts.backup_dir.as_deref());
         Ok(Some(b))
     }
 
@@ -367,13 +348,8 @@ impl<'a> Setup<'a> {
     /// rsync's line about delta transmission.
     pub(super) fn engine(&mut self, temp_dir: Option<PathBuf>) -> Option<Box<dyn Engine>> {
         let opts = self.opts;
-        if opts.info_name() > 1 {
-            self.report.info(if opts.whole_file == Some(false) {
-                "delta-transmission enabled"
-            } else {
-                "delta-transmission disabled for local transfer or --whole-file"
-            });
-        }
+        let enabled = opts.whole_file == Some(false);
+        self.report.event(Event::Delta { enabled });
         if opts.dry_run {
             return None;
         }
@@ -385,10 +361,7 @@ impl<'a> Setup<'a> {
 
     /// Everything that hangs on the destination root, in rsync's order:
     /// basis dirs, `--temp-dir`, deletion rules, backups, the engine.
-    pub(super) fn at_root(
-        mut self,
-        root: DestRoot,
-    ) -> Result<(Transfer<'a>, Planner<'a>), ExitCode> {
+    pub(super) fn at_root(mut self, root: DestRoot) -> Result<Transfer<'a>, ExitCode> {
         let basis = self.basis_dirs(&root.path);
         let temp_dir = self.check_temp_dir(&root.path)?;
         let deleter = self.deleter(&root);
@@ -410,6 +383,7 @@ impl<'a> Setup<'a> {
                 opts: self.opts,
                 recv: self.recv,
                 attrs: self.attrs,
+                planner,
                 root,
                 fs: self.fs,
             },
@@ -429,7 +403,7 @@ impl<'a> Setup<'a> {
             },
             hlinks: Hlinks::default(),
         };
-        Ok((t, planner))
+        Ok(t)
     }
 }
 

@@ -26,7 +26,6 @@ impl Transfer<'_> {
     /// destination directory the entries go into.
     pub(super) fn process_list(
         &mut self,
-        planner: &Planner<'_>,
         walker: &mut Walker,
         entries: &[Entry],
         dest: &Dest,
@@ -65,7 +64,7 @@ impl Transfer<'_> {
                 self.pass_implied(&target)
             } else {
                 let known = level.known(dest, &e.name);
-                self.handle(planner, e, &target, known, false)
+                self.handle(e, &target, known, false)
             };
             let Next::Descend { fresh } = next else {
                 if let Some(t) = ticket {
@@ -87,7 +86,7 @@ impl Transfer<'_> {
                     content: e.preset.is_none(),
                     existing: listing.as_ref(),
                 };
-                self.process_list(planner, walker, &children, dest, below, None);
+                self.process_list(walker, &children, dest, below, None);
             }
             self.leave_dir();
         }
