@@ -167,6 +167,10 @@ pub enum Event<'a> {
     BackedUp { from: &'a [u8], to: &'a [u8] },
     /// `--backup-dir` (`shown` as given), and whether it exists yet.
     BackupDir { shown: &'a [u8], exists: bool },
+    /// A new hard-link member already linked to its group through a
+    /// `--link-dest` basis (quiet, see [`Report::linked_basis_quiet`]):
+    /// "is uptodate" at -vv.
+    LinkedBasis { name: &'a [u8] },
     /// Whether delta transmission is used (rsync says so at -vv).
     Delta { enabled: bool },
     /// `-x` with `--delete`: a mount point (`local`, relative to DEST) is
@@ -382,7 +386,14 @@ impl Report {
                 let new = if exists { "" } else { "(new) " };
                 self.info(format!("{new}backup_dir is {shown}"));
             }
-            Event::Delta { .. } | Event::MountPoint { .. } | Event::BackupDir { .. } => {}
+            Event::LinkedBasis { name } if self.verbose > 1 => {
+                let name = self.esc(name);
+                self.info(format!("{name} is uptodate"));
+            }
+            Event::Delta { .. }
+            | Event::MountPoint { .. }
+            | Event::BackupDir { .. }
+            | Event::LinkedBasis { .. } => {}
         }
     }
 
@@ -419,6 +430,13 @@ impl Report {
             SkipWhy::OverMaxSize => Some(format!("{name} is over max-size")),
             SkipWhy::UnderMinSize => Some(format!("{name} is under min-size")),
         }
+    }
+
+    /// Whether a new hard-link member linked through a `--link-dest`
+    /// basis goes without its item line: unless itemizing at `-ii` or
+    /// with `-i -vv`.
+    pub fn linked_basis_quiet(&self) -> bool {
+        self.itemize == 0 || (self.verbose < 2 && self.itemize < 2)
     }
 
     /// rsync's -vv line for a backup (it goes with the file's own lines
@@ -1328,6 +1346,26 @@ mod tests {
             r.backed_up_line(b"a", b"a~").as_deref(),
             Some("backed up a to a~")
         );
+    }
+
+    #[test]
+    fn linked_basis_members_are_quiet_unless_itemized_enough() {
+        for (v, i, quiet) in [
+            (0, 0, true),
+            (2, 0, true),
+            (1, 1, true),
+            (2, 1, false),
+            (0, 2, false),
+        ] {
+            let r = report(|o| {
+                o.verbose = v;
+                o.itemize = i;
+            });
+            assert_eq!(r.linked_basis_quiet(), quiet, "-v {v} -i {i}");
+        }
+        let mut r = report(|o| o.verbose = 2);
+        r.event(Event::LinkedBasis { name: b"m" });
+        assert_eq!(out(&r), ["m is uptodate"]);
     }
 
     #[test]

@@ -217,3 +217,133 @@ pub(super) fn mkpath(fs: &dyn DestFs, path: &Path) -> Result<usize, (PathBuf, Er
     }
     Ok(missing.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::walk::TopLevel;
+
+    /// Resolves DEST operand `arg` (below `dir`) for `total` items, with
+    /// destination `fs`; the report's lines are dropped.
+    fn resolve(
+        set: impl FnOnce(&mut Options),
+        fs: Arc<dyn DestFs>,
+        arg: &Path,
+        total: usize,
+        top: &TopLevel,
+    ) -> Result<Dest, ExitCode> {
+        let mut opts = Options::default();
+        set(&mut opts);
+        let recv = Receiver::for_options(&opts);
+        let (attrs, _) = meta::RunAttrs::new(&opts, &recv);
+        let mut report = Report::new("arsync", &opts);
+        report.reserve();
+        let mut setup = Setup {
+            opts: &opts,
+            recv: &recv,
+            attrs: &attrs,
+            report: &mut report,
+            flow: Flow::new(Arc::new(AtomicBool::new(false))),
+            walk_cfg: WalkConfig::new(&opts),
+            fs,
+        };
+        setup.resolve_dest(sys::bytes(arg), total, top)
+    }
+
+    fn real() -> Arc<dyn DestFs> {
+        destfs::for_dry_run(false)
+    }
+
+    fn with_slash(p: &Path) -> PathBuf {
+        let mut b = sys::bytes(p).to_vec();
+        b.push(b'/');
+        PathBuf::from(OsStr::from_bytes(&b))
+    }
+
+    #[test]
+    fn an_existing_directory_is_copied_into() {
+        let t = tempfile::tempdir().unwrap();
+        let d = resolve(|_| {}, real(), t.path(), 1, &TopLevel::default()).unwrap();
+        assert_eq!(
+            (d.path.as_path(), d.solo, d.fresh),
+            (t.path(), false, false)
+        );
+    }
+
+    #[test]
+    fn a_missing_name_for_one_item_is_its_new_name() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("new");
+        let d = resolve(|_| {}, real(), &p, 1, &TopLevel::default()).unwrap();
+        assert!(d.solo && !d.fresh);
+        assert!(!p.exists());
+        // Its directory must exist.
+        let deep = t.path().join("no/such");
+        let e = resolve(|_| {}, real(), &deep, 1, &TopLevel::default());
+        assert_eq!(e.err(), Some(ExitCode::FileSelect));
+    }
+
+    #[test]
+    fn several_items_or_a_slash_make_a_new_directory() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("made");
+        let d = resolve(|_| {}, real(), &with_slash(&p), 1, &TopLevel::default()).unwrap();
+        assert_eq!(
+            (d.path.as_path(), d.solo, d.fresh),
+            (p.as_path(), false, true)
+        );
+        assert!(p.is_dir());
+        // A dry run only records it.
+        let q = t.path().join("dry");
+        let fs = Arc::new(destfs::DryRun::recording());
+        let d = resolve(
+            |o| o.dry_run = true,
+            fs.clone(),
+            &q,
+            2,
+            &TopLevel::default(),
+        )
+        .unwrap();
+        assert!(d.fresh && !q.exists());
+        assert_eq!(fs.ops(), [destfs::Op::Mkdir(q)]);
+    }
+
+    #[test]
+    fn a_file_cannot_take_several_items_or_a_directory() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("file");
+        std::fs::write(&f, b"").unwrap();
+        let none = TopLevel::default();
+        assert_eq!(
+            resolve(|_| {}, real(), &f, 2, &none).err(),
+            Some(ExitCode::FileSelect)
+        );
+        let dir_src = TopLevel {
+            dot: Some(Entry::new(
+                b".".to_vec(),
+                sys::stat(t.path()).unwrap(),
+                t.path().to_path_buf(),
+            )),
+            entries: Vec::new(),
+        };
+        assert_eq!(
+            resolve(|_| {}, real(), &f, 1, &dir_src).err(),
+            Some(ExitCode::FileSelect)
+        );
+        // One file over a file is fine: it takes the name.
+        assert!(resolve(|_| {}, real(), &f, 1, &none).unwrap().solo);
+    }
+
+    #[test]
+    fn mkpath_makes_the_missing_parents() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("a/b/c");
+        let d = resolve(|o| o.mkpath = true, real(), &p, 1, &TopLevel::default()).unwrap();
+        assert!(d.solo);
+        assert!(t.path().join("a/b").is_dir());
+        assert!(!p.exists());
+        let q = t.path().join("x/y");
+        let d = resolve(|o| o.mkpath = true, real(), &q, 2, &TopLevel::default()).unwrap();
+        assert!(!d.solo && q.is_dir());
+    }
+}

@@ -661,6 +661,29 @@ mod tests {
     }
 
     #[test]
+    fn hard_linked_files_are_copied_once_and_linked() {
+        let f = fixture(|o| o.hard_links = true);
+        std::fs::write(f.src.path().join("a"), b"data").unwrap();
+        std::fs::hard_link(f.src.path().join("a"), f.src.path().join("b")).unwrap();
+        let (a, b) = (f.entry("a"), f.entry("b"));
+        let (da, db) = (f.dest("a"), f.dest("b"));
+        f.run(|t| {
+            // The first member waits for its group's last one...
+            assert_eq!(t.handle(&a, &da, Known::Unknown, false), Next::Stop);
+            assert!(t.copies.take(0).is_none());
+            // ...which is copied (token 0)...
+            assert_eq!(t.handle(&b, &db, Known::Unknown, false), Next::Stop);
+            // ...by the engine; once it is done, the first is linked to it.
+            std::fs::copy(f.src.path().join("b"), &db).unwrap();
+            t.complete(0, Outcome::Copied(4));
+            t.hlink_finish_copied();
+        });
+        let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+        assert_eq!(ino(&da), ino(&db));
+        assert_eq!(std::fs::read(&da).unwrap(), b"data");
+    }
+
+    #[test]
     fn update_rules_skip_and_say_so_to_the_hard_link_groups() {
         let f = fixture(|o| o.ignore_existing = true);
         std::fs::write(f.src.path().join("a"), b"new").unwrap();

@@ -290,11 +290,10 @@ impl Transfer<'_> {
                     .planner
                     .hlink_basis(e, &self.local_of(dest), leader_st.as_ref())
         {
-            quiet = self.ctx.planner.basis_is_link()
-                && (opts.format_has_i() == 0 || (opts.info_name() < 2 && opts.format_has_i() < 2));
-            if quiet && opts.info_name() > 1 {
-                let name = self.report.esc(&e.name);
-                self.report.info(format!("{name} is uptodate"));
+            quiet = self.ctx.planner.basis_is_link() && self.report.linked_basis_quiet();
+            if quiet {
+                let name = &e.name;
+                self.report.event(Event::LinkedBasis { name });
             }
             old = Some(st);
         }
