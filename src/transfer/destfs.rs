@@ -12,7 +12,8 @@ use rustix::io::Errno;
 use crate::sys::{self, DirAt};
 
 /// One change to the destination, as the dry-run [`DestFs`] records it:
-/// the operation and the path it names.
+/// the operation and the path it names (relative to its directory's
+/// handle when it has one).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Op {
     Mkdir(PathBuf),
@@ -138,7 +139,7 @@ impl DryRun {
 
 impl DestFs for DryRun {
     fn mkdir(&self, at: &DirAt, name: &[u8], _: u32) -> Result<(), Errno> {
-        self.record(|| Op::Mkdir(named(at, name)))
+        self.record(|| Op::Mkdir(at.name(name)))
     }
     fn mkdir_path(&self, path: &Path, _: u32) -> Result<(), Errno> {
         self.record(|| Op::Mkdir(path.to_path_buf()))
@@ -147,32 +148,26 @@ impl DestFs for DryRun {
         self.record(|| Op::Mkdir(path.to_path_buf()))
     }
     fn symlink(&self, at: &DirAt, name: &[u8], _: &[u8]) -> Result<(), Errno> {
-        self.record(|| Op::Symlink(named(at, name)))
+        self.record(|| Op::Symlink(at.name(name)))
     }
     fn mknod(&self, at: &DirAt, name: &[u8], _: u32, _: u32, _: u64) -> Result<(), Errno> {
-        self.record(|| Op::Mknod(named(at, name)))
+        self.record(|| Op::Mknod(at.name(name)))
     }
     fn link_from(&self, at: &DirAt, name: &[u8], _: &Path) -> Result<(), Errno> {
-        self.record(|| Op::Link(named(at, name)))
+        self.record(|| Op::Link(at.name(name)))
     }
     fn unlink(&self, at: &DirAt, name: &[u8]) -> Result<(), Errno> {
-        self.record(|| Op::Unlink(named(at, name)))
+        self.record(|| Op::Unlink(at.name(name)))
     }
     fn rmdir(&self, at: &DirAt, name: &[u8]) -> Result<(), Errno> {
-        self.record(|| Op::Rmdir(named(at, name)))
+        self.record(|| Op::Rmdir(at.name(name)))
     }
     fn rmdir_path(&self, path: &Path) -> Result<(), Errno> {
         self.record(|| Op::Rmdir(path.to_path_buf()))
     }
     fn rename(&self, at: &DirAt, name: &[u8], to: &DirAt, to_name: &[u8]) -> Result<(), Errno> {
-        self.record(|| Op::Rename(named(at, name), named(to, to_name)))
+        self.record(|| Op::Rename(at.name(name), to.name(to_name)))
     }
-}
-
-/// Entry `name` of `at`, as a path for the record (relative to the handle
-/// when it is one).
-fn named(at: &DirAt, name: &[u8]) -> PathBuf {
-    at.name(name)
 }
 
 #[cfg(test)]

@@ -43,8 +43,10 @@ impl Transfer<'_> {
         }
         for name in &mounts {
             let local = self.local_of(&dir.join(super::path_of(name)));
-            let local = &local;
-            self.report.event(Event::MountPoint { local, listed_out });
+            self.report.event(Event::MountPoint {
+                local: &local,
+                listed_out,
+            });
         }
         Some(keep)
     }
