@@ -27,10 +27,9 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
-use crate::report::Report;
+use crate::report::{Event, Report};
 use crate::sys::{self, DirAt, Kind, Stat};
 
 /// Where one backup goes: a name in a directory's handle, and its path
@@ -116,19 +115,10 @@ pub struct Backup {
     dir_at: Arc<OnceLock<DirAt>>,
     suffix: Vec<u8>,
     dry_run: bool,
-    /// -vv: "backed up X to Y".
-    verbose: bool,
 }
 
-/// Handles for directories the backup code opens itself and makes
-/// changes through (`O_PATH`: for `*at` calls only, never a symlink).
-const DIR_FLAGS: OFlags = OFlags::PATH
-    .union(OFlags::DIRECTORY)
-    .union(OFlags::NOFOLLOW)
-    .union(OFlags::CLOEXEC);
-
 fn fd_at(fd: OwnedFd) -> DirAt {
-    DirAt::Fd(Arc::new(fd))
+    sys::dir_handle(fd)
 }
 
 /// `path`'s last component, and the directory part (`.` for none).
@@ -161,7 +151,6 @@ impl Backup {
         dir: Option<&Path>,
         suffix: &OsString,
         dry_run: bool,
-        verbose: bool,
     ) -> Backup {
         let dir = dir.map(|d| {
             if d.is_absolute() {
@@ -178,20 +167,17 @@ impl Backup {
             dir_at: Arc::new(OnceLock::new()),
             suffix: suffix.as_bytes().to_vec(),
             dry_run,
-            verbose,
         }
     }
 
-    /// The line rsync prints at -vv before the transfer, if any.
-    pub fn announce(&self, shown_dir: Option<&Path>) -> Option<String> {
-        let shown = shown_dir?;
-        let exists = self.dir.as_ref().is_some_and(|d| sys::stat(d).is_ok());
-        let shown = String::from_utf8_lossy(sys::bytes(shown)).into_owned();
-        Some(if exists {
-            format!("backup_dir is {shown}")
-        } else {
-            format!("(new) backup_dir is {shown}")
-        })
+    /// Tells the report where backups go (rsync says so at -vv before
+    /// the transfer, when there is a backup dir).
+    pub fn announce(&self, report: &mut Report, shown_dir: Option<&Path>) {
+        if let Some(shown) = shown_dir {
+            let exists = self.dir.as_ref().is_some_and(|d| sys::stat(d).is_ok());
+            let shown = sys::bytes(shown);
+            report.event(Event::BackupDir { shown, exists });
+        }
     }
 
     fn local<'a>(&self, path: &'a Path) -> &'a Path {
@@ -248,7 +234,7 @@ impl Backup {
                 };
                 dir.lstat(name).ok()?
             }
-            DirAt::Fd(root) => Stat::from(rustix::fs::fstat(root.as_fd()).ok()?),
+            DirAt::Fd(_) => self.root_at.own_stat().ok()?,
             DirAt::Path(_) => sys::lstat(&self.root.join(sys::path_from(rel))).ok()?,
         };
         (st.kind() == Kind::Dir).then_some(st)
@@ -349,17 +335,15 @@ impl Backup {
         }
         let (src, base) = self.entry_at(path)?;
         if st.kind() == Kind::Dir {
-            return rustix::fs::unlinkat(&src, src.name(&base), AtFlags::REMOVEDIR)
-                .map_err(Into::into);
+            return src.rmdir(&base).map_err(Into::into);
         }
         let to = self.target(path, &src, &base)?;
-        let (from, dest) = (src.name(&base), to.dir.name(&to.name));
-        if let Err(e) = rustix::fs::renameat(&src, &from, &to.dir, &dest) {
+        if let Err(e) = src.rename(&base, &to.dir, &to.name) {
             if e != Errno::XDEV {
                 return Err(e.into());
             }
             copy_across(&src, &base, &to, st)?;
-            rustix::fs::unlinkat(&src, &from, AtFlags::empty())?;
+            src.unlink(&base)?;
         }
         self.report(report, path, &to.path);
         Ok(())
@@ -381,13 +365,12 @@ impl Backup {
             return Ok(Some(self.name_for(path)));
         }
         let to = self.target(path, &src, &base)?;
-        let dest = to.dir.name(&to.name);
         let failed = |op, e| Failure::keep(op, path, &to.path, self.local(&to.path), e);
-        match rustix::fs::unlinkat(&to.dir, &dest, AtFlags::empty()) {
+        match to.dir.unlink(&to.name) {
             Ok(()) | Err(Errno::NOENT) => {}
             Err(e) => return Err(failed("unlink", e)),
         }
-        match rustix::fs::linkat(&src, src.name(&base), &to.dir, &dest, AtFlags::empty()) {
+        match src.link_to(&base, &to.dir, &to.name) {
             Ok(()) => {}
             Err(_) => copy_across(&src, &base, &to, &st)
                 .map_err(|e| failed("open", Errno::from_io_error(&e).unwrap_or(Errno::IO)))?,
@@ -397,18 +380,14 @@ impl Backup {
 
     /// The -vv line for a backup, if -vv.
     pub fn line(&self, report: &Report, from: &Path, to: &Path) -> Option<String> {
-        self.verbose.then(|| {
-            let from = report.esc(sys::bytes(self.local(from)));
-            let to = report.esc(sys::bytes(self.local(to)));
-            format!("backed up {from} to {to}")
-        })
+        let (from, to) = (sys::bytes(self.local(from)), sys::bytes(self.local(to)));
+        report.backed_up_line(from, to)
     }
 
-    /// Prints the -vv line for a backup.
+    /// Tells the report about a backup (rsync names it at -vv).
     pub fn report(&self, report: &mut Report, from: &Path, to: &Path) {
-        if let Some(l) = self.line(report, from, to) {
-            report.info(l);
-        }
+        let (from, to) = (sys::bytes(self.local(from)), sys::bytes(self.local(to)));
+        report.event(Event::BackedUp { from, to });
     }
 
     /// Where a file the engine is about to replace goes (its directories
@@ -446,40 +425,27 @@ fn make_level(
     name: &[u8],
     model: impl FnOnce() -> Option<Stat>,
 ) -> Result<DirAt, Errno> {
-    let pname = parent.name(name);
-    match rustix::fs::openat(parent, &pname, DIR_FLAGS, Mode::empty()) {
-        Ok(fd) => return Ok(fd_at(fd)),
+    match parent.open_dir(name) {
+        Ok(at) => return Ok(at),
         Err(Errno::NOENT) => {}
         // Not a directory (a symlink, even to one, or a file): removed
         // for a real directory, as rsync does.
-        Err(Errno::NOTDIR | Errno::LOOP) => {
-            match rustix::fs::unlinkat(parent, &pname, AtFlags::empty()) {
-                Ok(()) | Err(Errno::NOENT) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        Err(Errno::NOTDIR | Errno::LOOP) => match parent.unlink(name) {
+            Ok(()) | Err(Errno::NOENT) => {}
+            Err(e) => return Err(e),
+        },
         Err(e) => return Err(e),
     }
     let model = model();
     let mode = model.map_or(0o777, |st| st.mode & 0o7777);
-    match rustix::fs::mkdirat(parent, &pname, Mode::from_raw_mode(mode)) {
+    match parent.mkdir(name, mode) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(e),
     }
     // Opened for real (fchmod refuses O_PATH handles), never a symlink.
-    let fd = rustix::fs::openat(
-        parent,
-        &pname,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?;
+    let fd = parent.open_dir_read(name)?;
     if let Some(st) = model {
-        let _ = rustix::fs::fchmod(&fd, Mode::from_raw_mode(st.mode & 0o7777));
-        let _ = rustix::fs::fchown(
-            &fd,
-            Some(rustix::fs::Uid::from_raw(st.uid)),
-            Some(rustix::fs::Gid::from_raw(st.gid)),
-        );
+        let _ = sys::set_mode_owner(fd.as_fd(), st.mode, Some((st.uid, st.gid)));
     }
     Ok(fd_at(fd))
 }
@@ -497,18 +463,12 @@ fn clear_dir(dir: &DirAt, name: &[u8]) -> Result<(), Errno> {
 /// Removes directory `name` of `dir` and everything in it, through
 /// handles opened without following symlinks.
 fn remove_tree(dir: &DirAt, name: &[u8]) -> Result<(), Errno> {
-    let pname = dir.name(name);
-    let fd = rustix::fs::openat(
-        dir,
-        &pname,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?;
+    let fd = dir.open_dir_read(name)?;
     let mut entries = Vec::new();
     sys::each_name(fd.as_fd(), |n| entries.push(n.to_bytes().to_vec()))?;
     let at = fd_at(fd);
     for n in entries {
-        match rustix::fs::unlinkat(&at, at.name(&n), AtFlags::empty()) {
+        match at.unlink(&n) {
             Ok(()) | Err(Errno::NOENT) => {}
             Err(Errno::ISDIR | Errno::PERM)
                 if at.lstat(&n).is_ok_and(|s| s.kind() == Kind::Dir) =>
@@ -518,7 +478,7 @@ fn remove_tree(dir: &DirAt, name: &[u8]) -> Result<(), Errno> {
             Err(e) => return Err(e),
         }
     }
-    rustix::fs::unlinkat(dir, pname, AtFlags::REMOVEDIR)
+    dir.rmdir(name)
 }
 
 /// Makes the backup dir `dir` (a path of the user's) and its missing
@@ -535,19 +495,12 @@ fn make_by_path(dir: &Path, model: Option<Stat>) -> Result<(), Errno> {
     for d in missing.iter().rev() {
         let model = model.filter(|_| d == dir);
         let mode = model.map_or(0o777, |st| st.mode & 0o7777);
-        match rustix::fs::mkdir(d, Mode::from_raw_mode(mode)) {
+        match sys::mkdir(d, mode) {
             Ok(()) | Err(Errno::EXIST) => {}
             Err(e) => return Err(e),
         }
         if let Some(st) = model {
-            let _ = rustix::fs::chmod(d, Mode::from_raw_mode(st.mode & 0o7777));
-            let _ = rustix::fs::chownat(
-                rustix::fs::CWD,
-                d,
-                Some(rustix::fs::Uid::from_raw(st.uid)),
-                Some(rustix::fs::Gid::from_raw(st.gid)),
-                AtFlags::SYMLINK_NOFOLLOW,
-            );
+            sys::set_mode_owner_path(d, st.mode, st.uid, st.gid);
         }
     }
     Ok(())
@@ -556,76 +509,16 @@ fn make_by_path(dir: &Path, model: Option<Stat>) -> Result<(), Errno> {
 /// A plain copy of a file, symlink or node (`name` in `dir`) to `to`
 /// (used when a rename or link cannot cross filesystems).
 fn copy_across(dir: &DirAt, name: &[u8], to: &Target, st: &Stat) -> io::Result<()> {
-    let dest = to.dir.name(&to.name);
     match st.kind() {
-        Kind::Symlink => {
-            let target = rustix::fs::readlinkat(dir, dir.name(name), Vec::new())?;
-            rustix::fs::symlinkat(target.as_c_str(), &to.dir, &dest)?;
-        }
+        Kind::Symlink => to.dir.symlink(&to.name, &dir.readlink(name)?)?,
         Kind::File => copy_file(dir, name, &to.dir, &to.name, false)?,
-        _ => {
-            rustix::fs::mknodat(
-                &to.dir,
-                &dest,
-                rustix::fs::FileType::from_raw_mode(st.mode),
-                Mode::from_raw_mode(st.mode & 0o7777),
-                st.rdev,
-            )?;
-        }
+        _ => to.dir.mknod(&to.name, st.mode, st.mode & 0o7777, st.rdev)?,
     }
     Ok(())
 }
 
-/// Copies file `name` of `dir` to `to_name` in `to_dir` (replacing a
-/// file there), with the source's permissions, neither side through a
-/// symlink; `keep_attrs` also gives it the source's mtime and owner
-/// (where we may).
-pub fn copy_file(
-    dir: &DirAt,
-    name: &[u8],
-    to_dir: &DirAt,
-    to_name: &[u8],
-    keep_attrs: bool,
-) -> io::Result<()> {
-    let from = rustix::fs::openat(
-        dir,
-        dir.name(name),
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?;
-    let st = rustix::fs::fstat(&from)?;
-    let perms = Mode::from_raw_mode(st.st_mode & 0o7777);
-    let to = rustix::fs::openat(
-        to_dir,
-        to_dir.name(to_name),
-        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        perms,
-    )?;
-    rustix::fs::fchmod(&to, perms)?;
-    let mut from = std::fs::File::from(from);
-    let mut to = std::fs::File::from(to);
-    io::copy(&mut from, &mut to)?;
-    if keep_attrs {
-        let ts = rustix::fs::Timestamps {
-            last_access: rustix::fs::Timespec {
-                tv_sec: 0,
-                tv_nsec: rustix::fs::UTIME_OMIT,
-            },
-            last_modification: rustix::fs::Timespec {
-                tv_sec: st.st_mtime as _,
-                tv_nsec: st.st_mtime_nsec as _,
-            },
-        };
-        rustix::fs::futimens(&to, &ts)?;
-        // Only root can give a file away; elsewhere the copy is ours anyway.
-        let _ = rustix::fs::fchown(
-            &to,
-            Some(rustix::fs::Uid::from_raw(st.st_uid)),
-            Some(rustix::fs::Gid::from_raw(st.st_gid)),
-        );
-    }
-    Ok(())
-}
+/// Copies a file between directory handles (see [`sys::copy_file`]).
+pub use crate::sys::copy_file;
 
 /// The engine's `-b` step: it calls these at the last moment, through the
 /// destination directory's handle and the backup directory's.
@@ -636,12 +529,11 @@ impl crate::engine::BeforeCommit for Target {
     /// that could not be written.
     fn keep_replaced(&self, dest: &Path, dir: &DirAt, base: &[u8]) -> Result<(), Vec<String>> {
         let failed = |op, e: Errno| Failure::keep(op, dest, &self.path, &self.shown, e).lines;
-        let name = self.dir.name(&self.name);
-        match rustix::fs::unlinkat(&self.dir, &name, AtFlags::empty()) {
+        match self.dir.unlink(&self.name) {
             Ok(()) | Err(Errno::NOENT) => {}
             Err(e) => return Err(failed("unlink", e)),
         }
-        match rustix::fs::linkat(dir, dir.name(base), &self.dir, &name, AtFlags::empty()) {
+        match dir.link_to(base, &self.dir, &self.name) {
             // Gone meanwhile: nothing left to keep.
             Ok(()) | Err(Errno::NOENT) => Ok(()),
             Err(_) => copy_file(dir, base, &self.dir, &self.name, false)
@@ -653,7 +545,7 @@ impl crate::engine::BeforeCommit for Target {
     /// time and owner, as rsync's backup copy does (its content is about
     /// to change in place, so a hard link would not do).
     fn keep_copy(&self, dir: &DirAt, base: &[u8]) -> Result<(), String> {
-        let _ = rustix::fs::unlinkat(&self.dir, self.dir.name(&self.name), AtFlags::empty());
+        let _ = self.dir.unlink(&self.name);
         copy_file(dir, base, &self.dir, &self.name, true).map_err(|e| {
             let shown = sys::escape_name(
                 sys::bytes(&sys::absolute(&self.path)),
@@ -678,7 +570,6 @@ mod tests {
             None,
             &OsString::from("~"),
             false,
-            false,
         );
         assert_eq!(
             b.name_for(Path::new("dst/sub/f")),
@@ -692,7 +583,6 @@ mod tests {
             false,
             Some(Path::new("BK")),
             &OsString::new(),
-            false,
             false,
         );
         assert_eq!(

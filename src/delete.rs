@@ -11,14 +11,15 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
 
-use rustix::fs::AtFlags;
 use rustix::io::Errno;
 
 use crate::backup::Backup;
 use crate::filter::FilterStack;
+use crate::options::Options;
 use crate::plan::item;
-use crate::report::Report;
+use crate::report::{Event, Report};
 use crate::sys::DirAt;
 use crate::sys::{self, Kind, Stat};
 
@@ -46,28 +47,28 @@ pub enum DelResult {
 /// Deletion state shared by a whole run.
 pub struct Deleter {
     /// `--max-delete`: deletions allowed in all.
-    pub max: Option<u64>,
-    pub count: u64,
+    max: Option<u64>,
+    count: u64,
     /// Deletions refused by the limit (reported at the end).
-    pub skipped: u64,
-    pub dry_run: bool,
+    skipped: u64,
+    dry_run: bool,
     /// Where a named receiver path is shown from (the destination root).
-    pub root: PathBuf,
+    root: PathBuf,
     /// Protected names (rsync's implicit `P *SUFFIX` with `-b`).
-    pub protect_suffix: Option<Vec<u8>>,
+    protect_suffix: Option<Vec<u8>>,
     /// The receiver's filter rules (protect/risk, and excludes unless
     /// `--delete-excluded`).
-    pub filters: Option<RecvFilters>,
+    filters: Option<RecvFilters>,
     /// The destination root's handle: entries below it are removed
     /// relative to their directory, opened beneath it without following
     /// symlinks, so a directory swapped for a symlink meanwhile cannot
     /// lead a deletion out of DEST.
-    pub root_at: Option<DirAt>,
+    root_at: Option<DirAt>,
     /// `-K`: symlinks that stay inside DEST are followed on the way.
-    pub keep_dirlinks: bool,
+    keep_dirlinks: bool,
     /// The directory the last entry was removed from (relative to the
     /// root) and its handle.
-    pub last_dir: Option<(Vec<u8>, std::os::fd::OwnedFd)>,
+    last_dir: Option<(Vec<u8>, std::os::fd::OwnedFd)>,
 }
 
 /// The filter rules as rsync's receiver applies them when deleting: the
@@ -138,14 +139,36 @@ pub fn sort_like_rsync(v: &mut [(Vec<u8>, Stat)]) {
 }
 
 impl Deleter {
+    /// The deletion state of a run into destination root `root` (open as
+    /// `root_at`), with the receiver's `filters`.
+    pub fn new(
+        opts: &Options,
+        root: &Path,
+        root_at: DirAt,
+        filters: Option<RecvFilters>,
+    ) -> Deleter {
+        // rsync's implicit "P *~": backups in the destination survive --delete.
+        let protect = opts.backup
+            && opts.backup_dir.is_none()
+            && opts.delete.is_some()
+            && !opts.delete_excluded;
+        Deleter {
+            max: opts.max_delete,
+            count: 0,
+            skipped: 0,
+            dry_run: opts.dry_run,
+            root: root.to_path_buf(),
+            protect_suffix: protect.then(|| opts.suffix.as_bytes().to_vec()),
+            filters,
+            root_at: Some(root_at),
+            keep_dirlinks: opts.keep_dirlinks,
+            last_dir: None,
+        }
+    }
+
     /// Removes `path` (a directory with `is_dir`), relative to its
     /// directory's handle when it lies below the destination root.
     fn remove(&mut self, path: &Path, is_dir: bool) -> Result<(), Errno> {
-        let flags = if is_dir {
-            AtFlags::REMOVEDIR
-        } else {
-            AtFlags::empty()
-        };
         if let Some(DirAt::Fd(root)) = &self.root_at
             && let Some(rel) = sys::strip_root(path, &self.root)
             && !rel.is_empty()
@@ -154,9 +177,8 @@ impl Deleter {
                 Some(i) => (&rel[..i], &rel[i + 1..]),
                 None => (&b""[..], rel),
             };
-            let name = sys::path_from(name);
             if parent.is_empty() {
-                return rustix::fs::unlinkat(root.as_fd(), name, flags);
+                return sys::remove_in(root.as_fd(), name, is_dir);
             }
             // A directory's entries go one after another: its handle is
             // opened once for them.
@@ -166,7 +188,7 @@ impl Deleter {
                 self.last_dir = Some((parent.to_vec(), fd));
             }
             let r = match &self.last_dir {
-                Some((_, fd)) => rustix::fs::unlinkat(fd, name, flags),
+                Some((_, fd)) => sys::remove_in(fd.as_fd(), name, is_dir),
                 None => Err(Errno::BADF),
             };
             if is_dir {
@@ -176,9 +198,9 @@ impl Deleter {
             return r;
         }
         if is_dir {
-            rustix::fs::rmdir(path)
+            sys::rmdir(path)
         } else {
-            rustix::fs::unlink(path)
+            sys::unlink(path)
         }
     }
 
@@ -284,7 +306,7 @@ impl Deleter {
                 self.remove(path, true)
             } else if let Some(b) = backup.filter(|b| b.applies_to(path)) {
                 b.make(report, path, st)
-                    .map_err(|e| Errno::from_raw_os_error(e.raw_os_error().unwrap_or(libc::EIO)))
+                    .map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))
             } else {
                 self.remove(path, false)
             };
@@ -322,7 +344,7 @@ impl Deleter {
         {
             let name = report.esc(self.local(path));
             report.error_raw(format!("could not make way for new {what}: {name}"));
-            report.errors.general = true;
+            report.event(Event::Partial);
         }
         ret
     }
@@ -420,10 +442,99 @@ impl Deleter {
                 "Deletions stopped due to --max-delete limit ({} skipped)",
                 self.skipped
             ));
-            report.errors.del_limit = true;
+            report.event(Event::DeleteLimit);
         }
     }
 }
 
 /// The itemize flag rsync uses for deletions.
 pub const DELETED: u32 = item::DELETED;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::DeleteWhen;
+
+    fn deleter(set: impl FnOnce(&mut Options)) -> (Deleter, Report, tempfile::TempDir) {
+        let mut opts = Options::default();
+        set(&mut opts);
+        let t = tempfile::tempdir().unwrap();
+        let at = sys::open_root(t.path()).unwrap();
+        let d = Deleter::new(&opts, t.path(), at, None);
+        (d, Report::new("arsync", &opts), t)
+    }
+
+    #[test]
+    fn backups_in_the_destination_survive_delete() {
+        let (mut d, mut r, t) = deleter(|o| {
+            o.backup = true;
+            o.delete = Some(DeleteWhen::During);
+            o.suffix = "~".into();
+        });
+        assert!(d.protects(&mut r, t.path(), b"file~", false, false));
+        assert!(!d.protects(&mut r, t.path(), b"file", false, false));
+        // The suffix alone is a name like any other.
+        assert!(!d.protects(&mut r, t.path(), b"~", false, false));
+        // With a backup dir (or --delete-excluded) nothing is implied.
+        let (mut d, mut r, t) = deleter(|o| {
+            o.backup = true;
+            o.delete = Some(DeleteWhen::During);
+            o.suffix = "~".into();
+            o.backup_dir = Some("bak".into());
+        });
+        assert!(!d.protects(&mut r, t.path(), b"file~", false, false));
+    }
+
+    #[test]
+    fn extraneous_entries_go_and_kept_ones_stay() {
+        let (mut d, mut r, t) = deleter(|o| o.delete = Some(DeleteWhen::During));
+        std::fs::write(t.path().join("gone"), b"").unwrap();
+        std::fs::write(t.path().join("kept"), b"").unwrap();
+        std::fs::create_dir_all(t.path().join("dir/sub")).unwrap();
+        std::fs::write(t.path().join("dir/sub/f"), b"").unwrap();
+        let listed: Vec<(Vec<u8>, Stat)> = ["gone", "kept", "dir"]
+            .iter()
+            .map(|n| {
+                (
+                    n.as_bytes().to_vec(),
+                    sys::lstat(&t.path().join(n)).unwrap(),
+                )
+            })
+            .collect();
+        d.delete_extraneous(&mut r, None, t.path(), &listed, &|n: &[u8]| n == b"kept");
+        assert!(t.path().join("kept").exists());
+        assert!(!t.path().join("gone").exists());
+        assert!(!t.path().join("dir").exists());
+        let del = &r.stats().deleted;
+        assert_eq!((del.reg, del.dir), (2, 2));
+        assert_eq!(r.exit_code(), crate::exit::ExitCode::Ok);
+    }
+
+    #[test]
+    fn max_delete_stops_and_says_so() {
+        let (mut d, mut r, t) = deleter(|o| {
+            o.delete = Some(DeleteWhen::During);
+            o.max_delete = Some(1);
+        });
+        for n in ["a", "b", "c"] {
+            std::fs::write(t.path().join(n), b"").unwrap();
+        }
+        let listed: Vec<(Vec<u8>, Stat)> = ["a", "b", "c"]
+            .iter()
+            .map(|n| {
+                (
+                    n.as_bytes().to_vec(),
+                    sys::lstat(&t.path().join(n)).unwrap(),
+                )
+            })
+            .collect();
+        d.delete_extraneous(&mut r, None, t.path(), &listed, &|_: &[u8]| false);
+        let left = ["a", "b", "c"]
+            .iter()
+            .filter(|n| t.path().join(n).exists())
+            .count();
+        assert_eq!(left, 2);
+        d.finish(&mut r);
+        assert_eq!(r.exit_code(), crate::exit::ExitCode::DelLimit);
+    }
+}

@@ -525,35 +525,9 @@ impl Planner<'_> {
     }
 
     fn plan_base(&self, e: &Entry, dest: &Path, local: &[u8], old: Option<Stat>) -> Decision {
-        use item::*;
         let o = self.opts;
-        let kind = e.kind();
-        let old_kind = old.map(|s| s.kind());
-        match kind {
-            Kind::Dir => {
-                let (exists, remove) = match old {
-                    Some(st) if st.kind() == Kind::Dir => (true, None),
-                    Some(st) => (false, Some(st)),
-                    None => (false, None),
-                };
-                let cur = if exists { old } else { None };
-                let mode = self.mode_for(e, cur.as_ref());
-                if !exists && let Some(m) = self.find_basis(e, local) {
-                    // rsync's try_dests_non: a matching basis directory is
-                    // itemized against; an equal one makes the new
-                    // directory a quiet local change.
-                    let action = Action::Dir { exists, remove };
-                    if m.level == 3 {
-                        let iflags = self.itemize(e, Some(&m.stat), LOCAL_CHANGE | MATCHED, mode);
-                        return Decision::new(action, iflags, mode).quiet();
-                    }
-                    let iflags = self.itemize(e, Some(&m.stat), LOCAL_CHANGE, mode);
-                    return Decision::new(action, iflags, mode);
-                }
-                let iflags =
-                    self.itemize(e, cur.as_ref(), if exists { 0 } else { LOCAL_CHANGE }, mode);
-                Decision::new(Action::Dir { exists, remove }, iflags, mode)
-            }
+        match e.kind() {
+            Kind::Dir => self.plan_dir(e, local, old),
             Kind::Symlink
                 if o.links
                     && o.safe_links
@@ -564,112 +538,343 @@ impl Planner<'_> {
             {
                 Decision::new(Action::Skip(SkipWhy::UnsafeLink), 0, e.stat.mode)
             }
-            Kind::Symlink if o.links => {
-                let mode = self.mode_for(e, old.filter(|s| s.kind() != Kind::Dir).as_ref());
-                if let Some(st) = old
-                    && st.kind() == Kind::Symlink
-                {
-                    let cur_target = self.attrs.read_dest_link(dest);
-                    if cur_target.as_deref() == e.link.as_deref() {
-                        let iflags = self.itemize(e, Some(&st), 0, mode);
-                        return Decision::new(Action::Attrs { current: st }, iflags, mode);
-                    }
-                }
-                // A non-symlink being replaced counts as new.
-                if old.is_none()
-                    && let Some(d) =
-                        self.basis_non_regular(e, local, mode, Action::Symlink { replace: None })
-                {
-                    return d;
-                }
-                let basis = old.filter(|s| s.kind() == Kind::Symlink);
-                let iflags = self.itemize(e, basis.as_ref(), LOCAL_CHANGE | REPORT_CHANGE, mode);
-                Decision::new(Action::Symlink { replace: old }, iflags, mode)
-            }
+            Kind::Symlink if o.links => self.plan_symlink(e, dest, local, old),
             k if (k.is_device() && o.devices && self.recv.am_root)
                 || (k.is_special() && o.specials) =>
             {
-                let mode = self.mode_for(e, old.filter(|s| s.kind() != Kind::Dir).as_ref());
-                let same_type = old_kind == Some(kind);
-                if let Some(st) = old
-                    && same_type
-                    && (!k.is_device() || st.rdev == e.stat.rdev)
-                {
-                    let iflags = self.itemize(e, Some(&st), 0, mode);
-                    return Decision::new(Action::Attrs { current: st }, iflags, mode);
-                }
-                if old.is_none()
-                    && let Some(d) =
-                        self.basis_non_regular(e, local, mode, Action::Node { replace: None })
-                {
-                    return d;
-                }
-                let basis = old.filter(|_| same_type);
-                let iflags = self.itemize(e, basis.as_ref(), LOCAL_CHANGE | REPORT_CHANGE, mode);
-                Decision::new(Action::Node { replace: old }, iflags, mode)
+                self.plan_node(e, local, old)
             }
-            Kind::File => {
-                let (existing, remove) = match old {
-                    Some(st) if st.kind() == Kind::File => (Some(st), None),
-                    // --write-devices: a device in the way is written into,
-                    // like an existing file (in place).
-                    Some(st) if o.write_devices && st.kind().is_device() => (Some(st), None),
-                    Some(st) => (None, Some(st)),
-                    None => (None, None),
-                };
-                let mode = self.mode_for(e, existing.as_ref());
-                let mut compare_to = existing;
-                if let Some((bkind, _)) = &self.basis
-                    && (existing.is_none() || *bkind != BasisKind::Copy)
-                    && let Some(m) = self.find_basis(e, local)
-                {
-                    let same_inode = |st: &Stat| st.dev == m.stat.dev && st.ino == m.stat.ino;
-                    match (m.level, bkind) {
-                        (3, BasisKind::Link) if existing.as_ref().is_some_and(same_inode) => {}
-                        (3, BasisKind::Link) => {
-                            let iflags =
-                                self.itemize(e, Some(&m.stat), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
-                            let action = Action::Link {
-                                from: m.path,
-                                replace: existing.or(remove),
-                            };
-                            return Decision::new(action, iflags, mode).quiet();
-                        }
-                        (3, BasisKind::Compare) => {
-                            let iflags = self.itemize(e, Some(&m.stat), 0, mode);
-                            let action = Action::Unneeded { remove: existing };
-                            return Decision::new(action, iflags, mode).quiet();
-                        }
-                        // With a file in place, only an exact match counts.
-                        _ if existing.is_some() => {}
-                        (2 | 3, _) => {
-                            let mode = self.mode_for(e, None);
-                            let iflags = self.itemize(e, Some(&m.stat), LOCAL_CHANGE, mode);
-                            let d = Decision::new(Action::LocalCopy { from: m.path }, iflags, mode);
-                            return if m.level == 3 { d.quiet() } else { d };
-                        }
-                        // Same type only: transferred, itemized against it.
-                        _ => compare_to = Some(m.stat),
-                    }
-                }
-                if let Some(st) = existing
-                    && self.quick_check_ok(e, dest, &st)
-                {
-                    let iflags = self.itemize(e, Some(&st), 0, mode);
-                    return Decision::new(Action::Attrs { current: st }, iflags, mode);
-                }
-                let mut flags = TRANSFER;
-                if o.checksum {
-                    flags |= REPORT_CHANGE;
-                }
-                let iflags = self.itemize(e, compare_to.as_ref(), flags, mode);
-                let action = Action::Transfer {
-                    remove,
-                    basis: existing,
-                };
-                Decision::new(action, iflags, mode)
-            }
+            Kind::File => self.plan_file(e, dest, local, old),
             _ => Decision::new(Action::SkipNonRegular, 0, e.stat.mode),
         }
+    }
+
+    /// A directory: made, or its attributes checked.
+    fn plan_dir(&self, e: &Entry, local: &[u8], old: Option<Stat>) -> Decision {
+        use item::*;
+        let (exists, remove) = match old {
+            Some(st) if st.kind() == Kind::Dir => (true, None),
+            Some(st) => (false, Some(st)),
+            None => (false, None),
+        };
+        let cur = if exists { old } else { None };
+        let mode = self.mode_for(e, cur.as_ref());
+        if !exists && let Some(m) = self.find_basis(e, local) {
+            // rsync's try_dests_non: a matching basis directory is
+            // itemized against; an equal one makes the new directory a
+            // quiet local change.
+            let action = Action::Dir { exists, remove };
+            if m.level == 3 {
+                let iflags = self.itemize(e, Some(&m.stat), LOCAL_CHANGE | MATCHED, mode);
+                return Decision::new(action, iflags, mode).quiet();
+            }
+            let iflags = self.itemize(e, Some(&m.stat), LOCAL_CHANGE, mode);
+            return Decision::new(action, iflags, mode);
+        }
+        let iflags = self.itemize(e, cur.as_ref(), if exists { 0 } else { LOCAL_CHANGE }, mode);
+        Decision::new(Action::Dir { exists, remove }, iflags, mode)
+    }
+
+    /// A symlink (links preserved): kept when it points the same way.
+    fn plan_symlink(&self, e: &Entry, dest: &Path, local: &[u8], old: Option<Stat>) -> Decision {
+        use item::*;
+        let mode = self.mode_for(e, old.filter(|s| s.kind() != Kind::Dir).as_ref());
+        if let Some(st) = old
+            && st.kind() == Kind::Symlink
+        {
+            let cur_target = self.attrs.read_dest_link(dest);
+            if cur_target.as_deref() == e.link.as_deref() {
+                let iflags = self.itemize(e, Some(&st), 0, mode);
+                return Decision::new(Action::Attrs { current: st }, iflags, mode);
+            }
+        }
+        // A non-symlink being replaced counts as new.
+        if old.is_none()
+            && let Some(d) =
+                self.basis_non_regular(e, local, mode, Action::Symlink { replace: None })
+        {
+            return d;
+        }
+        let basis = old.filter(|s| s.kind() == Kind::Symlink);
+        let iflags = self.itemize(e, basis.as_ref(), LOCAL_CHANGE | REPORT_CHANGE, mode);
+        Decision::new(Action::Symlink { replace: old }, iflags, mode)
+    }
+
+    /// A device or special file (preserved): kept when of the same type
+    /// (and device number).
+    fn plan_node(&self, e: &Entry, local: &[u8], old: Option<Stat>) -> Decision {
+        use item::*;
+        let kind = e.kind();
+        let mode = self.mode_for(e, old.filter(|s| s.kind() != Kind::Dir).as_ref());
+        let same_type = old.map(|s| s.kind()) == Some(kind);
+        if let Some(st) = old
+            && same_type
+            && (!kind.is_device() || st.rdev == e.stat.rdev)
+        {
+            let iflags = self.itemize(e, Some(&st), 0, mode);
+            return Decision::new(Action::Attrs { current: st }, iflags, mode);
+        }
+        if old.is_none()
+            && let Some(d) = self.basis_non_regular(e, local, mode, Action::Node { replace: None })
+        {
+            return d;
+        }
+        let basis = old.filter(|_| same_type);
+        let iflags = self.itemize(e, basis.as_ref(), LOCAL_CHANGE | REPORT_CHANGE, mode);
+        Decision::new(Action::Node { replace: old }, iflags, mode)
+    }
+
+    /// A regular file: up to date, settled by a basis file, or sent.
+    fn plan_file(&self, e: &Entry, dest: &Path, local: &[u8], old: Option<Stat>) -> Decision {
+        use item::*;
+        let o = self.opts;
+        let (existing, remove) = match old {
+            Some(st) if st.kind() == Kind::File => (Some(st), None),
+            // --write-devices: a device in the way is written into, like
+            // an existing file (in place).
+            Some(st) if o.write_devices && st.kind().is_device() => (Some(st), None),
+            Some(st) => (None, Some(st)),
+            None => (None, None),
+        };
+        let mode = self.mode_for(e, existing.as_ref());
+        let mut compare_to = existing;
+        if let Some((bkind, _)) = &self.basis
+            && (existing.is_none() || *bkind != BasisKind::Copy)
+            && let Some(m) = self.find_basis(e, local)
+        {
+            match self.by_basis(e, m, *bkind, existing, remove, mode) {
+                Ok(d) => return d,
+                Err(Some(st)) => compare_to = Some(st),
+                Err(None) => {}
+            }
+        }
+        if let Some(st) = existing
+            && self.quick_check_ok(e, dest, &st)
+        {
+            let iflags = self.itemize(e, Some(&st), 0, mode);
+            return Decision::new(Action::Attrs { current: st }, iflags, mode);
+        }
+        let mut flags = TRANSFER;
+        if o.checksum {
+            flags |= REPORT_CHANGE;
+        }
+        let iflags = self.itemize(e, compare_to.as_ref(), flags, mode);
+        let action = Action::Transfer {
+            remove,
+            basis: existing,
+        };
+        Decision::new(action, iflags, mode)
+    }
+
+    /// A file with basis match `m` (`--link-dest`, `--compare-dest`,
+    /// `--copy-dest` of kind `bkind`): the decision it settles, else
+    /// (`Err`) what to itemize the transfer against, if it changes that.
+    fn by_basis(
+        &self,
+        e: &Entry,
+        m: BasisMatch,
+        bkind: BasisKind,
+        existing: Option<Stat>,
+        remove: Option<Stat>,
+        mode: u32,
+    ) -> Result<Decision, Option<Stat>> {
+        use item::*;
+        let same_inode = |st: &Stat| st.dev == m.stat.dev && st.ino == m.stat.ino;
+        match (m.level, bkind) {
+            (3, BasisKind::Link) if existing.as_ref().is_some_and(same_inode) => Err(None),
+            (3, BasisKind::Link) => {
+                let iflags = self.itemize(e, Some(&m.stat), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
+                let action = Action::Link {
+                    from: m.path,
+                    replace: existing.or(remove),
+                };
+                Ok(Decision::new(action, iflags, mode).quiet())
+            }
+            (3, BasisKind::Compare) => {
+                let iflags = self.itemize(e, Some(&m.stat), 0, mode);
+                let action = Action::Unneeded { remove: existing };
+                Ok(Decision::new(action, iflags, mode).quiet())
+            }
+            // With a file in place, only an exact match counts.
+            _ if existing.is_some() => Err(None),
+            (2 | 3, _) => {
+                let mode = self.mode_for(e, None);
+                let iflags = self.itemize(e, Some(&m.stat), LOCAL_CHANGE, mode);
+                let d = Decision::new(Action::LocalCopy { from: m.path }, iflags, mode);
+                Ok(if m.level == 3 { d.quiet() } else { d })
+            }
+            // Same type only: transferred, itemized against it.
+            _ => Err(Some(m.stat)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A decision for entry `e` over `old` (nothing is read from disk for
+    /// these: the destination is described by its status alone).
+    fn decide(opts: &Options, e: &Entry, old: Option<Stat>) -> Action {
+        let recv = Receiver::for_options(opts);
+        let (attrs, _) = meta::RunAttrs::new(opts, &recv);
+        let planner = Planner {
+            opts,
+            recv: &recv,
+            basis: None,
+            attrs: &attrs,
+        };
+        planner
+            .decide(e, Path::new("/nonexistent/dest"), b"x", old)
+            .action
+    }
+
+    fn stat(mode: u32, size: u64, mtime: i64) -> Stat {
+        Stat {
+            mode,
+            size,
+            mtime,
+            nlink: 1,
+            ..Stat::default()
+        }
+    }
+
+    fn file(size: u64, mtime: i64) -> Stat {
+        stat(libc::S_IFREG | 0o644, size, mtime)
+    }
+
+    fn entry(st: Stat) -> Entry {
+        Entry::new(b"x".to_vec(), st, "/nonexistent/src/x".into())
+    }
+
+    fn opts(set: impl FnOnce(&mut Options)) -> Options {
+        let mut o = Options {
+            links: true,
+            times: true,
+            perms: true,
+            ..Options::default()
+        };
+        set(&mut o);
+        o
+    }
+
+    #[test]
+    fn files_by_quick_check() {
+        let o = opts(|_| {});
+        let e = entry(file(10, 1000));
+        assert!(matches!(
+            decide(&o, &e, None),
+            Action::Transfer {
+                remove: None,
+                basis: None
+            }
+        ));
+        assert!(matches!(
+            decide(&o, &e, Some(file(10, 1000))),
+            Action::Attrs { .. }
+        ));
+        assert!(matches!(
+            decide(&o, &e, Some(file(10, 999))),
+            Action::Transfer { basis: Some(_), .. }
+        ));
+        assert!(matches!(
+            decide(&o, &e, Some(file(11, 1000))),
+            Action::Transfer { basis: Some(_), .. }
+        ));
+        let size_only = opts(|o| o.size_only = true);
+        assert!(matches!(
+            decide(&size_only, &e, Some(file(10, 5))),
+            Action::Attrs { .. }
+        ));
+        let ignore_times = opts(|o| o.ignore_times = true);
+        assert!(matches!(
+            decide(&ignore_times, &e, Some(file(10, 1000))),
+            Action::Transfer { .. }
+        ));
+    }
+
+    #[test]
+    fn another_type_in_the_way_is_replaced() {
+        let o = opts(|_| {});
+        let dir = stat(libc::S_IFDIR | 0o755, 0, 1000);
+        let e = entry(file(10, 1000));
+        assert!(matches!(
+            decide(&o, &e, Some(dir)),
+            Action::Transfer {
+                remove: Some(_),
+                basis: None
+            }
+        ));
+        let d = entry(dir);
+        assert!(matches!(
+            decide(&o, &d, Some(file(1, 1))),
+            Action::Dir {
+                exists: false,
+                remove: Some(_)
+            }
+        ));
+        assert!(matches!(
+            decide(&o, &d, Some(dir)),
+            Action::Dir {
+                exists: true,
+                remove: None
+            }
+        ));
+    }
+
+    #[test]
+    fn specials_only_when_asked() {
+        let fifo = entry(stat(libc::S_IFIFO | 0o600, 0, 1));
+        assert!(matches!(
+            decide(&opts(|_| {}), &fifo, None),
+            Action::SkipNonRegular
+        ));
+        let o = opts(|o| o.specials = true);
+        assert!(matches!(
+            decide(&o, &fifo, None),
+            Action::Node { replace: None }
+        ));
+        assert!(matches!(
+            decide(&o, &fifo, Some(stat(libc::S_IFIFO | 0o600, 0, 1))),
+            Action::Attrs { .. }
+        ));
+    }
+
+    #[test]
+    fn update_rules_come_first() {
+        let e = entry(file(10, 1000));
+        let skip = |o: &Options, old| match decide(o, &e, old) {
+            Action::Skip(why) => Some(why),
+            _ => None,
+        };
+        let existing = opts(|o| o.existing = true);
+        assert_eq!(skip(&existing, None), Some(SkipWhy::NotCreating));
+        assert_eq!(skip(&existing, Some(file(1, 1))), None);
+        let ignore = opts(|o| o.ignore_existing = true);
+        assert_eq!(skip(&ignore, Some(file(1, 1))), Some(SkipWhy::Exists));
+        assert_eq!(skip(&ignore, None), None);
+        let update = opts(|o| o.update = true);
+        assert_eq!(skip(&update, Some(file(1, 2000))), Some(SkipWhy::Newer));
+        assert_eq!(skip(&update, Some(file(1, 10))), None);
+        let max = opts(|o| o.max_size = Some(5));
+        assert_eq!(skip(&max, None), Some(SkipWhy::OverMaxSize));
+        let min = opts(|o| o.min_size = Some(50));
+        assert_eq!(skip(&min, None), Some(SkipWhy::UnderMinSize));
+    }
+
+    #[test]
+    fn unsafe_symlinks_are_skipped_with_safe_links() {
+        let mut e = entry(stat(libc::S_IFLNK | 0o777, 4, 1));
+        e.link = Some(b"/etc".to_vec());
+        let o = opts(|o| o.safe_links = true);
+        assert!(matches!(
+            decide(&o, &e, None),
+            Action::Skip(SkipWhy::UnsafeLink)
+        ));
+        e.link = Some(b"sibling".to_vec());
+        assert!(matches!(
+            decide(&o, &e, None),
+            Action::Symlink { replace: None }
+        ));
     }
 }

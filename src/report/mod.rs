@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use crate::exit::IoErrors;
 use crate::options::Options;
-use crate::plan::item;
+use crate::plan::{SkipWhy, item};
 use crate::sys::{self, Kind, Stat};
 use crate::walk::Entry;
 
@@ -35,7 +35,7 @@ use stats::{FileCounts, TransferStats};
 const FLIST_LOOKAHEAD: u64 = 1000;
 
 /// A reserved place in the output order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Slot(u64);
 
 /// One piece of output, written in order.
@@ -125,6 +125,59 @@ fn src_dir_of(e: &Entry) -> Option<Vec<u8>> {
     src.strip_suffix(e.name.as_slice()).map(<[u8]>::to_vec)
 }
 
+/// What a run did or found, as the stages tell the report: which of these
+/// print, and at which `-v`/`-i` level, the report alone decides (from
+/// the options, once); the counters and exit-code flags they move are
+/// the report's own.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// A file's data is handed over to be sent (`size` bytes).
+    Sending { size: u64 },
+    /// Bytes of file data sent from the source (not copied from a basis).
+    Literal(u64),
+    /// Entries a later source of the same name hides: still in the
+    /// list's total size.
+    Shadowed(u64),
+    /// A failure already reported (or told otherwise) makes the run
+    /// partial: exit 23.
+    Partial,
+    /// A source file vanished: exit 24 unless something worse happened.
+    Vanished,
+    /// `--max-delete` left deletions undone: exit 25.
+    DeleteLimit,
+    /// A non-directory found up to date; `changed`: its attributes were
+    /// set (rsync's `set_file_attrs` names it at -vv without -i).
+    UpToDate { name: &'a [u8], changed: bool },
+    /// An entry an identical basis item settled (`--link-dest`, ...):
+    /// its item line only at `-ii` (or `-i -vv`), else "is uptodate".
+    BasisMatch {
+        iflags: u32,
+        e: &'a Entry,
+        link: Option<&'a [u8]>,
+    },
+    /// An entry an update rule (or `--safe-links`) leaves alone.
+    Skipped { e: &'a Entry, why: SkipWhy },
+    /// A non-regular file that is not transferred.
+    NonRegular { name: &'a [u8] },
+    /// `--mkpath` made `n` directories on the way to DEST (`what`).
+    MadePath { n: usize, what: &'a [u8] },
+    /// DEST was made as a new directory (named `what`).
+    MadeDest { what: &'a [u8] },
+    /// `-b`: `from` was backed up as `to` (both relative to DEST).
+    BackedUp { from: &'a [u8], to: &'a [u8] },
+    /// `--backup-dir` (`shown` as given), and whether it exists yet.
+    BackupDir { shown: &'a [u8], exists: bool },
+    /// A new hard-link member already linked to its group through a
+    /// `--link-dest` basis (quiet, see [`Report::linked_basis_quiet`]):
+    /// "is uptodate" at -vv.
+    LinkedBasis { name: &'a [u8] },
+    /// Whether delta transmission is used (rsync says so at -vv).
+    Delta { enabled: bool },
+    /// `-x` with `--delete`: a mount point (`local`, relative to DEST) is
+    /// not deleted; `listed_out`: `-xx` left it out of the listing.
+    MountPoint { local: &'a [u8], listed_out: bool },
+}
+
 /// The output side of a run.
 pub struct Report {
     /// Program name for message prefixes (`rsync:` when run as rsync).
@@ -162,8 +215,8 @@ pub struct Report {
     held: Vec<Line>,
     /// Lines go out now, ahead of reserved slots (see [`Report::unordered`]).
     unordered: bool,
-    pub stats: Stats,
-    pub errors: IoErrors,
+    stats: Stats,
+    errors: IoErrors,
     started: Instant,
     log: Option<LogFile>,
     /// The log got the closing lines already.
@@ -263,6 +316,149 @@ impl Report {
     /// A name escaped the way rsync prints names.
     pub fn esc(&self, name: &[u8]) -> String {
         sys::escape_name(name, self.utf8)
+    }
+
+    /// Takes in what happened (see [`Event`]).
+    pub fn event(&mut self, ev: Event<'_>) {
+        match ev {
+            Event::Sending { size } => {
+                self.stats.num_transferred += 1;
+                self.stats.transferred_size += size;
+            }
+            Event::Literal(n) => self.stats.literal_data += n,
+            Event::Shadowed(n) => self.stats.total_size += n,
+            Event::Partial => self.errors.general = true,
+            Event::Vanished => self.errors.vanished = true,
+            Event::DeleteLimit => self.errors.del_limit = true,
+            Event::UpToDate { name, changed } => {
+                if self.verbose > 1 && self.itemize == 0 {
+                    let name = self.esc(name);
+                    self.info(if changed {
+                        name
+                    } else {
+                        format!("{name} is uptodate")
+                    });
+                }
+            }
+            Event::BasisMatch { iflags, e, link } => self.basis_match(iflags, e, link),
+            Event::Skipped { e, why } => {
+                if let Some(line) = self.skip_line(e, why) {
+                    self.info(line);
+                }
+            }
+            Event::NonRegular { name } => {
+                let name = self.esc(name);
+                self.info(format!("skipping non-regular file \"{name}\""));
+            }
+            Event::MadePath { n, what } => {
+                if self.verbose > 0 || self.itemize > 0 {
+                    let what = self.esc(what);
+                    let s = if n == 1 { "y" } else { "ies" };
+                    self.info(format!("created {n} director{s} for {what}"));
+                }
+            }
+            Event::MadeDest { what } => {
+                if self.verbose > 0 || self.itemize > 0 {
+                    let what = self.esc(what);
+                    self.info(format!("created directory {what}"));
+                }
+            }
+            Event::Delta { enabled } if self.verbose > 1 => self.info(if enabled {
+                "delta-transmission enabled"
+            } else {
+                "delta-transmission disabled for local transfer or --whole-file"
+            }),
+            Event::MountPoint { local, listed_out } if self.verbose > 1 => {
+                let shown = self.esc(local);
+                self.info(if listed_out {
+                    format!("[generator] skipping mount-point dir {shown}")
+                } else {
+                    format!("cannot delete mount point: {shown}")
+                });
+            }
+            Event::BackedUp { from, to } => {
+                if let Some(l) = self.backed_up_line(from, to) {
+                    self.info(l);
+                }
+            }
+            Event::BackupDir { shown, exists } if self.verbose > 1 => {
+                let shown = String::from_utf8_lossy(shown);
+                let new = if exists { "" } else { "(new) " };
+                self.info(format!("{new}backup_dir is {shown}"));
+            }
+            Event::LinkedBasis { name } if self.verbose > 1 => {
+                let name = self.esc(name);
+                self.info(format!("{name} is uptodate"));
+            }
+            Event::Delta { .. }
+            | Event::MountPoint { .. }
+            | Event::BackupDir { .. }
+            | Event::LinkedBasis { .. } => {}
+        }
+    }
+
+    /// An entry settled by an identical basis item: its item line at
+    /// `-ii` (or `-i -vv`), else "is uptodate" at -vv.
+    fn basis_match(&mut self, iflags: u32, e: &Entry, link: Option<&[u8]>) {
+        if self.itemize > 1 || (self.itemize > 0 && self.verbose > 1) {
+            self.item(iflags, e, link);
+        } else if self.verbose > 1 && self.itemize == 0 {
+            let mut name = self.esc(&e.name);
+            if e.is_dir() {
+                name.push('/');
+            }
+            self.info(format!("{name} is uptodate"));
+        }
+    }
+
+    /// What rsync says about a skipped entry: `--safe-links` speaks at
+    /// -v, the update rules at -vv.
+    fn skip_line(&self, e: &Entry, why: SkipWhy) -> Option<String> {
+        let name = self.esc(&e.name);
+        match why {
+            SkipWhy::UnsafeLink => (self.verbose > 0).then(|| {
+                let target = self.esc(e.link.as_deref().unwrap_or_default());
+                format!("ignoring unsafe symlink \"{name}\" -> \"{target}\"")
+            }),
+            _ if self.verbose < 2 => None,
+            SkipWhy::NotCreating => {
+                let what = if e.is_dir() { "directory" } else { "file" };
+                Some(format!("not creating new {what} \"{name}\""))
+            }
+            SkipWhy::Exists => Some(format!("{name} exists")),
+            SkipWhy::Newer => Some(format!("{name} is newer")),
+            SkipWhy::OverMaxSize => Some(format!("{name} is over max-size")),
+            SkipWhy::UnderMinSize => Some(format!("{name} is under min-size")),
+        }
+    }
+
+    /// Whether a new hard-link member linked through a `--link-dest`
+    /// basis goes without its item line: unless itemizing at `-ii` or
+    /// with `-i -vv`.
+    pub fn linked_basis_quiet(&self) -> bool {
+        self.itemize == 0 || (self.verbose < 2 && self.itemize < 2)
+    }
+
+    /// rsync's -vv line for a backup (it goes with the file's own lines
+    /// when the engine made it).
+    pub fn backed_up_line(&self, from: &[u8], to: &[u8]) -> Option<String> {
+        (self.verbose > 1).then(|| format!("backed up {} to {}", self.esc(from), self.esc(to)))
+    }
+
+    /// rsync's -vv line for a source file `--remove-source-files` removed
+    /// (it goes with the file's own lines).
+    pub fn source_removed(&self, name: &[u8]) -> Option<String> {
+        (self.verbose > 1).then(|| format!("sender removed {}", self.esc(name)))
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The exit code the errors so far make (0 if none).
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        self.errors.exit_code()
     }
 
     /// A byte counter the engine adds written bytes to, for the terminal
@@ -980,5 +1176,214 @@ mod tests {
         assert_eq!(big_num(2_500_000, 3), "2.38M");
         assert_eq!(big_num(2_500_000, 0), "2500000");
         assert_eq!(big_num(999, 2), "999");
+    }
+
+    fn report(set: impl FnOnce(&mut Options)) -> Report {
+        let mut opts = Options::default();
+        set(&mut opts);
+        let mut r = Report::new("arsync", &opts);
+        // Lines wait behind a reserved slot, where the test reads them.
+        r.reserve();
+        r
+    }
+
+    fn out(r: &Report) -> Vec<String> {
+        r.queue
+            .iter()
+            .flatten()
+            .flatten()
+            .filter_map(|l| match l {
+                Line::Out(b) => Some(String::from_utf8_lossy(b).into_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn entry(name: &str, mode: u32) -> Entry {
+        let st = Stat {
+            mode,
+            ..Stat::default()
+        };
+        Entry::new(name.as_bytes().to_vec(), st, name.into())
+    }
+
+    #[test]
+    fn skip_lines_follow_the_verbosity() {
+        let file = entry("a", libc::S_IFREG | 0o644);
+        let mut link = entry("l", libc::S_IFLNK | 0o777);
+        link.link = Some(b"/etc".to_vec());
+        let dir = entry("d", libc::S_IFDIR | 0o755);
+        for (v, want) in [
+            (0, vec![]),
+            (1, vec!["ignoring unsafe symlink \"l\" -> \"/etc\""]),
+            (
+                2,
+                vec![
+                    "ignoring unsafe symlink \"l\" -> \"/etc\"",
+                    "a exists",
+                    "not creating new directory \"d\"",
+                    "a is over max-size",
+                ],
+            ),
+        ] {
+            let mut r = report(|o| o.verbose = v);
+            r.event(Event::Skipped {
+                e: &link,
+                why: SkipWhy::UnsafeLink,
+            });
+            r.event(Event::Skipped {
+                e: &file,
+                why: SkipWhy::Exists,
+            });
+            r.event(Event::Skipped {
+                e: &dir,
+                why: SkipWhy::NotCreating,
+            });
+            r.event(Event::Skipped {
+                e: &file,
+                why: SkipWhy::OverMaxSize,
+            });
+            assert_eq!(out(&r), want, "-v level {v}");
+        }
+    }
+
+    #[test]
+    fn up_to_date_names_only_at_vv_without_itemizing() {
+        let ev = |r: &mut Report| {
+            r.event(Event::UpToDate {
+                name: b"a",
+                changed: false,
+            });
+            r.event(Event::UpToDate {
+                name: b"b",
+                changed: true,
+            });
+        };
+        let mut r = report(|o| o.verbose = 2);
+        ev(&mut r);
+        assert_eq!(out(&r), ["a is uptodate", "b"]);
+        let mut r = report(|o| o.verbose = 1);
+        ev(&mut r);
+        assert!(out(&r).is_empty());
+        let mut r = report(|o| {
+            o.verbose = 2;
+            o.itemize = 1;
+        });
+        ev(&mut r);
+        assert!(out(&r).is_empty());
+    }
+
+    #[test]
+    fn made_directories_are_named_from_v_or_i() {
+        let mut r = report(|_| {});
+        r.event(Event::MadeDest { what: b"new" });
+        assert!(out(&r).is_empty());
+        let mut r = report(|o| o.verbose = 1);
+        r.event(Event::MadeDest { what: b"new" });
+        r.event(Event::MadePath { n: 1, what: b"x" });
+        r.event(Event::MadePath {
+            n: 3,
+            what: b"x/y/z",
+        });
+        assert_eq!(
+            out(&r),
+            [
+                "created directory new",
+                "created 1 directory for x",
+                "created 3 directories for x/y/z"
+            ]
+        );
+    }
+
+    #[test]
+    fn vv_lines_only_at_vv() {
+        let ev = |r: &mut Report| {
+            r.event(Event::Delta { enabled: false });
+            r.event(Event::MountPoint {
+                local: b"m",
+                listed_out: true,
+            });
+            r.event(Event::MountPoint {
+                local: b"n",
+                listed_out: false,
+            });
+        };
+        let mut r = report(|o| o.verbose = 1);
+        ev(&mut r);
+        assert!(out(&r).is_empty());
+        let mut r = report(|o| o.verbose = 2);
+        ev(&mut r);
+        assert_eq!(
+            out(&r),
+            [
+                "delta-transmission disabled for local transfer or --whole-file",
+                "[generator] skipping mount-point dir m",
+                "cannot delete mount point: n"
+            ]
+        );
+    }
+
+    #[test]
+    fn backups_are_named_at_vv() {
+        let ev = |r: &mut Report| {
+            r.event(Event::BackupDir {
+                shown: b"bak",
+                exists: false,
+            });
+            r.event(Event::BackedUp {
+                from: b"a",
+                to: b"bak/a",
+            });
+        };
+        let mut r = report(|o| o.verbose = 1);
+        ev(&mut r);
+        assert!(out(&r).is_empty());
+        assert_eq!(r.backed_up_line(b"a", b"a~"), None);
+        let mut r = report(|o| o.verbose = 2);
+        ev(&mut r);
+        assert_eq!(out(&r), ["(new) backup_dir is bak", "backed up a to bak/a"]);
+        assert_eq!(
+            r.backed_up_line(b"a", b"a~").as_deref(),
+            Some("backed up a to a~")
+        );
+    }
+
+    #[test]
+    fn linked_basis_members_are_quiet_unless_itemized_enough() {
+        for (v, i, quiet) in [
+            (0, 0, true),
+            (2, 0, true),
+            (1, 1, true),
+            (2, 1, false),
+            (0, 2, false),
+        ] {
+            let r = report(|o| {
+                o.verbose = v;
+                o.itemize = i;
+            });
+            assert_eq!(r.linked_basis_quiet(), quiet, "-v {v} -i {i}");
+        }
+        let mut r = report(|o| o.verbose = 2);
+        r.event(Event::LinkedBasis { name: b"m" });
+        assert_eq!(out(&r), ["m is uptodate"]);
+    }
+
+    #[test]
+    fn counters_and_exit_codes_move_with_events() {
+        let mut r = report(|_| {});
+        r.event(Event::Sending { size: 10 });
+        r.event(Event::Sending { size: 5 });
+        r.event(Event::Literal(7));
+        r.event(Event::Shadowed(3));
+        let s = r.stats();
+        assert_eq!((s.num_transferred, s.transferred_size), (2, 15));
+        assert_eq!((s.literal_data, s.total_size), (7, 3));
+        assert_eq!(r.exit_code(), crate::exit::ExitCode::Ok);
+        r.event(Event::DeleteLimit);
+        assert_eq!(r.exit_code(), crate::exit::ExitCode::DelLimit);
+        r.event(Event::Vanished);
+        assert_eq!(r.exit_code(), crate::exit::ExitCode::Vanished);
+        r.event(Event::Partial);
+        assert_eq!(r.exit_code(), crate::exit::ExitCode::Partial);
     }
 }

@@ -21,6 +21,12 @@ use std::sync::Arc;
 use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 
+mod dir_ops;
+pub use dir_ops::{
+    copy_file, dir_handle, mkdir, mkdir_all, remove_in, rmdir, set_mode_owner, set_mode_owner_path,
+    unlink,
+};
+
 /// File types as rsync distinguishes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {

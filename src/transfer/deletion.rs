@@ -10,9 +10,9 @@ impl Transfer<'_> {
     /// rsync refuses to delete after an I/O error on the sending side
     /// (unless `--ignore-errors`), saying so once.
     fn deletion_blocked(&mut self) -> bool {
-        if self.flist_error && !self.opts.ignore_errors {
-            if !self.warned_io {
-                self.warned_io = true;
+        if self.flow.flist_error && !self.ctx.opts.ignore_errors {
+            if !self.disposal.warned_io {
+                self.disposal.warned_io = true;
                 self.report
                     .info("IO error encountered -- skipping file deletion");
             }
@@ -54,15 +54,20 @@ impl Transfer<'_> {
             }
             return;
         }
-        if self.opts.delete == Some(DeleteWhen::Delay) {
+        if self.ctx.opts.delete == Some(DeleteWhen::Delay) {
             let doomed = self.doomed(dir, listed, &keep);
             for (n, st) in doomed.into_iter().rev() {
-                self.delayed.push((dir.join(path_of(&n)), st));
+                self.disposal.delayed.push((dir.join(path_of(&n)), st));
             }
             return;
         }
-        self.deleter
-            .delete_extraneous(&mut self.report, self.backup.as_mut(), dir, &listed, &keep);
+        self.disposal.deleter.delete_extraneous(
+            self.report,
+            self.disposal.backup.as_mut(),
+            dir,
+            &listed,
+            &keep,
+        );
     }
 
     /// The entries of `dir` that go: not kept by the source listing nor
@@ -77,8 +82,8 @@ impl Transfer<'_> {
             .into_iter()
             .filter(|(n, st)| {
                 !keep(n)
-                    && !self.deleter.protects(
-                        &mut self.report,
+                    && !self.disposal.deleter.protects(
+                        self.report,
                         dir,
                         n,
                         st.kind() == Kind::Dir,
@@ -92,14 +97,19 @@ impl Transfer<'_> {
 
     /// `--delete-delay`: the deletions recorded during the transfer.
     pub(super) fn run_delayed_deletes(&mut self) {
-        let doomed = std::mem::take(&mut self.delayed);
+        let doomed = std::mem::take(&mut self.disposal.delayed);
         for (path, st) in doomed {
             let flags = DelFlags {
                 recurse: true,
                 ..DelFlags::default()
             };
-            self.deleter
-                .delete_item(&mut self.report, self.backup.as_mut(), &path, &st, flags);
+            self.disposal.deleter.delete_item(
+                self.report,
+                self.disposal.backup.as_mut(),
+                &path,
+                &st,
+                flags,
+            );
         }
     }
 
@@ -111,7 +121,7 @@ impl Transfer<'_> {
         top: &crate::walk::TopLevel,
         dest: &Dest,
     ) {
-        if dest.solo || self.opts.dry_run && dest.fresh {
+        if dest.solo || self.ctx.opts.dry_run && dest.fresh {
             return;
         }
         if top.dot.is_some()
@@ -119,7 +129,7 @@ impl Transfer<'_> {
         {
             self.delete_in_dir(&dest.path, &l, &top.entries);
         }
-        if self.opts.recursive() {
+        if self.ctx.opts.recursive() {
             self.delete_pass_below(walker, &top.entries, &dest.path);
         }
     }

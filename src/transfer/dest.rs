@@ -3,17 +3,17 @@
 
 use super::*;
 
-impl Transfer<'_> {
+impl Setup<'_> {
     /// `--temp-dir`, resolved like rsync's receiver (relative to the
     /// destination directory) and checked before any transfer.
-    pub(super) fn check_temp_dir(&mut self) -> Result<Option<PathBuf>, ExitCode> {
+    pub(super) fn check_temp_dir(&mut self, root: &Path) -> Result<Option<PathBuf>, ExitCode> {
         let Some(t) = self.opts.temp_dir.clone() else {
             return Ok(None);
         };
         let resolved = if t.is_absolute() {
             t.clone()
         } else {
-            self.dest_root.join(&t)
+            root.join(&t)
         };
         let given = self.report.esc(sys::bytes(&t));
         match sys::stat(&resolved) {
@@ -44,66 +44,14 @@ impl Transfer<'_> {
         total: usize,
         top: &crate::walk::TopLevel,
     ) -> Result<Dest, ExitCode> {
-        let opts = self.opts;
-        let mut arg = arg.to_vec();
-        if arg.is_empty() {
-            arg = b".".to_vec();
-        }
+        let arg = if arg.is_empty() { &b"."[..] } else { arg };
         let trailing_slash = arg.ends_with(b"/");
-        let has_slash = arg.contains(&b'/');
-        let path = PathBuf::from(OsStr::from_bytes(&arg));
-        let shown =
-            |p: &Path| sys::escape_name(sys::bytes(&sys::absolute(p)), sys::locale_is_utf8());
-        let shown_arg = {
-            let mut s = shown(&path);
-            if trailing_slash && !s.ends_with('/') {
-                s.push('/');
-            }
-            s
-        };
+        let path = PathBuf::from(OsStr::from_bytes(arg));
         let mut st = sys::stat(&path);
-        let name = self.report.name.clone();
-
-        if opts.mkpath && st.is_err() && (has_slash || total > 1) {
-            // rsync's make_path(): the whole path when DEST must be a new
-            // directory named without a slash, else up to the last slash.
-            let target = if total > 1 && !trailing_slash {
-                path.clone()
-            } else {
-                let cut = arg.iter().rposition(|&b| b == b'/').unwrap_or(0);
-                PathBuf::from(OsStr::from_bytes(&arg[..cut]))
-            };
-            match mkpath(&target, opts.dry_run) {
-                Ok(0) => {}
-                Ok(n) => {
-                    if opts.info_name() > 0 || opts.format_has_i() > 0 {
-                        let mut what = arg.clone();
-                        if (total == 1 || trailing_slash)
-                            && let Some(p) = what.iter().rposition(|&b| b == b'/')
-                        {
-                            what.truncate(p);
-                        }
-                        self.report.info(format!(
-                            "created {n} director{} for {}",
-                            if n == 1 { "y" } else { "ies" },
-                            self.report.esc(&what)
-                        ));
-                    }
-                    st = sys::stat(&path);
-                }
-                Err((p, e)) => {
-                    return Err(self.usage_exit(
-                        &format!(
-                            "{name}: [Receiver] mkdir \"{}\" failed: {}",
-                            shown(&p),
-                            sys::errno_text(e)
-                        ),
-                        ExitCode::FileIo,
-                    ));
-                }
-            }
+        if self.opts.mkpath && st.is_err() && (arg.contains(&b'/') || total > 1) {
+            self.make_path(arg, total)?;
+            st = sys::stat(&path);
         }
-
         match st {
             Ok(s) if s.kind() == Kind::Dir => {
                 return Ok(Dest {
@@ -129,76 +77,102 @@ impl Transfer<'_> {
             }
             Err(Errno::NOENT) => {}
             Err(e) => {
-                return Err(self.usage_exit(
-                    &format!(
-                        "{name}: [Receiver] ERROR: cannot stat destination \"{}\": {}",
-                        shown_arg,
-                        sys::errno_text(e)
-                    ),
-                    ExitCode::FileSelect,
-                ));
+                let mut shown_arg = shown(&path);
+                if trailing_slash && !shown_arg.ends_with('/') {
+                    shown_arg.push('/');
+                }
+                let msg = format!(
+                    "{}: [Receiver] ERROR: cannot stat destination \"{shown_arg}\": {}",
+                    self.report.name,
+                    sys::errno_text(e)
+                );
+                return Err(self.usage_exit(&msg, ExitCode::FileSelect));
             }
         }
-
         if total > 1 || trailing_slash {
-            let mut p = arg.clone();
-            if trailing_slash && p.len() > 1 {
-                p.pop();
-            }
-            let dir = PathBuf::from(OsStr::from_bytes(&p));
             if st.is_ok() {
                 return Err(self.usage_exit(
                     "ERROR: destination path is not a directory",
                     ExitCode::Syntax,
                 ));
             }
-            if !opts.dry_run
-                && let Err(e) = rustix::fs::mkdir(&dir, Mode::from_raw_mode(0o777))
-            {
-                return Err(self.usage_exit(
-                    &format!(
-                        "{name}: [Receiver] mkdir \"{}\" failed: {}",
-                        shown(&dir),
-                        sys::errno_text(e)
-                    ),
-                    ExitCode::FileIo,
-                ));
-            }
-            if opts.info_name() > 0 || opts.format_has_i() > 0 {
-                let shown_name = self.report.esc(&p);
-                self.report.info(format!("created directory {shown_name}"));
-            }
-            return Ok(Dest {
-                path: dir,
-                solo: false,
-                fresh: true,
-            });
+            return self.new_dest_dir(arg, trailing_slash);
         }
+        self.single_item(path)
+    }
 
-        // A single item written under the given name: its directory must exist.
+    /// `--mkpath` (rsync's make_path()): the whole path when DEST must be
+    /// a new directory named without a slash, else up to the last slash.
+    fn make_path(&mut self, arg: &[u8], total: usize) -> Result<(), ExitCode> {
+        let trailing_slash = arg.ends_with(b"/");
+        let last_slash = arg.iter().rposition(|&b| b == b'/');
+        let target = if total > 1 && !trailing_slash {
+            arg
+        } else {
+            &arg[..last_slash.unwrap_or(0)]
+        };
+        match mkpath(self.fs.as_ref(), path_of(target)) {
+            Ok(0) => Ok(()),
+            Ok(n) => {
+                let what = match last_slash {
+                    Some(p) if total == 1 || trailing_slash => &arg[..p],
+                    _ => arg,
+                };
+                self.report.event(Event::MadePath { n, what });
+                Ok(())
+            }
+            Err((p, e)) => {
+                let msg = format!(
+                    "{}: [Receiver] mkdir \"{}\" failed: {}",
+                    self.report.name,
+                    shown(&p),
+                    sys::errno_text(e)
+                );
+                Err(self.usage_exit(&msg, ExitCode::FileIo))
+            }
+        }
+    }
+
+    /// DEST as a new directory (several sources, or a trailing slash).
+    fn new_dest_dir(&mut self, arg: &[u8], trailing_slash: bool) -> Result<Dest, ExitCode> {
+        let p = match arg {
+            [rest @ .., b'/'] if trailing_slash && arg.len() > 1 => rest,
+            _ => arg,
+        };
+        let dir = PathBuf::from(OsStr::from_bytes(p));
+        if let Err(e) = self.fs.mkdir_path(&dir, 0o777) {
+            let msg = format!(
+                "{}: [Receiver] mkdir \"{}\" failed: {}",
+                self.report.name,
+                shown(&dir),
+                sys::errno_text(e)
+            );
+            return Err(self.usage_exit(&msg, ExitCode::FileIo));
+        }
+        self.report.event(Event::MadeDest { what: p });
+        Ok(Dest {
+            path: dir,
+            solo: false,
+            fresh: true,
+        })
+    }
+
+    /// DEST as the new name of a single item: its directory must exist.
+    fn single_item(&mut self, path: PathBuf) -> Result<Dest, ExitCode> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            match sys::stat(parent) {
-                Ok(s) if s.kind() == Kind::Dir => {}
-                Ok(_) => {
-                    return Err(self.usage_exit(
-                        &format!(
-                            "{name}: [Receiver] change_dir#3 \"{}\" failed: {}",
-                            shown(parent),
-                            sys::errno_text(Errno::NOTDIR)
-                        ),
-                        ExitCode::FileSelect,
-                    ));
-                }
-                Err(e) => {
-                    return Err(self.usage_exit(
-                        &format!(
-                            "{name}: [Receiver] change_dir#3 \"{}\" failed: {}",
-                            shown(parent),
-                            sys::errno_text(e)
-                        ),
-                        ExitCode::FileSelect,
-                    ));
-                }
+            let e = match sys::stat(parent) {
+                Ok(s) if s.kind() == Kind::Dir => None,
+                Ok(_) => Some(Errno::NOTDIR),
+                Err(e) => Some(e),
+            };
+            if let Some(e) = e {
+                let msg = format!(
+                    "{}: [Receiver] change_dir#3 \"{}\" failed: {}",
+                    self.report.name,
+                    shown(parent),
+                    sys::errno_text(e)
+                );
+                return Err(self.usage_exit(&msg, ExitCode::FileSelect));
             }
         }
         Ok(Dest {
@@ -209,8 +183,13 @@ impl Transfer<'_> {
     }
 }
 
+/// A path as rsync's receiver names it in messages: absolute, escaped.
+fn shown(p: &Path) -> String {
+    sys::escape_name(sys::bytes(&sys::absolute(p)), sys::locale_is_utf8())
+}
+
 /// `mkdir -p` for `--mkpath`; returns how many directories were made.
-pub(super) fn mkpath(path: &Path, dry_run: bool) -> Result<usize, (PathBuf, Errno)> {
+pub(super) fn mkpath(fs: &dyn DestFs, path: &Path) -> Result<usize, (PathBuf, Errno)> {
     let mut missing = Vec::new();
     let mut p = path.to_path_buf();
     loop {
@@ -229,15 +208,142 @@ pub(super) fn mkpath(path: &Path, dry_run: bool) -> Result<usize, (PathBuf, Errn
             Err(e) => return Err((p, e)),
         }
     }
-    if dry_run {
-        return Ok(missing.len());
-    }
     for d in missing.iter().rev() {
-        if let Err(e) = rustix::fs::mkdir(d, Mode::from_raw_mode(0o777))
+        if let Err(e) = fs.mkdir_path(d, 0o777)
             && e != Errno::EXIST
         {
             return Err((d.clone(), e));
         }
     }
     Ok(missing.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::walk::TopLevel;
+
+    /// Resolves DEST operand `arg` (below `dir`) for `total` items, with
+    /// destination `fs`; the report's lines are dropped.
+    fn resolve(
+        set: impl FnOnce(&mut Options),
+        fs: Arc<dyn DestFs>,
+        arg: &Path,
+        total: usize,
+        top: &TopLevel,
+    ) -> Result<Dest, ExitCode> {
+        let mut opts = Options::default();
+        set(&mut opts);
+        let recv = Receiver::for_options(&opts);
+        let (attrs, _) = meta::RunAttrs::new(&opts, &recv);
+        let mut report = Report::new("arsync", &opts);
+        report.reserve();
+        let mut setup = Setup {
+            opts: &opts,
+            recv: &recv,
+            attrs: &attrs,
+            report: &mut report,
+            flow: Flow::new(Arc::new(AtomicBool::new(false))),
+            walk_cfg: WalkConfig::new(&opts),
+            fs,
+        };
+        setup.resolve_dest(sys::bytes(arg), total, top)
+    }
+
+    fn real() -> Arc<dyn DestFs> {
+        destfs::for_dry_run(false)
+    }
+
+    fn with_slash(p: &Path) -> PathBuf {
+        let mut b = sys::bytes(p).to_vec();
+        b.push(b'/');
+        PathBuf::from(OsStr::from_bytes(&b))
+    }
+
+    #[test]
+    fn an_existing_directory_is_copied_into() {
+        let t = tempfile::tempdir().unwrap();
+        let d = resolve(|_| {}, real(), t.path(), 1, &TopLevel::default()).unwrap();
+        assert_eq!(
+            (d.path.as_path(), d.solo, d.fresh),
+            (t.path(), false, false)
+        );
+    }
+
+    #[test]
+    fn a_missing_name_for_one_item_is_its_new_name() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("new");
+        let d = resolve(|_| {}, real(), &p, 1, &TopLevel::default()).unwrap();
+        assert!(d.solo && !d.fresh);
+        assert!(!p.exists());
+        // Its directory must exist.
+        let deep = t.path().join("no/such");
+        let e = resolve(|_| {}, real(), &deep, 1, &TopLevel::default());
+        assert_eq!(e.err(), Some(ExitCode::FileSelect));
+    }
+
+    #[test]
+    fn several_items_or_a_slash_make_a_new_directory() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("made");
+        let d = resolve(|_| {}, real(), &with_slash(&p), 1, &TopLevel::default()).unwrap();
+        assert_eq!(
+            (d.path.as_path(), d.solo, d.fresh),
+            (p.as_path(), false, true)
+        );
+        assert!(p.is_dir());
+        // A dry run only records it.
+        let q = t.path().join("dry");
+        let fs = Arc::new(destfs::DryRun::recording());
+        let d = resolve(
+            |o| o.dry_run = true,
+            fs.clone(),
+            &q,
+            2,
+            &TopLevel::default(),
+        )
+        .unwrap();
+        assert!(d.fresh && !q.exists());
+        assert_eq!(fs.ops(), [destfs::Op::Mkdir(q)]);
+    }
+
+    #[test]
+    fn a_file_cannot_take_several_items_or_a_directory() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("file");
+        std::fs::write(&f, b"").unwrap();
+        let none = TopLevel::default();
+        assert_eq!(
+            resolve(|_| {}, real(), &f, 2, &none).err(),
+            Some(ExitCode::FileSelect)
+        );
+        let dir_src = TopLevel {
+            dot: Some(Entry::new(
+                b".".to_vec(),
+                sys::stat(t.path()).unwrap(),
+                t.path().to_path_buf(),
+            )),
+            entries: Vec::new(),
+        };
+        assert_eq!(
+            resolve(|_| {}, real(), &f, 1, &dir_src).err(),
+            Some(ExitCode::FileSelect)
+        );
+        // One file over a file is fine: it takes the name.
+        assert!(resolve(|_| {}, real(), &f, 1, &none).unwrap().solo);
+    }
+
+    #[test]
+    fn mkpath_makes_the_missing_parents() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("a/b/c");
+        let d = resolve(|o| o.mkpath = true, real(), &p, 1, &TopLevel::default()).unwrap();
+        assert!(d.solo);
+        assert!(t.path().join("a/b").is_dir());
+        assert!(!p.exists());
+        let q = t.path().join("x/y");
+        let d = resolve(|o| o.mkpath = true, real(), &q, 2, &TopLevel::default()).unwrap();
+        assert!(!d.solo && q.is_dir());
+    }
 }

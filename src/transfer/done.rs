@@ -7,12 +7,10 @@ impl Transfer<'_> {
     /// `--delay-updates`: moves every staged file into place (backing up
     /// what it replaces with `-b`), then removes the emptied staging dirs.
     pub(super) fn finish_delayed_updates(&mut self) {
-        let mut staged = std::mem::take(&mut self.staged);
-        staged.sort_by_key(|(t, _, _)| *t);
-        for (_, from, to) in staged {
-            if let Some(b) = self.backup.clone() {
+        for (_, from, to) in self.copies.take_staged() {
+            if let Some(b) = self.disposal.backup.clone() {
                 match b.keep_before_replace(&to) {
-                    Ok(Some(bk)) => b.report(&mut self.report, &to, &bk),
+                    Ok(Some(bk)) => b.report(self.report, &to, &bk),
                     Ok(None) => {}
                     Err(f) => {
                         // Not backed up: the old file stays, the staged one
@@ -29,18 +27,15 @@ impl Transfer<'_> {
             };
             let moved = self.at_of(&to).and_then(|(to_dir, to_base)| {
                 let from_dir = self.partial_dir_at(&to, false)?;
-                rustix::fs::renameat(
-                    &from_dir,
-                    from_dir.name(&base(&from)),
-                    &to_dir,
-                    to_dir.name(&to_base),
-                )?;
+                let fs = self.ctx.fs.as_ref();
+                fs.rename(&from_dir, &base(&from), &to_dir, &to_base)?;
                 Ok((to_dir, from_dir))
             });
             match moved {
                 Ok((to_dir, from_dir)) => {
                     let parent = matches!(from_dir, DirAt::Fd(_)).then_some(&to_dir);
-                    remove_partial_dir(parent, self.opts.partial_dir.as_deref(), &from);
+                    let pd = self.ctx.opts.partial_dir.as_deref();
+                    remove_partial_dir(self.ctx.fs.as_ref(), parent, pd, &from);
                 }
                 Err(e) => {
                     let local = self.local_of(&to);
@@ -59,10 +54,10 @@ impl Transfer<'_> {
     /// `--partial-dir`: a partial file left by an earlier run is removed
     /// once the file is complete (and its directory, if now empty).
     pub(super) fn drop_partial(&self, dest: &Path) {
-        if self.opts.delay_updates || self.opts.dry_run {
+        if self.ctx.opts.delay_updates || self.ctx.opts.dry_run {
             return;
         }
-        if let Some(pd) = &self.opts.partial_dir {
+        if let Some(pd) = &self.ctx.opts.partial_dir {
             let p = engine::partial_path(pd, dest);
             let Ok(at) = self.partial_dir_at(dest, false) else {
                 return;
@@ -71,21 +66,21 @@ impl Transfer<'_> {
                 .file_name()
                 .map(|n| sys::bytes(Path::new(n)).to_vec())
                 .unwrap_or_default();
-            let flags = rustix::fs::AtFlags::empty();
             // A relative partial dir is per-directory scratch space and
             // goes when empty; an absolute one is the user's to keep.
-            if rustix::fs::unlinkat(&at, at.name(&base), flags).is_ok() && pd.is_relative() {
+            let fs = self.ctx.fs.as_ref();
+            if fs.unlink(&at, &base).is_ok() && pd.is_relative() {
                 let parent = match (&at, self.at_of(dest)) {
                     (DirAt::Fd(_), Ok((d, _))) => Some(d),
                     _ => None,
                 };
-                remove_partial_dir(parent.as_ref(), Some(pd), &p);
+                remove_partial_dir(fs, parent.as_ref(), Some(pd), &p);
             }
         }
     }
 
     pub(super) fn complete(&mut self, token: u64, outcome: Outcome) {
-        let Some(p) = self.pending.remove(&token) else {
+        let Some(p) = self.copies.take(token) else {
             return;
         };
         let (outcome, soft) = match outcome {
@@ -96,17 +91,17 @@ impl Transfer<'_> {
         match outcome {
             Outcome::Copied(n) => {
                 if let Some((staged, dest)) = p.delayed {
-                    self.staged.push((token, staged, dest));
+                    self.copies.stage(token, staged, dest);
                 }
                 if p.from_source {
-                    self.report.stats.literal_data += n;
+                    self.report.event(Event::Literal(n));
                 }
                 let mut out: Vec<String> = Vec::new();
                 if let Some(dest) = &p.dest {
                     self.drop_partial(dest);
                 }
-                if let (Some(b), Some((from, to))) = (&self.backup, &p.backup)
-                    && let Some(l) = b.line(&self.report, from, to)
+                if let (Some(b), Some((from, to))) = (&self.disposal.backup, &p.backup)
+                    && let Some(l) = b.line(self.report, from, to)
                 {
                     out.push(l);
                 }
@@ -122,7 +117,7 @@ impl Transfer<'_> {
             }
             Outcome::CopiedWithErrors(..) => {}
             Outcome::Vanished(msg) => {
-                self.report.errors.vanished = true;
+                self.report.event(Event::Vanished);
                 self.report.complete(p.slot, vec![msg], Vec::new());
             }
             Outcome::Failed(msg) => {
@@ -135,18 +130,15 @@ impl Transfer<'_> {
             }
             Outcome::Fatal(msg) => {
                 self.report.complete(p.slot, Vec::new(), vec![msg.clone()]);
-                self.fatal = Some(msg);
-                self.abort.store(true, Ordering::Relaxed);
+                self.flow.fatal = Some(msg);
+                self.flow.stop();
             }
             Outcome::BackupFailed(lines) => {
                 let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
                 self.report
                     .complete(p.slot, line.into_iter().collect(), lines.clone());
-                if self.fatal.is_none() {
-                    self.fatal = Some(lines.join("\n"));
-                    self.fatal_code = ExitCode::FileIo;
-                }
-                self.abort.store(true, Ordering::Relaxed);
+                self.flow.fail_first(lines.join("\n"), ExitCode::FileIo);
+                self.flow.stop();
             }
             Outcome::Interrupted => {
                 self.report.complete(p.slot, Vec::new(), Vec::new());
@@ -155,19 +147,16 @@ impl Transfer<'_> {
     }
 
     pub(super) fn drain_ready(&mut self) {
-        while let Some(d) = self.engine.as_mut().and_then(|e| e.try_done()) {
+        while let Some(d) = self.copies.try_done() {
             self.complete(d.token, d.outcome);
         }
     }
 
     pub(super) fn drain_all(&mut self) {
-        while let Some(d) = self.engine.as_mut().and_then(|e| e.wait_done()) {
+        while let Some(d) = self.copies.wait_done() {
             self.complete(d.token, d.outcome);
         }
-        // A fatal error set `abort` to stop the other lanes; it is not a signal.
-        if self.fatal.is_some() {
-            self.abort.store(false, Ordering::Relaxed);
-        }
+        self.flow.lanes_stopped();
     }
 
     /// `-K`: directory `dest` (just pushed, opened as `at`) may be one
@@ -182,23 +171,20 @@ impl Transfer<'_> {
     /// with incremental recursion; skipped at the end in any case where
     /// `dest` names the directory itself.
     pub(super) fn settle_same_dir(&mut self, dest: &Path, at: &Result<DirAt, Errno>) {
-        use std::os::fd::AsFd;
-        let Some(idx) = self.dir_fixes.len().checked_sub(1) else {
+        let Some(idx) = self.dirs.fixes.len().checked_sub(1) else {
             return;
         };
-        let Ok(DirAt::Fd(fd)) = at else { return };
-        let Ok(st) = rustix::fs::fstat(fd.as_fd()) else {
+        let Some(id) = at.as_ref().ok().and_then(DirAt::dev_ino) else {
             return;
         };
-        let id = (st.st_dev, st.st_ino);
-        let Some(earlier) = self.dir_ids.insert(id, idx) else {
+        let Some(earlier) = self.dirs.ids.insert(id, idx) else {
             return;
         };
         // An enclosing directory (a symlink looping back): still open.
-        let path = &self.dir_fixes[earlier].path;
-        if self.opts.dry_run
-            || self.dir_fixes[earlier].settled
-            || self.dir_stack.iter().any(|d| sys::same_path(&d.path, path))
+        let path = &self.dirs.fixes[earlier].path;
+        if self.ctx.opts.dry_run
+            || self.dirs.fixes[earlier].settled
+            || self.dirs.open(path).is_some()
         {
             return;
         }
@@ -206,21 +192,21 @@ impl Transfer<'_> {
             .at_of(dest)
             .and_then(|(d, base)| d.lstat(&base))
             .is_ok_and(|s| s.kind() == Kind::Symlink);
-        let o = self.opts;
+        let o = self.ctx.opts;
         // rsync touches up a finished directory's time only with
         // incremental recursion, and not with --delete-delay.
         let incremental = o.inc_recurse() && o.delete != Some(DeleteWhen::Delay);
         if !is_link {
-            self.dir_fixes[earlier].settled = true;
+            self.dirs.fixes[earlier].settled = true;
         } else if incremental {
             // Its own files land first, then its time is set.
             self.drain_all();
-            let f = &self.dir_fixes[earlier];
+            let f = &self.dirs.fixes[earlier];
             let (path, mtime, nsec) = (f.path.clone(), f.mtime, f.mtime_nsec);
             if let Ok((d, base)) = self.at_of(&path) {
                 self.set_dir_time(&d, &base, mtime, nsec);
             }
-            self.dir_fixes[earlier].settled = true;
+            self.dirs.fixes[earlier].settled = true;
         }
     }
 
@@ -228,43 +214,33 @@ impl Transfer<'_> {
     /// if it differs, as rsync's touch_up_dirs: failures are ignored (any
     /// problem was reported when the directory was handled).
     fn set_dir_time(&self, at: &DirAt, base: &[u8], mtime: i64, mtime_nsec: u32) {
-        let name = at.name(base);
         // Like rsync's touch_up_dirs: compare with the window (whole
         // seconds by default), so sub-second differences are left alone.
         let differs = match at.lstat(base) {
             Ok(st) => !self
+                .ctx
                 .opts
                 .same_time(mtime, mtime_nsec, st.mtime, st.mtime_nsec),
             Err(_) => false,
         };
-        if self.opts.times && !self.opts.omit_dir_times && differs {
-            let ts = rustix::fs::Timestamps {
-                last_access: rustix::fs::Timespec {
-                    tv_sec: 0,
-                    tv_nsec: rustix::fs::UTIME_OMIT,
-                },
-                last_modification: rustix::fs::Timespec {
-                    tv_sec: mtime,
-                    tv_nsec: mtime_nsec as _,
-                },
-            };
-            let _ = rustix::fs::utimensat(at, &name, &ts, rustix::fs::AtFlags::SYMLINK_NOFOLLOW);
+        if self.ctx.opts.times && !self.ctx.opts.omit_dir_times && differs {
+            let _ = at.set_mtime(base, mtime, mtime_nsec);
         }
     }
 
     /// Sets directory times (and restores permissions) once their
     /// contents are final, deepest first.
     pub(super) fn finish_dirs(&mut self) {
-        if self.opts.dry_run {
+        if self.ctx.opts.dry_run {
             return;
         }
-        let fixes = std::mem::take(&mut self.dir_fixes);
+        let fixes = std::mem::take(&mut self.dirs.fixes);
         // Siblings share their parent's handle.
         let mut last: Option<(PathBuf, DirAt)> = None;
         for f in fixes.iter().rev() {
             let parent = f.path.parent().unwrap_or(Path::new(""));
             let (at, base) = match &last {
-                Some((p, at)) if p == parent && f.path != self.dest_root => {
+                Some((p, at)) if p == parent && f.path != self.ctx.root.path => {
                     match f.path.file_name() {
                         Some(n) => (at.clone(), sys::bytes(Path::new(n)).to_vec()),
                         None => continue,
@@ -279,17 +255,11 @@ impl Transfer<'_> {
                     Err(_) => continue,
                 },
             };
-            let name = at.name(&base);
             if !f.settled {
                 self.set_dir_time(&at, &base, f.mtime, f.mtime_nsec);
             }
             if let Some(m) = f.restore_mode {
-                let _ = rustix::fs::chmodat(
-                    &at,
-                    &name,
-                    Mode::from_raw_mode(m),
-                    rustix::fs::AtFlags::empty(),
-                );
+                let _ = at.chmod(&base, m);
             }
         }
     }
@@ -298,14 +268,19 @@ impl Transfer<'_> {
 /// Removes a relative `--partial-dir` once empty: below `parent` (the
 /// handle of the directory it lies in), else the directory holding
 /// `partial_file` by path. Failure just means it is not empty.
-fn remove_partial_dir(parent: Option<&DirAt>, pd: Option<&Path>, partial_file: &Path) {
+fn remove_partial_dir(
+    fs: &dyn DestFs,
+    parent: Option<&DirAt>,
+    pd: Option<&Path>,
+    partial_file: &Path,
+) {
     match (parent, pd) {
         (Some(d), Some(pd)) => {
-            let _ = rustix::fs::unlinkat(d, d.name(sys::bytes(pd)), rustix::fs::AtFlags::REMOVEDIR);
+            let _ = fs.rmdir(d, sys::bytes(pd));
         }
         _ => {
             if let Some(dir) = partial_file.parent() {
-                let _ = rustix::fs::rmdir(dir);
+                let _ = fs.rmdir_path(dir);
             }
         }
     }

@@ -1,8 +1,8 @@
-//! Acting on one entry's plan at the destination (rsync's generator work):
-//! directories, links, devices, attribute fixes, and handing files to the
-//! engine.
-
-use rustix::fs::AtFlags;
+//! One entry at the destination (rsync's generator work): what is there
+//! (`look`), the decision, its execution by the action's executor (see
+//! `exec`) and the hard-link bookkeeping that follows from its effect; and
+//! the shared steps the executors use: attributes, making room, atomic
+//! creation of links and nodes, and handing files to the engine.
 
 use super::*;
 
@@ -21,7 +21,7 @@ impl Transfer<'_> {
             mtime: e.stat.mtime,
             mtime_nsec: e.stat.mtime_nsec,
             // rsync's -U leaves directories' access times alone.
-            atime: (self.opts.atimes && !e.is_dir()).then_some(e.stat.atime),
+            atime: (self.ctx.opts.atimes && !e.is_dir()).then_some(e.stat.atime),
             kind: e.kind(),
         }
     }
@@ -87,20 +87,24 @@ impl Transfer<'_> {
     /// the way is clear.
     pub(super) fn make_room(&mut self, path: &Path, old: &Stat, what: &'static str) -> bool {
         let flags = DelFlags {
-            recurse: self.opts.force || self.opts.delete.is_some(),
+            recurse: self.ctx.opts.force || self.ctx.opts.delete.is_some(),
             make_room: Some(what),
             dir_is_empty: false,
         };
-        let r = self
-            .deleter
-            .delete_item(&mut self.report, self.backup.as_mut(), path, old, flags);
+        let r = self.disposal.deleter.delete_item(
+            self.report,
+            self.disposal.backup.as_mut(),
+            path,
+            old,
+            flags,
+        );
         r == DelResult::Success
     }
 
     /// `--remove-source-files` for an item handled right away (up to date,
     /// or a link or node made).
     pub(super) fn maybe_remove_source(&mut self, e: &Entry) {
-        if self.opts.remove_source_files
+        if self.ctx.opts.remove_source_files
             && e.kind() != Kind::Dir
             && let Some(line) = self.remove_source(&e.src, &e.name, &e.stat)
         {
@@ -112,7 +116,6 @@ impl Transfer<'_> {
     /// (for a directory).
     pub(super) fn handle(
         &mut self,
-        planner: &Planner<'_>,
         e: &Entry,
         dest: &Path,
         known: Known,
@@ -123,50 +126,62 @@ impl Transfer<'_> {
             return Next::Stop;
         }
         let hl = match self.hlink_key(e) {
-            Some(key) => match self.hlink_arrive(
-                planner,
-                key,
-                e,
-                dest,
-                self.update_rule_skips(planner, e, dest, known),
-            ) {
-                Arrival::Settled => return Next::Stop,
-                Arrival::Process { last } => Some((key, last)),
-            },
+            Some(key) => {
+                match self.hlink_arrive(key, e, dest, self.update_rule_skips(e, dest, known)) {
+                    Arrival::Settled => return Next::Stop,
+                    Arrival::Process { last } => Some((key, last)),
+                }
+            }
             None => None,
         };
-        self.handle_as(planner, e, dest, known, root_created, hl)
+        self.handle_as(e, dest, known, root_created, hl)
     }
 
     /// Whether an update rule (`--existing`, `--ignore-existing`, `-u`)
     /// leaves the entry alone.
-    fn update_rule_skips(
-        &self,
-        planner: &Planner<'_>,
-        e: &Entry,
-        dest: &Path,
-        known: Known,
-    ) -> bool {
+    fn update_rule_skips(&self, e: &Entry, dest: &Path, known: Known) -> bool {
         let old = match known {
             Known::Listed(st) => st,
             Known::Unknown => sys::lstat(dest).ok(),
         };
-        planner.update_rule(e, old).is_some()
+        self.ctx.planner.update_rule(e, old).is_some()
     }
 
     /// [`Transfer::handle`] once hard links are sorted out: `hl` is the
-    /// entry's group and whether it is the group's last member.
+    /// entry's group and whether it is the group's last member. Looks at
+    /// the destination, decides, and has the action's executor carry the
+    /// decision out; the hard-link bookkeeping follows from its effect.
     pub(super) fn handle_as(
         &mut self,
-        planner: &Planner<'_>,
         e: &Entry,
         dest: &Path,
         known: Known,
         root_created: bool,
         hl: Option<(GroupKey, bool)>,
     ) -> Next {
-        // Everything below goes through the handle of the entry's
-        // directory; one that could not be opened fails each entry in it.
+        let Some(item) = self.look(e, dest, known, root_created) else {
+            return Next::Stop;
+        };
+        let d = item.decide(&self.ctx.planner);
+        let defer = matches!(hl, Some((_, false)));
+        let (next, effect) = self.execute(&item, &d, defer);
+        if let Some((key, last)) = hl {
+            self.hlink_effect(key, last, &item, effect);
+        }
+        next
+    }
+
+    /// Looks at what is at entry `e`'s destination `dest` (the generator's
+    /// half of an entry): through the handle of its directory (one that
+    /// could not be opened fails each entry in it), with `-K` and
+    /// `--fake-super` applied. `None` after reporting a failure.
+    pub(super) fn look<'i>(
+        &mut self,
+        e: &'i Entry,
+        dest: &'i Path,
+        known: Known,
+        root_created: bool,
+    ) -> Option<Item<'i>> {
         let looked = self.at_of(dest).and_then(|(at, base)| {
             let old = match known {
                 Known::Listed(st) => st,
@@ -178,7 +193,7 @@ impl Transfer<'_> {
             };
             Ok((at, base, old))
         });
-        let (at, base, real_old) = match looked {
+        let (at, base, old) = match looked {
             Ok(x) => x,
             Err(err) => {
                 let msg = format!(
@@ -187,32 +202,13 @@ impl Transfer<'_> {
                     sys::errno_text(err)
                 );
                 self.report.error(msg);
-                return Next::Stop;
+                return None;
             }
         };
-        // -K: a symlink to a directory stands for that directory when the
-        // source has a directory there.
-        let real_old = match real_old {
-            Some(st) if opts_keep_dirlinks(self.opts, e, &st) => match at.stat(&base) {
-                Ok(t) if t.kind() == Kind::Dir => Some(t),
-                _ => Some(st),
-            },
-            other => other,
-        };
-        // --fake-super: the destination as its %stat records say it is.
-        let real_old = match real_old {
-            Some(st) if self.attrs.fake_super() => match self.attrs.dest_stat(dest, st) {
-                Ok(st) => Some(st),
-                Err(msg) => {
-                    self.report.error(msg);
-                    return Next::Stop;
-                }
-            },
-            other => other,
-        };
+        let old = self.seen_as(e, dest, &at, &base, old)?;
         // Without -p, new items take their permissions from the default
         // ACL of the directory they go into.
-        if !self.opts.perms {
+        if !self.ctx.opts.perms {
             let dir = if e.name == b"." {
                 dest
             } else {
@@ -220,359 +216,106 @@ impl Transfer<'_> {
                     .filter(|p| !p.as_os_str().is_empty())
                     .unwrap_or(Path::new("."))
             };
-            if let Some(w) = self.attrs.enter_dir(dir) {
+            if let Some(w) = self.ctx.attrs.enter_dir(dir) {
                 self.report.warning(w);
             }
         }
-        let old = if root_created { None } else { real_old };
-        let local = self.local_of(dest);
-        // The destination root we created ourselves exists for the update
-        // rules (rsync's receiver made it before the generator looked).
-        let d = if root_created {
-            planner.plan(e, dest, &local, None)
-        } else {
-            planner.decide(e, dest, &local, old)
+        Some(Item {
+            e,
+            dest,
+            at,
+            base,
+            old,
+            root_created,
+            local: self.local_of(dest),
+        })
+    }
+
+    /// The destination item `old` as the transfer sees it: with `-K`, a
+    /// symlink to a directory stands for that directory when the source
+    /// has a directory there; with `--fake-super`, as its %stat record
+    /// says it is. `None` after reporting a failure.
+    fn seen_as(
+        &mut self,
+        e: &Entry,
+        dest: &Path,
+        at: &DirAt,
+        base: &[u8],
+        old: Option<Stat>,
+    ) -> Option<Option<Stat>> {
+        let old = match old {
+            Some(st) if opts_keep_dirlinks(self.ctx.opts, e, &st) => match at.stat(base) {
+                Ok(t) if t.kind() == Kind::Dir => Some(t),
+                _ => Some(st),
+            },
+            other => other,
         };
-        let kind = e.kind();
-        let opts = self.opts;
-        match &d.action {
-            Action::Dir { exists, remove } => {
-                if let Some(r) = remove
-                    && !self.make_room(dest, r, "directory")
-                {
-                    self.report
-                        .error_raw("*** Skipping any contents from this failed directory ***");
-                    return Next::Stop;
-                }
-                self.item(&d, e, None);
-                // The destination root we created ourselves is new for
-                // itemizing, but already exists on disk.
-                let on_disk = *exists || (root_created && !opts.dry_run);
-                let mut current = real_old.filter(|s| s.kind() == Kind::Dir);
-                if !on_disk {
-                    if opts.dry_run {
-                        self.push_dir(dest, e, None, None);
-                        return Next::Descend { fresh: true };
-                    }
-                    let mut mode = d.mode & 0o7777;
-                    // rsync's incremental recursion makes a new directory
-                    // early, owner-only, while the parent is being filled,
-                    // and sets its permissions when it gets to it (an ACL
-                    // write sees that mode as the old one).
-                    if opts.inc_recurse() && opts.times && !opts.omit_dir_times {
-                        mode &= 0o700;
-                    }
-                    // A normal user (and --fake-super, like root) must be
-                    // able to fill the directory.
-                    if !self.recv.am_root || self.recv.fake_super {
-                        mode |= 0o700;
-                    }
-                    if let Err(err) =
-                        rustix::fs::mkdirat(&at, at.name(&base), Mode::from_raw_mode(mode))
-                        && err != Errno::EXIST
-                    {
-                        let msg = format!(
-                            "[generator] recv_generator: mkdir \"{}\" failed: {}",
-                            self.shown(dest),
-                            sys::errno_text(err)
-                        );
-                        self.report.error(msg);
-                        self.report
-                            .error_raw("*** Skipping any contents from this failed directory ***");
-                        return Next::Stop;
-                    }
-                    current = at.lstat(&base).ok();
-                }
-                let created = !*exists;
-                let mut restore = None;
-                if let Some(cur) = current {
-                    let mut want = self.wanted(e, &d);
-                    // A new directory keeps a set-gid bit inherited from
-                    // its parent when permissions are not preserved.
-                    if !opts.perms && created && cur.mode & 0o2000 != 0 {
-                        want.mode |= 0o2000;
-                    }
-                    let mut policy = Policy::new(opts, &self.recv, e.stat.gid);
-                    // Times are set now (as rsync does) and re-checked
-                    // once the contents are written; -O leaves them alone.
-                    policy.set_times &= !opts.omit_dir_times;
-                    if !self.recv.am_root && want.mode & 0o700 != 0o700 && !opts.dry_run {
-                        restore = Some(want.mode & 0o7777);
-                        want.mode |= 0o700;
-                    }
-                    let mut extra = d.extra.clone();
-                    if let Some(x) = extra.as_mut()
-                        && created
-                    {
-                        x.forget_dest();
-                    }
-                    self.apply_attrs_ext(dest, &cur, &want, &policy, extra.as_deref());
-                }
-                self.push_dir(dest, e, restore, current);
-                Next::Descend { fresh: created }
-            }
-            Action::Attrs { current } => {
-                let want = self.wanted(e, &d);
-                let mut policy = Policy::new(opts, &self.recv, e.stat.gid);
-                if kind == Kind::File && opts.checksum {
-                    policy.accurate_time = true;
-                }
-                if kind == Kind::Symlink && (!opts.times || opts.omit_link_times) {
-                    policy.set_times = false;
-                }
-                let current = *current;
-                let updated =
-                    self.apply_attrs_ext(dest, &current, &want, &policy, d.extra.as_deref());
-                // -vv without -i: rsync's set_file_attrs reports each
-                // up-to-date non-directory by name.
-                if opts.info_name() > 1 && opts.format_has_i() == 0 {
-                    let name = self.report.esc(&e.name);
-                    match updated {
-                        Some(u) if u.any() => self.report.info(name),
-                        Some(_) => self.report.info(format!("{name} is uptodate")),
-                        None => {}
-                    }
-                }
-                self.report.item(d.iflags, e, e.link.as_deref());
-                if kind == Kind::File {
-                    self.drop_partial(dest);
-                }
-                self.maybe_remove_source(e);
-                if let Some((key, _)) = hl {
-                    if d.iflags & crate::plan::item::REPORT_XATTR != 0 {
-                        self.hlink_xattr_stale(key);
-                    }
-                    self.hlink_done(planner, key, e, dest);
-                }
-                Next::Stop
-            }
-            Action::Skip(why) => {
-                let name = self.report.esc(&e.name);
-                // `--safe-links` speaks at -v, the update rules at -vv.
-                let line = match why {
-                    SkipWhy::UnsafeLink => (opts.info_name() > 0).then(|| {
-                        let target = self.report.esc(e.link.as_deref().unwrap_or_default());
-                        format!("ignoring unsafe symlink \"{name}\" -> \"{target}\"")
-                    }),
-                    _ if opts.info_name() < 2 => None,
-                    SkipWhy::NotCreating => Some(format!(
-                        "not creating new {} \"{name}\"",
-                        if kind == Kind::Dir {
-                            "directory"
-                        } else {
-                            "file"
-                        }
-                    )),
-                    SkipWhy::Exists => Some(format!("{name} exists")),
-                    SkipWhy::Newer => Some(format!("{name} is newer")),
-                    SkipWhy::OverMaxSize => Some(format!("{name} is over max-size")),
-                    SkipWhy::UnderMinSize => Some(format!("{name} is under min-size")),
-                };
-                if let Some(line) = line {
-                    self.report.info(line);
-                }
-                if let Some((key, last)) = hl {
-                    self.hlink_skipped(planner, key, last);
-                }
-                match (kind, why) {
-                    // rsync's skip_dir: nothing below a directory --existing
-                    // does not create is acted on, but the sender still
-                    // lists (and counts) it.
-                    (Kind::Dir, SkipWhy::NotCreating) => Next::CountOnly,
-                    // A directory over a non-directory kept by
-                    // --ignore-existing: rsync still visits the contents
-                    // (each fails to stat) and touches the path's time.
-                    (Kind::Dir, SkipWhy::Exists) => {
-                        self.push_dir(dest, e, None, None);
-                        Next::Descend { fresh: false }
-                    }
-                    _ => Next::Stop,
-                }
-            }
-            Action::SkipNonRegular => {
-                let name = self.report.esc(&e.name);
-                self.report
-                    .info(format!("skipping non-regular file \"{name}\""));
-                Next::Stop
-            }
-            Action::Symlink { replace } => {
-                let target = e.link.clone().unwrap_or_default();
-                if let Some(r) = replace
-                    && r.kind() == Kind::Dir
-                    && !self.make_room(dest, r, "symlink")
-                {
-                    return Next::Stop;
-                }
-                let atomic = replace.is_some_and(|r| r.kind() != Kind::Dir);
-                if !opts.dry_run {
-                    let fake = self.recv.fake_super;
-                    if let Err(msg) = self.create_node(dest, atomic, |d, p| {
-                        if fake {
-                            meta::fake::create_as_file_at(d, p, &target)
-                        } else {
-                            rustix::fs::symlinkat(path_of(&target), d, p)
-                        }
-                    }) {
-                        // None: already reported (a backup that failed).
-                        let Some(msg) = msg else { return Next::Stop };
-                        let msg = format!(
-                            "[generator] symlink \"{}\" -> \"{}\" failed: {msg}",
-                            self.shown(dest),
-                            self.report.esc(&target)
-                        );
-                        self.report.error(msg);
-                        return Next::Stop;
-                    }
-                    let want = self.wanted(e, &d);
-                    let mut policy = Policy::new(opts, &self.recv, e.stat.gid);
-                    policy.set_times &= !opts.omit_link_times;
-                    if let Ok(cur) = at.lstat(&base) {
-                        let mut extra = d.extra.clone();
-                        if let Some(x) = extra.as_mut() {
-                            x.forget_dest();
-                        }
-                        self.apply_attrs_ext(dest, &cur, &want, &policy, extra.as_deref());
-                    }
-                }
-                self.item(&d, e, Some(&target));
-                self.maybe_remove_source(e);
-                if let Some((key, _)) = hl {
-                    self.hlink_done(planner, key, e, dest);
-                }
-                Next::Stop
-            }
-            Action::Node { replace } => {
-                if let Some(r) = replace
-                    && r.kind() == Kind::Dir
-                    && !self.make_room(
-                        dest,
-                        r,
-                        if kind.is_device() {
-                            "device file"
-                        } else {
-                            "special file"
-                        },
-                    )
-                {
-                    return Next::Stop;
-                }
-                let atomic = replace.is_some_and(|r| r.kind() != Kind::Dir);
-                if !opts.dry_run {
-                    let ft = FileType::from_raw_mode(e.stat.mode);
-                    let perm = Mode::from_raw_mode(d.mode & 0o7777);
-                    let rdev = e.stat.rdev;
-                    let fake = self.recv.fake_super;
-                    if let Err(msg) = self.create_node(dest, atomic, |d, p| {
-                        if fake {
-                            meta::fake::create_as_file_at(d, p, b"")
-                        } else {
-                            rustix::fs::mknodat(d, p, ft, perm, rdev)
-                        }
-                    }) {
-                        let Some(msg) = msg else { return Next::Stop };
-                        let msg =
-                            format!("[generator] mknod \"{}\" failed: {msg}", self.shown(dest));
-                        self.report.error(msg);
-                        return Next::Stop;
-                    }
-                    let want = self.wanted(e, &d);
-                    let policy = Policy::new(opts, &self.recv, e.stat.gid);
-                    if let Ok(cur) = at.lstat(&base) {
-                        let mut extra = d.extra.clone();
-                        if let Some(x) = extra.as_mut() {
-                            x.forget_dest();
-                        }
-                        self.apply_attrs_ext(dest, &cur, &want, &policy, extra.as_deref());
-                    }
-                }
-                self.item(&d, e, None);
-                self.maybe_remove_source(e);
-                if let Some((key, _)) = hl {
-                    self.hlink_done(planner, key, e, dest);
-                }
-                Next::Stop
-            }
-            Action::Transfer { remove, basis } => {
-                if let Some(r) = remove
-                    && !self.make_room(dest, r, "regular file")
-                {
-                    return Next::Stop;
-                }
-                // -H: a new member waits for the group's last one.
-                if let Some((key, false)) = hl
-                    && basis.is_none()
-                {
-                    self.hlink_defer(key, e, dest);
-                    return Next::Stop;
-                }
-                self.report.stats.num_transferred += 1;
-                self.report.stats.transferred_size += e.stat.size;
-                let fresh = basis.is_none();
-                let token = self.submit_copy(e, &d, &e.src, dest, fresh);
-                self.hlink_after_copy(planner, hl, token, e, dest);
-                Next::Stop
-            }
-            Action::LocalCopy { from } => {
-                let from = from.clone();
-                let token = self.submit_copy(e, &d, &from, dest, true);
-                self.hlink_after_copy(planner, hl, token, e, dest);
-                Next::Stop
-            }
-            Action::Link { from, replace } => {
-                if let Some(r) = replace {
-                    let ok = if r.kind() == Kind::File {
-                        opts.dry_run
-                            || matches!(
-                                rustix::fs::unlinkat(&at, at.name(&base), AtFlags::empty()),
-                                Ok(()) | Err(Errno::NOENT)
-                            )
-                    } else {
-                        self.make_room(dest, r, "regular file")
-                    };
-                    if !ok {
-                        return Next::Stop;
-                    }
-                }
-                if !opts.dry_run
-                    && let Err(err) = rustix::fs::linkat(
-                        rustix::fs::CWD,
-                        from,
-                        &at,
-                        at.name(&base),
-                        AtFlags::empty(),
-                    )
-                {
-                    // rsync falls back to copying from the basis file.
-                    if kind == Kind::File {
-                        let from = from.clone();
-                        let token = self.submit_copy(e, &d, &from, dest, true);
-                        self.hlink_after_copy(planner, hl, token, e, dest);
-                        return Next::Stop;
-                    }
-                    let msg = format!(
-                        "[generator] failed to hard-link {} with {}: {}",
-                        self.report.esc(sys::bytes(from)),
-                        self.report.esc(&local),
-                        sys::errno_text(err)
-                    );
+        match old {
+            Some(st) if self.ctx.attrs.fake_super() => match self.ctx.attrs.dest_stat(dest, st) {
+                Ok(st) => Some(Some(st)),
+                Err(msg) => {
                     self.report.error(msg);
-                    return Next::Stop;
+                    None
                 }
-                self.item(&d, e, e.link.as_deref());
-                self.maybe_remove_source(e);
-                if let Some((key, _)) = hl {
-                    self.hlink_done(planner, key, e, dest);
-                }
-                Next::Stop
+            },
+            other => Some(other),
+        }
+    }
+
+    /// Carries decision `d` out for `item` with the action's executor.
+    /// `defer`: the entry is a hard-linked member that is not its group's
+    /// last, so a new file waits for the last one.
+    pub(super) fn execute(&mut self, item: &Item<'_>, d: &Decision, defer: bool) -> (Next, Effect) {
+        let stop = |effect| (Next::Stop, effect);
+        match &d.action {
+            Action::Dir { exists, remove } => (
+                self.exec_dir(item, d, *exists, remove.as_ref()),
+                Effect::None,
+            ),
+            Action::Attrs { current } => stop(self.exec_attrs(item, d, current)),
+            Action::Skip(why) => (self.exec_skip(item, *why), Effect::Skipped),
+            Action::SkipNonRegular => {
+                let name = &item.e.name;
+                self.report.event(Event::NonRegular { name });
+                stop(Effect::None)
             }
+            Action::Symlink { replace } => stop(self.exec_symlink(item, d, replace.as_ref())),
+            Action::Node { replace } => stop(self.exec_node(item, d, replace.as_ref())),
+            Action::Transfer { remove, basis } => {
+                let defer = defer && basis.is_none();
+                stop(self.exec_transfer(item, d, remove.as_ref(), basis.is_none(), defer))
+            }
+            Action::LocalCopy { from } => stop(Effect::Copy(
+                self.submit_copy(item.e, d, from, item.dest, true),
+            )),
+            Action::Link { from, replace } => stop(self.exec_link(item, d, from, replace.as_ref())),
             Action::Unneeded { remove } => {
-                if remove.is_some() && !opts.dry_run {
-                    let _ = rustix::fs::unlinkat(&at, at.name(&base), AtFlags::empty());
+                if remove.is_some() {
+                    let _ = self.ctx.fs.unlink(&item.at, &item.base);
                 }
-                self.item(&d, e, e.link.as_deref());
-                self.maybe_remove_source(e);
-                Next::Stop
+                self.item(d, item.e, item.e.link.as_deref());
+                self.maybe_remove_source(item.e);
+                stop(Effect::None)
             }
+        }
+    }
+
+    /// `-H`: what an executor's effect means for the entry's group.
+    fn hlink_effect(&mut self, key: GroupKey, last: bool, item: &Item<'_>, effect: Effect) {
+        let (e, dest) = (item.e, item.dest);
+        match effect {
+            Effect::None => {}
+            Effect::Done { xattr_stale } => {
+                if xattr_stale {
+                    self.hlink_xattr_stale(key);
+                }
+                self.hlink_done(key, e, dest);
+            }
+            Effect::Skipped => self.hlink_skipped(key, last),
+            Effect::Deferred => self.hlink_defer(key, e, dest),
+            Effect::Copy(Some(token)) => self.hlink_sent(key, token, e, dest),
+            // A dry run copies nothing: the member is done at once.
+            Effect::Copy(None) => self.hlink_done(key, e, dest),
         }
     }
 
@@ -586,12 +329,12 @@ impl Transfer<'_> {
         };
         let Some(old) = old else { return };
         let flags = DelFlags {
-            recurse: self.opts.force || self.opts.delete.is_some(),
+            recurse: self.ctx.opts.force || self.ctx.opts.delete.is_some(),
             make_room: None,
             dir_is_empty: false,
         };
-        let deleter = &mut self.deleter;
-        let backup = self.backup.as_mut();
+        let deleter = &mut self.disposal.deleter;
+        let backup = self.disposal.backup.as_mut();
         self.report
             .unordered(|r| deleter.delete_item(r, backup, dest, &old, flags));
     }
@@ -599,27 +342,22 @@ impl Transfer<'_> {
     /// Prints an entry's item line, or — when an identical basis item
     /// settled it — only what rsync prints for that (`-ii` line,
     /// `-vv` "is uptodate").
-    fn item(&mut self, d: &Decision, e: &Entry, link: Option<&[u8]>) {
+    pub(super) fn item(&mut self, d: &Decision, e: &Entry, link: Option<&[u8]>) {
         if !d.basis_quiet {
             self.report.item(d.iflags, e, link);
             return;
         }
-        let opts = self.opts;
-        if opts.format_has_i() > 1 || (opts.format_has_i() > 0 && opts.info_name() > 1) {
-            self.report.item(d.iflags, e, link);
-        } else if opts.info_name() > 1 && opts.format_has_i() == 0 {
-            let mut name = self.report.esc(&e.name);
-            if e.is_dir() {
-                name.push('/');
-            }
-            self.report.info(format!("{name} is uptodate"));
-        }
+        self.report.event(Event::BasisMatch {
+            iflags: d.iflags,
+            e,
+            link,
+        });
     }
 
     /// Hands a file copy (from the source, or from a basis file) to the
     /// engine; its line is printed when it completes.
     /// Returns the engine token (none in a dry run: nothing is copied).
-    fn submit_copy(
+    pub(super) fn submit_copy(
         &mut self,
         e: &Entry,
         d: &Decision,
@@ -627,7 +365,7 @@ impl Transfer<'_> {
         dest: &Path,
         fresh: bool,
     ) -> Option<u64> {
-        let opts = self.opts;
+        let opts = self.ctx.opts;
         let rec = (!d.basis_quiet).then(|| self.report.record(d.iflags, e, None));
         if opts.dry_run {
             match &rec {
@@ -669,7 +407,7 @@ impl Transfer<'_> {
             Some(at) => at.ok(),
         };
         // -b: where the version being replaced goes (directories made now).
-        let backup_to = match &self.backup {
+        let backup_to = match &self.disposal.backup {
             Some(b) if !fresh && delayed.is_none() => match b.prepare(dest, dir.as_ref()) {
                 Ok(to) => to,
                 Err(f) => {
@@ -684,24 +422,19 @@ impl Transfer<'_> {
             _ => None,
         };
         let slot = self.report.reserve();
-        let token = self.next_token;
-        self.next_token += 1;
-        self.pending.insert(
-            token,
-            Pending {
-                slot,
-                rec,
-                from_source: from == e.src.as_path(),
-                backup: backup_to
-                    .as_ref()
-                    .map(|to| (dest.to_path_buf(), to.path.clone())),
-                delayed,
-                dest: Some(dest.to_path_buf()),
-                src: opts
-                    .remove_source_files
-                    .then(|| (e.src.clone(), e.name.clone(), e.stat)),
-            },
-        );
+        let token = self.copies.add(Pending {
+            slot,
+            rec,
+            from_source: from == e.src.as_path(),
+            backup: backup_to
+                .as_ref()
+                .map(|to| (dest.to_path_buf(), to.path.clone())),
+            delayed,
+            dest: Some(dest.to_path_buf()),
+            src: opts
+                .remove_source_files
+                .then(|| (e.src.clone(), e.name.clone(), e.stat)),
+        });
         let job = CopyJob {
             token,
             src: from.to_path_buf(),
@@ -709,34 +442,15 @@ impl Transfer<'_> {
             dir,
             size: e.stat.size,
             fresh,
-            new_ids: (self.recv.euid, self.new_file_gid()),
+            new_ids: (self.ctx.recv.euid, self.new_file_gid()),
             backup: backup_to.map(|to| Arc::new(to) as Arc<dyn engine::BeforeCommit>),
             want: self.wanted(e, d),
-            policy: Policy::new(opts, &self.recv, e.stat.gid),
+            policy: Policy::new(opts, self.ctx.recv, e.stat.gid),
             extra: self.job_attrs(d),
         };
         self.drain_ready();
-        if let Some(engine) = self.engine.as_mut() {
-            engine.submit(job);
-        }
+        self.copies.submit(job);
         Some(token)
-    }
-
-    /// With `-H`, a member whose copy was handed over leads its group
-    /// once the copy is done (at once in a dry run).
-    fn hlink_after_copy(
-        &mut self,
-        planner: &Planner<'_>,
-        hl: Option<(GroupKey, bool)>,
-        token: Option<u64>,
-        e: &Entry,
-        dest: &Path,
-    ) {
-        let Some((key, _)) = hl else { return };
-        match token {
-            Some(t) => self.hlink_sent(key, t, e, dest),
-            None => self.hlink_done(planner, key, e, dest),
-        }
     }
 
     /// The `-X`/`-A`/`--fake-super` work a file copy carries to the engine
@@ -746,9 +460,9 @@ impl Transfer<'_> {
         match &d.extra {
             // The engine builds a new file unless --inplace: whatever the
             // old destination had is gone.
-            Some(x) if self.opts.inplace => Some(x.clone()),
+            Some(x) if self.ctx.opts.inplace => Some(x.clone()),
             Some(x) => Some(Box::new(x.for_new_file())),
-            None if self.attrs.new_file_needs_stat() => {
+            None if self.ctx.attrs.new_file_needs_stat() => {
                 Some(Box::new(meta::ItemAttrs::stat_only()))
             }
             None => None,
@@ -761,30 +475,28 @@ impl Transfer<'_> {
         for l in &f.lines {
             self.report.error(format!("[{role}] {l}"));
         }
-        if f.fatal && self.fatal.is_none() {
-            self.fatal = Some(f.lines.join("\n"));
-            self.fatal_code = ExitCode::FileIo;
-            self.abort.store(true, Ordering::Relaxed);
+        if f.fatal {
+            self.flow.fail_first(f.lines.join("\n"), ExitCode::FileIo);
         }
     }
 
     /// Creates a symlink or node, atomically over an existing non-directory
     /// (made under a temporary name, then renamed into place).
-    /// `make` gets the directory's handle and the name to create in it.
+    /// `make` gets the destination, the directory's handle and the name
+    /// to create in it.
     pub(super) fn create_node(
         &mut self,
         dest: &Path,
         atomic: bool,
-        make: impl Fn(&DirAt, &Path) -> Result<(), Errno>,
+        make: impl Fn(&dyn DestFs, &DirAt, &[u8]) -> Result<(), Errno>,
     ) -> Result<(), Option<String>> {
         let (at, base) = self.at_of(dest).map_err(|e| Some(sys::errno_text(e)))?;
-        let name = at.name(&base);
-        if !atomic || self.opts.temp_dir.is_some() {
+        if !atomic || self.ctx.opts.temp_dir.is_some() {
             if atomic {
-                match (self.backup.take(), at.lstat(&base)) {
+                match (self.disposal.backup.take(), at.lstat(&base)) {
                     (Some(mut b), Ok(st)) => {
-                        let made = b.make(&mut self.report, dest, &st);
-                        self.backup = Some(b);
+                        let made = b.make(self.report, dest, &st);
+                        self.disposal.backup = Some(b);
                         if let Err(e) = made
                             && e.kind() != std::io::ErrorKind::NotFound
                         {
@@ -793,17 +505,18 @@ impl Transfer<'_> {
                         }
                     }
                     (b, _) => {
-                        self.backup = b;
-                        let _ = rustix::fs::unlinkat(&at, &name, AtFlags::empty());
+                        self.disposal.backup = b;
+                        let _ = self.ctx.fs.unlink(&at, &base);
                     }
                 }
             }
-            return make(&at, &name).map_err(|e| Some(sys::errno_text(e)));
+            let fs = self.ctx.fs.as_ref();
+            return make(fs, &at, &base).map_err(|e| Some(sys::errno_text(e)));
         }
         // -b: the item being replaced is kept (hard-linked) first.
-        if let Some(b) = self.backup.clone() {
+        if let Some(b) = self.disposal.backup.clone() {
             match b.keep_before_replace(dest) {
-                Ok(Some(to)) => b.report(&mut self.report, dest, &to),
+                Ok(Some(to)) => b.report(self.report, dest, &to),
                 Ok(None) => {}
                 Err(f) => {
                     // Not backed up: the old item stays.
@@ -826,11 +539,13 @@ impl Transfer<'_> {
             ),
         };
         for _ in 0..100 {
-            let tmp = tmp_dir.name(sys::bytes(&engine::temp_name(Path::new(""), &final_base)));
-            match make(&tmp_dir, &tmp) {
+            let tmp = engine::temp_name(Path::new(""), &final_base);
+            let tmp = sys::bytes(&tmp);
+            let fs = self.ctx.fs.as_ref();
+            match make(fs, &tmp_dir, tmp) {
                 Ok(()) => {
-                    return rustix::fs::renameat(&tmp_dir, &tmp, &at, &name).map_err(|e| {
-                        let _ = rustix::fs::unlinkat(&tmp_dir, &tmp, AtFlags::empty());
+                    return fs.rename(&tmp_dir, tmp, &at, &base).map_err(|e| {
+                        let _ = fs.unlink(&tmp_dir, tmp);
                         Some(sys::errno_text(e))
                     });
                 }

@@ -80,7 +80,7 @@ pub(super) enum Arrival {
 impl Transfer<'_> {
     /// The group an entry belongs to, with `-H`.
     pub(super) fn hlink_key(&self, e: &Entry) -> Option<GroupKey> {
-        (self.opts.hard_links && !e.is_dir() && !e.is_missing() && e.stat.nlink > 1)
+        (self.ctx.opts.hard_links && !e.is_dir() && !e.is_missing() && e.stat.nlink > 1)
             .then_some((e.stat.dev, e.stat.ino))
     }
 
@@ -89,7 +89,6 @@ impl Transfer<'_> {
     /// `hard_link_check`).
     pub(super) fn hlink_arrive(
         &mut self,
-        planner: &Planner<'_>,
         key: GroupKey,
         e: &Entry,
         dest: &Path,
@@ -112,7 +111,7 @@ impl Transfer<'_> {
         g.active += 1;
         if !first {
             if let Some(l) = g.leader.clone() {
-                self.link_member(planner, e, dest, &l);
+                self.link_member(e, dest, &l);
                 return Arrival::Settled;
             }
             if g.sent.is_some() {
@@ -145,7 +144,7 @@ impl Transfer<'_> {
     /// An update rule skipped a member. If it was the last one, the latest
     /// waiting member takes its place and is processed now (rsync's
     /// `handle_skipped_hlink`).
-    pub(super) fn hlink_skipped(&mut self, planner: &Planner<'_>, key: GroupKey, last: bool) {
+    pub(super) fn hlink_skipped(&mut self, key: GroupKey, last: bool) {
         let Some(g) = self.hlinks.groups.get_mut(&key) else {
             return;
         };
@@ -153,14 +152,7 @@ impl Transfer<'_> {
             return;
         }
         if let Some(m) = g.deferred.pop() {
-            self.handle_as(
-                planner,
-                &m.entry,
-                &m.dest,
-                Known::Unknown,
-                false,
-                Some((key, true)),
-            );
+            self.handle_as(&m.entry, &m.dest, Known::Unknown, false, Some((key, true)));
         }
     }
 
@@ -191,7 +183,7 @@ impl Transfer<'_> {
     }
 
     /// Links the members of groups whose copies have completed.
-    pub(super) fn hlink_finish_copied(&mut self, planner: &Planner<'_>) {
+    pub(super) fn hlink_finish_copied(&mut self) {
         let mut finished = std::mem::take(&mut self.hlinks.finished);
         // Copies complete in any order; rsync links (and lists) the
         // members in file-list order, which is submission order.
@@ -199,7 +191,7 @@ impl Transfer<'_> {
         for (_, key) in finished {
             let leader = self.hlinks.groups.get_mut(&key).and_then(|g| g.sent.take());
             if let Some(l) = leader {
-                self.hlink_lead(planner, key, l.dest, l.name);
+                self.hlink_lead(key, l.dest, l.name);
             }
         }
     }
@@ -207,7 +199,7 @@ impl Transfer<'_> {
     /// Groups still waiting once the list is done had members outside the
     /// transfer (their link count promised more): the latest waiting
     /// member is processed as the last one. Returns whether any was.
-    pub(super) fn hlink_orphans(&mut self, planner: &Planner<'_>) -> bool {
+    pub(super) fn hlink_orphans(&mut self) -> bool {
         let mut any = false;
         for key in self.hlinks.order.clone() {
             let Some(g) = self.hlinks.groups.get_mut(&key) else {
@@ -218,14 +210,7 @@ impl Transfer<'_> {
             }
             if let Some(m) = g.deferred.pop() {
                 any = true;
-                self.handle_as(
-                    planner,
-                    &m.entry,
-                    &m.dest,
-                    Known::Unknown,
-                    false,
-                    Some((key, true)),
-                );
+                self.handle_as(&m.entry, &m.dest, Known::Unknown, false, Some((key, true)));
             }
         }
         any
@@ -233,14 +218,8 @@ impl Transfer<'_> {
 
     /// A member is done at `dest`: it leads its group, and the members
     /// waiting for it are linked to it.
-    pub(super) fn hlink_done(
-        &mut self,
-        planner: &Planner<'_>,
-        key: GroupKey,
-        e: &Entry,
-        dest: &Path,
-    ) {
-        self.hlink_lead(planner, key, dest.to_path_buf(), e.name.clone());
+    pub(super) fn hlink_done(&mut self, key: GroupKey, e: &Entry, dest: &Path) {
+        self.hlink_lead(key, dest.to_path_buf(), e.name.clone());
     }
 
     /// An up-to-date member about to lead its group had its xattrs
@@ -251,7 +230,7 @@ impl Transfer<'_> {
         }
     }
 
-    fn hlink_lead(&mut self, planner: &Planner<'_>, key: GroupKey, dest: PathBuf, name: Vec<u8>) {
+    fn hlink_lead(&mut self, key: GroupKey, dest: PathBuf, name: Vec<u8>) {
         let Some(g) = self.hlinks.groups.get_mut(&key) else {
             return;
         };
@@ -266,33 +245,37 @@ impl Transfer<'_> {
         deferred.reverse();
         members.extend(deferred);
         for m in members {
-            self.link_member(planner, &m.entry, &m.dest, &leader);
+            self.link_member(&m.entry, &m.dest, &leader);
         }
     }
 
     /// Makes `dest` a hard link to the leader's file, unless it already
     /// is one (rsync's `maybe_hard_link`), and reports it.
-    fn link_member(&mut self, planner: &Planner<'_>, e: &Entry, dest: &Path, leader: &Leader) {
+    fn link_member(&mut self, e: &Entry, dest: &Path, leader: &Leader) {
         use crate::plan::item::REPORT_XATTR;
         use crate::plan::item::{LOCAL_CHANGE, XNAME_FOLLOWS};
-        let opts = self.opts;
+        let opts = self.ctx.opts;
         // --fake-super: owner and mode as the %stat record says.
         let on_disk = sys::lstat(dest)
             .ok()
-            .map(|st| self.attrs.dest_stat(dest, st).unwrap_or(st));
+            .map(|st| self.ctx.attrs.dest_stat(dest, st).unwrap_or(st));
         let leader_st = sys::lstat(&leader.dest).ok();
         let stale = if leader.xattr_stale { REPORT_XATTR } else { 0 };
-        let mode = planner.mode_for(e, on_disk.as_ref());
+        let mode = self.ctx.planner.mode_for(e, on_disk.as_ref());
         if let (Some(o), Some(l)) = (on_disk, leader_st)
             && o.dev == l.dev
             && o.ino == l.ino
         {
-            let iflags = planner.itemize(e, Some(&o), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
+            let iflags = self
+                .ctx
+                .planner
+                .itemize(e, Some(&o), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
             self.report.item_xname(iflags | stale, e, b"");
-            if opts.info_name() > 1 && opts.format_has_i() == 0 {
-                let name = self.report.esc(&e.name);
-                self.report.info(format!("{name} is uptodate"));
-            }
+            let name = &e.name;
+            self.report.event(Event::UpToDate {
+                name,
+                changed: false,
+            });
             self.maybe_remove_source(e);
             return;
         }
@@ -302,13 +285,15 @@ impl Transfer<'_> {
         let mut old = on_disk;
         let mut quiet = false;
         if old.is_none()
-            && let Some(st) = planner.hlink_basis(e, &self.local_of(dest), leader_st.as_ref())
+            && let Some(st) =
+                self.ctx
+                    .planner
+                    .hlink_basis(e, &self.local_of(dest), leader_st.as_ref())
         {
-            quiet = planner.basis_is_link()
-                && (opts.format_has_i() == 0 || (opts.info_name() < 2 && opts.format_has_i() < 2));
-            if quiet && opts.info_name() > 1 {
-                let name = self.report.esc(&e.name);
-                self.report.info(format!("{name} is uptodate"));
+            quiet = self.ctx.planner.basis_is_link() && self.report.linked_basis_quiet();
+            if quiet {
+                let name = &e.name;
+                self.report.event(Event::LinkedBasis { name });
             }
             old = Some(st);
         }
@@ -321,9 +306,7 @@ impl Transfer<'_> {
         if !opts.dry_run {
             let atomic = on_disk.is_some_and(|o| o.kind() != Kind::Dir);
             let from = leader.dest.clone();
-            if let Err(msg) = self.create_node(dest, atomic, |d, p| {
-                rustix::fs::linkat(rustix::fs::CWD, &from, d, p, rustix::fs::AtFlags::empty())
-            }) {
+            if let Err(msg) = self.create_node(dest, atomic, |fs, d, p| fs.link_from(d, p, &from)) {
                 let Some(msg) = msg else { return };
                 let msg = format!(
                     "[generator] link {} => {} failed: {msg}",
@@ -336,7 +319,10 @@ impl Transfer<'_> {
         }
         if !quiet {
             let old = old.filter(|o| o.kind() != Kind::Dir);
-            let mut iflags = planner.itemize(e, old.as_ref(), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
+            let mut iflags =
+                self.ctx
+                    .planner
+                    .itemize(e, old.as_ref(), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
             if old.is_some() {
                 iflags |= stale;
             }

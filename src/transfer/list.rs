@@ -4,14 +4,14 @@
 //! looked at.
 
 use crate::exit::ExitCode;
-use crate::report::Slot;
 use crate::report::format::{permstring, timestring};
+use crate::report::{Event, Slot};
 use crate::sys::Kind;
 use crate::walk::{Entry, TopLevel, Walker};
 
-use super::Transfer;
+use super::Setup;
 
-impl Transfer<'_> {
+impl Setup<'_> {
     /// The rest of a list-only run, after the sources are resolved (and
     /// the file-list header printed): the listing, then the summary.
     pub(super) fn run_list(
@@ -20,23 +20,20 @@ impl Transfer<'_> {
         top: &TopLevel,
         flist_slot: Option<Slot>,
     ) -> ExitCode {
-        if self.opts.info_name() > 1 {
-            self.report
-                .info("delta-transmission disabled for local transfer or --whole-file");
-        }
+        self.report.event(Event::Delta { enabled: false });
         self.list_only(walker, top);
         self.report.list_complete();
         if let Some(slot) = flist_slot {
             self.report.flist_done(self.opts.info_flist(), Some(slot));
         }
-        self.end_run(None)
+        self.flow.end_run(self.report, None)
     }
 
     /// Lists the resolved sources: the `.` entry, then each entry with a
     /// directory's own listing after its line when recursing.
     pub(super) fn list_only(&mut self, walker: &mut Walker, top: &TopLevel) {
         if let Some(dot) = &top.dot {
-            self.count(dot);
+            self.report.count_entry(dot.kind(), dot.counted_size());
             if !dot.implied || self.opts.implied_dirs {
                 self.list_line(dot);
             }
@@ -46,10 +43,10 @@ impl Transfer<'_> {
 
     fn list_entries(&mut self, walker: &mut Walker, entries: &[Entry]) {
         for e in entries {
-            if self.stopping() {
+            if self.flow.stopping() {
                 return;
             }
-            self.count(e);
+            self.report.count_entry(e.kind(), e.counted_size());
             // Implied directories are in the list but not shown under
             // --no-implied-dirs.
             if !e.implied || self.opts.implied_dirs {
@@ -57,7 +54,7 @@ impl Transfer<'_> {
             }
             if e.is_dir() && (self.opts.recursive() || e.preset.is_some()) {
                 let children = walker.list(e);
-                self.forward(walker);
+                self.flow.forward(self.report, walker);
                 self.list_entries(walker, &children);
             }
         }

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use super::Transfer;
+use crate::report::Event;
 use crate::sys::{self, Kind, Stat};
 
 impl Transfer<'_> {
@@ -16,11 +17,11 @@ impl Transfer<'_> {
         dir: &Path,
         listed: Vec<(Vec<u8>, Stat)>,
     ) -> Option<Vec<(Vec<u8>, Stat)>> {
-        if self.opts.one_file_system == 0 {
+        if self.ctx.opts.one_file_system == 0 {
             return Some(listed);
         }
         let dir_dev = sys::stat(dir).ok()?.dev;
-        let root_dev = sys::stat(&self.dest_root).ok()?.dev;
+        let root_dev = sys::stat(&self.ctx.root.path).ok()?.dev;
         if dir_dev != root_dev {
             return None;
         }
@@ -33,24 +34,19 @@ impl Transfer<'_> {
                 keep.push((name, st));
             }
         }
-        if self.opts.info_name() > 1 {
-            // -x: rsync's delete loop (backwards through the sorted
-            // listing) names them; -xx: its listing of the directory
-            // left them out, saying so.
-            mounts.sort();
-            let xx = self.opts.one_file_system > 1;
-            if !xx {
-                mounts.reverse();
-            }
-            for name in &mounts {
-                let full = self.local_of(&dir.join(super::path_of(name)));
-                let shown = self.report.esc(&full);
-                self.report.info(if xx {
-                    format!("[generator] skipping mount-point dir {shown}")
-                } else {
-                    format!("cannot delete mount point: {shown}")
-                });
-            }
+        // -x: rsync's delete loop (backwards through the sorted listing)
+        // names them; -xx: its listing of the directory left them out.
+        mounts.sort();
+        let listed_out = self.ctx.opts.one_file_system > 1;
+        if !listed_out {
+            mounts.reverse();
+        }
+        for name in &mounts {
+            let local = self.local_of(&dir.join(super::path_of(name)));
+            self.report.event(Event::MountPoint {
+                local: &local,
+                listed_out,
+            });
         }
         Some(keep)
     }

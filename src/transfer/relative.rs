@@ -23,28 +23,25 @@ impl Transfer<'_> {
                 Err(Errno::NOTDIR | Errno::LOOP) => sys::open_root(dest),
                 at => at,
             };
-            self.dir_stack.push(OpenDir {
+            self.dirs.stack.push(OpenDir {
                 path: dest.to_path_buf(),
                 at,
                 new_file_gid: gid,
             });
             return Next::Descend { fresh: false };
         }
-        if !self.opts.dry_run
-            && sys::lstat(dest).is_err()
-            && let Err(e) = std::fs::create_dir_all(dest)
+        if sys::lstat(dest).is_err()
+            && let Err(e) = self.ctx.fs.mkdir_all(dest)
         {
             let shown = self.shown(dest);
             self.report.error(format!(
                 "recv_generator: mkdir {shown} failed: {}",
-                sys::errno_text(
-                    rustix::io::Errno::from_io_error(&e).unwrap_or(rustix::io::Errno::IO)
-                )
+                sys::errno_text(e)
             ));
             return Next::Stop;
         }
         let at = self.open_dir(dest);
-        self.dir_stack.push(OpenDir {
+        self.dirs.stack.push(OpenDir {
             path: dest.to_path_buf(),
             at,
             new_file_gid: gid,

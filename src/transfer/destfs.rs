@@ -1,0 +1,226 @@
+//! The changes a transfer makes at the destination, behind one trait: the
+//! real one does them (through directory handles, see `sys::dir_ops`), the
+//! dry-run one only records what it would have done and says it worked,
+//! as rsync's `syscall.c` does under `--dry-run`. Code that changes the
+//! destination through a [`DestFs`] needs no dry-run branch of its own.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rustix::io::Errno;
+
+use crate::sys::{self, DirAt};
+
+/// One change to the destination, as the dry-run [`DestFs`] records it:
+/// the operation and the path it names (relative to its directory's
+/// handle when it has one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Op {
+    Mkdir(PathBuf),
+    Symlink(PathBuf),
+    Mknod(PathBuf),
+    Link(PathBuf),
+    Unlink(PathBuf),
+    Rmdir(PathBuf),
+    Rename(PathBuf, PathBuf),
+}
+
+/// Where a transfer's changes to the destination go. Entries are named
+/// by their directory's handle and their name in it.
+pub(crate) trait DestFs: Send + Sync {
+    fn mkdir(&self, at: &DirAt, name: &[u8], mode: u32) -> Result<(), Errno>;
+    /// `mkdir` by path, for DEST itself and `--mkpath` (no handle yet).
+    fn mkdir_path(&self, path: &Path, mode: u32) -> Result<(), Errno>;
+    /// `mkdir -p` by path (the directories on the way to a `-R` path).
+    fn mkdir_all(&self, path: &Path) -> Result<(), Errno>;
+    fn symlink(&self, at: &DirAt, name: &[u8], target: &[u8]) -> Result<(), Errno>;
+    fn mknod(
+        &self,
+        at: &DirAt,
+        name: &[u8],
+        st_mode: u32,
+        perm: u32,
+        rdev: u64,
+    ) -> Result<(), Errno>;
+    /// Makes entry `name` a hard link to the file at path `existing`.
+    fn link_from(&self, at: &DirAt, name: &[u8], existing: &Path) -> Result<(), Errno>;
+    fn unlink(&self, at: &DirAt, name: &[u8]) -> Result<(), Errno>;
+    fn rmdir(&self, at: &DirAt, name: &[u8]) -> Result<(), Errno>;
+    /// `rmdir` by path (a partial dir outside any handle).
+    fn rmdir_path(&self, path: &Path) -> Result<(), Errno>;
+    fn rename(&self, at: &DirAt, name: &[u8], to: &DirAt, to_name: &[u8]) -> Result<(), Errno>;
+}
+
+/// The destination of a run: the real one, or a dry run's.
+pub(crate) fn for_dry_run(dry_run: bool) -> Arc<dyn DestFs> {
+    if dry_run {
+        Arc::new(DryRun::default())
+    } else {
+        Arc::new(Real)
+    }
+}
+
+/// Does what it is asked.
+pub(crate) struct Real;
+
+impl DestFs for Real {
+    fn mkdir(&self, at: &DirAt, name: &[u8], mode: u32) -> Result<(), Errno> {
+        at.mkdir(name, mode)
+    }
+    fn mkdir_path(&self, path: &Path, mode: u32) -> Result<(), Errno> {
+        sys::mkdir(path, mode)
+    }
+    fn mkdir_all(&self, path: &Path) -> Result<(), Errno> {
+        sys::mkdir_all(path)
+    }
+    fn symlink(&self, at: &DirAt, name: &[u8], target: &[u8]) -> Result<(), Errno> {
+        at.symlink(name, target)
+    }
+    fn mknod(
+        &self,
+        at: &DirAt,
+        name: &[u8],
+        st_mode: u32,
+        perm: u32,
+        rdev: u64,
+    ) -> Result<(), Errno> {
+        at.mknod(name, st_mode, perm, rdev)
+    }
+    fn link_from(&self, at: &DirAt, name: &[u8], existing: &Path) -> Result<(), Errno> {
+        at.link_from(name, existing)
+    }
+    fn unlink(&self, at: &DirAt, name: &[u8]) -> Result<(), Errno> {
+        at.unlink(name)
+    }
+    fn rmdir(&self, at: &DirAt, name: &[u8]) -> Result<(), Errno> {
+        at.rmdir(name)
+    }
+    fn rmdir_path(&self, path: &Path) -> Result<(), Errno> {
+        sys::rmdir(path)
+    }
+    fn rename(&self, at: &DirAt, name: &[u8], to: &DirAt, to_name: &[u8]) -> Result<(), Errno> {
+        at.rename(name, to, to_name)
+    }
+}
+
+/// Changes nothing and reports success; a recording one (for tests)
+/// keeps each operation, by the path it names. A run's does not, so a
+/// dry run of a large tree costs no memory for it.
+#[derive(Default)]
+pub(crate) struct DryRun {
+    ops: Option<Mutex<Vec<Op>>>,
+}
+
+impl DryRun {
+    /// A dry run that keeps what it was asked to do.
+    #[cfg(test)]
+    pub fn recording() -> DryRun {
+        DryRun {
+            ops: Some(Mutex::default()),
+        }
+    }
+
+    /// What was asked for so far, in order (when recording).
+    #[cfg(test)]
+    pub fn ops(&self) -> Vec<Op> {
+        match &self.ops {
+            Some(m) => m.lock().map(|v| v.clone()).unwrap_or_default(),
+            None => Vec::new(),
+        }
+    }
+
+    fn record(&self, op: impl FnOnce() -> Op) -> Result<(), Errno> {
+        if let Some(Ok(mut v)) = self.ops.as_ref().map(Mutex::lock) {
+            v.push(op());
+        }
+        Ok(())
+    }
+}
+
+impl DestFs for DryRun {
+    fn mkdir(&self, at: &DirAt, name: &[u8], _: u32) -> Result<(), Errno> {
+        self.record(|| Op::Mkdir(at.name(name)))
+    }
+    fn mkdir_path(&self, path: &Path, _: u32) -> Result<(), Errno> {
+        self.record(|| Op::Mkdir(path.to_path_buf()))
+    }
+    fn mkdir_all(&self, path: &Path) -> Result<(), Errno> {
+        self.record(|| Op::Mkdir(path.to_path_buf()))
+    }
+    fn symlink(&self, at: &DirAt, name: &[u8], _: &[u8]) -> Result<(), Errno> {
+        self.record(|| Op::Symlink(at.name(name)))
+    }
+    fn mknod(&self, at: &DirAt, name: &[u8], _: u32, _: u32, _: u64) -> Result<(), Errno> {
+        self.record(|| Op::Mknod(at.name(name)))
+    }
+    fn link_from(&self, at: &DirAt, name: &[u8], _: &Path) -> Result<(), Errno> {
+        self.record(|| Op::Link(at.name(name)))
+    }
+    fn unlink(&self, at: &DirAt, name: &[u8]) -> Result<(), Errno> {
+        self.record(|| Op::Unlink(at.name(name)))
+    }
+    fn rmdir(&self, at: &DirAt, name: &[u8]) -> Result<(), Errno> {
+        self.record(|| Op::Rmdir(at.name(name)))
+    }
+    fn rmdir_path(&self, path: &Path) -> Result<(), Errno> {
+        self.record(|| Op::Rmdir(path.to_path_buf()))
+    }
+    fn rename(&self, at: &DirAt, name: &[u8], to: &DirAt, to_name: &[u8]) -> Result<(), Errno> {
+        self.record(|| Op::Rename(at.name(name), to.name(to_name)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dry_run_changes_nothing_and_records_everything() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("f"), b"x").unwrap();
+        let at = sys::open_root(t.path()).unwrap();
+        let fs = DryRun::recording();
+        fs.mkdir(&at, b"d", 0o755).unwrap();
+        fs.symlink(&at, b"l", b"f").unwrap();
+        fs.unlink(&at, b"f").unwrap();
+        fs.rename(&at, b"f", &at, b"g").unwrap();
+        fs.mkdir_path(&t.path().join("p"), 0o755).unwrap();
+        // Nothing changed: still only the one file.
+        let names: Vec<_> = std::fs::read_dir(t.path()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+        assert_eq!(
+            fs.ops(),
+            [
+                Op::Mkdir("d".into()),
+                Op::Symlink("l".into()),
+                Op::Unlink("f".into()),
+                Op::Rename("f".into(), "g".into()),
+                Op::Mkdir(t.path().join("p")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_run_s_dry_run_keeps_no_record() {
+        let fs = DryRun::default();
+        fs.mkdir_path(Path::new("/nonexistent/x"), 0o755).unwrap();
+        assert!(fs.ops().is_empty());
+    }
+
+    #[test]
+    fn the_real_one_changes_the_destination() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("f"), b"x").unwrap();
+        let at = sys::open_root(t.path()).unwrap();
+        let fs = for_dry_run(false);
+        fs.mkdir(&at, b"d", 0o755).unwrap();
+        fs.link_from(&at, b"h", &t.path().join("f")).unwrap();
+        fs.rename(&at, b"h", &at, b"g").unwrap();
+        fs.unlink(&at, b"f").unwrap();
+        fs.rmdir(&at, b"d").unwrap();
+        assert_eq!(std::fs::read(t.path().join("g")).unwrap(), b"x");
+        assert!(!t.path().join("f").exists());
+        assert!(!t.path().join("d").exists());
+        assert_eq!(fs.unlink(&at, b"f"), Err(Errno::NOENT));
+    }
+}

@@ -1,0 +1,190 @@
+//! Walking the file list in rsync's order: every entry of a listing,
+//! each directory followed by its own contents, with the listings of the
+//! subdirectories asked for ahead on the scanner's threads.
+
+use super::*;
+
+impl Transfer<'_> {
+    /// Counts a listing and everything below it without acting on any
+    /// of it (the sender lists what the receiver skips).
+    pub(super) fn count_only(&mut self, walker: &mut Walker, entries: &[Entry]) {
+        for e in entries {
+            if self.stopping() {
+                return;
+            }
+            self.count(e);
+            if e.is_dir() && (self.ctx.opts.recursive() || e.preset.is_some()) {
+                let children = walker.list(e);
+                self.forward(walker);
+                self.count_only(walker, &children);
+            }
+        }
+    }
+
+    /// Processes a sorted listing: every entry in order, each directory
+    /// followed by its own contents when recursing. `level` describes the
+    /// destination directory the entries go into.
+    pub(super) fn process_list(
+        &mut self,
+        walker: &mut Walker,
+        entries: &[Entry],
+        dest: &Dest,
+        level: Level<'_>,
+        mut first_level: Option<Vec<Entry>>,
+    ) {
+        let opts = self.ctx.opts;
+        if level.content
+            && matches!(opts.delete, Some(DeleteWhen::During | DeleteWhen::Delay))
+            && let Some(l) = level.existing
+        {
+            self.delete_in_dir(level.dir, l, entries);
+        }
+        let recurse = opts.recursive() && !dest.solo;
+        let mut tickets = match first_level {
+            Some(_) => Vec::new(),
+            None => self.request_listings(entries, dest, &level, recurse),
+        };
+        for (i, e) in entries.iter().enumerate() {
+            let ticket = tickets.get_mut(i).and_then(Option::take);
+            if self.stopping() {
+                if let Some(t) = ticket {
+                    self.lister.scanner.cancel(t);
+                }
+                continue;
+            }
+            self.count(e);
+            // In solo mode the one item takes DEST's name; it has no
+            // children (that is what made it solo).
+            let target = if dest.solo {
+                dest.path.clone()
+            } else {
+                join_name(&dest.path, &e.name)
+            };
+            let next = if e.implied && !opts.implied_dirs {
+                self.pass_implied(&target)
+            } else {
+                let known = level.known(dest, &e.name);
+                self.handle(e, &target, known, false)
+            };
+            let Next::Descend { fresh } = next else {
+                if let Some(t) = ticket {
+                    self.lister.scanner.cancel(t);
+                }
+                if next == Next::CountOnly && (recurse || e.preset.is_some()) {
+                    let children = walker.list(e);
+                    self.forward(walker);
+                    self.count_only(walker, &children);
+                }
+                continue;
+            };
+            if recurse || (e.preset.is_some() && !dest.solo) {
+                let (children, listing) =
+                    self.children(walker, e, &target, fresh, first_level.take(), ticket);
+                let below = Level {
+                    dir: &target,
+                    fresh,
+                    content: e.preset.is_none(),
+                    existing: listing.as_ref(),
+                };
+                self.process_list(walker, &children, dest, below, None);
+            }
+            self.leave_dir();
+        }
+    }
+
+    /// Asks the scanner threads for the listings of the subdirectories
+    /// among `entries` (source, and destination where one exists) before
+    /// they are reached, so listing overlaps with handling.
+    fn request_listings(
+        &mut self,
+        entries: &[Entry],
+        dest: &Dest,
+        level: &Level<'_>,
+        recurse: bool,
+    ) -> Vec<Option<Ticket>> {
+        if !self.lister.ahead() {
+            return Vec::new();
+        }
+        let keep_dirlinks = self.ctx.opts.keep_dirlinks;
+        entries
+            .iter()
+            .map(|e| {
+                if !(recurse || e.preset.is_some()) || !e.is_dir() {
+                    return None;
+                }
+                let existing_dir = match level.existing {
+                    // -K: a symlink may stand for a directory.
+                    Some(l) => l.get(base_name(&e.name)).is_some_and(|s| {
+                        s.kind() == Kind::Dir || (keep_dirlinks && s.kind() == Kind::Symlink)
+                    }),
+                    None => !level.fresh,
+                };
+                let target = join_name(&dest.path, &e.name);
+                Some(
+                    self.lister
+                        .scanner
+                        .request(e, existing_dir.then_some(target.as_path())),
+                )
+            })
+            .collect()
+    }
+
+    /// The source listing of directory entry `e` and the destination
+    /// listing of `target` (none when `fresh`: a listing taken before it
+    /// was replaced or created is stale, its children are new): the first
+    /// level listed during setup, the scanner's, or listed here.
+    fn children(
+        &mut self,
+        walker: &mut Walker,
+        e: &Entry,
+        target: &Path,
+        fresh: bool,
+        first_level: Option<Vec<Entry>>,
+        ticket: Option<Ticket>,
+    ) -> (Vec<Entry>, Option<DirListing>) {
+        let list_dest = |fresh: bool| {
+            if fresh {
+                None
+            } else {
+                crate::scan::list_dir(target).ok()
+            }
+        };
+        let (children, listing) = match (first_level, ticket) {
+            (Some(c), _) => (c, list_dest(fresh)),
+            (None, Some(t)) => {
+                let (src, dst) = self.lister.scanner.collect(t);
+                let children = match src {
+                    Some(l) => self.absorb(l),
+                    None => {
+                        let c = walker.list(e);
+                        self.forward(walker);
+                        c
+                    }
+                };
+                (children, dst.and_then(Result::ok))
+            }
+            (None, None) => {
+                let c = walker.list(e);
+                self.lister.merge_setup_pending = false;
+                self.forward(walker);
+                (c, list_dest(fresh))
+            }
+        };
+        let listing = match listing {
+            _ if fresh => None,
+            // -K: a symlink kept as the directory is listed through.
+            None if self.ctx.opts.keep_dirlinks => crate::scan::list_dir_following(target).ok(),
+            l => l,
+        };
+        (children, listing)
+    }
+
+    /// The listing of an existing destination directory (none when we
+    /// just made it, or in solo mode).
+    pub(super) fn listing_of(&self, dest: &Dest, fresh: bool) -> Option<DirListing> {
+        if fresh || dest.solo {
+            return None;
+        }
+        crate::scan::list_dir(&dest.path).ok()
+    }
+}
