@@ -240,7 +240,7 @@ pub fn relative_top_level(
             }
         };
         if st.kind() == Kind::Dir && !cfg.xfer_dirs {
-            let shown = sys::escape_name(&rel.name, walker.utf8);
+            let shown = crate::text::escape_name(&rel.name, walker.utf8);
             walker
                 .diags
                 .push(Diag::Info(format!("skipping directory {shown}")));

@@ -403,12 +403,12 @@ impl Walker {
             has_content: std::collections::HashMap::new(),
             diags: Vec::new(),
             shadowed_size: 0,
-            utf8: sys::locale_is_utf8(),
+            utf8: crate::text::locale_is_utf8(),
         }
     }
 
     pub(crate) fn shown(&self, p: &Path) -> String {
-        sys::escape_name(sys::bytes(&sys::absolute(p)), self.utf8)
+        crate::text::escape_name(sys::bytes(&sys::absolute(p)), self.utf8)
     }
 
     fn error(&mut self, what: &str, p: &Path, e: Errno) {
@@ -508,8 +508,8 @@ impl Walker {
                 && c.copy_unsafe_links
                 && target.as_deref().is_some_and(|t| unsafe_symlink(t, &name));
             if unsafe_copy && c.symsafe_info {
-                let shown = sys::escape_name(&name, self.utf8);
-                let t = sys::escape_name(target.as_deref().unwrap_or_default(), self.utf8);
+                let shown = crate::text::escape_name(&name, self.utf8);
+                let t = crate::text::escape_name(target.as_deref().unwrap_or_default(), self.utf8);
                 self.diags.push(Diag::Info(format!(
                     "copying unsafe symlink \"{shown}\" -> \"{t}\""
                 )));
@@ -675,7 +675,7 @@ impl Walker {
                 }
             };
             if st.kind() == Kind::Dir && !self.cfg.xfer_dirs {
-                let shown = sys::escape_name(&name, self.utf8);
+                let shown = crate::text::escape_name(&name, self.utf8);
                 self.diags
                     .push(Diag::Info(format!("skipping directory {shown}")));
                 continue;
@@ -720,8 +720,8 @@ impl Walker {
             "[sender] {} {} {} because of pattern {}",
             if include { "showing" } else { "hiding" },
             if is_dir { "directory" } else { "file" },
-            sys::escape_name(name, self.utf8),
-            sys::escape_name(&why, self.utf8),
+            crate::text::escape_name(name, self.utf8),
+            crate::text::escape_name(&why, self.utf8),
         )));
         !include
     }
@@ -916,7 +916,7 @@ impl Walker {
             if self.cfg.one_file_system > 0 && e.is_dir() && e.stat.dev != dir_dev {
                 if self.cfg.one_file_system > 1 {
                     if self.cfg.mount_info {
-                        let shown = sys::escape_name(&e.name, self.utf8);
+                        let shown = crate::text::escape_name(&e.name, self.utf8);
                         self.diags.push(Diag::Info(format!(
                             "[sender] skipping mount-point dir {shown}"
                         )));

@@ -132,7 +132,7 @@ impl ParseErrorKind {
             ParseErrorKind::Unknown => format!("Unknown filter rule: {rule}"),
             ParseErrorKind::InvalidModifier { ch, pos } => format!(
                 "invalid modifier '{}' at position {pos} in filter rule: {rule}",
-                crate::sys::escape_name(&[ch], crate::sys::locale_is_utf8())
+                crate::text::escape_name(&[ch], crate::text::locale_is_utf8())
             ),
             ParseErrorKind::TrailingChars => format!("'!' rule has trailing characters: {rule}"),
             ParseErrorKind::UnexpectedEnd => format!("unexpected end of filter rule: {rule}"),

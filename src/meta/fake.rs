@@ -40,9 +40,9 @@ pub fn overlay(path: &Path, mut st: Stat) -> Result<Stat, String> {
         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
             return Err(format!(
                 "Corrupt {FAKE_STAT_NAME} xattr attached to \"{}\": {e}",
-                crate::sys::escape_name(
+                crate::text::escape_name(
                     crate::sys::bytes(&crate::sys::absolute(path)),
-                    crate::sys::locale_is_utf8()
+                    crate::text::locale_is_utf8()
                 )
             ));
         }

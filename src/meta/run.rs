@@ -552,7 +552,7 @@ impl RunAttrs {
                 false,
                 Some(format!(
                     "default_perms_for_dir: sys_acl_get_file({}, ACL_TYPE_DEFAULT): {}, falling back on umask",
-                    crate::sys::escape_name(crate::sys::bytes(dir), crate::sys::locale_is_utf8()),
+                    crate::text::escape_name(crate::sys::bytes(dir), crate::text::locale_is_utf8()),
                     crate::sys::io_error_text(&e)
                 )),
             ),

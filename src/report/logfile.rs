@@ -22,8 +22,9 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use super::format::{self, FormatCtx, ItemView, escape_log, timestring};
+use super::format::{self, FormatCtx, ItemView, timestring};
 use super::stats::{self, TransferStats};
+use crate::text::escape_log;
 
 /// rsync's default `--log-file-format`.
 pub const DEFAULT_FORMAT: &[u8] = b"%i %n%L";

@@ -29,7 +29,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
-use super::format::do_big_num;
+use crate::text::do_big_num;
 
 /// rsync sends file data in chunks of this size and updates progress
 /// after each.
