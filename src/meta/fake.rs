@@ -12,8 +12,8 @@
 use std::io::Read;
 use std::path::Path;
 
+use crate::sys::Errno;
 use rustix::fs::{Mode, OFlags};
-use rustix::io::Errno;
 
 use super::xattr::{self, FAKE_STAT_NAME, FakeStat};
 use crate::sys::{Kind, Stat};

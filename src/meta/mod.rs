@@ -25,8 +25,8 @@ pub use run::{ItemAttrs, RunAttrs, SoftError};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 
+use crate::sys::Errno;
 use rustix::fs::{AtFlags, CWD, Gid, Mode, Timespec, Timestamps, UTIME_OMIT, Uid, utimensat};
-use rustix::io::Errno;
 
 use crate::options::Options;
 use crate::sys::{Kind, Stat};
@@ -107,7 +107,7 @@ pub fn dest_mode_x(src_mode: u32, existing: Option<u32>, dflt_perms: u32, exec: 
     match existing {
         Some(m) => {
             let mut new = (src_mode & !0o7777) | (m & 0o7777);
-            if exec && src_mode & libc::S_IFMT == libc::S_IFREG {
+            if exec && src_mode & crate::sys::mode::S_IFMT == crate::sys::mode::S_IFREG {
                 if src_mode & 0o111 == 0 {
                     new &= !0o111;
                 } else if m & 0o111 == 0 {

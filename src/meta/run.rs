@@ -22,7 +22,7 @@ use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rustix::io::Errno;
+use crate::sys::Errno;
 
 use super::acl::{self, AclDiff, AclError, Acls};
 use super::chmod::ChmodRules;
@@ -214,7 +214,7 @@ impl ItemAttrs {
             On::Fd(fd) => xattr::write_fake_stat_fd(fd, &action),
         };
         if let Err(e) = r {
-            let is_link = real.st_mode & libc::S_IFMT == libc::S_IFLNK;
+            let is_link = real.st_mode & crate::sys::mode::S_IFMT == crate::sys::mode::S_IFLNK;
             // rsync: a symlink that cannot take the record is left alone.
             if !(e.errno == Errno::PERM && is_link) {
                 soft.push(SoftError::FakeStat {
@@ -238,7 +238,7 @@ impl ItemAttrs {
         let Some(src) = &self.acls else {
             return (false, None);
         };
-        let is_dir = want_mode & libc::S_IFMT == libc::S_IFDIR;
+        let is_dir = want_mode & crate::sys::mode::S_IFMT == crate::sys::mode::S_IFDIR;
         let dest = match &self.dest_acls {
             Some(d) => d.clone(),
             None => match on {
@@ -749,9 +749,9 @@ mod tests {
     fn default_context_does_nothing() -> Result<(), String> {
         let r = RunAttrs::default();
         assert!(!r.adjusts_source() && !r.examines());
-        let mut s = st(libc::S_IFREG | 0o644);
+        let mut s = st(crate::sys::mode::S_IFREG | 0o644);
         r.adjust_source(Path::new("/nonexistent"), &mut s)?;
-        assert_eq!(s.mode, libc::S_IFREG | 0o644);
+        assert_eq!(s.mode, crate::sys::mode::S_IFREG | 0o644);
         assert_eq!(r.dflt_perms(0o755), 0o755);
         Ok(())
     }
@@ -767,10 +767,10 @@ mod tests {
             perms: false,
             ..RunAttrs::default()
         };
-        let mut f = st(libc::S_IFREG | 0o755);
+        let mut f = st(crate::sys::mode::S_IFREG | 0o755);
         r.adjust_source(Path::new("/x"), &mut f)?;
         assert_eq!(f.mode & 0o7777, 0o600);
-        let mut l = st(libc::S_IFLNK | 0o777);
+        let mut l = st(crate::sys::mode::S_IFLNK | 0o777);
         r.adjust_source(Path::new("/x"), &mut l)?;
         assert_eq!(l.mode & 0o7777, 0o777, "symlinks are never tweaked");
         assert!(r.exec_differs(0o644, 0o755));

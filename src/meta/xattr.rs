@@ -36,8 +36,8 @@ use std::io;
 use std::os::fd::BorrowedFd;
 use std::path::Path;
 
+use crate::sys::Errno;
 use rustix::fs::XattrFlags;
-use rustix::io::Errno;
 
 /// Whose view of the namespaces applies (`-X` count, privilege).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -415,7 +415,7 @@ pub fn apply_fd(
 fn writable_for_a_moment(path: &Path) -> Option<u32> {
     use rustix::fs::{Access, Mode};
     let st = rustix::fs::lstat(path).ok()?;
-    if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
+    if st.st_mode & crate::sys::mode::S_IFMT == crate::sys::mode::S_IFLNK {
         return None;
     }
     if rustix::fs::access(path, Access::WRITE_OK).is_ok() {
@@ -518,8 +518,13 @@ impl FakeStat {
         real_gid: u32,
         current: Option<&FakeStat>,
     ) -> (Option<u32>, FakeStatAction) {
-        const IFMT: u32 = libc::S_IFMT;
-        let is_dev = |m: u32| matches!(m & IFMT, libc::S_IFCHR | libc::S_IFBLK);
+        const IFMT: u32 = crate::sys::mode::S_IFMT;
+        let is_dev = |m: u32| {
+            matches!(
+                m & IFMT,
+                crate::sys::mode::S_IFCHR | crate::sys::mode::S_IFBLK
+            )
+        };
         let fmode = self.mode & (IFMT | 0o7777);
         let real = real_mode & (IFMT | 0o7777);
         let rdev = if is_dev(fmode) {
@@ -527,7 +532,7 @@ impl FakeStat {
         } else {
             (0, 0)
         };
-        let owner_bits = if real & IFMT == libc::S_IFDIR {
+        let owner_bits = if real & IFMT == crate::sys::mode::S_IFDIR {
             0o700
         } else {
             0o600

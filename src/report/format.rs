@@ -131,13 +131,13 @@ impl<'a> ItemView<'a> {
 
 fn mode_of(kind: Kind) -> u32 {
     match kind {
-        Kind::File | Kind::Unknown => libc::S_IFREG,
-        Kind::Dir => libc::S_IFDIR,
-        Kind::Symlink => libc::S_IFLNK,
-        Kind::Fifo => libc::S_IFIFO,
-        Kind::Socket => libc::S_IFSOCK,
-        Kind::CharDev => libc::S_IFCHR,
-        Kind::BlockDev => libc::S_IFBLK,
+        Kind::File | Kind::Unknown => crate::sys::mode::S_IFREG,
+        Kind::Dir => crate::sys::mode::S_IFDIR,
+        Kind::Symlink => crate::sys::mode::S_IFLNK,
+        Kind::Fifo => crate::sys::mode::S_IFIFO,
+        Kind::Socket => crate::sys::mode::S_IFSOCK,
+        Kind::CharDev => crate::sys::mode::S_IFCHR,
+        Kind::BlockDev => crate::sys::mode::S_IFBLK,
     }
 }
 
@@ -532,34 +532,34 @@ pub fn permstring(mode: u32) -> [u8; 10] {
             p[9 - i] = map[8 - i];
         }
     }
-    if mode & libc::S_ISUID != 0 {
-        p[3] = if mode & libc::S_IXUSR != 0 {
+    if mode & crate::sys::mode::S_ISUID != 0 {
+        p[3] = if mode & crate::sys::mode::S_IXUSR != 0 {
             b's'
         } else {
             b'S'
         };
     }
-    if mode & libc::S_ISGID != 0 {
-        p[6] = if mode & libc::S_IXGRP != 0 {
+    if mode & crate::sys::mode::S_ISGID != 0 {
+        p[6] = if mode & crate::sys::mode::S_IXGRP != 0 {
             b's'
         } else {
             b'S'
         };
     }
-    if mode & libc::S_ISVTX != 0 {
-        p[9] = if mode & libc::S_IXOTH != 0 {
+    if mode & crate::sys::mode::S_ISVTX != 0 {
+        p[9] = if mode & crate::sys::mode::S_IXOTH != 0 {
             b't'
         } else {
             b'T'
         };
     }
-    p[0] = match mode & libc::S_IFMT {
-        libc::S_IFDIR => b'd',
-        libc::S_IFLNK => b'l',
-        libc::S_IFBLK => b'b',
-        libc::S_IFCHR => b'c',
-        libc::S_IFSOCK => b's',
-        libc::S_IFIFO => b'p',
+    p[0] = match mode & crate::sys::mode::S_IFMT {
+        crate::sys::mode::S_IFDIR => b'd',
+        crate::sys::mode::S_IFLNK => b'l',
+        crate::sys::mode::S_IFBLK => b'b',
+        crate::sys::mode::S_IFCHR => b'c',
+        crate::sys::mode::S_IFSOCK => b's',
+        crate::sys::mode::S_IFIFO => b'p',
         _ => b'-',
     };
     p
@@ -574,32 +574,11 @@ fn now_secs() -> i64 {
 
 /// rsync's `timestring()`: local time as `YYYY/MM/DD HH:MM:SS`.
 pub fn timestring(t: i64) -> String {
-    let tm = local_tm(t);
+    let tm = crate::sys::time::local_time(t);
     format!(
         "{:4}/{:02}/{:02} {:02}:{:02}:{:02}",
-        tm.tm_year + 1900,
-        tm.tm_mon + 1,
-        tm.tm_mday,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec
+        tm.year, tm.month, tm.day, tm.hour, tm.minute, tm.second
     )
-}
-
-/// `localtime_r(3)`; the epoch if the time cannot be represented.
-fn local_tm(t: i64) -> libc::tm {
-    let time: libc::time_t = t;
-    // SAFETY: `libc::tm` is a plain C struct for which all-zero bytes are a
-    // valid value (the `tm_zone` pointer becomes null).
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    // SAFETY: both pointers are valid for the duration of the call;
-    // localtime_r writes only into `tm` and is thread-safe.
-    let ok = unsafe { !libc::localtime_r(&time, &mut tm).is_null() };
-    if !ok {
-        tm.tm_year = 70;
-        tm.tm_mday = 1;
-    }
-    tm
 }
 
 #[cfg(test)]
@@ -619,7 +598,7 @@ mod tests {
     fn file<'a>(name: &'a [u8], len: u64) -> ItemView<'a> {
         ItemView {
             len,
-            mode: libc::S_IFREG | 0o644,
+            mode: crate::sys::mode::S_IFREG | 0o644,
             mtime: 1_600_000_000,
             bytes_sent: len + 43,
             bytes_recv: 16,
@@ -641,7 +620,7 @@ mod tests {
         );
         let mut d = ItemView::new(b".", Kind::Dir, LOCAL_CHANGE | IS_NEW);
         d.len = 4096;
-        d.mode = libc::S_IFDIR | 0o755;
+        d.mode = crate::sys::mode::S_IFDIR | 0o755;
         assert_eq!(
             r("%n|%l|%b|%c|%i|%B", &d),
             "./|4096|0|0|cd+++++++++|rwxr-xr-x"
@@ -649,7 +628,7 @@ mod tests {
         let mut l = ItemView::new(b"ln", Kind::Symlink, LOCAL_CHANGE | IS_NEW);
         l.symlink = Some(b"a");
         l.len = 1;
-        l.mode = libc::S_IFLNK | 0o777;
+        l.mode = crate::sys::mode::S_IFLNK | 0o777;
         assert_eq!(r("%n%L|%B|%l", &l), "ln -> a|rwxrwxrwx|1");
         assert_eq!(r("%i %n%L", &l), "cL+++++++++ ln -> a");
     }
@@ -775,11 +754,26 @@ mod tests {
 
     #[test]
     fn permstrings() {
-        assert_eq!(&permstring(libc::S_IFDIR | 0o755), b"drwxr-xr-x");
-        assert_eq!(&permstring(libc::S_IFREG | 0o4755), b"-rwsr-xr-x");
-        assert_eq!(&permstring(libc::S_IFREG | 0o2644), b"-rw-r-Sr--");
-        assert_eq!(&permstring(libc::S_IFDIR | 0o1777), b"drwxrwxrwt");
-        assert_eq!(&permstring(libc::S_IFIFO | 0o1644), b"prw-r--r-T");
+        assert_eq!(
+            &permstring(crate::sys::mode::S_IFDIR | 0o755),
+            b"drwxr-xr-x"
+        );
+        assert_eq!(
+            &permstring(crate::sys::mode::S_IFREG | 0o4755),
+            b"-rwsr-xr-x"
+        );
+        assert_eq!(
+            &permstring(crate::sys::mode::S_IFREG | 0o2644),
+            b"-rw-r-Sr--"
+        );
+        assert_eq!(
+            &permstring(crate::sys::mode::S_IFDIR | 0o1777),
+            b"drwxrwxrwt"
+        );
+        assert_eq!(
+            &permstring(crate::sys::mode::S_IFIFO | 0o1644),
+            b"prw-r--r-T"
+        );
     }
 
     #[test]

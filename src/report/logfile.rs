@@ -273,7 +273,7 @@ mod tests {
         };
         log.start();
         let mut d = ItemView::new(b".", Kind::Dir, LOCAL_CHANGE | IS_NEW);
-        d.mode = libc::S_IFDIR | 0o755;
+        d.mode = crate::sys::mode::S_IFDIR | 0o755;
         log.item(&d, &ctx);
         log.item(
             &ItemView::new(b"a.txt", Kind::File, TRANSFER | IS_NEW),

@@ -9,6 +9,12 @@
 //! Syscalls go through rustix (safe wrappers); the only `unsafe` here is
 //! `strerror_r`, which rustix does not offer.
 
+pub mod fs;
+pub mod ids;
+pub mod mode;
+pub mod term;
+pub mod time;
+
 use std::collections::VecDeque;
 use std::ffi::{CStr, OsStr};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -17,7 +23,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags};
-use rustix::io::Errno;
+pub use rustix::io::Errno;
 
 pub use crate::text::{escape_name, locale_is_utf8};
 
