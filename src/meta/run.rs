@@ -39,6 +39,16 @@ pub enum On<'a> {
     Fd(BorrowedFd<'a>),
 }
 
+impl<'a> On<'a> {
+    /// The same place as a [`crate::sys::attr::Target`].
+    fn target(self) -> crate::sys::attr::Target<'a, BorrowedFd<'a>> {
+        match self {
+            On::Path(p) => crate::sys::attr::Target::Path(p),
+            On::Fd(fd) => crate::sys::attr::Target::Fd(fd),
+        }
+    }
+}
+
 /// A failed xattr, ACL or `%stat` change. rsync reports these and goes on
 /// with the item's other attributes (exit code 23 at the end).
 #[derive(Debug)]
@@ -170,11 +180,9 @@ impl ItemAttrs {
     }
 
     fn apply_fake(&self, on: On<'_>, f: &FakeStat, soft: &mut Vec<SoftError>) {
-        let real = match on {
-            On::Path(p) => rustix::fs::lstat(p),
-            On::Fd(fd) => rustix::fs::fstat(fd),
+        let Ok(real) = crate::sys::attr::stat(&on.target()) else {
+            return;
         };
-        let Ok(real) = real else { return };
         let record = match on {
             On::Path(p) => xattr::read_fake_stat(p),
             On::Fd(fd) => xattr::read_fake_stat_fd(fd),
@@ -190,31 +198,18 @@ impl ItemAttrs {
             }
             Err(_) => None,
         };
-        let rdev = (
-            rustix::fs::major(real.st_rdev),
-            rustix::fs::minor(real.st_rdev),
-        );
-        let (chmod, action) = f.plan(
-            real.st_mode,
-            rdev,
-            real.st_uid,
-            real.st_gid,
-            record.as_ref(),
-        );
+        let rdev = crate::sys::fs::major_minor(real.rdev);
+        let (chmod, action) = f.plan(real.mode, rdev, real.uid, real.gid, record.as_ref());
         if let Some(m) = chmod {
             // rsync ignores a failure here; the record says it all.
-            let mode = rustix::fs::Mode::from_raw_mode(m);
-            let _ = match on {
-                On::Path(p) => rustix::fs::chmod(p, mode),
-                On::Fd(fd) => rustix::fs::fchmod(fd, mode),
-            };
+            let _ = crate::sys::attr::chmod(&on.target(), m);
         }
         let r = match on {
             On::Path(p) => xattr::write_fake_stat(p, &action),
             On::Fd(fd) => xattr::write_fake_stat_fd(fd, &action),
         };
         if let Err(e) = r {
-            let is_link = real.st_mode & crate::sys::mode::S_IFMT == crate::sys::mode::S_IFLNK;
+            let is_link = real.mode & crate::sys::mode::S_IFMT == crate::sys::mode::S_IFLNK;
             // rsync: a symlink that cannot take the record is left alone.
             if !(e.errno == Errno::PERM && is_link) {
                 soft.push(SoftError::FakeStat {
@@ -504,7 +499,7 @@ impl RunAttrs {
         if self.fake_super {
             super::fake::read_link(path, true)
         } else {
-            rustix::fs::readlink(path, Vec::new()).map(|t| t.into_bytes())
+            crate::sys::fs::readlink(path)
         }
     }
 
@@ -513,9 +508,7 @@ impl RunAttrs {
         if self.fake_super {
             super::fake::read_link(path, false).ok()
         } else {
-            rustix::fs::readlink(path, Vec::new())
-                .ok()
-                .map(|t| t.into_bytes())
+            crate::sys::fs::readlink(path).ok()
         }
     }
 

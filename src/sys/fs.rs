@@ -53,6 +53,58 @@ pub fn block_device_size(path: &Path) -> Option<u64> {
     rustix::fs::seek(&fd, rustix::fs::SeekFrom::End(0)).ok()
 }
 
+/// Opens `path` for reading without following a final symlink (a symlink
+/// fails with `ELOOP`).
+pub fn open_read_nofollow(path: &Path) -> Result<OwnedFd, Errno> {
+    rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Creates (or truncates) regular file `name` in `dir` with mode 0600, never
+/// through a symlink, and writes all of `content` into it.
+pub fn write_private_file_at(dir: impl AsFd, name: &Path, content: &[u8]) -> Result<(), Errno> {
+    let fd = rustix::fs::openat(
+        dir,
+        name,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        Mode::from_raw_mode(0o600),
+    )?;
+    let mut done = 0;
+    while done < content.len() {
+        match rustix::io::write(&fd, &content[done..]) {
+            Ok(0) => return Err(Errno::IO),
+            Ok(n) => done += n,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// The current directory as a directory handle (`AT_FDCWD`): `*_at` calls
+/// on it take paths relative to the current directory.
+pub fn cwd() -> std::os::fd::BorrowedFd<'static> {
+    rustix::fs::CWD
+}
+
+/// Whether this process may write `path` (`access(W_OK)`, real ids).
+pub fn may_write(path: &Path) -> bool {
+    rustix::fs::access(path, rustix::fs::Access::WRITE_OK).is_ok()
+}
+
+/// A device number's major and minor parts.
+pub fn major_minor(rdev: u64) -> (u32, u32) {
+    (rustix::fs::major(rdev), rustix::fs::minor(rdev))
+}
+
+/// A device number from its major and minor parts.
+pub fn makedev(major: u32, minor: u32) -> u64 {
+    rustix::fs::makedev(major, minor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +129,26 @@ mod tests {
         assert!(open_dir(&dir.join("ln"), true).is_ok());
         assert_eq!(lstat_at(&fd, "none").unwrap_err(), Errno::NOENT);
         assert_eq!(block_device_size(&dir.join("none")), None);
+        write_private_file_at(&fd, Path::new("new"), b"hello").unwrap();
+        let st = lstat_at(&fd, "new").unwrap();
+        assert_eq!((st.size, st.perms()), (5, 0o600));
+        assert_eq!(
+            write_private_file_at(&fd, Path::new("ln"), b"x").unwrap_err(),
+            Errno::LOOP
+        );
+        assert_eq!(
+            open_read_nofollow(&dir.join("ln")).unwrap_err(),
+            Errno::LOOP
+        );
+        assert!(open_read_nofollow(&dir.join("new")).is_ok());
+        assert!(may_write(&dir.join("new")));
+        assert!(!may_write(&dir.join("none")));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn device_numbers_round_trip() {
+        assert_eq!(major_minor(makedev(8, 17)), (8, 17));
+        assert_eq!(major_minor(makedev(259, 70_000)), (259, 70_000));
     }
 }

@@ -4,7 +4,7 @@
 //! come from whatever `/etc/nsswitch.conf` configures, which no syscall
 //! wrapper (rustix) covers, so this goes through libc. Callers get plain
 //! `Option`s: "no such name/id" and a lookup failure both mean "keep the
-//! number", as rsync does.
+//! number", as rsync does. Also the process's own ids and groups.
 
 use std::ffi::{CStr, CString};
 
@@ -88,6 +88,24 @@ pub fn group_id(name: &[u8]) -> Option<u32> {
     })
 }
 
+/// The effective user and group ids of this process.
+pub fn effective_ids() -> (u32, u32) {
+    (
+        rustix::process::geteuid().as_raw(),
+        rustix::process::getegid().as_raw(),
+    )
+}
+
+/// The supplementary groups of this process (empty if they cannot be
+/// read).
+pub fn groups() -> Vec<u32> {
+    rustix::process::getgroups()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|g| g.as_raw())
+        .collect()
+}
+
 /// Copies a C string out.
 ///
 /// # Safety
@@ -124,6 +142,21 @@ mod tests {
         assert_eq!(user_id(b"root"), Some(0));
         assert_eq!(group_id(b"root"), Some(0));
         assert_eq!(group_name(0).as_deref(), Some(&b"root"[..]));
+    }
+
+    #[test]
+    fn own_ids_match_std() {
+        use std::os::unix::fs::MetadataExt;
+        let (euid, egid) = effective_ids();
+        let path = std::env::temp_dir().join(format!("arsync-sys-ids-{}", std::process::id()));
+        std::fs::write(&path, b"").unwrap();
+        let md = std::fs::metadata(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(md.uid(), euid);
+        // A new file gets the effective gid unless setgid directories
+        // say otherwise; the temp directory is not one.
+        assert_eq!(md.gid(), egid);
+        let _ = groups();
     }
 
     #[test]

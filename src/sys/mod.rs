@@ -9,11 +9,13 @@
 //! Syscalls go through rustix (safe wrappers); the only `unsafe` here is
 //! `strerror_r`, which rustix does not offer.
 
+pub mod attr;
 pub mod fs;
 pub mod ids;
 pub mod mode;
 pub mod term;
 pub mod time;
+pub mod xattr;
 
 use std::collections::VecDeque;
 use std::ffi::{CStr, OsStr};
