@@ -1,6 +1,6 @@
 //! Architecture rules, checked by reading `src/` as text (issue 11).
 //!
-//! Four rules, each with a shrink-only allowlist for what other work still
+//! The rules, most with a shrink-only allowlist for what other work still
 //! has to remove; an entry that is no longer needed also fails, so the
 //! lists can only get shorter:
 //!
@@ -16,6 +16,10 @@
 //!   out. Failure prints one cycle as `a -> b -> a` with, for each edge,
 //!   the files that create it: remove one of those imports (move the shared
 //!   item into a leaf module such as `text`), or drop a stale entry.
+//! - `every_unsafe_in_sys_says_why`: each `unsafe` in `src/sys/` has a
+//!   `// SAFETY:` comment (or a `# Safety` doc) just before it.
+//! - `sys_imports_only_leaf_modules`: `sys` imports nothing from the crate
+//!   but leaf modules (`text`), and those import nothing from the crate.
 //! - `no_long_functions`: no `fn` body over [`MAX_FN_LINES`] lines, counted
 //!   from the `fn` line to the `}` that closes its body. Failure names
 //!   the function, file and length: split it, or fix [`LONG_FNS_ALLOWED`].
@@ -72,10 +76,11 @@ const LONG_FNS_ALLOWED: &[(&str, &str, usize)] = &[
     ("src/transfer/mod.rs", "run", 306),
 ];
 
-/// One source file: its path relative to the crate root (`src/…`) and
-/// its lines with comments and literal contents blanked.
+/// One source file: its path relative to the crate root (`src/…`), its
+/// lines, and the same lines with comments and literal contents blanked.
 struct Source {
     rel: String,
+    raw: Vec<String>,
     code: Vec<String>,
 }
 
@@ -91,6 +96,7 @@ fn sources() -> Vec<Source> {
             let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
             Source {
                 rel,
+                raw: text.lines().map(str::to_owned).collect(),
                 code: strip(&text).lines().map(str::to_owned).collect(),
             }
         })
@@ -268,6 +274,53 @@ fn only_sys_names_rustix_or_libc() {
 fn unsafe_only_in_sys() {
     let found = files_naming(&["unsafe"]);
     check_allowlist("`unsafe` outside src/sys/", &found, UNSAFE_ALLOWED);
+}
+
+/// Lines before an `unsafe` that may hold its `// SAFETY:` reason.
+const SAFETY_REACH: usize = 6;
+
+#[test]
+fn every_unsafe_in_sys_says_why() {
+    let mut bare = Vec::new();
+    for s in sources().into_iter().filter(|s| in_sys(&s.rel)) {
+        for (i, line) in s.code.iter().enumerate() {
+            if !names(line, "unsafe") {
+                continue;
+            }
+            let from = i.saturating_sub(SAFETY_REACH);
+            let said = s.raw[from..=i]
+                .iter()
+                .any(|l| l.contains("SAFETY:") || l.contains("# Safety"));
+            if !said {
+                bare.push(format!("{}:{}", s.rel, i + 1));
+            }
+        }
+    }
+    assert!(
+        bare.is_empty(),
+        "`unsafe` without a `// SAFETY:` comment (or `# Safety` doc) in the {SAFETY_REACH} lines before: {bare:?}"
+    );
+}
+
+#[test]
+fn sys_imports_only_leaf_modules() {
+    let leaves = ["text"];
+    let out: Vec<_> = import_graph()
+        .into_iter()
+        .filter(|((from, to), _)| from == "sys" && !leaves.contains(&to.as_str()))
+        .collect();
+    assert!(
+        out.is_empty(),
+        "sys imports more than the leaf modules {leaves:?}: {out:?}"
+    );
+    let text_out: Vec<_> = import_graph()
+        .into_keys()
+        .filter(|(from, _)| leaves.contains(&from.as_str()))
+        .collect();
+    assert!(
+        text_out.is_empty(),
+        "a leaf module imports from the crate: {text_out:?}"
+    );
 }
 
 /// The top-level module a file belongs to (`None` for the crate root).

@@ -6,8 +6,15 @@
 //! reached one component at a time without following symlinks, so a
 //! directory swapped for a symlink during a run cannot redirect writes.
 //!
-//! Syscalls go through rustix (safe wrappers); the only `unsafe` here is
-//! `strerror_r`, which rustix does not offer.
+//! The kernel's one door: only `sys` names rustix or libc, and only `sys`
+//! holds `unsafe` (checked by `tests/architecture.rs`). Syscalls go through
+//! rustix (safe wrappers); FFI to the C library is kept to what rustix
+//! does not offer: `strerror_r` here, the name-service lookups
+//! ([`ids`]), `localtime_r` ([`time`]) and a test pseudo-terminal
+//! ([`term`]), each `unsafe` block with its `// SAFETY:` reason. Topics:
+//! [`attr`] (owner, times, mode of one entry), [`fs`] (listing-side
+//! calls), [`xattr`], [`mode`] (`st_mode` bits). `sys` imports nothing
+//! from the crate but the leaf module `text`.
 
 pub mod attr;
 pub mod fs;
