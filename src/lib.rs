@@ -19,6 +19,7 @@ pub mod report;
 pub mod scan;
 pub mod select;
 pub mod sys;
+pub mod text;
 pub mod transfer;
 pub mod walk;
 

@@ -17,8 +17,7 @@ use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
-use rustix::fs::{AtFlags, Mode, OFlags};
-use rustix::io::Errno;
+use crate::sys::Errno;
 
 use crate::sys::Stat;
 use crate::walk::{Entry, Listing, WalkConfig, list_detached};
@@ -96,29 +95,25 @@ impl DirListing {
 
 /// Lists `dir` (not following a final symlink): every entry with its lstat.
 pub fn list_dir(dir: &Path) -> Result<DirListing, Errno> {
-    list_dir_with(dir, OFlags::NOFOLLOW)
+    list_dir_with(dir, false)
 }
 
 /// [`list_dir`] of what a symlink at `dir` points to (`-K`: a symlink to
 /// a directory stands for it).
 pub fn list_dir_following(dir: &Path) -> Result<DirListing, Errno> {
-    list_dir_with(dir, OFlags::empty())
+    list_dir_with(dir, true)
 }
 
-fn list_dir_with(dir: &Path, extra: OFlags) -> Result<DirListing, Errno> {
-    let fd = rustix::fs::open(
-        dir,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | extra,
-        Mode::empty(),
-    )?;
+fn list_dir_with(dir: &Path, follow_link: bool) -> Result<DirListing, Errno> {
+    let fd = crate::sys::fs::open_dir(dir, follow_link)?;
     let mut listing = DirListing::default();
     let mut failed = None;
     crate::sys::each_name(fd.as_fd(), |name| {
         if failed.is_some() {
             return;
         }
-        match rustix::fs::statat(&fd, name, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(st) => listing.push(name.to_bytes(), Stat::from(st)),
+        match crate::sys::fs::lstat_at(&fd, name) {
+            Ok(st) => listing.push(name.to_bytes(), st),
             // Gone since readdir: it does not exist any more.
             Err(Errno::NOENT) => {}
             Err(e) => failed = Some(e),

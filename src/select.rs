@@ -14,7 +14,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use rustix::io::Errno;
+use crate::sys::Errno;
 
 use crate::options::MissingArgs;
 use crate::sys::{self, Kind, Stat};
@@ -158,6 +158,29 @@ fn components(name: &[u8]) -> Vec<Vec<u8>> {
 impl Node {
     /// The listing of this node's children, each implied or non-content
     /// directory carrying its own preset listing.
+    /// Puts the implied directories `implied` (one per component of
+    /// `comps` but the last) into the tree; returns the node the last
+    /// component goes under. An implied directory already there under
+    /// another base gets that base's path too (its named paths are looked
+    /// up there as well).
+    fn add_implied(&mut self, comps: &[Vec<u8>], implied: Vec<Entry>) -> &mut Node {
+        let mut node = self;
+        for (c, e) in comps.iter().zip(implied) {
+            let child = node.children.entry(c.clone()).or_default();
+            match child.entry.as_mut() {
+                None => child.entry = Some(e),
+                Some(have) if have.implied && have.src != e.src => {
+                    if !have.more_srcs.contains(&e.src) {
+                        have.more_srcs.push(e.src);
+                    }
+                }
+                Some(_) => {}
+            }
+            node = child;
+        }
+        node
+    }
+
     fn flatten(self) -> Vec<Entry> {
         let mut v: Vec<Entry> = Vec::with_capacity(self.children.len());
         for (_, child) in self.children {
@@ -208,17 +231,7 @@ pub fn relative_top_level(
     for arg in sources {
         let mut rel = split_relative(arg.as_bytes())?;
         if let Some(r) = under {
-            // --files-from: names are relative to the source argument.
-            rel.base = if rel.base == b"." {
-                r.to_vec()
-            } else {
-                let mut b = r.to_vec();
-                if !b.ends_with(b"/") {
-                    b.push(b'/');
-                }
-                b.extend_from_slice(&rel.base);
-                b
-            };
+            rel.base = rebase(r, &rel.base);
         }
         let path = source_path(&rel.base, &rel.name);
         if rel.implied_dot && implied_dot.is_none() {
@@ -240,7 +253,7 @@ pub fn relative_top_level(
             }
         };
         if st.kind() == Kind::Dir && !cfg.xfer_dirs {
-            let shown = sys::escape_name(&rel.name, walker.utf8);
+            let shown = crate::text::escape_name(&rel.name, walker.utf8);
             walker
                 .diags
                 .push(Diag::Info(format!("skipping directory {shown}")));
@@ -258,53 +271,11 @@ pub fn relative_top_level(
             dot_srcs.push(path);
             continue;
         }
-        // The implied directories on the way, from the outside in.
         let comps = components(&rel.name);
-        let mut implied: Vec<Entry> = Vec::new();
-        let mut prefix: Vec<u8> = Vec::new();
-        for c in &comps[..comps.len().saturating_sub(1)] {
-            if !prefix.is_empty() {
-                prefix.push(b'/');
-            }
-            prefix.extend_from_slice(c);
-            let p = source_path(&rel.base, &prefix);
-            match sys::stat(&p) {
-                Ok(pst) if pst.kind() == Kind::Dir => {
-                    let mut e = Entry::new(prefix.clone(), pst, p);
-                    e.implied = true;
-                    implied.push(e);
-                }
-                Ok(_) => break,
-                Err(e) => {
-                    let text = format!(
-                        "[sender] link_stat \"{}\" failed: {}",
-                        walker.shown(&p),
-                        sys::errno_text(e)
-                    );
-                    walker.diags.push(Diag::Error(text));
-                    break;
-                }
-            }
-        }
-        if implied.len() + 1 != comps.len() {
+        let Some(implied) = implied_dirs(walker, &rel.base, &comps) else {
             continue;
-        }
-        let mut node = &mut root;
-        for (c, e) in comps.iter().zip(implied) {
-            let child = node.children.entry(c.clone()).or_default();
-            match child.entry.as_mut() {
-                None => child.entry = Some(e),
-                // The same implied directory under another base: its
-                // named paths are looked up there too.
-                Some(have) if have.implied && have.src != e.src => {
-                    if !have.more_srcs.contains(&e.src) {
-                        have.more_srcs.push(e.src);
-                    }
-                }
-                Some(_) => {}
-            }
-            node = child;
-        }
+        };
+        let node = root.add_implied(&comps, implied);
         let Some(last) = comps.last() else { continue };
         let leaf = node.children.entry(last.clone()).or_default();
         let is_new = leaf.entry.as_ref().is_none_or(|e| e.implied);
@@ -353,26 +324,76 @@ pub fn relative_top_level(
         leaf.content = content;
         leaf.entry = Some(entry);
     }
-    let mut entries = root.flatten();
+    top.entries = root.flatten();
+    add_dot(walker, &mut top, implied_dot);
+    Ok(top)
+}
+
+/// A `--files-from` name's base: relative to the source argument `under`.
+fn rebase(under: &[u8], base: &[u8]) -> Vec<u8> {
+    if base == b"." {
+        return under.to_vec();
+    }
+    let mut b = under.to_vec();
+    if !b.ends_with(b"/") {
+        b.push(b'/');
+    }
+    b.extend_from_slice(base);
+    b
+}
+
+/// The implied directories on the way to a named path (all of `comps` but
+/// the last), from the outside in; `None` (after an error message for a
+/// failed stat) when one is missing or not a directory.
+fn implied_dirs(walker: &mut Walker, base: &[u8], comps: &[Vec<u8>]) -> Option<Vec<Entry>> {
+    let mut implied: Vec<Entry> = Vec::new();
+    let mut prefix: Vec<u8> = Vec::new();
+    for c in &comps[..comps.len().saturating_sub(1)] {
+        if !prefix.is_empty() {
+            prefix.push(b'/');
+        }
+        prefix.extend_from_slice(c);
+        let p = source_path(base, &prefix);
+        match sys::stat(&p) {
+            Ok(pst) if pst.kind() == Kind::Dir => {
+                let mut e = Entry::new(prefix.clone(), pst, p);
+                e.implied = true;
+                implied.push(e);
+            }
+            Ok(_) => return None,
+            Err(e) => {
+                let text = format!(
+                    "[sender] link_stat \"{}\" failed: {}",
+                    walker.shown(&p),
+                    sys::errno_text(e)
+                );
+                walker.diags.push(Diag::Error(text));
+                return None;
+            }
+        }
+    }
+    Some(implied)
+}
+
+/// The root's `.`: a named `dir/.` gets its contents (from every source
+/// that named it) merged into the listing; `./name` sends the base
+/// directory itself, as an implied directory holding what was named.
+fn add_dot(walker: &mut Walker, top: &mut TopLevel, implied_dot: Option<PathBuf>) {
     if let Some(dot) = top.dot.clone() {
         let mut all = vec![dot.src.clone()];
         all.extend(dot.more_srcs.iter().cloned());
         let children = walker.read_dirs(&dot, &all);
-        entries.extend(children);
-        walker.shadowed_size += merge_duplicates(&mut entries);
-        sort_entries(&mut entries);
-    } else if let Some(base) = implied_dot {
-        // `./name`: the base directory itself is sent, as an implied
-        // directory holding what was named.
-        if let Ok(st) = sys::stat(&base) {
-            let mut dot = Entry::new(b".".to_vec(), st, base);
-            dot.implied = true;
-            dot.preset = Some(Arc::new(entries.clone()));
-            top.dot = Some(dot);
-        }
+        top.entries.extend(children);
+        walker.shadowed_size += merge_duplicates(&mut top.entries);
+        sort_entries(&mut top.entries);
+    } else if let Some(base) = implied_dot
+        && let Ok(st) = sys::stat(&base)
+    {
+        let mut dot = Entry::new(b".".to_vec(), st, base);
+        dot.implied = true;
+        dot.preset = Some(Arc::new(top.entries.clone()));
+        top.dot = Some(dot);
     }
-    top.entries = entries;
-    Ok(top)
 }
 
 /// rsync's `sanitize_path()` of a `--files-from` name: leading and
@@ -544,5 +565,38 @@ mod tests {
     fn components_keep_leading_slash() {
         assert_eq!(components(b"/tmp/x"), vec![b"/tmp".to_vec(), b"x".to_vec()]);
         assert_eq!(components(b"a/b"), vec![b"a".to_vec(), b"b".to_vec()]);
+    }
+
+    #[test]
+    fn files_from_names_rebase_under_the_source() {
+        assert_eq!(rebase(b"src", b"."), b"src");
+        assert_eq!(rebase(b"src", b"a/b"), b"src/a/b");
+        assert_eq!(rebase(b"src/", b"a"), b"src/a");
+    }
+
+    #[test]
+    fn implied_dirs_join_across_bases() {
+        let dir = |name: &[u8], src: &str| {
+            let st = Stat {
+                mode: crate::sys::mode::S_IFDIR | 0o755,
+                ..Stat::default()
+            };
+            let mut e = Entry::new(name.to_vec(), st, PathBuf::from(src));
+            e.implied = true;
+            e
+        };
+        let comps: Vec<Vec<u8>> = vec![b"a".to_vec(), b"b".to_vec(), b"f".to_vec()];
+        let mut root = Node::default();
+        root.add_implied(&comps, vec![dir(b"a", "x/a"), dir(b"a/b", "x/a/b")]);
+        let under = root.add_implied(&comps, vec![dir(b"a", "y/a"), dir(b"a/b", "y/a/b")]);
+        assert!(under.children.is_empty());
+        let a = root.children[&b"a".to_vec()].entry.as_ref().unwrap();
+        assert_eq!(a.src, PathBuf::from("x/a"));
+        assert_eq!(a.more_srcs, vec![PathBuf::from("y/a")]);
+        let top = root.flatten();
+        assert_eq!(top.len(), 1);
+        let kids = top[0].preset.as_ref().unwrap();
+        assert_eq!(kids.len(), 1);
+        assert_eq!(kids[0].name, b"a/b");
     }
 }

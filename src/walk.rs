@@ -12,8 +12,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{AtFlags, Mode, OFlags};
-use rustix::io::Errno;
+use crate::sys::Errno;
 
 use crate::filter::{FilterError, FilterList, FilterStack};
 use crate::options::{MissingArgs, Options};
@@ -231,12 +230,11 @@ pub struct Listing {
 /// as its mtime: a device's own mtime says nothing about its contents.
 fn device_as_file(path: &Path, mut st: Stat) -> Stat {
     if st.kind() == Kind::BlockDev
-        && let Ok(fd) = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-        && let Ok(end) = rustix::fs::seek(&fd, rustix::fs::SeekFrom::End(0))
+        && let Some(end) = sys::fs::block_device_size(path)
     {
         st.size = end;
     }
-    st.mode = libc::S_IFREG | (st.mode & 0o7777);
+    st.mode = crate::sys::mode::S_IFREG | (st.mode & 0o7777);
     st.mtime = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -403,12 +401,12 @@ impl Walker {
             has_content: std::collections::HashMap::new(),
             diags: Vec::new(),
             shadowed_size: 0,
-            utf8: sys::locale_is_utf8(),
+            utf8: crate::text::locale_is_utf8(),
         }
     }
 
     pub(crate) fn shown(&self, p: &Path) -> String {
-        sys::escape_name(sys::bytes(&sys::absolute(p)), self.utf8)
+        crate::text::escape_name(sys::bytes(&sys::absolute(p)), self.utf8)
     }
 
     fn error(&mut self, what: &str, p: &Path, e: Errno) {
@@ -423,7 +421,7 @@ impl Walker {
     fn read_link(&mut self, path: &Path) -> Option<Vec<u8>> {
         let r = match &self.cfg.attrs {
             Some(a) => a.read_source_link(path),
-            None => rustix::fs::readlink(path, Vec::new()).map(|t| t.into_bytes()),
+            None => sys::fs::readlink(path),
         };
         match r {
             Ok(t) => Some(t),
@@ -508,8 +506,8 @@ impl Walker {
                 && c.copy_unsafe_links
                 && target.as_deref().is_some_and(|t| unsafe_symlink(t, &name));
             if unsafe_copy && c.symsafe_info {
-                let shown = sys::escape_name(&name, self.utf8);
-                let t = sys::escape_name(target.as_deref().unwrap_or_default(), self.utf8);
+                let shown = crate::text::escape_name(&name, self.utf8);
+                let t = crate::text::escape_name(target.as_deref().unwrap_or_default(), self.utf8);
                 self.diags.push(Diag::Info(format!(
                     "copying unsafe symlink \"{shown}\" -> \"{t}\""
                 )));
@@ -521,7 +519,7 @@ impl Walker {
             // is then stat'ed with one link to follow, and it is the
             // directory's opening that runs into ELOOP.
             let follow_stat = |p: &Path| match at {
-                Some((fd, base)) => rustix::fs::statat(fd, base, AtFlags::empty()).map(Stat::from),
+                Some((fd, base)) => sys::fs::stat_at(fd, base),
                 None => sys::stat(p),
             };
             if follow {
@@ -675,7 +673,7 @@ impl Walker {
                 }
             };
             if st.kind() == Kind::Dir && !self.cfg.xfer_dirs {
-                let shown = sys::escape_name(&name, self.utf8);
+                let shown = crate::text::escape_name(&name, self.utf8);
                 self.diags
                     .push(Diag::Info(format!("skipping directory {shown}")));
                 continue;
@@ -720,8 +718,8 @@ impl Walker {
             "[sender] {} {} {} because of pattern {}",
             if include { "showing" } else { "hiding" },
             if is_dir { "directory" } else { "file" },
-            sys::escape_name(name, self.utf8),
-            sys::escape_name(&why, self.utf8),
+            crate::text::escape_name(name, self.utf8),
+            crate::text::escape_name(&why, self.utf8),
         )));
         !include
     }
@@ -837,11 +835,7 @@ impl Walker {
         filters: Option<&FilterStack>,
         out: &mut Vec<Entry>,
     ) {
-        let fd = match rustix::fs::open(
-            src,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) {
+        let fd = match sys::fs::open_dir(src, true) {
             Ok(fd) => fd,
             Err(e) => {
                 self.error("opendir", src, e);
@@ -851,8 +845,8 @@ impl Walker {
         // -x: rsync's filesystem_dev, the device of the directory listed.
         let dir_dev = match self.cfg.one_file_system {
             0 => 0,
-            _ => match rustix::fs::fstat(&fd) {
-                Ok(st) => Stat::from(st).dev,
+            _ => match sys::fs::fstat(&fd) {
+                Ok(st) => st.dev,
                 Err(e) => {
                     self.error("opendir", src, e);
                     return;
@@ -883,8 +877,8 @@ impl Walker {
     ) {
         let base = item.to_bytes();
         let path = src.join(OsStr::from_bytes(base));
-        let st = match rustix::fs::statat(fd, item, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(st) => Stat::from(st),
+        let st = match sys::fs::lstat_at(fd, item) {
+            Ok(st) => st,
             Err(Errno::NOENT) => {
                 let shown = self.shown(&path);
                 self.diags
@@ -916,7 +910,7 @@ impl Walker {
             if self.cfg.one_file_system > 0 && e.is_dir() && e.stat.dev != dir_dev {
                 if self.cfg.one_file_system > 1 {
                     if self.cfg.mount_info {
-                        let shown = sys::escape_name(&e.name, self.utf8);
+                        let shown = crate::text::escape_name(&e.name, self.utf8);
                         self.diags.push(Diag::Info(format!(
                             "[sender] skipping mount-point dir {shown}"
                         )));
@@ -950,7 +944,11 @@ mod tests {
     }
 
     fn entry(name: &str, dir: bool) -> Entry {
-        let mode = if dir { libc::S_IFDIR } else { libc::S_IFREG } | 0o644;
+        let mode = if dir {
+            crate::sys::mode::S_IFDIR
+        } else {
+            crate::sys::mode::S_IFREG
+        } | 0o644;
         let stat = Stat {
             mode,
             size: 1,

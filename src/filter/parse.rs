@@ -100,7 +100,7 @@ pub(crate) struct FileDesc {
 
 /// Bytes as rsync shows them in a message.
 pub(crate) fn show(b: &[u8]) -> String {
-    crate::sys::escape_name(b, crate::sys::locale_is_utf8())
+    crate::text::escape_name(b, crate::text::locale_is_utf8())
 }
 
 /// A rule list being built: its own entries, then an inherited tail

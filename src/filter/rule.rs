@@ -132,7 +132,7 @@ impl ParseErrorKind {
             ParseErrorKind::Unknown => format!("Unknown filter rule: {rule}"),
             ParseErrorKind::InvalidModifier { ch, pos } => format!(
                 "invalid modifier '{}' at position {pos} in filter rule: {rule}",
-                crate::sys::escape_name(&[ch], crate::sys::locale_is_utf8())
+                crate::text::escape_name(&[ch], crate::text::locale_is_utf8())
             ),
             ParseErrorKind::TrailingChars => format!("'!' rule has trailing characters: {rule}"),
             ParseErrorKind::UnexpectedEnd => format!("unexpected end of filter rule: {rule}"),
@@ -226,19 +226,7 @@ pub(crate) fn next_rule<'a>(
         }
     } else {
         let rest = &s[i..];
-        let named: Option<(u8, Option<usize>)> = match rest[0] {
-            b'c' => Some((b'!', long_name(rest, b"clear"))),
-            b'd' => Some((b':', long_name(rest, b"dir-merge"))),
-            b'e' => Some((b'-', long_name(rest, b"exclude"))),
-            b'h' => Some((b'H', long_name(rest, b"hide"))),
-            b'i' => Some((b'+', long_name(rest, b"include"))),
-            b'm' => Some((b'.', long_name(rest, b"merge"))),
-            b'p' => Some((b'P', long_name(rest, b"protect"))),
-            b'r' => Some((b'R', long_name(rest, b"risk"))),
-            b's' => Some((b'S', long_name(rest, b"show"))),
-            _ => None,
-        };
-        let ch = match named {
+        let ch = match long_prefix(rest) {
             Some((ch, Some(off))) => {
                 i += off;
                 ch
@@ -252,34 +240,11 @@ pub(crate) fn next_rule<'a>(
                 ch
             }
         };
-        let mut side_in_prefix = false;
-        match ch {
-            b':' => flags.set(Flags::PERDIR_MERGE.with(Flags::MERGE_FILE)),
-            b'.' => flags.set(Flags::MERGE_FILE),
-            b'+' => flags.set(Flags::INCLUDE),
-            b'-' => {}
-            b'S' => {
-                flags.set(Flags::INCLUDE.with(Flags::SENDER));
-                side_in_prefix = true;
-            }
-            b'H' => {
-                flags.set(Flags::SENDER);
-                side_in_prefix = true;
-            }
-            b'R' => {
-                flags.set(Flags::INCLUDE.with(Flags::RECEIVER));
-                side_in_prefix = true;
-            }
-            b'P' => {
-                flags.set(Flags::RECEIVER);
-                side_in_prefix = true;
-            }
-            b'!' => {
-                flags.set(Flags::CLEAR_LIST);
-                bang_rule = true;
-            }
-            _ => return err(ParseErrorKind::Unknown),
-        }
+        let Some((set, side_in_prefix)) = prefix_flags(ch) else {
+            return err(ParseErrorKind::Unknown);
+        };
+        flags.set(set);
+        bang_rule = ch == b'!';
         if ch != b'!' {
             loop {
                 i += 1;
@@ -291,62 +256,7 @@ pub(crate) fn next_rule<'a>(
                     i -= 1;
                     break;
                 }
-                let merge = flags.has(Flags::MERGE_FILE);
-                let ok = match c {
-                    b'-' | b'+' if merge && !flags.has(Flags::NO_PREFIXES) => {
-                        flags.set(Flags::NO_PREFIXES);
-                        if c == b'+' {
-                            flags.set(Flags::INCLUDE);
-                        }
-                        true
-                    }
-                    b'/' => {
-                        flags.set(Flags::ABS_PATH);
-                        true
-                    }
-                    b'!' if !merge => {
-                        flags.set(Flags::NEGATE);
-                        true
-                    }
-                    b'C' if !flags.has(Flags::NO_PREFIXES) && !side_in_prefix => {
-                        flags.set(Flags(
-                            Flags::NO_PREFIXES.0
-                                | Flags::WORD_SPLIT.0
-                                | Flags::NO_INHERIT.0
-                                | Flags::CVS_IGNORE.0,
-                        ));
-                        true
-                    }
-                    b'e' if merge => {
-                        flags.set(Flags::EXCLUDE_SELF);
-                        true
-                    }
-                    b'n' if merge => {
-                        flags.set(Flags::NO_INHERIT);
-                        true
-                    }
-                    b'p' => {
-                        flags.set(Flags::PERISHABLE);
-                        true
-                    }
-                    b'r' if !side_in_prefix => {
-                        flags.set(Flags::RECEIVER);
-                        true
-                    }
-                    b's' if !side_in_prefix => {
-                        flags.set(Flags::SENDER);
-                        true
-                    }
-                    b'w' if merge => {
-                        flags.set(Flags::WORD_SPLIT);
-                        true
-                    }
-                    b'x' => {
-                        flags.set(Flags::XATTR);
-                        true
-                    }
-                    _ => false,
-                };
+                let ok = apply_modifier(&mut flags, c, side_in_prefix);
                 if !ok {
                     return err(ParseErrorKind::InvalidModifier {
                         ch: c,
@@ -368,14 +278,7 @@ pub(crate) fn next_rule<'a>(
     }
 
     let i = i.min(s.len());
-    let len = if template.has(Flags::WORD_SPLIT) {
-        s[i..]
-            .iter()
-            .take_while(|&&c| !is_space(c) && c != 0)
-            .count()
-    } else {
-        s[i..].iter().take_while(|&&c| c != 0).count()
-    };
+    let len = pattern_len(&s[i..], template.has(Flags::WORD_SPLIT));
 
     if flags.has(Flags::CLEAR_LIST) {
         if bang_rule && len > 0 {
@@ -395,9 +298,118 @@ pub(crate) fn next_rule<'a>(
     }))
 }
 
+/// A rule named by a word (`exclude`, `dir-merge`, …, or its first
+/// letter): the prefix character it stands for and how many bytes the
+/// word takes (`None`: a letter that starts no valid name). `None` for a
+/// rule that does not start with a word's letter.
+fn long_prefix(rest: &[u8]) -> Option<(u8, Option<usize>)> {
+    let (ch, word): (u8, &[u8]) = match rest.first()? {
+        b'c' => (b'!', b"clear"),
+        b'd' => (b':', b"dir-merge"),
+        b'e' => (b'-', b"exclude"),
+        b'h' => (b'H', b"hide"),
+        b'i' => (b'+', b"include"),
+        b'm' => (b'.', b"merge"),
+        b'p' => (b'P', b"protect"),
+        b'r' => (b'R', b"risk"),
+        b's' => (b'S', b"show"),
+        _ => return None,
+    };
+    Some((ch, long_name(rest, word)))
+}
+
+/// The length of the pattern at the start of `rest`: up to a NUL, or with
+/// word splitting up to whitespace too.
+fn pattern_len(rest: &[u8], word_split: bool) -> usize {
+    rest.iter()
+        .take_while(|&&c| c != 0 && !(word_split && is_space(c)))
+        .count()
+}
+
+/// The flags a rule prefix character sets (`:`, `.`, `+`, `-`, `S`, `H`,
+/// `R`, `P`, `!`), and whether it names a side itself (so `s`/`r`
+/// modifiers and `C` are refused after it). `None`: unknown prefix.
+fn prefix_flags(ch: u8) -> Option<(Flags, bool)> {
+    Some(match ch {
+        b':' => (Flags::PERDIR_MERGE.with(Flags::MERGE_FILE), false),
+        b'.' => (Flags::MERGE_FILE, false),
+        b'+' => (Flags::INCLUDE, false),
+        b'-' => (Flags::NONE, false),
+        b'S' => (Flags::INCLUDE.with(Flags::SENDER), true),
+        b'H' => (Flags::SENDER, true),
+        b'R' => (Flags::INCLUDE.with(Flags::RECEIVER), true),
+        b'P' => (Flags::RECEIVER, true),
+        b'!' => (Flags::CLEAR_LIST, false),
+        _ => return None,
+    })
+}
+
+/// Applies one modifier character after a rule prefix (`-/`, `+!`,
+/// `:n-` …) to `flags`; `false` if it is not valid there.
+fn apply_modifier(flags: &mut Flags, c: u8, side_in_prefix: bool) -> bool {
+    let merge = flags.has(Flags::MERGE_FILE);
+    let add = match c {
+        b'-' | b'+' if merge && !flags.has(Flags::NO_PREFIXES) => {
+            if c == b'+' {
+                Flags::NO_PREFIXES.with(Flags::INCLUDE)
+            } else {
+                Flags::NO_PREFIXES
+            }
+        }
+        b'/' => Flags::ABS_PATH,
+        b'!' if !merge => Flags::NEGATE,
+        b'C' if !flags.has(Flags::NO_PREFIXES) && !side_in_prefix => Flags(
+            Flags::NO_PREFIXES.0 | Flags::WORD_SPLIT.0 | Flags::NO_INHERIT.0 | Flags::CVS_IGNORE.0,
+        ),
+        b'e' if merge => Flags::EXCLUDE_SELF,
+        b'n' if merge => Flags::NO_INHERIT,
+        b'p' => Flags::PERISHABLE,
+        b'r' if !side_in_prefix => Flags::RECEIVER,
+        b's' if !side_in_prefix => Flags::SENDER,
+        b'w' if merge => Flags::WORD_SPLIT,
+        b'x' => Flags::XATTR,
+        _ => return false,
+    };
+    flags.set(add);
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_and_pattern_length() {
+        assert_eq!(long_prefix(b"exclude foo"), Some((b'-', Some(6))));
+        assert_eq!(long_prefix(b"e,foo"), Some((b'-', None)));
+        assert_eq!(long_prefix(b"dir-merge,x"), Some((b':', Some(9))));
+        assert_eq!(long_prefix(b"+ foo"), None);
+        assert_eq!(pattern_len(b"a b\0c", false), 3);
+        assert_eq!(pattern_len(b"a b", true), 1);
+        assert_eq!(pattern_len(b"ab\0c", true), 2);
+    }
+
+    #[test]
+    fn prefix_and_modifier_tables() {
+        assert_eq!(
+            prefix_flags(b'S'),
+            Some((Flags::INCLUDE.with(Flags::SENDER), true))
+        );
+        assert_eq!(prefix_flags(b'-'), Some((Flags::NONE, false)));
+        assert_eq!(prefix_flags(b'q'), None);
+        // `e`/`n`/`w` only on merge rules; `s` not after a side prefix.
+        let mut f = Flags::NONE;
+        assert!(!apply_modifier(&mut f, b'e', false));
+        assert!(apply_modifier(&mut f, b'!', false) && f.has(Flags::NEGATE));
+        assert!(!apply_modifier(&mut f, b's', true));
+        let mut m = Flags::MERGE_FILE;
+        assert!(apply_modifier(&mut m, b'+', false));
+        assert!(m.has(Flags::NO_PREFIXES) && m.has(Flags::INCLUDE));
+        // A second `-`/`+` after NO_PREFIXES is refused, and so is `C`.
+        assert!(!apply_modifier(&mut m, b'-', false));
+        assert!(!apply_modifier(&mut m, b'C', false));
+        assert!(!apply_modifier(&mut m, b'!', false));
+    }
 
     fn one(s: &str) -> Result<(Flags, String), ParseErrorKind> {
         let mut pos = 0;

@@ -210,7 +210,7 @@ fn parse_opt(blob: Option<&Vec<u8>>) -> io::Result<Option<Acl>> {
 }
 
 fn is_dir(mode: u32) -> bool {
-    mode & libc::S_IFMT == libc::S_IFDIR
+    mode & crate::sys::mode::S_IFMT == crate::sys::mode::S_IFDIR
 }
 
 /// Which of the two ACLs differ.
@@ -333,8 +333,8 @@ pub fn dir_default_perms(
             }),
             Err(e) => Err((fallback, e)),
         },
-        Err(e) if e.errno == rustix::io::Errno::NOENT && dry_run => Ok((fallback, false)),
-        Err(e) if e.errno == rustix::io::Errno::NOSYS => Ok((fallback, false)),
+        Err(e) if e.errno == crate::sys::Errno::NOENT && dry_run => Ok((fallback, false)),
+        Err(e) if e.errno == crate::sys::Errno::NOSYS => Ok((fallback, false)),
         Err(e) => Err((fallback, e.into())),
     }
 }
@@ -763,7 +763,7 @@ mod tests {
     }
 
     fn mode_of(p: &Path) -> u32 {
-        rustix::fs::lstat(p).map(|s| s.st_mode).unwrap_or(0)
+        crate::sys::lstat(p).map(|s| s.mode).unwrap_or(0)
     }
 
     #[test]

@@ -158,58 +158,17 @@ fn parse_item(item: &[u8], umask: u32) -> Option<Rule> {
                 topbits |= 0o6000;
             }
             b'+' | b'-' | b'=' => break c,
-            b'0'..=b'7' if who == 0 => {
-                // Octal: the rest of the item must be octal digits.
-                let mut v = u32::from(c - b'0');
-                for &d in &item[i..] {
-                    if !(b'0'..=b'7').contains(&d) {
-                        return None;
-                    }
-                    v = v * 8 + u32::from(d - b'0');
-                    if v > 0o7777 {
-                        return None;
-                    }
-                }
-                return Some(Rule {
-                    scope,
-                    action: Action::Mask {
-                        and: 0,
-                        or: v,
-                        x_keep: false,
-                    },
-                });
-            }
+            b'0'..=b'7' if who == 0 => return parse_octal(scope, &item[i - 1..]),
             _ => return None,
         }
     };
 
     // Second half: permission letters, or one class letter to copy from.
     let rest = &item[i..];
-    if let [from @ (b'u' | b'g' | b'o')] = rest {
-        let from_shift = match from {
-            b'u' => 6,
-            b'g' => 3,
-            _ => 0,
-        };
-        let (who, umask) = if who == 0 {
-            (0o111, Some(umask))
-        } else {
-            (who, None)
-        };
-        let op = match op {
-            b'+' => CopyOp::Add,
-            b'-' => CopyOp::Sub,
-            _ => CopyOp::Set,
-        };
-        return Some(Rule {
-            scope,
-            action: Action::Copy {
-                op,
-                who,
-                from_shift,
-                umask,
-            },
-        });
+    if let [from] = rest
+        && matches!(from, b'u' | b'g' | b'o')
+    {
+        return Some(copy_rule(scope, op, who, *from, umask));
     }
 
     let mut what = 0u32;
@@ -249,6 +208,58 @@ fn parse_item(item: &[u8], umask: u32) -> Option<Rule> {
         scope,
         action: Action::Mask { and, or, x_keep },
     })
+}
+
+/// An octal item (`644`, `D2755`): `digits` must all be octal, at most
+/// `0o7777`.
+fn parse_octal(scope: Scope, digits: &[u8]) -> Option<Rule> {
+    let mut v = 0u32;
+    for &d in digits {
+        if !(b'0'..=b'7').contains(&d) {
+            return None;
+        }
+        v = v * 8 + u32::from(d - b'0');
+        if v > 0o7777 {
+            return None;
+        }
+    }
+    Some(Rule {
+        scope,
+        action: Action::Mask {
+            and: 0,
+            or: v,
+            x_keep: false,
+        },
+    })
+}
+
+/// `g=u`, `o+g`, `=o` …: copy class `from`'s bits to the `who` classes
+/// (all of them, less the umask, when none is named).
+fn copy_rule(scope: Scope, op: u8, who: u32, from: u8, umask: u32) -> Rule {
+    let from_shift = match from {
+        b'u' => 6,
+        b'g' => 3,
+        _ => 0,
+    };
+    let (who, umask) = if who == 0 {
+        (0o111, Some(umask))
+    } else {
+        (who, None)
+    };
+    let op = match op {
+        b'+' => CopyOp::Add,
+        b'-' => CopyOp::Sub,
+        _ => CopyOp::Set,
+    };
+    Rule {
+        scope,
+        action: Action::Copy {
+            op,
+            who,
+            from_shift,
+            umask,
+        },
+    }
 }
 
 impl ChmodRules {
@@ -571,5 +582,41 @@ mod tests {
         let e = parse_with_umask("u+x,zz", 0o022).unwrap_err();
         assert_eq!(e.arg, "u+x,zz");
         assert_eq!(e.to_string(), "Invalid argument passed to --chmod (u+x,zz)");
+    }
+
+    #[test]
+    fn octal_and_copy_items_in_isolation() {
+        let mask = |or| Action::Mask {
+            and: 0,
+            or,
+            x_keep: false,
+        };
+        assert_eq!(
+            parse_octal(Scope::All, b"2755").map(|r| r.action),
+            Some(mask(0o2755))
+        );
+        assert_eq!(parse_octal(Scope::All, b"17777"), None);
+        assert_eq!(parse_octal(Scope::All, b"68"), None);
+        let r = copy_rule(Scope::DirsOnly, b'=', 0, b'g', 0o022);
+        assert_eq!(r.scope, Scope::DirsOnly);
+        assert_eq!(
+            r.action,
+            Action::Copy {
+                op: CopyOp::Set,
+                who: 0o111,
+                from_shift: 3,
+                umask: Some(0o022),
+            }
+        );
+        let r = copy_rule(Scope::All, b'-', 0o001, b'u', 0o022);
+        assert!(matches!(
+            r.action,
+            Action::Copy {
+                op: CopyOp::Sub,
+                who: 0o001,
+                from_shift: 6,
+                umask: None
+            }
+        ));
     }
 }

@@ -12,8 +12,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use rustix::fs::{Mode, OFlags};
-use rustix::io::Errno;
+use crate::sys::Errno;
 
 use super::xattr::{self, FAKE_STAT_NAME, FakeStat};
 use crate::sys::{Kind, Stat};
@@ -33,20 +32,20 @@ pub fn overlay(path: &Path, mut st: Stat) -> Result<Stat, String> {
         Ok(None) => {}
         Ok(Some(f)) => {
             st.mode = f.mode;
-            st.rdev = rustix::fs::makedev(f.rdev_major, f.rdev_minor);
+            st.rdev = crate::sys::fs::makedev(f.rdev_major, f.rdev_minor);
             st.uid = f.uid;
             st.gid = f.gid;
         }
         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
             return Err(format!(
                 "Corrupt {FAKE_STAT_NAME} xattr attached to \"{}\": {e}",
-                crate::sys::escape_name(
+                crate::text::escape_name(
                     crate::sys::bytes(&crate::sys::absolute(path)),
-                    crate::sys::locale_is_utf8()
+                    crate::text::locale_is_utf8()
                 )
             ));
         }
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) && kind == Kind::Symlink => {
+        Err(e) if e.raw_os_error() == Some(Errno::PERM.raw_os_error()) && kind == Kind::Symlink => {
             st.uid = 0;
             st.gid = 0;
         }
@@ -60,11 +59,7 @@ pub fn overlay(path: &Path, mut st: Stat) -> Result<Stat, String> {
 /// usual by the sender; the receiver treats it as having no target, so it
 /// is replaced by a fake one.
 pub fn read_link(path: &Path, sender: bool) -> Result<Vec<u8>, Errno> {
-    match rustix::fs::open(
-        path,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    ) {
+    match crate::sys::fs::open_read_nofollow(path) {
         Ok(fd) => {
             let mut f = std::fs::File::from(fd);
             let mut buf = Vec::new();
@@ -72,9 +67,7 @@ pub fn read_link(path: &Path, sender: bool) -> Result<Vec<u8>, Errno> {
                 .map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))?;
             Ok(buf)
         }
-        Err(Errno::LOOP) if sender => {
-            rustix::fs::readlink(path, Vec::new()).map(|t| t.into_bytes())
-        }
+        Err(Errno::LOOP) if sender => crate::sys::fs::readlink(path),
         Err(Errno::LOOP) => Ok(Vec::new()),
         Err(e) => Err(e),
     }
@@ -83,7 +76,7 @@ pub fn read_link(path: &Path, sender: bool) -> Result<Vec<u8>, Errno> {
 /// rsync's `do_symlink()` / `do_mknod()` under `--fake-super`: a regular
 /// file, mode 0600, holding `content` (a symlink's target).
 pub fn create_as_file(path: &Path, content: &[u8]) -> Result<(), Errno> {
-    create_as_file_at(rustix::fs::CWD, path, content)
+    create_as_file_at(crate::sys::fs::cwd(), path, content)
 }
 
 /// [`create_as_file`] for entry `name` of directory `dir`.
@@ -92,22 +85,7 @@ pub fn create_as_file_at<D: std::os::fd::AsFd>(
     name: &Path,
     content: &[u8],
 ) -> Result<(), Errno> {
-    let fd = rustix::fs::openat(
-        dir,
-        name,
-        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC | OFlags::NOFOLLOW,
-        Mode::from_raw_mode(0o600),
-    )?;
-    let mut done = 0;
-    while done < content.len() {
-        match rustix::io::write(&fd, &content[done..]) {
-            Ok(0) => return Err(Errno::IO),
-            Ok(n) => done += n,
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
+    crate::sys::fs::write_private_file_at(dir, name, content)
 }
 
 /// The record a destination item should carry: rsync's `set_stat_xattr()`
@@ -118,8 +96,16 @@ pub fn wanted(mode: u32, rdev: u64, uid: Option<u32>, gid: Option<u32>) -> FakeS
     let is_dev = Kind::from_mode(mode).is_device();
     FakeStat {
         mode,
-        rdev_major: if is_dev { rustix::fs::major(rdev) } else { 0 },
-        rdev_minor: if is_dev { rustix::fs::minor(rdev) } else { 0 },
+        rdev_major: if is_dev {
+            crate::sys::fs::major_minor(rdev).0
+        } else {
+            0
+        },
+        rdev_minor: if is_dev {
+            crate::sys::fs::major_minor(rdev).1
+        } else {
+            0
+        },
         uid: uid.unwrap_or(0),
         gid: gid.unwrap_or(0),
     }
@@ -158,7 +144,7 @@ mod tests {
         let o = overlay(&f, st)?;
         assert_eq!(o.kind(), Kind::CharDev);
         assert_eq!((o.uid, o.gid, o.mode & 0o7777), (7, 8, 0o640));
-        assert_eq!(o.rdev, rustix::fs::makedev(1, 3));
+        assert_eq!(o.rdev, crate::sys::fs::makedev(1, 3));
         Ok(())
     }
 }

@@ -34,7 +34,6 @@
 //! engine maps ids from several threads.
 
 use std::collections::HashMap;
-use std::ffi::{CStr, CString};
 use std::fmt;
 use std::sync::Mutex;
 
@@ -575,105 +574,19 @@ fn class(mut p: &[u8], c: u8) -> Option<(bool, &[u8])> {
     }
 }
 
-/// The name of a local user or group, via the reentrant lookups.
+/// The name of a local user or group (see [`crate::sys::ids`]).
 pub fn lookup_name(kind: IdKind, id: u32) -> Option<Vec<u8>> {
     match kind {
-        IdKind::User => with_buf(|buf| {
-            // SAFETY: all-zero bytes are a valid `passwd` (null pointers
-            // and zero ids); getpwuid_r fills it in.
-            let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-            let mut res: *mut libc::passwd = std::ptr::null_mut();
-            // SAFETY: every pointer is valid for the call and `buf` is
-            // writable for `buf.len()` bytes; the strings in `pwd` point
-            // into `buf`, which outlives their use below.
-            let rc =
-                unsafe { libc::getpwuid_r(id, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut res) };
-            // SAFETY: on success with a result, pw_name is a NUL-terminated
-            // string inside `buf`.
-            (
-                rc,
-                (!res.is_null()).then(|| unsafe { cstr_bytes(pwd.pw_name) }),
-            )
-        }),
-        IdKind::Group => with_buf(|buf| {
-            // SAFETY: as above, for `group`.
-            let mut grp: libc::group = unsafe { std::mem::zeroed() };
-            let mut res: *mut libc::group = std::ptr::null_mut();
-            // SAFETY: as above.
-            let rc =
-                unsafe { libc::getgrgid_r(id, &mut grp, buf.as_mut_ptr(), buf.len(), &mut res) };
-            // SAFETY: as above.
-            (
-                rc,
-                (!res.is_null()).then(|| unsafe { cstr_bytes(grp.gr_name) }),
-            )
-        }),
+        IdKind::User => crate::sys::ids::user_name(id),
+        IdKind::Group => crate::sys::ids::group_name(id),
     }
 }
 
-/// The id of a local user or group name, via the reentrant lookups.
+/// The id of a local user or group name (see [`crate::sys::ids`]).
 pub fn lookup_id(kind: IdKind, name: &[u8]) -> Option<u32> {
-    let cname = CString::new(name).ok()?;
     match kind {
-        IdKind::User => with_buf(|buf| {
-            // SAFETY: all-zero bytes are a valid `passwd`.
-            let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-            let mut res: *mut libc::passwd = std::ptr::null_mut();
-            // SAFETY: `cname` is NUL-terminated, the other pointers are
-            // valid and `buf` is writable for `buf.len()` bytes.
-            let rc = unsafe {
-                libc::getpwnam_r(
-                    cname.as_ptr(),
-                    &mut pwd,
-                    buf.as_mut_ptr(),
-                    buf.len(),
-                    &mut res,
-                )
-            };
-            (rc, (!res.is_null()).then_some(pwd.pw_uid))
-        }),
-        IdKind::Group => with_buf(|buf| {
-            // SAFETY: all-zero bytes are a valid `group`.
-            let mut grp: libc::group = unsafe { std::mem::zeroed() };
-            let mut res: *mut libc::group = std::ptr::null_mut();
-            // SAFETY: as above.
-            let rc = unsafe {
-                libc::getgrnam_r(
-                    cname.as_ptr(),
-                    &mut grp,
-                    buf.as_mut_ptr(),
-                    buf.len(),
-                    &mut res,
-                )
-            };
-            (rc, (!res.is_null()).then_some(grp.gr_gid))
-        }),
-    }
-}
-
-/// Copies a C string out.
-///
-/// # Safety
-/// `p` must be null or point to a NUL-terminated string.
-unsafe fn cstr_bytes(p: *const libc::c_char) -> Vec<u8> {
-    if p.is_null() {
-        return Vec::new();
-    }
-    // SAFETY: guaranteed by the caller.
-    unsafe { CStr::from_ptr(p) }.to_bytes().to_vec()
-}
-
-/// Runs a `get*_r` call with a growing scratch buffer (ERANGE means "too
-/// small"); any other failure or "not found" gives `None`.
-fn with_buf<T>(mut f: impl FnMut(&mut [libc::c_char]) -> (libc::c_int, Option<T>)) -> Option<T> {
-    let mut size = 1024;
-    loop {
-        let mut buf = vec![0 as libc::c_char; size];
-        match f(&mut buf) {
-            (0, r) => return r,
-            (libc::ERANGE, _) if size < 1 << 20 => size *= 4,
-            _ => return None,
-        }
+        IdKind::User => crate::sys::ids::user_id(name),
+        IdKind::Group => crate::sys::ids::group_id(name),
     }
 }
 

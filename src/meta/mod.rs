@@ -22,11 +22,10 @@ pub mod xattr;
 
 pub use run::{ItemAttrs, RunAttrs, SoftError};
 
-use std::os::fd::{AsFd, BorrowedFd};
-use std::path::Path;
+use std::os::fd::AsFd;
 
-use rustix::fs::{AtFlags, CWD, Gid, Mode, Timespec, Timestamps, UTIME_OMIT, Uid, utimensat};
-use rustix::io::Errno;
+use crate::sys::Errno;
+pub use crate::sys::attr::Target;
 
 use crate::options::Options;
 use crate::sys::{Kind, Stat};
@@ -57,17 +56,14 @@ impl Receiver {
 
     pub fn current() -> Receiver {
         let umask = crate::sys::umask();
-        let mut groups: Vec<u32> = rustix::process::getgroups()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|g| g.as_raw())
-            .collect();
-        groups.push(rustix::process::getegid().as_raw());
+        let (euid, egid) = crate::sys::ids::effective_ids();
+        let mut groups = crate::sys::ids::groups();
+        groups.push(egid);
         Receiver {
-            am_root: rustix::process::geteuid().is_root(),
+            am_root: euid == 0,
             fake_super: false,
-            euid: rustix::process::geteuid().as_raw(),
-            egid: rustix::process::getegid().as_raw(),
+            euid,
+            egid,
             dflt_perms: 0o777 & !umask,
             groups,
         }
@@ -107,7 +103,7 @@ pub fn dest_mode_x(src_mode: u32, existing: Option<u32>, dflt_perms: u32, exec: 
     match existing {
         Some(m) => {
             let mut new = (src_mode & !0o7777) | (m & 0o7777);
-            if exec && src_mode & libc::S_IFMT == libc::S_IFREG {
+            if exec && src_mode & crate::sys::mode::S_IFMT == crate::sys::mode::S_IFREG {
                 if src_mode & 0o111 == 0 {
                     new &= !0o111;
                 } else if m & 0o111 == 0 {
@@ -218,15 +214,6 @@ impl AttrError {
     }
 }
 
-/// Where the attributes are applied: an open file (a temp file we just
-/// wrote), an entry of an open directory (directories, links, devices,
-/// up-to-date files in the destination), or a path.
-pub enum Target<'a, F: AsFd> {
-    Fd(F),
-    At(BorrowedFd<'a>, &'a Path),
-    Path(&'a Path),
-}
-
 /// Brings `current` to `want` under `policy`, touching only what differs.
 pub fn apply<F: AsFd>(
     target: Target<'_, F>,
@@ -258,23 +245,11 @@ pub fn apply_full<F: AsFd>(
     if change_uid || change_gid {
         // --fake-super records the owner in %stat below instead.
         if !policy.fake_super {
-            let uid = Some(Uid::from_raw(if change_uid {
-                want.uid
-            } else {
-                current.uid
-            }));
-            let gid = Some(Gid::from_raw(if change_gid {
-                want.gid
-            } else {
-                current.gid
-            }));
+            let uid = if change_uid { want.uid } else { current.uid };
+            let gid = if change_gid { want.gid } else { current.gid };
             let r = match &target {
                 _ if policy.dry_run => Ok(()),
-                Target::Fd(fd) => rustix::fs::fchown(fd, uid, gid),
-                Target::At(d, p) => rustix::fs::chownat(d, *p, uid, gid, AtFlags::SYMLINK_NOFOLLOW),
-                Target::Path(p) => {
-                    rustix::fs::chownat(CWD, *p, uid, gid, AtFlags::SYMLINK_NOFOLLOW)
-                }
+                t => crate::sys::attr::chown(t, uid, gid),
             };
             r.map_err(|errno| AttrError {
                 what: if change_uid { "chown" } else { "chgrp" },
@@ -282,15 +257,11 @@ pub fn apply_full<F: AsFd>(
             })?;
             // chown may clear set-id bits; re-read what the chmod below
             // compares against, as rsync does.
-            if cur_mode & 0o6000 != 0 && !policy.dry_run {
-                let st = match &target {
-                    Target::Fd(fd) => rustix::fs::fstat(fd),
-                    Target::At(d, p) => rustix::fs::statat(d, *p, AtFlags::SYMLINK_NOFOLLOW),
-                    Target::Path(p) => rustix::fs::lstat(*p),
-                };
-                if let Ok(st) = st {
-                    cur_mode = st.st_mode;
-                }
+            if cur_mode & 0o6000 != 0
+                && !policy.dry_run
+                && let Ok(st) = crate::sys::attr::stat(&target)
+            {
+                cur_mode = st.mode;
             }
         }
         up.owner = true;
@@ -319,32 +290,10 @@ pub fn apply_full<F: AsFd>(
     // -U: rsync carries access times in whole seconds and compares them so.
     let set_atime = want.atime.filter(|&a| a != current.atime);
     if set_mtime || set_atime.is_some() {
-        let omit = Timespec {
-            tv_sec: 0,
-            tv_nsec: UTIME_OMIT,
-        };
-        let ts = Timestamps {
-            last_access: match set_atime {
-                Some(a) => Timespec {
-                    tv_sec: a,
-                    tv_nsec: 0,
-                },
-                None => omit,
-            },
-            last_modification: if set_mtime {
-                Timespec {
-                    tv_sec: want.mtime,
-                    tv_nsec: want.mtime_nsec as _,
-                }
-            } else {
-                omit
-            },
-        };
+        let mtime = set_mtime.then_some((want.mtime, want.mtime_nsec));
         let r = match &target {
             _ if policy.dry_run => Ok(()),
-            Target::Fd(fd) => rustix::fs::futimens(fd, &ts),
-            Target::At(d, p) => utimensat(d, *p, &ts, AtFlags::SYMLINK_NOFOLLOW),
-            Target::Path(p) => utimensat(CWD, *p, &ts, AtFlags::SYMLINK_NOFOLLOW),
+            t => crate::sys::attr::set_times(t, set_atime, mtime),
         };
         r.map_err(|errno| AttrError {
             what: "failed to set times on",
@@ -368,12 +317,9 @@ pub fn apply_full<F: AsFd>(
 
     // Linux cannot chmod a symlink.
     if !is_link && (cur_mode & 0o7777) != (want.mode & 0o7777) {
-        let mode = Mode::from_raw_mode(want.mode & 0o7777);
         let r = match &target {
             _ if policy.dry_run || policy.fake_super => Ok(()),
-            Target::Fd(fd) => rustix::fs::fchmod(fd, mode),
-            Target::At(d, p) => chmod_nofollow(*d, p, mode),
-            Target::Path(p) => rustix::fs::chmod(*p, mode),
+            t => crate::sys::attr::chmod(t, want.mode),
         };
         r.map_err(|errno| AttrError {
             what: "failed to set permissions on",
@@ -384,50 +330,13 @@ pub fn apply_full<F: AsFd>(
     Ok((up, soft))
 }
 
-/// A path naming entry `name` of the open directory `dir` through
-/// `/proc/self/fd`, for the calls that only take paths (xattrs, ACLs):
-/// the directory stays the one opened, whatever happens to its path.
 /// Calls `f` with what xattr and ACL calls work on for `target`: its fd,
 /// or a path (`/proc/self/fd/DIR/name` for an entry of a directory handle).
 fn with_on<F: AsFd, R>(target: &Target<'_, F>, f: impl FnOnce(run::On<'_>) -> R) -> R {
     match target {
         Target::Fd(fd) => f(run::On::Fd(fd.as_fd())),
-        Target::At(d, p) => f(run::On::Path(&proc_path(*d, p))),
+        Target::At(d, p) => f(run::On::Path(&crate::sys::attr::entry_path(*d, p))),
         Target::Path(p) => f(run::On::Path(p)),
-    }
-}
-
-fn proc_path(dir: BorrowedFd<'_>, name: &Path) -> std::path::PathBuf {
-    use std::os::fd::AsRawFd;
-    match dir.as_raw_fd() {
-        // A directory known by path only (see `sys::DirAt`): `name` is
-        // relative to the current directory.
-        libc::AT_FDCWD => name.to_path_buf(),
-        fd => Path::new(&format!("/proc/self/fd/{fd}")).join(name),
-    }
-}
-
-/// chmod of entry `name` of directory `dir` that never follows a symlink
-/// there (one swapped in meanwhile): the entry is opened with
-/// `O_PATH | O_NOFOLLOW` and changed through `/proc/self/fd` (`fchmod`
-/// refuses `O_PATH` handles); without /proc, a plain `fchmodat`.
-fn chmod_nofollow(dir: BorrowedFd<'_>, name: &Path, mode: Mode) -> Result<(), Errno> {
-    use rustix::fs::OFlags;
-    use std::os::fd::AsRawFd;
-    let fd = rustix::fs::openat(
-        dir,
-        name,
-        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?;
-    // Opened without following, a symlink is the link itself: refused as
-    // rsync 3.5 refuses it (a -K symlink kept as a directory included).
-    if Kind::from_mode(rustix::fs::fstat(&fd)?.st_mode) == Kind::Symlink {
-        return Err(Errno::LOOP);
-    }
-    match rustix::fs::chmod(format!("/proc/self/fd/{}", fd.as_raw_fd()), mode) {
-        Err(Errno::NOENT) => rustix::fs::chmodat(dir, name, mode, AtFlags::empty()),
-        r => r,
     }
 }
 

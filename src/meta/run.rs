@@ -22,7 +22,7 @@ use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rustix::io::Errno;
+use crate::sys::Errno;
 
 use super::acl::{self, AclDiff, AclError, Acls};
 use super::chmod::ChmodRules;
@@ -37,6 +37,16 @@ use crate::sys::{Kind, Stat};
 pub enum On<'a> {
     Path(&'a Path),
     Fd(BorrowedFd<'a>),
+}
+
+impl<'a> On<'a> {
+    /// The same place as a [`crate::sys::attr::Target`].
+    fn target(self) -> crate::sys::attr::Target<'a, BorrowedFd<'a>> {
+        match self {
+            On::Path(p) => crate::sys::attr::Target::Path(p),
+            On::Fd(fd) => crate::sys::attr::Target::Fd(fd),
+        }
+    }
 }
 
 /// A failed xattr, ACL or `%stat` change. rsync reports these and goes on
@@ -170,11 +180,9 @@ impl ItemAttrs {
     }
 
     fn apply_fake(&self, on: On<'_>, f: &FakeStat, soft: &mut Vec<SoftError>) {
-        let real = match on {
-            On::Path(p) => rustix::fs::lstat(p),
-            On::Fd(fd) => rustix::fs::fstat(fd),
+        let Ok(real) = crate::sys::attr::stat(&on.target()) else {
+            return;
         };
-        let Ok(real) = real else { return };
         let record = match on {
             On::Path(p) => xattr::read_fake_stat(p),
             On::Fd(fd) => xattr::read_fake_stat_fd(fd),
@@ -190,31 +198,18 @@ impl ItemAttrs {
             }
             Err(_) => None,
         };
-        let rdev = (
-            rustix::fs::major(real.st_rdev),
-            rustix::fs::minor(real.st_rdev),
-        );
-        let (chmod, action) = f.plan(
-            real.st_mode,
-            rdev,
-            real.st_uid,
-            real.st_gid,
-            record.as_ref(),
-        );
+        let rdev = crate::sys::fs::major_minor(real.rdev);
+        let (chmod, action) = f.plan(real.mode, rdev, real.uid, real.gid, record.as_ref());
         if let Some(m) = chmod {
             // rsync ignores a failure here; the record says it all.
-            let mode = rustix::fs::Mode::from_raw_mode(m);
-            let _ = match on {
-                On::Path(p) => rustix::fs::chmod(p, mode),
-                On::Fd(fd) => rustix::fs::fchmod(fd, mode),
-            };
+            let _ = crate::sys::attr::chmod(&on.target(), m);
         }
         let r = match on {
             On::Path(p) => xattr::write_fake_stat(p, &action),
             On::Fd(fd) => xattr::write_fake_stat_fd(fd, &action),
         };
         if let Err(e) = r {
-            let is_link = real.st_mode & libc::S_IFMT == libc::S_IFLNK;
+            let is_link = real.mode & crate::sys::mode::S_IFMT == crate::sys::mode::S_IFLNK;
             // rsync: a symlink that cannot take the record is left alone.
             if !(e.errno == Errno::PERM && is_link) {
                 soft.push(SoftError::FakeStat {
@@ -238,7 +233,7 @@ impl ItemAttrs {
         let Some(src) = &self.acls else {
             return (false, None);
         };
-        let is_dir = want_mode & libc::S_IFMT == libc::S_IFDIR;
+        let is_dir = want_mode & crate::sys::mode::S_IFMT == crate::sys::mode::S_IFDIR;
         let dest = match &self.dest_acls {
             Some(d) => d.clone(),
             None => match on {
@@ -504,7 +499,7 @@ impl RunAttrs {
         if self.fake_super {
             super::fake::read_link(path, true)
         } else {
-            rustix::fs::readlink(path, Vec::new()).map(|t| t.into_bytes())
+            crate::sys::fs::readlink(path)
         }
     }
 
@@ -513,9 +508,7 @@ impl RunAttrs {
         if self.fake_super {
             super::fake::read_link(path, false).ok()
         } else {
-            rustix::fs::readlink(path, Vec::new())
-                .ok()
-                .map(|t| t.into_bytes())
+            crate::sys::fs::readlink(path).ok()
         }
     }
 
@@ -552,7 +545,7 @@ impl RunAttrs {
                 false,
                 Some(format!(
                     "default_perms_for_dir: sys_acl_get_file({}, ACL_TYPE_DEFAULT): {}, falling back on umask",
-                    crate::sys::escape_name(crate::sys::bytes(dir), crate::sys::locale_is_utf8()),
+                    crate::text::escape_name(crate::sys::bytes(dir), crate::text::locale_is_utf8()),
                     crate::sys::io_error_text(&e)
                 )),
             ),
@@ -749,9 +742,9 @@ mod tests {
     fn default_context_does_nothing() -> Result<(), String> {
         let r = RunAttrs::default();
         assert!(!r.adjusts_source() && !r.examines());
-        let mut s = st(libc::S_IFREG | 0o644);
+        let mut s = st(crate::sys::mode::S_IFREG | 0o644);
         r.adjust_source(Path::new("/nonexistent"), &mut s)?;
-        assert_eq!(s.mode, libc::S_IFREG | 0o644);
+        assert_eq!(s.mode, crate::sys::mode::S_IFREG | 0o644);
         assert_eq!(r.dflt_perms(0o755), 0o755);
         Ok(())
     }
@@ -767,10 +760,10 @@ mod tests {
             perms: false,
             ..RunAttrs::default()
         };
-        let mut f = st(libc::S_IFREG | 0o755);
+        let mut f = st(crate::sys::mode::S_IFREG | 0o755);
         r.adjust_source(Path::new("/x"), &mut f)?;
         assert_eq!(f.mode & 0o7777, 0o600);
-        let mut l = st(libc::S_IFLNK | 0o777);
+        let mut l = st(crate::sys::mode::S_IFLNK | 0o777);
         r.adjust_source(Path::new("/x"), &mut l)?;
         assert_eq!(l.mode & 0o7777, 0o777, "symlinks are never tweaked");
         assert!(r.exec_differs(0o644, 0o755));

@@ -28,16 +28,15 @@
 //! `--fake-super` also keeps the privileged parts of the stat (mode, rdev,
 //! uid, gid) in `user.rsync.%stat`; see [`FakeStat`].
 //!
-//! Syscalls go through rustix: the `xattr` crate has no `BorrowedFd` API,
-//! and one code path for paths and descriptors keeps the filters identical.
+//! The syscalls are in [`crate::sys::xattr`] (why not the `xattr` crate is
+//! said there); this module keeps the namespace policy and the messages.
 
 use std::fmt;
 use std::io;
 use std::os::fd::BorrowedFd;
 use std::path::Path;
 
-use rustix::fs::XattrFlags;
-use rustix::io::Errno;
+use crate::sys::Errno;
 
 /// Whose view of the namespaces applies (`-X` count, privilege).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,13 +199,7 @@ impl From<XattrError> for io::Error {
     }
 }
 
-/// Where the xattr syscalls go: a path (optionally following a final
-/// symlink) or an open descriptor.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum On<'a> {
-    Path(&'a Path, bool),
-    Fd(BorrowedFd<'a>),
-}
+pub(crate) use crate::sys::xattr::On;
 
 impl On<'_> {
     fn fail(&self, op: [&'static str; 3], name: &[u8], errno: Errno) -> XattrError {
@@ -226,33 +219,10 @@ impl On<'_> {
     /// support has none (rsync treats ENOTSUP the same way).
     pub(crate) fn list(&self) -> Result<Vec<Vec<u8>>, XattrError> {
         const OPS: [&str; 3] = ["listxattr", "llistxattr", "flistxattr"];
-        let mut buf = vec![0u8; 1024];
-        loop {
-            let r = match *self {
-                On::Path(p, true) => rustix::fs::listxattr(p, &mut buf[..]),
-                On::Path(p, false) => rustix::fs::llistxattr(p, &mut buf[..]),
-                On::Fd(fd) => rustix::fs::flistxattr(fd, &mut buf[..]),
-            };
-            match r {
-                Ok(n) => {
-                    return Ok(buf[..n]
-                        .split(|&b| b == 0)
-                        .filter(|s| !s.is_empty())
-                        .map(<[u8]>::to_vec)
-                        .collect());
-                }
-                Err(Errno::NOTSUP) => return Ok(Vec::new()),
-                Err(Errno::RANGE) => {
-                    let need = match *self {
-                        On::Path(p, true) => rustix::fs::listxattr_query(p),
-                        On::Path(p, false) => rustix::fs::llistxattr_query(p),
-                        On::Fd(fd) => rustix::fs::flistxattr_query(fd),
-                    }
-                    .map_err(|e| self.fail(OPS, b"", e))?;
-                    buf.resize(need + 1024, 0);
-                }
-                Err(e) => return Err(self.fail(OPS, b"", e)),
-            }
+        match crate::sys::xattr::list(*self) {
+            Ok(names) => Ok(names),
+            Err(Errno::NOTSUP) => Ok(Vec::new()),
+            Err(e) => Err(self.fail(OPS, b"", e)),
         }
     }
 
@@ -260,62 +230,25 @@ impl On<'_> {
     /// removed since it was listed) or xattrs are unsupported.
     pub(crate) fn get(&self, name: &[u8]) -> Result<Option<Vec<u8>>, XattrError> {
         const OPS: [&str; 3] = ["getxattr", "lgetxattr", "fgetxattr"];
-        let cname = cstring(name).map_err(|e| self.fail(OPS, name, e))?;
-        let mut buf = vec![0u8; 256];
-        loop {
-            let r = match *self {
-                On::Path(p, true) => rustix::fs::getxattr(p, cname.as_c_str(), &mut buf[..]),
-                On::Path(p, false) => rustix::fs::lgetxattr(p, cname.as_c_str(), &mut buf[..]),
-                On::Fd(fd) => rustix::fs::fgetxattr(fd, cname.as_c_str(), &mut buf[..]),
-            };
-            match r {
-                Ok(n) => {
-                    buf.truncate(n);
-                    return Ok(Some(buf));
-                }
-                Err(Errno::NODATA | Errno::NOTSUP) => return Ok(None),
-                Err(Errno::RANGE) => {
-                    let need = match *self {
-                        On::Path(p, true) => rustix::fs::getxattr_query(p, cname.as_c_str()),
-                        On::Path(p, false) => rustix::fs::lgetxattr_query(p, cname.as_c_str()),
-                        On::Fd(fd) => rustix::fs::fgetxattr_query(fd, cname.as_c_str()),
-                    }
-                    .map_err(|e| self.fail(OPS, name, e))?;
-                    buf.resize(need + 256, 0);
-                }
-                Err(e) => return Err(self.fail(OPS, name, e)),
-            }
+        match crate::sys::xattr::get(*self, name) {
+            Ok(v) => Ok(Some(v)),
+            Err(Errno::NODATA | Errno::NOTSUP) => Ok(None),
+            Err(e) => Err(self.fail(OPS, name, e)),
         }
     }
 
     pub(crate) fn set(&self, name: &[u8], value: &[u8]) -> Result<(), XattrError> {
         const OPS: [&str; 3] = ["setxattr", "lsetxattr", "fsetxattr"];
-        let cname = cstring(name).map_err(|e| self.fail(OPS, name, e))?;
-        let flags = XattrFlags::empty();
-        match *self {
-            On::Path(p, true) => rustix::fs::setxattr(p, cname.as_c_str(), value, flags),
-            On::Path(p, false) => rustix::fs::lsetxattr(p, cname.as_c_str(), value, flags),
-            On::Fd(fd) => rustix::fs::fsetxattr(fd, cname.as_c_str(), value, flags),
-        }
-        .map_err(|e| self.fail(OPS, name, e))
+        crate::sys::xattr::set(*self, name, value).map_err(|e| self.fail(OPS, name, e))
     }
 
     /// Removes `name`; a name that is already gone is not an error.
     pub(crate) fn remove(&self, name: &[u8]) -> Result<(), XattrError> {
         const OPS: [&str; 3] = ["removexattr", "lremovexattr", "fremovexattr"];
-        let cname = cstring(name).map_err(|e| self.fail(OPS, name, e))?;
-        match *self {
-            On::Path(p, true) => rustix::fs::removexattr(p, cname.as_c_str()),
-            On::Path(p, false) => rustix::fs::lremovexattr(p, cname.as_c_str()),
-            On::Fd(fd) => rustix::fs::fremovexattr(fd, cname.as_c_str()),
-        }
-        .or_else(|e| if e == Errno::NODATA { Ok(()) } else { Err(e) })
-        .map_err(|e| self.fail(OPS, name, e))
+        crate::sys::xattr::remove(*self, name)
+            .or_else(|e| if e == Errno::NODATA { Ok(()) } else { Err(e) })
+            .map_err(|e| self.fail(OPS, name, e))
     }
-}
-
-fn cstring(name: &[u8]) -> Result<std::ffi::CString, Errno> {
-    std::ffi::CString::new(name).map_err(|_| Errno::INVAL)
 }
 
 /// Lists `on` and keeps the names `keep` maps to `Some`, sorted.
@@ -394,7 +327,7 @@ pub fn apply_path(
     };
     let r = apply_on(on, want, current, p);
     if let Some(mode) = restore {
-        let _ = rustix::fs::chmod(path, rustix::fs::Mode::from_raw_mode(mode));
+        let _ = crate::sys::attr::chmod(&crate::sys::attr::Target::<BorrowedFd>::Path(path), mode);
     }
     r
 }
@@ -413,16 +346,16 @@ pub fn apply_fd(
 /// If `path` is a non-symlink we may not write, adds `u+w` and returns
 /// the mode to put back.
 fn writable_for_a_moment(path: &Path) -> Option<u32> {
-    use rustix::fs::{Access, Mode};
-    let st = rustix::fs::lstat(path).ok()?;
-    if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
+    let st = crate::sys::lstat(path).ok()?;
+    if st.kind() == crate::sys::Kind::Symlink || crate::sys::fs::may_write(path) {
         return None;
     }
-    if rustix::fs::access(path, Access::WRITE_OK).is_ok() {
-        return None;
-    }
-    let mode = st.st_mode & 0o7777;
-    rustix::fs::chmod(path, Mode::from_raw_mode(mode | 0o200)).ok()?;
+    let mode = st.perms();
+    crate::sys::attr::chmod(
+        &crate::sys::attr::Target::<BorrowedFd>::Path(path),
+        mode | 0o200,
+    )
+    .ok()?;
     Some(mode)
 }
 
@@ -518,8 +451,13 @@ impl FakeStat {
         real_gid: u32,
         current: Option<&FakeStat>,
     ) -> (Option<u32>, FakeStatAction) {
-        const IFMT: u32 = libc::S_IFMT;
-        let is_dev = |m: u32| matches!(m & IFMT, libc::S_IFCHR | libc::S_IFBLK);
+        const IFMT: u32 = crate::sys::mode::S_IFMT;
+        let is_dev = |m: u32| {
+            matches!(
+                m & IFMT,
+                crate::sys::mode::S_IFCHR | crate::sys::mode::S_IFBLK
+            )
+        };
         let fmode = self.mode & (IFMT | 0o7777);
         let real = real_mode & (IFMT | 0o7777);
         let rdev = if is_dev(fmode) {
@@ -527,7 +465,7 @@ impl FakeStat {
         } else {
             (0, 0)
         };
-        let owner_bits = if real & IFMT == libc::S_IFDIR {
+        let owner_bits = if real & IFMT == crate::sys::mode::S_IFDIR {
             0o700
         } else {
             0o600

@@ -16,6 +16,11 @@
 use crate::plan::item;
 use crate::report::itemize;
 use crate::sys::Kind;
+/// Kept for importers outside this module's owner (options, transfer, report).
+pub use crate::text::{
+    DEFAULT_NAME_FORMAT, ITEMIZE_FORMAT, do_big_num, escape_log, escape_output, format_has,
+    logs_before_transfer,
+};
 
 /// rsync's `MAXPATHLEN`: the size of the scratch buffer one escape is
 /// rendered into (so a padded value is cut at `MAXPATHLEN - 1` bytes).
@@ -126,13 +131,13 @@ impl<'a> ItemView<'a> {
 
 fn mode_of(kind: Kind) -> u32 {
     match kind {
-        Kind::File | Kind::Unknown => libc::S_IFREG,
-        Kind::Dir => libc::S_IFDIR,
-        Kind::Symlink => libc::S_IFLNK,
-        Kind::Fifo => libc::S_IFIFO,
-        Kind::Socket => libc::S_IFSOCK,
-        Kind::CharDev => libc::S_IFCHR,
-        Kind::BlockDev => libc::S_IFBLK,
+        Kind::File | Kind::Unknown => crate::sys::mode::S_IFREG,
+        Kind::Dir => crate::sys::mode::S_IFDIR,
+        Kind::Symlink => crate::sys::mode::S_IFLNK,
+        Kind::Fifo => crate::sys::mode::S_IFIFO,
+        Kind::Socket => crate::sys::mode::S_IFSOCK,
+        Kind::CharDev => crate::sys::mode::S_IFCHR,
+        Kind::BlockDev => crate::sys::mode::S_IFBLK,
     }
 }
 
@@ -187,11 +192,6 @@ impl Default for FormatCtx {
         }
     }
 }
-
-/// rsync's default `--out-format` for `-v` / `--info=name`.
-pub const DEFAULT_NAME_FORMAT: &[u8] = b"%n%L";
-/// The format `-i` (and `--log-file`) uses.
-pub const ITEMIZE_FORMAT: &[u8] = b"%i %n%L";
 
 /// Why a format cannot be expanded; rsync exits with code 13 (errors with
 /// program diagnostics) after printing the message.
@@ -314,41 +314,6 @@ fn parse_spec(buf: &[u8], mut p: usize) -> (Spec, Option<usize>) {
     } else {
         (spec, Some(p))
     }
-}
-
-/// Whether `fmt` uses escape `esc` (rsync's `log_format_has()`; e.g. the
-/// `b` of `%9b`).
-pub fn format_has(fmt: &[u8], esc: u8) -> bool {
-    let mut i = 0;
-    while let Some(off) = fmt[i..].iter().position(|&b| b == b'%') {
-        let mut p = i + off + 1;
-        while fmt.get(p) == Some(&b'\'') {
-            p += 1;
-        }
-        if fmt.get(p) == Some(&b'-') {
-            p += 1;
-        }
-        while fmt.get(p).is_some_and(u8::is_ascii_digit) {
-            p += 1;
-        }
-        while fmt.get(p) == Some(&b'\'') {
-            p += 1;
-        }
-        match fmt.get(p) {
-            None => return false,
-            Some(&c) if c == esc => return true,
-            Some(_) => {}
-        }
-        i = p;
-    }
-    false
-}
-
-/// Whether lines are logged before the transfer (rsync's
-/// `log_before_transfer`): true unless the format asks for a transfer
-/// statistic (`%b`, `%c`, `%C`), which is only known afterwards.
-pub fn logs_before_transfer(fmt: &[u8]) -> bool {
-    !format_has(fmt, b'b') && !format_has(fmt, b'c') && !format_has(fmt, b'C')
 }
 
 /// rsync's `stdout_format_has_o_or_i` / `logfile_format_has_o_or_i`: a
@@ -510,47 +475,6 @@ fn expand(esc: u8, spec: &Spec, item: &ItemView, ctx: &FormatCtx) -> Option<Vec<
     }
 }
 
-/// rsync's `do_big_num()`: digits, grouped with commas at level 1, in
-/// units of 1000 (level 2) or 1024 (level 3+) with two decimals once the
-/// value reaches one unit.
-pub fn do_big_num(num: i64, human: u8) -> String {
-    if human > 1 {
-        let mult: i64 = if human == 2 { 1000 } else { 1024 };
-        if num >= mult || num <= -mult {
-            let m = mult as f64;
-            let mut d = (num as f64 / m).abs();
-            let mut units = 'K';
-            for u in ['M', 'G', 'T'] {
-                if d < m {
-                    break;
-                }
-                d /= m;
-                units = u;
-            }
-            if d >= m {
-                d /= m;
-                units = 'P';
-            }
-            if num < 0 {
-                d = -d;
-            }
-            return format!("{d:.2}{units}");
-        }
-    }
-    let digits = num.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if num < 0 {
-        out.push('-');
-    }
-    for (i, ch) in digits.chars().enumerate() {
-        if human > 0 && i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 /// rsync's `pathjoin()`: `p1/p2` with a single slash.
 fn pathjoin(p1: &[u8], p2: &[u8]) -> Vec<u8> {
     let mut out = p1.to_vec();
@@ -608,34 +532,34 @@ pub fn permstring(mode: u32) -> [u8; 10] {
             p[9 - i] = map[8 - i];
         }
     }
-    if mode & libc::S_ISUID != 0 {
-        p[3] = if mode & libc::S_IXUSR != 0 {
+    if mode & crate::sys::mode::S_ISUID != 0 {
+        p[3] = if mode & crate::sys::mode::S_IXUSR != 0 {
             b's'
         } else {
             b'S'
         };
     }
-    if mode & libc::S_ISGID != 0 {
-        p[6] = if mode & libc::S_IXGRP != 0 {
+    if mode & crate::sys::mode::S_ISGID != 0 {
+        p[6] = if mode & crate::sys::mode::S_IXGRP != 0 {
             b's'
         } else {
             b'S'
         };
     }
-    if mode & libc::S_ISVTX != 0 {
-        p[9] = if mode & libc::S_IXOTH != 0 {
+    if mode & crate::sys::mode::S_ISVTX != 0 {
+        p[9] = if mode & crate::sys::mode::S_IXOTH != 0 {
             b't'
         } else {
             b'T'
         };
     }
-    p[0] = match mode & libc::S_IFMT {
-        libc::S_IFDIR => b'd',
-        libc::S_IFLNK => b'l',
-        libc::S_IFBLK => b'b',
-        libc::S_IFCHR => b'c',
-        libc::S_IFSOCK => b's',
-        libc::S_IFIFO => b'p',
+    p[0] = match mode & crate::sys::mode::S_IFMT {
+        crate::sys::mode::S_IFDIR => b'd',
+        crate::sys::mode::S_IFLNK => b'l',
+        crate::sys::mode::S_IFBLK => b'b',
+        crate::sys::mode::S_IFCHR => b'c',
+        crate::sys::mode::S_IFSOCK => b's',
+        crate::sys::mode::S_IFIFO => b'p',
         _ => b'-',
     };
     p
@@ -650,123 +574,11 @@ fn now_secs() -> i64 {
 
 /// rsync's `timestring()`: local time as `YYYY/MM/DD HH:MM:SS`.
 pub fn timestring(t: i64) -> String {
-    let tm = local_tm(t);
+    let tm = crate::sys::time::local_time(t);
     format!(
         "{:4}/{:02}/{:02} {:02}:{:02}:{:02}",
-        tm.tm_year + 1900,
-        tm.tm_mon + 1,
-        tm.tm_mday,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec
+        tm.year, tm.month, tm.day, tm.hour, tm.minute, tm.second
     )
-}
-
-/// `localtime_r(3)`; the epoch if the time cannot be represented.
-fn local_tm(t: i64) -> libc::tm {
-    let time: libc::time_t = t;
-    // SAFETY: `libc::tm` is a plain C struct for which all-zero bytes are a
-    // valid value (the `tm_zone` pointer becomes null).
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    // SAFETY: both pointers are valid for the duration of the call;
-    // localtime_r writes only into `tm` and is thread-safe.
-    let ok = unsafe { !libc::localtime_r(&time, &mut tm).is_null() };
-    if !ok {
-        tm.tm_year = 70;
-        tm.tm_mday = 1;
-    }
-    tm
-}
-
-/// Escapes a line for stdout/stderr exactly as rsync's `rwrite()` does.
-///
-/// Without `-8`, rsync runs the line through iconv from the locale's
-/// charset to itself: under a UTF-8 locale every byte that does not start
-/// a valid sequence (glibc's decoder: no overlongs, no surrogates, up to
-/// six bytes) becomes `\#ooo`; under any other (the C locale's ASCII) every
-/// byte ≥ 0x80 does. Then, and with `-8` alone, control bytes other than
-/// tab and a literal `\#` followed by three digits are escaped. DEL (0x7f)
-/// and C1 characters that decode are printed as they are.
-pub fn escape_output(line: &[u8], utf8: bool, eight_bit: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(line.len() + 8);
-    let mut i = 0;
-    while i < line.len() {
-        let b = line[i];
-        if b >= 0x80 && !eight_bit {
-            let n = if utf8 { utf8_seq_len(&line[i..]) } else { 0 };
-            if n == 0 {
-                push_octal(&mut out, b);
-                i += 1;
-            } else {
-                out.extend_from_slice(&line[i..i + n]);
-                i += n;
-            }
-            continue;
-        }
-        if is_hash_escape(line, i) || (b < b' ' && b != b'\t') {
-            push_octal(&mut out, b);
-        } else {
-            out.push(b);
-        }
-        i += 1;
-    }
-    out
-}
-
-/// Escapes a line for the `--log-file`: rsync 3.x escapes control bytes
-/// (other than tab) with or without the high bit (0x00–0x1f, 0x80–0x9f)
-/// and a literal `\#` before three digits, whatever the locale; other
-/// bytes are written as they are.
-pub fn escape_log(line: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(line.len() + 8);
-    for (i, &b) in line.iter().enumerate() {
-        if is_hash_escape(line, i) || (b != b'\t' && b & 0x7f < b' ') {
-            push_octal(&mut out, b);
-        } else {
-            out.push(b);
-        }
-    }
-    out
-}
-
-/// A backslash that starts `\#ddd` (it would read as an escape).
-fn is_hash_escape(line: &[u8], i: usize) -> bool {
-    line[i] == b'\\'
-        && i + 4 < line.len()
-        && line[i + 1] == b'#'
-        && line[i + 2..i + 5].iter().all(u8::is_ascii_digit)
-}
-
-fn push_octal(out: &mut Vec<u8>, b: u8) {
-    out.extend_from_slice(format!("\\#{b:03o}").as_bytes());
-}
-
-/// The length of the valid UTF-8 sequence at the start of `s` as glibc's
-/// iconv accepts it (0 if invalid or incomplete).
-fn utf8_seq_len(s: &[u8]) -> usize {
-    let lead = s[0];
-    let (n, min, init) = match lead {
-        0xc2..=0xdf => (2, 0x80u32, u32::from(lead & 0x1f)),
-        0xe0..=0xef => (3, 0x800, u32::from(lead & 0x0f)),
-        0xf0..=0xf7 => (4, 0x1_0000, u32::from(lead & 0x07)),
-        0xf8..=0xfb => (5, 0x20_0000, u32::from(lead & 0x03)),
-        0xfc..=0xfd => (6, 0x400_0000, u32::from(lead & 0x01)),
-        _ => return 0,
-    };
-    if s.len() < n {
-        return 0;
-    }
-    let mut v = init;
-    for &c in &s[1..n] {
-        if c & 0xc0 != 0x80 {
-            return 0;
-        }
-        v = (v << 6) | u32::from(c & 0x3f);
-    }
-    if v < min || (0xd800..=0xdfff).contains(&v) {
-        return 0;
-    }
-    n
 }
 
 #[cfg(test)]
@@ -786,7 +598,7 @@ mod tests {
     fn file<'a>(name: &'a [u8], len: u64) -> ItemView<'a> {
         ItemView {
             len,
-            mode: libc::S_IFREG | 0o644,
+            mode: crate::sys::mode::S_IFREG | 0o644,
             mtime: 1_600_000_000,
             bytes_sent: len + 43,
             bytes_recv: 16,
@@ -808,7 +620,7 @@ mod tests {
         );
         let mut d = ItemView::new(b".", Kind::Dir, LOCAL_CHANGE | IS_NEW);
         d.len = 4096;
-        d.mode = libc::S_IFDIR | 0o755;
+        d.mode = crate::sys::mode::S_IFDIR | 0o755;
         assert_eq!(
             r("%n|%l|%b|%c|%i|%B", &d),
             "./|4096|0|0|cd+++++++++|rwxr-xr-x"
@@ -816,7 +628,7 @@ mod tests {
         let mut l = ItemView::new(b"ln", Kind::Symlink, LOCAL_CHANGE | IS_NEW);
         l.symlink = Some(b"a");
         l.len = 1;
-        l.mode = libc::S_IFLNK | 0o777;
+        l.mode = crate::sys::mode::S_IFLNK | 0o777;
         assert_eq!(r("%n%L|%B|%l", &l), "ln -> a|rwxrwxrwx|1");
         assert_eq!(r("%i %n%L", &l), "cL+++++++++ ln -> a");
     }
@@ -927,20 +739,6 @@ mod tests {
     }
 
     #[test]
-    fn has_escape() {
-        assert!(format_has(b"%i %n%L", b'i'));
-        assert!(format_has(b"%'-10'b", b'b'));
-        assert!(format_has(b"%%", b'%'));
-        // rsync's scan resumes at an unknown escape's character.
-        assert!(format_has(b"%%b", b'b'));
-        assert!(!format_has(b"%n", b'i'));
-        assert!(!format_has(b"100%", b'i'));
-        assert!(logs_before_transfer(b"%n%L"));
-        assert!(!logs_before_transfer(b"%n %9b"));
-        assert!(!logs_before_transfer(b"%C"));
-    }
-
-    #[test]
     fn overflow_is_reported() {
         let it = file(b"a", 5);
         let e = try_render(b"%4090n%4090n", &it, &ctx()).unwrap_err();
@@ -955,62 +753,27 @@ mod tests {
     }
 
     #[test]
-    fn big_numbers() {
-        assert_eq!(do_big_num(1_234_567, 0), "1234567");
-        assert_eq!(do_big_num(1_234_567, 1), "1,234,567");
-        assert_eq!(do_big_num(1_234_567, 2), "1.23M");
-        assert_eq!(do_big_num(1_234_567, 3), "1.18M");
-        assert_eq!(do_big_num(999, 2), "999");
-        assert_eq!(do_big_num(0, 1), "0");
-        assert_eq!(do_big_num(-1234, 1), "-1,234");
-        assert_eq!(do_big_num(5 << 50, 3), "5.00P");
-        assert_eq!(do_big_num(5 << 60, 3), "5120.00P");
-    }
-
-    #[test]
     fn permstrings() {
-        assert_eq!(&permstring(libc::S_IFDIR | 0o755), b"drwxr-xr-x");
-        assert_eq!(&permstring(libc::S_IFREG | 0o4755), b"-rwsr-xr-x");
-        assert_eq!(&permstring(libc::S_IFREG | 0o2644), b"-rw-r-Sr--");
-        assert_eq!(&permstring(libc::S_IFDIR | 0o1777), b"drwxrwxrwt");
-        assert_eq!(&permstring(libc::S_IFIFO | 0o1644), b"prw-r--r-T");
-    }
-
-    #[test]
-    fn stdout_escaping_like_rsync() {
-        // C locale: every high byte; DEL stays; tab stays; \#ddd escaped.
-        assert_eq!(escape_output(b"a\nb", false, false), b"a\\#012b");
-        assert_eq!(escape_output(b"del\x7f", false, false), b"del\x7f");
-        assert_eq!(escape_output(b"t\tab", false, false), b"t\tab");
         assert_eq!(
-            escape_output(b"back\\#123", false, false),
-            b"back\\#134#123"
+            &permstring(crate::sys::mode::S_IFDIR | 0o755),
+            b"drwxr-xr-x"
         );
-        assert_eq!(escape_output("é".as_bytes(), false, false), b"\\#303\\#251");
-        // UTF-8: valid sequences (C1 controls, U+FFFF, 5-byte forms) stay.
-        let u = |s: &[u8]| escape_output(s, true, false);
-        assert_eq!(u("é".as_bytes()), "é".as_bytes());
-        assert_eq!(u(b"c1\xc2\x85"), b"c1\xc2\x85");
-        assert_eq!(u(b"\xef\xbf\xbf"), b"\xef\xbf\xbf");
-        assert_eq!(u(b"\xf4\x90\x80\x80"), b"\xf4\x90\x80\x80");
-        assert_eq!(u(b"\xf8\x88\x80\x80\x80"), b"\xf8\x88\x80\x80\x80");
-        assert_eq!(u(b"\xed\xa0\x80"), b"\\#355\\#240\\#200");
-        assert_eq!(u(b"\xc0\x80"), b"\\#300\\#200");
-        assert_eq!(u(b"\xe0\x9f\xbf"), b"\\#340\\#237\\#277");
-        assert_eq!(u(b"\xe2\x82A"), b"\\#342\\#202A");
-        assert_eq!(u(b"\xc2\x7f"), b"\\#302\x7f");
-        assert_eq!(u(b"\xff"), b"\\#377");
-        // -8: high bytes pass, controls are still escaped.
-        assert_eq!(escape_output(b"\xff\x85\n", false, true), b"\xff\x85\\#012");
-    }
-
-    #[test]
-    fn log_escaping_like_rsync() {
-        assert_eq!(escape_log(b"a\nb"), b"a\\#012b");
-        assert_eq!(escape_log(b"c1\xc2\x85"), b"c1\xc2\\#205");
-        assert_eq!(escape_log(b"hi\xff\x7f\xa0"), b"hi\xff\x7f\xa0");
-        assert_eq!(escape_log(b"\x89\t"), b"\\#211\t");
-        assert_eq!(escape_log(b"back\\#123"), b"back\\#134#123");
+        assert_eq!(
+            &permstring(crate::sys::mode::S_IFREG | 0o4755),
+            b"-rwsr-xr-x"
+        );
+        assert_eq!(
+            &permstring(crate::sys::mode::S_IFREG | 0o2644),
+            b"-rw-r-Sr--"
+        );
+        assert_eq!(
+            &permstring(crate::sys::mode::S_IFDIR | 0o1777),
+            b"drwxrwxrwt"
+        );
+        assert_eq!(
+            &permstring(crate::sys::mode::S_IFIFO | 0o1644),
+            b"prw-r--r-T"
+        );
     }
 
     #[test]

@@ -22,8 +22,9 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use super::format::{self, FormatCtx, ItemView, escape_log, timestring};
+use super::format::{self, FormatCtx, ItemView, timestring};
 use super::stats::{self, TransferStats};
+use crate::text::escape_log;
 
 /// rsync's default `--log-file-format`.
 pub const DEFAULT_FORMAT: &[u8] = b"%i %n%L";
@@ -272,7 +273,7 @@ mod tests {
         };
         log.start();
         let mut d = ItemView::new(b".", Kind::Dir, LOCAL_CHANGE | IS_NEW);
-        d.mode = libc::S_IFDIR | 0o755;
+        d.mode = crate::sys::mode::S_IFDIR | 0o755;
         log.item(&d, &ctx);
         log.item(
             &ItemView::new(b"a.txt", Kind::File, TRANSFER | IS_NEW),

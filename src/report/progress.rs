@@ -29,7 +29,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
-use super::format::do_big_num;
+use crate::text::do_big_num;
 
 /// rsync sends file data in chunks of this size and updates progress
 /// after each.
@@ -168,18 +168,7 @@ impl Progress {
         let (out, tty_width): (Box<dyn Write + Send>, Option<u16>) = match output {
             Output::Stdout => {
                 let stdout = io::stdout();
-                let width = if rustix::termios::isatty(&stdout) {
-                    // A terminal that reports no size (0 columns) gets 80.
-                    Some(
-                        rustix::termios::tcgetwinsize(&stdout)
-                            .map(|w| w.ws_col)
-                            .ok()
-                            .filter(|&c| c > 0)
-                            .unwrap_or(80),
-                    )
-                } else {
-                    None
-                };
+                let width = crate::sys::term::width(&stdout);
                 (Box::new(stdout), width)
             }
             Output::Writer { out, tty_width } => (out, tty_width),
@@ -891,11 +880,8 @@ mod tests {
     /// bytes, rate, ETA and the file count.
     #[test]
     fn tty_bar_under_a_pty() {
-        let (master, slave) = pty::open().expect("pty");
-        let width = rustix::termios::tcgetwinsize(&slave)
-            .map(|w| w.ws_col)
-            .unwrap_or(0);
-        assert!(rustix::termios::isatty(&slave));
+        let (master, slave) = crate::sys::term::open_pty().expect("pty");
+        let width = crate::sys::term::width(&slave).expect("the pty is a terminal");
         let reader = std::thread::spawn(move || {
             use std::io::Read;
             let mut master = std::fs::File::from(master);
@@ -947,41 +933,5 @@ mod tests {
             text.contains("MiB/3.00 MiB") || text.contains("MiB/3 MiB"),
             "{text:?}"
         );
-    }
-
-    /// A pseudo-terminal pair for the bar test (rustix is built without
-    /// its `pty` feature here, so this goes through libc).
-    mod pty {
-        use std::ffi::CStr;
-        use std::os::fd::{FromRawFd, OwnedFd};
-
-        pub fn open() -> Result<(OwnedFd, OwnedFd), String> {
-            // SAFETY: plain libc calls on a descriptor we own; every return
-            // value is checked, the name buffer is NUL-terminated by
-            // ptsname_r and outlives the open() that reads it, and each
-            // descriptor is wrapped in an OwnedFd exactly once.
-            unsafe {
-                let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
-                if m < 0 {
-                    return Err("posix_openpt".into());
-                }
-                let master = OwnedFd::from_raw_fd(m);
-                if libc::grantpt(m) != 0 || libc::unlockpt(m) != 0 {
-                    return Err("grantpt/unlockpt".into());
-                }
-                let mut name = [0 as libc::c_char; 128];
-                if libc::ptsname_r(m, name.as_mut_ptr(), name.len()) != 0 {
-                    return Err("ptsname_r".into());
-                }
-                let s = libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY);
-                if s < 0 {
-                    return Err(format!(
-                        "open {}",
-                        CStr::from_ptr(name.as_ptr()).to_string_lossy()
-                    ));
-                }
-                Ok((master, OwnedFd::from_raw_fd(s)))
-            }
-        }
     }
 }

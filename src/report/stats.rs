@@ -32,7 +32,7 @@
 //!   sha1 checksums). [`estimate_wire_bytes`] builds a run total from it:
 //!   an estimate, documented as such.
 
-use super::format::do_big_num;
+use crate::text::do_big_num;
 
 /// "File list size" of a local rsync copy (rsync 3.5.0 prints 0).
 pub const LOCAL_FLIST_SIZE: u64 = 0;

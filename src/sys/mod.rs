@@ -6,8 +6,23 @@
 //! reached one component at a time without following symlinks, so a
 //! directory swapped for a symlink during a run cannot redirect writes.
 //!
-//! Syscalls go through rustix (safe wrappers); the only `unsafe` here is
-//! `strerror_r`, which rustix does not offer.
+//! The kernel's one door: only `sys` names rustix or libc, and only `sys`
+//! holds `unsafe` (checked by `tests/architecture.rs`). Syscalls go through
+//! rustix (safe wrappers); FFI to the C library is kept to what rustix
+//! does not offer: `strerror_r` here, the name-service lookups
+//! ([`ids`]), `localtime_r` ([`time`]) and a test pseudo-terminal
+//! ([`term`]), each `unsafe` block with its `// SAFETY:` reason. Topics:
+//! [`attr`] (owner, times, mode of one entry), [`fs`] (listing-side
+//! calls), [`xattr`], [`mode`] (`st_mode` bits). `sys` imports nothing
+//! from the crate but the leaf module `text`.
+
+pub mod attr;
+pub mod fs;
+pub mod ids;
+pub mod mode;
+pub mod term;
+pub mod time;
+pub mod xattr;
 
 pub mod copy;
 
@@ -19,7 +34,9 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags};
-use rustix::io::Errno;
+pub use rustix::io::Errno;
+
+pub use crate::text::{escape_name, locale_is_utf8};
 
 mod dir_ops;
 pub use dir_ops::{
@@ -173,45 +190,6 @@ pub fn absolute(path: &Path) -> PathBuf {
         }
     }
     out
-}
-
-/// Whether messages may show UTF-8 characters unescaped: rsync prints
-/// printable multibyte characters as-is only under a UTF-8 `LC_CTYPE`.
-pub fn locale_is_utf8() -> bool {
-    for var in ["LC_ALL", "LC_CTYPE", "LANG"] {
-        if let Some(v) = std::env::var_os(var) {
-            if v.is_empty() {
-                continue;
-            }
-            let v = v.to_string_lossy().to_ascii_lowercase();
-            return v.contains("utf-8") || v.contains("utf8");
-        }
-    }
-    false
-}
-
-/// Escapes a name for output like rsync's `rwrite()` (see
-/// [`crate::report::format::escape_output`]): control characters (except
-/// tab), bytes that do not decode in the locale's charset, and a literal
-/// `\#` before three digits become `\#ooo`; DEL and C1 characters that
-/// decode are kept, as rsync keeps them. The few sequences glibc accepts
-/// but a Rust string cannot hold (5- and 6-byte forms) are escaped too.
-pub fn escape_name(name: &[u8], utf8: bool) -> String {
-    let v = crate::report::format::escape_output(name, utf8, false);
-    match String::from_utf8(v) {
-        Ok(s) => s,
-        Err(e) => {
-            let v = e.into_bytes();
-            let mut out = String::with_capacity(v.len() + 8);
-            for chunk in v.utf8_chunks() {
-                out.push_str(chunk.valid());
-                for b in chunk.invalid() {
-                    out.push_str(&format!("\\#{b:03o}"));
-                }
-            }
-            out
-        }
-    }
 }
 
 /// Calls `f` with each name in directory `fd` (`.` and `..` left out),
@@ -448,17 +426,6 @@ mod tests {
             errno_text(rustix::io::Errno::NOENT),
             "No such file or directory (2)"
         );
-    }
-
-    #[test]
-    fn escaping_like_rsync() {
-        assert_eq!(escape_name(b"a\nb", false), "a\\#012b");
-        assert_eq!(escape_name(b"t\tab", false), "t\tab");
-        assert_eq!(escape_name(b"back\\#123", false), "back\\#134#123");
-        assert_eq!(escape_name("é".as_bytes(), false), "\\#303\\#251");
-        assert_eq!(escape_name("é".as_bytes(), true), "é");
-        assert_eq!(escape_name(b"\xff", true), "\\#377");
-        assert_eq!(escape_name(b"sp ace", true), "sp ace");
     }
 
     #[test]
