@@ -27,7 +27,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use rustix::io::Errno;
+use crate::sys::Errno;
 
 use crate::report::{Event, Report};
 use crate::sys::{self, DirAt, Kind, Stat};

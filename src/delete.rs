@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 
-use rustix::io::Errno;
+use crate::sys::Errno;
 
 use crate::backup::Backup;
 use crate::filter::FilterStack;

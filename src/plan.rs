@@ -740,7 +740,7 @@ mod tests {
     }
 
     fn file(size: u64, mtime: i64) -> Stat {
-        stat(libc::S_IFREG | 0o644, size, mtime)
+        stat(crate::sys::mode::S_IFREG | 0o644, size, mtime)
     }
 
     fn entry(st: Stat) -> Entry {
@@ -796,7 +796,7 @@ mod tests {
     #[test]
     fn another_type_in_the_way_is_replaced() {
         let o = opts(|_| {});
-        let dir = stat(libc::S_IFDIR | 0o755, 0, 1000);
+        let dir = stat(crate::sys::mode::S_IFDIR | 0o755, 0, 1000);
         let e = entry(file(10, 1000));
         assert!(matches!(
             decide(&o, &e, Some(dir)),
@@ -824,7 +824,7 @@ mod tests {
 
     #[test]
     fn specials_only_when_asked() {
-        let fifo = entry(stat(libc::S_IFIFO | 0o600, 0, 1));
+        let fifo = entry(stat(crate::sys::mode::S_IFIFO | 0o600, 0, 1));
         assert!(matches!(
             decide(&opts(|_| {}), &fifo, None),
             Action::SkipNonRegular
@@ -835,7 +835,11 @@ mod tests {
             Action::Node { replace: None }
         ));
         assert!(matches!(
-            decide(&o, &fifo, Some(stat(libc::S_IFIFO | 0o600, 0, 1))),
+            decide(
+                &o,
+                &fifo,
+                Some(stat(crate::sys::mode::S_IFIFO | 0o600, 0, 1))
+            ),
             Action::Attrs { .. }
         ));
     }
@@ -864,7 +868,7 @@ mod tests {
 
     #[test]
     fn unsafe_symlinks_are_skipped_with_safe_links() {
-        let mut e = entry(stat(libc::S_IFLNK | 0o777, 4, 1));
+        let mut e = entry(stat(crate::sys::mode::S_IFLNK | 0o777, 4, 1));
         e.link = Some(b"/etc".to_vec());
         let o = opts(|o| o.safe_links = true);
         assert!(matches!(

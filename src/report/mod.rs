@@ -1209,10 +1209,10 @@ mod tests {
 
     #[test]
     fn skip_lines_follow_the_verbosity() {
-        let file = entry("a", libc::S_IFREG | 0o644);
-        let mut link = entry("l", libc::S_IFLNK | 0o777);
+        let file = entry("a", crate::sys::mode::S_IFREG | 0o644);
+        let mut link = entry("l", crate::sys::mode::S_IFLNK | 0o777);
         link.link = Some(b"/etc".to_vec());
-        let dir = entry("d", libc::S_IFDIR | 0o755);
+        let dir = entry("d", crate::sys::mode::S_IFDIR | 0o755);
         for (v, want) in [
             (0, vec![]),
             (1, vec!["ignoring unsafe symlink \"l\" -> \"/etc\""]),

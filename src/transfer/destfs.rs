@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use rustix::io::Errno;
+use crate::sys::Errno;
 
 use crate::sys::{self, DirAt};
 

@@ -546,7 +546,8 @@ mod tests {
     fn a_fifo_is_made() {
         let f = fixture(|_| {});
         let dir = sys::open_root(f.src.path()).unwrap();
-        dir.mknod(b"p", libc::S_IFIFO, 0o640, 0).unwrap();
+        dir.mknod(b"p", crate::sys::mode::S_IFIFO, 0o640, 0)
+            .unwrap();
         let (action, _, effect) = f.handle("p");
         assert!(matches!(action, Action::Node { replace: None }));
         assert_eq!(effect, Effect::Done { xattr_stale: false });

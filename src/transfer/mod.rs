@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use rustix::io::Errno;
+use crate::sys::Errno;
 
 use crate::backup::Backup;
 use crate::delete::{DelFlags, DelResult, Deleter};

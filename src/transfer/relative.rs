@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use super::{Next, OpenDir, Transfer};
-use rustix::io::Errno;
+use crate::sys::Errno;
 
 use crate::sys::{self, Kind};
 

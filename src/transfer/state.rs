@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rustix::io::Errno;
+use crate::sys::Errno;
 
 use crate::backup::Backup;
 use crate::delete::Deleter;
