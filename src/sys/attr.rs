@@ -1,7 +1,12 @@
 //! Setting the attributes of one file system entry: owner, times and
 //! permissions, on whichever handle the caller has ([`Target`]: an open
-//! file, an entry of an open directory, or a path). Symlinks are never
-//! followed: the entry itself is changed, as rsync changes it.
+//! file, an entry of an open directory, or a path). Owner, times and
+//! status never follow a final symlink (the entry itself is changed, as
+//! rsync changes it); chmod of a directory entry refuses a symlink (Linux
+//! cannot chmod one), chmod of a path follows (callers pass no symlinks).
+//!
+//! Not the `filetime` crate: it has no directory-relative (`*at`) calls,
+//! which the destination's directory handles need (see `sys::DirAt`).
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::path::{Path, PathBuf};
