@@ -86,12 +86,10 @@ fn sources() -> Vec<Source> {
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).expect("read src dir") {
-        let p = e.expect("dir entry").path();
-        if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
+    for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let e = e.expect("walk src dir");
+        if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "rs") {
+            out.push(e.into_path());
         }
     }
 }
