@@ -83,7 +83,7 @@ impl fmt::Display for FinalLine<'_> {
             self.file,
             self.line,
             self.code.role(),
-            crate::cli::help::VERSION
+            crate::version::VERSION
         )
     }
 }

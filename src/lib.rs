@@ -19,8 +19,9 @@ pub mod report;
 pub mod scan;
 pub mod select;
 pub mod sys;
-pub mod text;
+pub(crate) mod text;
 pub mod transfer;
+pub(crate) mod version;
 pub mod walk;
 
 use std::ffi::OsString;

@@ -384,7 +384,7 @@ impl Options {
             return n;
         }
         let logs_before = match &self.out_format {
-            Some(f) => crate::report::format::logs_before_transfer(f),
+            Some(f) => crate::text::logs_before_transfer(f),
             None => self.itemize > 0,
         };
         if self.verbose == 0 && self.progress && !logs_before {
@@ -401,7 +401,7 @@ impl Options {
             return 0;
         }
         match &self.out_format {
-            Some(f) if crate::report::format::format_has(f, b'i') => self.itemize | 1,
+            Some(f) if crate::text::format_has(f, b'i') => self.itemize | 1,
             Some(_) => 0,
             None => self.itemize,
         }
@@ -415,10 +415,8 @@ impl Options {
         }
         match &self.out_format {
             Some(f) => Some(f.clone()),
-            None if self.itemize > 0 => Some(crate::report::format::ITEMIZE_FORMAT.to_vec()),
-            None if self.info_name() > 0 => {
-                Some(crate::report::format::DEFAULT_NAME_FORMAT.to_vec())
-            }
+            None if self.itemize > 0 => Some(crate::text::ITEMIZE_FORMAT.to_vec()),
+            None if self.info_name() > 0 => Some(crate::text::DEFAULT_NAME_FORMAT.to_vec()),
             None => None,
         }
     }

@@ -5,10 +5,7 @@
 
 use super::table::{Arg, OPTIONS};
 
-/// arsync's own version, from Cargo.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-/// The rsync protocol version whose behaviour arsync reproduces.
-pub const PROTOCOL: u32 = 32;
+pub(crate) use crate::version::{PROTOCOL, VERSION};
 
 /// The `--version` text (see [`super::docs::version_text`]). The first
 /// line has rsync's shape (`NAME  version X  protocol version N`) because
