@@ -6,12 +6,14 @@
 //! `exit` maps the outcome to rsync's exit codes. `transfer` drives one run.
 
 pub mod backup;
+pub mod chmod;
 pub mod cli;
 pub mod delete;
 pub mod engine;
 pub mod exit;
 pub mod fallback;
 pub mod filter;
+pub mod idmap;
 pub mod meta;
 pub mod options;
 pub mod plan;

@@ -197,10 +197,10 @@ pub struct Options {
     /// `-E`: without `--perms`, carry the execute bits.
     pub executability: bool,
     /// `--chmod` rules, every occurrence appended in order.
-    pub chmod: crate::meta::chmod::ChmodRules,
+    pub chmod: crate::chmod::ChmodRules,
     /// `--usermap`, `--groupmap`, `--chown` (parsed into maps at run
     /// start, where rsync reports their errors).
-    pub maps: crate::meta::idmap::MapArgs,
+    pub maps: crate::idmap::MapArgs,
     /// `--super` / `--no-super` / `--fake-super`; `None`: by uid.
     pub super_mode: Option<SuperMode>,
     /// `--out-format` / `--log-format`: the stdout line format.
@@ -331,8 +331,8 @@ impl Default for Options {
             xattrs: 0,
             acls: false,
             executability: false,
-            chmod: crate::meta::chmod::ChmodRules::default(),
-            maps: crate::meta::idmap::MapArgs::default(),
+            chmod: crate::chmod::ChmodRules::default(),
+            maps: crate::idmap::MapArgs::default(),
             super_mode: None,
             out_format: None,
             log_file: None,
@@ -464,6 +464,16 @@ impl Options {
     /// Whether mtimes are equal under `--modify-window`, as rsync's
     /// `same_time()`: window 0 compares whole seconds only.
     pub fn same_time(&self, a_sec: i64, a_nsec: u32, b_sec: i64, b_nsec: u32) -> bool {
-        crate::meta::same_time(self.modify_window, a_sec, a_nsec, b_sec, b_nsec)
+        same_time(self.modify_window, a_sec, a_nsec, b_sec, b_nsec)
+    }
+}
+
+/// rsync's `same_time()` under `--modify-window=WINDOW`: with window 0 only
+/// whole seconds count; a negative window compares nanoseconds too.
+pub fn same_time(window: i64, a_sec: i64, a_nsec: u32, b_sec: i64, b_nsec: u32) -> bool {
+    match window {
+        0 => a_sec == b_sec,
+        w if w < 0 => a_sec == b_sec && a_nsec == b_nsec,
+        w => (a_sec - b_sec).abs() <= w,
     }
 }

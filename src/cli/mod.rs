@@ -529,7 +529,7 @@ fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result
         Executability => o.executability = true,
         Chmod => {
             let v = ev.value.as_deref().map(lossy).unwrap_or_default();
-            let rules = crate::meta::chmod::parse(&v).map_err(|e| UsageError(e.to_string()))?;
+            let rules = crate::chmod::parse(&v).map_err(|e| UsageError(e.to_string()))?;
             o.chmod.append(rules);
         }
         // --usermap and a user-part --chown turn -o on at this point of

@@ -14,9 +14,7 @@
 //! finally written. Without those options nothing here costs a syscall.
 
 pub mod acl;
-pub mod chmod;
 pub mod fake;
-pub mod idmap;
 pub mod run;
 pub mod xattr;
 
@@ -164,15 +162,7 @@ impl Policy {
     }
 }
 
-/// rsync's `same_time()`: with window 0 only whole seconds count; a
-/// negative window compares nanoseconds too.
-pub fn same_time(window: i64, a_sec: i64, a_nsec: u32, b_sec: i64, b_nsec: u32) -> bool {
-    match window {
-        0 => a_sec == b_sec,
-        w if w < 0 => a_sec == b_sec && a_nsec == b_nsec,
-        w => (a_sec - b_sec).abs() <= w,
-    }
-}
+pub use crate::options::same_time;
 
 /// What changed, for `-vv`'s "is uptodate" and directory listing lines.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

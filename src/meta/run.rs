@@ -25,9 +25,9 @@ use std::sync::Mutex;
 use crate::sys::Errno;
 
 use super::acl::{self, AclDiff, AclError, Acls};
-use super::chmod::ChmodRules;
-use super::idmap::{IdMap, IdMapper};
 use super::xattr::{self, FakeStat, FakeStatAction, XattrError, XattrPolicy, Xattrs};
+use crate::chmod::ChmodRules;
+use crate::idmap::{IdMap, IdMapper};
 use crate::options::Options;
 use crate::sys::{Kind, Stat};
 
@@ -386,7 +386,7 @@ impl RunAttrs {
     /// [`MapReport`] for the caller to print at the right moment.
     pub fn new(opts: &Options, recv: &super::Receiver) -> (RunAttrs, MapReport) {
         let mut report = MapReport::default();
-        type Parse = fn(&str) -> Result<IdMap, super::idmap::IdMapError>;
+        type Parse = fn(&str) -> Result<IdMap, crate::idmap::IdMapError>;
         let mut parse = |spec: Option<&str>, f: Parse| {
             let spec = spec?;
             match f(spec) {
@@ -753,8 +753,7 @@ mod tests {
     fn chmod_and_exec() -> Result<(), String> {
         let r = RunAttrs {
             chmod: Some(
-                super::super::chmod::parse_with_umask("F600,D700", 0o022)
-                    .map_err(|e| e.to_string())?,
+                crate::chmod::parse_with_umask("F600,D700", 0o022).map_err(|e| e.to_string())?,
             ),
             exec: true,
             perms: false,
