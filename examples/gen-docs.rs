@@ -6,7 +6,7 @@ use std::path::Path;
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    match arsync::cli::docs::write_all(root) {
+    match arsync::docs::write_all(root) {
         Ok(files) => {
             for f in files {
                 println!("wrote {}", f.display());

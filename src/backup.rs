@@ -35,7 +35,7 @@ use crate::sys::{self, DirAt, Kind, Stat};
 /// Where one backup goes: a name in a directory's handle, and its path
 /// (for messages), and the path shown for it in rsync's messages.
 #[derive(Clone, Debug)]
-pub struct Target {
+pub(crate) struct Target {
     pub shown: PathBuf,
     pub path: PathBuf,
     pub dir: DirAt,
@@ -101,7 +101,7 @@ impl Failure {
 
 /// Backup settings resolved against the destination.
 #[derive(Clone, Debug)]
-pub struct Backup {
+pub(crate) struct Backup {
     /// The destination root; backup names are built from paths below it.
     root: PathBuf,
     /// The destination root's handle (its path where it has none).
@@ -144,7 +144,7 @@ fn split_rel(rel: &[u8]) -> (&[u8], &[u8]) {
 }
 
 impl Backup {
-    pub fn new(
+    pub(crate) fn new(
         root: &Path,
         root_at: DirAt,
         keep_dirlinks: bool,
@@ -172,7 +172,7 @@ impl Backup {
 
     /// Tells the report where backups go (rsync says so at -vv before
     /// the transfer, when there is a backup dir).
-    pub fn announce(&self, report: &mut Report, shown_dir: Option<&Path>) {
+    pub(crate) fn announce(&self, report: &mut Report, shown_dir: Option<&Path>) {
         if let Some(shown) = shown_dir {
             let exists = self.dir.as_ref().is_some_and(|d| sys::stat(d).is_ok());
             let shown = sys::bytes(shown);
@@ -186,7 +186,7 @@ impl Backup {
 
     /// Whether deleting `path` makes a backup: without a backup dir,
     /// files that already are backups (end in the suffix) are just deleted.
-    pub fn applies_to(&self, path: &Path) -> bool {
+    pub(crate) fn applies_to(&self, path: &Path) -> bool {
         if self.dir.is_some() {
             return true;
         }
@@ -195,7 +195,7 @@ impl Backup {
     }
 
     /// Where `path` (a destination path) is backed up to.
-    pub fn name_for(&self, path: &Path) -> PathBuf {
+    pub(crate) fn name_for(&self, path: &Path) -> PathBuf {
         let mut name = match &self.dir {
             Some(d) => d.join(self.local(path)).into_os_string().into_vec(),
             None => path.as_os_str().as_bytes().to_vec(),
@@ -325,7 +325,7 @@ impl Backup {
 
     /// Backs up `path` (currently `st`) ahead of its deletion: renamed to
     /// its backup name. Directories are not backed up.
-    pub fn make(&mut self, report: &mut Report, path: &Path, st: &Stat) -> io::Result<()> {
+    pub(crate) fn make(&mut self, report: &mut Report, path: &Path, st: &Stat) -> io::Result<()> {
         if self.dry_run {
             if st.kind() != Kind::Dir {
                 let to = self.name_for(path);
@@ -352,7 +352,7 @@ impl Backup {
     /// Backs up a file that is about to be replaced: a hard link under the
     /// backup name (the original stays in place until the new version is
     /// renamed over it), or a copy across filesystems.
-    pub fn keep_before_replace(&self, path: &Path) -> Result<Option<PathBuf>, Failure> {
+    pub(crate) fn keep_before_replace(&self, path: &Path) -> Result<Option<PathBuf>, Failure> {
         let found = self
             .entry_at(path)
             .and_then(|(src, base)| src.lstat(&base).map(|st| (src, base, st)));
@@ -379,13 +379,13 @@ impl Backup {
     }
 
     /// The -vv line for a backup, if -vv.
-    pub fn line(&self, report: &Report, from: &Path, to: &Path) -> Option<String> {
+    pub(crate) fn line(&self, report: &Report, from: &Path, to: &Path) -> Option<String> {
         let (from, to) = (sys::bytes(self.local(from)), sys::bytes(self.local(to)));
         report.backed_up_line(from, to)
     }
 
     /// Tells the report about a backup (rsync names it at -vv).
-    pub fn report(&self, report: &mut Report, from: &Path, to: &Path) {
+    pub(crate) fn report(&self, report: &mut Report, from: &Path, to: &Path) {
         let (from, to) = (sys::bytes(self.local(from)), sys::bytes(self.local(to)));
         report.event(Event::BackedUp { from, to });
     }
@@ -393,7 +393,11 @@ impl Backup {
     /// Where a file the engine is about to replace goes (its directories
     /// made); the engine links it at the last moment. `dir` is the handle
     /// of the file's directory, where the caller has one.
-    pub fn prepare(&self, path: &Path, dir: Option<&DirAt>) -> Result<Option<Target>, Failure> {
+    pub(crate) fn prepare(
+        &self,
+        path: &Path,
+        dir: Option<&DirAt>,
+    ) -> Result<Option<Target>, Failure> {
         if self.dry_run {
             let to = self.name_for(path);
             let (d, name) = split(&to);
@@ -518,7 +522,7 @@ fn copy_across(dir: &DirAt, name: &[u8], to: &Target, st: &Stat) -> io::Result<(
 }
 
 /// Copies a file between directory handles (see [`sys::copy_file`]).
-pub use crate::sys::copy_file;
+pub(crate) use crate::sys::copy_file;
 
 /// The engine's `-b` step: it calls these at the last moment, through the
 /// destination directory's handle and the backup directory's.

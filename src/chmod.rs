@@ -71,7 +71,7 @@ struct Rule {
 
 /// An ordered list of `--chmod` rules.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ChmodRules {
+pub(crate) struct ChmodRules {
     rules: Vec<Rule>,
 }
 
@@ -79,7 +79,7 @@ pub struct ChmodRules {
 /// (`Invalid argument passed to --chmod (ARG)`); rsync prints it with its
 /// `rsync: ` prefix and exits with code 1 (syntax or usage error).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChmodError {
+pub(crate) struct ChmodError {
     pub arg: String,
 }
 
@@ -109,7 +109,7 @@ fn class_specials(who: u32) -> u32 {
 
 /// Parses one `--chmod` argument with an explicit umask (rsync uses the
 /// umask the process started with; pass the same one to every call).
-pub fn parse_with_umask(arg: &str, umask: u32) -> Result<ChmodRules, ChmodError> {
+pub(crate) fn parse_with_umask(arg: &str, umask: u32) -> Result<ChmodRules, ChmodError> {
     let err = || ChmodError {
         arg: arg.to_string(),
     };
@@ -125,7 +125,7 @@ pub fn parse_with_umask(arg: &str, umask: u32) -> Result<ChmodRules, ChmodError>
 /// Reading the umask means setting it briefly; call this while the
 /// program is still single-threaded (option parsing), or use
 /// [`parse_with_umask`].
-pub fn parse(arg: &str) -> Result<ChmodRules, ChmodError> {
+pub(crate) fn parse(arg: &str) -> Result<ChmodRules, ChmodError> {
     parse_with_umask(arg, crate::sys::umask())
 }
 
@@ -264,12 +264,12 @@ fn copy_rule(scope: Scope, op: u8, who: u32, from: u8, umask: u32) -> Rule {
 
 impl ChmodRules {
     /// True when no rule was given (`--chmod` absent).
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
 
     /// Appends the rules of a later `--chmod` option.
-    pub fn append(&mut self, other: ChmodRules) {
+    pub(crate) fn append(&mut self, other: ChmodRules) {
         self.rules.extend(other.rules);
     }
 
@@ -277,7 +277,7 @@ impl ChmodRules {
     /// Bits outside `07777` (the file type) pass through untouched.
     /// `is_dir` selects the `D`/`F` rules and disables `X`'s
     /// "only if already executable" test.
-    pub fn apply(&self, mode: u32, is_dir: bool) -> u32 {
+    pub(crate) fn apply(&self, mode: u32, is_dir: bool) -> u32 {
         let was_x = mode & 0o111 != 0;
         let non_perm = mode & !0o7777;
         let mut m = mode & 0o7777;

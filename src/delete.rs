@@ -18,14 +18,13 @@ use crate::sys::Errno;
 use crate::backup::Backup;
 use crate::filter::FilterStack;
 use crate::options::Options;
-use crate::plan::item;
 use crate::report::{Event, Report};
 use crate::sys::DirAt;
 use crate::sys::{self, Kind, Stat};
 
 /// Flags of one deletion, as rsync's DEL_* bits.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct DelFlags {
+pub(crate) struct DelFlags {
     /// Delete a directory's contents too.
     pub recurse: bool,
     /// Making room for a new item: not logged, not counted, and a failure
@@ -37,7 +36,7 @@ pub struct DelFlags {
 
 /// Outcome of one deletion (rsync's `enum delret`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DelResult {
+pub(crate) enum DelResult {
     Success,
     Failure,
     AtLimit,
@@ -45,7 +44,7 @@ pub enum DelResult {
 }
 
 /// Deletion state shared by a whole run.
-pub struct Deleter {
+pub(crate) struct Deleter {
     /// `--max-delete`: deletions allowed in all.
     max: Option<u64>,
     count: u64,
@@ -73,7 +72,7 @@ pub struct Deleter {
 
 /// The filter rules as rsync's receiver applies them when deleting: the
 /// per-directory merge files are read from the destination directories.
-pub struct RecvFilters {
+pub(crate) struct RecvFilters {
     root: FilterStack,
     delete_excluded: bool,
     /// `-vv`: name the rule that protects (rsync's `--debug=filter`).
@@ -84,7 +83,7 @@ pub struct RecvFilters {
 }
 
 impl RecvFilters {
-    pub fn new(root: FilterStack, delete_excluded: bool) -> RecvFilters {
+    pub(crate) fn new(root: FilterStack, delete_excluded: bool) -> RecvFilters {
         RecvFilters {
             root,
             delete_excluded,
@@ -125,7 +124,7 @@ fn children(dir: &Path) -> Result<Vec<(Vec<u8>, Stat)>, Errno> {
 
 /// rsync's file-list order for one directory's entries: non-directories
 /// by name, then directories as if named `name/`.
-pub fn sort_like_rsync(v: &mut [(Vec<u8>, Stat)]) {
+pub(crate) fn sort_like_rsync(v: &mut [(Vec<u8>, Stat)]) {
     v.sort_by(|(an, a), (bn, b)| {
         let ad = a.kind() == Kind::Dir;
         let bd = b.kind() == Kind::Dir;
@@ -141,7 +140,7 @@ pub fn sort_like_rsync(v: &mut [(Vec<u8>, Stat)]) {
 impl Deleter {
     /// The deletion state of a run into destination root `root` (open as
     /// `root_at`), with the receiver's `filters`.
-    pub fn new(
+    pub(crate) fn new(
         opts: &Options,
         root: &Path,
         root_at: DirAt,
@@ -220,7 +219,7 @@ impl Deleter {
     /// Whether entry `name` of destination directory `dir` is kept from
     /// deletion: the implicit backup rule, or the filter rules (with
     /// `ignore_perishable` inside a directory being deleted, as rsync).
-    pub fn protects(
+    pub(crate) fn protects(
         &mut self,
         report: &mut Report,
         dir: &Path,
@@ -267,7 +266,7 @@ impl Deleter {
     }
 
     /// rsync's `delete_item()`.
-    pub fn delete_item(
+    pub(crate) fn delete_item(
         &mut self,
         report: &mut Report,
         backup: Option<&mut Backup>,
@@ -408,7 +407,7 @@ impl Deleter {
     /// Deletes the entries of destination directory `dir` whose names are
     /// not in `keep` (rsync's `delete_in_dir`), in reverse file-list order.
     /// `protect` says whether a name must be kept anyway (filters).
-    pub fn delete_extraneous(
+    pub(crate) fn delete_extraneous(
         &mut self,
         report: &mut Report,
         mut backup: Option<&mut Backup>,
@@ -436,7 +435,7 @@ impl Deleter {
     }
 
     /// The warning rsync prints when `--max-delete` stopped deletions.
-    pub fn finish(&self, report: &mut Report) {
+    pub(crate) fn finish(&self, report: &mut Report) {
         if self.max.is_some() && self.skipped > 0 {
             report.warning(format!(
                 "Deletions stopped due to --max-delete limit ({} skipped)",
@@ -446,9 +445,6 @@ impl Deleter {
         }
     }
 }
-
-/// The itemize flag rsync uses for deletions.
-pub const DELETED: u32 = item::DELETED;
 
 #[cfg(test)]
 mod tests {

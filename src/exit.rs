@@ -8,36 +8,32 @@ use std::fmt;
 
 /// An rsync exit status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ExitCode {
+pub(crate) enum ExitCode {
     Ok = 0,
     Syntax = 1,
     FileSelect = 3,
     Unsupported = 4,
     FileIo = 11,
-    Ipc = 14,
     Signal = 20,
-    Malloc = 22,
     Partial = 23,
     Vanished = 24,
     DelLimit = 25,
 }
 
 impl ExitCode {
-    pub fn code(self) -> i32 {
+    pub(crate) fn code(self) -> i32 {
         self as i32
     }
 
     /// rsync's description, from its errcode table.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             ExitCode::Ok => "success",
             ExitCode::Syntax => "syntax or usage error",
             ExitCode::FileSelect => "errors selecting input/output files, dirs",
             ExitCode::Unsupported => "requested action not supported",
             ExitCode::FileIo => "error in file IO",
-            ExitCode::Ipc => "error in IPC code",
             ExitCode::Signal => "received SIGINT, SIGTERM, or SIGHUP",
-            ExitCode::Malloc => "error allocating core memory buffers",
             ExitCode::Partial => "some files/attrs were not transferred (see previous errors)",
             ExitCode::Vanished => "some files vanished before they could be transferred",
             ExitCode::DelLimit => "the --max-delete limit stopped deletions",
@@ -60,7 +56,7 @@ impl ExitCode {
 /// `rsync error: some files/attrs were not transferred (see previous errors)
 /// (code 23) at main.c(1394) [sender=3.5.0]`. arsync names its own source
 /// location in the same shape.
-pub struct FinalLine<'a> {
+pub(crate) struct FinalLine<'a> {
     pub name: &'a str,
     pub code: ExitCode,
     pub file: &'static str,
@@ -104,7 +100,7 @@ macro_rules! final_line {
 /// Accumulated error state of a run, like rsync's `io_error` bits: the
 /// worst one decides the exit code at the end.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct IoErrors {
+pub(crate) struct IoErrors {
     pub general: bool,
     pub vanished: bool,
     pub del_limit: bool,
@@ -112,7 +108,7 @@ pub struct IoErrors {
 
 impl IoErrors {
     /// The exit code rsync derives from its io_error flags.
-    pub fn exit_code(&self) -> ExitCode {
+    pub(crate) fn exit_code(&self) -> ExitCode {
         if self.general {
             ExitCode::Partial
         } else if self.vanished {

@@ -23,14 +23,10 @@ use std::path::{Path, PathBuf};
 use crate::cli::table::{self, Arg, Id, OptDef};
 
 /// The environment variable that disables the hand-over.
-pub const NO_FALLBACK_ENV: &str = "ARSYNC_NO_FALLBACK";
+pub(crate) const NO_FALLBACK_ENV: &str = "ARSYNC_NO_FALLBACK";
 
 /// `--no-fallback` (arsync only): the long name and its `--help` text.
-pub const NO_FALLBACK_OPTION: &str = "no-fallback";
-pub const NO_FALLBACK_HELP: &str = "never hand over to the system rsync (arsync only)";
-
-/// Exit code of a refused hand-over (rsync's syntax or usage error).
-pub const REFUSAL_EXIT: i32 = 1;
+pub(crate) const NO_FALLBACK_OPTION: &str = "no-fallback";
 
 /// arsync-only options that rsync would reject: dropped from the command
 /// line handed over. `(long name, takes a value)`.
@@ -42,7 +38,7 @@ const ARSYNC_ONLY: &[(&str, bool)] = &[
 
 /// Why a command line goes to the system rsync.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reason {
+pub(crate) enum Reason {
     /// An operand names a remote host or an rsync daemon.
     Remote(String),
     /// `--server` (rsync started by a remote rsync).
@@ -71,7 +67,7 @@ impl fmt::Display for Reason {
 /// The usage error printed instead of handing over when the hand-over is
 /// disabled (then `NAME: TEXT`, rsync's `syntax or usage error (code 1)`
 /// line, exit [`REFUSAL_EXIT`]).
-pub fn refusal(reason: &Reason) -> String {
+pub(crate) fn refusal(reason: &Reason) -> String {
     match reason {
         Reason::Remote(_) => {
             "remote transfers are not supported by arsync (local copies only)".to_string()
@@ -86,7 +82,7 @@ pub fn refusal(reason: &Reason) -> String {
 /// Whether an operand is remote by rsync's rules (`check_for_hostspec()`):
 /// `rsync://…`, or a `:` before any `/` (`host:path`, `user@host:path`,
 /// `host::module`, `[v6addr]:path`).
-pub fn is_remote(arg: &[u8]) -> bool {
+pub(crate) fn is_remote(arg: &[u8]) -> bool {
     const URL: &[u8] = b"rsync://";
     if arg.len() >= URL.len() && arg[..URL.len()].eq_ignore_ascii_case(URL) {
         return true;
@@ -222,14 +218,15 @@ fn spelled(def: &OptDef) -> String {
 
 /// Whether this command line must go to the system rsync, with arsync's
 /// own notion of what it implements ([`Id::supported`]).
-pub fn needs_rsync(args: &[OsString]) -> Option<Reason> {
+#[cfg(test)]
+pub(crate) fn needs_rsync(args: &[OsString]) -> Option<Reason> {
     needs_rsync_with(args, &|def, _value| def.id.supported())
 }
 
 /// [`needs_rsync`] with the caller deciding which options (and values,
 /// e.g. `--info=progress2`) arsync implements. `args` excludes the
 /// program name.
-pub fn needs_rsync_with(
+pub(crate) fn needs_rsync_with(
     args: &[OsString],
     supported: &dyn Fn(&OptDef, Option<&OsStr>) -> bool,
 ) -> Option<Reason> {
@@ -269,7 +266,7 @@ pub fn needs_rsync_with(
 
 /// Whether the hand-over is disabled: `ARSYNC_NO_FALLBACK` set to
 /// anything but empty or `0`, or `--no-fallback` on the command line.
-pub fn fallback_disabled(args: &[OsString]) -> bool {
+pub(crate) fn fallback_disabled(args: &[OsString]) -> bool {
     let env_off = std::env::var_os(NO_FALLBACK_ENV).is_some_and(|v| !v.is_empty() && v != "0");
     env_off
         || scan(args)
@@ -279,7 +276,7 @@ pub fn fallback_disabled(args: &[OsString]) -> bool {
 }
 
 /// Whether the command line asks for `-v` (for the hand-over notice).
-pub fn wants_verbose(args: &[OsString]) -> bool {
+pub(crate) fn wants_verbose(args: &[OsString]) -> bool {
     let mut v = 0i32;
     for f in scan(args).0 {
         match f.def.map(|d| d.id) {
@@ -293,7 +290,7 @@ pub fn wants_verbose(args: &[OsString]) -> bool {
 
 /// The command line for rsync: arsync-only options removed. `argv`
 /// includes the program name, which is kept.
-pub fn rsync_argv(argv: &[OsString]) -> Vec<OsString> {
+pub(crate) fn rsync_argv(argv: &[OsString]) -> Vec<OsString> {
     let mut out = Vec::with_capacity(argv.len());
     out.extend(argv.first().cloned());
     let args = argv.get(1..).unwrap_or_default();
@@ -345,7 +342,7 @@ fn is_executable_file(p: &Path) -> bool {
 /// The first executable `rsync` in `path` (a `PATH` value) that is not the
 /// file identified by `skip` (this executable, which may be installed as
 /// `rsync`).
-pub fn find_rsync_in(path: &OsStr, skip: Option<(u64, u64)>) -> Option<PathBuf> {
+pub(crate) fn find_rsync_in(path: &OsStr, skip: Option<(u64, u64)>) -> Option<PathBuf> {
     std::env::split_paths(path)
         .filter(|d| !d.as_os_str().is_empty())
         .map(|d| d.join("rsync"))
@@ -353,7 +350,7 @@ pub fn find_rsync_in(path: &OsStr, skip: Option<(u64, u64)>) -> Option<PathBuf> 
 }
 
 /// The system rsync on `$PATH`, never this executable.
-pub fn find_system_rsync() -> Option<PathBuf> {
+pub(crate) fn find_system_rsync() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     find_rsync_in(&path, identity(Path::new("/proc/self/exe")))
 }
@@ -363,7 +360,7 @@ pub fn find_system_rsync() -> Option<PathBuf> {
 /// `verbose`, first prints `arsync: handing over to PATH (REASON)` on
 /// stderr. Returns only on failure, with the message to print (then exit
 /// 1): no rsync on `PATH`, or the exec failed.
-pub fn exec_system_rsync(
+pub(crate) fn exec_system_rsync(
     argv: &[OsString],
     reason: &Reason,
     verbose: bool,
@@ -377,7 +374,7 @@ pub fn exec_system_rsync(
 }
 
 /// [`exec_system_rsync`] with the rsync binary given.
-pub fn exec_rsync_at(
+pub(crate) fn exec_rsync_at(
     rsync: &Path,
     argv: &[OsString],
     reason: &Reason,

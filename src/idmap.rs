@@ -39,7 +39,7 @@ use std::sync::Mutex;
 
 /// Users or groups.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum IdKind {
+pub(crate) enum IdKind {
     User,
     Group,
 }
@@ -73,7 +73,7 @@ struct Rule {
 
 /// A parsed `--usermap` or `--groupmap` (or one half of `--chown`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IdMap {
+pub(crate) struct IdMap {
     kind: IdKind,
     rules: Vec<Rule>,
     warnings: Vec<String>,
@@ -83,7 +83,7 @@ pub struct IdMap {
 /// `rsync: ` prefix, then rsync exits with code 1); `warnings` are the
 /// "Unknown … name" lines rsync printed before it hit the error.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IdMapError {
+pub(crate) struct IdMapError {
     pub message: String,
     pub warnings: Vec<String>,
 }
@@ -128,18 +128,18 @@ fn to_id(kind: IdKind, s: &str) -> Result<Option<u32>, String> {
 
 impl IdMap {
     /// Parses `--usermap=STRING`.
-    pub fn parse_usermap(s: &str) -> Result<IdMap, IdMapError> {
+    pub(crate) fn parse_usermap(s: &str) -> Result<IdMap, IdMapError> {
         IdMap::parse(IdKind::User, s)
     }
 
     /// Parses `--groupmap=STRING`.
-    pub fn parse_groupmap(s: &str) -> Result<IdMap, IdMapError> {
+    pub(crate) fn parse_groupmap(s: &str) -> Result<IdMap, IdMapError> {
         IdMap::parse(IdKind::Group, s)
     }
 
     /// rsync's `parse_name_map()`: comma-separated `FROM:TO` items, parsed
     /// from the last to the first (which fixes the order of messages).
-    pub fn parse(kind: IdKind, s: &str) -> Result<IdMap, IdMapError> {
+    pub(crate) fn parse(kind: IdKind, s: &str) -> Result<IdMap, IdMapError> {
         let opt = kind.word();
         let mut rules = Vec::new();
         let mut warnings = Vec::new();
@@ -203,20 +203,15 @@ impl IdMap {
         })
     }
 
-    /// Users or groups.
-    pub fn kind(&self) -> IdKind {
-        self.kind
-    }
-
     /// The non-fatal "Unknown --usermap name on receiver: NAME" lines, in
     /// the order rsync prints them (to stderr, once, before the transfer).
-    pub fn warnings(&self) -> &[String] {
+    pub(crate) fn warnings(&self) -> &[String] {
         &self.warnings
     }
 
     /// The first rule matching sender id `id` whose sender-side name is
     /// `name` (empty: no name, or `--numeric-ids`).
-    pub fn lookup(&self, id: u32, name: &[u8]) -> Option<u32> {
+    pub(crate) fn lookup(&self, id: u32, name: &[u8]) -> Option<u32> {
         self.rules
             .iter()
             .find(|r| match &r.from {
@@ -227,16 +222,6 @@ impl IdMap {
             })
             .map(|r| r.to)
     }
-
-    /// Rule lookup for a local uid (its name from the password database).
-    pub fn map_uid(&self, uid: u32) -> Option<u32> {
-        self.lookup(uid, &lookup_name(IdKind::User, uid).unwrap_or_default())
-    }
-
-    /// Rule lookup for a local gid (its name from the group database).
-    pub fn map_gid(&self, gid: u32) -> Option<u32> {
-        self.lookup(gid, &lookup_name(IdKind::Group, gid).unwrap_or_default())
-    }
 }
 
 /// rsync's option-order bookkeeping for `--usermap`, `--groupmap` and
@@ -246,17 +231,17 @@ impl IdMap {
 /// Each accepted `--usermap` (or user part of `--chown`) turns `-o` on at
 /// that point of the command line, each group one `-g`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct MapArgs {
+pub(crate) struct MapArgs {
     usermap: Option<(String, bool)>,
     groupmap: Option<(String, bool)>,
 }
 
 impl MapArgs {
-    pub fn usermap(&mut self, s: &str) -> Result<(), String> {
+    pub(crate) fn usermap(&mut self, s: &str) -> Result<(), String> {
         Self::set(&mut self.usermap, "user", s)
     }
 
-    pub fn groupmap(&mut self, s: &str) -> Result<(), String> {
+    pub(crate) fn groupmap(&mut self, s: &str) -> Result<(), String> {
         Self::set(&mut self.groupmap, "group", s)
     }
 
@@ -273,7 +258,7 @@ impl MapArgs {
 
     /// `--chown=USER:GROUP`, `--chown=USER`, `--chown=:GROUP`: an empty
     /// part maps nothing. Returns which of `-o` / `-g` it turns on.
-    pub fn chown(&mut self, s: &str) -> Result<(bool, bool), String> {
+    pub(crate) fn chown(&mut self, s: &str) -> Result<(bool, bool), String> {
         let (user, group) = s.split_once(':').unwrap_or((s, ""));
         for (part, slot, what) in [
             (user, &self.usermap, "user"),
@@ -302,19 +287,20 @@ impl MapArgs {
     }
 
     /// The effective `--usermap` string (a `--chown` user becomes `*:USER`).
-    pub fn user_spec(&self) -> Option<&str> {
+    pub(crate) fn user_spec(&self) -> Option<&str> {
         self.usermap.as_ref().map(|(s, _)| s.as_str())
     }
 
     /// The effective `--groupmap` string.
-    pub fn group_spec(&self) -> Option<&str> {
+    pub(crate) fn group_spec(&self) -> Option<&str> {
         self.groupmap.as_ref().map(|(s, _)| s.as_str())
     }
 }
 
 /// `--chown=USER:GROUP` parsed straight into its two maps (no conflict
 /// checks; see [`MapArgs`] for those).
-pub fn from_chown(s: &str) -> Result<(Option<IdMap>, Option<IdMap>), IdMapError> {
+#[cfg(test)]
+pub(crate) fn from_chown(s: &str) -> Result<(Option<IdMap>, Option<IdMap>), IdMapError> {
     let (user, group) = s.split_once(':').unwrap_or((s, ""));
     let users = (!user.is_empty())
         .then(|| IdMap::parse_usermap(&format!("*:{user}")))
@@ -325,21 +311,11 @@ pub fn from_chown(s: &str) -> Result<(Option<IdMap>, Option<IdMap>), IdMapError>
     Ok((users, groups))
 }
 
-/// `parse_usermap(s)`: see [`IdMap::parse_usermap`].
-pub fn parse_usermap(s: &str) -> Result<IdMap, IdMapError> {
-    IdMap::parse_usermap(s)
-}
-
-/// `parse_groupmap(s)`: see [`IdMap::parse_groupmap`].
-pub fn parse_groupmap(s: &str) -> Result<IdMap, IdMapError> {
-    IdMap::parse_groupmap(s)
-}
-
 /// The receiver's complete id translation for one run (rsync's
 /// `match_uid()` / `match_gid()`), memoised and safe to share between
 /// threads.
 #[derive(Debug)]
-pub struct IdMapper {
+pub(crate) struct IdMapper {
     users: Option<IdMap>,
     groups: Option<IdMap>,
     numeric_ids: bool,
@@ -347,7 +323,7 @@ pub struct IdMapper {
 }
 
 impl IdMapper {
-    pub fn new(users: Option<IdMap>, groups: Option<IdMap>, numeric_ids: bool) -> IdMapper {
+    pub(crate) fn new(users: Option<IdMap>, groups: Option<IdMap>, numeric_ids: bool) -> IdMapper {
         IdMapper {
             users,
             groups,
@@ -359,29 +335,29 @@ impl IdMapper {
     /// Whether owners go through [`IdMapper::uid`] at all (root receiver
     /// with `-o`; `--numeric-ids` skips it unless there is a user map).
     /// Otherwise the sender's uid is used as is.
-    pub fn maps_uids(&self, am_root: bool, preserve_uid: bool) -> bool {
+    pub(crate) fn maps_uids(&self, am_root: bool, preserve_uid: bool) -> bool {
         am_root && preserve_uid && (!self.numeric_ids || self.users.is_some())
     }
 
     /// Whether groups go through [`IdMapper::gid`] (`-g`; a root receiver
     /// with `--numeric-ids` skips it unless there is a group map).
-    pub fn maps_gids(&self, am_root: bool, preserve_gid: bool) -> bool {
+    pub(crate) fn maps_gids(&self, am_root: bool, preserve_gid: bool) -> bool {
         preserve_gid && (!am_root || !self.numeric_ids || self.groups.is_some())
     }
 
     /// Whether named ACL entries are translated (not with `--numeric-ids`,
     /// as rsync 3.5.0 behaves even when a map is given).
-    pub fn maps_acl_ids(&self) -> bool {
+    pub(crate) fn maps_acl_ids(&self) -> bool {
         !self.numeric_ids
     }
 
     /// The local uid for sender uid `uid`.
-    pub fn uid(&self, uid: u32) -> u32 {
+    pub(crate) fn uid(&self, uid: u32) -> u32 {
         self.map(IdKind::User, uid)
     }
 
     /// The local gid for sender gid `gid`.
-    pub fn gid(&self, gid: u32) -> u32 {
+    pub(crate) fn gid(&self, gid: u32) -> u32 {
         self.map(IdKind::Group, gid)
     }
 
@@ -422,7 +398,7 @@ impl IdMapper {
 /// rsync's `wildmatch()` (lib/wildmatch.c) for a user or group name:
 /// `*`, `?`, `[…]` with `!`/`^`, ranges, `[:class:]`, and `\` escapes.
 /// Names hold no `/`, so `*` and `**` behave alike.
-pub fn wildmatch(pat: &[u8], text: &[u8]) -> bool {
+pub(crate) fn wildmatch(pat: &[u8], text: &[u8]) -> bool {
     matches!(dowild(pat, text), Wild::Match)
 }
 
@@ -575,7 +551,7 @@ fn class(mut p: &[u8], c: u8) -> Option<(bool, &[u8])> {
 }
 
 /// The name of a local user or group (see [`crate::sys::ids`]).
-pub fn lookup_name(kind: IdKind, id: u32) -> Option<Vec<u8>> {
+pub(crate) fn lookup_name(kind: IdKind, id: u32) -> Option<Vec<u8>> {
     match kind {
         IdKind::User => crate::sys::ids::user_name(id),
         IdKind::Group => crate::sys::ids::group_name(id),
@@ -583,7 +559,7 @@ pub fn lookup_name(kind: IdKind, id: u32) -> Option<Vec<u8>> {
 }
 
 /// The id of a local user or group name (see [`crate::sys::ids`]).
-pub fn lookup_id(kind: IdKind, name: &[u8]) -> Option<u32> {
+pub(crate) fn lookup_id(kind: IdKind, name: &[u8]) -> Option<u32> {
     match kind {
         IdKind::User => crate::sys::ids::user_id(name),
         IdKind::Group => crate::sys::ids::group_id(name),

@@ -5,26 +5,32 @@
 //! file content and `meta` sets attributes; `report` prints what happened;
 //! `exit` maps the outcome to rsync's exit codes. `transfer` drives one run.
 
-pub mod backup;
-pub mod chmod;
-pub mod cli;
-pub mod delete;
-pub mod engine;
-pub mod exit;
-pub mod fallback;
+#![warn(unreachable_pub)]
+
+pub(crate) mod backup;
+pub(crate) mod chmod;
+pub(crate) mod cli;
+pub(crate) mod delete;
+pub(crate) mod engine;
+pub(crate) mod exit;
+pub(crate) mod fallback;
 pub mod filter;
-pub mod idmap;
-pub mod meta;
-pub mod options;
-pub mod plan;
-pub mod report;
-pub mod scan;
-pub mod select;
-pub mod sys;
+pub(crate) mod idmap;
+pub(crate) mod meta;
+pub(crate) mod options;
+pub(crate) mod plan;
+pub(crate) mod report;
+pub(crate) mod scan;
+pub(crate) mod select;
+pub(crate) mod sys;
 pub(crate) mod text;
-pub mod transfer;
+pub(crate) mod transfer;
 pub(crate) mod version;
-pub mod walk;
+pub(crate) mod walk;
+
+/// The generated documentation (man page, completions), for `examples/gen-docs.rs`
+/// and `tests/docs.rs`.
+pub use cli::docs;
 
 use std::ffi::OsString;
 use std::io::Write;

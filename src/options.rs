@@ -9,7 +9,7 @@ use std::path::PathBuf;
 /// How recursion was requested. rsync keeps `-r` and the `-r` implied by
 /// `-a` apart because `--files-from` cancels only the implied one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Recurse {
+pub(crate) enum Recurse {
     #[default]
     No,
     /// Implied by `-a`.
@@ -20,7 +20,7 @@ pub enum Recurse {
 
 /// When extraneous destination files are deleted (`--delete-WHEN`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeleteWhen {
+pub(crate) enum DeleteWhen {
     /// `--delete-before`: a pass over the whole tree before any transfer.
     Before,
     /// `--delete`, `--delete-during`, `--del`: each directory as it is reached.
@@ -33,7 +33,7 @@ pub enum DeleteWhen {
 
 /// What an alternate basis directory is used for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BasisKind {
+pub(crate) enum BasisKind {
     /// `--compare-dest`: unchanged files are skipped.
     Compare,
     /// `--copy-dest`: unchanged files are copied from it locally.
@@ -43,7 +43,7 @@ pub enum BasisKind {
 }
 
 impl BasisKind {
-    pub fn option_name(self) -> &'static str {
+    pub(crate) fn option_name(self) -> &'static str {
         match self {
             BasisKind::Compare => "compare-dest",
             BasisKind::Copy => "copy-dest",
@@ -55,7 +55,7 @@ impl BasisKind {
 /// rsync's `am_root` overrides: `--super`, `--no-super` and
 /// `--fake-super` set the same variable, so the last one given wins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SuperMode {
+pub(crate) enum SuperMode {
     /// `--super`: attempt super-user activities even when not root.
     Super,
     /// `--no-super`: behave as a normal user even when root.
@@ -66,7 +66,7 @@ pub enum SuperMode {
 
 /// How a missing source argument is treated.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum MissingArgs {
+pub(crate) enum MissingArgs {
     /// An error (exit 23).
     #[default]
     Error,
@@ -79,7 +79,7 @@ pub enum MissingArgs {
 /// How file content is moved; see `engine`. An arsync-only knob for
 /// benchmarking (`--copy-engine=`), outside rsync's option namespace.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum EngineChoice {
+pub(crate) enum EngineChoice {
     /// Pick per file what measured fastest on this kind of machine.
     #[default]
     Auto,
@@ -94,7 +94,7 @@ pub enum EngineChoice {
 }
 
 impl EngineChoice {
-    pub fn parse(s: &str) -> Option<EngineChoice> {
+    pub(crate) fn parse(s: &str) -> Option<EngineChoice> {
         Some(match s {
             "auto" => EngineChoice::Auto,
             "vec" => EngineChoice::Vec,
@@ -108,7 +108,7 @@ impl EngineChoice {
 
 /// Everything a run needs to know, with rsync's defaults.
 #[derive(Clone, Debug)]
-pub struct Options {
+pub(crate) struct Options {
     /// `-v` count (`--no-v` resets it).
     pub verbose: u8,
     /// `-q` count.
@@ -266,7 +266,7 @@ pub struct Options {
 /// `--info` levels given explicitly (`None`: derived from `-v` and
 /// friends, as rsync's DEFAULT_PRIORITY levels are).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct InfoLevels {
+pub(crate) struct InfoLevels {
     pub name: Option<u8>,
     pub progress: Option<u8>,
     pub stats: Option<u8>,
@@ -363,20 +363,20 @@ impl Default for Options {
 }
 
 impl Options {
-    pub fn recursive(&self) -> bool {
+    pub(crate) fn recursive(&self) -> bool {
         self.recursive != Recurse::No
     }
 
     /// rsync's `xfer_dirs`: directories named on the command line are
     /// transferred (as opposed to "skipping directory").
-    pub fn xfer_dirs(&self) -> bool {
+    pub(crate) fn xfer_dirs(&self) -> bool {
         self.recursive() || self.dirs
     }
 
     /// rsync's INFO_NAME level: what `-v` controls for file names.
     /// `--progress` raises it to 1 when lines are logged after the
     /// transfer (no `-i`, or a format with `%b`/`%c`/`%C`), as rsync does.
-    pub fn info_name(&self) -> u8 {
+    pub(crate) fn info_name(&self) -> u8 {
         if self.quiet > 0 {
             return 0;
         }
@@ -396,7 +396,7 @@ impl Options {
 
     /// rsync's `stdout_format_has_i`: the `-i` count without an explicit
     /// format; with `--out-format`, at least 1 if it has `%i`, else 0.
-    pub fn format_has_i(&self) -> u8 {
+    pub(crate) fn format_has_i(&self) -> u8 {
         if self.quiet > 0 {
             return 0;
         }
@@ -409,7 +409,7 @@ impl Options {
 
     /// The stdout line format: `--out-format`, `%i %n%L` for `-i`,
     /// `%n%L` for `-v`; `None` prints no item lines.
-    pub fn stdout_format(&self) -> Option<Vec<u8>> {
+    pub(crate) fn stdout_format(&self) -> Option<Vec<u8>> {
         if self.quiet > 0 {
             return None;
         }
@@ -421,13 +421,8 @@ impl Options {
         }
     }
 
-    /// Whether per-item lines are printed at all (`-v`, `-i`, a format).
-    pub fn lists_items(&self) -> bool {
-        self.stdout_format().is_some()
-    }
-
     /// rsync's INFO_FLIST level: 1 with `-v`, 2 with `--progress`.
-    pub fn info_flist(&self) -> u8 {
+    pub(crate) fn info_flist(&self) -> u8 {
         if self.quiet > 0 {
             return 0;
         }
@@ -439,7 +434,7 @@ impl Options {
     }
 
     /// rsync's INFO_PROGRESS level: 1 per file, 2 for the whole transfer.
-    pub fn info_progress(&self) -> u8 {
+    pub(crate) fn info_progress(&self) -> u8 {
         if self.quiet > 0 {
             return 0;
         }
@@ -449,7 +444,7 @@ impl Options {
     /// rsync's INFO_STATS level: 1 the summary lines (`-v`), 2 the
     /// `--stats` block. `-q` silences stdout but not this level (the log
     /// file still gets the lines).
-    pub fn info_stats(&self) -> u8 {
+    pub(crate) fn info_stats(&self) -> u8 {
         let from_v = u8::from(self.verbose > 0);
         let from_stats = if self.stats { 2 } else { 0 };
         self.info.stats.unwrap_or(from_v.max(from_stats))
@@ -457,20 +452,20 @@ impl Options {
 
     /// Incremental recursion as rsync decides it: only with `-r`, and not
     /// turned off.
-    pub fn inc_recurse(&self) -> bool {
+    pub(crate) fn inc_recurse(&self) -> bool {
         self.recursive() && self.inc_recursive
     }
 
     /// Whether mtimes are equal under `--modify-window`, as rsync's
     /// `same_time()`: window 0 compares whole seconds only.
-    pub fn same_time(&self, a_sec: i64, a_nsec: u32, b_sec: i64, b_nsec: u32) -> bool {
+    pub(crate) fn same_time(&self, a_sec: i64, a_nsec: u32, b_sec: i64, b_nsec: u32) -> bool {
         same_time(self.modify_window, a_sec, a_nsec, b_sec, b_nsec)
     }
 }
 
 /// rsync's `same_time()` under `--modify-window=WINDOW`: with window 0 only
 /// whole seconds count; a negative window compares nanoseconds too.
-pub fn same_time(window: i64, a_sec: i64, a_nsec: u32, b_sec: i64, b_nsec: u32) -> bool {
+pub(crate) fn same_time(window: i64, a_sec: i64, a_nsec: u32, b_sec: i64, b_nsec: u32) -> bool {
     match window {
         0 => a_sec == b_sec,
         w if w < 0 => a_sec == b_sec && a_nsec == b_nsec,

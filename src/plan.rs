@@ -15,34 +15,34 @@ use crate::sys::{Kind, Stat};
 use crate::walk::Entry;
 
 /// rsync's ITEM_* bits, as sent from generator to sender.
-pub mod item {
-    pub const REPORT_ATIME: u32 = 1 << 0;
-    pub const REPORT_CHANGE: u32 = 1 << 1;
-    pub const REPORT_SIZE: u32 = 1 << 2;
-    pub const REPORT_TIMEFAIL: u32 = 1 << 2;
-    pub const REPORT_TIME: u32 = 1 << 3;
-    pub const REPORT_PERMS: u32 = 1 << 4;
-    pub const REPORT_OWNER: u32 = 1 << 5;
-    pub const REPORT_GROUP: u32 = 1 << 6;
-    pub const REPORT_ACL: u32 = 1 << 7;
-    pub const REPORT_XATTR: u32 = 1 << 8;
-    pub const REPORT_CRTIME: u32 = 1 << 10;
-    pub const BASIS_TYPE_FOLLOWS: u32 = 1 << 11;
-    pub const XNAME_FOLLOWS: u32 = 1 << 12;
-    pub const IS_NEW: u32 = 1 << 13;
-    pub const LOCAL_CHANGE: u32 = 1 << 14;
-    pub const TRANSFER: u32 = 1 << 15;
-    pub const MISSING_DATA: u32 = 1 << 16;
-    pub const DELETED: u32 = 1 << 17;
-    pub const MATCHED: u32 = 1 << 18;
+pub(crate) mod item {
+    pub(crate) const REPORT_ATIME: u32 = 1 << 0;
+    pub(crate) const REPORT_CHANGE: u32 = 1 << 1;
+    pub(crate) const REPORT_SIZE: u32 = 1 << 2;
+    pub(crate) const REPORT_TIMEFAIL: u32 = 1 << 2;
+    pub(crate) const REPORT_TIME: u32 = 1 << 3;
+    pub(crate) const REPORT_PERMS: u32 = 1 << 4;
+    pub(crate) const REPORT_OWNER: u32 = 1 << 5;
+    pub(crate) const REPORT_GROUP: u32 = 1 << 6;
+    pub(crate) const REPORT_ACL: u32 = 1 << 7;
+    pub(crate) const REPORT_XATTR: u32 = 1 << 8;
+    pub(crate) const REPORT_CRTIME: u32 = 1 << 10;
+    pub(crate) const BASIS_TYPE_FOLLOWS: u32 = 1 << 11;
+    pub(crate) const XNAME_FOLLOWS: u32 = 1 << 12;
+    pub(crate) const IS_NEW: u32 = 1 << 13;
+    pub(crate) const LOCAL_CHANGE: u32 = 1 << 14;
+    pub(crate) const TRANSFER: u32 = 1 << 15;
+    pub(crate) const MISSING_DATA: u32 = 1 << 16;
+    pub(crate) const DELETED: u32 = 1 << 17;
+    pub(crate) const MATCHED: u32 = 1 << 18;
 
     /// Flags that make an item worth reporting.
-    pub const SIGNIFICANT: u32 = !(BASIS_TYPE_FOLLOWS | XNAME_FOLLOWS | LOCAL_CHANGE);
+    pub(crate) const SIGNIFICANT: u32 = !(BASIS_TYPE_FOLLOWS | XNAME_FOLLOWS | LOCAL_CHANGE);
 }
 
 /// What has to happen at the destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Make sure a directory exists with the right attributes. `exists`:
     /// a directory is already there; `remove`: a non-directory is in the way.
     Dir { exists: bool, remove: Option<Stat> },
@@ -80,7 +80,7 @@ pub enum Action {
 /// How a basis directory's counterpart of an entry compares with it
 /// (rsync's `match_level` in `try_dests_reg`/`try_dests_non`).
 #[derive(Debug, Clone)]
-pub struct BasisMatch {
+pub(crate) struct BasisMatch {
     pub path: PathBuf,
     pub stat: Stat,
     /// 1: same type; 2: also passes the quick check; 3: also the same
@@ -90,7 +90,7 @@ pub struct BasisMatch {
 
 /// Why an update rule left an entry alone (rsync reports it at `-vv`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SkipWhy {
+pub(crate) enum SkipWhy {
     /// `--existing`: nothing there, and nothing new is created.
     NotCreating,
     /// `--ignore-existing`: something is already there.
@@ -107,7 +107,7 @@ pub enum SkipWhy {
 
 /// The generator's verdict on one entry.
 #[derive(Debug, Clone)]
-pub struct Decision {
+pub(crate) struct Decision {
     pub action: Action,
     /// Itemize flags computed against the destination as it was.
     pub iflags: u32,
@@ -138,7 +138,7 @@ impl Decision {
 }
 
 /// Inputs the decisions depend on besides the entry itself.
-pub struct Planner<'a> {
+pub(crate) struct Planner<'a> {
     pub opts: &'a Options,
     pub recv: &'a Receiver,
     /// `--link-dest`/`--copy-dest`/`--compare-dest` directories, as paths
@@ -274,7 +274,7 @@ impl Planner<'_> {
 
     /// Looks for `local` (the entry's path below the destination) in the
     /// basis directories: the first exact match, else the best one.
-    pub fn find_basis(&self, e: &Entry, local: &[u8]) -> Option<BasisMatch> {
+    pub(crate) fn find_basis(&self, e: &Entry, local: &[u8]) -> Option<BasisMatch> {
         let (_, dirs) = self.basis.as_ref()?;
         let kind = e.kind();
         let mut best: Option<BasisMatch> = None;
@@ -315,7 +315,7 @@ impl Planner<'_> {
     }
 
     /// Whether the basis directories are `--link-dest` ones.
-    pub fn basis_is_link(&self) -> bool {
+    pub(crate) fn basis_is_link(&self) -> bool {
         matches!(self.basis, Some((BasisKind::Link, _)))
     }
 
@@ -324,7 +324,12 @@ impl Planner<'_> {
     /// `--link-dest` that is a basis file already linked to the group's
     /// file (`leader`); otherwise one passing the quick check, preferring
     /// one whose attributes match too.
-    pub fn hlink_basis(&self, e: &Entry, local: &[u8], leader: Option<&Stat>) -> Option<Stat> {
+    pub(crate) fn hlink_basis(
+        &self,
+        e: &Entry,
+        local: &[u8],
+        leader: Option<&Stat>,
+    ) -> Option<Stat> {
         let (kind, dirs) = self.basis.as_ref()?;
         let mut found = None;
         for dir in dirs {
@@ -351,7 +356,7 @@ impl Planner<'_> {
 
     /// rsync's `itemize()`: the change flags for `e` against `old` (the
     /// destination before any change; `None` when it did not exist).
-    pub fn itemize(&self, e: &Entry, old: Option<&Stat>, mut iflags: u32, mode: u32) -> u32 {
+    pub(crate) fn itemize(&self, e: &Entry, old: Option<&Stat>, mut iflags: u32, mode: u32) -> u32 {
         use item::*;
         let o = self.opts;
         let Some(st) = old else {
@@ -400,7 +405,7 @@ impl Planner<'_> {
         self.recv.am_root || self.recv.groups.contains(&gid)
     }
 
-    pub fn mode_for(&self, e: &Entry, existing: Option<&Stat>) -> u32 {
+    pub(crate) fn mode_for(&self, e: &Entry, existing: Option<&Stat>) -> u32 {
         if self.opts.perms {
             e.stat.mode
         } else {
@@ -413,7 +418,13 @@ impl Planner<'_> {
     /// currently holds `old` (`None` if nothing is there).
     /// `local` is the entry's path below the destination directory (for
     /// the basis directories).
-    pub fn decide(&self, e: &Entry, dest: &Path, local: &[u8], old: Option<Stat>) -> Decision {
+    pub(crate) fn decide(
+        &self,
+        e: &Entry,
+        dest: &Path,
+        local: &[u8],
+        old: Option<Stat>,
+    ) -> Decision {
         match self.update_rule(e, old) {
             Some(why) => Decision::new(Action::Skip(why), 0, e.stat.mode),
             None => self.plan(e, dest, local, old),
@@ -422,7 +433,7 @@ impl Planner<'_> {
 
     /// The update rules rsync's recv_generator checks before anything
     /// else: `--existing`, `--ignore-existing`, `-u`.
-    pub fn update_rule(&self, e: &Entry, old: Option<Stat>) -> Option<SkipWhy> {
+    pub(crate) fn update_rule(&self, e: &Entry, old: Option<Stat>) -> Option<SkipWhy> {
         let o = self.opts;
         let kind = e.kind();
         let old_kind = old.map(|s| s.kind());
@@ -455,7 +466,7 @@ impl Planner<'_> {
     }
 
     /// What to do with an entry the update rules let through.
-    pub fn plan(&self, e: &Entry, dest: &Path, local: &[u8], old: Option<Stat>) -> Decision {
+    pub(crate) fn plan(&self, e: &Entry, dest: &Path, local: &[u8], old: Option<Stat>) -> Decision {
         let mut d = self.plan_base(e, dest, local, old);
         if self.attrs.examines() {
             self.examine_ext(e, dest, local, old, &mut d);

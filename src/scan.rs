@@ -29,7 +29,7 @@ use crate::walk::{Entry, Listing, WalkConfig, list_detached};
 /// sorted by name: a listing costs two allocations however many entries
 /// it has, which matters when a no-change run lists 100,000 of them.
 #[derive(Debug, Default)]
-pub struct DirListing {
+pub(crate) struct DirListing {
     /// All names, back to back.
     names: Vec<u8>,
     /// Readdir order: where each name sits in `names`, and its status.
@@ -62,7 +62,7 @@ impl DirListing {
     }
 
     /// The status of `name` (a plain name, no slash), if present.
-    pub fn get(&self, name: &[u8]) -> Option<Stat> {
+    pub(crate) fn get(&self, name: &[u8]) -> Option<Stat> {
         let at = |k: usize| self.items[self.by_name[k] as usize].2;
         let h = self.hint.get();
         if h < self.by_name.len() && self.name_of(self.by_name[h]) == name {
@@ -80,27 +80,23 @@ impl DirListing {
     /// All names and their status in the order the directory listed them
     /// (rsync's receiver looks at them in that order, which shows in its
     /// `-vv` filter lines).
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Stat)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], &Stat)> {
         (0..self.items.len() as u32).map(|i| (self.name_of(i), &self.items[i as usize].2))
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
     }
 }
 
 /// Lists `dir` (not following a final symlink): every entry with its lstat.
-pub fn list_dir(dir: &Path) -> Result<DirListing, Errno> {
+pub(crate) fn list_dir(dir: &Path) -> Result<DirListing, Errno> {
     list_dir_with(dir, false)
 }
 
 /// [`list_dir`] of what a symlink at `dir` points to (`-K`: a symlink to
 /// a directory stands for it).
-pub fn list_dir_following(dir: &Path) -> Result<DirListing, Errno> {
+pub(crate) fn list_dir_following(dir: &Path) -> Result<DirListing, Errno> {
     list_dir_with(dir, true)
 }
 
@@ -126,7 +122,7 @@ fn list_dir_with(dir: &Path, follow_link: bool) -> Result<DirListing, Errno> {
 }
 
 /// Identifies a prefetch request.
-pub type Ticket = u64;
+pub(crate) type Ticket = u64;
 
 /// The last component of a listed name.
 fn base_of(name: &[u8]) -> &[u8] {
@@ -250,7 +246,7 @@ impl Shared {
 /// when [`AHEAD`] directories (or [`AHEAD_ENTRIES`] entries) are listed
 /// but not yet collected, so memory stays bounded however wide the tree
 /// is.
-pub struct Scanner {
+pub(crate) struct Scanner {
     shared: std::sync::Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
     /// The directory collected last: once the caller has asked for its
@@ -511,7 +507,7 @@ impl State {
 }
 
 impl Scanner {
-    pub fn start(cfg: WalkConfig) -> Scanner {
+    pub(crate) fn start(cfg: WalkConfig) -> Scanner {
         let serial = cfg.prune;
         let shared = std::sync::Arc::new(Shared {
             state: std::sync::Mutex::new(State::default()),
@@ -540,13 +536,13 @@ impl Scanner {
     }
 
     /// Whether the helper threads are running (else list on the caller).
-    pub fn available(&self) -> bool {
+    pub(crate) fn available(&self) -> bool {
         !self.threads.is_empty() && !self.serial
     }
 
     /// Asks for the listing of source directory `dir` and, if `dest` is
     /// given, of that destination directory.
-    pub fn request(&mut self, dir: &Entry, dest: Option<&Path>) -> Ticket {
+    pub(crate) fn request(&mut self, dir: &Entry, dest: Option<&Path>) -> Ticket {
         let shared = self.shared.clone();
         let mut st = shared.lock();
         let key: SpecKey = (
@@ -599,7 +595,10 @@ impl Scanner {
     /// Collects both listings of a ticket, waiting for them. The
     /// destination side is `None` when it was not requested; both are
     /// `None` if the ticket is unknown.
-    pub fn collect(&mut self, t: Ticket) -> (Option<Listing>, Option<Result<DirListing, Errno>>) {
+    pub(crate) fn collect(
+        &mut self,
+        t: Ticket,
+    ) -> (Option<Listing>, Option<Result<DirListing, Errno>>) {
         let shared = self.shared.clone();
         let mut st = shared.lock();
         self.flush(&mut st);
@@ -648,7 +647,7 @@ impl Scanner {
     }
 
     /// Drops a request whose listing turned out not to be needed.
-    pub fn cancel(&mut self, t: Ticket) {
+    pub(crate) fn cancel(&mut self, t: Ticket) {
         let shared = self.shared.clone();
         let mut st = shared.lock();
         self.flush(&mut st);
@@ -691,7 +690,6 @@ mod tests {
             links: true,
             xfer_dirs: true,
             prune: false,
-            recursive: true,
             ..WalkConfig::default()
         });
         let dir = Entry::new(
@@ -815,7 +813,6 @@ mod tests {
         let cfg = WalkConfig {
             links: true,
             xfer_dirs: true,
-            recursive: true,
             ..WalkConfig::default()
         };
         let mut scanner = Scanner::start(cfg.clone());
@@ -852,7 +849,6 @@ mod tests {
         let mut scanner = Scanner::start(WalkConfig {
             links: true,
             xfer_dirs: true,
-            recursive: true,
             ..WalkConfig::default()
         });
         let mut tickets = Vec::new();

@@ -22,7 +22,7 @@ use crate::walk::{Diag, Entry, TopLevel, Walker, merge_duplicates, sort_entries}
 
 /// How a relative argument names its item (rsync's `name_type`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NameType {
+pub(crate) enum NameType {
     /// `dir/name`.
     Normal,
     /// `dir/name/`: a directory's contents are wanted (`-d` lists them).
@@ -33,7 +33,7 @@ pub enum NameType {
 
 /// One `-R` source argument, split the way rsync's sender does.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RelArg {
+pub(crate) struct RelArg {
     /// Where the path is looked up from (the part before `/./`, or `.`).
     pub base: Vec<u8>,
     /// The name sent, cleaned (`a//b/./c` → `a/b/c`); `.` for the base.
@@ -69,7 +69,7 @@ fn clean(name: &[u8]) -> Vec<u8> {
 
 /// Splits a `-R` argument. `Err` carries rsync's message for a `..` in
 /// the part of the path that is sent (a usage error, exit 1).
-pub fn split_relative(arg: &[u8]) -> Result<RelArg, String> {
+pub(crate) fn split_relative(arg: &[u8]) -> Result<RelArg, String> {
     let (base, rest) = match arg.windows(3).position(|w| w == b"/./") {
         Some(0) => (b"/".to_vec(), &arg[3..]),
         Some(p) => {
@@ -209,7 +209,7 @@ impl Node {
 
 /// What the relative walk needs from the options.
 #[derive(Clone, Copy, Debug)]
-pub struct RelConfig {
+pub(crate) struct RelConfig {
     pub recursive: bool,
     pub xfer_dirs: bool,
     /// `-k`: a named link to a directory is followed.
@@ -218,7 +218,7 @@ pub struct RelConfig {
 
 /// Resolves `-R` sources into the root listing. `Err`: a usage error
 /// (rsync's message), the run stops with exit 1.
-pub fn relative_top_level(
+pub(crate) fn relative_top_level(
     walker: &mut Walker,
     sources: &[OsString],
     cfg: RelConfig,
@@ -399,7 +399,7 @@ fn add_dot(walker: &mut Walker, top: &mut TopLevel, implied_dot: Option<PathBuf>
 /// rsync's `sanitize_path()` of a `--files-from` name: leading and
 /// repeated slashes go, a `..` component removes the one before it (or
 /// nothing), `.` components go unless `-R` keeps them as cut points.
-pub fn sanitize(name: &[u8], keep_dot_dirs: bool) -> Vec<u8> {
+pub(crate) fn sanitize(name: &[u8], keep_dot_dirs: bool) -> Vec<u8> {
     let mut p = name;
     if !keep_dot_dirs {
         while p.starts_with(b"./") {
@@ -449,7 +449,11 @@ pub fn sanitize(name: &[u8], keep_dot_dirs: bool) -> Vec<u8> {
 /// RL_DUMP_COMMENTS does: lines end at CR or LF (NUL with `--from0`),
 /// empty lines and lines starting with `#` or `;` are skipped. Each name
 /// is sanitized. `Err`: rsync's message for a file that cannot be opened.
-pub fn read_files_from(spec: &OsStr, from0: bool, relative: bool) -> Result<Vec<OsString>, String> {
+pub(crate) fn read_files_from(
+    spec: &OsStr,
+    from0: bool,
+    relative: bool,
+) -> Result<Vec<OsString>, String> {
     use std::io::Read;
     let mut data = Vec::new();
     let read = if spec.as_bytes() == b"-" {

@@ -10,7 +10,7 @@
 /// rsync's `do_big_num()`: digits, grouped with commas at level 1, in
 /// units of 1000 (level 2) or 1024 (level 3+) with two decimals once the
 /// value reaches one unit.
-pub fn do_big_num(num: i64, human: u8) -> String {
+pub(crate) fn do_big_num(num: i64, human: u8) -> String {
     if human > 1 {
         let mult: i64 = if human == 2 { 1000 } else { 1024 };
         if num >= mult || num <= -mult {
@@ -57,7 +57,7 @@ pub fn do_big_num(num: i64, human: u8) -> String {
 /// byte ≥ 0x80 does. Then, and with `-8` alone, control bytes other than
 /// tab and a literal `\#` followed by three digits are escaped. DEL (0x7f)
 /// and C1 characters that decode are printed as they are.
-pub fn escape_output(line: &[u8], utf8: bool, eight_bit: bool) -> Vec<u8> {
+pub(crate) fn escape_output(line: &[u8], utf8: bool, eight_bit: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(line.len() + 8);
     let mut i = 0;
     while i < line.len() {
@@ -87,7 +87,7 @@ pub fn escape_output(line: &[u8], utf8: bool, eight_bit: bool) -> Vec<u8> {
 /// (other than tab) with or without the high bit (0x00–0x1f, 0x80–0x9f)
 /// and a literal `\#` before three digits, whatever the locale; other
 /// bytes are written as they are.
-pub fn escape_log(line: &[u8]) -> Vec<u8> {
+pub(crate) fn escape_log(line: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(line.len() + 8);
     for (i, &b) in line.iter().enumerate() {
         if is_hash_escape(line, i) || (b != b'\t' && b & 0x7f < b' ') {
@@ -141,7 +141,7 @@ fn utf8_seq_len(s: &[u8]) -> usize {
 
 /// Whether messages may show UTF-8 characters unescaped: rsync prints
 /// printable multibyte characters as-is only under a UTF-8 `LC_CTYPE`.
-pub fn locale_is_utf8() -> bool {
+pub(crate) fn locale_is_utf8() -> bool {
     for var in ["LC_ALL", "LC_CTYPE", "LANG"] {
         if let Some(v) = std::env::var_os(var) {
             if v.is_empty() {
@@ -160,7 +160,7 @@ pub fn locale_is_utf8() -> bool {
 /// `\#` before three digits become `\#ooo`; DEL and C1 characters that
 /// decode are kept, as rsync keeps them. The few sequences glibc accepts
 /// but a Rust string cannot hold (5- and 6-byte forms) are escaped too.
-pub fn escape_name(name: &[u8], utf8: bool) -> String {
+pub(crate) fn escape_name(name: &[u8], utf8: bool) -> String {
     let v = escape_output(name, utf8, false);
     match String::from_utf8(v) {
         Ok(s) => s,
@@ -179,13 +179,13 @@ pub fn escape_name(name: &[u8], utf8: bool) -> String {
 }
 
 /// rsync's default `--out-format` for `-v` / `--info=name`.
-pub const DEFAULT_NAME_FORMAT: &[u8] = b"%n%L";
+pub(crate) const DEFAULT_NAME_FORMAT: &[u8] = b"%n%L";
 /// The format `-i` (and `--log-file`) uses.
-pub const ITEMIZE_FORMAT: &[u8] = b"%i %n%L";
+pub(crate) const ITEMIZE_FORMAT: &[u8] = b"%i %n%L";
 
 /// Whether `fmt` uses escape `esc` (rsync's `log_format_has()`; e.g. the
 /// `b` of `%9b`).
-pub fn format_has(fmt: &[u8], esc: u8) -> bool {
+pub(crate) fn format_has(fmt: &[u8], esc: u8) -> bool {
     let mut i = 0;
     while let Some(off) = fmt[i..].iter().position(|&b| b == b'%') {
         let mut p = i + off + 1;
@@ -214,7 +214,7 @@ pub fn format_has(fmt: &[u8], esc: u8) -> bool {
 /// Whether lines are logged before the transfer (rsync's
 /// `log_before_transfer`): true unless the format asks for a transfer
 /// statistic (`%b`, `%c`, `%C`), which is only known afterwards.
-pub fn logs_before_transfer(fmt: &[u8]) -> bool {
+pub(crate) fn logs_before_transfer(fmt: &[u8]) -> bool {
     !format_has(fmt, b'b') && !format_has(fmt, b'c') && !format_has(fmt, b'C')
 }
 

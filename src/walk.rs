@@ -20,7 +20,7 @@ use crate::sys::{self, Kind, Stat};
 
 /// One item of the transfer.
 #[derive(Clone, Debug)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// Path relative to the transfer root as rsync shows it (`sub/file`);
     /// `.` for a directory whose contents were named (`src/`).
     pub name: Vec<u8>,
@@ -57,7 +57,7 @@ pub struct Entry {
 
 impl Entry {
     /// An entry with no link target, merged sources or preset listing.
-    pub fn new(name: Vec<u8>, stat: Stat, src: PathBuf) -> Entry {
+    pub(crate) fn new(name: Vec<u8>, stat: Stat, src: PathBuf) -> Entry {
         Entry {
             name,
             stat,
@@ -72,23 +72,23 @@ impl Entry {
         }
     }
 
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         self.stat.kind()
     }
 
     /// A `--delete-missing-args` entry: the source argument does not
     /// exist, so whatever has its name at the destination goes.
-    pub fn is_missing(&self) -> bool {
+    pub(crate) fn is_missing(&self) -> bool {
         self.stat.mode == 0
     }
 
-    pub fn is_dir(&self) -> bool {
+    pub(crate) fn is_dir(&self) -> bool {
         self.kind() == Kind::Dir
     }
 
     /// The size rsync adds to "total size is N": file length for regular
     /// files, target length for symlinks, nothing for the rest.
-    pub fn counted_size(&self) -> u64 {
+    pub(crate) fn counted_size(&self) -> u64 {
         match self.kind() {
             Kind::File | Kind::Symlink => self.stat.size,
             _ => 0,
@@ -96,7 +96,7 @@ impl Entry {
     }
 
     /// Name of a child entry of this directory.
-    pub fn child_name(&self, base: &[u8]) -> Vec<u8> {
+    pub(crate) fn child_name(&self, base: &[u8]) -> Vec<u8> {
         if self.name == b"." {
             base.to_vec()
         } else {
@@ -111,7 +111,7 @@ impl Entry {
 
 /// Something the walk has to tell the user, in the order it happened.
 #[derive(Debug, Clone)]
-pub enum Diag {
+pub(crate) enum Diag {
     /// A line for stdout (rsync's FINFO), e.g. `skipping directory src`.
     Info(String),
     /// An error line for stderr (`NAME: ` prefixed); marks the run as
@@ -133,7 +133,7 @@ pub enum Diag {
 
 /// The resolved command-line sources.
 #[derive(Debug, Default)]
-pub struct TopLevel {
+pub(crate) struct TopLevel {
     /// The `.` entry when a source named a directory's contents (`src/`).
     pub dot: Option<Entry>,
     /// The root listing: named sources plus the children of every `.`
@@ -143,7 +143,7 @@ pub struct TopLevel {
 
 /// What listing needs from the options; shared with helper threads.
 #[derive(Clone, Debug, Default)]
-pub struct WalkConfig {
+pub(crate) struct WalkConfig {
     /// `-l`: read symlink targets.
     pub links: bool,
     /// `-r` or `-d`: directories named as sources are transferred.
@@ -151,8 +151,6 @@ pub struct WalkConfig {
     /// `-m`: directories with nothing but (empty) directories below them
     /// are left out of the list.
     pub prune: bool,
-    /// Whether listing recurses (for `-m`'s look-ahead).
-    pub recursive: bool,
     /// `--fake-super`, `--chmod`, id maps: how each listed stat is seen
     /// (`None` when no such option is given).
     pub attrs: Option<std::sync::Arc<crate::meta::RunAttrs>>,
@@ -186,12 +184,11 @@ pub struct WalkConfig {
 }
 
 impl WalkConfig {
-    pub fn new(opts: &Options) -> WalkConfig {
+    pub(crate) fn new(opts: &Options) -> WalkConfig {
         WalkConfig {
             links: opts.links,
             xfer_dirs: opts.xfer_dirs(),
             prune: opts.prune_empty_dirs && opts.recursive(),
-            recursive: opts.recursive(),
             attrs: None,
             missing_args: opts.missing_args,
             copy_links: opts.copy_links,
@@ -210,7 +207,7 @@ impl WalkConfig {
 
     /// Sees sources through the run's attribute options, where they
     /// change anything.
-    pub fn set_attrs(&mut self, attrs: &std::sync::Arc<crate::meta::RunAttrs>) {
+    pub(crate) fn set_attrs(&mut self, attrs: &std::sync::Arc<crate::meta::RunAttrs>) {
         self.attrs = attrs.adjusts_source().then(|| std::sync::Arc::clone(attrs));
     }
 }
@@ -218,7 +215,7 @@ impl WalkConfig {
 /// One directory's listing made away from the walker (on a helper
 /// thread), with what the walker would have recorded.
 #[derive(Debug, Default)]
-pub struct Listing {
+pub(crate) struct Listing {
     pub entries: Vec<Entry>,
     pub diags: Vec<Diag>,
     pub shadowed_size: u64,
@@ -244,7 +241,7 @@ fn device_as_file(path: &Path, mut st: Stat) -> Stat {
 }
 
 /// Lists `dir` (all its sources merged) on the calling thread.
-pub fn list_detached(cfg: &WalkConfig, dir: &Entry) -> Listing {
+pub(crate) fn list_detached(cfg: &WalkConfig, dir: &Entry) -> Listing {
     let mut w = Walker::new(cfg.clone());
     let entries = w.list(dir);
     Listing {
@@ -255,7 +252,7 @@ pub fn list_detached(cfg: &WalkConfig, dir: &Entry) -> Listing {
 }
 
 /// Lists sources. Holds the diagnostics produced so far.
-pub struct Walker {
+pub(crate) struct Walker {
     pub(crate) cfg: WalkConfig,
     /// `-m`: whether a source directory's subtree holds anything but
     /// directories, by path (each subtree is looked at once).
@@ -282,7 +279,7 @@ fn unmunge(t: Vec<u8>) -> Vec<u8> {
 /// or empty targets always can; otherwise the target's `..` components
 /// may not climb above the tree's top. A `..` in the link's own path
 /// makes rsync stop trusting what is above it, so counting restarts.
-pub fn unsafe_symlink(target: &[u8], link: &[u8]) -> bool {
+pub(crate) fn unsafe_symlink(target: &[u8], link: &[u8]) -> bool {
     if target.is_empty() || target[0] == b'/' {
         return true;
     }
@@ -395,7 +392,7 @@ fn split_arg(arg: &[u8]) -> (Vec<u8>, Vec<u8>) {
 }
 
 impl Walker {
-    pub fn new(cfg: WalkConfig) -> Walker {
+    pub(crate) fn new(cfg: WalkConfig) -> Walker {
         Walker {
             cfg,
             has_content: std::collections::HashMap::new(),
@@ -585,7 +582,7 @@ impl Walker {
     }
 
     /// Resolves the command-line sources (everything but the last operand).
-    pub fn top_level(&mut self, sources: &[OsString]) -> TopLevel {
+    pub(crate) fn top_level(&mut self, sources: &[OsString]) -> TopLevel {
         let mut top = TopLevel::default();
         let mut dot_srcs: Vec<PathBuf> = Vec::new();
         let mut named: Vec<Entry> = Vec::new();
@@ -786,7 +783,7 @@ impl Walker {
     }
 
     /// Lists a directory entry's children (merging all its sources), sorted.
-    pub fn list(&mut self, dir: &Entry) -> Vec<Entry> {
+    pub(crate) fn list(&mut self, dir: &Entry) -> Vec<Entry> {
         let mut v = self.list_unpruned(dir);
         self.prune(&mut v);
         v

@@ -7,7 +7,7 @@ use std::path::Path;
 fn man_page_and_completions_are_up_to_date() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut stale = Vec::new();
-    for (rel, want) in arsync::cli::docs::generated_files() {
+    for (rel, want) in arsync::docs::generated_files() {
         let have = std::fs::read_to_string(root.join(rel)).unwrap_or_default();
         if have != want {
             stale.push(rel);

@@ -10,7 +10,7 @@ pub(crate) use crate::version::{PROTOCOL, VERSION};
 /// The `--version` text (see [`super::docs::version_text`]). The first
 /// line has rsync's shape (`NAME  version X  protocol version N`) because
 /// version parsers (Back In Time, Ansible) match on it.
-pub fn version_text(name: &str) -> String {
+pub(crate) fn version_text(name: &str) -> String {
     super::docs::version_text(name)
 }
 
@@ -47,7 +47,7 @@ fn option_lines() -> String {
 }
 
 /// The full `--help` text.
-pub fn help_text(name: &str) -> String {
+pub(crate) fn help_text(name: &str) -> String {
     format!(
         "{version}\n\
          {name} is a fast, rsync-compatible copier for local files.\n\
@@ -67,7 +67,7 @@ pub fn help_text(name: &str) -> String {
 
 /// What `--info=help` prints (rsync 3.x's text, byte for byte: scripts
 /// and users compare it with rsync's).
-pub const INFO_HELP: &str = concat!(
+pub(crate) const INFO_HELP: &str = concat!(
     "Use OPT or OPT1 for level 1 output, OPT2 for level 2, etc.; OPT0 silences.\n",
     "\n",
     "BACKUP     Mention files backed up\n",
@@ -95,7 +95,7 @@ pub const INFO_HELP: &str = concat!(
 );
 
 /// What `--debug=help` prints (rsync 3.x's text).
-pub const DEBUG_HELP: &str = concat!(
+pub(crate) const DEBUG_HELP: &str = concat!(
     "Use OPT or OPT1 for level 1 output, OPT2 for level 2, etc.; OPT0 silences.\n",
     "\n",
     "ACL        Debug extra ACL info\n",

@@ -8,8 +8,8 @@
 //! do in rsync. Error messages use popt's wording.
 
 pub mod docs;
-pub mod help;
-pub mod table;
+pub(crate) mod help;
+pub(crate) mod table;
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -19,7 +19,7 @@ use table::{Arg, Id, OptDef};
 
 /// What the command line asks for.
 #[derive(Debug)]
-pub enum Command {
+pub(crate) enum Command {
     Run(Box<Options>),
     /// `--help`, or `-h` on its own.
     Help,
@@ -34,13 +34,13 @@ pub enum Command {
 }
 
 /// rsync's `--info` flags.
-pub const INFO_FLAGS: &[&str] = &[
+pub(crate) const INFO_FLAGS: &[&str] = &[
     "BACKUP", "COPY", "DEL", "FLIST", "MISC", "MOUNT", "NAME", "NONREG", "PROGRESS", "REMOVE",
     "SKIP", "STATS", "SYMSAFE",
 ];
 
 /// rsync's `--debug` flags.
-pub const DEBUG_FLAGS: &[&str] = &[
+pub(crate) const DEBUG_FLAGS: &[&str] = &[
     "ACL", "BACKUP", "BIND", "CHDIR", "CONNECT", "CMD", "DEL", "DELTASUM", "DUP", "EXIT", "FILTER",
     "FLIST", "FUZZY", "GENR", "HASH", "HLINK", "ICONV", "IO", "NSTR", "OWN", "PROTO", "RECV",
     "SEND", "TIME",
@@ -76,7 +76,7 @@ fn words(value: &[u8]) -> Vec<Word> {
 /// Whether arsync produces exactly what rsync would for this `--info` /
 /// `--debug` value (for the hand-over decision). Unknown words count as
 /// supported: arsync then reports them with rsync's message.
-pub fn output_words_supported(id: Id, value: &[u8]) -> bool {
+pub(crate) fn output_words_supported(id: Id, value: &[u8]) -> bool {
     words(value).iter().all(|w| {
         if w.name == "HELP" {
             return true;
@@ -101,7 +101,7 @@ pub fn output_words_supported(id: Id, value: &[u8]) -> bool {
 /// A syntax or usage error, printed as `NAME: MESSAGE` and followed by
 /// rsync's "syntax or usage error (code 1)" line.
 #[derive(Debug, PartialEq, Eq)]
-pub struct UsageError(pub String);
+pub(crate) struct UsageError(pub String);
 
 impl std::fmt::Display for UsageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -282,7 +282,7 @@ fn refuse(def: &OptDef) -> UsageError {
 }
 
 /// Parses argv (without the program name).
-pub fn parse(args: &[OsString]) -> Result<Command, UsageError> {
+pub(crate) fn parse(args: &[OsString]) -> Result<Command, UsageError> {
     // popt: `-h` is --help only when it is the sole argument.
     if args.len() == 1 && args[0] == "-h" {
         return Ok(Command::Help);

@@ -11,7 +11,7 @@
 /// Spellings that mean the same thing (`--del` and `--delete-during`, `-r` and
 /// `--recursive`) share an `Id`; negations (`--no-perms`) have their own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Id {
+pub(crate) enum Id {
     Help,
     Version,
     Verbose,
@@ -237,7 +237,7 @@ impl Id {
     /// "This rsync does not support" wording instead of being ignored, because
     /// a silently ignored `--delete` or `-H` would quietly produce a different
     /// backup than the user asked for.
-    pub fn supported(self) -> bool {
+    pub(crate) fn supported(self) -> bool {
         use Id::*;
         matches!(
             self,
@@ -396,7 +396,7 @@ impl Id {
 
 /// Whether an option takes a value, and what kind (for messages and docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Arg {
+pub(crate) enum Arg {
     /// A flag.
     None,
     /// A string value (`--temp-dir=DIR`).
@@ -407,7 +407,7 @@ pub enum Arg {
 
 /// One spelling of one option.
 #[derive(Clone, Copy, Debug)]
-pub struct OptDef {
+pub(crate) struct OptDef {
     /// Long name without the leading `--`.
     pub long: Option<&'static str>,
     /// Short letter, if any.
@@ -488,7 +488,7 @@ use Id::*;
 
 /// Every spelling rsync 3.x accepts on a client command line, in the order of
 /// rsync's `--help` (hidden spellings sit next to their main form).
-pub static OPTIONS: &[OptDef] = &[
+pub(crate) static OPTIONS: &[OptDef] = &[
     flag("verbose", Some('v'), Verbose, "increase verbosity"),
     hidden("no-verbose", NoVerbose),
     hidden("no-v", NoVerbose),
@@ -1508,17 +1508,17 @@ pub static OPTIONS: &[OptDef] = &[
 ];
 
 /// Finds the spelling for a long name (without `--`).
-pub fn by_long(name: &str) -> Option<&'static OptDef> {
+pub(crate) fn by_long(name: &str) -> Option<&'static OptDef> {
     OPTIONS.iter().find(|o| o.long == Some(name))
 }
 
 /// Finds the spelling for a short letter.
-pub fn by_short(c: char) -> Option<&'static OptDef> {
+pub(crate) fn by_short(c: char) -> Option<&'static OptDef> {
     OPTIONS.iter().find(|o| o.short == Some(c))
 }
 
 /// The main long name of an option id, for messages (`--dirs` for `-d`).
-pub fn main_spelling(id: Id) -> Option<&'static OptDef> {
+pub(crate) fn main_spelling(id: Id) -> Option<&'static OptDef> {
     OPTIONS.iter().find(|o| o.id == id && o.help.is_some())
 }
 

@@ -20,7 +20,7 @@ use crate::sys::copy as kernel;
 use crate::sys::{Kind, Stat};
 
 /// Copies one file; `buf` is the lane's reusable buffer.
-pub async fn copy_one(job: &CopyJob, cfg: &Config, buf: &mut Vec<u8>) -> Outcome {
+pub(super) async fn copy_one(job: &CopyJob, cfg: &Config, buf: &mut Vec<u8>) -> Outcome {
     match copy_file(job, cfg, buf).await {
         Ok(outcome) => outcome,
         Err(e) => e.into(),

@@ -28,7 +28,7 @@ use crate::sys::copy::{self as kernel, RangeError};
 
 /// Why moving the bytes stopped early.
 #[derive(Debug)]
-pub enum DataError {
+pub(super) enum DataError {
     /// This path cannot move this file at all (nothing was written): a
     /// [`Fallback`] tries its second path.
     Unsupported,
@@ -39,7 +39,7 @@ pub enum DataError {
 
 /// What a path works on: the two files, the lane's reusable buffer, and
 /// under `-S` the hole bookkeeping (only data runs are written then).
-pub struct Io<'a> {
+pub(super) struct Io<'a> {
     pub src: &'a File,
     pub dst: &'a File,
     /// Largest single read/write.
@@ -49,35 +49,35 @@ pub struct Io<'a> {
 }
 
 /// One way of moving bytes.
-pub trait DataPath {
+pub(super) trait DataPath {
     /// Moves the next piece of `[pos, stop)`; returns its length, 0 at the
     /// source's end of file.
     async fn step(&mut self, io: &mut Io<'_>, pos: u64, stop: u64) -> Result<usize, DataError>;
 }
 
 /// `copy_file_range`: the kernel moves the bytes, no buffer involved.
-pub struct InKernel;
+pub(super) struct InKernel;
 
 /// Plain `read` into the lane's buffer, then `write` (the `vec` engine).
-pub struct ReadWrite;
+pub(super) struct ReadWrite;
 
 /// Reads into a buffer of the ring's pool, copies into the lane's buffer
 /// to write (`read-managed`).
-pub struct ReadManaged;
+pub(super) struct ReadManaged;
 
 /// Reads into a buffer of the ring's pool and writes straight from it
 /// (`write-managed`).
-pub struct WriteManaged;
+pub(super) struct WriteManaged;
 
 /// `first`, or `then` for the whole file where `first` is unsupported.
-pub struct Fallback<A, B> {
+pub(super) struct Fallback<A, B> {
     first: A,
     then: B,
     switched: bool,
 }
 
 impl<A, B> Fallback<A, B> {
-    pub fn new(first: A, then: B) -> Self {
+    pub(super) fn new(first: A, then: B) -> Self {
         Fallback {
             first,
             then,
@@ -212,7 +212,7 @@ impl Io<'_> {
 
 /// Moves `[start, stop)` with `path`; returns where it ended: `stop`, or
 /// the source's end of file if that came first.
-pub async fn run(
+pub(super) async fn run(
     path: &mut impl DataPath,
     io: &mut Io<'_>,
     cfg: &Config,
@@ -239,7 +239,7 @@ pub async fn run(
 /// Copies up to `size` bytes (or to end of file) as the run chose;
 /// returns the length copied. Under `-S` (`io.holes` set) the caller
 /// still sets the length of a trailing hole.
-pub async fn copy(
+pub(super) async fn copy(
     choice: EngineChoice,
     io: &mut Io<'_>,
     cfg: &Config,
@@ -335,7 +335,11 @@ impl Future for YieldNow {
 }
 
 /// Writes all of `buf` at `pos`, however the kernel splits it.
-pub async fn write_all_at<B: IoBuf>(file: &File, mut buf: B, pos: u64) -> (io::Result<()>, B) {
+pub(super) async fn write_all_at<B: IoBuf>(
+    file: &File,
+    mut buf: B,
+    pos: u64,
+) -> (io::Result<()>, B) {
     let len = buf.as_init().len();
     let mut off = 0;
     while off < len {

@@ -14,7 +14,7 @@ fn text(e: &io::Error) -> String {
 
 /// A failed copy. Names are as rsync shows them (absolute, escaped).
 #[derive(Debug, thiserror::Error)]
-pub enum CopyError {
+pub(crate) enum CopyError {
     /// Interrupted by a signal (or a fatal error elsewhere).
     #[error("interrupted")]
     Interrupted,
@@ -72,7 +72,7 @@ fn receiver_lines(lines: &[String]) -> Vec<String> {
 
 impl CopyError {
     /// `--partial` keeps what was written only when a signal stopped it.
-    pub fn keeps_partial(&self) -> bool {
+    pub(crate) fn keeps_partial(&self) -> bool {
         matches!(self, CopyError::Interrupted)
     }
 }

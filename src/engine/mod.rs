@@ -35,14 +35,13 @@ use crate::meta::{ItemAttrs, Policy, Wanted};
 use crate::options::{EngineChoice, Options};
 use crate::sys::DirAt;
 
-pub use error::CopyError;
-pub use tempname::temp_name;
+pub(crate) use tempname::temp_name;
 
 /// `-b`, as the transfer side provides it: the engine calls it at the
 /// last moment, so the old version is kept only when the new one is
 /// ready to replace it. Errors are rsync's lines, without the
 /// `[receiver] ` role (the engine adds it).
-pub trait BeforeCommit: Send + Sync + std::fmt::Debug {
+pub(crate) trait BeforeCommit: Send + Sync + std::fmt::Debug {
     /// The current file `base` in `dir` (the destination `dest`) is about
     /// to be replaced by a rename: keep it. A failure leaves it in place
     /// and ends the run.
@@ -53,7 +52,7 @@ pub trait BeforeCommit: Send + Sync + std::fmt::Debug {
 }
 
 /// Where `--partial-dir` keeps the partial version of `dest`.
-pub fn partial_path(partial_dir: &Path, dest: &Path) -> PathBuf {
+pub(crate) fn partial_path(partial_dir: &Path, dest: &Path) -> PathBuf {
     let name = dest.file_name().unwrap_or_default();
     if partial_dir.is_absolute() {
         partial_dir.join(name)
@@ -67,7 +66,7 @@ pub fn partial_path(partial_dir: &Path, dest: &Path) -> PathBuf {
 
 /// One file to copy.
 #[derive(Debug, Clone)]
-pub struct CopyJob {
+pub(crate) struct CopyJob {
     /// Caller's handle, returned in [`Done`].
     pub token: u64,
     pub src: PathBuf,
@@ -98,7 +97,7 @@ pub struct CopyJob {
 
 /// How a job went.
 #[derive(Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Bytes of content written.
     Copied(u64),
     /// Copied, but some extended attributes could not be set (rsync's
@@ -124,14 +123,14 @@ pub enum Outcome {
 
 /// A finished job.
 #[derive(Debug)]
-pub struct Done {
+pub(crate) struct Done {
     pub token: u64,
     pub outcome: Outcome,
 }
 
 /// Settings shared by all jobs of a run.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     pub inplace: bool,
     pub partial: bool,
     /// `--partial-dir`: an interrupted file is kept there (relative to its
@@ -162,7 +161,7 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn new(opts: &Options, abort: Arc<AtomicBool>) -> Config {
+    pub(crate) fn new(opts: &Options, abort: Arc<AtomicBool>) -> Config {
         let (threads, lanes) = Config::tuning_from_env();
         Config {
             inplace: opts.inplace,
@@ -191,7 +190,7 @@ impl Config {
     /// has no op for (copy_file_range, linkat, futimens), and a second
     /// thread per core keeps the core busy meanwhile (measured on 2
     /// cores: 4 threads beat 2 or 3 by 10-30% on 10k small files).
-    pub fn tuning_from_env() -> (usize, usize) {
+    pub(crate) fn tuning_from_env() -> (usize, usize) {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get() * 2)
             .unwrap_or(4)
@@ -204,7 +203,7 @@ impl Config {
 
     /// Defaults for unit tests: one thread, one lane, nothing optional.
     #[cfg(test)]
-    pub fn for_tests() -> Config {
+    pub(crate) fn for_tests() -> Config {
         Config {
             inplace: false,
             partial: false,
@@ -225,18 +224,16 @@ impl Config {
 }
 
 /// A content mover.
-pub trait Engine {
+pub(crate) trait Engine {
     /// Queues a job; may block while the engine is saturated.
     fn submit(&mut self, job: CopyJob);
     /// A finished job if one is ready.
     fn try_done(&mut self) -> Option<Done>;
     /// Waits for the next finished job; `None` when nothing is in flight.
     fn wait_done(&mut self) -> Option<Done>;
-    /// Jobs submitted and not yet returned.
-    fn in_flight(&self) -> usize;
 }
 
 /// Starts the engine for this run.
-pub fn start(cfg: Config) -> Box<dyn Engine> {
+pub(crate) fn start(cfg: Config) -> Box<dyn Engine> {
     Box::new(uring::UringEngine::start(cfg))
 }

@@ -22,14 +22,14 @@ use crate::sys::{self, DirAt};
 /// The destination of one job: its path (for messages) and its name in
 /// its directory's handle (for every call that touches it).
 #[derive(Clone, Debug)]
-pub struct Place {
+pub(super) struct Place {
     pub dest: PathBuf,
     pub dir: DirAt,
     pub base: Vec<u8>,
 }
 
 impl Place {
-    pub fn of(job: &CopyJob) -> Place {
+    pub(super) fn of(job: &CopyJob) -> Place {
         let dir = match &job.dir {
             Some(d) => d.clone(),
             None => DirAt::Path(parent_of(&job.dest).to_path_buf()),
@@ -53,7 +53,7 @@ impl Place {
 }
 
 /// A path as rsync's messages show it (absolute, escaped).
-pub fn shown(p: &Path) -> String {
+pub(super) fn shown(p: &Path) -> String {
     sys::escape_name(sys::bytes(&sys::absolute(p)), sys::locale_is_utf8())
 }
 
@@ -88,7 +88,7 @@ enum Kind {
 
 /// The file being written, and how it becomes the destination.
 #[derive(Debug)]
-pub struct Sink {
+pub(super) struct Sink {
     file: File,
     kind: Kind,
 }
@@ -101,7 +101,7 @@ impl Sink {
     /// `fresh`: nothing exists at the destination (an unnamed file may be
     /// used). Under `--inplace`, `backup` first keeps a copy of the old
     /// file.
-    pub async fn open(
+    pub(super) async fn open(
         place: &Place,
         fresh: bool,
         mode: u32,
@@ -180,18 +180,18 @@ impl Sink {
     }
 
     /// The file being written.
-    pub fn file(&self) -> &File {
+    pub(super) fn file(&self) -> &File {
         &self.file
     }
 
     /// Whether this is the destination itself (`--inplace`).
-    pub fn in_place(&self) -> bool {
+    pub(super) fn in_place(&self) -> bool {
         matches!(self.kind, Kind::InPlace)
     }
 
     /// The name rsync's messages give the file being written: the temp
     /// name it would have used (the destination under `--inplace`).
-    pub fn shown_name(&self, place: &Place) -> String {
+    pub(super) fn shown_name(&self, place: &Place) -> String {
         match &self.kind {
             Kind::InPlace => shown(&place.dest),
             Kind::Named { shown: t, .. } => shown(t),
@@ -203,7 +203,7 @@ impl Sink {
     /// an error leaves the destination as it was and the file is
     /// removed), lets `backup` keep the old version, then renames (or
     /// links) it over the destination.
-    pub async fn commit(
+    pub(super) async fn commit(
         self,
         place: &Place,
         backup: Option<&dyn BeforeCommit>,
@@ -241,7 +241,7 @@ impl Sink {
     /// Closes an incomplete file and removes it, or (`keep_partial`, with
     /// `--partial`) keeps it under the destination's name or in
     /// `--partial-dir`.
-    pub async fn discard(self, place: &Place, cfg: &Config, keep_partial: bool) {
+    pub(super) async fn discard(self, place: &Place, cfg: &Config, keep_partial: bool) {
         let mut keep = keep_partial && cfg.partial;
         // With --partial-dir the partial file goes there, not over the target.
         let keep_dir = match (&cfg.partial_dir, keep) {
@@ -370,7 +370,7 @@ fn flush_checked(file: &File) -> io::Result<()> {
 #[cfg(not(test))]
 mod fault {
     #[inline]
-    pub fn or(r: std::io::Result<()>) -> std::io::Result<()> {
+    pub(super) fn or(r: std::io::Result<()>) -> std::io::Result<()> {
         r
     }
 }
@@ -384,11 +384,11 @@ mod fault {
     }
 
     /// The next close (or flush) on this thread fails with `errno`.
-    pub fn fail_next_close(errno: i32) {
+    pub(super) fn fail_next_close(errno: i32) {
         FAIL.with(|f| f.set(Some(errno)));
     }
 
-    pub fn or(r: std::io::Result<()>) -> std::io::Result<()> {
+    pub(super) fn or(r: std::io::Result<()>) -> std::io::Result<()> {
         match FAIL.with(|f| f.take()) {
             Some(errno) => Err(std::io::Error::from_raw_os_error(errno)),
             None => r,

@@ -34,7 +34,7 @@ fn is_zero(s: &[u8]) -> bool {
 /// The runs of `buf` (which sits at file offset `base`) that hold data,
 /// as `(start, end)` indexes into `buf`, in order. Zero sectors at either
 /// end are left out: they may join a hole in the next or previous buffer.
-pub fn data_ranges(buf: &[u8], base: u64, out: &mut Vec<(usize, usize)>) {
+pub(super) fn data_ranges(buf: &[u8], base: u64, out: &mut Vec<(usize, usize)>) {
     out.clear();
     let n = buf.len();
     let mut cur: Option<(usize, usize)> = None;
@@ -62,7 +62,7 @@ pub fn data_ranges(buf: &[u8], base: u64, out: &mut Vec<(usize, usize)>) {
 
 /// The hole bookkeeping of one `-S` copy.
 #[derive(Debug, Default)]
-pub struct Holes {
+pub(super) struct Holes {
     /// End of the data written last: everything from here up to the next
     /// data is a hole.
     pub written_end: u64,
@@ -78,7 +78,7 @@ impl Holes {
     /// Called before writing data at `at`: turns `[written_end, at)` into
     /// a hole where skipping it would leave allocated blocks (or old
     /// bytes) behind.
-    pub fn before_data(&mut self, dst: impl AsFd, at: u64) -> std::io::Result<()> {
+    pub(super) fn before_data(&mut self, dst: impl AsFd, at: u64) -> std::io::Result<()> {
         if at > self.written_end && self.written_end < self.punch_below {
             punch(dst, self.written_end, at - self.written_end)?;
         }
@@ -89,7 +89,7 @@ impl Holes {
 /// Deallocates `[pos, pos + len)` (reads back as zeros). Like rsync, falls
 /// back to zeroing the range, then to writing zeros, where punching holes
 /// is not supported.
-pub fn punch(fd: impl AsFd, pos: u64, len: u64) -> std::io::Result<()> {
+pub(super) fn punch(fd: impl AsFd, pos: u64, len: u64) -> std::io::Result<()> {
     let fd = fd.as_fd();
     type Try = fn(BorrowedFd<'_>, u64, u64) -> Result<(), AllocError>;
     let tries: [Try; 2] = [kernel::punch_hole, kernel::zero_range];
@@ -111,7 +111,7 @@ pub fn punch(fd: impl AsFd, pos: u64, len: u64) -> std::io::Result<()> {
 /// can only be punched below the end of file. Returns the length
 /// reserved (0 if the filesystem cannot preallocate: rsync warns then,
 /// arsync says nothing, and the copy goes on either way).
-pub fn preallocate(fd: impl AsFd, size: u64, sparse: bool) -> u64 {
+pub(super) fn preallocate(fd: impl AsFd, size: u64, sparse: bool) -> u64 {
     if size == 0 {
         return 0;
     }

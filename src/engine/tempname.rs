@@ -39,7 +39,7 @@ fn next_random() -> u64 {
 
 /// A temporary name for `final_name` in `dir`: a dot, the name (cut so the
 /// result fits in NAME_MAX), a dot and six random alphanumerics.
-pub fn temp_name(dir: &Path, final_name: &[u8]) -> PathBuf {
+pub(crate) fn temp_name(dir: &Path, final_name: &[u8]) -> PathBuf {
     const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let keep = final_name.len().min(NAME_MAX - 8);
     let mut n = Vec::with_capacity(keep + 8);

@@ -17,7 +17,7 @@ use super::copy::copy_one;
 use super::error::CopyError;
 use super::{Config, CopyJob, Done, Engine, Outcome};
 
-pub struct UringEngine {
+pub(super) struct UringEngine {
     jobs: Option<flume::Sender<Vec<CopyJob>>>,
     done: std::sync::mpsc::Receiver<Done>,
     threads: Vec<JoinHandle<()>>,
@@ -34,7 +34,7 @@ pub struct UringEngine {
 const BATCH: usize = 64;
 
 impl UringEngine {
-    pub fn start(cfg: Config) -> UringEngine {
+    pub(super) fn start(cfg: Config) -> UringEngine {
         let (jobs_tx, jobs_rx) = flume::bounded::<Vec<CopyJob>>(cfg.threads * 2);
         let (done_tx, done_rx) = std::sync::mpsc::channel::<Done>();
         let low_water = cfg.threads * cfg.lanes;
@@ -99,10 +99,6 @@ impl Engine for UringEngine {
         let d = self.done.recv().ok()?;
         self.outstanding -= 1;
         Some(d)
-    }
-
-    fn in_flight(&self) -> usize {
-        self.outstanding + self.batch.len()
     }
 }
 

@@ -31,7 +31,7 @@ pub(crate) struct MergeState {
 }
 
 impl MergeState {
-    pub fn new(rule: Arc<DirMerge>) -> MergeState {
+    pub(super) fn new(rule: Arc<DirMerge>) -> MergeState {
         MergeState {
             basename: rule.basename.clone(),
             rule,

@@ -119,7 +119,7 @@ impl ListBuf {
     }
 
     /// The list as an inherited chain.
-    pub fn into_node(self) -> Option<Arc<Node>> {
+    pub(super) fn into_node(self) -> Option<Arc<Node>> {
         if self.entries.is_empty() {
             self.inherited
         } else {
@@ -131,7 +131,7 @@ impl ListBuf {
     }
 
     /// Makes the local rules inherited ones (rsync's `lp->tail = NULL`).
-    pub fn push_down(&mut self) {
+    pub(super) fn push_down(&mut self) {
         let entries = std::mem::take(&mut self.entries);
         let me = ListBuf {
             entries,
@@ -234,7 +234,7 @@ pub(crate) struct Parser<'a> {
 
 impl Parser<'_> {
     /// rsync's `parse_filter_str`.
-    pub fn parse_str(
+    pub(super) fn parse_str(
         &mut self,
         list: &mut ListBuf,
         s: &[u8],
@@ -340,7 +340,7 @@ impl Parser<'_> {
     /// `origin` is where the rule naming this file came from; `desc`
     /// overrides how messages describe the file.
     #[allow(clippy::too_many_arguments)]
-    pub fn parse_file(
+    pub(super) fn parse_file(
         &mut self,
         list: &mut ListBuf,
         name: &[u8],

@@ -32,7 +32,7 @@ impl ByteSet {
         }
     }
 
-    pub fn contains(&self, b: u8) -> bool {
+    pub(super) fn contains(&self, b: u8) -> bool {
         self.0[(b >> 6) as usize] & (1 << (b & 63)) != 0
     }
 
@@ -408,7 +408,7 @@ pub(crate) struct WildPattern {
 }
 
 impl WildPattern {
-    pub fn new(p: &[u8]) -> WildPattern {
+    pub(super) fn new(p: &[u8]) -> WildPattern {
         let Some(toks) = tokenize(p) else {
             return WildPattern {
                 engine: Engine::Never,
@@ -421,7 +421,7 @@ impl WildPattern {
         WildPattern { engine }
     }
 
-    pub fn is_match(&self, text: &[u8]) -> bool {
+    pub(super) fn is_match(&self, text: &[u8]) -> bool {
         match &self.engine {
             Engine::Never => false,
             Engine::Glob(m) => m.is_match(Path::new(OsStr::from_bytes(text))),
@@ -431,7 +431,7 @@ impl WildPattern {
 
     /// Whether globset (rather than the NFA) matches this pattern.
     #[cfg(test)]
-    pub fn uses_globset(&self) -> bool {
+    pub(super) fn uses_globset(&self) -> bool {
         matches!(self.engine, Engine::Glob(_))
     }
 }

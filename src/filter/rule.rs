@@ -12,68 +12,68 @@
 pub(crate) struct Flags(u32);
 
 impl Flags {
-    pub const NONE: Flags = Flags(0);
+    pub(super) const NONE: Flags = Flags(0);
     /// `+`: an include (show/risk) rather than an exclude.
-    pub const INCLUDE: Flags = Flags(1);
+    pub(super) const INCLUDE: Flags = Flags(1);
     /// `/` modifier, or an anchored rule of a per-directory file: match
     /// against the absolute path.
-    pub const ABS_PATH: Flags = Flags(1 << 1);
+    pub(super) const ABS_PATH: Flags = Flags(1 << 1);
     /// `!` modifier: the rule takes effect when the pattern does not match.
-    pub const NEGATE: Flags = Flags(1 << 2);
+    pub(super) const NEGATE: Flags = Flags(1 << 2);
     /// Trailing `/` on the pattern: directories only.
-    pub const DIRECTORY: Flags = Flags(1 << 3);
+    pub(super) const DIRECTORY: Flags = Flags(1 << 3);
     /// `p`: ignored inside directories that are being deleted.
-    pub const PERISHABLE: Flags = Flags(1 << 4);
+    pub(super) const PERISHABLE: Flags = Flags(1 << 4);
     /// `x`: an xattr-name rule; never matches a file name.
-    pub const XATTR: Flags = Flags(1 << 5);
+    pub(super) const XATTR: Flags = Flags(1 << 5);
     /// `s` (or hide/show): sender side.
-    pub const SENDER: Flags = Flags(1 << 6);
+    pub(super) const SENDER: Flags = Flags(1 << 6);
     /// `r` (or protect/risk): receiver side.
-    pub const RECEIVER: Flags = Flags(1 << 7);
+    pub(super) const RECEIVER: Flags = Flags(1 << 7);
     /// `.` or `:`.
-    pub const MERGE_FILE: Flags = Flags(1 << 8);
+    pub(super) const MERGE_FILE: Flags = Flags(1 << 8);
     /// `:` (per-directory merge file).
-    pub const PERDIR_MERGE: Flags = Flags(1 << 9);
+    pub(super) const PERDIR_MERGE: Flags = Flags(1 << 9);
     /// merge `-`/`+`/`C`: the file holds bare patterns.
-    pub const NO_PREFIXES: Flags = Flags(1 << 10);
+    pub(super) const NO_PREFIXES: Flags = Flags(1 << 10);
     /// merge `w`/`C`: split the file on whitespace, not lines.
-    pub const WORD_SPLIT: Flags = Flags(1 << 11);
+    pub(super) const WORD_SPLIT: Flags = Flags(1 << 11);
     /// merge `n`/`C`: subdirectories do not inherit the rules.
-    pub const NO_INHERIT: Flags = Flags(1 << 12);
+    pub(super) const NO_INHERIT: Flags = Flags(1 << 12);
     /// merge `e`: also exclude the merge file itself.
-    pub const EXCLUDE_SELF: Flags = Flags(1 << 13);
+    pub(super) const EXCLUDE_SELF: Flags = Flags(1 << 13);
     /// `C`: CVS handling (as a rule: insert the global CVS list here).
-    pub const CVS_IGNORE: Flags = Flags(1 << 14);
+    pub(super) const CVS_IGNORE: Flags = Flags(1 << 14);
     /// `!`/`clear`: clear the current list.
-    pub const CLEAR_LIST: Flags = Flags(1 << 15);
+    pub(super) const CLEAR_LIST: Flags = Flags(1 << 15);
 
     /// What a rule read from a merge file inherits from the merge rule.
-    pub const FROM_CONTAINER: Flags = Flags(
+    pub(super) const FROM_CONTAINER: Flags = Flags(
         Flags::ABS_PATH.0
             | Flags::INCLUDE.0
             | Flags::DIRECTORY.0
             | Flags::NEGATE.0
             | Flags::PERISHABLE.0,
     );
-    pub const SIDES: Flags = Flags(Flags::SENDER.0 | Flags::RECEIVER.0);
+    pub(super) const SIDES: Flags = Flags(Flags::SENDER.0 | Flags::RECEIVER.0);
 
-    pub fn has(self, f: Flags) -> bool {
+    pub(super) fn has(self, f: Flags) -> bool {
         self.0 & f.0 != 0
     }
 
-    pub fn set(&mut self, f: Flags) {
+    pub(super) fn set(&mut self, f: Flags) {
         self.0 |= f.0;
     }
 
-    pub fn unset(&mut self, f: Flags) {
+    pub(super) fn unset(&mut self, f: Flags) {
         self.0 &= !f.0;
     }
 
-    pub fn with(self, f: Flags) -> Flags {
+    pub(super) fn with(self, f: Flags) -> Flags {
         Flags(self.0 | f.0)
     }
 
-    pub fn only(self, f: Flags) -> Flags {
+    pub(super) fn only(self, f: Flags) -> Flags {
         Flags(self.0 & f.0)
     }
 }
@@ -127,7 +127,7 @@ pub(crate) enum ParseErrorKind {
 impl ParseErrorKind {
     /// The message for a rule from the command line (`rule` is the rule
     /// text from its start to the end of the argument).
-    pub fn message(self, rule: &str) -> String {
+    pub(super) fn message(self, rule: &str) -> String {
         match self {
             ParseErrorKind::Unknown => format!("Unknown filter rule: {rule}"),
             ParseErrorKind::InvalidModifier { ch, pos } => format!(
@@ -144,7 +144,7 @@ impl ParseErrorKind {
 
     /// The message for a rule read from a file: rsync 3.5 names the file
     /// and line instead of quoting the rule, and drops the modifier detail.
-    pub fn message_from_file(self, origin: &str) -> String {
+    pub(super) fn message_from_file(self, origin: &str) -> String {
         match self {
             ParseErrorKind::InvalidModifier { .. } => {
                 format!("invalid modifier in filter rule: {origin}")

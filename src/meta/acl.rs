@@ -45,8 +45,8 @@ use std::path::Path;
 
 use super::xattr::{On, XattrError};
 
-pub const ACCESS_NAME: &str = "system.posix_acl_access";
-pub const DEFAULT_NAME: &str = "system.posix_acl_default";
+pub(crate) const ACCESS_NAME: &str = "system.posix_acl_access";
+pub(crate) const DEFAULT_NAME: &str = "system.posix_acl_default";
 
 const VERSION: u32 = 2;
 const TAG_USER_OBJ: u16 = 0x01;
@@ -60,7 +60,7 @@ const NO_ID: u32 = u32::MAX;
 /// A file's ACLs as the kernel stores them: the raw xattr values, `None`
 /// when absent (for the access ACL: the mode says it all).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Acls {
+pub(crate) struct Acls {
     pub access: Option<Vec<u8>>,
     pub default: Option<Vec<u8>>,
 }
@@ -215,14 +215,14 @@ fn is_dir(mode: u32) -> bool {
 
 /// Which of the two ACLs differ.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct AclDiff {
+pub(crate) struct AclDiff {
     pub access: bool,
     pub default: bool,
 }
 
 impl AclDiff {
     /// Itemize `a`.
-    pub fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         self.access || self.default
     }
 }
@@ -231,7 +231,7 @@ impl AclDiff {
 /// `src_mode`: the mode the source sends (after `--chmod`); `dest_mode`:
 /// the destination's current mode (only its type matters: default ACLs
 /// are compared for directories).
-pub fn diff(src: &Acls, dest: &Acls, src_mode: u32, dest_mode: u32) -> io::Result<AclDiff> {
+pub(crate) fn diff(src: &Acls, dest: &Acls, src_mode: u32, dest_mode: u32) -> io::Result<AclDiff> {
     let src_access = parse_opt(src.access.as_ref())?
         .map(|a| a.condensed_access())
         .unwrap_or_default();
@@ -250,7 +250,8 @@ pub fn diff(src: &Acls, dest: &Acls, src_mode: u32, dest_mode: u32) -> io::Resul
 }
 
 /// rsync's `set_acl(NULL, …)` verdict: whether itemize reports `a`.
-pub fn differ(src: &Acls, dest: &Acls, src_mode: u32, dest_mode: u32) -> io::Result<bool> {
+#[cfg(test)]
+pub(crate) fn differ(src: &Acls, dest: &Acls, src_mode: u32, dest_mode: u32) -> io::Result<bool> {
     diff(src, dest, src_mode, dest_mode).map(|d| d.any())
 }
 
@@ -275,14 +276,14 @@ fn acl_write_mode(old_mode: u32, want_mode: u32) -> u32 {
 /// ACL (`old_mode` before, `want_mode` wanted): what `-p` then compares
 /// before deciding to chmod, and — for non-directories only — what itemize
 /// compares for `p` when [`AclDiff::access`] is set.
-pub fn mode_after_access_acl(old_mode: u32, want_mode: u32) -> u32 {
+pub(crate) fn mode_after_access_acl(old_mode: u32, want_mode: u32) -> u32 {
     (old_mode & !0o777) | (acl_write_mode(old_mode, want_mode) & 0o777)
 }
 
 /// The destination mode itemize compares with the wanted one for `p`
 /// under `-A` (rsync 3.5.0: for a non-directory whose access ACL differs,
 /// the mode the ACL write will leave; otherwise the real mode).
-pub fn itemize_mode(dest_mode: u32, want_mode: u32, d: &AclDiff) -> u32 {
+pub(crate) fn itemize_mode(dest_mode: u32, want_mode: u32, d: &AclDiff) -> u32 {
     if d.access && !is_dir(dest_mode) {
         mode_after_access_acl(dest_mode, want_mode)
     } else {
@@ -301,7 +302,8 @@ pub fn itemize_mode(dest_mode: u32, want_mode: u32, d: &AclDiff) -> u32 {
 /// `default_perms_for_dir: sys_acl_get_file(DIR, ACL_TYPE_DEFAULT): TEXT,
 /// falling back on umask` and carries on. A missing `dir` under
 /// `--dry-run` (not created) falls back silently: pass `dry_run`.
-pub fn default_perms_for_dir(
+#[cfg(test)]
+pub(crate) fn default_perms_for_dir(
     dir: &Path,
     umask: u32,
     dry_run: bool,
@@ -312,7 +314,7 @@ pub fn default_perms_for_dir(
 /// [`default_perms_for_dir`], also saying whether `dir` has a default ACL
 /// at all (new files there then get it instead of the umask), from the
 /// same single lookup.
-pub fn dir_default_perms(
+pub(crate) fn dir_default_perms(
     dir: &Path,
     umask: u32,
     dry_run: bool,
@@ -341,7 +343,7 @@ pub fn dir_default_perms(
 
 /// What [`apply_path`] / [`apply_fd`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct AclApplied {
+pub(crate) struct AclApplied {
     /// An ACL was written or removed (rsync's "updated").
     pub changed: bool,
     /// Set when the access ACL was written: the mode rsync now assumes
@@ -357,7 +359,7 @@ pub struct AclApplied {
 ///
 /// Order (rsync's `set_file_attrs()`): after chown and times, before
 /// chmod; on the temp file before it is renamed into place.
-pub fn apply_path(
+pub(crate) fn apply_path(
     path: &Path,
     src: &Acls,
     dest: &Acls,
@@ -368,7 +370,7 @@ pub fn apply_path(
 }
 
 /// [`apply_path`] on an open destination file or directory.
-pub fn apply_fd(
+pub(crate) fn apply_fd(
     fd: BorrowedFd<'_>,
     src: &Acls,
     dest: &Acls,
@@ -496,17 +498,17 @@ fn apply_on(
 /// Reads the ACL xattrs of `path` (never following a final symlink;
 /// rsync skips symlinks for `-A`). `is_dir`: also read the default ACL.
 /// A filesystem without ACL support reads as no ACLs.
-pub fn read(path: &Path, is_dir: bool) -> io::Result<Acls> {
+pub(crate) fn read(path: &Path, is_dir: bool) -> io::Result<Acls> {
     read_on(On::Path(path, false), is_dir)
 }
 
 /// [`read`], following a final symlink (a source listed through one).
-pub fn read_following(path: &Path, is_dir: bool) -> io::Result<Acls> {
+pub(crate) fn read_following(path: &Path, is_dir: bool) -> io::Result<Acls> {
     read_on(On::Path(path, true), is_dir)
 }
 
 /// [`read`] on an open file or directory.
-pub fn read_fd(fd: BorrowedFd<'_>, is_dir: bool) -> io::Result<Acls> {
+pub(crate) fn read_fd(fd: BorrowedFd<'_>, is_dir: bool) -> io::Result<Acls> {
     read_on(On::Fd(fd), is_dir)
 }
 
@@ -523,7 +525,7 @@ fn read_on(on: On<'_>, is_dir: bool) -> io::Result<Acls> {
 impl Acls {
     /// True when neither ACL exists (rsync's "no ACL": the mode says it
     /// all).
-    pub fn is_minimal(&self) -> bool {
+    pub(crate) fn is_minimal(&self) -> bool {
         self.access.is_none() && self.default.is_none()
     }
 
@@ -531,7 +533,7 @@ impl Acls {
     /// (the receiver's `match_acl_ids()`: `--usermap`, `--groupmap`,
     /// `--chown`, name-based mapping), keeping the entry order as rsync
     /// does. Malformed blobs are left as they are.
-    pub fn map_ids(&self, map: impl Fn(bool, u32) -> u32) -> Acls {
+    pub(crate) fn map_ids(&self, map: impl Fn(bool, u32) -> u32) -> Acls {
         let fix = |blob: &Option<Vec<u8>>| {
             blob.as_ref().map(|b| match Acl::parse(b) {
                 Ok(mut acl) => {

@@ -23,7 +23,7 @@ use crate::sys::{Kind, Stat};
 /// `user.*` names on them). A real symlink cannot carry one either: rsync
 /// then reports it as owned by 0:0. `Err`: rsync's fatal "Corrupt …"
 /// message.
-pub fn overlay(path: &Path, mut st: Stat) -> Result<Stat, String> {
+pub(crate) fn overlay(path: &Path, mut st: Stat) -> Result<Stat, String> {
     let kind = st.kind();
     if kind.is_device() || kind.is_special() {
         return Ok(st);
@@ -58,7 +58,7 @@ pub fn overlay(path: &Path, mut st: Stat) -> Result<Stat, String> {
 /// regular file holds its target as content. A real symlink is read as
 /// usual by the sender; the receiver treats it as having no target, so it
 /// is replaced by a fake one.
-pub fn read_link(path: &Path, sender: bool) -> Result<Vec<u8>, Errno> {
+pub(crate) fn read_link(path: &Path, sender: bool) -> Result<Vec<u8>, Errno> {
     match crate::sys::fs::open_read_nofollow(path) {
         Ok(fd) => {
             let mut f = std::fs::File::from(fd);
@@ -75,12 +75,13 @@ pub fn read_link(path: &Path, sender: bool) -> Result<Vec<u8>, Errno> {
 
 /// rsync's `do_symlink()` / `do_mknod()` under `--fake-super`: a regular
 /// file, mode 0600, holding `content` (a symlink's target).
-pub fn create_as_file(path: &Path, content: &[u8]) -> Result<(), Errno> {
+#[cfg(test)]
+pub(crate) fn create_as_file(path: &Path, content: &[u8]) -> Result<(), Errno> {
     create_as_file_at(crate::sys::fs::cwd(), path, content)
 }
 
 /// [`create_as_file`] for entry `name` of directory `dir`.
-pub fn create_as_file_at<D: std::os::fd::AsFd>(
+pub(crate) fn create_as_file_at<D: std::os::fd::AsFd>(
     dir: D,
     name: &Path,
     content: &[u8],
@@ -92,7 +93,7 @@ pub fn create_as_file_at<D: std::os::fd::AsFd>(
 /// writes the wanted mode and device number, and the owner and group only
 /// as far as they are preserved (0 otherwise, as rsync's file list holds
 /// no id then).
-pub fn wanted(mode: u32, rdev: u64, uid: Option<u32>, gid: Option<u32>) -> FakeStat {
+pub(crate) fn wanted(mode: u32, rdev: u64, uid: Option<u32>, gid: Option<u32>) -> FakeStat {
     let is_dev = Kind::from_mode(mode).is_device();
     FakeStat {
         mode,

@@ -13,24 +13,24 @@
 //! ([`ItemAttrs`]) that travels with a decision to wherever the item is
 //! finally written. Without those options nothing here costs a syscall.
 
-pub mod acl;
-pub mod fake;
-pub mod run;
-pub mod xattr;
+pub(crate) mod acl;
+pub(crate) mod fake;
+pub(crate) mod run;
+pub(crate) mod xattr;
 
-pub use run::{ItemAttrs, RunAttrs, SoftError};
+pub(crate) use run::{ItemAttrs, RunAttrs, SoftError};
 
 use std::os::fd::AsFd;
 
 use crate::sys::Errno;
-pub use crate::sys::attr::Target;
+pub(crate) use crate::sys::attr::Target;
 
 use crate::options::Options;
 use crate::sys::{Kind, Stat};
 
 /// Facts about the receiving process that attribute decisions depend on.
 #[derive(Clone, Debug)]
-pub struct Receiver {
+pub(crate) struct Receiver {
     /// rsync's `am_root != 0`: root, `--super`, or `--fake-super` (which
     /// decides like root and records instead of doing).
     pub am_root: bool,
@@ -48,11 +48,11 @@ pub struct Receiver {
 impl Receiver {
     /// Whether chgrp to `gid` can work: root, or a group we belong to
     /// (rsync silently skips the others).
-    pub fn may_chgrp(&self, gid: u32) -> bool {
+    pub(crate) fn may_chgrp(&self, gid: u32) -> bool {
         self.am_root || self.groups.contains(&gid)
     }
 
-    pub fn current() -> Receiver {
+    pub(crate) fn current() -> Receiver {
         let umask = crate::sys::umask();
         let (euid, egid) = crate::sys::ids::effective_ids();
         let mut groups = crate::sys::ids::groups();
@@ -71,7 +71,7 @@ impl Receiver {
 impl Receiver {
     /// The receiver for a run: the process's facts with rsync's
     /// `--super` / `--no-super` / `--fake-super` override of `am_root`.
-    pub fn for_options(opts: &Options) -> Receiver {
+    pub(crate) fn for_options(opts: &Options) -> Receiver {
         use crate::options::SuperMode;
         let mut r = Receiver::current();
         match opts.super_mode {
@@ -90,14 +90,20 @@ impl Receiver {
 /// rsync's `dest_mode()`: without `--perms`, an existing file keeps its
 /// permissions and a new one gets the source's permissions masked by the
 /// default permissions, with set-id and sticky bits dropped.
-pub fn dest_mode(src_mode: u32, existing: Option<u32>, dflt_perms: u32) -> u32 {
+#[cfg(test)]
+pub(crate) fn dest_mode(src_mode: u32, existing: Option<u32>, dflt_perms: u32) -> u32 {
     dest_mode_x(src_mode, existing, dflt_perms, false)
 }
 
 /// [`dest_mode`] with `-E`: an existing regular file loses its execute
 /// bits when the source has none, and gains `x` wherever it has `r` when
 /// the source has some and it had none (bits it already has are kept).
-pub fn dest_mode_x(src_mode: u32, existing: Option<u32>, dflt_perms: u32, exec: bool) -> u32 {
+pub(crate) fn dest_mode_x(
+    src_mode: u32,
+    existing: Option<u32>,
+    dflt_perms: u32,
+    exec: bool,
+) -> u32 {
     match existing {
         Some(m) => {
             let mut new = (src_mode & !0o7777) | (m & 0o7777);
@@ -116,7 +122,7 @@ pub fn dest_mode_x(src_mode: u32, existing: Option<u32>, dflt_perms: u32, exec: 
 
 /// What the destination should end up with.
 #[derive(Clone, Copy, Debug)]
-pub struct Wanted {
+pub(crate) struct Wanted {
     /// Full mode incl. type bits (already passed through `dest_mode`).
     pub mode: u32,
     pub uid: u32,
@@ -132,7 +138,7 @@ pub struct Wanted {
 /// Which attributes to compare and set, decided once per item so the
 /// engine threads need nothing else.
 #[derive(Clone, Copy, Debug)]
-pub struct Policy {
+pub(crate) struct Policy {
     pub set_owner: bool,
     /// Already false when we may not chgrp to the wanted group.
     pub set_group: bool,
@@ -149,7 +155,7 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn new(opts: &Options, recv: &Receiver, want_gid: u32) -> Policy {
+    pub(crate) fn new(opts: &Options, recv: &Receiver, want_gid: u32) -> Policy {
         Policy {
             set_owner: opts.owner && recv.am_root,
             set_group: opts.group && recv.may_chgrp(want_gid),
@@ -162,11 +168,11 @@ impl Policy {
     }
 }
 
-pub use crate::options::same_time;
+pub(crate) use crate::options::same_time;
 
 /// What changed, for `-vv`'s "is uptodate" and directory listing lines.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Updated {
+pub(crate) struct Updated {
     pub owner: bool,
     pub mtime: bool,
     pub mode: bool,
@@ -178,14 +184,14 @@ pub struct Updated {
 }
 
 impl Updated {
-    pub fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         self.owner || self.mtime || self.mode || self.atime || self.acl
     }
 }
 
 /// A failed attribute change, rendered like rsync's messages.
 #[derive(Debug)]
-pub struct AttrError {
+pub(crate) struct AttrError {
     /// e.g. `chown`, `failed to set times on`, `failed to set permissions on`.
     pub what: &'static str,
     pub errno: Errno,
@@ -195,7 +201,7 @@ impl AttrError {
     /// rsync's message for this failure (`shown`: the path as rsync's
     /// `full_fname()` renders it, quotes included): `chown PATH failed`,
     /// `failed to set times on PATH`, … and the errno text.
-    pub fn message(&self, shown: &str) -> String {
+    pub(crate) fn message(&self, shown: &str) -> String {
         let errno = crate::sys::errno_text(self.errno);
         match self.what {
             "chown" | "chgrp" => format!("{} {shown} failed: {errno}", self.what),
@@ -204,21 +210,11 @@ impl AttrError {
     }
 }
 
-/// Brings `current` to `want` under `policy`, touching only what differs.
-pub fn apply<F: AsFd>(
-    target: Target<'_, F>,
-    current: &Stat,
-    want: &Wanted,
-    policy: &Policy,
-) -> Result<Updated, AttrError> {
-    apply_full(target, current, want, policy, None).map(|(u, _)| u)
-}
-
 /// [`apply`] with the option-specific work of one item (`-X`, `-A`,
 /// `--fake-super`), in rsync's order. Failures of that work do not stop
 /// the rest (rsync reports them and carries on): they come back as
 /// [`SoftError`]s for the caller to report.
-pub fn apply_full<F: AsFd>(
+pub(crate) fn apply_full<F: AsFd>(
     target: Target<'_, F>,
     current: &Stat,
     want: &Wanted,

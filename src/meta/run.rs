@@ -34,7 +34,7 @@ use crate::sys::{Kind, Stat};
 /// Where an item's attributes are written: a path (never following a
 /// final symlink) or an open file.
 #[derive(Clone, Copy, Debug)]
-pub enum On<'a> {
+pub(crate) enum On<'a> {
     Path(&'a Path),
     Fd(BorrowedFd<'a>),
 }
@@ -52,7 +52,7 @@ impl<'a> On<'a> {
 /// A failed xattr, ACL or `%stat` change. rsync reports these and goes on
 /// with the item's other attributes (exit code 23 at the end).
 #[derive(Debug)]
-pub enum SoftError {
+pub(crate) enum SoftError {
     Xattr(XattrError),
     Acl(AclError),
     /// Writing (or removing) `user.rsync.%stat`.
@@ -68,7 +68,7 @@ pub enum SoftError {
 impl SoftError {
     /// rsync's text for this failure; `shown` is the path as rsync's
     /// `full_fname()` renders it, quotes included.
-    pub fn message(&self, shown: &str) -> String {
+    pub(crate) fn message(&self, shown: &str) -> String {
         let errno = |e: Errno| crate::sys::errno_text(e);
         match self {
             SoftError::Xattr(e) => format!("{}: {}", e.rsync_message(shown), errno(e.errno)),
@@ -100,7 +100,7 @@ impl SoftError {
 
 /// What one item's destination should get besides owner, times and mode.
 #[derive(Clone, Debug)]
-pub struct ItemAttrs {
+pub(crate) struct ItemAttrs {
     xpolicy: XattrPolicy,
     /// `-X`: the names and values the destination should carry.
     pub xattrs: Option<Xattrs>,
@@ -134,7 +134,7 @@ impl ItemAttrs {
     }
 
     /// No attribute work, only: look at the new file's real mode.
-    pub fn stat_only() -> ItemAttrs {
+    pub(crate) fn stat_only() -> ItemAttrs {
         let mut x = ItemAttrs::empty(XattrPolicy {
             am_root: false,
             level: 1,
@@ -147,7 +147,7 @@ impl ItemAttrs {
     /// A file built fresh (a temp file, not `--inplace`) has no xattrs
     /// and no ACLs of its own yet except inherited ones: forget what the
     /// old destination had.
-    pub fn for_new_file(&self) -> ItemAttrs {
+    pub(crate) fn for_new_file(&self) -> ItemAttrs {
         let mut x = self.clone();
         x.dest_xattrs = Some(Vec::new());
         x.dest_acls = None;
@@ -155,7 +155,7 @@ impl ItemAttrs {
     }
 
     /// Forget what the destination had (it is being replaced).
-    pub fn forget_dest(&mut self) {
+    pub(crate) fn forget_dest(&mut self) {
         self.dest_xattrs = None;
         self.dest_acls = None;
     }
@@ -267,7 +267,7 @@ impl ItemAttrs {
 
 /// Problems with `--usermap`/`--groupmap`/`--chown` found at run start.
 #[derive(Debug, Default)]
-pub struct MapReport {
+pub(crate) struct MapReport {
     /// "Unknown --usermap name on receiver: NAME" lines.
     pub warnings: Vec<String>,
     /// A fatal map error (rsync exits with code 1, nothing transferred).
@@ -285,7 +285,7 @@ struct DirPerms {
 /// How the plan compares an item's extended attributes (see
 /// [`RunAttrs::examine`]).
 #[derive(Debug, Default)]
-pub struct ExtVerdict {
+pub(crate) struct ExtVerdict {
     /// Itemize `x`.
     pub xattr: bool,
     /// Itemize `a`.
@@ -300,7 +300,7 @@ pub struct ExtVerdict {
 /// What [`RunAttrs::examine`] compares: the item, what it should become,
 /// and what it is compared with.
 #[derive(Clone, Copy, Debug)]
-pub struct Examine<'a> {
+pub(crate) struct Examine<'a> {
     /// Where the source is read.
     pub src: &'a Path,
     /// The symlink a file was listed through (`-L`): rsync reads the
@@ -325,7 +325,7 @@ pub struct Examine<'a> {
 
 /// The attribute options of one run (see the module docs).
 #[derive(Debug)]
-pub struct RunAttrs {
+pub(crate) struct RunAttrs {
     xpolicy: XattrPolicy,
     /// `-X` given.
     xattrs: bool,
@@ -384,7 +384,7 @@ impl RunAttrs {
     /// The run's attribute context. Id maps are parsed here (rsync's
     /// receiver does it at start-up); their problems come back in the
     /// [`MapReport`] for the caller to print at the right moment.
-    pub fn new(opts: &Options, recv: &super::Receiver) -> (RunAttrs, MapReport) {
+    pub(crate) fn new(opts: &Options, recv: &super::Receiver) -> (RunAttrs, MapReport) {
         let mut report = MapReport::default();
         type Parse = fn(&str) -> Result<IdMap, crate::idmap::IdMapError>;
         let mut parse = |spec: Option<&str>, f: Parse| {
@@ -452,17 +452,17 @@ impl RunAttrs {
     }
 
     /// Whether the walk must call [`RunAttrs::adjust_source`].
-    pub fn adjusts_source(&self) -> bool {
+    pub(crate) fn adjusts_source(&self) -> bool {
         self.fake_super || self.chmod.is_some() || self.map_uids || self.map_gids
     }
 
     /// Whether the plan must call [`RunAttrs::examine`].
-    pub fn examines(&self) -> bool {
+    pub(crate) fn examines(&self) -> bool {
         self.xattrs || self.acls || self.fake_super
     }
 
     /// `--fake-super`.
-    pub fn fake_super(&self) -> bool {
+    pub(crate) fn fake_super(&self) -> bool {
         self.fake_super
     }
 
@@ -471,7 +471,11 @@ impl RunAttrs {
     /// and its owner and group mapped. Returns the owner and group as the
     /// sender lists them when the maps changed them (rsync's `%U`/`%G`
     /// show those). `Err`: a corrupt record.
-    pub fn adjust_source(&self, path: &Path, st: &mut Stat) -> Result<Option<(u32, u32)>, String> {
+    pub(crate) fn adjust_source(
+        &self,
+        path: &Path,
+        st: &mut Stat,
+    ) -> Result<Option<(u32, u32)>, String> {
         if self.fake_super {
             *st = super::fake::overlay(path, *st)?;
         }
@@ -495,7 +499,7 @@ impl RunAttrs {
 
     /// A symlink's target as the sender reads it (`--fake-super`: a
     /// regular file's content).
-    pub fn read_source_link(&self, path: &Path) -> Result<Vec<u8>, Errno> {
+    pub(crate) fn read_source_link(&self, path: &Path) -> Result<Vec<u8>, Errno> {
         if self.fake_super {
             super::fake::read_link(path, true)
         } else {
@@ -504,7 +508,7 @@ impl RunAttrs {
     }
 
     /// A destination symlink's target as the receiver reads it.
-    pub fn read_dest_link(&self, path: &Path) -> Option<Vec<u8>> {
+    pub(crate) fn read_dest_link(&self, path: &Path) -> Option<Vec<u8>> {
         if self.fake_super {
             super::fake::read_link(path, false).ok()
         } else {
@@ -514,7 +518,7 @@ impl RunAttrs {
 
     /// A destination item's stat as the receiver sees it (`--fake-super`:
     /// through its record).
-    pub fn dest_stat(&self, path: &Path, st: Stat) -> Result<Stat, String> {
+    pub(crate) fn dest_stat(&self, path: &Path, st: Stat) -> Result<Stat, String> {
         if self.fake_super {
             super::fake::overlay(path, st)
         } else {
@@ -526,7 +530,7 @@ impl RunAttrs {
     /// transfer calls this for the destination directory of each item;
     /// the directory's default ACL is read when the directory changes.
     /// Returns rsync's warning when the ACL could not be read.
-    pub fn enter_dir(&self, dir: &Path) -> Option<String> {
+    pub(crate) fn enter_dir(&self, dir: &Path) -> Option<String> {
         if self.perms {
             return None;
         }
@@ -560,7 +564,7 @@ impl RunAttrs {
 
     /// The default permissions for a new item in the directory last
     /// entered (`fallback`: the umask's, when `-p` is on or none known).
-    pub fn dflt_perms(&self, fallback: u32) -> u32 {
+    pub(crate) fn dflt_perms(&self, fallback: u32) -> u32 {
         if self.perms {
             return fallback;
         }
@@ -584,7 +588,12 @@ impl RunAttrs {
 
     /// rsync's `dest_mode()` with `-E` and the directory's default
     /// permissions.
-    pub fn dest_mode(&self, src_mode: u32, existing: Option<u32>, fallback_dflt: u32) -> u32 {
+    pub(crate) fn dest_mode(
+        &self,
+        src_mode: u32,
+        existing: Option<u32>,
+        fallback_dflt: u32,
+    ) -> u32 {
         super::dest_mode_x(
             src_mode,
             existing,
@@ -595,7 +604,7 @@ impl RunAttrs {
 
     /// `-E` without `-p`: itemize `p` when executability differs
     /// (rsync's `itemize()` and `perms_differ()`).
-    pub fn exec_differs(&self, dest_mode: u32, want_mode: u32) -> bool {
+    pub(crate) fn exec_differs(&self, dest_mode: u32, want_mode: u32) -> bool {
         !self.perms && self.exec && ((dest_mode & 0o111 != 0) != (want_mode & 0o111 != 0))
     }
 
@@ -627,7 +636,7 @@ impl RunAttrs {
 
     /// The generator's comparison of extended attributes (rsync's
     /// `itemize()` for `x` and `a`) and the work for applying them.
-    pub fn examine(&self, x: &Examine<'_>) -> ExtVerdict {
+    pub(crate) fn examine(&self, x: &Examine<'_>) -> ExtVerdict {
         let mut v = ExtVerdict::default();
         let kind = x.src_stat.kind();
         let mut item = ItemAttrs::empty(self.xpolicy);
@@ -700,13 +709,13 @@ impl RunAttrs {
     /// For a new file without `-X`/`-A`/`--fake-super`: the work needed
     /// only because its directory has a default ACL (its real mode must
     /// be looked at), if any.
-    pub fn new_file_needs_stat(&self) -> bool {
+    pub(crate) fn new_file_needs_stat(&self) -> bool {
         self.dir_has_default_acl()
     }
 
     /// Whether an item's extended attributes differ from a basis item's
     /// (rsync's `unchanged_attrs()` for `-A`/`-X`, and `-E`).
-    pub fn basis_differs(&self, x: &Examine<'_>) -> bool {
+    pub(crate) fn basis_differs(&self, x: &Examine<'_>) -> bool {
         if let Some((_, st)) = x.cmp
             && self.exec_differs(st.mode, x.want_mode)
             && x.src_stat.kind() != Kind::Symlink

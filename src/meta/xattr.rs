@@ -40,7 +40,7 @@ use crate::sys::Errno;
 
 /// Whose view of the namespaces applies (`-X` count, privilege).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct XattrPolicy {
+pub(crate) struct XattrPolicy {
     /// The receiver runs as root (ignored when `fake_super` is set).
     pub am_root: bool,
     /// How many `-X` were given: 1, or 2 for `-XX` (copy rsync's own
@@ -52,17 +52,14 @@ pub struct XattrPolicy {
 
 /// Extended attributes: `(name, value)`, sorted by name (byte order, as
 /// rsync's `strcmp`), names without the trailing NUL.
-pub type Xattrs = Vec<(Vec<u8>, Vec<u8>)>;
+pub(crate) type Xattrs = Vec<(Vec<u8>, Vec<u8>)>;
 
 const USER_PREFIX: &[u8] = b"user.";
 const SYSTEM_PREFIX: &[u8] = b"system.";
 /// rsync's prefix for its own and for disguised (non-user) names.
 const RSYNC_PREFIX: &[u8] = b"user.rsync.";
 /// `--fake-super`'s record of mode, rdev, uid and gid.
-pub const FAKE_STAT_NAME: &str = "user.rsync.%stat";
-/// `--fake-super`'s copies of the access and default ACLs.
-pub const FAKE_ACCESS_ACL_NAME: &str = "user.rsync.%aacl";
-pub const FAKE_DEFAULT_ACL_NAME: &str = "user.rsync.%dacl";
+pub(crate) const FAKE_STAT_NAME: &str = "user.rsync.%stat";
 
 /// rsync's three privilege modes (`am_root` = 1, 0, -1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -270,32 +267,34 @@ fn collect(
 /// The xattrs the destination of the source `path` should end up with
 /// (names already in the receiver's namespace). `follow`: read through a
 /// final symlink (`-L`, `--copy-dirlinks`, …).
-pub fn read(path: &Path, follow: bool, p: &XattrPolicy) -> Result<Xattrs, XattrError> {
+pub(crate) fn read(path: &Path, follow: bool, p: &XattrPolicy) -> Result<Xattrs, XattrError> {
     collect(On::Path(path, follow), |n| wanted_name(n, p))
 }
 
 /// [`read`] on an open source file.
-pub fn read_fd(fd: BorrowedFd<'_>, p: &XattrPolicy) -> Result<Xattrs, XattrError> {
+#[cfg(test)]
+pub(crate) fn read_fd(fd: BorrowedFd<'_>, p: &XattrPolicy) -> Result<Xattrs, XattrError> {
     collect(On::Fd(fd), |n| wanted_name(n, p))
 }
 
 /// The destination's current xattrs as rsync's receiver sees them (never
 /// follows a final symlink), for [`differ`].
-pub fn read_dest(path: &Path, p: &XattrPolicy) -> Result<Xattrs, XattrError> {
+pub(crate) fn read_dest(path: &Path, p: &XattrPolicy) -> Result<Xattrs, XattrError> {
     collect(On::Path(path, false), |n| {
         dest_name_seen(n, p).then(|| n.to_vec())
     })
 }
 
 /// [`read_dest`] on an open destination file.
-pub fn read_dest_fd(fd: BorrowedFd<'_>, p: &XattrPolicy) -> Result<Xattrs, XattrError> {
+#[cfg(test)]
+pub(crate) fn read_dest_fd(fd: BorrowedFd<'_>, p: &XattrPolicy) -> Result<Xattrs, XattrError> {
     collect(On::Fd(fd), |n| dest_name_seen(n, p).then(|| n.to_vec()))
 }
 
 /// rsync's `xattr_diff()`: whether itemize reports `x`. Both lists come
 /// sorted from [`read`] and [`read_dest`]; any difference in the set of
 /// names or in a value counts.
-pub fn differ(src: &Xattrs, dest: &Xattrs) -> bool {
+pub(crate) fn differ(src: &Xattrs, dest: &Xattrs) -> bool {
     src != dest
 }
 
@@ -310,7 +309,7 @@ pub fn differ(src: &Xattrs, dest: &Xattrs) -> bool {
 /// xattrs as a normal user; as rsync, a non-root receiver briefly adds
 /// `u+w` to such a path) and, for new files, on the temp file before it
 /// is renamed into place.
-pub fn apply_path(
+pub(crate) fn apply_path(
     path: &Path,
     want: &Xattrs,
     current: &Xattrs,
@@ -334,7 +333,7 @@ pub fn apply_path(
 
 /// [`apply_path`] on an open destination file (e.g. the temp file a
 /// transfer just wrote).
-pub fn apply_fd(
+pub(crate) fn apply_fd(
     fd: BorrowedFd<'_>,
     want: &Xattrs,
     current: &Xattrs,
@@ -393,7 +392,7 @@ fn apply_on(
 /// What `--fake-super` records in `user.rsync.%stat`: the attributes an
 /// unprivileged receiver cannot give the real file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FakeStat {
+pub(crate) struct FakeStat {
     /// Full mode, file type included (a symlink or device is stored as a
     /// regular file; this says what it really is).
     pub mode: u32,
@@ -406,7 +405,7 @@ pub struct FakeStat {
 impl FakeStat {
     /// The value rsync writes: `printf("%o %u,%u %u:%u", mode, major,
     /// minor, uid, gid)`, e.g. `100644 0,0 1000:1000`.
-    pub fn format(&self) -> String {
+    pub(crate) fn format(&self) -> String {
         format!(
             "{:o} {},{} {}:{}",
             self.mode, self.rdev_major, self.rdev_minor, self.uid, self.gid
@@ -417,7 +416,7 @@ impl FakeStat {
     /// allowed, anything after the fifth number ignored. `None` is rsync's
     /// fatal "Corrupt user.rsync.%stat xattr attached to FILE: \"VALUE\""
     /// (exit code 11).
-    pub fn parse(value: &[u8]) -> Option<FakeStat> {
+    pub(crate) fn parse(value: &[u8]) -> Option<FakeStat> {
         let mut s = Scanner { s: value, i: 0 };
         let mode = s.number(8)?;
         s.blanks();
@@ -443,7 +442,7 @@ impl FakeStat {
     /// and what to do with the record. The real file keeps the wanted
     /// access bits without set-id/sticky and always gives its owner full
     /// access (rw for files, rwx for directories).
-    pub fn plan(
+    pub(crate) fn plan(
         &self,
         real_mode: u32,
         real_rdev: (u32, u32),
@@ -499,7 +498,7 @@ impl FakeStat {
 
 /// What to do with `user.rsync.%stat` (see [`FakeStat::plan`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FakeStatAction {
+pub(crate) enum FakeStatAction {
     Keep,
     Remove,
     Write(String),
@@ -552,12 +551,12 @@ impl Scanner<'_> {
 
 /// Reads `user.rsync.%stat`. `Ok(None)`: no record (or no xattr
 /// support); `Err` with `InvalidData`: the record is corrupt.
-pub fn read_fake_stat(path: &Path) -> io::Result<Option<FakeStat>> {
+pub(crate) fn read_fake_stat(path: &Path) -> io::Result<Option<FakeStat>> {
     read_fake_stat_on(On::Path(path, false))
 }
 
 /// [`read_fake_stat`] on an open file.
-pub fn read_fake_stat_fd(fd: BorrowedFd<'_>) -> io::Result<Option<FakeStat>> {
+pub(crate) fn read_fake_stat_fd(fd: BorrowedFd<'_>) -> io::Result<Option<FakeStat>> {
     read_fake_stat_on(On::Fd(fd))
 }
 
@@ -576,12 +575,15 @@ fn read_fake_stat_on(on: On<'_>) -> io::Result<Option<FakeStat>> {
 
 /// Carries out a [`FakeStatAction`] on `path` (not following symlinks).
 /// rsync ignores EPERM here when the real file is a symlink.
-pub fn write_fake_stat(path: &Path, action: &FakeStatAction) -> Result<(), XattrError> {
+pub(crate) fn write_fake_stat(path: &Path, action: &FakeStatAction) -> Result<(), XattrError> {
     write_fake_stat_on(On::Path(path, false), action)
 }
 
 /// [`write_fake_stat`] on an open file.
-pub fn write_fake_stat_fd(fd: BorrowedFd<'_>, action: &FakeStatAction) -> Result<(), XattrError> {
+pub(crate) fn write_fake_stat_fd(
+    fd: BorrowedFd<'_>,
+    action: &FakeStatAction,
+) -> Result<(), XattrError> {
     write_fake_stat_on(On::Fd(fd), action)
 }
 

@@ -17,10 +17,7 @@ use crate::plan::item;
 use crate::report::itemize;
 use crate::sys::Kind;
 /// Kept for importers outside this module's owner (options, transfer, report).
-pub use crate::text::{
-    DEFAULT_NAME_FORMAT, ITEMIZE_FORMAT, do_big_num, escape_log, escape_output, format_has,
-    logs_before_transfer,
-};
+pub(crate) use crate::text::{do_big_num, escape_output, format_has, logs_before_transfer};
 
 /// rsync's `MAXPATHLEN`: the size of the scratch buffer one escape is
 /// rendered into (so a padded value is cut at `MAXPATHLEN - 1` bytes).
@@ -30,20 +27,18 @@ const LINE_BUF: usize = MAXPATHLEN + 1024;
 
 /// Which side logs the item, shown by `%o`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
+pub(crate) enum Op {
     /// `send`: the sender logs; a local rsync copy always shows this.
     Send,
     /// `recv`: the receiver logs (pulls).
-    Recv,
     /// `del.`: a deletion.
     Del,
 }
 
 impl Op {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Op::Send => "send",
-            Op::Recv => "recv",
             Op::Del => "del.",
         }
     }
@@ -51,7 +46,7 @@ impl Op {
 
 /// Everything the escapes of one item need.
 #[derive(Clone, Debug)]
-pub struct ItemView<'a> {
+pub(crate) struct ItemView<'a> {
     /// The name relative to the transfer root, as rsync's `f_name()`
     /// (`.` for the root, `sub/x`, no trailing slash; `%n` adds the `/`).
     pub name: &'a [u8],
@@ -95,7 +90,7 @@ pub struct ItemView<'a> {
 
 impl<'a> ItemView<'a> {
     /// A plain item with every optional part empty.
-    pub fn new(name: &'a [u8], kind: Kind, iflags: u32) -> ItemView<'a> {
+    pub(crate) fn new(name: &'a [u8], kind: Kind, iflags: u32) -> ItemView<'a> {
         ItemView {
             name,
             src_dir: None,
@@ -119,7 +114,7 @@ impl<'a> ItemView<'a> {
     /// A deletion as rsync logs it: only the name and whether it was a
     /// directory are known (size 0, mtime 0, mode `S_IFREG`/`S_IFDIR`),
     /// `%i` is `*deleting  `, `%o` is `del.`.
-    pub fn deleted(name: &'a [u8], is_dir: bool) -> ItemView<'a> {
+    pub(crate) fn deleted(name: &'a [u8], is_dir: bool) -> ItemView<'a> {
         let kind = if is_dir { Kind::Dir } else { Kind::File };
         ItemView {
             op: Op::Del,
@@ -143,7 +138,7 @@ fn mode_of(kind: Kind) -> u32 {
 
 /// Run-wide facts the escapes need.
 #[derive(Clone, Debug)]
-pub struct FormatCtx {
+pub(crate) struct FormatCtx {
     /// `%p`: the logging process (a local rsync copy shows its sender,
     /// the process the user started).
     pub pid: u32,
@@ -162,14 +157,6 @@ pub struct FormatCtx {
     /// Bytes of the checksum `%C` shows; `%C` without one prints twice as
     /// many spaces (16 for xxh128 and md5, 8 for xxh64/xxh3, 20 for sha1).
     pub checksum_len: usize,
-    /// `--human-readable` level; the escapes ignore it (apostrophes set
-    /// their own level), kept for callers that format other numbers.
-    pub human: u8,
-    /// `-8`: leave high-bit bytes unescaped in [`escape_output`].
-    pub eight_bit: bool,
-    /// The locale's charset is UTF-8 (valid multibyte characters are
-    /// printed as they are).
-    pub utf8: bool,
     /// `%t`'s clock; `None` reads the system clock.
     pub now: Option<i64>,
 }
@@ -185,9 +172,6 @@ impl Default for FormatCtx {
             addr: None,
             preserve_times: false,
             checksum_len: 16,
-            human: 1,
-            eight_bit: false,
-            utf8: false,
             now: None,
         }
     }
@@ -196,7 +180,7 @@ impl Default for FormatCtx {
 /// Why a format cannot be expanded; rsync exits with code 13 (errors with
 /// program diagnostics) after printing the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FormatError {
+pub(crate) enum FormatError {
     /// The format itself is longer than `MAXPATHLEN`.
     TooLong,
     /// An expansion made the line longer than rsync's buffer.
@@ -318,13 +302,13 @@ fn parse_spec(buf: &[u8], mut p: usize) -> (Spec, Option<usize>) {
 
 /// rsync's `stdout_format_has_o_or_i` / `logfile_format_has_o_or_i`: a
 /// deletion is logged with this format rather than `deleting %n`.
-pub fn shows_deletions(fmt: &[u8]) -> bool {
+pub(crate) fn shows_deletions(fmt: &[u8]) -> bool {
     format_has(fmt, b'i') || format_has(fmt, b'o')
 }
 
 /// The format a deletion is printed with: the user's format if it has
 /// `%i` or `%o`, else `deleting %n`.
-pub fn deletion_format(fmt: &[u8]) -> &[u8] {
+pub(crate) fn deletion_format(fmt: &[u8]) -> &[u8] {
     if shows_deletions(fmt) {
         fmt
     } else {
@@ -334,7 +318,7 @@ pub fn deletion_format(fmt: &[u8]) -> &[u8] {
 
 /// Expands `fmt` for one item. The line has no trailing newline and is not
 /// escaped (see [`escape_output`] and [`escape_log`]).
-pub fn render(fmt: &[u8], item: &ItemView, ctx: &FormatCtx) -> Vec<u8> {
+pub(crate) fn render(fmt: &[u8], item: &ItemView, ctx: &FormatCtx) -> Vec<u8> {
     match try_render(fmt, item, ctx) {
         Ok(v) | Err((v, _)) => v,
     }
@@ -342,7 +326,7 @@ pub fn render(fmt: &[u8], item: &ItemView, ctx: &FormatCtx) -> Vec<u8> {
 
 /// [`render`], reporting rsync's two fatal format errors. On error the
 /// partial line is returned with the error.
-pub fn try_render(
+pub(crate) fn try_render(
     fmt: &[u8],
     item: &ItemView,
     ctx: &FormatCtx,
@@ -487,7 +471,7 @@ fn pathjoin(p1: &[u8], p2: &[u8]) -> Vec<u8> {
 
 /// rsync's `clean_fname(name, 0)`: drops doubled slashes, interior `./`
 /// and a trailing slash; an empty result becomes `.`.
-pub fn clean_fname(name: &[u8]) -> Vec<u8> {
+pub(crate) fn clean_fname(name: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(name.len());
     let mut f = 0;
     let anchored = name.first() == Some(&b'/');
@@ -524,7 +508,7 @@ pub fn clean_fname(name: &[u8]) -> Vec<u8> {
 
 /// `ls -l`'s ten-character mode string (`drwxr-xr-x`), as rsync's
 /// `permstring()`.
-pub fn permstring(mode: u32) -> [u8; 10] {
+pub(crate) fn permstring(mode: u32) -> [u8; 10] {
     let mut p = *b"----------";
     let map = b"rwxrwxrwx";
     for i in 0..9 {
@@ -573,7 +557,7 @@ fn now_secs() -> i64 {
 }
 
 /// rsync's `timestring()`: local time as `YYYY/MM/DD HH:MM:SS`.
-pub fn timestring(t: i64) -> String {
+pub(crate) fn timestring(t: i64) -> String {
     let tm = crate::sys::time::local_time(t);
     format!(
         "{:4}/{:02}/{:02} {:02}:{:02}:{:02}",

@@ -5,7 +5,7 @@ use crate::plan::item::*;
 use crate::sys::Kind;
 
 /// Renders rsync's `YXcstpoguax` string for an item.
-pub fn code(iflags: u32, kind: Kind, preserve_times: bool) -> String {
+pub(crate) fn code(iflags: u32, kind: Kind, preserve_times: bool) -> String {
     if iflags & DELETED != 0 {
         return "*deleting  ".to_string();
     }
@@ -92,13 +92,13 @@ pub fn code(iflags: u32, kind: Kind, preserve_times: bool) -> String {
 
 /// Whether the generator reports an item at all (rsync's `itemize()` only
 /// sends significant ones unless `-ii` or `-vv`).
-pub fn generator_sends(iflags: u32, itemize: u8, verbose: u8) -> bool {
+pub(crate) fn generator_sends(iflags: u32, itemize: u8, verbose: u8) -> bool {
     iflags & SIGNIFICANT & 0xffff != 0 || verbose > 1 || itemize > 1
 }
 
 /// For an item that was not transferred, whether the sender prints it
 /// (rsync's `maybe_log_item()`); transferred items are always printed.
-pub fn sender_logs(iflags: u32, kind: Kind, itemize: u8, verbose: u8) -> bool {
+pub(crate) fn sender_logs(iflags: u32, kind: Kind, itemize: u8, verbose: u8) -> bool {
     let significant = iflags & SIGNIFICANT & 0xffff != 0;
     let see_item = itemize > 0 && (significant || itemize > 1 || verbose > 1);
     let local_change = iflags & LOCAL_CHANGE != 0 && significant;

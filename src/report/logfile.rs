@@ -20,14 +20,15 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::format::{self, FormatCtx, ItemView, timestring};
+#[cfg(test)]
 use super::stats::{self, TransferStats};
 use crate::text::escape_log;
 
 /// rsync's default `--log-file-format`.
-pub const DEFAULT_FORMAT: &[u8] = b"%i %n%L";
+pub(crate) const DEFAULT_FORMAT: &[u8] = b"%i %n%L";
 
 /// rsync copies a message into a 2048-byte buffer before logging it, so
 /// longer messages are cut (and lose their newline).
@@ -61,12 +62,12 @@ const MAX_MSG: usize = 2047;
 ///   [`LogFile::finish`] at the end (before the `rsync error:` line of a
 ///   failed run), which writes `sent N bytes  received N bytes  total
 ///   size N`.
-pub struct LogFile {
+pub(crate) struct LogFile {
     file: File,
-    path: PathBuf,
     format: Vec<u8>,
     /// Cached `%i`/`%o` test for deletions.
     del_format: Vec<u8>,
+    #[cfg(test)]
     summary_written: bool,
     /// The pid in the prefix (rsync's sender: the process the user ran).
     pid: u32,
@@ -84,7 +85,7 @@ impl LogFile {
     /// PATH: TEXT (ERRNO)`; rsync prints it as `NAME: [client] …` on
     /// stderr, prints `Ignoring "log file" setting.` on stdout, and goes on
     /// without a log (the exit code is unaffected).
-    pub fn open(path: &Path, format: Option<&[u8]>) -> Result<LogFile, String> {
+    pub(crate) fn open(path: &Path, format: Option<&[u8]>) -> Result<LogFile, String> {
         let file = OpenOptions::new()
             .append(true)
             .create(true)
@@ -100,9 +101,9 @@ impl LogFile {
         let format = format.unwrap_or(DEFAULT_FORMAT).to_vec();
         Ok(LogFile {
             file,
-            path: path.to_path_buf(),
             del_format: format::deletion_format(&format).to_vec(),
             format,
+            #[cfg(test)]
             summary_written: false,
             pid: std::process::id(),
             now: None,
@@ -110,27 +111,19 @@ impl LogFile {
     }
 
     /// The message rsync prints on stdout after [`LogFile::open`] fails.
-    pub const IGNORING: &'static str = "Ignoring \"log file\" setting.";
+    pub(crate) const IGNORING: &'static str = "Ignoring \"log file\" setting.";
 
     /// Uses a fixed clock and pid (tests).
-    pub fn with_clock(mut self, now: i64, pid: u32) -> LogFile {
+    #[cfg(test)]
+    pub(crate) fn with_clock(mut self, now: i64, pid: u32) -> LogFile {
         self.now = Some(now);
         self.pid = pid;
         self
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The item format in use.
-    pub fn format(&self) -> &[u8] {
-        &self.format
-    }
-
     /// rsync's `logfile_format_has_i`: non-significant items that are
     /// listed on stdout are logged too.
-    pub fn has_i(&self) -> bool {
+    pub(crate) fn has_i(&self) -> bool {
         format::format_has(&self.format, b'i')
     }
 
@@ -155,13 +148,13 @@ impl LogFile {
     }
 
     /// One message (the driver's queued lines), with the prefix.
-    pub fn message(&mut self, msg: &[u8]) {
+    pub(crate) fn message(&mut self, msg: &[u8]) {
         self.write_msg(msg);
     }
 
     /// An item's message in the `--log-file-format` (`None` for an empty
     /// format), for the driver to write in file-list order.
-    pub fn render_item(&self, item: &ItemView, ctx: &FormatCtx) -> Option<Vec<u8>> {
+    pub(crate) fn render_item(&self, item: &ItemView, ctx: &FormatCtx) -> Option<Vec<u8>> {
         if self.format.is_empty() {
             return None;
         }
@@ -169,7 +162,7 @@ impl LogFile {
     }
 
     /// A deletion's message (see [`LogFile::deleted`]).
-    pub fn render_deleted(&self, item: &ItemView, ctx: &FormatCtx) -> Option<Vec<u8>> {
+    pub(crate) fn render_deleted(&self, item: &ItemView, ctx: &FormatCtx) -> Option<Vec<u8>> {
         if self.format.is_empty() {
             return None;
         }
@@ -177,22 +170,20 @@ impl LogFile {
     }
 
     /// `building file list` (rsync logs it when the sender starts).
-    pub fn start(&mut self) {
+    #[cfg(test)]
+    pub(crate) fn start(&mut self) {
         self.write_msg(b"building file list");
     }
 
     /// A message line as rsync copies it to the log.
-    pub fn line(&mut self, text: &str) {
+    #[cfg(test)]
+    pub(crate) fn line(&mut self, text: &str) {
         self.write_msg(text.as_bytes());
     }
 
-    /// Same as [`LogFile::line`] for a message that is not UTF-8 (names).
-    pub fn line_bytes(&mut self, text: &[u8]) {
-        self.write_msg(text);
-    }
-
     /// One item in the `--log-file-format`; nothing for an empty format.
-    pub fn item(&mut self, item: &ItemView, ctx: &FormatCtx) {
+    #[cfg(test)]
+    pub(crate) fn item(&mut self, item: &ItemView, ctx: &FormatCtx) {
         if self.format.is_empty() {
             return;
         }
@@ -202,7 +193,8 @@ impl LogFile {
     }
 
     /// A deletion: the format if it has `%i` or `%o`, else `deleting %n`.
-    pub fn deleted(&mut self, item: &ItemView, ctx: &FormatCtx) {
+    #[cfg(test)]
+    pub(crate) fn deleted(&mut self, item: &ItemView, ctx: &FormatCtx) {
         if self.format.is_empty() {
             return;
         }
@@ -222,7 +214,8 @@ impl LogFile {
     /// The closing lines `-v` / `--stats` print, copied to the log
     /// (rsync logs them even under `-q`): with `stats`, the `--stats`
     /// block, then the two summary lines.
-    pub fn summary(&mut self, s: &TransferStats, human: u8, with_stats: bool) {
+    #[cfg(test)]
+    pub(crate) fn summary(&mut self, s: &TransferStats, human: u8, with_stats: bool) {
         if with_stats {
             for l in stats::stats_lines(s, human) {
                 self.line(&l);
@@ -237,7 +230,8 @@ impl LogFile {
     /// rsync's exit line for the log, `sent N bytes  received N bytes
     /// total size N` (plain digits), unless [`LogFile::summary`] already
     /// logged the summary.
-    pub fn finish(&mut self, s: &TransferStats) {
+    #[cfg(test)]
+    pub(crate) fn finish(&mut self, s: &TransferStats) {
         if self.summary_written {
             return;
         }

@@ -5,11 +5,11 @@
 //! must come out in file-list order. Every item that may print reserves a
 //! slot; a slot's lines are written once all earlier slots are filled.
 
-pub mod format;
-pub mod itemize;
-pub mod logfile;
-pub mod progress;
-pub mod stats;
+pub(crate) mod format;
+pub(crate) mod itemize;
+pub(crate) mod logfile;
+pub(crate) mod progress;
+pub(crate) mod stats;
 
 use std::collections::VecDeque;
 use std::io::{self, BufWriter, Write};
@@ -36,7 +36,7 @@ const FLIST_LOOKAHEAD: u64 = 1000;
 
 /// A reserved place in the output order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Slot(u64);
+pub(crate) struct Slot(u64);
 
 /// One piece of output, written in order.
 #[derive(Debug)]
@@ -65,7 +65,7 @@ struct Xfer {
 
 /// Transfer counters, as rsync's `struct stats`.
 #[derive(Debug, Default, Clone)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// Sum of regular-file and symlink sizes in the file list.
     pub total_size: u64,
     pub num_files: u64,
@@ -83,7 +83,7 @@ pub struct Stats {
 
 /// An item kept until its copy completes, to render its lines then.
 #[derive(Clone, Debug)]
-pub struct ItemRec {
+pub(crate) struct ItemRec {
     pub name: Vec<u8>,
     pub iflags: u32,
     pub stat: Stat,
@@ -130,7 +130,7 @@ fn src_dir_of(e: &Entry) -> Option<Vec<u8>> {
 /// the options, once); the counters and exit-code flags they move are
 /// the report's own.
 #[derive(Debug)]
-pub enum Event<'a> {
+pub(crate) enum Event<'a> {
     /// A file's data is handed over to be sent (`size` bytes).
     Sending { size: u64 },
     /// Bytes of file data sent from the source (not copied from a basis).
@@ -179,7 +179,7 @@ pub enum Event<'a> {
 }
 
 /// The output side of a run.
-pub struct Report {
+pub(crate) struct Report {
     /// Program name for message prefixes (`rsync:` when run as rsync).
     pub name: String,
     /// rsync's INFO_NAME level.
@@ -229,7 +229,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(name: &str, opts: &Options) -> Report {
+    pub(crate) fn new(name: &str, opts: &Options) -> Report {
         let utf8 = sys::locale_is_utf8();
         let format = opts.stdout_format();
         let mode = match opts.info_progress() {
@@ -276,9 +276,6 @@ impl Report {
             checksum: opts.checksum,
             ctx: FormatCtx {
                 preserve_times: opts.times,
-                human: opts.human_readable,
-                eight_bit: opts.eight_bit,
-                utf8,
                 ..FormatCtx::default()
             },
             out: BufWriter::with_capacity(64 * 1024, io::stdout()),
@@ -314,12 +311,12 @@ impl Report {
     }
 
     /// A name escaped the way rsync prints names.
-    pub fn esc(&self, name: &[u8]) -> String {
+    pub(crate) fn esc(&self, name: &[u8]) -> String {
         sys::escape_name(name, self.utf8)
     }
 
     /// Takes in what happened (see [`Event`]).
-    pub fn event(&mut self, ev: Event<'_>) {
+    pub(crate) fn event(&mut self, ev: Event<'_>) {
         match ev {
             Event::Sending { size } => {
                 self.stats.num_transferred += 1;
@@ -435,35 +432,36 @@ impl Report {
     /// Whether a new hard-link member linked through a `--link-dest`
     /// basis goes without its item line: unless itemizing at `-ii` or
     /// with `-i -vv`.
-    pub fn linked_basis_quiet(&self) -> bool {
+    pub(crate) fn linked_basis_quiet(&self) -> bool {
         self.itemize == 0 || (self.verbose < 2 && self.itemize < 2)
     }
 
     /// rsync's -vv line for a backup (it goes with the file's own lines
     /// when the engine made it).
-    pub fn backed_up_line(&self, from: &[u8], to: &[u8]) -> Option<String> {
+    pub(crate) fn backed_up_line(&self, from: &[u8], to: &[u8]) -> Option<String> {
         (self.verbose > 1).then(|| format!("backed up {} to {}", self.esc(from), self.esc(to)))
     }
 
     /// rsync's -vv line for a source file `--remove-source-files` removed
     /// (it goes with the file's own lines).
-    pub fn source_removed(&self, name: &[u8]) -> Option<String> {
+    pub(crate) fn source_removed(&self, name: &[u8]) -> Option<String> {
         (self.verbose > 1).then(|| format!("sender removed {}", self.esc(name)))
     }
 
     /// The counters so far.
-    pub fn stats(&self) -> &Stats {
+    #[cfg(test)]
+    pub(crate) fn stats(&self) -> &Stats {
         &self.stats
     }
 
     /// The exit code the errors so far make (0 if none).
-    pub fn exit_code(&self) -> crate::exit::ExitCode {
+    pub(crate) fn exit_code(&self) -> crate::exit::ExitCode {
         self.errors.exit_code()
     }
 
     /// A byte counter the engine adds written bytes to, for the terminal
     /// progress bar (`None` when there is no bar).
-    pub fn progress_counter(&mut self) -> Option<Arc<AtomicU64>> {
+    pub(crate) fn progress_counter(&mut self) -> Option<Arc<AtomicU64>> {
         self.progress.live_counter()
     }
 
@@ -549,7 +547,7 @@ impl Report {
     /// waiting for earlier copies: rsync's generator prints some things
     /// (a `--delete-missing-args` deletion) while the receiver is still
     /// busy with files listed before them.
-    pub fn unordered<T>(&mut self, f: impl FnOnce(&mut Report) -> T) -> T {
+    pub(crate) fn unordered<T>(&mut self, f: impl FnOnce(&mut Report) -> T) -> T {
         self.unordered = true;
         let r = f(self);
         self.unordered = false;
@@ -569,7 +567,7 @@ impl Report {
     }
 
     /// Reserves a place for lines that will be known later.
-    pub fn reserve(&mut self) -> Slot {
+    pub(crate) fn reserve(&mut self) -> Slot {
         self.release_held();
         self.queue.push_back(None);
         Slot(self.base + self.queue.len() as u64 - 1)
@@ -611,7 +609,7 @@ impl Report {
 
     /// Counts one file-list entry (rsync's `stats.num_files` and
     /// `total_size`, and `--stats`' breakdown by type).
-    pub fn count_entry(&mut self, kind: Kind, size: u64) {
+    pub(crate) fn count_entry(&mut self, kind: Kind, size: u64) {
         self.stats.num_files += 1;
         self.stats.total_size += size;
         self.stats.files.add(kind);
@@ -625,7 +623,7 @@ impl Report {
     }
 
     /// The whole file list is known (rsync's `flist_eof`).
-    pub fn list_complete(&mut self) {
+    pub(crate) fn list_complete(&mut self) {
         self.list_complete = true;
         self.flist_ms = (self.started.elapsed().as_millis() as u64).max(1);
         if self.progress.is_on() {
@@ -637,7 +635,7 @@ impl Report {
     /// `--no-i-r`'s file-list line(s): `building file list ... done` with
     /// `-v`; with `--progress` a running count that is only known once
     /// the list is complete, so it goes into `slot` reserved at the start.
-    pub fn flist_done(&mut self, level: u8, slot: Option<Slot>) {
+    pub(crate) fn flist_done(&mut self, level: u8, slot: Option<Slot>) {
         let n = self.stats.num_files;
         let mut text = Vec::new();
         let mut fp = progress::FlistProgress::new(level, self.quiet);
@@ -667,7 +665,7 @@ impl Report {
 
     /// An informational line (rsync's FINFO), unless `-q`; copied to the
     /// log file.
-    pub fn info(&mut self, s: impl Into<String>) {
+    pub(crate) fn info(&mut self, s: impl Into<String>) {
         if !self.quiet {
             let s = s.into().into_bytes();
             self.push(Line::Out(s.clone()));
@@ -677,7 +675,7 @@ impl Report {
 
     /// An informational line given as raw bytes, escaped the way rsync
     /// escapes a whole output line (`-8` keeps high-bit bytes).
-    pub fn info_escaped(&mut self, line: &[u8]) {
+    pub(crate) fn info_escaped(&mut self, line: &[u8]) {
         if !self.quiet {
             let s = format::escape_output(line, self.utf8, self.eight_bit);
             self.push(Line::Out(s.clone()));
@@ -686,7 +684,7 @@ impl Report {
     }
 
     /// A line for stdout only (rsync's FCLIENT: not logged), unless `-q`.
-    pub fn client(&mut self, s: impl Into<String>) {
+    pub(crate) fn client(&mut self, s: impl Into<String>) {
         if !self.quiet {
             self.push(Line::Out(s.into().into_bytes()));
         }
@@ -694,7 +692,7 @@ impl Report {
 
     /// An error line, `NAME: TEXT`, that makes the run partial (code 23).
     /// Errors of the side that reads the source (`[sender]`) are logged.
-    pub fn error(&mut self, text: impl AsRef<str>) {
+    pub(crate) fn error(&mut self, text: impl AsRef<str>) {
         self.errors.general = true;
         let l = format!("{}: {}", self.name, text.as_ref());
         self.push_error(l);
@@ -713,7 +711,7 @@ impl Report {
     /// of a whole message, e.g. `ERROR: destination must be a directory…`).
     /// rsync's final `NAME error: …` line also goes to the log, after the
     /// log's closing line.
-    pub fn error_raw(&mut self, text: impl Into<String>) {
+    pub(crate) fn error_raw(&mut self, text: impl Into<String>) {
         let text = text.into();
         let is_final = text.starts_with(&format!("{} error: ", self.name))
             || text.starts_with(&format!("{} warning: ", self.name));
@@ -726,14 +724,14 @@ impl Report {
 
     /// A warning on stderr without the `NAME: ` prefix (rsync's FWARNING),
     /// printed even with `-q`.
-    pub fn warning(&mut self, text: impl Into<String>) {
+    pub(crate) fn warning(&mut self, text: impl Into<String>) {
         self.push(Line::Err(text.into().into_bytes()));
     }
 
     /// A deleted destination entry: counted, printed with the stdout
     /// format if it has `%i`/`%o` (else `deleting %n`), and logged (not in
     /// a dry run). Deletions go before a held directory line.
-    pub fn deleted(&mut self, local: &[u8], kind: Kind) {
+    pub(crate) fn deleted(&mut self, local: &[u8], kind: Kind) {
         self.stats.deleted.add(kind);
         let mut view = ItemView::deleted(local, kind == Kind::Dir);
         if self.group {
@@ -753,7 +751,7 @@ impl Report {
     }
 
     /// A vanished-file note (exit 24 unless something worse happened).
-    pub fn vanished(&mut self, text: impl Into<String>) {
+    pub(crate) fn vanished(&mut self, text: impl Into<String>) {
         self.errors.vanished = true;
         self.info(text);
     }
@@ -812,7 +810,7 @@ impl Report {
 
     /// An entry kept for later rendering (a file handed to the engine);
     /// counts it as created if new.
-    pub fn record(&mut self, iflags: u32, e: &Entry, link: Option<&[u8]>) -> ItemRec {
+    pub(crate) fn record(&mut self, iflags: u32, e: &Entry, link: Option<&[u8]>) -> ItemRec {
         if iflags & item::IS_NEW != 0 {
             self.stats.created.add(e.kind());
         }
@@ -842,7 +840,7 @@ impl Report {
     /// Prints (and logs) an item's line now, in order. A directory's line
     /// is held until the next other output, so that deletions inside it
     /// come first.
-    pub fn item(&mut self, iflags: u32, e: &Entry, link: Option<&[u8]>) {
+    pub(crate) fn item(&mut self, iflags: u32, e: &Entry, link: Option<&[u8]>) {
         let rec = self.record(iflags, e, link);
         let sum = match &rec.sum_src {
             Some(p) if self.checksum => file_sum(p),
@@ -870,7 +868,7 @@ impl Report {
     /// A hard-link item (`-H`): `hf... NAME => LEADER` (`-i`), `NAME =>
     /// LEADER` (`-v`). An empty `xname` is an already-linked member, shown
     /// only when unchanged items are (`-ii`, `-vvi`).
-    pub fn item_xname(&mut self, iflags: u32, e: &Entry, xname: &[u8]) {
+    pub(crate) fn item_xname(&mut self, iflags: u32, e: &Entry, xname: &[u8]) {
         let significant = iflags & item::SIGNIFICANT & 0xffff != 0;
         let shown = if self.itemize > 0 {
             significant || !xname.is_empty() || self.itemize > 1 || self.raw_verbose > 1
@@ -901,7 +899,7 @@ impl Report {
     /// the progress lines, by the format), progress, `notes` (`-vv` lines)
     /// and the log line; then `errors` (failed attribute changes, which
     /// make the run partial).
-    pub fn transferred(
+    pub(crate) fn transferred(
         &mut self,
         slot: Slot,
         rec: &ItemRec,
@@ -960,7 +958,7 @@ impl Report {
     }
 
     /// A dry run's "transfer": the line only (no progress, no log).
-    pub fn would_transfer(&mut self, rec: &ItemRec) {
+    pub(crate) fn would_transfer(&mut self, rec: &ItemRec) {
         let v = self.view(rec);
         if let Some(l) = self.stdout_line(&v) {
             self.push(Line::Out(l));
@@ -969,7 +967,7 @@ impl Report {
 
     /// The item line of a file whose copy failed on the receiving side
     /// (rsync still lists it: its data was sent).
-    pub fn item_line_of(&self, rec: &ItemRec) -> Option<String> {
+    pub(crate) fn item_line_of(&self, rec: &ItemRec) -> Option<String> {
         let v = self.view(rec);
         self.stdout_line(&v)
             .map(|l| String::from_utf8_lossy(&l).into_owned())
@@ -977,7 +975,7 @@ impl Report {
 
     /// Completes a reserved slot: stdout lines (the item line, notes),
     /// then error lines (which make the run partial).
-    pub fn complete(&mut self, slot: Slot, out: Vec<String>, errors: Vec<String>) {
+    pub(crate) fn complete(&mut self, slot: Slot, out: Vec<String>, errors: Vec<String>) {
         let mut lines = Vec::with_capacity(errors.len() + out.len());
         for l in out {
             if !self.quiet {
@@ -1040,7 +1038,7 @@ impl Report {
 
     /// The closing lines: `-vv`'s `total:` line, `--stats`' block and the
     /// two summary lines (`-v`), on stdout unless `-q` and in the log.
-    pub fn summary(&mut self) {
+    pub(crate) fn summary(&mut self) {
         let ts = self.transfer_stats();
         if self.raw_verbose > 1 {
             let l = format!(
@@ -1078,7 +1076,7 @@ impl Report {
         }
     }
 
-    pub fn flush(&mut self) {
+    pub(crate) fn flush(&mut self) {
         self.release_held();
         while let Some(front) = self.queue.pop_front() {
             self.base += 1;
@@ -1094,7 +1092,7 @@ impl Report {
 /// A number as rsync prints it at a `--human-readable` level: plain
 /// digits (0), thousands separators (1), or units of 1000 (2) / 1024 (3+)
 /// with two decimals once it reaches one unit (`305.18K`).
-pub fn big_num(n: u64, human: u8) -> String {
+pub(crate) fn big_num(n: u64, human: u8) -> String {
     if let Some(s) = with_units(n as f64, human) {
         return s;
     }
@@ -1102,7 +1100,8 @@ pub fn big_num(n: u64, human: u8) -> String {
 }
 
 /// Like [`big_num`] with two decimals for rates (`2,580.00`, `1.35K`).
-pub fn big_dnum(x: f64, human: u8) -> String {
+#[cfg(test)]
+pub(crate) fn big_dnum(x: f64, human: u8) -> String {
     if let Some(s) = with_units(x, human) {
         return s;
     }
@@ -1135,7 +1134,7 @@ fn with_units(x: f64, human: u8) -> Option<String> {
 }
 
 /// rsync's thousands-grouped integer (`1,234,567`).
-pub fn comma(n: u64) -> String {
+pub(crate) fn comma(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, ch) in s.chars().enumerate() {
@@ -1145,18 +1144,6 @@ pub fn comma(n: u64) -> String {
         out.push(ch);
     }
     out
-}
-
-/// rsync's grouped float with two decimals (`2,580.00`).
-pub fn comma_f(x: f64) -> String {
-    let whole = x.trunc() as u64;
-    let frac = ((x - x.trunc()) * 100.0).round() as u64;
-    let (whole, frac) = if frac >= 100 {
-        (whole + 1, 0)
-    } else {
-        (whole, frac)
-    };
-    format!("{}.{frac:02}", comma(whole))
 }
 
 #[cfg(test)]

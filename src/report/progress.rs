@@ -39,7 +39,7 @@ const HISTORY: usize = 5;
 
 /// What `--progress` / `--info=progress` asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProgressMode {
+pub(crate) enum ProgressMode {
     Off,
     /// `--progress`, `-P`, `--info=progress1`: one line per file.
     PerFile,
@@ -49,7 +49,7 @@ pub enum ProgressMode {
 
 /// How progress is shown.
 #[derive(Clone, Copy, Debug)]
-pub struct ProgressConfig {
+pub(crate) struct ProgressConfig {
     pub mode: ProgressMode,
     /// `-h` level for the byte counts (rsync's `human_num`).
     pub human: u8,
@@ -60,10 +60,11 @@ pub struct ProgressConfig {
 }
 
 /// Where the display goes.
-pub enum Output {
+pub(crate) enum Output {
     /// Standard output (a bar if it is a terminal and bars are allowed).
     Stdout,
     /// Any writer; `tty_width` is `Some(columns)` if it is a terminal.
+    #[cfg(test)]
     Writer {
         out: Box<dyn Write + Send>,
         tty_width: Option<u16>,
@@ -139,29 +140,29 @@ struct Inner {
 }
 
 /// The progress display of one run.
-pub struct Progress {
+pub(crate) struct Progress {
     inner: Option<Box<Inner>>,
 }
 
 impl Progress {
     /// No progress at all; every method returns at once.
-    pub fn off() -> Progress {
+    pub(crate) fn off() -> Progress {
         Progress { inner: None }
     }
 
     /// Progress on standard output: a bar on a terminal (unless
     /// `--no-progress-bar`), rsync's text otherwise.
-    pub fn new(cfg: ProgressConfig) -> Progress {
+    pub(crate) fn new(cfg: ProgressConfig) -> Progress {
         Progress::with_output(cfg, Output::Stdout)
     }
 
     /// Progress on the given output.
-    pub fn with_output(cfg: ProgressConfig, output: Output) -> Progress {
+    pub(crate) fn with_output(cfg: ProgressConfig, output: Output) -> Progress {
         Progress::with_clock(cfg, output, Box::new(wall_clock))
     }
 
     /// Progress with an injected clock (microseconds since the epoch).
-    pub fn with_clock(cfg: ProgressConfig, output: Output, clock: Clock) -> Progress {
+    pub(crate) fn with_clock(cfg: ProgressConfig, output: Output, clock: Clock) -> Progress {
         if cfg.mode == ProgressMode::Off || cfg.quiet {
             return Progress::off();
         }
@@ -171,6 +172,7 @@ impl Progress {
                 let width = crate::sys::term::width(&stdout);
                 (Box::new(stdout), width)
             }
+            #[cfg(test)]
             Output::Writer { out, tty_width } => (out, tty_width),
         };
         let display = match tty_width {
@@ -204,12 +206,12 @@ impl Progress {
         }
     }
 
-    pub fn is_on(&self) -> bool {
+    pub(crate) fn is_on(&self) -> bool {
         self.inner.is_some()
     }
 
     /// Whether the display is rsync's text (as opposed to a bar).
-    pub fn is_text(&self) -> bool {
+    pub(crate) fn is_text(&self) -> bool {
         matches!(
             self.inner.as_deref(),
             Some(Inner {
@@ -222,7 +224,7 @@ impl Progress {
     /// The file list so far: `files` entries (rsync's `stats.num_files`,
     /// the `/N` of `to-chk`) holding `bytes` (`stats.total_size`: file
     /// sizes plus symlink lengths).
-    pub fn set_totals(&mut self, files: u64, bytes: u64) {
+    pub(crate) fn set_totals(&mut self, files: u64, bytes: u64) {
         if let Some(i) = self.inner.as_deref_mut() {
             i.num_files = files;
             i.total_size = bytes;
@@ -235,7 +237,7 @@ impl Progress {
 
     /// Whether the whole file list is known: rsync shows `to-chk` once it
     /// is, `ir-chk` while incremental recursion is still adding to it.
-    pub fn set_list_complete(&mut self, done: bool) {
+    pub(crate) fn set_list_complete(&mut self, done: bool) {
         if let Some(i) = self.inner.as_deref_mut() {
             i.flist_eof = done;
         }
@@ -245,7 +247,7 @@ impl Progress {
     /// file list as rsync counts it (the root `.` is 0), used for
     /// `to-chk=N-index-1/N`. Not called in a dry run (rsync shows no
     /// progress then).
-    pub fn start_file(&mut self, name: &[u8], size: u64, index: u64) {
+    pub(crate) fn start_file(&mut self, name: &[u8], size: u64, index: u64) {
         let Some(i) = self.inner.as_deref_mut() else {
             return;
         };
@@ -265,7 +267,7 @@ impl Progress {
     }
 
     /// `bytes` more of the current file were written.
-    pub fn advance(&mut self, bytes: u64) {
+    pub(crate) fn advance(&mut self, bytes: u64) {
         let Some(i) = self.inner.as_deref_mut() else {
             return;
         };
@@ -291,7 +293,7 @@ impl Progress {
     }
 
     /// The current file is complete (rsync's `end_progress(size)`).
-    pub fn end_file(&mut self) {
+    pub(crate) fn end_file(&mut self) {
         let Some(i) = self.inner.as_deref_mut() else {
             return;
         };
@@ -323,7 +325,7 @@ impl Progress {
     /// `NDX_DONE`: the end of each incremental sub-list and of the run);
     /// `last_index` is the list position of its last entry. Redraws the
     /// whole-transfer line.
-    pub fn list_done(&mut self, last_index: u64) {
+    pub(crate) fn list_done(&mut self, last_index: u64) {
         let Some(i) = self.inner.as_deref_mut() else {
             return;
         };
@@ -339,7 +341,7 @@ impl Progress {
     /// if an unfinished progress line is showing, in which case the caller
     /// writes `\n` first on the stream it is about to use (rsync does this
     /// for stdout and stderr alike).
-    pub fn take_pending_newline(&mut self) -> bool {
+    pub(crate) fn take_pending_newline(&mut self) -> bool {
         match self.inner.as_deref_mut() {
             Some(Inner {
                 display: Display::Text(t),
@@ -351,7 +353,7 @@ impl Progress {
 
     /// Runs `f` (which writes other output) with the bar hidden; in text
     /// mode it just runs it (use [`Progress::take_pending_newline`]).
-    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+    pub(crate) fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
         match self.inner.as_deref() {
             Some(Inner {
                 display: Display::Bar(b),
@@ -365,7 +367,7 @@ impl Progress {
     /// adds to as it goes (from its worker threads); a thread moves the
     /// bar from it ten times a second. `None` for rsync's text, which is
     /// replayed per file in order instead.
-    pub fn live_counter(&mut self) -> Option<Arc<AtomicU64>> {
+    pub(crate) fn live_counter(&mut self) -> Option<Arc<AtomicU64>> {
         let Some(Inner {
             display: Display::Bar(b),
             ..
@@ -392,7 +394,7 @@ impl Progress {
 
     /// The end of the run: finishes an unfinished line with `\n` (rsync
     /// does so on exit) or clears the bar.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         let Some(i) = self.inner.as_deref_mut() else {
             return;
         };
@@ -510,7 +512,14 @@ impl Inner {
 /// One rsync progress line: `\r%15s %3d%% %7.2f%s %s` + `eol`, where the
 /// rate is in kB/s (switching to MB/s and GB/s above 1024) and `remain`
 /// is in seconds.
-pub fn progress_line(ofs: u64, size: u64, rate: f64, remain: f64, human: u8, eol: &str) -> String {
+pub(crate) fn progress_line(
+    ofs: u64,
+    size: u64,
+    rate: f64,
+    remain: f64,
+    human: u8,
+    eol: &str,
+) -> String {
     let (rate, units) = if rate > 1024.0 * 1024.0 {
         (rate / (1024.0 * 1024.0), "GB/s")
     } else if rate > 1024.0 {
@@ -541,7 +550,7 @@ pub fn progress_line(ofs: u64, size: u64, rate: f64, remain: f64, human: u8, eol
 
 /// The file-list progress rsync prints without incremental recursion
 /// (`building file list ... done`, or with `--progress` a running count).
-pub struct FlistProgress {
+pub(crate) struct FlistProgress {
     /// rsync's INFO_FLIST level: 1 with `-v`, 2 with `--progress`.
     level: u8,
     /// 1: `building file list ... ` is unfinished; 2: a count line is.
@@ -551,7 +560,7 @@ pub struct FlistProgress {
 
 impl FlistProgress {
     /// `level`: rsync's `--info=flist` level (0 prints nothing).
-    pub fn new(level: u8, quiet: bool) -> FlistProgress {
+    pub(crate) fn new(level: u8, quiet: bool) -> FlistProgress {
         FlistProgress {
             level,
             needs_newline: 0,
@@ -560,7 +569,7 @@ impl FlistProgress {
     }
 
     /// `building file list ... ` (no newline).
-    pub fn start(&mut self, w: &mut dyn Write) {
+    pub(crate) fn start(&mut self, w: &mut dyn Write) {
         if self.level == 0 || self.quiet {
             return;
         }
@@ -571,7 +580,7 @@ impl FlistProgress {
 
     /// Called before the entry numbered `count` (0-based) is added: every
     /// 100 entries at level 2, ` N files...\r`.
-    pub fn add(&mut self, count: u64, w: &mut dyn Write) {
+    pub(crate) fn add(&mut self, count: u64, w: &mut dyn Write) {
         if self.level < 2 || self.quiet || !count.is_multiple_of(100) {
             return;
         }
@@ -584,7 +593,7 @@ impl FlistProgress {
     }
 
     /// The list is complete with `used` entries.
-    pub fn done(&mut self, used: u64, w: &mut dyn Write) {
+    pub(crate) fn done(&mut self, used: u64, w: &mut dyn Write) {
         if self.level == 0 || self.quiet {
             return;
         }

@@ -35,14 +35,14 @@
 use crate::text::do_big_num;
 
 /// "File list size" of a local rsync copy (rsync 3.5.0 prints 0).
-pub const LOCAL_FLIST_SIZE: u64 = 0;
+pub(crate) const LOCAL_FLIST_SIZE: u64 = 0;
 
 /// rsync's data chunk: whole-file data goes out in tokens of this size.
-pub const CHUNK_SIZE: u64 = 32 * 1024;
+pub(crate) const CHUNK_SIZE: u64 = 32 * 1024;
 
 /// Counts of "files" in rsync's generic sense, by type.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FileCounts {
+pub(crate) struct FileCounts {
     pub reg: u64,
     pub dir: u64,
     pub link: u64,
@@ -51,12 +51,12 @@ pub struct FileCounts {
 }
 
 impl FileCounts {
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.reg + self.dir + self.link + self.dev + self.special
     }
 
     /// Counts one entry of the given type.
-    pub fn add(&mut self, kind: crate::sys::Kind) {
+    pub(crate) fn add(&mut self, kind: crate::sys::Kind) {
         use crate::sys::Kind;
         match kind {
             Kind::Dir => self.dir += 1,
@@ -71,7 +71,7 @@ impl FileCounts {
 /// What `--stats` reports, as rsync's `struct stats` plus the byte
 /// counters and times `output_summary()` reads.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct TransferStats {
+pub(crate) struct TransferStats {
     /// Every entry in the file list (`Number of files`).
     pub files: FileCounts,
     /// Entries created at the destination.
@@ -109,12 +109,12 @@ pub struct TransferStats {
 }
 
 /// rsync's `human_num()`: [`do_big_num`] at the `-h` level.
-pub fn human_num(n: u64, human: u8) -> String {
+pub(crate) fn human_num(n: u64, human: u8) -> String {
     do_big_num(n as i64, human)
 }
 
 /// rsync's `comma_num()`: digits grouped unless `--no-h`.
-pub fn comma_num(n: u64, human: u8) -> String {
+pub(crate) fn comma_num(n: u64, human: u8) -> String {
     do_big_num(n as i64, u8::from(human != 0))
 }
 
@@ -122,7 +122,7 @@ pub fn comma_num(n: u64, human: u8) -> String {
 /// truncated integer part grouped or in units, with the printed fraction
 /// (units drop it). Reproduces rsync's quirk that the fraction comes from
 /// the rounded text while the integer part is truncated.
-pub fn do_big_dnum(x: f64, human: u8, digits: usize) -> String {
+pub(crate) fn do_big_dnum(x: f64, human: u8, digits: usize) -> String {
     let plain = format!("{x:.digits$}");
     if human == 0 || (x < 1000.0 && x > -1000.0) {
         return plain;
@@ -140,12 +140,12 @@ pub fn do_big_dnum(x: f64, human: u8, digits: usize) -> String {
 }
 
 /// rsync's `comma_dnum()`: [`do_big_dnum`] with grouping unless `--no-h`.
-pub fn comma_dnum(x: f64, human: u8, digits: usize) -> String {
+pub(crate) fn comma_dnum(x: f64, human: u8, digits: usize) -> String {
     do_big_dnum(x, u8::from(human != 0), digits)
 }
 
 /// rsync's `human_dnum()`: [`do_big_dnum`] at the `-h` level.
-pub fn human_dnum(x: f64, human: u8, digits: usize) -> String {
+pub(crate) fn human_dnum(x: f64, human: u8, digits: usize) -> String {
     do_big_dnum(x, human, digits)
 }
 
@@ -177,7 +177,7 @@ fn counts_line(prefix: &str, c: &FileCounts, human: u8) -> String {
 /// The `--stats` lines (rsync's `INFO_GTE(STATS, 2)` part), without the
 /// blank line that precedes them on stdout. These are also the lines a
 /// `--log-file` receives.
-pub fn stats_lines(s: &TransferStats, human: u8) -> Vec<String> {
+pub(crate) fn stats_lines(s: &TransferStats, human: u8) -> Vec<String> {
     let mut v = vec![
         counts_line("Number of files", &s.files, human),
         counts_line("Number of created files", &s.created, human),
@@ -219,7 +219,7 @@ pub fn stats_lines(s: &TransferStats, human: u8) -> Vec<String> {
 /// The two summary lines (`-v` or `--stats`), without the blank line
 /// before them: `sent … bytes  received … bytes  … bytes/sec` and
 /// `total size is …  speedup is …`.
-pub fn summary_lines(s: &TransferStats, human: u8) -> [String; 2] {
+pub(crate) fn summary_lines(s: &TransferStats, human: u8) -> [String; 2] {
     let bytes = s.total_written + s.total_read;
     let rate = match s.elapsed_secs {
         Some(secs) => human_dnum(bytes as f64 / (0.5 + secs as f64), human, 2),
@@ -262,7 +262,7 @@ fn c_double(x: f64, human: u8) -> String {
 /// What stdout shows at the end of a run: with `stats` (`--stats`) the
 /// block after a blank line, then (with `summary`: `-v` or `--stats`) a
 /// blank line and the two summary lines. Every line ends with `\n`.
-pub fn render_with(s: &TransferStats, human: u8, stats: bool, summary: bool) -> String {
+pub(crate) fn render_with(s: &TransferStats, human: u8, stats: bool, summary: bool) -> String {
     let mut out = String::new();
     if stats {
         out.push('\n');
@@ -282,14 +282,15 @@ pub fn render_with(s: &TransferStats, human: u8, stats: bool, summary: bool) -> 
 }
 
 /// rsync's `--stats` output: the block and the two summary lines.
-pub fn render(s: &TransferStats, human: u8) -> String {
+#[cfg(test)]
+pub(crate) fn render(s: &TransferStats, human: u8) -> String {
     render_with(s, human, true, true)
 }
 
 /// Bytes of a file-list index on the wire (rsync's `write_ndx()` for a
 /// non-negative index): `gap` is the index minus the previous index the
 /// sender wrote (the first transferred file's previous index is -1).
-pub fn ndx_bytes(gap: i64) -> u64 {
+pub(crate) fn ndx_bytes(gap: i64) -> u64 {
     if gap > 0 && gap < 0xFE {
         1
     } else if !(0..=0x7FFF).contains(&gap) {
@@ -305,18 +306,19 @@ pub fn ndx_bytes(gap: i64) -> u64 {
 /// tokens each with a 4-byte length, a 4-byte end token and the
 /// whole-file checksum (`sum_len`: 16 for xxh128/md5, 8 for xxh64/xxh3, 20
 /// for sha1).
-pub fn file_bytes_sent(len: u64, ndx_gap: i64, sum_len: u64) -> u64 {
+pub(crate) fn file_bytes_sent(len: u64, ndx_gap: i64, sum_len: u64) -> u64 {
     let chunks = len.div_ceil(CHUNK_SIZE);
     ndx_bytes(ndx_gap) + 2 + 16 + len + 4 * chunks + 4 + sum_len
 }
 
 /// What `%c` shows for a transferred file in a local rsync copy: the
 /// 16-byte checksum header the sender reads.
-pub const FILE_BYTES_RECEIVED: u64 = 16;
+pub(crate) const FILE_BYTES_RECEIVED: u64 = 16;
 
 /// One entry of the file list, for [`estimate_wire_bytes`].
 #[derive(Clone, Copy, Debug)]
-pub struct WireEntry<'a> {
+#[cfg(test)]
+pub(crate) struct WireEntry<'a> {
     /// Name relative to the transfer root (`.` for the root itself).
     pub name: &'a [u8],
     /// File size, or symlink target length.
@@ -341,7 +343,8 @@ pub struct WireEntry<'a> {
 /// index, iflags and checksum header). Typical error: a few percent of the
 /// non-data bytes. Use it where a plausible figure is wanted (`-v`'s
 /// `sent … received …` line); the compat suite masks these numbers.
-pub fn estimate_wire_bytes(entries: &[WireEntry], sum_len: u64) -> (u64, u64) {
+#[cfg(test)]
+pub(crate) fn estimate_wire_bytes(entries: &[WireEntry], sum_len: u64) -> (u64, u64) {
     let mut sent: u64 = 49;
     let mut recv: u64 = 19;
     let mut prev: &[u8] = b"";

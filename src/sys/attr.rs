@@ -18,14 +18,14 @@ use super::{Errno, Kind, Stat};
 /// Where the attributes are applied: an open file (a temp file we just
 /// wrote), an entry of an open directory (directories, links, devices,
 /// up-to-date files in the destination), or a path.
-pub enum Target<'a, F: AsFd> {
+pub(crate) enum Target<'a, F: AsFd> {
     Fd(F),
     At(BorrowedFd<'a>, &'a Path),
     Path(&'a Path),
 }
 
 /// `chown` to `uid`/`gid` (`fchown`, or `fchownat` without following).
-pub fn chown<F: AsFd>(target: &Target<'_, F>, uid: u32, gid: u32) -> Result<(), Errno> {
+pub(crate) fn chown<F: AsFd>(target: &Target<'_, F>, uid: u32, gid: u32) -> Result<(), Errno> {
     let (uid, gid) = (Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)));
     match target {
         Target::Fd(fd) => rustix::fs::fchown(fd, uid, gid),
@@ -35,7 +35,7 @@ pub fn chown<F: AsFd>(target: &Target<'_, F>, uid: u32, gid: u32) -> Result<(), 
 }
 
 /// The target's status, not following a symlink.
-pub fn stat<F: AsFd>(target: &Target<'_, F>) -> Result<Stat, Errno> {
+pub(crate) fn stat<F: AsFd>(target: &Target<'_, F>) -> Result<Stat, Errno> {
     let st = match target {
         Target::Fd(fd) => rustix::fs::fstat(fd),
         Target::At(d, p) => rustix::fs::statat(d, *p, AtFlags::SYMLINK_NOFOLLOW),
@@ -46,7 +46,7 @@ pub fn stat<F: AsFd>(target: &Target<'_, F>) -> Result<Stat, Errno> {
 
 /// Sets the access time (whole seconds) and/or the modification time
 /// (seconds, nanoseconds); `None` leaves that time as it is.
-pub fn set_times<F: AsFd>(
+pub(crate) fn set_times<F: AsFd>(
     target: &Target<'_, F>,
     atime: Option<i64>,
     mtime: Option<(i64, u32)>,
@@ -75,7 +75,7 @@ pub fn set_times<F: AsFd>(
 /// Sets the permission bits `mode & 0o7777`. A path is changed with
 /// `chmod` (callers pass no symlinks); an entry of a directory never
 /// through a symlink (see [`chmod_nofollow`]).
-pub fn chmod<F: AsFd>(target: &Target<'_, F>, mode: u32) -> Result<(), Errno> {
+pub(crate) fn chmod<F: AsFd>(target: &Target<'_, F>, mode: u32) -> Result<(), Errno> {
     let mode = Mode::from_raw_mode(mode & 0o7777);
     match target {
         Target::Fd(fd) => rustix::fs::fchmod(fd, mode),
@@ -111,7 +111,7 @@ fn chmod_nofollow(dir: BorrowedFd<'_>, name: &Path, mode: Mode) -> Result<(), Er
 /// the directory stays the one opened, whatever happens to its path. A
 /// directory known by path only (`AT_FDCWD`, see `sys::DirAt`) leaves
 /// `name` relative to the current directory.
-pub fn entry_path(dir: BorrowedFd<'_>, name: &Path) -> PathBuf {
+pub(crate) fn entry_path(dir: BorrowedFd<'_>, name: &Path) -> PathBuf {
     if dir.as_raw_fd() == CWD.as_raw_fd() {
         return name.to_path_buf();
     }

@@ -23,12 +23,12 @@ use rustix::io::Errno;
 use super::{DirAt, Stat};
 
 /// The type bits of a regular file, for a `Stat` built without asking.
-pub const REGULAR_FILE: u32 = libc::S_IFREG;
+pub(crate) const REGULAR_FILE: u32 = libc::S_IFREG;
 
 /// How a file the engine writes is opened (always write-only, never
 /// through a final symlink, close-on-exec).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Create {
+pub(crate) enum Create {
     /// The destination itself (`--inplace`): made if missing, not
     /// truncated.
     InPlace,
@@ -63,7 +63,7 @@ fn adopt(fd: OwnedFd) -> io::Result<File> {
 }
 
 /// `openat` of `name` in `dir` through the ring, `mode` for a new file.
-pub async fn open_at(dir: &DirAt, name: &[u8], how: Create, mode: u32) -> io::Result<File> {
+pub(crate) async fn open_at(dir: &DirAt, name: &[u8], how: Create, mode: u32) -> io::Result<File> {
     let op = OpenFile::new(
         dir.clone(),
         c_name(dir, name)?,
@@ -77,7 +77,7 @@ pub async fn open_at(dir: &DirAt, name: &[u8], how: Create, mode: u32) -> io::Re
 
 /// Opens a source file for reading, never through a final symlink;
 /// `noatime` adds `O_NOATIME` (refused with `EPERM` on others' files).
-pub async fn open_source(path: &Path, noatime: bool) -> io::Result<File> {
+pub(crate) async fn open_source(path: &Path, noatime: bool) -> io::Result<File> {
     let noatime = if noatime { libc::O_NOATIME } else { 0 };
     OpenOptions::new()
         .read(true)
@@ -88,7 +88,7 @@ pub async fn open_source(path: &Path, noatime: bool) -> io::Result<File> {
 
 /// Whether an `O_TMPFILE` open failed because the filesystem (or kernel)
 /// has no unnamed files, as opposed to a real error.
-pub fn tmpfile_unsupported(e: &io::Error) -> bool {
+pub(crate) fn tmpfile_unsupported(e: &io::Error) -> bool {
     matches!(
         e.raw_os_error(),
         Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL | libc::ENOSYS)
@@ -96,7 +96,7 @@ pub fn tmpfile_unsupported(e: &io::Error) -> bool {
 }
 
 /// `renameat` through the ring.
-pub async fn rename_at(
+pub(crate) async fn rename_at(
     from: &DirAt,
     from_name: &[u8],
     to: &DirAt,
@@ -112,13 +112,13 @@ pub async fn rename_at(
 }
 
 /// `unlinkat` of a file through the ring.
-pub async fn unlink_at(dir: &DirAt, name: &[u8]) -> io::Result<()> {
+pub(crate) async fn unlink_at(dir: &DirAt, name: &[u8]) -> io::Result<()> {
     let op = Unlink::new(dir.clone(), c_name(dir, name)?, false);
     compio::runtime::submit(op).await.0.map(|_| ())
 }
 
 /// `renameat` within one directory, at once (no ring).
-pub fn rename_now(dir: &DirAt, from: &[u8], to: &[u8]) -> io::Result<()> {
+pub(crate) fn rename_now(dir: &DirAt, from: &[u8], to: &[u8]) -> io::Result<()> {
     Ok(rustix::fs::renameat(
         dir,
         dir.name(from),
@@ -128,14 +128,14 @@ pub fn rename_now(dir: &DirAt, from: &[u8], to: &[u8]) -> io::Result<()> {
 }
 
 /// `unlinkat` of a file, at once (no ring).
-pub fn unlink_now(dir: &DirAt, name: &[u8]) -> io::Result<()> {
+pub(crate) fn unlink_now(dir: &DirAt, name: &[u8]) -> io::Result<()> {
     Ok(rustix::fs::unlinkat(dir, dir.name(name), AtFlags::empty())?)
 }
 
 /// Gives the open (unnamed) file `fd` the name `name` in `dir`. Root may
 /// link the descriptor itself; others go through `/proc/self/fd`.
 /// `EEXIST` if the name is taken.
-pub fn link_fd(fd: BorrowedFd<'_>, dir: &DirAt, name: &[u8]) -> io::Result<()> {
+pub(crate) fn link_fd(fd: BorrowedFd<'_>, dir: &DirAt, name: &[u8]) -> io::Result<()> {
     let dest = dir.name(name);
     match rustix::fs::linkat(fd, "", dir, &dest, AtFlags::EMPTY_PATH) {
         Err(Errno::NOENT | Errno::PERM | Errno::ACCESS | Errno::INVAL) => {
@@ -153,33 +153,33 @@ pub fn link_fd(fd: BorrowedFd<'_>, dir: &DirAt, name: &[u8]) -> io::Result<()> {
 }
 
 /// `mkdir` of `rel` below `dir` (or of a path, for [`DirAt::Path`]).
-pub fn make_dir_at(dir: &DirAt, rel: &Path, mode: u32) -> io::Result<()> {
+pub(crate) fn make_dir_at(dir: &DirAt, rel: &Path, mode: u32) -> io::Result<()> {
     Ok(rustix::fs::mkdirat(dir, rel, Mode::from_raw_mode(mode))?)
 }
 
 /// `mkdir` of a path.
-pub fn make_dir(path: &Path, mode: u32) -> io::Result<()> {
+pub(crate) fn make_dir(path: &Path, mode: u32) -> io::Result<()> {
     Ok(rustix::fs::mkdir(path, Mode::from_raw_mode(mode))?)
 }
 
 /// `fstat` of an open file.
-pub fn stat_fd(fd: BorrowedFd<'_>) -> io::Result<Stat> {
+pub(crate) fn stat_fd(fd: BorrowedFd<'_>) -> io::Result<Stat> {
     Ok(rustix::fs::fstat(fd).map(Stat::from)?)
 }
 
 /// `ftruncate`: sets the file's length.
-pub fn set_len(fd: BorrowedFd<'_>, len: u64) -> io::Result<()> {
+pub(crate) fn set_len(fd: BorrowedFd<'_>, len: u64) -> io::Result<()> {
     Ok(rustix::fs::ftruncate(fd, len)?)
 }
 
 /// `fchmod` with permission bits `mode`.
-pub fn chmod_fd(fd: BorrowedFd<'_>, mode: u32) -> io::Result<()> {
+pub(crate) fn chmod_fd(fd: BorrowedFd<'_>, mode: u32) -> io::Result<()> {
     Ok(rustix::fs::fchmod(fd, Mode::from_raw_mode(mode))?)
 }
 
 /// Why `copy_file_range` did not copy.
 #[derive(Debug)]
-pub enum RangeError {
+pub(crate) enum RangeError {
     /// This pair of files cannot be copied in the kernel (`EXDEV`,
     /// `EINVAL`, `ENOSYS`, `EOPNOTSUPP`, `EPERM`): read and write instead.
     NotInKernel(io::Error),
@@ -192,7 +192,7 @@ pub enum RangeError {
 
 /// One `copy_file_range` of up to `len` bytes at `pos` in both files;
 /// `Ok(0)` at the source's end (or where the kernel copies nothing).
-pub fn copy_range(
+pub(crate) fn copy_range(
     src: BorrowedFd<'_>,
     dst: BorrowedFd<'_>,
     pos: u64,
@@ -214,7 +214,7 @@ pub fn copy_range(
 
 /// Why an `fallocate` did nothing.
 #[derive(Debug)]
-pub enum AllocError {
+pub(crate) enum AllocError {
     /// The filesystem does not do this (`EOPNOTSUPP`, `ENOSYS`, `EINVAL`).
     Unsupported,
     Failed(io::Error),
@@ -233,18 +233,18 @@ fn fallocate(
 }
 
 /// Deallocates `[pos, pos + len)`, keeping the size.
-pub fn punch_hole(fd: BorrowedFd<'_>, pos: u64, len: u64) -> Result<(), AllocError> {
+pub(crate) fn punch_hole(fd: BorrowedFd<'_>, pos: u64, len: u64) -> Result<(), AllocError> {
     let mode = FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE;
     fallocate(fd, mode, pos, len)
 }
 
 /// Makes `[pos, pos + len)` read as zeros (`FALLOC_FL_ZERO_RANGE`).
-pub fn zero_range(fd: BorrowedFd<'_>, pos: u64, len: u64) -> Result<(), AllocError> {
+pub(crate) fn zero_range(fd: BorrowedFd<'_>, pos: u64, len: u64) -> Result<(), AllocError> {
     fallocate(fd, FallocateFlags::ZERO_RANGE, pos, len)
 }
 
 /// Reserves `[0, len)`; `keep_size` leaves the file's length as it is.
-pub fn allocate(fd: BorrowedFd<'_>, len: u64, keep_size: bool) -> Result<(), AllocError> {
+pub(crate) fn allocate(fd: BorrowedFd<'_>, len: u64, keep_size: bool) -> Result<(), AllocError> {
     let mode = if keep_size {
         FallocateFlags::KEEP_SIZE
     } else {
@@ -254,7 +254,7 @@ pub fn allocate(fd: BorrowedFd<'_>, len: u64, keep_size: bool) -> Result<(), All
 }
 
 /// Writes `len` zero bytes at `pos` (`pwrite`, synchronously).
-pub fn write_zeros(fd: BorrowedFd<'_>, pos: u64, len: u64) -> io::Result<()> {
+pub(crate) fn write_zeros(fd: BorrowedFd<'_>, pos: u64, len: u64) -> io::Result<()> {
     let zeros = [0u8; 4096];
     let mut done = 0u64;
     while done < len {
@@ -271,7 +271,7 @@ pub fn write_zeros(fd: BorrowedFd<'_>, pos: u64, len: u64) -> io::Result<()> {
 
 /// `lseek(SEEK_DATA)`: the first data at or after `pos`; `None` when only
 /// a hole is left up to end of file.
-pub fn next_data(fd: BorrowedFd<'_>, pos: u64) -> io::Result<Option<u64>> {
+pub(crate) fn next_data(fd: BorrowedFd<'_>, pos: u64) -> io::Result<Option<u64>> {
     match rustix::fs::seek(fd, SeekFrom::Data(pos)) {
         Ok(d) => Ok(Some(d)),
         Err(Errno::NXIO) => Ok(None),
@@ -280,7 +280,7 @@ pub fn next_data(fd: BorrowedFd<'_>, pos: u64) -> io::Result<Option<u64>> {
 }
 
 /// `lseek(SEEK_HOLE)`: the first hole (or end of file) at or after `pos`.
-pub fn next_hole(fd: BorrowedFd<'_>, pos: u64) -> io::Result<u64> {
+pub(crate) fn next_hole(fd: BorrowedFd<'_>, pos: u64) -> io::Result<u64> {
     Ok(rustix::fs::seek(fd, SeekFrom::Hole(pos))?)
 }
 
@@ -288,7 +288,7 @@ pub fn next_hole(fd: BorrowedFd<'_>, pos: u64) -> io::Result<u64> {
 /// returns it; compio's polling driver (used where io_uring is refused)
 /// drops the descriptor without looking, so there a duplicate is closed
 /// first ([`flush`]), which reports the same write-back errors.
-pub async fn close(file: File) -> io::Result<()> {
+pub(crate) async fn close(file: File) -> io::Result<()> {
     let polled = compio::runtime::Runtime::with_current(|rt| rt.driver_type()) == DriverType::Poll;
     let flushed = if polled { flush(&file) } else { Ok(()) };
     let closed = file.close().await;
@@ -299,7 +299,7 @@ pub async fn close(file: File) -> io::Result<()> {
 /// filesystem writes back on every close, and says so if that fails),
 /// while keeping it open: closes a duplicate of `fd`. For a file that
 /// must stay open past the check (an unnamed file until it is linked).
-pub fn flush(fd: impl AsFd) -> io::Result<()> {
+pub(crate) fn flush(fd: impl AsFd) -> io::Result<()> {
     let dup = rustix::io::fcntl_dupfd_cloexec(fd.as_fd(), 0)?;
     let raw = dup.into_raw_fd();
     // SAFETY: `raw` was just duplicated and is owned by nobody else

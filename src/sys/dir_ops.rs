@@ -26,24 +26,30 @@ const READ_DIR_FLAGS: OFlags = OFlags::RDONLY
 
 impl DirAt {
     /// `mkdir` of entry `name` with permissions `mode` (less the umask).
-    pub fn mkdir(&self, name: &[u8], mode: u32) -> Result<(), Errno> {
+    pub(crate) fn mkdir(&self, name: &[u8], mode: u32) -> Result<(), Errno> {
         rustix::fs::mkdirat(self, self.name(name), Mode::from_raw_mode(mode))
     }
 
     /// Makes entry `name` a symlink to `target`.
-    pub fn symlink(&self, name: &[u8], target: &[u8]) -> Result<(), Errno> {
+    pub(crate) fn symlink(&self, name: &[u8], target: &[u8]) -> Result<(), Errno> {
         rustix::fs::symlinkat(path_from(target), self, self.name(name))
     }
 
     /// Makes entry `name` a device or special file: the type from
     /// `st_mode`, permissions `perm`, device number `rdev`.
-    pub fn mknod(&self, name: &[u8], st_mode: u32, perm: u32, rdev: u64) -> Result<(), Errno> {
+    pub(crate) fn mknod(
+        &self,
+        name: &[u8],
+        st_mode: u32,
+        perm: u32,
+        rdev: u64,
+    ) -> Result<(), Errno> {
         let ft = FileType::from_raw_mode(st_mode);
         rustix::fs::mknodat(self, self.name(name), ft, Mode::from_raw_mode(perm), rdev)
     }
 
     /// Makes entry `name` a hard link to the file at `existing` (a path).
-    pub fn link_from(&self, name: &[u8], existing: &Path) -> Result<(), Errno> {
+    pub(crate) fn link_from(&self, name: &[u8], existing: &Path) -> Result<(), Errno> {
         rustix::fs::linkat(
             rustix::fs::CWD,
             existing,
@@ -54,7 +60,7 @@ impl DirAt {
     }
 
     /// Hard-links entry `name` as `to_name` in directory `to`.
-    pub fn link_to(&self, name: &[u8], to: &DirAt, to_name: &[u8]) -> Result<(), Errno> {
+    pub(crate) fn link_to(&self, name: &[u8], to: &DirAt, to_name: &[u8]) -> Result<(), Errno> {
         rustix::fs::linkat(
             self,
             self.name(name),
@@ -65,23 +71,23 @@ impl DirAt {
     }
 
     /// Removes non-directory entry `name`.
-    pub fn unlink(&self, name: &[u8]) -> Result<(), Errno> {
+    pub(crate) fn unlink(&self, name: &[u8]) -> Result<(), Errno> {
         rustix::fs::unlinkat(self, self.name(name), AtFlags::empty())
     }
 
     /// Removes empty directory entry `name`.
-    pub fn rmdir(&self, name: &[u8]) -> Result<(), Errno> {
+    pub(crate) fn rmdir(&self, name: &[u8]) -> Result<(), Errno> {
         rustix::fs::unlinkat(self, self.name(name), AtFlags::REMOVEDIR)
     }
 
     /// Renames entry `name` to `to_name` in directory `to`.
-    pub fn rename(&self, name: &[u8], to: &DirAt, to_name: &[u8]) -> Result<(), Errno> {
+    pub(crate) fn rename(&self, name: &[u8], to: &DirAt, to_name: &[u8]) -> Result<(), Errno> {
         rustix::fs::renameat(self, self.name(name), to, to.name(to_name))
     }
 
     /// Sets entry `name`'s modification time (not through a symlink),
     /// leaving its access time alone.
-    pub fn set_mtime(&self, name: &[u8], sec: i64, nsec: u32) -> Result<(), Errno> {
+    pub(crate) fn set_mtime(&self, name: &[u8], sec: i64, nsec: u32) -> Result<(), Errno> {
         let ts = Timestamps {
             last_access: Timespec {
                 tv_sec: 0,
@@ -96,7 +102,7 @@ impl DirAt {
     }
 
     /// Sets entry `name`'s permissions.
-    pub fn chmod(&self, name: &[u8], mode: u32) -> Result<(), Errno> {
+    pub(crate) fn chmod(&self, name: &[u8], mode: u32) -> Result<(), Errno> {
         rustix::fs::chmodat(
             self,
             self.name(name),
@@ -107,18 +113,18 @@ impl DirAt {
 
     /// Opens subdirectory `name` for reading (its names, its mode and
     /// owner), without following a symlink there.
-    pub fn open_dir_read(&self, name: &[u8]) -> Result<OwnedFd, Errno> {
+    pub(crate) fn open_dir_read(&self, name: &[u8]) -> Result<OwnedFd, Errno> {
         rustix::fs::openat(self, self.name(name), READ_DIR_FLAGS, Mode::empty())
     }
 
     /// The target of symlink entry `name`.
-    pub fn readlink(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
+    pub(crate) fn readlink(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
         rustix::fs::readlinkat(self, self.name(name), Vec::new()).map(|t| t.into_bytes())
     }
 
     /// The status of the directory itself: through the handle, or its
     /// path (following a final symlink, as a path handle is used).
-    pub fn own_stat(&self) -> Result<Stat, Errno> {
+    pub(crate) fn own_stat(&self) -> Result<Stat, Errno> {
         match self {
             DirAt::Fd(fd) => rustix::fs::fstat(fd.as_fd()).map(Stat::from),
             DirAt::Path(p) => super::stat(p),
@@ -127,7 +133,7 @@ impl DirAt {
 
     /// The device and inode of the directory an open handle stands for
     /// (`None` for a path, or if it cannot be read).
-    pub fn dev_ino(&self) -> Option<(u64, u64)> {
+    pub(crate) fn dev_ino(&self) -> Option<(u64, u64)> {
         match self {
             DirAt::Fd(fd) => rustix::fs::fstat(fd.as_fd())
                 .ok()
@@ -138,14 +144,14 @@ impl DirAt {
 }
 
 /// An open directory as a handle for `*at` calls.
-pub fn dir_handle(fd: OwnedFd) -> DirAt {
+pub(crate) fn dir_handle(fd: OwnedFd) -> DirAt {
     DirAt::Fd(Arc::new(fd))
 }
 
 /// Gives an open file or directory permissions `mode` and, when `owner`
 /// is given, that owner and group (failures of the latter ignored: only
 /// root can give files away).
-pub fn set_mode_owner(
+pub(crate) fn set_mode_owner(
     fd: BorrowedFd<'_>,
     mode: u32,
     owner: Option<(u32, u32)>,
@@ -159,7 +165,7 @@ pub fn set_mode_owner(
 
 /// Gives path `path` (not through a final symlink for the owner)
 /// permissions `mode` and owner `uid`/`gid`, ignoring failures.
-pub fn set_mode_owner_path(path: &Path, mode: u32, uid: u32, gid: u32) {
+pub(crate) fn set_mode_owner_path(path: &Path, mode: u32, uid: u32, gid: u32) {
     let _ = rustix::fs::chmod(path, Mode::from_raw_mode(mode & 0o7777));
     let _ = rustix::fs::chownat(
         rustix::fs::CWD,
@@ -174,7 +180,7 @@ pub fn set_mode_owner_path(path: &Path, mode: u32, uid: u32, gid: u32) {
 /// file there), with the source's permissions, neither side through a
 /// symlink; `keep_attrs` also gives it the source's mtime and owner
 /// (where we may).
-pub fn copy_file(
+pub(crate) fn copy_file(
     dir: &DirAt,
     name: &[u8],
     to_dir: &DirAt,
@@ -223,7 +229,7 @@ pub fn copy_file(
 
 /// Removes entry `name` (a directory with `is_dir`) of the directory open
 /// as `dir`.
-pub fn remove_in(dir: BorrowedFd<'_>, name: &[u8], is_dir: bool) -> Result<(), Errno> {
+pub(crate) fn remove_in(dir: BorrowedFd<'_>, name: &[u8], is_dir: bool) -> Result<(), Errno> {
     let flags = if is_dir {
         AtFlags::REMOVEDIR
     } else {
@@ -233,22 +239,22 @@ pub fn remove_in(dir: BorrowedFd<'_>, name: &[u8], is_dir: bool) -> Result<(), E
 }
 
 /// `mkdir` by path, with permissions `mode` (less the umask).
-pub fn mkdir(path: &Path, mode: u32) -> Result<(), Errno> {
+pub(crate) fn mkdir(path: &Path, mode: u32) -> Result<(), Errno> {
     rustix::fs::mkdir(path, Mode::from_raw_mode(mode))
 }
 
 /// `mkdir -p` by path: the directory and its missing parents.
-pub fn mkdir_all(path: &Path) -> Result<(), Errno> {
+pub(crate) fn mkdir_all(path: &Path) -> Result<(), Errno> {
     std::fs::create_dir_all(path).map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))
 }
 
 /// `unlink` by path.
-pub fn unlink(path: &Path) -> Result<(), Errno> {
+pub(crate) fn unlink(path: &Path) -> Result<(), Errno> {
     rustix::fs::unlink(path)
 }
 
 /// `rmdir` by path.
-pub fn rmdir(path: &Path) -> Result<(), Errno> {
+pub(crate) fn rmdir(path: &Path) -> Result<(), Errno> {
     rustix::fs::rmdir(path)
 }
 

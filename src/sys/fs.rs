@@ -12,7 +12,7 @@ use super::{Errno, Stat};
 
 /// Opens directory `path` for listing (read-only, close-on-exec); with
 /// `follow_link` false a symlink at `path` fails (`ELOOP`/`ENOTDIR`).
-pub fn open_dir(path: &Path, follow_link: bool) -> Result<OwnedFd, Errno> {
+pub(crate) fn open_dir(path: &Path, follow_link: bool) -> Result<OwnedFd, Errno> {
     let nofollow = if follow_link {
         OFlags::empty()
     } else {
@@ -26,36 +26,36 @@ pub fn open_dir(path: &Path, follow_link: bool) -> Result<OwnedFd, Errno> {
 }
 
 /// `fstat(2)`.
-pub fn fstat(fd: impl AsFd) -> Result<Stat, Errno> {
+pub(crate) fn fstat(fd: impl AsFd) -> Result<Stat, Errno> {
     rustix::fs::fstat(fd).map(Stat::from)
 }
 
 /// `fstatat(2)` of `name` in directory `dir`, not following a final
 /// symlink.
-pub fn lstat_at<P: rustix::path::Arg>(dir: impl AsFd, name: P) -> Result<Stat, Errno> {
+pub(crate) fn lstat_at<P: rustix::path::Arg>(dir: impl AsFd, name: P) -> Result<Stat, Errno> {
     rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).map(Stat::from)
 }
 
 /// `fstatat(2)` of `name` in directory `dir`, following symlinks.
-pub fn stat_at<P: rustix::path::Arg>(dir: impl AsFd, name: P) -> Result<Stat, Errno> {
+pub(crate) fn stat_at<P: rustix::path::Arg>(dir: impl AsFd, name: P) -> Result<Stat, Errno> {
     rustix::fs::statat(dir, name, AtFlags::empty()).map(Stat::from)
 }
 
 /// `readlink(2)`: a symlink's target bytes.
-pub fn readlink(path: &Path) -> Result<Vec<u8>, Errno> {
+pub(crate) fn readlink(path: &Path) -> Result<Vec<u8>, Errno> {
     rustix::fs::readlink(path, Vec::new()).map(|t| t.into_bytes())
 }
 
 /// The capacity of the block device at `path` (its end offset), if it can
 /// be opened and sought.
-pub fn block_device_size(path: &Path) -> Option<u64> {
+pub(crate) fn block_device_size(path: &Path) -> Option<u64> {
     let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
     rustix::fs::seek(&fd, rustix::fs::SeekFrom::End(0)).ok()
 }
 
 /// Opens `path` for reading without following a final symlink (a symlink
 /// fails with `ELOOP`).
-pub fn open_read_nofollow(path: &Path) -> Result<OwnedFd, Errno> {
+pub(crate) fn open_read_nofollow(path: &Path) -> Result<OwnedFd, Errno> {
     rustix::fs::open(
         path,
         OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
@@ -65,7 +65,11 @@ pub fn open_read_nofollow(path: &Path) -> Result<OwnedFd, Errno> {
 
 /// Creates (or truncates) regular file `name` in `dir` with mode 0600, never
 /// through a symlink, and writes all of `content` into it.
-pub fn write_private_file_at(dir: impl AsFd, name: &Path, content: &[u8]) -> Result<(), Errno> {
+pub(crate) fn write_private_file_at(
+    dir: impl AsFd,
+    name: &Path,
+    content: &[u8],
+) -> Result<(), Errno> {
     let fd = rustix::fs::openat(
         dir,
         name,
@@ -86,22 +90,23 @@ pub fn write_private_file_at(dir: impl AsFd, name: &Path, content: &[u8]) -> Res
 
 /// The current directory as a directory handle (`AT_FDCWD`): `*_at` calls
 /// on it take paths relative to the current directory.
-pub fn cwd() -> std::os::fd::BorrowedFd<'static> {
+#[cfg(test)]
+pub(crate) fn cwd() -> std::os::fd::BorrowedFd<'static> {
     rustix::fs::CWD
 }
 
 /// Whether this process may write `path` (`access(W_OK)`, real ids).
-pub fn may_write(path: &Path) -> bool {
+pub(crate) fn may_write(path: &Path) -> bool {
     rustix::fs::access(path, rustix::fs::Access::WRITE_OK).is_ok()
 }
 
 /// A device number's major and minor parts.
-pub fn major_minor(rdev: u64) -> (u32, u32) {
+pub(crate) fn major_minor(rdev: u64) -> (u32, u32) {
     (rustix::fs::major(rdev), rustix::fs::minor(rdev))
 }
 
 /// A device number from its major and minor parts.
-pub fn makedev(major: u32, minor: u32) -> u64 {
+pub(crate) fn makedev(major: u32, minor: u32) -> u64 {
     rustix::fs::makedev(major, minor)
 }
 

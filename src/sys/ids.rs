@@ -9,7 +9,7 @@
 use std::ffi::{CStr, CString};
 
 /// The name of local user `uid`.
-pub fn user_name(uid: u32) -> Option<Vec<u8>> {
+pub(crate) fn user_name(uid: u32) -> Option<Vec<u8>> {
     with_buf(|buf| {
         // SAFETY: all-zero bytes are a valid `passwd` (null pointers and
         // zero ids); getpwuid_r fills it in.
@@ -29,7 +29,7 @@ pub fn user_name(uid: u32) -> Option<Vec<u8>> {
 }
 
 /// The name of local group `gid`.
-pub fn group_name(gid: u32) -> Option<Vec<u8>> {
+pub(crate) fn group_name(gid: u32) -> Option<Vec<u8>> {
     with_buf(|buf| {
         // SAFETY: all-zero bytes are a valid `group`.
         let mut grp: libc::group = unsafe { std::mem::zeroed() };
@@ -46,7 +46,7 @@ pub fn group_name(gid: u32) -> Option<Vec<u8>> {
 }
 
 /// The uid of local user `name` (`None` also for a name holding a NUL).
-pub fn user_id(name: &[u8]) -> Option<u32> {
+pub(crate) fn user_id(name: &[u8]) -> Option<u32> {
     let cname = CString::new(name).ok()?;
     with_buf(|buf| {
         // SAFETY: all-zero bytes are a valid `passwd`.
@@ -68,7 +68,7 @@ pub fn user_id(name: &[u8]) -> Option<u32> {
 }
 
 /// The gid of local group `name` (`None` also for a name holding a NUL).
-pub fn group_id(name: &[u8]) -> Option<u32> {
+pub(crate) fn group_id(name: &[u8]) -> Option<u32> {
     let cname = CString::new(name).ok()?;
     with_buf(|buf| {
         // SAFETY: all-zero bytes are a valid `group`.
@@ -89,7 +89,7 @@ pub fn group_id(name: &[u8]) -> Option<u32> {
 }
 
 /// The effective user and group ids of this process.
-pub fn effective_ids() -> (u32, u32) {
+pub(crate) fn effective_ids() -> (u32, u32) {
     (
         rustix::process::geteuid().as_raw(),
         rustix::process::getegid().as_raw(),
@@ -98,7 +98,7 @@ pub fn effective_ids() -> (u32, u32) {
 
 /// The supplementary groups of this process (empty if they cannot be
 /// read).
-pub fn groups() -> Vec<u32> {
+pub(crate) fn groups() -> Vec<u32> {
     rustix::process::getgroups()
         .unwrap_or_default()
         .into_iter()

@@ -16,15 +16,15 @@
 //! calls), [`xattr`], [`mode`] (`st_mode` bits). `sys` imports nothing
 //! from the crate but the leaf module `text`.
 
-pub mod attr;
-pub mod fs;
-pub mod ids;
-pub mod mode;
-pub mod term;
-pub mod time;
-pub mod xattr;
+pub(crate) mod attr;
+pub(crate) mod fs;
+pub(crate) mod ids;
+pub(crate) mod mode;
+pub(crate) mod term;
+pub(crate) mod time;
+pub(crate) mod xattr;
 
-pub mod copy;
+pub(crate) mod copy;
 
 use std::collections::VecDeque;
 use std::ffi::{CStr, OsStr};
@@ -34,19 +34,19 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags};
-pub use rustix::io::Errno;
+pub(crate) use rustix::io::Errno;
 
-pub use crate::text::{escape_name, locale_is_utf8};
+pub(crate) use crate::text::{escape_name, locale_is_utf8};
 
 mod dir_ops;
-pub use dir_ops::{
+pub(crate) use dir_ops::{
     copy_file, dir_handle, mkdir, mkdir_all, remove_in, rmdir, set_mode_owner, set_mode_owner_path,
     unlink,
 };
 
 /// File types as rsync distinguishes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kind {
+pub(crate) enum Kind {
     File,
     Dir,
     Symlink,
@@ -58,7 +58,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn from_mode(mode: u32) -> Kind {
+    pub(crate) fn from_mode(mode: u32) -> Kind {
         match mode & libc::S_IFMT {
             libc::S_IFREG => Kind::File,
             libc::S_IFDIR => Kind::Dir,
@@ -72,19 +72,19 @@ impl Kind {
     }
 
     /// rsync's "special" files: fifos and sockets (`--specials`).
-    pub fn is_special(self) -> bool {
+    pub(crate) fn is_special(self) -> bool {
         matches!(self, Kind::Fifo | Kind::Socket)
     }
 
     /// Character and block devices (`--devices`).
-    pub fn is_device(self) -> bool {
+    pub(crate) fn is_device(self) -> bool {
         matches!(self, Kind::CharDev | Kind::BlockDev)
     }
 }
 
 /// The parts of `struct stat` arsync uses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stat {
+pub(crate) struct Stat {
     /// Full `st_mode`, type bits included.
     pub mode: u32,
     pub uid: u32,
@@ -101,12 +101,12 @@ pub struct Stat {
 }
 
 impl Stat {
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         Kind::from_mode(self.mode)
     }
 
     /// Permission bits rsync's `--perms` preserves (incl. suid/sgid/sticky).
-    pub fn perms(&self) -> u32 {
+    pub(crate) fn perms(&self) -> u32 {
         self.mode & 0o7777
     }
 }
@@ -130,17 +130,17 @@ impl From<rustix::fs::Stat> for Stat {
 }
 
 /// `lstat(2)` of a path.
-pub fn lstat(path: &Path) -> Result<Stat, rustix::io::Errno> {
+pub(crate) fn lstat(path: &Path) -> Result<Stat, rustix::io::Errno> {
     rustix::fs::lstat(path).map(Stat::from)
 }
 
 /// `stat(2)` of a path (following symlinks).
-pub fn stat(path: &Path) -> Result<Stat, rustix::io::Errno> {
+pub(crate) fn stat(path: &Path) -> Result<Stat, rustix::io::Errno> {
     rustix::fs::stat(path).map(Stat::from)
 }
 
 /// The C library's text for an errno, without Rust's "(os error N)" suffix.
-pub fn strerror(errno: i32) -> String {
+pub(crate) fn strerror(errno: i32) -> String {
     let mut buf = [0u8; 256];
     // SAFETY: strerror_r (the XSI/GNU variant libc exposes as `strerror_r`)
     // writes a NUL-terminated string into `buf` (at most buf.len() bytes) or
@@ -158,13 +158,13 @@ pub fn strerror(errno: i32) -> String {
 
 /// rsync's `TEXT (N)` rendering of an errno, as in
 /// `failed: No such file or directory (2)`.
-pub fn errno_text(errno: rustix::io::Errno) -> String {
+pub(crate) fn errno_text(errno: rustix::io::Errno) -> String {
     let n = errno.raw_os_error();
     format!("{} ({n})", strerror(n))
 }
 
 /// Same as [`errno_text`] for a `std::io::Error`.
-pub fn io_error_text(e: &std::io::Error) -> String {
+pub(crate) fn io_error_text(e: &std::io::Error) -> String {
     match e.raw_os_error() {
         Some(n) => format!("{} ({n})", strerror(n)),
         None => e.to_string(),
@@ -174,7 +174,7 @@ pub fn io_error_text(e: &std::io::Error) -> String {
 /// Joins `path` onto the current directory and removes `.` components and
 /// doubled slashes, the way rsync's `full_fname()` shows paths in messages.
 /// Symlinks are not resolved.
-pub fn absolute(path: &Path) -> PathBuf {
+pub(crate) fn absolute(path: &Path) -> PathBuf {
     let base = if path.is_absolute() {
         PathBuf::from("/")
     } else {
@@ -196,7 +196,7 @@ pub fn absolute(path: &Path) -> PathBuf {
 /// in readdir order. One buffer, no allocation per entry: a re-sync lists
 /// every directory of both trees. An error stops the listing after the
 /// names already passed on.
-pub fn each_name(fd: BorrowedFd<'_>, mut f: impl FnMut(&CStr)) -> Result<(), Errno> {
+pub(crate) fn each_name(fd: BorrowedFd<'_>, mut f: impl FnMut(&CStr)) -> Result<(), Errno> {
     let mut buf: Vec<u8> = Vec::with_capacity(32 * 1024);
     let mut dir = rustix::fs::RawDir::new(fd, buf.spare_capacity_mut());
     while let Some(item) = dir.next() {
@@ -211,7 +211,7 @@ pub fn each_name(fd: BorrowedFd<'_>, mut f: impl FnMut(&CStr)) -> Result<(), Err
 }
 
 /// A path's bytes.
-pub fn bytes(p: &Path) -> &[u8] {
+pub(crate) fn bytes(p: &Path) -> &[u8] {
     p.as_os_str().as_bytes()
 }
 
@@ -228,13 +228,13 @@ fn trimmed(p: &Path) -> &[u8] {
 /// their bytes: `Path`'s `==` compares component by component, which
 /// shows in a per-file hot path; paths made by `join` from one root only
 /// differ in trailing slashes.
-pub fn same_path(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_path(a: &Path, b: &Path) -> bool {
     trimmed(a) == trimmed(b)
 }
 
 /// `path` below `root`, by bytes (see [`same_path`]); `Path`'s
 /// component-wise `strip_prefix` when the bytes do not line up.
-pub fn strip_root<'a>(path: &'a Path, root: &Path) -> Option<&'a [u8]> {
+pub(crate) fn strip_root<'a>(path: &'a Path, root: &Path) -> Option<&'a [u8]> {
     let (p, r) = (trimmed(path), trimmed(root));
     if p == r {
         return Some(b"");
@@ -251,12 +251,12 @@ pub fn strip_root<'a>(path: &'a Path, root: &Path) -> Option<&'a [u8]> {
 }
 
 /// A path from bytes.
-pub fn path_from(b: &[u8]) -> &Path {
+pub(crate) fn path_from(b: &[u8]) -> &Path {
     Path::new(OsStr::from_bytes(b))
 }
 
 /// The process umask, read once (reading it requires setting it).
-pub fn umask() -> u32 {
+pub(crate) fn umask() -> u32 {
     use rustix::fs::Mode;
     let old = rustix::process::umask(Mode::from_raw_mode(0o022));
     rustix::process::umask(old);
@@ -267,7 +267,7 @@ pub fn umask() -> u32 {
 /// (`O_PATH`, see [`open_beneath`]), or — where no handle exists, as for
 /// directories a dry run only pretends to make — its path.
 #[derive(Clone, Debug)]
-pub enum DirAt {
+pub(crate) enum DirAt {
     Fd(Arc<OwnedFd>),
     Path(PathBuf),
 }
@@ -284,7 +284,7 @@ impl AsFd for DirAt {
 impl DirAt {
     /// What to pass along with [`AsFd::as_fd`] to name entry `name` of
     /// this directory.
-    pub fn name(&self, name: &[u8]) -> PathBuf {
+    pub(crate) fn name(&self, name: &[u8]) -> PathBuf {
         match self {
             DirAt::Fd(_) => path_from(name).to_path_buf(),
             DirAt::Path(p) => p.join(path_from(name)),
@@ -292,17 +292,17 @@ impl DirAt {
     }
 
     /// `lstat` of entry `name`.
-    pub fn lstat(&self, name: &[u8]) -> Result<Stat, Errno> {
+    pub(crate) fn lstat(&self, name: &[u8]) -> Result<Stat, Errno> {
         rustix::fs::statat(self, self.name(name), AtFlags::SYMLINK_NOFOLLOW).map(Stat::from)
     }
 
     /// `stat` of entry `name`, following a final symlink.
-    pub fn stat(&self, name: &[u8]) -> Result<Stat, Errno> {
+    pub(crate) fn stat(&self, name: &[u8]) -> Result<Stat, Errno> {
         rustix::fs::statat(self, self.name(name), AtFlags::empty()).map(Stat::from)
     }
 
     /// Opens subdirectory `name` without following a symlink there.
-    pub fn open_dir(&self, name: &[u8]) -> Result<DirAt, Errno> {
+    pub(crate) fn open_dir(&self, name: &[u8]) -> Result<DirAt, Errno> {
         rustix::fs::openat(self, self.name(name), DIR_FLAGS, Mode::empty())
             .map(|fd| DirAt::Fd(Arc::new(fd)))
     }
@@ -327,7 +327,11 @@ const MAX_LINKS: usize = 40;
 /// time with `O_NOFOLLOW`, and a symlink is followed only when its target
 /// is relative and stays below `root`, as rsync 3.5's receiver does;
 /// any other symlink gives `ELOOP`.
-pub fn open_beneath(root: BorrowedFd<'_>, rel: &[u8], follow_safe: bool) -> Result<OwnedFd, Errno> {
+pub(crate) fn open_beneath(
+    root: BorrowedFd<'_>,
+    rel: &[u8],
+    follow_safe: bool,
+) -> Result<OwnedFd, Errno> {
     if !follow_safe {
         let rel_or_dot: &[u8] = if rel.is_empty() { b"." } else { rel };
         match rustix::fs::openat2(
@@ -384,7 +388,7 @@ pub fn open_beneath(root: BorrowedFd<'_>, rel: &[u8], follow_safe: bool) -> Resu
 
 /// Opens the destination root itself as a handle (following symlinks:
 /// DEST names its directory however it likes, as rsync's `chdir`).
-pub fn open_root(path: &Path) -> Result<DirAt, Errno> {
+pub(crate) fn open_root(path: &Path) -> Result<DirAt, Errno> {
     let p: &Path = if path.as_os_str().is_empty() {
         Path::new(".")
     } else {

@@ -2,13 +2,14 @@
 //! special bits, under their POSIX names, so that code outside `sys` can
 //! take a mode apart without naming libc.
 
-pub use libc::{
+pub(crate) use libc::{
     S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID,
     S_ISVTX, S_IXGRP, S_IXOTH, S_IXUSR,
 };
 
 /// The file-type bits of `mode` (`mode & S_IFMT`).
-pub fn file_type(mode: u32) -> u32 {
+#[cfg(test)]
+pub(crate) fn file_type(mode: u32) -> u32 {
     mode & S_IFMT
 }
 

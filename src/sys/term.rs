@@ -6,7 +6,7 @@ use std::os::fd::AsFd;
 
 /// The width in columns of the terminal `fd` is, or `None` if `fd` is not
 /// a terminal. A terminal that reports no size (0 columns) counts as 80.
-pub fn width(fd: impl AsFd) -> Option<u16> {
+pub(crate) fn width(fd: impl AsFd) -> Option<u16> {
     if !rustix::termios::isatty(&fd) {
         return None;
     }

@@ -7,7 +7,7 @@
 /// A broken-down local time, as printed (`year` is the full year, `month`
 /// counts from 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LocalTime {
+pub(crate) struct LocalTime {
     pub year: i32,
     pub month: i32,
     pub day: i32,
@@ -18,7 +18,7 @@ pub struct LocalTime {
 
 /// `t` (seconds since the epoch) in the local time zone; the epoch
 /// (1970-01-01 00:00:00) if the time cannot be represented.
-pub fn local_time(t: i64) -> LocalTime {
+pub(crate) fn local_time(t: i64) -> LocalTime {
     let time: libc::time_t = t;
     // SAFETY: `libc::tm` is a plain C struct for which all-zero bytes are a
     // valid value (the `tm_zone` pointer becomes null).

@@ -17,13 +17,13 @@ use super::Errno;
 /// Where the xattr syscalls go: a path (optionally following a final
 /// symlink) or an open descriptor.
 #[derive(Clone, Copy, Debug)]
-pub enum On<'a> {
+pub(crate) enum On<'a> {
     Path(&'a Path, bool),
     Fd(BorrowedFd<'a>),
 }
 
 /// All names, the NUL-separated list split up.
-pub fn list(on: On<'_>) -> Result<Vec<Vec<u8>>, Errno> {
+pub(crate) fn list(on: On<'_>) -> Result<Vec<Vec<u8>>, Errno> {
     let mut buf = vec![0u8; 1024];
     loop {
         let r = match on {
@@ -53,7 +53,7 @@ pub fn list(on: On<'_>) -> Result<Vec<Vec<u8>>, Errno> {
 }
 
 /// The value of `name` (`ENODATA` if there is none).
-pub fn get(on: On<'_>, name: &[u8]) -> Result<Vec<u8>, Errno> {
+pub(crate) fn get(on: On<'_>, name: &[u8]) -> Result<Vec<u8>, Errno> {
     let cname = cstring(name)?;
     let mut buf = vec![0u8; 256];
     loop {
@@ -81,7 +81,7 @@ pub fn get(on: On<'_>, name: &[u8]) -> Result<Vec<u8>, Errno> {
 }
 
 /// Sets `name` to `value` (created or replaced).
-pub fn set(on: On<'_>, name: &[u8], value: &[u8]) -> Result<(), Errno> {
+pub(crate) fn set(on: On<'_>, name: &[u8], value: &[u8]) -> Result<(), Errno> {
     let cname = cstring(name)?;
     let flags = XattrFlags::empty();
     match on {
@@ -92,7 +92,7 @@ pub fn set(on: On<'_>, name: &[u8], value: &[u8]) -> Result<(), Errno> {
 }
 
 /// Removes `name` (`ENODATA` if there is none).
-pub fn remove(on: On<'_>, name: &[u8]) -> Result<(), Errno> {
+pub(crate) fn remove(on: On<'_>, name: &[u8]) -> Result<(), Errno> {
     let cname = cstring(name)?;
     match on {
         On::Path(p, true) => rustix::fs::removexattr(p, cname.as_c_str()),

@@ -114,7 +114,7 @@ pub(crate) struct DryRun {
 impl DryRun {
     /// A dry run that keeps what it was asked to do.
     #[cfg(test)]
-    pub fn recording() -> DryRun {
+    pub(super) fn recording() -> DryRun {
         DryRun {
             ops: Some(Mutex::default()),
         }
@@ -122,7 +122,7 @@ impl DryRun {
 
     /// What was asked for so far, in order (when recording).
     #[cfg(test)]
-    pub fn ops(&self) -> Vec<Op> {
+    pub(super) fn ops(&self) -> Vec<Op> {
         match &self.ops {
             Some(m) => m.lock().map(|v| v.clone()).unwrap_or_default(),
             None => Vec::new(),

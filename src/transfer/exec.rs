@@ -25,7 +25,7 @@ pub(super) struct Item<'i> {
 
 impl Item<'_> {
     /// What to do with it.
-    pub fn decide(&self, planner: &Planner<'_>) -> Decision {
+    pub(super) fn decide(&self, planner: &Planner<'_>) -> Decision {
         if self.root_created {
             planner.plan(self.e, self.dest, &self.local, None)
         } else {

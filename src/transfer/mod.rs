@@ -153,7 +153,7 @@ struct Transfer<'a> {
 }
 
 /// Runs a local transfer and returns rsync's exit code.
-pub fn run(opts: &Options, name: &str) -> ExitCode {
+pub(crate) fn run(opts: &Options, name: &str) -> ExitCode {
     let mut report = Report::new(name, opts);
     let code = run_with(opts, &mut report);
     report.flush();

@@ -33,7 +33,7 @@ pub(super) struct DestRoot {
 
 impl DestRoot {
     /// The root of destination `dest`, opened.
-    pub fn of(dest: &Dest) -> DestRoot {
+    pub(super) fn of(dest: &Dest) -> DestRoot {
         let path = if dest.solo {
             dest.path
                 .parent()

@@ -37,7 +37,7 @@ pub(super) struct Flow {
 }
 
 impl Flow {
-    pub fn new(abort: Arc<AtomicBool>) -> Flow {
+    pub(super) fn new(abort: Arc<AtomicBool>) -> Flow {
         Flow {
             abort,
             fatal: None,
@@ -48,18 +48,18 @@ impl Flow {
     }
 
     /// Interrupted, or a fatal error happened: no new work starts.
-    pub fn stopping(&self) -> bool {
+    pub(super) fn stopping(&self) -> bool {
         self.abort.load(Ordering::Relaxed) || self.fatal.is_some()
     }
 
     /// Stops the engine's lanes (and the walk).
-    pub fn stop(&self) {
+    pub(super) fn stop(&self) {
         self.abort.store(true, Ordering::Relaxed);
     }
 
     /// The engine's lanes have all stopped: a stop a fatal error asked
     /// for is not a signal, and must not end the run as one.
-    pub fn lanes_stopped(&self) {
+    pub(super) fn lanes_stopped(&self) {
         if self.fatal.is_some() {
             self.abort.store(false, Ordering::Relaxed);
         }
@@ -67,7 +67,7 @@ impl Flow {
 
     /// Records `msg` as the run's fatal error (exit `code`) and stops,
     /// unless one was recorded already. Returns whether it was the first.
-    pub fn fail_first(&mut self, msg: String, code: ExitCode) -> bool {
+    pub(super) fn fail_first(&mut self, msg: String, code: ExitCode) -> bool {
         if self.fatal.is_some() {
             return false;
         }
@@ -78,12 +78,12 @@ impl Flow {
     }
 
     /// The exit code of the fatal error, if any (taking it).
-    pub fn take_fatal(&mut self) -> Option<ExitCode> {
+    pub(super) fn take_fatal(&mut self) -> Option<ExitCode> {
         self.fatal.take().map(|_| self.fatal_code)
     }
 
     /// Reports what the walk found (the walker's or a scanner's).
-    pub fn diag(&mut self, report: &mut Report, d: Diag) {
+    pub(super) fn diag(&mut self, report: &mut Report, d: Diag) {
         if self.flist_line_open && !matches!(d, Diag::Info(_)) {
             self.flist_line_open = false;
             report.warning("");
@@ -113,7 +113,7 @@ impl Flow {
     }
 
     /// Takes in what the walker found since last asked.
-    pub fn forward(&mut self, report: &mut Report, walker: &mut Walker) {
+    pub(super) fn forward(&mut self, report: &mut Report, walker: &mut Walker) {
         report.event(Event::Shadowed(std::mem::take(&mut walker.shadowed_size)));
         let diags: Vec<Diag> = walker.diags.drain(..).collect();
         for d in diags {
@@ -122,7 +122,7 @@ impl Flow {
     }
 
     /// Takes in a listing made on a scanner thread.
-    pub fn absorb(&mut self, report: &mut Report, l: Listing) -> Vec<Entry> {
+    pub(super) fn absorb(&mut self, report: &mut Report, l: Listing) -> Vec<Entry> {
         report.event(Event::Shadowed(l.shadowed_size));
         for d in l.diags {
             self.diag(report, d);
@@ -133,7 +133,7 @@ impl Flow {
     /// The end of a run: interrupted, or ended by a fatal error (its exit
     /// code), or the summary; then rsync's final error line for any exit
     /// code but 0.
-    pub fn end_run(&self, report: &mut Report, fatal: Option<ExitCode>) -> ExitCode {
+    pub(super) fn end_run(&self, report: &mut Report, fatal: Option<ExitCode>) -> ExitCode {
         let code = if self.abort.load(Ordering::Relaxed) {
             ExitCode::Signal
         } else if let Some(code) = fatal {
@@ -181,7 +181,7 @@ pub(super) struct Copies {
 }
 
 impl Copies {
-    pub fn new(engine: Option<Box<dyn Engine>>) -> Copies {
+    pub(super) fn new(engine: Option<Box<dyn Engine>>) -> Copies {
         Copies {
             engine,
             pending: HashMap::new(),
@@ -191,7 +191,7 @@ impl Copies {
     }
 
     /// Records a copy about to be submitted; returns its token.
-    pub fn add(&mut self, p: Pending) -> u64 {
+    pub(super) fn add(&mut self, p: Pending) -> u64 {
         let token = self.next_token;
         self.next_token += 1;
         self.pending.insert(token, p);
@@ -199,33 +199,33 @@ impl Copies {
     }
 
     /// The copy with `token`, once its result is in.
-    pub fn take(&mut self, token: u64) -> Option<Pending> {
+    pub(super) fn take(&mut self, token: u64) -> Option<Pending> {
         self.pending.remove(&token)
     }
 
-    pub fn submit(&mut self, job: CopyJob) {
+    pub(super) fn submit(&mut self, job: CopyJob) {
         if let Some(engine) = self.engine.as_mut() {
             engine.submit(job);
         }
     }
 
     /// A finished copy, if one is ready.
-    pub fn try_done(&mut self) -> Option<Done> {
+    pub(super) fn try_done(&mut self) -> Option<Done> {
         self.engine.as_mut().and_then(|e| e.try_done())
     }
 
     /// The next finished copy, waiting for it; `None` when none is left.
-    pub fn wait_done(&mut self) -> Option<Done> {
+    pub(super) fn wait_done(&mut self) -> Option<Done> {
         self.engine.as_mut().and_then(|e| e.wait_done())
     }
 
     /// `--delay-updates`: copy `token` was built at `from`, for `to`.
-    pub fn stage(&mut self, token: u64, from: PathBuf, to: PathBuf) {
+    pub(super) fn stage(&mut self, token: u64, from: PathBuf, to: PathBuf) {
         self.staged.push((token, from, to));
     }
 
     /// The staged files, in file-list (submission) order.
-    pub fn take_staged(&mut self) -> Vec<(u64, PathBuf, PathBuf)> {
+    pub(super) fn take_staged(&mut self) -> Vec<(u64, PathBuf, PathBuf)> {
         let mut staged = std::mem::take(&mut self.staged);
         staged.sort_by_key(|(t, _, _)| *t);
         staged
@@ -271,7 +271,7 @@ pub(super) struct DirState {
 
 impl DirState {
     /// The open directory named `path`, innermost first.
-    pub fn open(&self, path: &Path) -> Option<&OpenDir> {
+    pub(super) fn open(&self, path: &Path) -> Option<&OpenDir> {
         self.stack
             .iter()
             .rev()
@@ -279,12 +279,12 @@ impl DirState {
     }
 
     /// The group new files get in the innermost open directory.
-    pub fn innermost_gid(&self) -> Option<u32> {
+    pub(super) fn innermost_gid(&self) -> Option<u32> {
         self.stack.last().map(|d| d.new_file_gid)
     }
 
     /// Leaves the innermost open directory.
-    pub fn leave(&mut self) {
+    pub(super) fn leave(&mut self) {
         self.stack.pop();
     }
 }
@@ -300,7 +300,7 @@ pub(super) struct Lister {
 
 impl Lister {
     /// Whether listings may be asked for ahead of the walk.
-    pub fn ahead(&self) -> bool {
+    pub(super) fn ahead(&self) -> bool {
         self.scanner.available() && !self.merge_setup_pending
     }
 }
