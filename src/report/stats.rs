@@ -29,8 +29,7 @@
 //!   transferred file adds to the stream, which `%b` shows:
 //!   [`file_bytes_sent`] reproduces it exactly (checked against rsync for
 //!   empty, 5-byte, 32 KiB, 32 KiB + 1 and 1.2 MB files, and for xxh64 and
-//!   sha1 checksums). [`estimate_wire_bytes`] builds a run total from it:
-//!   an estimate, documented as such.
+//!   sha1 checksums).
 
 use crate::text::do_big_num;
 
@@ -315,68 +314,6 @@ pub(crate) fn file_bytes_sent(len: u64, ndx_gap: i64, sum_len: u64) -> u64 {
 /// 16-byte checksum header the sender reads.
 pub(crate) const FILE_BYTES_RECEIVED: u64 = 16;
 
-/// One entry of the file list, for [`estimate_wire_bytes`].
-#[derive(Clone, Copy, Debug)]
-#[cfg(test)]
-pub(crate) struct WireEntry<'a> {
-    /// Name relative to the transfer root (`.` for the root itself).
-    pub name: &'a [u8],
-    /// File size, or symlink target length.
-    pub len: u64,
-    pub is_dir: bool,
-    /// The file's content is sent.
-    pub transferred: bool,
-}
-
-/// An **estimate** of rsync's `Total bytes sent` / `Total bytes received`
-/// for a local `-a` copy of `entries` (in file-list order, the root `.`
-/// first), as `(sent, received)`.
-///
-/// Not byte-exact and cannot be (see the module documentation). The data
-/// part uses [`file_bytes_sent`] exactly; the rest is calibrated on rsync
-/// 3.5.0 with small trees: a fixed 49/19 bytes for the handshake, the root
-/// entry and the end markers; per entry a flags byte, a shared-prefix
-/// byte when the name shares a prefix with the previous one, a suffix
-/// length byte, the new part of the name, a 3-byte size and one byte of
-/// attribute changes; 30/8 bytes per sub-directory for its incremental
-/// file list; 19 bytes received per transferred file (the generator's
-/// index, iflags and checksum header). Typical error: a few percent of the
-/// non-data bytes. Use it where a plausible figure is wanted (`-v`'s
-/// `sent … received …` line); the compat suite masks these numbers.
-#[cfg(test)]
-pub(crate) fn estimate_wire_bytes(entries: &[WireEntry], sum_len: u64) -> (u64, u64) {
-    let mut sent: u64 = 49;
-    let mut recv: u64 = 19;
-    let mut prev: &[u8] = b"";
-    let mut last_ndx: i64 = -1;
-    for (i, e) in entries.iter().enumerate() {
-        if i == 0 && e.name == b"." {
-            prev = e.name;
-            continue;
-        }
-        let shared = prev
-            .iter()
-            .zip(e.name)
-            .take_while(|(a, b)| a == b)
-            .count()
-            .min(255);
-        let suffix = (e.name.len() - shared) as u64;
-        sent += 1 + u64::from(shared > 0) + 1 + suffix + 3 + 1;
-        prev = e.name;
-        if e.is_dir {
-            sent += 30;
-            recv += 8;
-        }
-        if e.transferred {
-            let ndx = i as i64 + 1;
-            sent += file_bytes_sent(e.len, ndx - last_ndx, sum_len);
-            last_ndx = ndx;
-            recv += ndx_bytes(1) + 2 + 16;
-        }
-    }
-    (sent, recv)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -538,45 +475,4 @@ mod tests {
         assert_eq!(ndx_bytes(40_000), 5);
     }
 
-    #[test]
-    fn estimate_is_close_to_rsync() {
-        let e = |name: &'static [u8], len, is_dir, transferred| WireEntry {
-            name,
-            len,
-            is_dir,
-            transferred,
-        };
-        let root = e(b".", 4096, true, false);
-        assert_eq!(estimate_wire_bytes(&[root], 16), (49, 19));
-        // (entries, rsync 3.5.0's sent and received for `rsync -a --stats`)
-        let cases: [(Vec<WireEntry>, u64, u64); 3] = [
-            (vec![root, e(b"a", 5, false, true)], 112, 38),
-            (
-                vec![root, e(b"a", 5, false, true), e(b"b", 5, false, true)],
-                167,
-                57,
-            ),
-            (
-                vec![
-                    root,
-                    e(b"a", 5, false, true),
-                    e(b"abcdefgh", 5, false, true),
-                    e(b"b", 5, false, true),
-                    e(b"big", 100_000, false, true),
-                    e(b"sub", 4096, true, false),
-                    e(b"sub/x", 1, false, true),
-                ],
-                100_389,
-                122,
-            ),
-        ];
-        for (entries, sent, recv) in cases {
-            let (s, r) = estimate_wire_bytes(&entries, 16);
-            assert!(s.abs_diff(sent) * 10 <= sent.min(500), "sent {s} vs {sent}");
-            assert!(
-                r.abs_diff(recv) * 10 <= recv.max(50),
-                "received {r} vs {recv}"
-            );
-        }
-    }
 }
