@@ -77,16 +77,6 @@ fn join_name(root: &Path, name: &[u8]) -> PathBuf {
     }
 }
 
-fn is_remote(arg: &[u8]) -> bool {
-    if arg.starts_with(b"rsync://") {
-        return true;
-    }
-    match arg.iter().position(|&b| b == b':') {
-        Some(c) => !arg[..c].contains(&b'/'),
-        None => false,
-    }
-}
-
 /// `a/b/../c` → `a/c`, lexically (rsync's `CFN_COLLAPSE_DOT_DOT_DIRS`).
 fn collapse_dot_dot(p: &Path) -> PathBuf {
     use std::path::Component;
