@@ -474,5 +474,4 @@ mod tests {
         assert_eq!(ndx_bytes(254), 3);
         assert_eq!(ndx_bytes(40_000), 5);
     }
-
 }

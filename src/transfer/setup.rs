@@ -94,7 +94,10 @@ impl<'a> Setup<'a> {
     pub(super) fn sources(&mut self, maps: meta::run::MapReport) -> Result<Sources, ExitCode> {
         let opts = self.opts;
         let args = &opts.args;
-        if args.iter().any(|a| crate::fallback::is_remote(a.as_bytes())) {
+        if args
+            .iter()
+            .any(|a| crate::fallback::is_remote(a.as_bytes()))
+        {
             let name = self.report.name.clone();
             return Err(self.usage_exit(
                 &format!(
