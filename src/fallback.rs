@@ -20,21 +20,11 @@ use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
-use crate::cli::table::{self, Arg, Id, OptDef};
+use crate::cli::lex::{Event, Lexed};
+use crate::cli::spec::{self, Id, Spec};
 
 /// The environment variable that disables the hand-over.
 pub(crate) const NO_FALLBACK_ENV: &str = "ARSYNC_NO_FALLBACK";
-
-/// `--no-fallback` (arsync only): the long name and its `--help` text.
-pub(crate) const NO_FALLBACK_OPTION: &str = "no-fallback";
-
-/// arsync-only options that rsync would reject: dropped from the command
-/// line handed over. `(long name, takes a value)`.
-const ARSYNC_ONLY: &[(&str, bool)] = &[
-    ("copy-engine", true),
-    ("no-progress-bar", false),
-    ("no-fallback", false),
-];
 
 /// Why a command line goes to the system rsync.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,97 +107,10 @@ pub(crate) fn is_remote(arg: &[u8]) -> bool {
     false
 }
 
-/// One option occurrence found by [`scan`].
-struct Found<'a> {
-    def: Option<&'static OptDef>,
-    /// The long name as typed (also for options missing from the table).
-    long: Option<&'a [u8]>,
-    value: Option<OsString>,
-}
-
-/// A tolerant walk over argv (without the program name) using the option
-/// table: option occurrences and operands. Unknown options are reported
-/// with `def: None` (the caller's parser produces popt's error for them).
-fn scan(args: &[OsString]) -> (Vec<Found<'_>>, Vec<&OsString>) {
-    let mut opts = Vec::new();
-    let mut operands = Vec::new();
-    let mut i = 0;
-    let mut only_operands = false;
-    while i < args.len() {
-        let arg = &args[i];
-        let b = arg.as_bytes();
-        i += 1;
-        if only_operands || b.len() < 2 || b[0] != b'-' {
-            operands.push(arg);
-            continue;
-        }
-        if b == b"--" {
-            only_operands = true;
-            continue;
-        }
-        if let Some(rest) = b.strip_prefix(b"--") {
-            let (name, inline) = match rest.iter().position(|&c| c == b'=') {
-                Some(p) => (&rest[..p], Some(&rest[p + 1..])),
-                None => (rest, None),
-            };
-            let def = std::str::from_utf8(name).ok().and_then(table::by_long);
-            let extra = ARSYNC_ONLY.iter().find(|(l, _)| l.as_bytes() == name);
-            let takes = match (def, extra) {
-                (Some(d), _) => d.arg != Arg::None,
-                (None, Some((_, v))) => *v,
-                (None, None) => false,
-            };
-            let value = match inline {
-                Some(v) => Some(OsStr::from_bytes(v).to_os_string()),
-                None if takes => {
-                    let v = args.get(i).cloned();
-                    i += 1;
-                    v
-                }
-                None => None,
-            };
-            opts.push(Found {
-                def,
-                long: Some(name),
-                value,
-            });
-            continue;
-        }
-        let mut j = 1;
-        while j < b.len() {
-            let c = b[j];
-            j += 1;
-            let def = if c.is_ascii() {
-                table::by_short(c as char)
-            } else {
-                None
-            };
-            let takes = def.is_some_and(|d| d.arg != Arg::None);
-            let value = if !takes {
-                None
-            } else if j < b.len() {
-                let v = OsStr::from_bytes(&b[j..]).to_os_string();
-                j = b.len();
-                Some(v)
-            } else {
-                let v = args.get(i).cloned();
-                i += 1;
-                v
-            };
-            opts.push(Found {
-                def,
-                long: None,
-                value,
-            });
-        }
-    }
-    (opts, operands)
-}
-
 /// How rsync names an option in "does not support" (`--delete`,
 /// `--hard-links (-H)`, `-F`).
-fn spelled(def: &OptDef) -> String {
-    let main = table::main_spelling(def.id).unwrap_or(def);
+fn spelled(spec: &Spec) -> String {
+    let main = spec.main_name();
     match (main.long, main.short) {
         (Some(l), Some(s)) => format!("--{l} (-{s})"),
         (Some(l), None) => format!("--{l}"),
@@ -216,49 +119,47 @@ fn spelled(def: &OptDef) -> String {
     }
 }
 
-/// Whether this command line must go to the system rsync, with arsync's
-/// own notion of what it implements ([`Id::supported`]).
+/// Whether this command line must go to the system rsync, with the spec's
+/// notion of what arsync implements ([`Spec::supported`]).
 #[cfg(test)]
-pub(crate) fn needs_rsync(args: &[OsString]) -> Option<Reason> {
-    needs_rsync_with(args, &|def, _value| def.id.supported())
+pub(crate) fn needs_rsync(lexed: &Lexed) -> Option<Reason> {
+    needs_rsync_with(lexed, &|ev| ev.spec.supported())
 }
 
-/// [`needs_rsync`] with the caller deciding which options (and values,
-/// e.g. `--info=progress2`) arsync implements. `args` excludes the
-/// program name.
+/// [`needs_rsync`] with the caller deciding which occurrences (options and
+/// values, e.g. `--info=progress2`) arsync implements. It reads the whole
+/// command line, even past a malformed word.
 pub(crate) fn needs_rsync_with(
-    args: &[OsString],
-    supported: &dyn Fn(&OptDef, Option<&OsStr>) -> bool,
+    lexed: &Lexed,
+    supported: &dyn Fn(&Event) -> bool,
 ) -> Option<Reason> {
-    let (opts, operands) = scan(args);
-    for f in &opts {
-        match f.def.map(|d| d.id) {
-            Some(Id::Server) => return Some(Reason::Server),
-            Some(Id::Daemon) => return Some(Reason::Daemon),
+    for ev in &lexed.events {
+        match ev.spec.id {
+            Id::Server => return Some(Reason::Server),
+            Id::Daemon => return Some(Reason::Daemon),
             _ => {}
         }
     }
-    for f in &opts {
-        let Some(def) = f.def else { continue };
-        if matches!(def.id, Id::Help | Id::Version) {
+    for ev in &lexed.events {
+        if matches!(ev.spec.id, Id::Help | Id::Version) {
             // rsync answers these before anything else.
             return None;
         }
-        if !supported(def, f.value.as_deref()) {
-            let mut name = spelled(def);
-            if let (Some(v), Some(long)) = (&f.value, def.long)
-                && matches!(def.id, Id::Info | Id::Debug)
+        if !supported(ev) {
+            let mut name = spelled(ev.spec);
+            if let (Some(v), Some(long)) = (&ev.value, ev.name.long)
+                && matches!(ev.spec.id, Id::Info | Id::Debug)
             {
                 name = format!("--{long}={}", v.to_string_lossy());
             }
             return Some(Reason::Unsupported(name));
         }
     }
-    if let Some(r) = operands.iter().find(|a| is_remote(a.as_bytes())) {
+    if let Some(r) = lexed.operands.iter().find(|a| is_remote(a.as_bytes())) {
         return Some(Reason::Remote(r.to_string_lossy().into_owned()));
     }
-    let list_only = table::by_long("list-only");
-    if operands.len() == 1 && list_only.is_some_and(|d| !supported(d, None)) {
+    let list_only = spec::spec(Id::ListOnly).is_some_and(Spec::supported);
+    if lexed.operands.len() == 1 && !list_only {
         return Some(Reason::ListOnly);
     }
     None
@@ -266,66 +167,37 @@ pub(crate) fn needs_rsync_with(
 
 /// Whether the hand-over is disabled: `ARSYNC_NO_FALLBACK` set to
 /// anything but empty or `0`, or `--no-fallback` on the command line.
-pub(crate) fn fallback_disabled(args: &[OsString]) -> bool {
+pub(crate) fn fallback_disabled(lexed: &Lexed) -> bool {
     let env_off = std::env::var_os(NO_FALLBACK_ENV).is_some_and(|v| !v.is_empty() && v != "0");
-    env_off
-        || scan(args)
-            .0
-            .iter()
-            .any(|f| f.long == Some(NO_FALLBACK_OPTION.as_bytes()))
+    env_off || lexed.events.iter().any(|e| e.spec.id == Id::NoFallback)
 }
 
 /// Whether the command line asks for `-v` (for the hand-over notice).
-pub(crate) fn wants_verbose(args: &[OsString]) -> bool {
+pub(crate) fn wants_verbose(lexed: &Lexed) -> bool {
     let mut v = 0i32;
-    for f in scan(args).0 {
-        match f.def.map(|d| d.id) {
-            Some(Id::Verbose) => v += 1,
-            Some(Id::NoVerbose) => v = 0,
-            _ => {}
-        }
+    for ev in lexed.events.iter().filter(|e| e.spec.id == Id::Verbose) {
+        v = if ev.negated() { 0 } else { v + 1 };
     }
     v > 0
 }
 
-/// The command line for rsync: arsync-only options removed. `argv`
-/// includes the program name, which is kept.
-pub(crate) fn rsync_argv(argv: &[OsString]) -> Vec<OsString> {
+/// The command line for rsync: the words of arsync-only options removed.
+/// `argv` includes the program name, which is kept; `lexed` is argv
+/// without it, lexed.
+pub(crate) fn rsync_argv(argv: &[OsString], lexed: &Lexed) -> Vec<OsString> {
+    let dropped: Vec<std::ops::Range<usize>> = lexed
+        .events
+        .iter()
+        .filter(|e| e.spec.arsync_only)
+        .map(|e| e.words.clone())
+        .collect();
     let mut out = Vec::with_capacity(argv.len());
     out.extend(argv.first().cloned());
     let args = argv.get(1..).unwrap_or_default();
-    let mut i = 0;
-    let mut only_operands = false;
-    while i < args.len() {
-        let a = &args[i];
-        i += 1;
-        let b = a.as_bytes();
-        if !only_operands {
-            if b == b"--" {
-                only_operands = true;
-            } else if let Some(rest) = b.strip_prefix(b"--") {
-                let name = rest.split(|&c| c == b'=').next().unwrap_or_default();
-                if let Some((_, takes)) = ARSYNC_ONLY.iter().find(|(l, _)| l.as_bytes() == name) {
-                    if *takes && !rest.contains(&b'=') {
-                        i += 1;
-                    }
-                    continue;
-                }
-                // Skip over a separate value so it is not taken for an option.
-                if let Some(d) = std::str::from_utf8(name).ok().and_then(table::by_long)
-                    && d.arg != Arg::None
-                    && !rest.contains(&b'=')
-                {
-                    out.push(a.clone());
-                    if let Some(v) = args.get(i) {
-                        out.push(v.clone());
-                    }
-                    i += 1;
-                    continue;
-                }
-            }
+    for (i, a) in args.iter().enumerate() {
+        if !dropped.iter().any(|r| r.contains(&i)) {
+            out.push(a.clone());
         }
-        out.push(a.clone());
     }
     out
 }
@@ -362,6 +234,7 @@ pub(crate) fn find_system_rsync() -> Option<PathBuf> {
 /// 1): no rsync on `PATH`, or the exec failed.
 pub(crate) fn exec_system_rsync(
     argv: &[OsString],
+    lexed: &Lexed,
     reason: &Reason,
     verbose: bool,
 ) -> Result<Infallible, String> {
@@ -370,10 +243,11 @@ pub(crate) fn exec_system_rsync(
             "this command needs the system rsync ({reason}), but no rsync was found on PATH"
         ));
     };
-    exec_rsync_at(&rsync, argv, reason, verbose)
+    exec_rsync_at(&rsync, &rsync_argv(argv, lexed), reason, verbose)
 }
 
-/// [`exec_system_rsync`] with the rsync binary given.
+/// [`exec_system_rsync`] with the rsync binary given and the arsync-only
+/// options already dropped from `argv`.
 pub(crate) fn exec_rsync_at(
     rsync: &Path,
     argv: &[OsString],
@@ -383,9 +257,8 @@ pub(crate) fn exec_rsync_at(
     if verbose {
         eprintln!("arsync: handing over to {} ({reason})", rsync.display());
     }
-    let args = rsync_argv(argv);
     let err = std::process::Command::new(rsync)
-        .args(args.get(1..).unwrap_or_default())
+        .args(argv.get(1..).unwrap_or_default())
         .exec();
     Err(format!(
         "failed to run {}: {}",
@@ -401,6 +274,14 @@ mod tests {
 
     fn a(v: &[&str]) -> Vec<OsString> {
         v.iter().map(OsString::from).collect()
+    }
+
+    fn l(v: &[&str]) -> Lexed {
+        crate::cli::lex::lex(&a(v))
+    }
+
+    fn needs(v: &[&str]) -> Option<Reason> {
+        needs_rsync(&l(v))
     }
 
     #[test]
@@ -434,56 +315,56 @@ mod tests {
     }
 
     #[test]
-    fn decides_like_the_table() {
-        assert_eq!(needs_rsync(&a(&["-av", "src/", "dst/"])), None);
+    fn decides_like_the_spec() {
+        assert_eq!(needs(&["-av", "src/", "dst/"]), None);
         assert_eq!(
-            needs_rsync(&a(&["-av", "src/", "host:dst/"])),
+            needs(&["-av", "src/", "host:dst/"]),
             Some(Reason::Remote("host:dst/".into()))
         );
         assert_eq!(
-            needs_rsync(&a(&["--server", "--sender", "-vlogDtpre.iLsfxC", ".", "x"])),
+            needs(&["--server", "--sender", "-vlogDtpre.iLsfxC", ".", "x"]),
             Some(Reason::Server)
         );
-        assert_eq!(needs_rsync(&a(&["--daemon"])), Some(Reason::Daemon));
+        assert_eq!(needs(&["--daemon"]), Some(Reason::Daemon));
         // An option's value is not an operand.
-        assert_eq!(needs_rsync(&a(&["-T", "h:x", "src/", "dst/"])), None);
-        assert_eq!(needs_rsync(&a(&["--temp-dir", "h:x", "a", "b"])), None);
-        assert_eq!(needs_rsync(&a(&["-aTh:x", "a", "b"])), None);
+        assert_eq!(needs(&["-T", "h:x", "src/", "dst/"]), None);
+        assert_eq!(needs(&["--temp-dir", "h:x", "a", "b"]), None);
+        assert_eq!(needs(&["-aTh:x", "a", "b"]), None);
         // After --, everything is an operand.
         assert_eq!(
-            needs_rsync(&a(&["--", "-x:y", "b"])),
+            needs(&["--", "-x:y", "b"]),
             Some(Reason::Remote("-x:y".into()))
         );
-        assert_eq!(needs_rsync(&a(&["--version"])), None);
-        assert_eq!(needs_rsync(&a(&[])), None);
+        // A malformed word does not hide a remote operand after it.
+        assert_eq!(
+            needs(&["--bogus", "a", "h:x"]),
+            Some(Reason::Remote("h:x".into()))
+        );
+        assert_eq!(needs(&["--version"]), None);
+        assert_eq!(needs(&[]), None);
     }
 
     #[test]
     fn unsupported_options_via_callback() {
-        let only_basic = |d: &OptDef, v: Option<&OsStr>| {
-            d.id != Id::Delete && !(d.id == Id::Info && v.is_some_and(|v| v == "progress2"))
+        let only_basic = |e: &Event| {
+            e.spec.id != Id::Delete
+                && !(e.spec.id == Id::Info && e.value.as_ref().is_some_and(|v| v == "progress2"))
         };
         assert_eq!(
-            needs_rsync_with(&a(&["-a", "--delete", "s/", "d/"]), &only_basic),
+            needs_rsync_with(&l(&["-a", "--delete", "s/", "d/"]), &only_basic),
             Some(Reason::Unsupported("--delete".into()))
         );
         assert_eq!(
-            needs_rsync_with(&a(&["--info=progress2", "s/", "d/"]), &only_basic),
+            needs_rsync_with(&l(&["--info=progress2", "s/", "d/"]), &only_basic),
             Some(Reason::Unsupported("--info=progress2".into()))
         );
-        let no_h = |d: &OptDef, _: Option<&OsStr>| d.id != Id::HardLinks;
+        let no_h = |e: &Event| e.spec.id != Id::HardLinks;
         assert_eq!(
-            needs_rsync_with(&a(&["-aH", "s/", "d/"]), &no_h),
+            needs_rsync_with(&l(&["-aH", "s/", "d/"]), &no_h),
             Some(Reason::Unsupported("--hard-links (-H)".into()))
         );
-        // One operand: list-only mode, if the caller does not implement it.
-        let no_list = |d: &OptDef, _: Option<&OsStr>| d.id != Id::ListOnly;
-        assert_eq!(
-            needs_rsync_with(&a(&["-a", "src/"]), &no_list),
-            Some(Reason::ListOnly)
-        );
-        let all = |_: &OptDef, _: Option<&OsStr>| true;
-        assert_eq!(needs_rsync_with(&a(&["-a", "src/"]), &all), None);
+        let all = |_: &Event| true;
+        assert_eq!(needs_rsync_with(&l(&["-a", "src/"]), &all), None);
     }
 
     #[test]
@@ -498,28 +379,29 @@ mod tests {
 
     #[test]
     fn no_fallback_and_verbose_flags() {
-        assert!(fallback_disabled(&a(&["--no-fallback", "h:x", "d"])));
-        assert!(wants_verbose(&a(&["-av", "h:x", "d"])));
-        assert!(!wants_verbose(&a(&["-av", "--no-v", "h:x", "d"])));
-        assert!(!wants_verbose(&a(&["-a", "h:x", "d"])));
+        assert!(fallback_disabled(&l(&["--no-fallback", "h:x", "d"])));
+        assert!(wants_verbose(&l(&["-av", "h:x", "d"])));
+        assert!(!wants_verbose(&l(&["-av", "--no-v", "h:x", "d"])));
+        assert!(!wants_verbose(&l(&["-a", "h:x", "d"])));
     }
 
     #[test]
     fn arsync_only_options_are_dropped() {
+        let argv = a(&[
+            "arsync",
+            "--copy-engine=vec",
+            "-a",
+            "--copy-engine",
+            "auto",
+            "--no-progress-bar",
+            "--temp-dir",
+            "--no-fallback",
+            "h:x",
+            "--",
+            "--no-fallback",
+        ]);
         assert_eq!(
-            rsync_argv(&a(&[
-                "arsync",
-                "--copy-engine=vec",
-                "-a",
-                "--copy-engine",
-                "auto",
-                "--no-progress-bar",
-                "--temp-dir",
-                "--no-fallback",
-                "h:x",
-                "--",
-                "--no-fallback",
-            ])),
+            rsync_argv(&argv, &crate::cli::lex::lex(&argv[1..])),
             a(&[
                 "arsync",
                 "-a",
@@ -599,8 +481,9 @@ mod tests {
             return;
         }
         let argv = a(&["arsync", "-a", "--no-progress-bar", "src/", "host:dst/"]);
-        let reason = needs_rsync(&argv[1..]).unwrap();
-        let e = exec_system_rsync(&argv, &reason, true).unwrap_err();
+        let lexed = crate::cli::lex::lex(&argv[1..]);
+        let reason = needs_rsync(&lexed).unwrap();
+        let e = exec_system_rsync(&argv, &lexed, &reason, true).unwrap_err();
         panic!("exec returned: {e}");
     }
 

@@ -52,15 +52,19 @@ pub fn program_name(argv0: Option<&OsString>) -> String {
 /// Whether arsync itself implements this option occurrence (the
 /// hand-over decision): the option table's allowlist, and for `--info` /
 /// `--debug` the flag words arsync reproduces exactly.
-fn implemented(def: &cli::table::OptDef, value: Option<&std::ffi::OsStr>) -> bool {
+fn implemented(ev: &cli::lex::Event) -> bool {
+    use cli::spec::Id;
     use std::os::unix::ffi::OsStrExt;
-    match def.id {
-        cli::table::Id::Info | cli::table::Id::Debug => {
-            cli::output_words_supported(def.id, value.map(|v| v.as_bytes()).unwrap_or_default())
-        }
+    let value = ev
+        .value
+        .as_deref()
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    match ev.spec.id {
+        Id::Info | Id::Debug => cli::output_words_supported(ev.spec.id, value),
         // A list on another host is read by rsync's remote side.
-        cli::table::Id::FilesFrom => !value.is_some_and(|v| fallback::is_remote(v.as_bytes())),
-        id => id.supported(),
+        Id::FilesFrom => !fallback::is_remote(value),
+        _ => ev.spec.supported(),
     }
 }
 
@@ -76,23 +80,24 @@ fn usage_error(name: &str, text: &str) -> i32 {
 /// code.
 ///
 /// A command line arsync does not implement (remote operands, `--server`,
-/// `--daemon`, options outside [`cli::table::Id::supported`]) is first
+/// `--daemon`, options without an apply function in [`cli::spec`]) is first
 /// handed over to the system rsync, before the parser could refuse it;
 /// `ARSYNC_NO_FALLBACK=1` / `--no-fallback` turn that into a usage error.
 pub fn main_with_args(argv: Vec<OsString>) -> i32 {
     let name = program_name(argv.first());
     let args = argv.get(1..).unwrap_or_default();
-    if let Some(reason) = fallback::needs_rsync_with(args, &implemented) {
-        if fallback::fallback_disabled(args) {
+    let lexed = cli::lex::lex(args);
+    if let Some(reason) = fallback::needs_rsync_with(&lexed, &implemented) {
+        if fallback::fallback_disabled(&lexed) {
             return usage_error(&name, &fallback::refusal(&reason));
         }
-        let verbose = fallback::wants_verbose(args);
-        return match fallback::exec_system_rsync(&argv, &reason, verbose) {
+        let verbose = fallback::wants_verbose(&lexed);
+        return match fallback::exec_system_rsync(&argv, &lexed, &reason, verbose) {
             Ok(never) => match never {},
             Err(msg) => usage_error(&name, &msg),
         };
     }
-    match cli::parse(args) {
+    match cli::parse_lexed(args, &lexed) {
         Ok(Command::Help) => {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(cli::help::help_text(&name).as_bytes());

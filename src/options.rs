@@ -110,155 +110,241 @@ impl EngineChoice {
 #[derive(Clone, Debug)]
 pub(crate) struct Options {
     /// `-v` count (`--no-v` resets it).
+    /// flag: --verbose
     pub verbose: u8,
     /// `-q` count.
+    /// flag: --quiet
     pub quiet: u8,
     /// `-i` count; 2 or more lists unchanged items too.
+    /// flag: --itemize-changes
     pub itemize: u8,
     /// rsync's `human_readable`: 0 plain digits (`--no-h`), 1 thousands
     /// separators (the default), 2 units of 1000 (`-h`), 3 units of 1024.
+    /// flag: --human-readable
     pub human_readable: u8,
+    /// flag: --archive, --recursive
     pub recursive: Recurse,
     /// `-d`: transfer directories without recursing.
+    /// flag: --dirs
     pub dirs: bool,
+    /// flag: --archive, --links
     pub links: bool,
     /// `-L`: send what every symlink points to.
+    /// flag: --copy-links
     pub copy_links: bool,
     /// `--copy-unsafe-links`: send what links leaving the tree point to.
+    /// flag: --copy-unsafe-links
     pub copy_unsafe_links: bool,
     /// `--safe-links`: ignore links leaving the tree.
+    /// flag: --safe-links
     pub safe_links: bool,
     /// `--munge-links` (locally: the sender un-munges).
+    /// flag: --munge-links
     pub munge_links: bool,
     /// `-k`: send links to directories as directories.
+    /// flag: --copy-dirlinks
     pub copy_dirlinks: bool,
     /// `-K`: a link to a directory in DEST is treated as that directory.
+    /// flag: --keep-dirlinks
     pub keep_dirlinks: bool,
     /// `-H`: hard-link groups are recreated.
+    /// flag: --hard-links
     pub hard_links: bool,
+    /// flag: --archive, --perms, --acls
     pub perms: bool,
+    /// flag: --archive, --times
     pub times: bool,
+    /// flag: --archive, --group, --groupmap, --chown
     pub group: bool,
+    /// flag: --archive, --owner, --usermap, --chown
     pub owner: bool,
+    /// flag: --archive, --devices, -D
     pub devices: bool,
+    /// flag: --archive, --specials, -D
     pub specials: bool,
+    /// flag: --dry-run
     pub dry_run: bool,
     /// `-W` / `--no-W`; locally the whole file is always sent, so this only
     /// matters for the `-vv` message.
+    /// flag: --whole-file
     pub whole_file: Option<bool>,
+    /// flag: --ignore-times
     pub ignore_times: bool,
+    /// flag: --size-only
     pub size_only: bool,
     /// Seconds of slack when comparing mtimes; negative means compare
     /// nanoseconds too (rsync ≥ 3.1.3).
+    /// flag: --modify-window
     pub modify_window: i64,
+    /// flag: --checksum
     pub checksum: bool,
+    /// flag: --inplace, --write-devices
     pub inplace: bool,
+    /// flag: --partial, -P
     pub partial: bool,
+    /// flag: --temp-dir
     pub temp_dir: Option<PathBuf>,
+    /// flag: --numeric-ids
     pub numeric_ids: bool,
+    /// flag: --mkpath
     pub mkpath: bool,
     /// `--inc-recursive` / `--no-inc-recursive`: only changes which header
     /// line `-v` prints, because arsync always walks incrementally.
+    /// flag: --inc-recursive
     pub inc_recursive: bool,
+    /// flag: --copy-engine
     pub engine: EngineChoice,
     /// `--delete*`: when to delete; `None`: never.
+    /// flag: --delete, --del, --delete-before, --delete-during, --delete-delay, --delete-after, --delete-excluded
     pub delete: Option<DeleteWhen>,
+    /// flag: --delete-excluded
     pub delete_excluded: bool,
     /// `--max-delete`; `None`: no limit.
+    /// flag: --max-delete
     pub max_delete: Option<u64>,
+    /// flag: --ignore-errors
     pub ignore_errors: bool,
+    /// flag: --force
     pub force: bool,
+    /// flag: --ignore-missing-args, --delete-missing-args
     pub missing_args: MissingArgs,
     /// `-u`: skip files that are newer at the destination.
+    /// flag: --update
     pub update: bool,
+    /// flag: --ignore-existing
     pub ignore_existing: bool,
     /// `--existing`: don't create anything new.
+    /// flag: --existing
     pub existing: bool,
     /// `--link-dest`/`--copy-dest`/`--compare-dest` (one kind, up to 20 dirs).
+    /// flag: --compare-dest, --copy-dest, --link-dest
     pub basis: Option<(BasisKind, Vec<PathBuf>)>,
+    /// flag: --backup
     pub backup: bool,
+    /// flag: --backup-dir
     pub backup_dir: Option<PathBuf>,
     /// Backup suffix: `~` by default, empty with `--backup-dir`.
+    /// flag: --suffix, --backup-dir
     pub suffix: OsString,
+    /// flag: --remove-source-files, --remove-sent-files
     pub remove_source_files: bool,
+    /// flag: --delay-updates
     pub delay_updates: bool,
+    /// flag: --prune-empty-dirs
     pub prune_empty_dirs: bool,
+    /// flag: --partial-dir
     pub partial_dir: Option<PathBuf>,
     /// `-O`: directory mtimes are not preserved (also implied by `-b`
     /// without `--backup-dir`, as in rsync).
+    /// flag: --omit-dir-times, --backup
     pub omit_dir_times: bool,
     /// `-J`: symlink mtimes are not preserved.
+    /// flag: --omit-link-times
     pub omit_link_times: bool,
     /// `-X` count (`--no-X` resets it): 2 also copies rsync's own
     /// `user.rsync.%…` attributes.
+    /// flag: --xattrs
     pub xattrs: u8,
     /// `-A` (it turns `--perms` on where it is given, as in rsync).
+    /// flag: --acls
     pub acls: bool,
     /// `-E`: without `--perms`, carry the execute bits.
+    /// flag: --executability
     pub executability: bool,
     /// `--chmod` rules, every occurrence appended in order.
+    /// flag: --chmod
     pub chmod: crate::chmod::ChmodRules,
     /// `--usermap`, `--groupmap`, `--chown` (parsed into maps at run
     /// start, where rsync reports their errors).
+    /// flag: --usermap, --groupmap, --chown
     pub maps: crate::idmap::MapArgs,
     /// `--super` / `--no-super` / `--fake-super`; `None`: by uid.
+    /// flag: --super, --fake-super
     pub super_mode: Option<SuperMode>,
     /// `--out-format` / `--log-format`: the stdout line format.
+    /// flag: --out-format
     pub out_format: Option<Vec<u8>>,
     /// `--log-file`.
+    /// flag: --log-file
     pub log_file: Option<PathBuf>,
     /// `--log-file-format` (only used with `--log-file`).
+    /// flag: --log-file-format
     pub log_file_format: Option<Vec<u8>>,
     /// `--stats`.
+    /// flag: --stats
     pub stats: bool,
     /// `--progress` / `-P` (rsync's `do_progress`; `--info=progress2`
     /// alone does not set it).
+    /// flag: --progress, -P
     pub progress: bool,
     /// `--no-progress-bar` (arsync only): rsync's text even on a terminal.
+    /// flag: --no-progress-bar
     pub no_progress_bar: bool,
     /// `-8`: high-bit bytes are printed unescaped.
+    /// flag: --8-bit-output
     pub eight_bit: bool,
     /// Levels set with `--info=FLAGS`; they win over `-v`'s defaults.
+    /// flag: --info
     pub info: InfoLevels,
     /// `-S`: runs of zeros become holes in the destination.
+    /// flag: --sparse
     pub sparse: bool,
     /// `--preallocate`: destination files are fallocate()d to their size
     /// before the data is written.
+    /// flag: --preallocate
     pub preallocate: bool,
     /// `--copy-devices`: a source device is sent as a regular file holding
     /// its contents.
+    /// flag: --copy-devices
     pub copy_devices: bool,
     /// `--write-devices`: a device at the destination is written into (it
     /// implies `--inplace`, as in rsync).
+    /// flag: --write-devices
     pub write_devices: bool,
     /// `-U`: access times of non-directories are preserved.
+    /// flag: --atimes
     pub atimes: bool,
     /// `--open-noatime` (or `-UU`): source files are opened with O_NOATIME.
+    /// flag: --atimes, --open-noatime
     pub open_noatime: bool,
     /// Filter rules in command-line order (`--filter`, `--exclude`,
     /// `--include`, the `*-from` files, `-F`, `-C`).
+    /// flag: --cvs-exclude, --filter, -F, --exclude, --exclude-from, --include, --include-from
     pub filters: Vec<crate::filter::FilterArg>,
     /// `--from0`: rule files (and `--files-from`) are NUL-separated.
     /// `--max-size`: regular files larger than this are skipped.
+    /// flag: --max-size
     pub max_size: Option<u64>,
     /// `--min-size`: regular files smaller than this are skipped.
+    /// flag: --min-size
     pub min_size: Option<u64>,
     /// `-x` count: 1 keeps mount points as empty directories, 2 leaves
     /// them out.
+    /// flag: --one-file-system
     pub one_file_system: u8,
     /// `--list-only`, or a single operand: the sources are listed, not
     /// transferred (a destination operand is ignored).
+    /// flag: --list-only
     pub list_only: bool,
     /// `-R`: path names are kept below DEST.
+    /// flag: --relative, --files-from
     pub relative: bool,
     /// `--implied-dirs` (the default) / `--no-implied-dirs`: with `-R`,
     /// the directories on the way to a named path are transferred too.
+    /// flag: --implied-dirs
     pub implied_dirs: bool,
     /// `--files-from=FILE` (`-` = stdin): the names to send, relative to
     /// the one source argument.
+    /// flag: --files-from
     pub files_from: Option<OsString>,
     /// `-0`/`--from0`: names in the *-from files end with a NUL byte.
+    /// flag: --from0
     pub from0: bool,
+    /// env: ARSYNC_THREADS — threads with their own io_uring ring
+    /// (`None`: the engine's default, two per core).
+    pub threads: Option<usize>,
+    /// env: ARSYNC_LANES — files in flight per thread (`None`: 16).
+    pub lanes: Option<usize>,
     /// Positional arguments: sources then destination.
     pub args: Vec<OsString>,
 }
@@ -357,12 +443,23 @@ impl Default for Options {
             implied_dirs: true,
             files_from: None,
             from0: false,
+            threads: None,
+            lanes: None,
             args: Vec::new(),
         }
     }
 }
 
 impl Options {
+    /// Reads the arsync-only tuning variables (`ARSYNC_THREADS`,
+    /// `ARSYNC_LANES`) once, with the options; unset or not a number
+    /// leaves the engine's default.
+    pub(crate) fn read_env(&mut self) {
+        let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
+        self.threads = env("ARSYNC_THREADS");
+        self.lanes = env("ARSYNC_LANES");
+    }
+
     pub(crate) fn recursive(&self) -> bool {
         self.recursive != Recurse::No
     }

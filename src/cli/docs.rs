@@ -1,5 +1,5 @@
 //! The man page, the shell completions and the `--version` texts,
-//! generated from the option table (`table::OPTIONS`).
+//! generated from the option table (`spec::SPECS`).
 //!
 //! A `clap::Command` is built from the table only to feed clap_mangen and
 //! clap_complete; arsync's parser stays `cli::parse`. Options arsync
@@ -17,7 +17,7 @@ use clap_mangen::Man;
 use clap_mangen::roff::{Roff, bold, italic, roman};
 
 use super::help::{PROTOCOL, VERSION};
-use super::table::{Arg, Id, OPTIONS, OptDef};
+use super::spec::{self, Arg, Id, Name, Spec};
 
 /// Heading of the options that make arsync run the system rsync.
 pub const HANDED_OVER_HEADING: &str = "Options handed over to rsync";
@@ -47,9 +47,9 @@ pub fn command() -> Command {
         .disable_version_flag(true)
         .disable_help_subcommand(true)
         .override_usage("arsync [OPTION]... SRC [SRC]... DEST");
-    for o in OPTIONS {
+    for (spec, o) in spec::spellings() {
         let Some(help) = o.help else { continue };
-        cmd = cmd.arg(clap_arg(o, help));
+        cmd = cmd.arg(clap_arg(spec, o, help));
     }
     cmd.arg(
         ClapArg::new("SRC")
@@ -68,7 +68,7 @@ pub fn command() -> Command {
     )
 }
 
-fn clap_arg(o: &OptDef, help: &'static str) -> ClapArg {
+fn clap_arg(spec: &Spec, o: &Name, help: &'static str) -> ClapArg {
     let id = match (o.long, o.short) {
         (Some(l), _) => l.to_string(),
         (None, Some(s)) => format!("short-{s}"),
@@ -102,7 +102,7 @@ fn clap_arg(o: &OptDef, help: &'static str) -> ClapArg {
                 .value_hint(hint)
         }
     };
-    if !o.id.supported() {
+    if !spec.supported() {
         a = a.help_heading(HANDED_OVER_HEADING);
     }
     a
@@ -257,7 +257,7 @@ pub fn generated_files() -> Vec<(&'static str, String)> {
 
 /// The capabilities as rsync prints them (`name` is true, `no name`
 /// false, `64-bit files` a number), derived from what arsync implements
-/// ([`Id::supported`]) so the list stays true as options are added.
+/// ([`Spec::supported`]) so the list stays true as options are added.
 fn capabilities() -> Vec<String> {
     let has = |id: Id, name: &str| {
         if id.supported() {

@@ -3,7 +3,7 @@
 //! The layout follows rsync's so that people (and scripts that grep the
 //! first line of `--version`) find things where they expect them.
 
-use super::table::{Arg, OPTIONS};
+use super::spec::{self, Arg};
 
 pub(crate) use crate::version::{PROTOCOL, VERSION};
 
@@ -17,9 +17,9 @@ pub(crate) fn version_text(name: &str) -> String {
 /// One `--help` line per supported option, in rsync's column layout.
 fn option_lines() -> String {
     let mut out = String::new();
-    for o in OPTIONS {
+    for (spec, o) in spec::spellings() {
         let Some(help) = o.help else { continue };
-        if !o.id.supported() {
+        if !spec.supported() {
             continue;
         }
         let mut left = String::new();

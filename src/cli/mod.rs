@@ -1,21 +1,25 @@
-//! rsync's command-line grammar → typed [`Options`].
+//! rsync's command line → typed [`Options`], built once.
 //!
-//! The grammar is popt's, as rsync uses it: short bundles (`-avn`), a short
-//! option's value attached or in the next word (`-T/tmp`, `-T /tmp`), long
-//! options with `=VALUE` or a separate word, no abbreviations, options and
-//! operands in any order, `--` ending options. Options are applied strictly
-//! left to right, so `-a --no-perms` and `--no-perms -a` differ exactly as they
-//! do in rsync. Error messages use popt's wording.
+//! argv is lexed once ([`lex`]); the hand-over decision (`fallback`) and the
+//! parser here both read that. Each occurrence is applied strictly left to
+//! right through its [`spec`] entry, so `-a --no-perms` and `--no-perms -a`
+//! differ exactly as they do in rsync; what depends on several options is
+//! resolved afterwards by [`finish`], with rsync's checks and messages.
+//! Error messages use popt's and rsync's wording.
 
+mod apply;
 pub mod docs;
 pub(crate) mod help;
-pub(crate) mod table;
+pub(crate) mod lex;
+pub(crate) mod spec;
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
-use crate::options::{BasisKind, DeleteWhen, MissingArgs, Options, Recurse, SuperMode};
-use table::{Arg, Id, OptDef};
+use crate::options::{DeleteWhen, MissingArgs, Options, Recurse, SuperMode};
+use apply::{Raw, State};
+use lex::{Event, Lexed, lossy};
+use spec::{Apply, Id, Spec};
 
 /// What the command line asks for.
 #[derive(Debug)]
@@ -109,168 +113,9 @@ impl std::fmt::Display for UsageError {
     }
 }
 
-/// One option occurrence, in command-line order.
-#[derive(Debug)]
-struct Event {
-    def: &'static OptDef,
-    /// The token(s) as typed, for error messages.
-    token: String,
-    value: Option<OsString>,
-    /// Whether the value was typed in the same word as the option
-    /// (popt names the whole word in "invalid numeric value" then).
-    attached: bool,
-}
-
-fn lossy(s: &OsStr) -> String {
-    String::from_utf8_lossy(s.as_bytes()).into_owned()
-}
-
-/// Option events and operands, up to the first malformed token.
-struct Lexed {
-    events: Vec<Event>,
-    operands: Vec<OsString>,
-    /// popt reports a malformed token only when it gets there, so an
-    /// earlier `--help` still wins.
-    error: Option<UsageError>,
-}
-
-/// Splits argv (without the program name) into option events and operands.
-fn lex(args: &[OsString]) -> Lexed {
-    let mut events = Vec::new();
-    let mut operands = Vec::new();
-    let error = lex_into(args, &mut events, &mut operands).err();
-    Lexed {
-        events,
-        operands,
-        error,
-    }
-}
-
-fn lex_into(
-    args: &[OsString],
-    events: &mut Vec<Event>,
-    operands: &mut Vec<OsString>,
-) -> Result<(), UsageError> {
-    let mut i = 0;
-    let mut only_operands = false;
-    while i < args.len() {
-        let arg = &args[i];
-        let bytes = arg.as_bytes();
-        i += 1;
-        if only_operands || bytes.len() < 2 || bytes[0] != b'-' {
-            operands.push(arg.clone());
-            continue;
-        }
-        if bytes == b"--" {
-            only_operands = true;
-            continue;
-        }
-        if let Some(rest) = bytes.strip_prefix(b"--") {
-            let (name, inline) = match rest.iter().position(|&b| b == b'=') {
-                Some(p) => (&rest[..p], Some(OsStr::from_bytes(&rest[p + 1..]))),
-                None => (rest, None),
-            };
-            let token = lossy(arg);
-            let def = std::str::from_utf8(name)
-                .ok()
-                .and_then(table::by_long)
-                .ok_or_else(|| UsageError(format!("{token}: unknown option")))?;
-            let (value, attached) = match (def.arg, inline) {
-                (Arg::None, Some(_)) => {
-                    return Err(UsageError(format!(
-                        "{token}: option does not take an argument"
-                    )));
-                }
-                (Arg::None, None) => (None, false),
-                (_, Some(v)) => (Some(v.to_os_string()), true),
-                (_, None) => match args.get(i) {
-                    Some(v) => {
-                        i += 1;
-                        (Some(v.clone()), false)
-                    }
-                    None => return Err(UsageError(format!("{token}: missing argument"))),
-                },
-            };
-            events.push(Event {
-                def,
-                token,
-                value,
-                attached,
-            });
-            continue;
-        }
-        // A bundle of short options.
-        let token = lossy(arg);
-        let mut j = 1;
-        while j < bytes.len() {
-            let c = bytes[j] as char;
-            j += 1;
-            let def = if bytes[j - 1].is_ascii() {
-                table::by_short(c)
-            } else {
-                None
-            }
-            .ok_or_else(|| UsageError(format!("{token}: unknown option")))?;
-            if def.arg == Arg::None {
-                events.push(Event {
-                    def,
-                    token: token.clone(),
-                    value: None,
-                    attached: false,
-                });
-                continue;
-            }
-            let (value, attached) = if j < bytes.len() {
-                (Some(OsStr::from_bytes(&bytes[j..]).to_os_string()), true)
-            } else {
-                match args.get(i) {
-                    Some(v) => {
-                        i += 1;
-                        (Some(v.clone()), false)
-                    }
-                    None => return Err(UsageError(format!("{token}: missing argument"))),
-                }
-            };
-            events.push(Event {
-                def,
-                token: token.clone(),
-                value,
-                attached,
-            });
-            break;
-        }
-    }
-    Ok(())
-}
-
-/// popt's POPT_ARG_INT conversion with its two error messages.
-fn parse_int(ev: &Event) -> Result<i64, UsageError> {
-    let raw = ev.value.as_deref().unwrap_or_default();
-    let shown = if ev.attached {
-        ev.token.clone()
-    } else {
-        lossy(raw)
-    };
-    let text = std::str::from_utf8(raw.as_bytes())
-        .map_err(|_| UsageError(format!("{shown}: invalid numeric value")))?;
-    if text.is_empty() {
-        return Ok(0);
-    }
-    let v: i128 = text
-        .trim_start()
-        .parse()
-        .map_err(|_| UsageError(format!("{shown}: invalid numeric value")))?;
-    if v < i32::MIN as i128 || v > i32::MAX as i128 {
-        return Err(UsageError(format!(
-            "{shown}: number too large or too small"
-        )));
-    }
-    Ok(v as i64)
-}
-
 /// rsync's wording for an option it knows but this build does not support.
-fn refuse(def: &OptDef) -> UsageError {
-    let main = table::main_spelling(def.id).unwrap_or(def);
+fn refuse(spec: &Spec) -> UsageError {
+    let main = spec.main_name();
     let mut msg = match main.long {
         Some(l) => format!("This rsync does not support --{l}"),
         None => format!("This rsync does not support -{}", main.short.unwrap_or('?')),
@@ -282,43 +127,29 @@ fn refuse(def: &OptDef) -> UsageError {
 }
 
 /// Parses argv (without the program name).
+#[cfg(test)]
 pub(crate) fn parse(args: &[OsString]) -> Result<Command, UsageError> {
+    parse_lexed(args, &lex::lex(args))
+}
+
+/// Parses a lexed argv (`args`: without the program name).
+pub(crate) fn parse_lexed(args: &[OsString], lexed: &Lexed) -> Result<Command, UsageError> {
     // popt: `-h` is --help only when it is the sole argument.
     if args.len() == 1 && args[0] == "-h" {
         return Ok(Command::Help);
     }
-    let Lexed {
-        events,
-        operands,
-        error,
-    } = lex(args);
-    let mut o = Options::default();
-    let mut version = 0u8;
-    let mut raw = Raw::default();
-    for ev in &events {
-        let id = ev.def.id;
-        if id == Id::Help {
-            return Ok(Command::Help);
+    let mut st = State::default();
+    for ev in lexed.valid_events() {
+        if let Some(answer) = answered_at_once(ev) {
+            return Ok(answer);
         }
-        if matches!(id, Id::Info | Id::Debug)
-            && words(ev.value.as_deref().unwrap_or_default().as_bytes())
-                .iter()
-                .any(|w| w.name == "HELP")
-        {
-            return Ok(if id == Id::Info {
-                Command::InfoHelp
-            } else {
-                Command::DebugHelp
-            });
-        }
-        if !id.supported() {
-            return Err(refuse(ev.def));
-        }
-        apply(&mut o, ev, &mut version, &mut raw)?;
+        apply(&mut st, ev)?;
     }
-    if let Some(e) = error {
-        return Err(e);
+    if let Some((_, e)) = &lexed.error {
+        return Err(UsageError(e.0.clone()));
     }
+    let State { mut o, raw } = st;
+    let operands = &lexed.operands;
     // rsync: --files-from takes exactly one source and a destination.
     if o.files_from.is_some() && operands.len() != 2 {
         return Ok(Command::Usage);
@@ -332,317 +163,46 @@ pub(crate) fn parse(args: &[OsString]) -> Result<Command, UsageError> {
         o.dirs = true;
     }
     finish(&mut o, &raw)?;
-    if version > 0 {
-        return Ok(Command::Version(version));
+    o.read_env();
+    if raw.version > 0 {
+        return Ok(Command::Version(raw.version));
     }
     if operands.is_empty() {
         return Ok(Command::Usage);
     }
-    o.args = operands;
+    o.args = operands.clone();
     Ok(Command::Run(Box::new(o)))
 }
 
-/// Option state that is only resolved once all options are seen (rsync
-/// decides these after its option loop, in `parse_arguments`).
-#[derive(Default)]
-struct Raw {
-    delete_mode: bool,
-    delete_before: bool,
-    delete_during: u8,
-    delete_after: bool,
-    max_delete: Option<i64>,
-    suffix: Option<OsString>,
-    missing_ignore: bool,
-    missing_delete: bool,
-    /// `-d` or `--no-d` was given (rsync's `xfer_dirs` is then no longer
-    /// "unset", which list-only mode would turn on).
-    dirs_set: bool,
-    /// `-R` / `--no-relative`, if given (`--files-from` turns it on).
-    relative: Option<bool>,
+/// `--help`, `--info=help` and `--debug=help` answer as soon as rsync's
+/// option loop reaches them.
+fn answered_at_once(ev: &Event) -> Option<Command> {
+    let id = ev.spec.id;
+    if id == Id::Help {
+        return Some(Command::Help);
+    }
+    let value = ev.value.as_deref().unwrap_or_default().as_bytes();
+    if matches!(id, Id::Info | Id::Debug) && words(value).iter().any(|w| w.name == "HELP") {
+        return Some(if id == Id::Info {
+            Command::InfoHelp
+        } else {
+            Command::DebugHelp
+        });
+    }
+    None
 }
 
-/// Applies one option occurrence, in command-line order.
-fn apply(o: &mut Options, ev: &Event, version: &mut u8, raw: &mut Raw) -> Result<(), UsageError> {
-    use Id::*;
-    match ev.def.id {
-        Version => *version = version.saturating_add(1),
-        Verbose => o.verbose = o.verbose.saturating_add(1),
-        NoVerbose => o.verbose = 0,
-        Quiet => o.quiet = o.quiet.saturating_add(1),
-        HumanReadable => o.human_readable = o.human_readable.saturating_add(1),
-        NoHumanReadable => o.human_readable = 0,
-        DryRun => o.dry_run = true,
-        Archive => {
-            if o.recursive == Recurse::No {
-                o.recursive = Recurse::Implied;
-            }
-            o.links = true;
-            o.perms = true;
-            o.times = true;
-            o.group = true;
-            o.owner = true;
-            o.devices = true;
-            o.specials = true;
+/// Applies one occurrence through its spec entry.
+fn apply(st: &mut State, ev: &Event) -> Result<(), UsageError> {
+    match ev.spec.apply {
+        Apply::HandOver => return Err(refuse(ev.spec)),
+        Apply::Ignore => {}
+        Apply::Switch(field) => *field(&mut st.o) = !ev.negated(),
+        Apply::Count(field) => {
+            let n = field(&mut st.o);
+            *n = if ev.negated() { 0 } else { n.saturating_add(1) };
         }
-        Recursive => o.recursive = Recurse::Explicit,
-        NoRecursive => o.recursive = Recurse::No,
-        IncRecursive => o.inc_recursive = true,
-        NoIncRecursive => o.inc_recursive = false,
-        Dirs => {
-            o.dirs = true;
-            raw.dirs_set = true;
-        }
-        NoDirs => {
-            o.dirs = false;
-            raw.dirs_set = true;
-        }
-        ListOnly => o.list_only = true,
-        Relative => raw.relative = Some(true),
-        NoRelative => raw.relative = Some(false),
-        FilesFrom => o.files_from = ev.value.clone(),
-        From0 => o.from0 = true,
-        NoFrom0 => o.from0 = false,
-        ImpliedDirs => o.implied_dirs = true,
-        NoImpliedDirs => o.implied_dirs = false,
-        Perms => o.perms = true,
-        NoPerms => o.perms = false,
-        Times => o.times = true,
-        NoTimes => o.times = false,
-        ModifyWindow => o.modify_window = parse_int(ev)?,
-        Owner => o.owner = true,
-        NoOwner => o.owner = false,
-        Group => o.group = true,
-        NoGroup => o.group = false,
-        DevicesSpecials => {
-            o.devices = true;
-            o.specials = true;
-        }
-        NoDevicesSpecials => {
-            o.devices = false;
-            o.specials = false;
-        }
-        Devices => o.devices = true,
-        NoDevices => o.devices = false,
-        Specials => o.specials = true,
-        NoSpecials => o.specials = false,
-        Links => o.links = true,
-        NoLinks => o.links = false,
-        CopyLinks => o.copy_links = true,
-        CopyUnsafeLinks => o.copy_unsafe_links = true,
-        SafeLinks => o.safe_links = true,
-        MungeLinks => o.munge_links = true,
-        NoMungeLinks => o.munge_links = false,
-        CopyDirlinks => o.copy_dirlinks = true,
-        KeepDirlinks => o.keep_dirlinks = true,
-        HardLinks => o.hard_links = true,
-        NoHardLinks => o.hard_links = false,
-        IgnoreTimes => o.ignore_times = true,
-        SizeOnly => o.size_only = true,
-        Inplace => o.inplace = true,
-        NoInplace => o.inplace = false,
-        WholeFile => o.whole_file = Some(true),
-        NoWholeFile => o.whole_file = Some(false),
-        Checksum => o.checksum = true,
-        NoChecksum => o.checksum = false,
-        Partial => o.partial = true,
-        NoPartial => o.partial = false,
-        ItemizeChanges => o.itemize = o.itemize.saturating_add(1),
-        NoItemizeChanges => o.itemize = 0,
-        NumericIds => o.numeric_ids = true,
-        NoNumericIds => o.numeric_ids = false,
-        TempDir => o.temp_dir = ev.value.clone().map(Into::into),
-        Mkpath => o.mkpath = true,
-        NoMkpath => o.mkpath = false,
-        CopyEngine => {
-            let v = ev.value.as_deref().map(lossy).unwrap_or_default();
-            o.engine = crate::options::EngineChoice::parse(&v).ok_or_else(|| {
-                UsageError(format!(
-                    "--copy-engine={v}: expected auto, vec, read-managed, write-managed or copy-file-range"
-                ))
-            })?;
-        }
-        Delete => raw.delete_mode = true,
-        Del | DeleteDuring => raw.delete_during = 1,
-        DeleteDelay => raw.delete_during = 2,
-        DeleteBefore => raw.delete_before = true,
-        DeleteAfter => raw.delete_after = true,
-        DeleteExcluded => o.delete_excluded = true,
-        MaxDelete => raw.max_delete = Some(parse_int(ev)?),
-        IgnoreErrors => o.ignore_errors = true,
-        NoIgnoreErrors => o.ignore_errors = false,
-        Force => o.force = true,
-        NoForce => o.force = false,
-        IgnoreMissingArgs => raw.missing_ignore = true,
-        DeleteMissingArgs => raw.missing_delete = true,
-        Update => o.update = true,
-        IgnoreExisting => o.ignore_existing = true,
-        Existing => o.existing = true,
-        LinkDest | CompareDest | CopyDest => {
-            let kind = match ev.def.id {
-                LinkDest => BasisKind::Link,
-                CompareDest => BasisKind::Compare,
-                _ => BasisKind::Copy,
-            };
-            let dir: std::path::PathBuf = ev.value.clone().unwrap_or_default().into();
-            match &mut o.basis {
-                Some((k, dirs)) if *k == kind => {
-                    if dirs.len() >= 20 {
-                        return Err(UsageError(format!(
-                            "ERROR: at most 20 --{} args may be specified",
-                            kind.option_name()
-                        )));
-                    }
-                    dirs.push(dir);
-                }
-                Some((k, _)) => {
-                    return Err(UsageError(format!(
-                        "ERROR: the --{} option conflicts with the --{} option",
-                        kind.option_name(),
-                        k.option_name()
-                    )));
-                }
-                None => o.basis = Some((kind, vec![dir])),
-            }
-        }
-        Backup => o.backup = true,
-        NoBackup => o.backup = false,
-        BackupDir => o.backup_dir = ev.value.clone().map(Into::into),
-        Suffix => raw.suffix = ev.value.clone(),
-        RemoveSourceFiles | RemoveSentFiles => o.remove_source_files = true,
-        DelayUpdates => o.delay_updates = true,
-        NoDelayUpdates => o.delay_updates = false,
-        PruneEmptyDirs => o.prune_empty_dirs = true,
-        NoPruneEmptyDirs => o.prune_empty_dirs = false,
-        PartialDir => o.partial_dir = ev.value.clone().map(Into::into),
-        OmitDirTimes => o.omit_dir_times = true,
-        NoOmitDirTimes => o.omit_dir_times = false,
-        OmitLinkTimes => o.omit_link_times = true,
-        NoOmitLinkTimes => o.omit_link_times = false,
-        Xattrs => o.xattrs = o.xattrs.saturating_add(1),
-        NoXattrs => o.xattrs = 0,
-        // rsync turns --perms on right here, so a later --no-perms wins.
-        Acls => {
-            o.acls = true;
-            o.perms = true;
-        }
-        NoAcls => o.acls = false,
-        Executability => o.executability = true,
-        Chmod => {
-            let v = ev.value.as_deref().map(lossy).unwrap_or_default();
-            let rules = crate::chmod::parse(&v).map_err(|e| UsageError(e.to_string()))?;
-            o.chmod.append(rules);
-        }
-        // --usermap and a user-part --chown turn -o on at this point of
-        // the command line (a later --no-o cancels it); likewise -g.
-        Usermap => {
-            let v = ev.value.as_deref().map(lossy).unwrap_or_default();
-            o.maps.usermap(&v).map_err(UsageError)?;
-            o.owner = true;
-        }
-        Groupmap => {
-            let v = ev.value.as_deref().map(lossy).unwrap_or_default();
-            o.maps.groupmap(&v).map_err(UsageError)?;
-            o.group = true;
-        }
-        Chown => {
-            let v = ev.value.as_deref().map(lossy).unwrap_or_default();
-            let (user, group) = o.maps.chown(&v).map_err(UsageError)?;
-            o.owner |= user;
-            o.group |= group;
-        }
-        Super => o.super_mode = Some(SuperMode::Super),
-        NoSuper => o.super_mode = Some(SuperMode::NoSuper),
-        FakeSuper => o.super_mode = Some(SuperMode::Fake),
-        Stats => o.stats = true,
-        EightBitOutput => o.eight_bit = true,
-        NoEightBitOutput => o.eight_bit = false,
-        Progress => o.progress = true,
-        NoProgress => o.progress = false,
-        PartialProgress => {
-            o.partial = true;
-            o.progress = true;
-        }
-        OutFormat => o.out_format = ev.value.as_deref().map(|v| v.as_bytes().to_vec()),
-        LogFile => o.log_file = ev.value.clone().map(Into::into),
-        LogFileFormat => o.log_file_format = ev.value.as_deref().map(|v| v.as_bytes().to_vec()),
-        NoProgressBar => o.no_progress_bar = true,
-        // Only read by the hand-over decision (see `fallback`).
-        NoFallback => {}
-        Info | Debug => {
-            let v = ev.value.as_deref().unwrap_or_default().as_bytes();
-            let (flags, what) = if ev.def.id == Info {
-                (INFO_FLAGS, "info")
-            } else {
-                (DEBUG_FLAGS, "debug")
-            };
-            for w in words(v) {
-                let known = flags.contains(&w.name.as_str()) || w.name == "ALL" || w.name == "NONE";
-                if !known {
-                    let raw = String::from_utf8_lossy(v);
-                    let item = raw
-                        .split(',')
-                        .find(|x| x.to_ascii_uppercase().starts_with(&w.name))
-                        .unwrap_or(&w.name)
-                        .to_string();
-                    return Err(UsageError(format!("Unknown --{what} item: \"{item}\"")));
-                }
-                if ev.def.id != Info {
-                    continue;
-                }
-                match w.name.as_str() {
-                    "NAME" => o.info.name = Some(w.level),
-                    "PROGRESS" => o.info.progress = Some(w.level),
-                    "STATS" => o.info.stats = Some(w.level),
-                    "FLIST" => o.info.flist = Some(w.level),
-                    // Anything else is handed over before parsing (see
-                    // `output_words_supported`).
-                    _ => {}
-                }
-            }
-        }
-        Sparse => o.sparse = true,
-        NoSparse => o.sparse = false,
-        Preallocate => o.preallocate = true,
-        CopyDevices => o.copy_devices = true,
-        WriteDevices => o.write_devices = true,
-        NoWriteDevices => o.write_devices = false,
-        // rsync: a second -U also turns on --open-noatime.
-        Atimes => {
-            if o.atimes {
-                o.open_noatime = true;
-            }
-            o.atimes = true;
-        }
-        NoAtimes => o.atimes = false,
-        OpenNoatime => o.open_noatime = true,
-        NoOpenNoatime => o.open_noatime = false,
-        Filter | Exclude | Include | ExcludeFrom | IncludeFrom => {
-            use crate::filter::FilterArg as F;
-            let v = ev.value.clone().unwrap_or_default();
-            o.filters.push(match ev.def.id {
-                Filter => F::Filter(v),
-                Exclude => F::Exclude(v),
-                Include => F::Include(v),
-                ExcludeFrom => F::ExcludeFrom(v),
-                _ => F::IncludeFrom(v),
-            });
-        }
-        FilterShortF => o.filters.push(crate::filter::FilterArg::ShortF),
-        CvsExclude => o.filters.push(crate::filter::FilterArg::CvsExclude),
-        OneFileSystem => o.one_file_system = o.one_file_system.saturating_add(1),
-        NoOneFileSystem => o.one_file_system = 0,
-        MaxSize | MinSize => {
-            let (name, slot) = if ev.def.id == MaxSize {
-                ("max-size", &mut o.max_size)
-            } else {
-                ("min-size", &mut o.min_size)
-            };
-            let v = ev.value.as_deref().map(lossy).unwrap_or_default();
-            *slot = Some(crate::filter::parse_size(name, &v).map_err(|e| UsageError(e.0))?);
-        }
-        // Daemon-only niceties rsync accepts and ignores locally.
-        Motd | NoMotd => {}
-        _ => return Err(refuse(ev.def)),
+        Apply::Run(run) => run(st, ev)?,
     }
     Ok(())
 }

@@ -162,7 +162,7 @@ pub(crate) struct Config {
 
 impl Config {
     pub(crate) fn new(opts: &Options, abort: Arc<AtomicBool>) -> Config {
-        let (threads, lanes) = Config::tuning_from_env();
+        let (threads, lanes) = Config::tuning(opts);
         Config {
             inplace: opts.inplace,
             partial: opts.partial,
@@ -183,22 +183,20 @@ impl Config {
 }
 
 impl Config {
-    /// Threads and lanes per thread: the defaults, or `ARSYNC_THREADS` /
-    /// `ARSYNC_LANES` (the only place the engine reads the environment).
+    /// Threads and lanes per thread: the defaults, or what `ARSYNC_THREADS`
+    /// / `ARSYNC_LANES` said (read with the options, see
+    /// `Options::read_env`).
     ///
     /// Two rings per core: a ring thread stalls on the syscalls io_uring
     /// has no op for (copy_file_range, linkat, futimens), and a second
     /// thread per core keeps the core busy meanwhile (measured on 2
     /// cores: 4 threads beat 2 or 3 by 10-30% on 10k small files).
-    pub(crate) fn tuning_from_env() -> (usize, usize) {
+    pub(crate) fn tuning(opts: &Options) -> (usize, usize) {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get() * 2)
             .unwrap_or(4)
             .clamp(2, 16);
-        let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
-        let threads = env("ARSYNC_THREADS").unwrap_or(threads);
-        let lanes = env("ARSYNC_LANES").unwrap_or(16);
-        (threads, lanes)
+        (opts.threads.unwrap_or(threads), opts.lanes.unwrap_or(16))
     }
 
     /// Defaults for unit tests: one thread, one lane, nothing optional.
