@@ -18,6 +18,7 @@ pub(crate) enum ExitCode {
     Partial = 23,
     Vanished = 24,
     DelLimit = 25,
+    Timeout = 30,
 }
 
 impl ExitCode {
@@ -37,6 +38,7 @@ impl ExitCode {
             ExitCode::Partial => "some files/attrs were not transferred (see previous errors)",
             ExitCode::Vanished => "some files vanished before they could be transferred",
             ExitCode::DelLimit => "the --max-delete limit stopped deletions",
+            ExitCode::Timeout => "timeout in data send/receive",
         }
     }
 

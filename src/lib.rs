@@ -64,6 +64,12 @@ fn implemented(ev: &cli::lex::Event) -> bool {
         Id::Info | Id::Debug => cli::output_words_supported(ev.spec.id, value),
         // A list on another host is read by rsync's remote side.
         Id::FilesFrom => !fallback::is_remote(value),
+        // Protocols before 30 change rsync's output (no incremental
+        // recursion, old-client warnings): rsync renders those.
+        Id::Protocol => std::str::from_utf8(value)
+            .ok()
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .is_none_or(|p| (30..=32).contains(&p)),
         _ => ev.spec.supported(),
     }
 }
@@ -128,6 +134,12 @@ pub fn main_with_args(argv: Vec<OsString>) -> i32 {
             };
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
             0
+        }
+        Ok(Command::Refuse(code, msg)) => {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "{msg}");
+            let _ = writeln!(err, "{}", final_line!(&name, code));
+            code.code()
         }
         Ok(Command::Run(opts)) => transfer::run(&opts, &name).code(),
         Err(e) => {

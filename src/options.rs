@@ -106,6 +106,37 @@ impl EngineChoice {
     }
 }
 
+/// `--stderr=errors|all|client` (`--msgs2stderr` is `all`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum StderrMode {
+    /// Errors on stderr, everything else on stdout (the default).
+    #[default]
+    Errors,
+    /// Every message on stderr.
+    All,
+    /// As `Errors` on a local copy (the client prints what it receives).
+    Client,
+}
+
+/// `--outbuf=N|L|B`: how stdout is buffered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OutBuf {
+    None,
+    Line,
+    Block,
+}
+
+/// `--append` / `--append-verify`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum Append {
+    #[default]
+    No,
+    /// Only the part past the destination's length is written.
+    Plain,
+    /// As `Plain`, then the whole file is checked and re-sent on mismatch.
+    Verify,
+}
+
 /// Everything a run needs to know, with rsync's defaults.
 #[derive(Clone, Debug)]
 pub(crate) struct Options {
@@ -340,6 +371,22 @@ pub(crate) struct Options {
     /// `-0`/`--from0`: names in the *-from files end with a NUL byte.
     /// flag: --from0
     pub from0: bool,
+    /// flag: --stderr, --msgs2stderr
+    pub stderr_mode: StderrMode,
+    /// flag: --outbuf
+    pub outbuf: Option<OutBuf>,
+    /// flag: --append, --append-verify (both imply --inplace)
+    pub append: Append,
+    /// flag: --timeout — seconds without progress before giving up (0: never).
+    pub timeout: u64,
+    /// flag: --bwlimit — bytes per second (`None`: no limit).
+    pub bwlimit: Option<u64>,
+    /// flag: --fsync — each file is fsynced before its rename.
+    pub fsync: bool,
+    /// flag: --stop-after, --time-limit, --stop-at — when to stop copying.
+    pub stop_at: Option<std::time::SystemTime>,
+    /// flag: --checksum-choice — the `-c` checksum, as given (validated).
+    pub checksum_choice: Option<String>,
     /// env: ARSYNC_THREADS — threads with their own io_uring ring
     /// (`None`: the engine's default, two per core).
     pub threads: Option<usize>,
@@ -443,6 +490,14 @@ impl Default for Options {
             implied_dirs: true,
             files_from: None,
             from0: false,
+            stderr_mode: StderrMode::Errors,
+            outbuf: None,
+            append: Append::No,
+            timeout: 0,
+            bwlimit: None,
+            fsync: false,
+            stop_at: None,
+            checksum_choice: None,
             threads: None,
             lanes: None,
             args: Vec::new(),

@@ -157,11 +157,17 @@ pub fn stdout_lines(raw: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// Normalise stderr (raw bytes) into lines.
+/// Normalise stderr (raw bytes) into lines. With `--stderr=all` the
+/// summary lines land here, so their counts are masked as on stdout.
 pub fn stderr_lines(raw: &[u8]) -> Vec<String> {
     to_text(raw)
         .lines()
-        .map(|l| norm_temp_names(&norm_error_location(l)))
+        .map(|l| {
+            let l = norm_sent_line(l)
+                .or_else(|| norm_total_line(l))
+                .unwrap_or_else(|| norm_error_location(l));
+            norm_temp_names(&l)
+        })
         .collect()
 }
 

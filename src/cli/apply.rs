@@ -43,6 +43,20 @@ pub(crate) struct Raw {
     pub dirs_set: bool,
     /// `-R` / `--no-relative`, if given (`--files-from` turns it on).
     pub relative: Option<bool>,
+    /// `--zc=NAME`, checked against rsync's list after parsing.
+    pub compress_choice: Option<String>,
+    /// `--cc=NAME[,NAME]`, checked against rsync's list after parsing.
+    pub checksum_choice: Option<String>,
+    /// `--old-args` count and `-s`/`--no-s`: rsync refuses both together.
+    pub old_args: u8,
+    pub secluded_args: Option<bool>,
+    /// `--contimeout` (daemon only: rsync refuses a non-zero one locally).
+    pub contimeout: i64,
+    /// `--password-file` given (daemon only: refused locally).
+    pub password_file: bool,
+    pub qsort: bool,
+    /// `--drop-D`: the receiver creates no devices or specials.
+    pub drop_d: bool,
 }
 
 type Res = Result<(), UsageError>;
@@ -379,4 +393,258 @@ pub(super) fn missing_args(st: &mut State, ev: &Event) -> Res {
         st.raw.missing_ignore = true;
     }
     Ok(())
+}
+
+// --- options that only mean something between two hosts ----------------------
+
+/// A numeric option without effect on a local copy (`--port`,
+/// `--protocol`, `--checksum-seed`, `--compress-level`, …): popt still
+/// checks the number.
+pub(super) fn numeric(_: &mut State, ev: &Event) -> Res {
+    parse_int(ev).map(drop)
+}
+
+/// `--zc`: checked against rsync's list once the options are parsed.
+pub(super) fn compress_choice(st: &mut State, ev: &Event) -> Res {
+    st.raw.compress_choice = Some(text(ev));
+    Ok(())
+}
+
+pub(super) fn old_args(st: &mut State, ev: &Event) -> Res {
+    st.raw.old_args = if ev.negated() {
+        0
+    } else {
+        st.raw.old_args.saturating_add(1)
+    };
+    Ok(())
+}
+
+pub(super) fn secluded_args(st: &mut State, ev: &Event) -> Res {
+    st.raw.secluded_args = Some(!ev.negated());
+    Ok(())
+}
+
+pub(super) fn contimeout(st: &mut State, ev: &Event) -> Res {
+    st.raw.contimeout = if ev.negated() { 0 } else { parse_int(ev)? };
+    Ok(())
+}
+
+pub(super) fn password_file(st: &mut State, _: &Event) -> Res {
+    st.raw.password_file = true;
+    Ok(())
+}
+
+/// `--qsort` sorts the whole list at once, so no incremental recursion.
+pub(super) fn qsort(st: &mut State, _: &Event) -> Res {
+    st.raw.qsort = true;
+    Ok(())
+}
+
+/// `--max-alloc`: checked as rsync checks it; arsync's memory is bounded
+/// by design, so the limit itself has nothing to do.
+pub(super) fn max_alloc(_: &mut State, ev: &Event) -> Res {
+    sized(ev, b'b', Limits::min(1 << 20)).map(drop)
+}
+
+/// `-B`: checked as rsync checks it; a local copy sends whole files.
+pub(super) fn block_size(_: &mut State, ev: &Event) -> Res {
+    sized(ev, b'b', Limits::max(128 << 10)).map(drop)
+}
+
+/// `-N`: rsync on Linux refuses it where it is given (`--no-N` is fine).
+pub(super) fn crtimes(_: &mut State, ev: &Event) -> Res {
+    if ev.negated() {
+        return Ok(());
+    }
+    Err(super::refuse(ev.spec))
+}
+
+// --- output and transfer control ------------------------------------------------
+
+pub(super) fn stderr(st: &mut State, ev: &Event) -> Res {
+    use crate::options::StderrMode as M;
+    st.o.stderr_mode = match (ev.spec.id, ev.negated()) {
+        (Id::Msgs2Stderr, true) => M::Errors,
+        (Id::Msgs2Stderr, false) => M::All,
+        _ => {
+            let v = text(ev);
+            let pick = |full: &str| !v.is_empty() && full.starts_with(v.as_str());
+            if pick("errors") {
+                M::Errors
+            } else if pick("all") {
+                M::All
+            } else if pick("client") {
+                M::Client
+            } else {
+                return Err(UsageError(format!(
+                    "--stderr mode \"{v}\" is not one of errors, all, or client"
+                )));
+            }
+        }
+    };
+    Ok(())
+}
+
+pub(super) fn outbuf(st: &mut State, ev: &Event) -> Res {
+    use crate::options::OutBuf;
+    st.o.outbuf = Some(
+        match text(ev).bytes().next().map(|b| b.to_ascii_uppercase()) {
+            Some(b'N') => OutBuf::None,
+            Some(b'L') => OutBuf::Line,
+            Some(b'B') => OutBuf::Block,
+            _ => {
+                return Err(UsageError(
+                    "Invalid --outbuf setting -- specify N, L, or B.".into(),
+                ));
+            }
+        },
+    );
+    Ok(())
+}
+
+/// `--append` (1) and `--append-verify` (2); `--no-append` turns both off.
+pub(super) fn append(st: &mut State, ev: &Event) -> Res {
+    use crate::options::Append;
+    st.o.append = match ev.spec.id {
+        Id::Append => Append::Plain,
+        Id::AppendVerify => Append::Verify,
+        _ => Append::No,
+    };
+    Ok(())
+}
+
+pub(super) fn timeout(st: &mut State, ev: &Event) -> Res {
+    st.o.timeout = if ev.negated() {
+        0
+    } else {
+        parse_int(ev)?.max(0) as u64
+    };
+    Ok(())
+}
+
+/// `--bwlimit=RATE`: KiB/s by default, rsync's suffixes, rounded to whole
+/// KiB as rsync does; 0 means no limit.
+pub(super) fn bwlimit(st: &mut State, ev: &Event) -> Res {
+    if ev.negated() {
+        st.o.bwlimit = None;
+        return Ok(());
+    }
+    let bytes = sized(ev, b'K', Limits::min(512))?;
+    let kib = bytes.saturating_add(512) / 1024;
+    st.o.bwlimit = (kib > 0).then(|| kib.saturating_mul(1024));
+    Ok(())
+}
+
+pub(super) fn checksum_choice(st: &mut State, ev: &Event) -> Res {
+    st.raw.checksum_choice = Some(text(ev));
+    Ok(())
+}
+
+pub(super) fn drop_d(st: &mut State, ev: &Event) -> Res {
+    st.raw.drop_d = !ev.negated();
+    Ok(())
+}
+
+/// `--stop-after=MINS` / `--time-limit=MINS`.
+pub(super) fn stop_after(st: &mut State, ev: &Event) -> Res {
+    let v = text(ev);
+    let mins: u64 = v
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&m| m > 0)
+        .ok_or_else(|| UsageError(format!("invalid --stop-after value: {v}")))?;
+    let at = std::time::SystemTime::now() + std::time::Duration::from_secs(mins * 60);
+    st.o.stop_at = Some(at);
+    Ok(())
+}
+
+/// `--stop-at=y-m-dTh:m`, the next local time that matches.
+pub(super) fn stop_at(st: &mut State, ev: &Event) -> Res {
+    let v = text(ev);
+    let spec = super::stopat::parse(&v)
+        .ok_or_else(|| UsageError(format!("invalid --stop-at format: {v}")))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let at = super::stopat::next_match(&spec, now)
+        .filter(|&t| t > now)
+        .ok_or_else(|| UsageError(format!("--stop-at time is not in the future: {v}")))?;
+    st.o.stop_at = Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(at as u64));
+    Ok(())
+}
+
+// --- sizes with limits (rsync's parse_size_arg) ---------------------------------
+
+/// The range a sized option accepts; `zero_ok`: 0 means "unlimited".
+struct Limits {
+    min: u64,
+    max: Option<u64>,
+    zero_ok: bool,
+}
+
+impl Limits {
+    fn min(min: u64) -> Limits {
+        Limits {
+            min,
+            max: None,
+            zero_ok: true,
+        }
+    }
+
+    fn max(max: u64) -> Limits {
+        Limits {
+            min: 0,
+            max: Some(max),
+            zero_ok: false,
+        }
+    }
+}
+
+/// rsync's short size form for limits in messages: `512`, `1.00M`, `128.00K`.
+fn short_size(n: u64) -> String {
+    let mut v = n as f64;
+    let mut unit = "";
+    for u in ["K", "M", "G", "T"] {
+        if v < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    if unit.is_empty() {
+        n.to_string()
+    } else {
+        format!("{v:.2}{unit}")
+    }
+}
+
+/// A size value with its default unit and limits, with rsync's messages.
+fn sized(ev: &Event, unit: u8, lim: Limits) -> Result<u64, UsageError> {
+    let name = ev.name.long.unwrap_or_default();
+    let v = text(ev);
+    let too_large = |max: Option<u64>| match max {
+        Some(m) => format!("--{name}={v} is too large (max: {})", short_size(m)),
+        None => format!("--{name}={v} is too large"),
+    };
+    let n = match crate::filter::parse_size_with(name, &v, unit) {
+        Ok(n) => n,
+        Err(e) if e.0.ends_with("too large") => return Err(UsageError(too_large(lim.max))),
+        Err(e) => return Err(UsageError(e.0)),
+    };
+    if lim.max.is_some_and(|m| n > m) {
+        return Err(UsageError(too_large(lim.max)));
+    }
+    if n < lim.min && !(lim.zero_ok && n == 0) {
+        let zero = if lim.zero_ok {
+            " or 0 for unlimited"
+        } else {
+            ""
+        };
+        return Err(UsageError(format!(
+            "--{name}={v} is too small (min: {}{zero})",
+            short_size(lim.min)
+        )));
+    }
+    Ok(n)
 }

@@ -493,11 +493,12 @@ mod tests {
         // unsupported one after it.
         let cut = m.find("OPTIONS HANDED OVER TO RSYNC\"").unwrap();
         let verbose = m.find("increase verbosity").unwrap();
-        let compress = m.find("compress file data during the transfer");
+        let batch = m.find("write a batched update to FILE");
         assert!(verbose < cut);
-        if let Some(c) = compress {
-            assert!(c > cut);
-        }
+        assert!(
+            batch.is_some_and(|b| b > cut),
+            "batch files are handed over"
+        );
     }
 
     #[test]
@@ -534,7 +535,7 @@ mod tests {
         assert!(j.contains(",\n  \"capabilities\": {\n    \"file_bits\": 64, \"inum_bits\": 64,"));
         assert!(j.contains("\"symlinks\": true"));
         assert!(j.contains("\"hardlinks\": true"));
-        assert!(j.contains("\"secluded_args\": false"));
+        assert!(j.contains("\"secluded_args\": \"optional\""));
         assert!(j.contains("\"inplace\": true"));
         assert!(j.contains("\"ACLs\": true"));
         assert!(j.contains("\"xattrs\": true"));

@@ -152,7 +152,7 @@ mod tests {
         assert!(h.contains("--verbose, -v            increase verbosity\n"));
         assert!(h.contains("--modify-window=NUM, -@  set the accuracy for mod-time comparisons\n"));
         assert!(
-            !h.contains("--compress"),
+            !h.contains("--write-batch"),
             "unsupported options are not advertised"
         );
     }

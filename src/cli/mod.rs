@@ -12,6 +12,7 @@ pub mod docs;
 pub(crate) mod help;
 pub(crate) mod lex;
 pub(crate) mod spec;
+mod stopat;
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -35,6 +36,10 @@ pub(crate) enum Command {
     /// exits 0 as soon as its option loop reaches the word.
     InfoHelp,
     DebugHelp,
+    /// Refused after parsing with rsync's bare message (no `NAME:`
+    /// prefix) and exit code: an unknown `--zc`/`--cc` name (code 4), a
+    /// daemon-only option on a local copy (code 1).
+    Refuse(crate::exit::ExitCode, String),
 }
 
 /// rsync's `--info` flags.
@@ -167,6 +172,9 @@ pub(crate) fn parse_lexed(args: &[OsString], lexed: &Lexed) -> Result<Command, U
     if raw.version > 0 {
         return Ok(Command::Version(raw.version));
     }
+    if let Some(refused) = refuse_after_parse(&raw) {
+        return Ok(refused);
+    }
     if operands.is_empty() {
         return Ok(Command::Usage);
     }
@@ -207,11 +215,66 @@ fn apply(st: &mut State, ev: &Event) -> Result<(), UsageError> {
     Ok(())
 }
 
+/// rsync's `--zc` names (`auto` and any case allowed).
+const COMPRESS_NAMES: &[&str] = &["auto", "zstd", "lz4", "zlibx", "zlib", "none"];
+/// rsync 3.5's `--cc` names.
+const CHECKSUM_NAMES: &[&str] = &[
+    "auto", "xxh128", "xxh3", "xxh64", "xxhash", "md5", "md4", "sha1", "none",
+];
+
+/// What rsync refuses after its option parsing, with its bare messages.
+fn refuse_after_parse(raw: &Raw) -> Option<Command> {
+    use crate::exit::ExitCode;
+    if let Some(z) = &raw.compress_choice
+        && !COMPRESS_NAMES.iter().any(|n| n.eq_ignore_ascii_case(z))
+    {
+        let msg = format!("unknown compress name: {z}");
+        return Some(Command::Refuse(ExitCode::Unsupported, msg));
+    }
+    if let Some(c) = &raw.checksum_choice
+        && let Some(bad) = c
+            .split(',')
+            .find(|w| !CHECKSUM_NAMES.iter().any(|n| n.eq_ignore_ascii_case(w)))
+    {
+        let msg = format!("unknown checksum name: {bad}");
+        return Some(Command::Refuse(ExitCode::Unsupported, msg));
+    }
+    let daemon_only = if raw.password_file {
+        Some("password-file")
+    } else if raw.contimeout > 0 {
+        Some("contimeout")
+    } else {
+        None
+    };
+    daemon_only.map(|o| {
+        let msg = format!(
+            "The --{o} option may only be used when {} an rsync daemon.",
+            if o == "password-file" {
+                "accessing"
+            } else {
+                "connecting to"
+            }
+        );
+        Command::Refuse(ExitCode::Syntax, msg)
+    })
+}
+
 /// Resolves what depends on several options, with rsync's checks and
 /// messages (its `parse_arguments` epilogue).
 fn finish(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
     if o.super_mode == Some(SuperMode::Fake) && o.xattrs > 1 {
         return Err(UsageError("--fake-super conflicts with -XX".into()));
+    }
+    if raw.old_args > 0 && raw.secluded_args == Some(true) {
+        return Err(UsageError(
+            "--secluded-args conflicts with --old-args.".into(),
+        ));
+    }
+    o.checksum_choice = raw.checksum_choice.clone();
+    // --drop-D: the receiver creates no devices or specials, whatever -D said.
+    if raw.drop_d {
+        o.devices = false;
+        o.specials = false;
     }
     // rsync: --files-from implies -R and -d, and cancels the recursion
     // -a implies (not an explicit -r).
@@ -293,11 +356,12 @@ fn finish(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
     if matches!(o.delete, Some(DeleteWhen::Before | DeleteWhen::After))
         || o.delay_updates
         || o.prune_empty_dirs
+        || raw.qsort
     {
         o.inc_recursive = false;
     }
-    // rsync: --write-devices implies --inplace (whatever the order).
-    if o.write_devices {
+    // rsync: --write-devices and --append imply --inplace (whatever the order).
+    if o.write_devices || o.append != crate::options::Append::No {
         o.inplace = true;
     }
     if o.delay_updates && o.partial_dir.is_none() {
@@ -445,13 +509,15 @@ mod tests {
     #[test]
     fn unsupported_options_are_refused_by_name() {
         assert_eq!(
-            err(&["-z", "s", "d"]),
-            "This rsync does not support --compress (-z)"
+            err(&["--write-batch=b", "s", "d"]),
+            "This rsync does not support --write-batch"
         );
         assert_eq!(
-            err(&["--fuzzy", "s", "d"]),
-            "This rsync does not support --fuzzy (-y)"
+            err(&["-N", "s", "d"]),
+            "This rsync does not support --crtimes (-N)"
         );
+        assert!(parse(&args(&["-N", "--no-N", "s", "d"])).is_err());
+        assert!(parse(&args(&["--no-N", "s", "d"])).is_ok());
     }
 
     #[test]
@@ -524,6 +590,111 @@ mod tests {
             run(&["--delay-updates", "s", "d"]).partial_dir.unwrap(),
             std::path::Path::new(".~tmp~")
         );
+    }
+
+    #[test]
+    fn local_no_op_options_are_checked_like_rsync() {
+        for ok in [
+            &[
+                "-avz",
+                "--zl=9",
+                "--zc=ZSTD",
+                "--skip-compress=gz",
+                "s",
+                "d",
+            ][..],
+            &[
+                "-s",
+                "-e",
+                "ssh -p 2",
+                "--rsync-path=x",
+                "--port=1",
+                "s",
+                "d",
+            ],
+            &[
+                "--no-compress",
+                "-y",
+                "--trust-sender",
+                "-4",
+                "--max-alloc=1G",
+                "s",
+                "d",
+            ],
+            &["--old-args", "--no-old-args", "-s", "s", "d"],
+        ] {
+            assert!(matches!(parse(&args(ok)), Ok(Command::Run(_))), "{ok:?}");
+        }
+        assert_eq!(
+            err(&["--zl=abc", "s", "d"]),
+            "--zl=abc: invalid numeric value"
+        );
+        assert_eq!(
+            err(&["--old-args", "-s", "s", "d"]),
+            "--secluded-args conflicts with --old-args."
+        );
+        assert_eq!(
+            err(&["--max-alloc=1", "s", "d"]),
+            "--max-alloc=1 is too small (min: 1.00M or 0 for unlimited)"
+        );
+        assert_eq!(
+            err(&["-B", "131073", "s", "d"]),
+            "--block-size=131073 is too large (max: 128.00K)"
+        );
+        let refused = |a: &[&str]| match parse(&args(a)) {
+            Ok(Command::Refuse(code, msg)) => (code.code(), msg),
+            other => panic!("{a:?}: {other:?}"),
+        };
+        assert_eq!(refused(&["--zc=lzma", "s", "d"]).0, 4);
+        assert_eq!(
+            refused(&["--cc=md5,sha256", "s", "d"]).1,
+            "unknown checksum name: sha256"
+        );
+        assert_eq!(refused(&["--password-file=p", "s", "d"]).0, 1);
+        assert!(matches!(
+            parse(&args(&["--contimeout=5", "--no-contimeout", "s", "d"])),
+            Ok(Command::Run(_))
+        ));
+    }
+
+    #[test]
+    fn transfer_control_options() {
+        use crate::options::{Append, OutBuf, StderrMode};
+        assert_eq!(
+            run(&["--bwlimit=1.5m", "s", "d"]).bwlimit,
+            Some(1536 * 1024)
+        );
+        assert_eq!(
+            run(&["--bwlimit=1000", "s", "d"]).bwlimit,
+            Some(1000 * 1024)
+        );
+        assert_eq!(run(&["--bwlimit=0", "s", "d"]).bwlimit, None);
+        assert_eq!(
+            run(&["--bwlimit=9", "--no-bwlimit", "s", "d"]).bwlimit,
+            None
+        );
+        assert_eq!(
+            err(&["--bwlimit=10b", "s", "d"]),
+            "--bwlimit=10b is too small (min: 512 or 0 for unlimited)"
+        );
+        let o = run(&["--append-verify", "s", "d"]);
+        assert!(o.append == Append::Verify && o.inplace);
+        assert_eq!(
+            run(&["--append", "--no-append", "s", "d"]).append,
+            Append::No
+        );
+        assert_eq!(run(&["--timeout=300", "s", "d"]).timeout, 300);
+        assert_eq!(run(&["--outbuf=line", "s", "d"]).outbuf, Some(OutBuf::Line));
+        assert_eq!(run(&["--stderr=a", "s", "d"]).stderr_mode, StderrMode::All);
+        assert_eq!(
+            run(&["--msgs2stderr", "--no-msgs2stderr", "s", "d"]).stderr_mode,
+            StderrMode::Errors
+        );
+        assert!(run(&["--stop-after=5", "s", "d"]).stop_at.is_some());
+        assert!(run(&["--fsync", "s", "d"]).fsync);
+        let o = run(&["-aD", "--drop-D", "s", "d"]);
+        assert!(!o.devices && !o.specials);
+        assert!(!run(&["--qsort", "s", "d"]).inc_recursive);
     }
 
     #[test]

@@ -71,6 +71,7 @@ pub(crate) enum Id {
     CopyDevices,
     WriteDevices,
     Specials,
+    DropD,
     DevicesSpecials,
     Times,
     Atimes,
@@ -413,12 +414,12 @@ pub(crate) static SPECS: &[Spec] = &[
             "e|a|c",
             "change stderr output mode (default: errors)",
         )],
-        HandOver,
+        Run(apply::stderr),
     ),
     Spec::new(
         Msgs2Stderr,
         &[Name::alias("msgs2stderr"), Name::neg("no-msgs2stderr")],
-        HandOver,
+        Run(apply::stderr),
     ),
     Spec::new(
         Quiet,
@@ -554,7 +555,7 @@ pub(crate) static SPECS: &[Spec] = &[
     Spec::new(
         Append,
         &[Name::flag("append", None, "append data onto shorter files")],
-        HandOver,
+        Run(apply::append),
     ),
     Spec::new(
         AppendVerify,
@@ -563,9 +564,9 @@ pub(crate) static SPECS: &[Spec] = &[
             None,
             "--append w/old data in file checksum",
         )],
-        HandOver,
+        Run(apply::append),
     ),
-    Spec::new(NoAppend, &[Name::alias("no-append")], HandOver),
+    Spec::new(NoAppend, &[Name::alias("no-append")], Run(apply::append)),
     Spec::new(
         Dirs,
         &[
@@ -797,6 +798,18 @@ pub(crate) static SPECS: &[Spec] = &[
         Switch(|o| &mut o.specials),
     ),
     Spec::new(
+        DropD,
+        &[
+            Name::flag(
+                "drop-D",
+                None,
+                "receiver refuses to create devices/specials",
+            ),
+            Name::neg("no-drop-D"),
+        ],
+        Run(apply::drop_d),
+    ),
+    Spec::new(
         DevicesSpecials,
         &[
             Name::short_only('D', "same as --devices --specials"),
@@ -841,7 +854,7 @@ pub(crate) static SPECS: &[Spec] = &[
             Name::neg("no-crtimes"),
             Name::neg("no-N"),
         ],
-        HandOver,
+        Run(apply::crtimes),
     ),
     Spec::new(
         OmitDirTimes,
@@ -934,7 +947,7 @@ pub(crate) static SPECS: &[Spec] = &[
             ),
             Name::alias_value("cc", Str),
         ],
-        HandOver,
+        Run(apply::checksum_choice),
     ),
     Spec::new(
         OneFileSystem,
@@ -958,7 +971,7 @@ pub(crate) static SPECS: &[Spec] = &[
             "SIZE",
             "force a fixed checksum block-size",
         )],
-        HandOver,
+        Run(apply::block_size),
     ),
     Spec::new(
         Rsh,
@@ -969,7 +982,7 @@ pub(crate) static SPECS: &[Spec] = &[
             "COMMAND",
             "specify the remote shell to use",
         )],
-        HandOver,
+        Ignore,
     ),
     Spec::new(
         RsyncPath,
@@ -980,7 +993,7 @@ pub(crate) static SPECS: &[Spec] = &[
             "PROGRAM",
             "specify the rsync to run on remote machine",
         )],
-        HandOver,
+        Ignore,
     ),
     Spec::new(
         Existing,
@@ -1156,7 +1169,7 @@ pub(crate) static SPECS: &[Spec] = &[
             "SIZE",
             "change a limit relating to memory alloc",
         )],
-        HandOver,
+        Run(apply::max_alloc),
     ),
     Spec::new(
         Partial,
@@ -1259,7 +1272,7 @@ pub(crate) static SPECS: &[Spec] = &[
             ),
             Name::neg("no-timeout"),
         ],
-        HandOver,
+        Run(apply::timeout),
     ),
     Spec::new(
         Contimeout,
@@ -1273,7 +1286,7 @@ pub(crate) static SPECS: &[Spec] = &[
             ),
             Name::neg("no-contimeout"),
         ],
-        HandOver,
+        Run(apply::contimeout),
     ),
     Spec::new(
         IgnoreTimes,
@@ -1326,7 +1339,7 @@ pub(crate) static SPECS: &[Spec] = &[
             Name::neg("no-fuzzy"),
             Name::neg("no-y"),
         ],
-        HandOver,
+        Ignore,
     ),
     Spec::new(
         CompareDest,
@@ -1368,14 +1381,14 @@ pub(crate) static SPECS: &[Spec] = &[
             Some('z'),
             "compress file data during the transfer",
         )],
-        HandOver,
+        Ignore,
     ),
-    Spec::new(OldCompress, &[Name::alias("old-compress")], HandOver),
-    Spec::new(NewCompress, &[Name::alias("new-compress")], HandOver),
+    Spec::new(OldCompress, &[Name::alias("old-compress")], Ignore),
+    Spec::new(NewCompress, &[Name::alias("new-compress")], Ignore),
     Spec::new(
         NoCompress,
         &[Name::alias("no-compress"), Name::alias("no-z")],
-        HandOver,
+        Ignore,
     ),
     Spec::new(
         CompressChoice,
@@ -1389,7 +1402,7 @@ pub(crate) static SPECS: &[Spec] = &[
             ),
             Name::alias_value("zc", Str),
         ],
-        HandOver,
+        Run(apply::compress_choice),
     ),
     Spec::new(
         CompressLevel,
@@ -1403,7 +1416,7 @@ pub(crate) static SPECS: &[Spec] = &[
             ),
             Name::alias_value("zl", Int),
         ],
-        HandOver,
+        Run(apply::numeric),
     ),
     Spec::new(
         CompressThreads,
@@ -1417,7 +1430,7 @@ pub(crate) static SPECS: &[Spec] = &[
             ),
             Name::alias_value("zt", Int),
         ],
-        HandOver,
+        Run(apply::numeric),
     ),
     Spec::new(
         SkipCompress,
@@ -1428,7 +1441,7 @@ pub(crate) static SPECS: &[Spec] = &[
             "LIST",
             "skip compressing files with suffix in LIST",
         )],
-        HandOver,
+        Ignore,
     ),
     Spec::new(
         CvsExclude,
@@ -1535,7 +1548,7 @@ pub(crate) static SPECS: &[Spec] = &[
             ),
             Name::neg("no-old-args"),
         ],
-        HandOver,
+        Run(apply::old_args),
     ),
     Spec::new(
         SecludedArgs,
@@ -1550,7 +1563,7 @@ pub(crate) static SPECS: &[Spec] = &[
             Name::neg("no-protect-args"),
             Name::neg("no-s"),
         ],
-        HandOver,
+        Run(apply::secluded_args),
     ),
     Spec::new(
         TrustSender,
@@ -1559,7 +1572,7 @@ pub(crate) static SPECS: &[Spec] = &[
             None,
             "trust the remote sender's file list",
         )],
-        HandOver,
+        Ignore,
     ),
     Spec::new(
         CopyAs,
@@ -1581,7 +1594,7 @@ pub(crate) static SPECS: &[Spec] = &[
             "ADDRESS",
             "bind address for outgoing socket to daemon",
         )],
-        HandOver,
+        Ignore,
     ),
     Spec::new(
         Port,
@@ -1592,7 +1605,7 @@ pub(crate) static SPECS: &[Spec] = &[
             "PORT",
             "specify double-colon alternate port number",
         )],
-        HandOver,
+        Run(apply::numeric),
     ),
     Spec::new(
         Sockopts,
@@ -1603,7 +1616,7 @@ pub(crate) static SPECS: &[Spec] = &[
             "OPTIONS",
             "specify custom TCP options",
         )],
-        HandOver,
+        Ignore,
     ),
     Spec::new(
         BlockingIo,
@@ -1611,7 +1624,7 @@ pub(crate) static SPECS: &[Spec] = &[
             Name::flag("blocking-io", None, "use blocking I/O for the remote shell"),
             Name::neg("no-blocking-io"),
         ],
-        HandOver,
+        Ignore,
     ),
     Spec::new(
         Outbuf,
@@ -1622,7 +1635,7 @@ pub(crate) static SPECS: &[Spec] = &[
             "N|L|B",
             "set out buffering to None, Line, or Block",
         )],
-        HandOver,
+        Run(apply::outbuf),
     ),
     Spec::new(
         Stats,
@@ -1737,7 +1750,7 @@ pub(crate) static SPECS: &[Spec] = &[
             "FILE",
             "read daemon-access password from FILE",
         )],
-        HandOver,
+        Run(apply::password_file),
     ),
     Spec::new(
         EarlyInput,
@@ -1748,7 +1761,7 @@ pub(crate) static SPECS: &[Spec] = &[
             "FILE",
             "use FILE for daemon's early exec input",
         )],
-        HandOver,
+        Ignore,
     ),
     Spec::new(
         ListOnly,
@@ -1765,7 +1778,7 @@ pub(crate) static SPECS: &[Spec] = &[
             Name::value("bwlimit", None, Str, "RATE", "limit socket I/O bandwidth"),
             Name::neg("no-bwlimit"),
         ],
-        HandOver,
+        Run(apply::bwlimit),
     ),
     Spec::new(
         StopAfter,
@@ -1779,7 +1792,7 @@ pub(crate) static SPECS: &[Spec] = &[
             ),
             Name::alias_value("time-limit", Str),
         ],
-        HandOver,
+        Run(apply::stop_after),
     ),
     Spec::new(
         StopAt,
@@ -1790,12 +1803,12 @@ pub(crate) static SPECS: &[Spec] = &[
             "y-m-dTh:m",
             "Stop rsync at the specified point in time",
         )],
-        HandOver,
+        Run(apply::stop_at),
     ),
     Spec::new(
         Fsync,
         &[Name::flag("fsync", None, "fsync every written file")],
-        HandOver,
+        Switch(|o| &mut o.fsync),
     ),
     Spec::new(
         WriteBatch,
@@ -1839,7 +1852,7 @@ pub(crate) static SPECS: &[Spec] = &[
             "NUM",
             "force an older protocol version to be used",
         )],
-        HandOver,
+        Run(apply::numeric),
     ),
     Spec::new(
         Iconv,
@@ -1864,19 +1877,19 @@ pub(crate) static SPECS: &[Spec] = &[
             "NUM",
             "set block/file checksum seed (advanced)",
         )],
-        HandOver,
+        Run(apply::numeric),
     ),
     Spec::new(
         Ipv4,
         &[Name::flag("ipv4", Some('4'), "prefer IPv4")],
-        HandOver,
+        Ignore,
     ),
     Spec::new(
         Ipv6,
         &[Name::flag("ipv6", Some('6'), "prefer IPv6")],
-        HandOver,
+        Ignore,
     ),
-    Spec::new(Qsort, &[Name::alias("qsort")], HandOver),
+    Spec::new(Qsort, &[Name::alias("qsort")], Run(apply::qsort)),
     Spec::new(
         Version,
         &[Name::flag(

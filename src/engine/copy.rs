@@ -31,6 +31,7 @@ async fn copy_file(job: &CopyJob, cfg: &Config, buf: &mut Vec<u8>) -> Result<Out
     if cfg.abort.load(Ordering::Relaxed) {
         return Err(CopyError::Interrupted);
     }
+    let _busy = cfg.pace.busy();
     let src = open_source(job, cfg).await?;
     let place = Place::of(job);
     let backup = job.backup.as_deref();
@@ -43,7 +44,9 @@ async fn copy_file(job: &CopyJob, cfg: &Config, buf: &mut Vec<u8>) -> Result<Out
     };
     let written = write_content(&src, &sink, &place, job, cfg, buf).await;
     let _ = src.close().await;
-    let attrs = written.and_then(|len| set_attrs(&sink, &place, job, cfg, len));
+    let attrs = written
+        .and_then(|len| set_attrs(&sink, &place, job, cfg, len))
+        .and_then(|attrs| synced(&sink, &place, cfg).map(|()| attrs));
     match attrs {
         Ok(attrs) => {
             sink.commit(&place, backup).await?;
@@ -70,6 +73,17 @@ async fn open_source(job: &CopyJob, cfg: &Config) -> Result<File, CopyError> {
                 CopyError::OpenSource { src, err }
             }
         })
+}
+
+/// `--fsync`: the data reaches the disk before the file gets its name.
+fn synced(sink: &Sink, place: &Place, cfg: &Config) -> Result<(), CopyError> {
+    if !cfg.fsync {
+        return Ok(());
+    }
+    crate::sys::fs::sync_data(sink.file().as_fd()).map_err(|err| CopyError::Fsync {
+        name: shown(&place.dest),
+        err: err.into(),
+    })
 }
 
 /// Permissions a new file is created with: the wanted ones, plus

@@ -232,6 +232,7 @@ pub(super) async fn run(
         if let Some(c) = &cfg.progress {
             c.fetch_add(n as u64, Ordering::Relaxed);
         }
+        cfg.pace.moved(n as u64);
     }
     Ok(pos)
 }

@@ -34,6 +34,9 @@ pub(crate) enum CopyError {
     /// (rsync ends the run).
     #[error("[receiver] close failed on \"{name}\": {}", text(.err))]
     Close { name: String, err: io::Error },
+    /// `--fsync` failed (rsync ends the run).
+    #[error("[receiver] fsync failed on \"{name}\": {}", text(.err))]
+    Fsync { name: String, err: io::Error },
     /// No temp file could be made.
     #[error("[receiver] mkstemp \"{tmp}\" failed: {}", text(.err))]
     Mkstemp { tmp: String, err: io::Error },
@@ -85,9 +88,10 @@ impl From<CopyError> for Outcome {
             CopyError::OpenSource { .. } | CopyError::Read { .. } => {
                 Outcome::SenderFailed(e.to_string())
             }
-            CopyError::Write { .. } | CopyError::Close { .. } | CopyError::EngineStart(_) => {
-                Outcome::Fatal(e.to_string())
-            }
+            CopyError::Write { .. }
+            | CopyError::Close { .. }
+            | CopyError::Fsync { .. }
+            | CopyError::EngineStart(_) => Outcome::Fatal(e.to_string()),
             CopyError::Backup(lines) => Outcome::BackupFailed(receiver_lines(&lines)),
             CopyError::Mkstemp { .. }
             | CopyError::OpenDest { .. }

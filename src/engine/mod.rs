@@ -22,6 +22,7 @@
 mod copy;
 mod datapath;
 mod error;
+pub(crate) mod pace;
 mod sink;
 mod sparse;
 mod tempname;
@@ -158,6 +159,10 @@ pub(crate) struct Config {
     /// The terminal progress bar's byte counter: every chunk written is
     /// added to it (`None`: no bar).
     pub progress: Option<Arc<AtomicU64>>,
+    /// `--bwlimit`, `--timeout`, `--stop-at`: the run's shared pace.
+    pub pace: Arc<pace::Pace>,
+    /// `--fsync`: each file is fsynced before it is put in place.
+    pub fsync: bool,
 }
 
 impl Config {
@@ -170,7 +175,7 @@ impl Config {
             temp_dir: opts.temp_dir.clone(),
             threads,
             lanes,
-            chunk: 1 << 20,
+            chunk: pace::Pace::new(opts.bwlimit).chunk(1 << 20),
             choice: opts.engine,
             umask: crate::sys::umask(),
             sparse: opts.sparse,
@@ -178,6 +183,8 @@ impl Config {
             open_noatime: opts.open_noatime,
             abort,
             progress: None,
+            pace: Arc::new(pace::Pace::new(opts.bwlimit)),
+            fsync: opts.fsync,
         }
     }
 }
@@ -217,6 +224,8 @@ impl Config {
             open_noatime: false,
             abort: Arc::new(AtomicBool::new(false)),
             progress: None,
+            pace: Arc::new(pace::Pace::new(None)),
+            fsync: false,
         }
     }
 }

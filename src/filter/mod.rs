@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use pattern::WildPattern;
 use rule::Flags;
 
-pub use size::parse_size;
+pub use size::{parse_size, parse_size_with};
 
 /// For the fuzz target: checks that the two wildcard engines agree.
 #[doc(hidden)]

@@ -9,6 +9,12 @@ use super::{ErrorClass, FilterError};
 /// with or without leading dashes); errors read `--max-size=X is invalid`
 /// or `--max-size=X is too large` (print them as `rsync: MSG`, exit 1).
 pub fn parse_size(opt_name: &str, arg: &str) -> Result<u64, FilterError> {
+    parse_size_with(opt_name, arg, b'b')
+}
+
+/// [`parse_size`] with the unit a bare number means (`b'K'` for
+/// `--bwlimit`, `b'b'` elsewhere), as rsync's `parse_size_arg()` takes it.
+pub fn parse_size_with(opt_name: &str, arg: &str, unit: u8) -> Result<u64, FilterError> {
     let name = opt_name.trim_start_matches('-');
     let fail = |what: &str| {
         Err(FilterError(
@@ -32,7 +38,7 @@ pub fn parse_size(opt_name: &str, arg: &str) -> Result<u64, FilterError> {
             i += 1;
             c
         }
-        _ => b'b',
+        _ => unit,
     };
     let reps = match suffix.to_ascii_lowercase() {
         b'b' => 0,

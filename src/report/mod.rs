@@ -208,6 +208,10 @@ pub(crate) struct Report {
     checksum: bool,
     ctx: FormatCtx,
     out: BufWriter<io::Stdout>,
+    /// `--stderr=all` / `--msgs2stderr`: every message goes to stderr.
+    all_to_stderr: bool,
+    /// `--outbuf=N|L`: stdout is flushed after every line.
+    flush_lines: bool,
     queue: VecDeque<Option<Vec<Line>>>,
     base: u64,
     /// A directory's item line held back so that deletions inside it
@@ -279,6 +283,11 @@ impl Report {
                 ..FormatCtx::default()
             },
             out: BufWriter::with_capacity(64 * 1024, io::stdout()),
+            all_to_stderr: opts.stderr_mode == crate::options::StderrMode::All,
+            flush_lines: matches!(
+                opts.outbuf,
+                Some(crate::options::OutBuf::None | crate::options::OutBuf::Line)
+            ),
             queue: VecDeque::new(),
             base: 0,
             held: Vec::new(),
@@ -468,6 +477,8 @@ impl Report {
     /// Writes `bytes` (and a newline if `newline`) to stdout or stderr,
     /// first ending an unfinished progress line on that stream.
     fn emit(&mut self, to_err: bool, bytes: &[u8], newline: bool) {
+        let to_err = to_err || self.all_to_stderr;
+        let flush = self.flush_lines;
         let pending = self.progress.take_pending_newline();
         // Under a bar the line must reach the terminal while the bar is
         // hidden, or the bar's next frame lands in front of it.
@@ -492,7 +503,7 @@ impl Report {
                 if newline {
                     let _ = out.write_all(b"\n");
                 }
-                if bar {
+                if bar || flush {
                     let _ = out.flush();
                 }
             }
@@ -720,6 +731,11 @@ impl Report {
             self.push(Line::Log(text.clone().into_bytes()));
         }
         self.push(Line::Err(text.into_bytes()));
+    }
+
+    /// `--stop-after`/`--stop-at` ended the copy (rsync's words, on stderr).
+    pub(crate) fn stop_limit_reached(&mut self) {
+        self.push(Line::Err(b"stopping at requested limit".to_vec()));
     }
 
     /// A warning on stderr without the `NAME: ` prefix (rsync's FWARNING),

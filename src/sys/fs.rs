@@ -110,6 +110,11 @@ pub(crate) fn makedev(major: u32, minor: u32) -> u64 {
     rustix::fs::makedev(major, minor)
 }
 
+/// `fsync(2)`: the file's data and metadata reach the disk (`--fsync`).
+pub(crate) fn sync_data(fd: impl AsFd) -> Result<(), Errno> {
+    rustix::fs::fsync(fd)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

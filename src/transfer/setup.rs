@@ -359,6 +359,9 @@ impl<'a> Setup<'a> {
         let mut cfg = engine::Config::new(opts, Arc::clone(&self.flow.abort));
         cfg.temp_dir = temp_dir;
         cfg.progress = self.report.progress_counter();
+        let abort = Arc::clone(&self.flow.abort);
+        let name = self.report.name.clone();
+        cfg.pace.watch(opts.timeout, opts.stop_at, abort, name);
         Some(engine::start(cfg))
     }
 

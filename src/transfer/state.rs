@@ -134,7 +134,10 @@ impl Flow {
     /// code), or the summary; then rsync's final error line for any exit
     /// code but 0.
     pub(super) fn end_run(&self, report: &mut Report, fatal: Option<ExitCode>) -> ExitCode {
-        let code = if self.abort.load(Ordering::Relaxed) {
+        let code = if crate::engine::pace::stopped_at_limit() {
+            report.stop_limit_reached();
+            ExitCode::Timeout
+        } else if self.abort.load(Ordering::Relaxed) {
             ExitCode::Signal
         } else if let Some(code) = fatal {
             code
