@@ -50,6 +50,11 @@ pub struct Failure {
     pub lines: Vec<String>,
     pub fatal: bool,
     pub errno: Errno,
+    /// The backup name is the entry itself (`--backup-dir` equal to the
+    /// destination): nothing can be kept, and unlinking "the old backup"
+    /// would delete the entry. rsync then reports it as vanished and
+    /// replaces it; `lines` holds that message.
+    pub itself: bool,
 }
 
 impl From<Failure> for io::Error {
@@ -58,7 +63,30 @@ impl From<Failure> for io::Error {
     }
 }
 
+/// Whether entry `a_name` of `a` and entry `b_name` of `b` are one and
+/// the same directory entry (same directory, same name).
+fn same_entry(a: &DirAt, a_name: &[u8], b: &DirAt, b_name: &[u8]) -> bool {
+    if a_name != b_name {
+        return false;
+    }
+    match (a.lstat(b"."), b.lstat(b".")) {
+        (Ok(x), Ok(y)) => x.dev == y.dev && x.ino == y.ino,
+        _ => false,
+    }
+}
+
 impl Failure {
+    /// The backup name is the entry itself (see [`Failure::itself`]).
+    fn itself(path: &Path) -> Failure {
+        let shown = sys::escape_name(sys::bytes(&sys::absolute(path)), sys::locale_is_utf8());
+        Failure {
+            lines: vec![format!("file has vanished: \"{shown}\"")],
+            fatal: false,
+            errno: Errno::NOENT,
+            itself: true,
+        }
+    }
+
     fn mkdir(shown: &Path, e: Errno) -> Failure {
         Failure {
             lines: vec![format!(
@@ -68,6 +96,7 @@ impl Failure {
             )],
             fatal: true,
             errno: e,
+            itself: false,
         }
     }
 
@@ -76,6 +105,7 @@ impl Failure {
             lines: vec![sys::errno_text(e)],
             fatal: false,
             errno: e,
+            itself: false,
         }
     }
 
@@ -95,6 +125,7 @@ impl Failure {
             ],
             fatal: false,
             errno: e,
+            itself: false,
         }
     }
 }
@@ -365,6 +396,9 @@ impl Backup {
             return Ok(Some(self.name_for(path)));
         }
         let to = self.target(path, &src, &base)?;
+        if same_entry(&src, &base, &to.dir, &to.name) {
+            return Err(Failure::itself(path));
+        }
         let failed = |op, e| Failure::keep(op, path, &to.path, self.local(&to.path), e);
         match to.dir.unlink(&to.name) {
             Ok(()) | Err(Errno::NOENT) => {}
@@ -533,6 +567,11 @@ impl crate::engine::BeforeCommit for Target {
     /// that could not be written.
     fn keep_replaced(&self, dest: &Path, dir: &DirAt, base: &[u8]) -> Result<(), Vec<String>> {
         let failed = |op, e: Errno| Failure::keep(op, dest, &self.path, &self.shown, e).lines;
+        // The backup name is the file itself: nothing to keep, and never
+        // unlink it (see `Failure::itself`).
+        if same_entry(dir, base, &self.dir, &self.name) {
+            return Ok(());
+        }
         match self.dir.unlink(&self.name) {
             Ok(()) | Err(Errno::NOENT) => {}
             Err(e) => return Err(failed("unlink", e)),
@@ -549,6 +588,9 @@ impl crate::engine::BeforeCommit for Target {
     /// time and owner, as rsync's backup copy does (its content is about
     /// to change in place, so a hard link would not do).
     fn keep_copy(&self, dir: &DirAt, base: &[u8]) -> Result<(), String> {
+        if same_entry(dir, base, &self.dir, &self.name) {
+            return Ok(());
+        }
         let _ = self.dir.unlink(&self.name);
         copy_file(dir, base, &self.dir, &self.name, true).map_err(|e| {
             let shown = sys::escape_name(

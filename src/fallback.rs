@@ -229,7 +229,8 @@ pub(crate) fn find_system_rsync() -> Option<PathBuf> {
 
 /// Replaces this process with the system rsync running `argv` (program
 /// name first; arsync-only options are dropped, see [`rsync_argv`]). With
-/// `verbose`, first prints `arsync: handing over to PATH (REASON)` on
+/// `verbose`, first prints `NAME: handing over to PATH (REASON)` (NAME as
+/// invoked) on
 /// stderr. Returns only on failure, with the message to print (then exit
 /// 1): no rsync on `PATH`, or the exec failed.
 pub(crate) fn exec_system_rsync(
@@ -255,7 +256,8 @@ pub(crate) fn exec_rsync_at(
     verbose: bool,
 ) -> Result<Infallible, String> {
     if verbose {
-        eprintln!("arsync: handing over to {} ({reason})", rsync.display());
+        let name = crate::program_name(argv.first());
+        eprintln!("{name}: handing over to {} ({reason})", rsync.display());
     }
     let err = std::process::Command::new(rsync)
         .args(argv.get(1..).unwrap_or_default())

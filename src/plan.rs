@@ -103,6 +103,8 @@ pub(crate) enum SkipWhy {
     OverMaxSize,
     /// `--min-size`: the file is smaller.
     UnderMinSize,
+    /// `--append`: the destination is not shorter than the source.
+    NotShorter,
 }
 
 /// The generator's verdict on one entry.
@@ -664,6 +666,12 @@ impl Planner<'_> {
         {
             let iflags = self.itemize(e, Some(&st), 0, mode);
             return Decision::new(Action::Attrs { current: st }, iflags, mode);
+        }
+        // --append: a destination at least as long is left alone, silently.
+        if o.append != crate::options::Append::No
+            && existing.is_some_and(|st| st.size >= e.stat.size)
+        {
+            return Decision::new(Action::Skip(SkipWhy::NotShorter), 0, mode);
         }
         let mut flags = TRANSFER;
         if o.checksum {

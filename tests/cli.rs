@@ -64,9 +64,12 @@ fn messages_use_the_invoked_name() {
 #[test]
 fn unimplemented_rsync_options_are_refused_not_ignored() {
     for (opt, msg) in [
-        ("-z", "This rsync does not support --compress (-z)\n"),
-        ("--fuzzy", "This rsync does not support --fuzzy (-y)\n"),
-        ("--append", "This rsync does not support --append\n"),
+        (
+            "--write-batch=b",
+            "This rsync does not support --write-batch\n",
+        ),
+        ("--iconv=utf8", "This rsync does not support --iconv\n"),
+        ("--copy-as=root", "This rsync does not support --copy-as\n"),
     ] {
         let (code, out, err) = run(&["-a", opt, "src/", "dst/"]);
         assert_eq!(code, Some(1), "{opt}");
@@ -116,12 +119,12 @@ fn remote_paths_are_not_silently_treated_as_local() {
 fn no_fallback_option_refuses_like_the_variable() {
     let empty: &std::ffi::OsStr = "".as_ref();
     let (code, _, err) = run_env(
-        &["--no-fallback", "-ay", "src/", "dst/"],
+        &["--no-fallback", "-a", "--read-batch=b", "src/", "dst/"],
         &[("ARSYNC_NO_FALLBACK", empty)],
     );
     assert_eq!(code, Some(1));
     assert!(
-        err.starts_with("arsync: This rsync does not support --fuzzy (-y)\n"),
+        err.starts_with("arsync: This rsync does not support --read-batch\n"),
         "{err}"
     );
     // --debug with a level arsync cannot produce is an unsupported value.
@@ -156,9 +159,9 @@ fn unimplemented_command_lines_go_to_the_system_rsync() {
     let rsync = fake.path().join("rsync");
     for (args, reason, seen) in [
         (
-            &["-v", "-z", "--no-progress-bar", "src/", "dst/"][..],
-            "--compress (-z) is not implemented",
-            "-v -z src/ dst/",
+            &["-v", "--iconv=utf8", "--no-progress-bar", "src/", "dst/"][..],
+            "--iconv is not implemented",
+            "-v --iconv=utf8 src/ dst/",
         ),
         (
             &["-av", "src/", "host:dst/"][..],
@@ -179,7 +182,7 @@ fn unimplemented_command_lines_go_to_the_system_rsync() {
         assert_eq!(got.trim_end(), seen);
     }
     // Without -v the hand-over is silent.
-    let (code, _, err) = run_env(&["-ay", "src/", "dst/"], &[("PATH", path)]);
+    let (code, _, err) = run_env(&["-a", "--iconv=.", "src/", "dst/"], &[("PATH", path)]);
     assert_eq!(code, Some(7));
     assert_eq!(err, "");
 }

@@ -16,7 +16,7 @@ use clap_complete::Shell;
 use clap_mangen::Man;
 use clap_mangen::roff::{Roff, bold, italic, roman};
 
-use super::help::{PROTOCOL, VERSION};
+use super::help::{PROTOCOL, RSYNC_COMPAT, VERSION};
 use super::spec::{self, Arg, Id, Name, Spec};
 
 /// Heading of the options that make arsync run the system rsync.
@@ -308,9 +308,14 @@ const CHECKSUM_LIST: &[&str] = &["none"];
 const COMPRESS_LIST: &[&str] = &["none"];
 
 /// The `--version` text: rsync's layout (first line `NAME  version X
-/// protocol version 32`, which version parsers match), arsync's facts.
+/// protocol version 32`, which version parsers match, with the rsync
+/// version whose behaviour arsync reproduces), then plainly what this is.
 pub fn version_text(name: &str) -> String {
-    let mut s = format!("{name}  version {VERSION}  protocol version {PROTOCOL}\n");
+    let mut s = format!("{name}  version {RSYNC_COMPAT}  protocol version {PROTOCOL}\n");
+    s.push_str(&format!(
+        "This is arsync {VERSION}, not rsync; it copies local files as rsync \
+         {RSYNC_COMPAT}.\n"
+    ));
     s.push_str("Copyright (C) 2026 the arsync developers.\n");
     s.push_str("Web site: https://github.com/arsync/arsync\n");
     s.push_str(&info_flags(false));
@@ -342,7 +347,7 @@ pub fn version_json(name: &str) -> String {
         ));
     };
     line(&mut s, true, "program", name);
-    line(&mut s, false, "version", VERSION);
+    line(&mut s, false, "version", RSYNC_COMPAT);
     line(&mut s, false, "protocol", &format!("{PROTOCOL}.0"));
     line(
         &mut s,
@@ -351,6 +356,7 @@ pub fn version_json(name: &str) -> String {
         "(C) 2026 the arsync developers.",
     );
     line(&mut s, false, "url", "https://github.com/arsync/arsync");
+    line(&mut s, false, "arsync_version", VERSION);
     s.push_str(&info_flags(true));
     for (key, list) in [
         ("checksum_list", CHECKSUM_LIST),
@@ -517,7 +523,16 @@ mod tests {
         let v = version_text("rsync");
         assert_eq!(
             v.lines().next(),
-            Some(format!("rsync  version {VERSION}  protocol version 32").as_str())
+            Some(format!("rsync  version {RSYNC_COMPAT}  protocol version 32").as_str())
+        );
+        assert_eq!(
+            v.lines().nth(1),
+            Some(
+                format!(
+                    "This is arsync {VERSION}, not rsync; it copies local files as rsync {RSYNC_COMPAT}."
+                )
+                .as_str()
+            )
         );
         assert!(v.contains("\nCapabilities:\n    64-bit files, 64-bit inums,"));
         assert!(v.contains(" ACLs,") && v.contains(" xattrs,"), "{v}");

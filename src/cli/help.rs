@@ -5,7 +5,7 @@
 
 use super::spec::{self, Arg};
 
-pub(crate) use crate::version::{PROTOCOL, VERSION};
+pub(crate) use crate::version::{PROTOCOL, RSYNC_COMPAT, VERSION};
 
 /// The `--version` text (see [`super::docs::version_text`]). The first
 /// line has rsync's shape (`NAME  version X  protocol version N`) because

@@ -321,6 +321,25 @@ fn finish(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
     } else {
         MissingArgs::Error
     };
+    finish_backup(o, raw)?;
+    // rsync turns incremental recursion off for these (the whole file
+    // list is needed first), which changes -v's header line.
+    if matches!(o.delete, Some(DeleteWhen::Before | DeleteWhen::After))
+        || o.delay_updates
+        || o.prune_empty_dirs
+        || raw.qsort
+    {
+        o.inc_recursive = false;
+    }
+    // rsync: --write-devices and --append imply --inplace (whatever the order).
+    if o.write_devices || o.append != crate::options::Append::No {
+        o.inplace = true;
+    }
+    finish_partial(o)
+}
+
+/// `--backup-dir`, `--suffix` and what `-b` implies.
+fn finish_backup(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
     // An empty --backup-dir is the same as none.
     if o.backup_dir
         .as_ref()
@@ -351,19 +370,11 @@ fn finish(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
     if o.backup && o.backup_dir.is_none() {
         o.omit_dir_times = true;
     }
-    // rsync turns incremental recursion off for these (the whole file
-    // list is needed first), which changes -v's header line.
-    if matches!(o.delete, Some(DeleteWhen::Before | DeleteWhen::After))
-        || o.delay_updates
-        || o.prune_empty_dirs
-        || raw.qsort
-    {
-        o.inc_recursive = false;
-    }
-    // rsync: --write-devices and --append imply --inplace (whatever the order).
-    if o.write_devices || o.append != crate::options::Append::No {
-        o.inplace = true;
-    }
+    Ok(())
+}
+
+/// `--partial-dir` (and `--delay-updates`' one) against `--inplace`.
+fn finish_partial(o: &mut Options) -> Result<(), UsageError> {
     if o.delay_updates && o.partial_dir.is_none() {
         o.partial_dir = Some(".~tmp~".into());
     }

@@ -42,10 +42,25 @@ async fn copy_file(job: &CopyJob, cfg: &Config, buf: &mut Vec<u8>) -> Result<Out
             return Err(e);
         }
     };
-    let written = write_content(&src, &sink, &place, job, cfg, buf).await;
+    let mut written = write_content(&src, &sink, &place, job, cfg, buf, job.append_from).await;
+    let mut redone = false;
+    if let Ok(len) = written
+        && job.verify
+        && job.append_from > 0
+        && !kernel::same_content(src.as_fd(), sink.file().as_fd(), len).unwrap_or(false)
+    {
+        // --append-verify: the kept bytes were not the source's; send the
+        // whole file again, as rsync's second pass does.
+        redone = true;
+        written = write_content(&src, &sink, &place, job, cfg, buf, 0).await;
+    }
     let _ = src.close().await;
     let attrs = written
         .and_then(|len| set_attrs(&sink, &place, job, cfg, len))
+        .map(|o| match o {
+            Outcome::Copied(n) if redone => Outcome::Redone(n),
+            o => o,
+        })
         .and_then(|attrs| synced(&sink, &place, cfg).map(|()| attrs));
     match attrs {
         Ok(attrs) => {
@@ -100,6 +115,7 @@ async fn write_content(
     job: &CopyJob,
     cfg: &Config,
     buf: &mut Vec<u8>,
+    start: u64,
 ) -> Result<u64, CopyError> {
     let dst = sink.file().as_fd();
     let mut space = Space::prepare(sink, job.size, cfg);
@@ -110,7 +126,7 @@ async fn write_content(
         buf,
         holes: cfg.sparse.then_some(&mut space.holes),
     };
-    let copied = datapath::copy(cfg.choice, &mut io, cfg, job.size).await;
+    let copied = datapath::copy(cfg.choice, &mut io, cfg, start, job.size).await;
     let len = copied
         .and_then(|end| match cfg.sparse {
             true => space.sparse_end(dst, end).map_err(DataError::Write),

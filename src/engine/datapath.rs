@@ -244,8 +244,15 @@ pub(super) async fn copy(
     choice: EngineChoice,
     io: &mut Io<'_>,
     cfg: &Config,
+    start: u64,
     size: u64,
 ) -> Result<u64, DataError> {
+    if start > 0 {
+        // --append: the part past the kept bytes, plainly.
+        io.holes = None;
+        let mut path = Fallback::new(InKernel, ReadWrite);
+        return run(&mut path, io, cfg, start, size).await;
+    }
     let sparse = io.holes.is_some();
     match choice {
         // The zeros of a sparse copy must be seen: `copy_file_range` would
@@ -500,7 +507,7 @@ mod tests {
                 };
                 let size = data.len() as u64;
                 let (r, got) = with_io(&data, 4096, sparse, async |io: &mut Io<'_>| {
-                    copy(choice, io, &cfg, size).await
+                    copy(choice, io, &cfg, 0, size).await
                 });
                 assert_eq!(r.unwrap(), size, "{choice:?} sparse={sparse}");
                 assert!(got == data, "{choice:?} sparse={sparse}: content");
@@ -516,7 +523,7 @@ mod tests {
             for sparse in [false, true] {
                 let cfg = Config::for_tests();
                 let (r, got) = with_io(&data, 4096, sparse, async |io: &mut Io<'_>| {
-                    copy(choice, io, &cfg, 9000).await
+                    copy(choice, io, &cfg, 0, 9000).await
                 });
                 assert_eq!(r.unwrap(), 5000, "{choice:?} sparse={sparse}");
                 assert!(got == data);
@@ -530,7 +537,7 @@ mod tests {
         data[..100].fill(9);
         let cfg = Config::for_tests();
         let (r, got) = with_io(&data, 4096, true, async |io: &mut Io<'_>| {
-            let end = copy(EngineChoice::Auto, io, &cfg, 16384).await.unwrap();
+            let end = copy(EngineChoice::Auto, io, &cfg, 0, 16384).await.unwrap();
             (end, io.holes.as_ref().map(|h| h.written_end))
         });
         // All 16 KiB are accounted for, but only the first sector was
@@ -544,7 +551,7 @@ mod tests {
         let cfg = Config::for_tests();
         cfg.abort.store(true, Ordering::Relaxed);
         let (r, got) = with_io(&pattern(100), 4096, false, async |io: &mut Io<'_>| {
-            copy(EngineChoice::Vec, io, &cfg, 100).await
+            copy(EngineChoice::Vec, io, &cfg, 0, 100).await
         });
         assert!(matches!(r, Err(DataError::Interrupted)));
         assert!(got.is_empty());

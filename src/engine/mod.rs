@@ -94,6 +94,12 @@ pub(crate) struct CopyJob {
     /// `-X`, `-A`, `--fake-super`: applied to the new file before it is
     /// put in place (`None` without those options).
     pub extra: Option<Box<ItemAttrs>>,
+    /// `--append`: the destination's first bytes are kept; only what lies
+    /// past them is copied (0: the whole file).
+    pub append_from: u64,
+    /// `--append-verify`: the whole file is checked against the source
+    /// afterwards and sent again whole on a mismatch.
+    pub verify: bool,
 }
 
 /// How a job went.
@@ -101,6 +107,9 @@ pub(crate) struct CopyJob {
 pub(crate) enum Outcome {
     /// Bytes of content written.
     Copied(u64),
+    /// `--append-verify`: the appended file did not match the source and
+    /// was sent again whole (rsync warns and itemizes it a second time).
+    Redone(u64),
     /// Copied, but some extended attributes could not be set (rsync's
     /// messages, text after `NAME: `); the run is partial.
     CopiedWithErrors(u64, Vec<String>),

@@ -223,7 +223,7 @@ impl Sink {
                 let placed = match close_checked(file).await {
                     Err(err) => Err(CopyError::Close { name: tmp, err }),
                     Ok(()) => match keep_old(place, backup) {
-                        Ok(()) => kernel::rename_at(&dir, &name, &place.dir, &place.base)
+                        Ok(()) => rename_or_copy(&dir, &name, place)
                             .await
                             .map_err(|err| rename_failed(tmp, place, err)),
                         Err(e) => Err(e),
@@ -282,6 +282,30 @@ fn keep_old(place: &Place, backup: Option<&dyn BeforeCommit>) -> Result<(), Copy
             .keep_replaced(&place.dest, &place.dir, &place.base)
             .map_err(CopyError::Backup),
         None => Ok(()),
+    }
+}
+
+/// Renames the finished temp file over the destination. A `--temp-dir`
+/// on another file system cannot be renamed from (EXDEV): rsync then
+/// copies the file over the final name; arsync copies it (with its mode,
+/// owner and mtime) to a temp name beside the destination and renames
+/// that, so the final name never holds a partial file.
+async fn rename_or_copy(dir: &DirAt, name: &[u8], place: &Place) -> io::Result<()> {
+    let renamed = kernel::rename_at(dir, name, &place.dir, &place.base).await;
+    match renamed {
+        Err(e) if sys::Errno::from_io_error(&e) == Some(sys::Errno::XDEV) => {
+            let near = temp_name(Path::new(""), &place.base);
+            let near = sys::bytes(&near).to_vec();
+            let copied = sys::copy_file(dir, name, &place.dir, &near, true)
+                .and_then(|()| kernel::rename_now(&place.dir, &near, &place.base));
+            if copied.is_err() {
+                let _ = kernel::unlink_now(&place.dir, &near);
+            } else {
+                let _ = kernel::unlink_now(dir, name);
+            }
+            copied
+        }
+        r => r,
     }
 }
 

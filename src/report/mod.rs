@@ -435,6 +435,7 @@ impl Report {
             SkipWhy::Newer => Some(format!("{name} is newer")),
             SkipWhy::OverMaxSize => Some(format!("{name} is over max-size")),
             SkipWhy::UnderMinSize => Some(format!("{name} is under min-size")),
+            SkipWhy::NotShorter => None,
         }
     }
 
@@ -766,10 +767,13 @@ impl Report {
         }
     }
 
-    /// A vanished-file note (exit 24 unless something worse happened).
+    /// `file has vanished: …`: a warning on stderr (rsync's FWARNING, so
+    /// printed even with `-q`), logged; the run ends with code 24.
     pub(crate) fn vanished(&mut self, text: impl Into<String>) {
         self.errors.vanished = true;
-        self.info(text);
+        let s = text.into().into_bytes();
+        self.push(Line::Log(s.clone()));
+        self.push(Line::Err(s));
     }
 
     fn view<'a>(&self, rec: &'a ItemRec) -> ItemView<'a> {

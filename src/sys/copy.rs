@@ -313,6 +313,44 @@ pub(crate) fn flush(fd: impl AsFd) -> io::Result<()> {
     }
 }
 
+/// Whether the first `len` bytes of two files are equal (read with
+/// `pread`, so neither file offset moves): `--append-verify`'s check.
+/// `b` may be open for writing only: it is reopened for reading through
+/// `/proc/self/fd`.
+pub(crate) fn same_content(a: BorrowedFd<'_>, b: BorrowedFd<'_>, len: u64) -> io::Result<bool> {
+    let proc = format!("/proc/self/fd/{}", b.as_raw_fd());
+    let b = rustix::fs::openat(
+        CWD,
+        proc.as_str(),
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let b = b.as_fd();
+    let mut x = vec![0u8; 1 << 20];
+    let mut y = vec![0u8; 1 << 20];
+    let mut pos = 0u64;
+    while pos < len {
+        let want = ((len - pos) as usize).min(x.len());
+        let n = rustix::io::pread(a, &mut x[..want], pos)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        let mut got = 0;
+        while got < n {
+            let m = rustix::io::pread(b, &mut y[got..n], pos + got as u64)?;
+            if m == 0 {
+                return Ok(false);
+            }
+            got += m;
+        }
+        if x[..n] != y[..n] {
+            return Ok(false);
+        }
+        pos += n as u64;
+    }
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,12 +4,14 @@
 
 use std::collections::HashSet;
 
+use crate::walk::Diag;
+
 use super::*;
 
 impl Transfer<'_> {
     /// rsync refuses to delete after an I/O error on the sending side
     /// (unless `--ignore-errors`), saying so once.
-    fn deletion_blocked(&mut self) -> bool {
+    pub(super) fn deletion_blocked(&mut self) -> bool {
         if self.flow.flist_error && !self.ctx.opts.ignore_errors {
             if !self.disposal.warned_io {
                 self.disposal.warned_io = true;
@@ -54,7 +56,7 @@ impl Transfer<'_> {
             }
             return;
         }
-        if self.ctx.opts.delete == Some(DeleteWhen::Delay) {
+        if self.deletions_deferred() {
             let doomed = self.doomed(dir, listed, &keep);
             for (n, st) in doomed.into_iter().rev() {
                 self.disposal.delayed.push((dir.join(path_of(&n)), st));
@@ -95,8 +97,23 @@ impl Transfer<'_> {
         doomed
     }
 
-    /// `--delete-delay`: the deletions recorded during the transfer.
+    /// Whether a deletion is recorded now and done later: `--delete-delay`,
+    /// and during a `--delete-before`/`--delete-after` pass, where an I/O
+    /// error anywhere in the list stops every deletion.
+    fn deletions_deferred(&self) -> bool {
+        self.ctx.opts.delete == Some(DeleteWhen::Delay) || self.disposal.in_pass
+    }
+
+    /// The deletions recorded so far, unless an I/O error since stops
+    /// them (rsync's guard, see [`Self::deletion_blocked`]).
     pub(super) fn run_delayed_deletes(&mut self) {
+        // --delete-delay: what was recorded before an error still goes, as
+        // in rsync; a pass's deletions wait for its whole listing.
+        let in_pass = self.disposal.in_pass;
+        if self.disposal.delayed.is_empty() || in_pass && self.deletion_blocked() {
+            self.disposal.delayed.clear();
+            return;
+        }
         let doomed = std::mem::take(&mut self.disposal.delayed);
         for (path, st) in doomed {
             let flags = DelFlags {
@@ -124,6 +141,7 @@ impl Transfer<'_> {
         if dest.solo || self.ctx.opts.dry_run && dest.fresh {
             return;
         }
+        self.disposal.in_pass = true;
         if top.dot.is_some()
             && let Ok(l) = crate::scan::list_dir(&dest.path)
         {
@@ -131,6 +149,35 @@ impl Transfer<'_> {
         }
         if self.ctx.opts.recursive() {
             self.delete_pass_below(walker, &top.entries, &dest.path);
+        }
+        self.run_delayed_deletes();
+        self.disposal.in_pass = false;
+    }
+
+    /// rsync without incremental recursion builds the whole file list
+    /// before it deletes anything, so an I/O error anywhere in it stops
+    /// every deletion: with `--delete`/`--delete-delay` and no incremental
+    /// recursion, the source is listed once ahead for its errors.
+    pub(super) fn list_ahead_for_errors(
+        &mut self,
+        walker: &mut Walker,
+        top: &crate::walk::TopLevel,
+    ) {
+        let o = self.ctx.opts;
+        let during = matches!(o.delete, Some(DeleteWhen::During | DeleteWhen::Delay));
+        if during && !o.inc_recurse() && o.recursive() {
+            self.list_below(walker, &top.entries);
+        }
+    }
+
+    fn list_below(&mut self, walker: &mut Walker, entries: &[Entry]) {
+        for e in entries.iter().filter(|e| e.is_dir()) {
+            if self.stopping() || self.flow.flist_error {
+                return;
+            }
+            let children = walker.list(e);
+            self.pass_diags(walker);
+            self.list_below(walker, &children);
         }
     }
 
@@ -140,16 +187,31 @@ impl Transfer<'_> {
                 return;
             }
             let target = join_name(dest_root, &e.name);
-            let Ok(listing) = crate::scan::list_dir(&target) else {
-                continue;
-            };
+            // The whole source is listed, as rsync's full file list is,
+            // even where DEST has no directory: an I/O error anywhere in
+            // it stops every deletion of the pass.
             let children = walker.list(e);
-            self.forward(walker);
+            self.pass_diags(walker);
             // Not a content directory (a mount point, an implied dir).
-            if e.preset.is_none() {
+            if e.preset.is_none()
+                && let Ok(listing) = crate::scan::list_dir(&target)
+            {
                 self.delete_in_dir(&target, &listing, &children);
             }
             self.delete_pass_below(walker, &children, dest_root);
+        }
+    }
+
+    /// What a pass's own listing found: its errors stop deletion, but their
+    /// lines are the transfer walk's to print (rsync lists once).
+    fn pass_diags(&mut self, walker: &mut Walker) {
+        walker.shadowed_size = 0;
+        for d in std::mem::take(&mut walker.diags) {
+            match d {
+                Diag::Error(_) | Diag::ErrorRaw(_) => self.flow.flist_error = true,
+                Diag::Fatal(_) => self.flow.diag(self.report, d),
+                _ => {}
+            }
         }
     }
 }

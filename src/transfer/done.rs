@@ -12,6 +12,7 @@ impl Transfer<'_> {
                 match b.keep_before_replace(&to) {
                     Ok(Some(bk)) => b.report(self.report, &to, &bk),
                     Ok(None) => {}
+                    Err(f) if f.itself => f.lines.into_iter().for_each(|l| self.report.vanished(l)),
                     Err(f) => {
                         // Not backed up: the old file stays, the staged one
                         // is not moved over it.
@@ -83,9 +84,10 @@ impl Transfer<'_> {
         let Some(p) = self.copies.take(token) else {
             return;
         };
-        let (outcome, soft) = match outcome {
-            Outcome::CopiedWithErrors(n, soft) => (Outcome::Copied(n), soft),
-            o => (o, Vec::new()),
+        let (outcome, soft, redone) = match outcome {
+            Outcome::CopiedWithErrors(n, soft) => (Outcome::Copied(n), soft, false),
+            Outcome::Redone(n) => (Outcome::Copied(n), Vec::new(), true),
+            o => (o, Vec::new(), false),
         };
         self.hlink_copied(token, matches!(outcome, Outcome::Copied(_)));
         match outcome {
@@ -110,12 +112,15 @@ impl Transfer<'_> {
                 {
                     out.push(l);
                 }
+                if redone && let Some(rec) = &p.rec {
+                    out.extend(self.verify_failed(rec));
+                }
                 match &p.rec {
                     Some(rec) => self.report.transferred(p.slot, rec, n, out, soft),
                     None => self.report.complete(p.slot, out, soft),
                 }
             }
-            Outcome::CopiedWithErrors(..) => {}
+            Outcome::CopiedWithErrors(..) | Outcome::Redone(_) => {}
             Outcome::Vanished(msg) => {
                 self.report.event(Event::Vanished);
                 self.report.complete(p.slot, vec![msg], Vec::new());
@@ -283,5 +288,22 @@ fn remove_partial_dir(
                 let _ = fs.rmdir_path(dir);
             }
         }
+    }
+}
+
+impl Transfer<'_> {
+    /// `--append-verify` found the kept bytes wrong and sent the file
+    /// again: rsync's warning, and the item's line for the second send
+    /// (the size is right by then; the time is set only after it).
+    fn verify_failed(&mut self, rec: &crate::report::ItemRec) -> Option<String> {
+        let name = self.report.esc(&rec.name);
+        self.report.warning(format!(
+            "WARNING: {name} failed verification -- update retained (will try again)."
+        ));
+        let again = crate::report::ItemRec {
+            iflags: crate::plan::item::TRANSFER | (rec.iflags & crate::plan::item::REPORT_TIME),
+            ..rec.clone()
+        };
+        self.report.item_line_of(&again)
     }
 }

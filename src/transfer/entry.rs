@@ -447,10 +447,27 @@ impl Transfer<'_> {
             want: self.wanted(e, d),
             policy: Policy::new(opts, self.ctx.recv, e.stat.gid),
             extra: self.job_attrs(d),
+            append_from: self.append_from(d),
+            verify: opts.append == crate::options::Append::Verify,
         };
         self.drain_ready();
         self.copies.submit(job);
         Some(token)
+    }
+
+    /// `--append`: the destination's current length, kept (a shorter file
+    /// is all the plan lets through).
+    fn append_from(&self, d: &Decision) -> u64 {
+        match (&d.action, self.ctx.opts.append) {
+            (_, crate::options::Append::No) => 0,
+            (
+                Action::Transfer {
+                    basis: Some(st), ..
+                },
+                _,
+            ) => st.size,
+            _ => 0,
+        }
     }
 
     /// The `-X`/`-A`/`--fake-super` work a file copy carries to the engine
@@ -518,6 +535,7 @@ impl Transfer<'_> {
             match b.keep_before_replace(dest) {
                 Ok(Some(to)) => b.report(self.report, dest, &to),
                 Ok(None) => {}
+                Err(f) if f.itself => f.lines.into_iter().for_each(|l| self.report.vanished(l)),
                 Err(f) => {
                     // Not backed up: the old item stays.
                     self.backup_failed(f, "generator");

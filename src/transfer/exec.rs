@@ -458,6 +458,7 @@ mod tests {
                     backup: None,
                     delayed: Vec::new(),
                     warned_io: false,
+                    in_pass: false,
                 },
                 hlinks: Hlinks::default(),
             };

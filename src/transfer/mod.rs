@@ -221,6 +221,7 @@ impl Transfer<'_> {
         if opts.delete == Some(DeleteWhen::Before) {
             self.delete_pass(&mut src.walker, &src.top, dest);
         }
+        self.list_ahead_for_errors(&mut src.walker, &src.top);
         self.transfer_top(&mut src.walker, &src.top, dest, first_level);
         self.report.list_complete();
         if let Some(slot) = src.flist_slot {

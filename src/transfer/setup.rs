@@ -406,6 +406,7 @@ impl<'a> Setup<'a> {
                 backup,
                 delayed: Vec::new(),
                 warned_io: false,
+                in_pass: false,
             },
             hlinks: Hlinks::default(),
         };

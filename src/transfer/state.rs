@@ -319,6 +319,9 @@ pub(super) struct Disposal {
     pub delayed: Vec<(PathBuf, Stat)>,
     /// "IO error encountered -- skipping file deletion" was printed.
     pub warned_io: bool,
+    /// A `--delete-before`/`--delete-after` pass is walking the tree: its
+    /// deletions wait until the whole pass has listed without an error.
+    pub in_pass: bool,
 }
 
 #[cfg(test)]

@@ -33,11 +33,18 @@ impl Transfer<'_> {
         mut first_level: Option<Vec<Entry>>,
     ) {
         let opts = self.ctx.opts;
-        if level.content
-            && matches!(opts.delete, Some(DeleteWhen::During | DeleteWhen::Delay))
-            && let Some(l) = level.existing
-        {
-            self.delete_in_dir(level.dir, l, entries);
+        if level.content && matches!(opts.delete, Some(DeleteWhen::During | DeleteWhen::Delay)) {
+            match level.existing {
+                Some(l) => self.delete_in_dir(level.dir, l, entries),
+                // rsync visits every content directory, a new one too: after
+                // an I/O error it says so there.
+                None => {
+                    if !level.fresh {
+                        self.dest_not_a_dir(level.dir);
+                    }
+                    self.deletion_blocked();
+                }
+            }
         }
         let recurse = opts.recursive() && !dest.solo;
         let mut tickets = match first_level {
@@ -186,5 +193,25 @@ impl Transfer<'_> {
             return None;
         }
         crate::scan::list_dir(&dest.path).ok()
+    }
+}
+
+impl Transfer<'_> {
+    /// A content directory whose DEST path is not a directory (kept by
+    /// `--ignore-existing`): rsync's generator still opens it to delete in
+    /// it, fails, and that I/O error stops later deletions.
+    fn dest_not_a_dir(&mut self, dir: &Path) {
+        let not_dir = std::fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir());
+        if !not_dir {
+            return;
+        }
+        let full = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let shown = self.report.esc(full.as_os_str().as_encoded_bytes());
+        let msg = format!(
+            "[generator] opendir \"{shown}\" failed: {}",
+            sys::errno_text(sys::Errno::NOTDIR)
+        );
+        self.report.error(msg);
+        self.flow.flist_error = true;
     }
 }
