@@ -19,6 +19,7 @@
 #   linkdest-TREE    a --link-dest snapshot (rsync and arsync only): TREE into a
 #                    fresh directory with --link-dest to an up-to-date copy the same
 #                    tool made beforehand (every file becomes a hard link)
+#   avz-TREE         `-avz SRC/ DST/` into a fresh directory (arsync, rsync, base)
 #   cold-SIZE, cold-TREE  as SIZE / TREE, with the page cache dropped before every
 #                    run (needs a writable /proc/sys/vm/drop_caches; skipped otherwise)
 #
@@ -47,11 +48,11 @@ QUICK=${QUICK:-0}
 if [[ $QUICK == 1 ]]; then
   RUNS=${RUNS:-1}
   SIZES=${SIZES:-"1M 10M"}
-  WORKLOADS=${WORKLOADS:-"$SIZES tree10k tree100k mixed resync-tree10k resync-tree100k linkdest-tree100k cold-10M cold-tree10k"}
+  WORKLOADS=${WORKLOADS:-"$SIZES tree10k avz-tree10k tree100k mixed resync-tree10k resync-tree100k linkdest-tree100k cold-10M cold-tree10k"}
 else
   RUNS=${RUNS:-5}
   SIZES=${SIZES:-"1M 100M 1G"}
-  WORKLOADS=${WORKLOADS:-"$SIZES tree10k tree100k mixed resync-tree10k resync-tree100k linkdest-tree100k cold-1G cold-tree10k"}
+  WORKLOADS=${WORKLOADS:-"$SIZES tree10k avz-tree10k tree100k mixed resync-tree10k resync-tree100k linkdest-tree100k cold-1G cold-tree10k"}
 fi
 TOOLS=${TOOLS:-"arsync rsync cp xcp fcp"}
 [[ -n ${ARSYNC_BASE:-} && " $TOOLS " != *" base "* ]] && TOOLS="$TOOLS base"
@@ -108,6 +109,7 @@ tool_cmd() {
   case $tool:$mode in
     arsync:file | rsync:file | base:file) CMD=("$bin" -a "$src" "$dst") ;;
     arsync:tree | rsync:tree | base:tree) CMD=("$bin" -a "$src/" "$dst/") ;;
+    arsync:avz | rsync:avz | base:avz) CMD=("$bin" -avz "$src/" "$dst/") ;;
     arsync:linkdest | rsync:linkdest | base:linkdest)
       CMD=("$bin" -a "--link-dest=${RESYNC_DST[$tool]}" "$src/" "$dst/") ;;
     cp:file) CMD=("$bin" -a "$src" "$dst") ;;
@@ -265,7 +267,7 @@ one_run() {
     # A single file is deleted at once: 30 copies of 1 GiB would not fit,
     # and freeing one inode does not trigger the slow-creation effect.
     file) rm -f "$DST" ;;
-    tree | linkdest) COPIED_ENTRIES=$((COPIED_ENTRIES + ${TREE_ENTRIES:-0})) ;;
+    tree | linkdest | avz) COPIED_ENTRIES=$((COPIED_ENTRIES + ${TREE_ENTRIES:-0})) ;;
   esac
 }
 
@@ -399,6 +401,20 @@ bench_linkdest() {
   run_rounds "$w" linkdest "$T_SRC" 0 "${tools[@]}"
 }
 
+# bench_avz WORKLOAD TREE -> `-avz` into a fresh directory, the most
+# common rsync line in tutorials (people type it for local copies too):
+# compression means nothing on a local copy, so arsync accepts -z and
+# copies as with -a; rsync compresses its pipe. Only tools with -z run.
+bench_avz() {
+  local w=$1 tree=$2 tool
+  local -a tools=()
+  for tool in arsync rsync base; do [[ -n ${TOOL_PATH[$tool]:-} ]] && tools+=("$tool"); done
+  ensure_tree "$tree"
+  tree_space_ok "$w" $(((RUNS + 1) * ${#tools[@]})) || return 0
+  describe "$w" "\`-avz SRC/ DST/\` of $tree ($T_DESC) into a fresh directory (output to a log). cp, xcp and fcp have no -z and are not run."
+  run_rounds "$w" avz "$T_SRC" 0 "${tools[@]}"
+}
+
 # run_workload NAME -> dispatch on the workload's name.
 run_workload() {
   local w=$1
@@ -417,6 +433,7 @@ run_workload() {
       ;;
     resync-*) bench_resync "$w" "${w#resync-}" ;;
     linkdest-*) bench_linkdest "$w" "${w#linkdest-}" ;;
+    avz-*) bench_avz "$w" "${w#avz-}" ;;
     tree10k | tree100k | mixed) bench_tree "$w" "$w" 0 ;;
     *) die "unknown workload '$w' (see --help)" ;;
   esac

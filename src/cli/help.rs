@@ -53,16 +53,57 @@ pub(crate) fn help_text(name: &str) -> String {
          {name} is a fast, rsync-compatible copier for local files.\n\
          \n\
          Usage: {name} [OPTION]... SRC [SRC]... DEST\n\
-         \x20 or   {name} [OPTION]... SRC [SRC]...   (list only: handed over to rsync)\n\
+         \x20 or   {name} [OPTION]... SRC [SRC]...   (list only)\n\
          \n\
          Options\n\
          {opts}\n\
-         Remote paths, --server, --daemon and rsync options {name} does not implement\n\
-         are handed over to the system rsync; with ARSYNC_NO_FALLBACK=1 or --no-fallback\n\
-         they are refused with \"This rsync does not support --OPTION\" (exit code 1).\n",
+         Handed over to the system rsync: remote paths (HOST:PATH, HOST::MODULE,\n\
+         rsync://), --server, --daemon, a --protocol below 30, and\n\
+         {handed}.\n\
+         With ARSYNC_NO_FALLBACK=1 or --no-fallback they are refused with\n\
+         \"This rsync does not support --OPTION\" (exit code 1).\n",
         version = version_text(name),
         opts = option_lines(),
+        handed = handed_over(),
     )
+}
+
+/// The client options handed over to rsync (every spec entry without an
+/// apply function, but the daemon's and the server's own), wrapped.
+fn handed_over() -> String {
+    let names: Vec<String> = spec::SPECS
+        .iter()
+        .filter(|s| !s.supported())
+        .filter(|s| !matches!(s.id, spec::Id::Server | spec::Id::Sender | spec::Id::Daemon))
+        .map(|s| {
+            let n = s.main_name();
+            match (n.long, n.short) {
+                (Some(l), Some(c)) => format!("--{l} (-{c})"),
+                (Some(l), None) => format!("--{l}"),
+                (None, Some(c)) => format!("-{c}"),
+                (None, None) => String::new(),
+            }
+        })
+        .collect();
+    let mut out = String::new();
+    let mut line = 0;
+    for (i, n) in names.iter().enumerate() {
+        let piece = if i + 1 == names.len() {
+            n.clone()
+        } else {
+            format!("{n},")
+        };
+        if line > 0 && line + 1 + piece.len() > 78 {
+            out.push('\n');
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(&piece);
+        line += piece.len();
+    }
+    out
 }
 
 /// What `--info=help` prints (rsync 3.x's text, byte for byte: scripts
@@ -151,9 +192,21 @@ mod tests {
         let h = help_text("arsync");
         assert!(h.contains("--verbose, -v            increase verbosity\n"));
         assert!(h.contains("--modify-window=NUM, -@  set the accuracy for mod-time comparisons\n"));
+        let (opts, handed) = h
+            .split_once("Handed over to the system rsync")
+            .expect("section");
         assert!(
-            !h.contains("--write-batch"),
-            "unsupported options are not advertised"
+            !opts.contains("--write-batch"),
+            "handed-over options are not listed as options"
         );
+        for o in [
+            "--write-batch",
+            "--read-batch",
+            "--iconv",
+            "--remote-option (-M)",
+        ] {
+            assert!(handed.contains(o), "{o} is said to be handed over");
+        }
+        assert!(!handed.contains("--compress"), "-z runs natively");
     }
 }

@@ -43,6 +43,16 @@ async fn copy_file(job: &CopyJob, cfg: &Config, buf: &mut Vec<u8>) -> Result<Out
         }
     };
     let mut written = write_content(&src, &sink, &place, job, cfg, buf, job.append_from).await;
+    if matches!(written, Ok(len) if len < job.size) {
+        // The source ended early: copy it again from the start (rsync's
+        // second pass); still short, the update is discarded.
+        written = write_content(&src, &sink, &place, job, cfg, buf, 0).await;
+        if matches!(written, Ok(len) if len < job.size) {
+            written = Err(CopyError::ShortRead {
+                src: shown(&job.src),
+            });
+        }
+    }
     let mut redone = false;
     if let Ok(len) = written
         && job.verify

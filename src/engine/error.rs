@@ -64,6 +64,11 @@ pub(crate) enum CopyError {
     /// the role); it stays in place and the run ends.
     #[error("{}", receiver_lines(.0).join("\n"))]
     Backup(Vec<String>),
+    /// The source ended before its listed size, twice (it shrank while
+    /// being copied, or it lies about its size like `/sys` files): rsync's
+    /// sender line; the update is discarded.
+    #[error("[sender] read errors mapping \"{src}\": No data available (61)")]
+    ShortRead { src: String },
     /// No I/O driver could be started.
     #[error("cannot start the I/O engine: {}", text(.0))]
     EngineStart(io::Error),
@@ -93,6 +98,7 @@ impl From<CopyError> for Outcome {
             | CopyError::Fsync { .. }
             | CopyError::EngineStart(_) => Outcome::Fatal(e.to_string()),
             CopyError::Backup(lines) => Outcome::BackupFailed(receiver_lines(&lines)),
+            CopyError::ShortRead { .. } => Outcome::ShortRead(e.to_string()),
             CopyError::Mkstemp { .. }
             | CopyError::OpenDest { .. }
             | CopyError::Truncate { .. }

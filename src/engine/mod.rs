@@ -126,6 +126,11 @@ pub(crate) enum Outcome {
     /// `-b`: the old version could not be backed up (rsync's messages);
     /// it stays in place and the run ends (exit 11). The file is listed.
     BackupFailed(Vec<String>),
+    /// The source ended before its listed size, also when copied a second
+    /// time: rsync's sender line (text after `NAME: `), printed once per
+    /// try, then its "failed verification -- update discarded"; the old
+    /// destination stays.
+    ShortRead(String),
     /// Interrupted by a signal; the temp file was removed (or, with
     /// `--partial`, moved into place).
     Interrupted,

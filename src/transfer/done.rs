@@ -130,6 +130,25 @@ impl Transfer<'_> {
                 self.report
                     .complete(p.slot, line.into_iter().collect(), vec![msg]);
             }
+            Outcome::ShortRead(msg) => {
+                let name = p
+                    .rec
+                    .as_ref()
+                    .map(|r| self.report.esc(&r.name))
+                    .unwrap_or_default();
+                let fail = format!("ERROR: {name} failed verification -- update discarded.");
+                // Listed (-v) for each of rsync's two tries.
+                let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
+                let lines: Vec<String> = line.iter().cloned().chain(line.clone()).collect();
+                self.report.complete(p.slot, lines, vec![msg.clone()]);
+                if self.ctx.opts.verbose > 0 {
+                    self.report.warning(format!(
+                        "WARNING: {name} failed verification -- update discarded (will try again)."
+                    ));
+                }
+                self.report.error(msg);
+                self.report.error_raw(fail);
+            }
             Outcome::SenderFailed(msg) => {
                 self.report.complete(p.slot, Vec::new(), vec![msg]);
             }
