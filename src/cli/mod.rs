@@ -154,6 +154,11 @@ pub(crate) fn parse_lexed(args: &[OsString], lexed: &Lexed) -> Result<Command, U
         return Err(UsageError(e.0.clone()));
     }
     let State { mut o, raw } = st;
+    // rsync answers --version once its option loop is done, before any
+    // check that combines options (`--delete` without `-r` and the like).
+    if raw.version > 0 {
+        return Ok(Command::Version(raw.version));
+    }
     let operands = &lexed.operands;
     // rsync: --files-from takes exactly one source and a destination.
     if o.files_from.is_some() && operands.len() != 2 {
@@ -169,9 +174,6 @@ pub(crate) fn parse_lexed(args: &[OsString], lexed: &Lexed) -> Result<Command, U
     }
     finish(&mut o, &raw)?;
     o.read_env();
-    if raw.version > 0 {
-        return Ok(Command::Version(raw.version));
-    }
     if let Some(refused) = refuse_after_parse(&raw) {
         return Ok(refused);
     }
@@ -748,6 +750,11 @@ mod tests {
             Ok(Command::Help)
         ));
         assert!(matches!(parse(&args(&["-VV"])), Ok(Command::Version(2))));
+        // After other options, even ones that would not combine.
+        assert!(matches!(
+            parse(&args(&["dst/", "--delete", "src/", "--version"])),
+            Ok(Command::Version(1))
+        ));
         assert!(parse(&args(&["--version", "--foo"])).is_err());
         assert!(matches!(parse(&args(&["-a"])), Ok(Command::Usage)));
         // -h with other arguments is --human-readable.

@@ -140,7 +140,17 @@ impl Setup<'_> {
             _ => arg,
         };
         let dir = PathBuf::from(OsStr::from_bytes(p));
-        if let Err(e) = self.fs.mkdir_path(&dir, 0o777) {
+        let made = self.fs.mkdir_path(&dir, 0o777);
+        // Another run made it first (two runs into one new DEST): an
+        // existing directory is what a DEST may be.
+        if made == Err(Errno::EXIST) && sys::stat(&dir).is_ok_and(|st| st.kind() == Kind::Dir) {
+            return Ok(Dest {
+                path: dir,
+                solo: false,
+                fresh: false,
+            });
+        }
+        if let Err(e) = made {
             let msg = format!(
                 "{}: [Receiver] mkdir \"{}\" failed: {}",
                 self.report.name,

@@ -452,6 +452,8 @@ mod tests {
                 lister: Lister {
                     scanner: Scanner::start(setup.walk_cfg),
                     merge_setup_pending: false,
+                    dest_in_src: false,
+                    prelisted: Default::default(),
                 },
                 disposal: Disposal {
                     deleter,

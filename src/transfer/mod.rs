@@ -222,6 +222,7 @@ impl Transfer<'_> {
             self.delete_pass(&mut src.walker, &src.top, dest);
         }
         self.list_ahead_for_errors(&mut src.walker, &src.top);
+        self.list_before_acting(&mut src.walker, &src.top.entries);
         self.transfer_top(&mut src.walker, &src.top, dest, first_level);
         self.report.list_complete();
         if let Some(slot) = src.flist_slot {

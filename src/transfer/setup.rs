@@ -368,6 +368,7 @@ impl<'a> Setup<'a> {
     /// Everything that hangs on the destination root, in rsync's order:
     /// basis dirs, `--temp-dir`, deletion rules, backups, the engine.
     pub(super) fn at_root(mut self, root: DestRoot) -> Result<Transfer<'a>, ExitCode> {
+        let dest_in_src = dest_in_a_source(&self.opts.args, &root.path);
         let basis = self.basis_dirs(&root.path);
         let temp_dir = self.check_temp_dir(&root.path)?;
         let deleter = self.deleter(&root);
@@ -398,6 +399,8 @@ impl<'a> Setup<'a> {
             copies: Copies::new(engine),
             dirs: DirState::default(),
             lister: Lister {
+                dest_in_src,
+                prelisted: Default::default(),
                 scanner: Scanner::start(self.walk_cfg),
                 merge_setup_pending,
             },
@@ -412,6 +415,18 @@ impl<'a> Setup<'a> {
         };
         Ok(t)
     }
+}
+
+/// Whether DEST (`dest`, made by now) lies inside one of the source
+/// directories (`args`: the sources, then DEST).
+fn dest_in_a_source(args: &[std::ffi::OsString], dest: &Path) -> bool {
+    let Ok(dest) = std::fs::canonicalize(dest) else {
+        return false;
+    };
+    let sources = args.split_last().map_or(&[][..], |(_, s)| s);
+    sources
+        .iter()
+        .any(|s| std::fs::canonicalize(s).is_ok_and(|s| s.is_dir() && dest.starts_with(&s)))
 }
 
 #[cfg(test)]

@@ -299,12 +299,20 @@ pub(super) struct Lister {
     /// belongs to the first directory listed: until then directories are
     /// listed in order on this thread, not ahead on the scanner's.
     pub merge_setup_pending: bool,
+    /// DEST lies inside a source: the whole source is listed before
+    /// anything is made (as rsync's sender, running ahead of its
+    /// receiver, usually has), never on the scanner threads, whose timing
+    /// would make the copy see, and copy again, what the run itself made.
+    pub dest_in_src: bool,
+    /// Those listings, by directory entry name, taken as the walk reaches
+    /// each directory.
+    pub prelisted: std::collections::HashMap<Vec<u8>, Vec<Entry>>,
 }
 
 impl Lister {
     /// Whether listings may be asked for ahead of the walk.
     pub(super) fn ahead(&self) -> bool {
-        self.scanner.available() && !self.merge_setup_pending
+        self.scanner.available() && !self.merge_setup_pending && !self.dest_in_src
     }
 }
 

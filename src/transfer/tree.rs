@@ -85,8 +85,10 @@ impl Transfer<'_> {
                 continue;
             };
             if recurse || (e.preset.is_some() && !dest.solo) {
-                let (children, listing) =
-                    self.children(walker, e, &target, fresh, first_level.take(), ticket);
+                let listed = first_level
+                    .take()
+                    .or_else(|| self.lister.prelisted.remove(&e.name));
+                let (children, listing) = self.children(walker, e, &target, fresh, listed, ticket);
                 let below = Level {
                     dir: &target,
                     fresh,
@@ -197,6 +199,20 @@ impl Transfer<'_> {
 }
 
 impl Transfer<'_> {
+    /// With DEST inside a source, lists the whole source below `entries`
+    /// before anything is made (see `Lister::dest_in_src`).
+    pub(super) fn list_before_acting(&mut self, walker: &mut Walker, entries: &[Entry]) {
+        if !self.lister.dest_in_src || !self.ctx.opts.recursive() {
+            return;
+        }
+        for e in entries.iter().filter(|e| e.is_dir()) {
+            let children = walker.list(e);
+            self.forward(walker);
+            self.list_before_acting(walker, &children);
+            self.lister.prelisted.insert(e.name.clone(), children);
+        }
+    }
+
     /// A content directory whose DEST path is not a directory (kept by
     /// `--ignore-existing`): rsync's generator still opens it to delete in
     /// it, fails, and that I/O error stops later deletions.
