@@ -5,6 +5,11 @@
 //! arsync must then neither rename nor link the new file in, remove it,
 //! and end the run as rsync does: `close failed on "TEMP"`, exit 11.
 //!
+//! The same file system hangs every read past the first bytes of a file
+//! whose path contains `hang` (a stalled network mount): `--timeout` must
+//! end the run with rsync's timeout message and exit 30, and leave no
+//! partial file under the final name.
+//!
 //! Needs root, `/dev/fuse`, libfuse 2 and the `fuse` Python module
 //! (`apt-get install libfuse2 python3-fusepy`, or `pip install fusepy`);
 //! without them the test prints `skipped: WHY` and checks nothing, and
@@ -15,7 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use std::{fs, thread};
 
-const FAILFS: &str = r#"import errno, os, sys
+const FAILFS: &str = r#"import errno, os, sys, time
 try:
     from fuse import FUSE, FuseOSError, Operations
 except ImportError:  # Debian's python3-fusepy names the module fusepy
@@ -70,6 +75,8 @@ class FailClose(Operations):
     def create(self, path, mode, fi=None):
         return os.open(self._p(path), os.O_WRONLY | os.O_CREAT, mode)
     def read(self, path, size, offset, fh):
+        if 'hang' in path and offset > 0:
+            time.sleep(3600)
         return os.pread(fh, size, offset)
     def write(self, path, data, offset, fh):
         return os.pwrite(fh, data, offset)
@@ -101,9 +108,11 @@ struct Mount {
 
 impl Drop for Mount {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.at).status();
+        // The daemon goes first: a read it holds (the stalled-read test)
+        // would block a plain umount; after it the mount is only detached.
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = Command::new("umount").arg("-l").arg(&self.at).status();
     }
 }
 
@@ -276,4 +285,77 @@ fn a_failing_close_leaves_the_old_file_in_place() {
         let theirs = run(Path::new("rsync"), "closefail.txt", &src, &back, &mnt);
         assert_eq!(ours, theirs);
     }
+}
+
+#[test]
+fn a_stalled_read_ends_with_the_timeout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (back, mnt, dst) = (
+        tmp.path().join("back"),
+        tmp.path().join("mnt"),
+        tmp.path().join("dst"),
+    );
+    for d in [&back, &mnt] {
+        fs::create_dir(d).unwrap();
+    }
+    fs::write(back.join("a.txt"), "fine\n").unwrap();
+    fs::write(back.join("hang.bin"), vec![1u8; 4 << 20]).unwrap();
+    let mount = match mount(tmp.path(), &back, &mnt) {
+        Ok(m) => m,
+        Err(why) if std::env::var_os("CI").is_some_and(|v| v == "true") => {
+            panic!("CI=true but the FUSE test cannot run: {why}")
+        }
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    let log = tmp.path().join("stderr");
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arsync"))
+        .args(["-a", "--timeout=2"])
+        .arg(format!("{}/", mnt.display()))
+        .arg(format!("{}/", dst.display()))
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    // A FUSE request the daemon already holds cannot be interrupted, not
+    // even by SIGKILL, so the kernel keeps one I/O thread (and the process)
+    // until the daemon answers — rsync's sender would sit in the same
+    // read. arsync has given up once its main thread is gone.
+    let gave_up = wait_main_thread_gone(child.id(), Duration::from_secs(15));
+    let took = start.elapsed();
+    drop(mount);
+    let status = child.wait().unwrap();
+    let stderr = fs::read_to_string(&log).unwrap();
+    assert!(gave_up, "still running after {took:?}: {stderr}");
+    assert_eq!(status.code(), Some(30), "{stderr}");
+    assert!(
+        stderr.starts_with("[sender] io timeout after 2 seconds -- exiting\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("arsync error: timeout in data send/receive (code 30)"),
+        "{stderr}"
+    );
+    assert!(
+        !dst.join("hang.bin").exists(),
+        "no partial file under the final name"
+    );
+}
+
+/// Whether `pid`'s main thread has exited (zombie or gone) within `limit`.
+fn wait_main_thread_gone(pid: u32, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        match fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => return true,
+            Ok(stat) if stat.rsplit(") ").next().is_some_and(|r| r.starts_with('Z')) => {
+                return true;
+            }
+            Ok(_) => thread::sleep(Duration::from_millis(100)),
+        }
+    }
+    false
 }
