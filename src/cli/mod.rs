@@ -139,10 +139,6 @@ pub(crate) fn parse(args: &[OsString]) -> Result<Command, UsageError> {
 
 /// Parses a lexed argv (`args`: without the program name).
 pub(crate) fn parse_lexed(args: &[OsString], lexed: &Lexed) -> Result<Command, UsageError> {
-    // popt: `-h` is --help only when it is the sole argument.
-    if args.len() == 1 && args[0] == "-h" {
-        return Ok(Command::Help);
-    }
     let mut st = State::default();
     for ev in lexed.valid_events() {
         if let Some(answer) = answered_at_once(ev) {
@@ -154,6 +150,11 @@ pub(crate) fn parse_lexed(args: &[OsString], lexed: &Lexed) -> Result<Command, U
         return Err(UsageError(e.0.clone()));
     }
     let State { mut o, raw } = st;
+    // rsync keeps -h's old meaning, --help, when the only argument word
+    // leaves it counted (`-h`, `-avh`, `-hh`, `--human-readable`).
+    if args.len() == 1 && o.human_readable > 1 {
+        return Ok(Command::Help);
+    }
     // rsync answers --version once its option loop is done, before any
     // check that combines options (`--delete` without `-r` and the like).
     if raw.version > 0 {
