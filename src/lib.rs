@@ -28,7 +28,7 @@ pub(crate) mod transfer;
 pub(crate) mod version;
 pub(crate) mod walk;
 
-/// The generated documentation (man page, completions), for `examples/gen-docs.rs`
+/// The generated documentation (man page, completions), for `man/gen-docs.rs`
 /// and `tests/docs.rs`.
 pub use cli::docs;
 
