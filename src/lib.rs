@@ -16,6 +16,7 @@ pub(crate) mod exit;
 pub(crate) mod fallback;
 pub mod filter;
 pub(crate) mod idmap;
+pub(crate) mod listfile;
 pub(crate) mod meta;
 pub(crate) mod options;
 pub(crate) mod plan;

@@ -445,41 +445,60 @@ pub(crate) fn sanitize(name: &[u8], keep_dot_dirs: bool) -> Vec<u8> {
     out
 }
 
+/// Why a `--files-from` list could not be read.
+#[derive(Debug)]
+pub(crate) enum FilesFromError {
+    /// rsync's message for a file that cannot be opened or read.
+    Unreadable(String),
+    /// A signal arrived while the list was being read.
+    Interrupted,
+}
+
+/// rsync's `read_line` buffer (BIGPATHBUFLEN) keeps this many bytes of a
+/// name; the rest of a longer line is dropped.
+const MAX_NAME_LINE: usize = 4096 + 1024 - 1;
+
 /// Reads a `--files-from` list (`-`: stdin) as rsync's `read_line` with
 /// RL_DUMP_COMMENTS does: lines end at CR or LF (NUL with `--from0`),
-/// empty lines and lines starting with `#` or `;` are skipped. Each name
-/// is sanitized. `Err`: rsync's message for a file that cannot be opened.
+/// empty lines and lines starting with `#` or `;` are skipped, a line
+/// keeps rsync's buffer's worth. Each name is sanitized. Memory stays
+/// bounded on an endless line and `stop` (the signal flag) ends the read.
 pub(crate) fn read_files_from(
     spec: &OsStr,
     from0: bool,
     relative: bool,
-) -> Result<Vec<OsString>, String> {
-    use std::io::Read;
-    let mut data = Vec::new();
-    let read = if spec.as_bytes() == b"-" {
-        std::io::stdin().lock().read_to_end(&mut data).map(|_| ())
-    } else {
-        std::fs::File::open(spec).and_then(|mut f| f.read_to_end(&mut data).map(|_| ()))
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<Vec<OsString>, FilesFromError> {
+    let how = crate::listfile::ListRead {
+        ends: crate::listfile::line_end(from0),
+        cap: MAX_NAME_LINE,
+        skip_empty: true,
+        stop: Some(stop),
     };
-    if let Err(e) = read {
-        let text = match e.raw_os_error() {
-            Some(n) => sys::strerror(n),
-            None => e.to_string(),
-        };
-        return Err(format!(
-            "failed to open files-from file {}: {text}",
-            String::from_utf8_lossy(spec.as_bytes())
-        ));
-    }
-    let ends = |b: &u8| {
-        if from0 {
-            *b == 0
-        } else {
-            *b == b'\n' || *b == b'\r'
+    let read = if spec.as_bytes() == b"-" {
+        how.read(std::io::stdin().lock(), false)
+    } else {
+        std::fs::File::open(spec).and_then(|f| how.read(f, false))
+    };
+    let data = match read {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+            return Err(FilesFromError::Interrupted);
+        }
+        Err(e) => {
+            let text = match e.raw_os_error() {
+                Some(n) => sys::strerror(n),
+                None => e.to_string(),
+            };
+            return Err(FilesFromError::Unreadable(format!(
+                "failed to open files-from file {}: {text}",
+                String::from_utf8_lossy(spec.as_bytes())
+            )));
         }
     };
+    let ends = crate::listfile::line_end(from0);
     Ok(data
-        .split(ends)
+        .split(|b| ends(*b))
         .filter(|l| !l.is_empty() && l[0] != b'#' && l[0] != b';')
         .map(|l| OsString::from_vec(sanitize(l, relative)))
         .collect())

@@ -1,7 +1,8 @@
 //! Fault cases that a differential scenario cannot pin down because rsync
 //! itself is not deterministic there, or because they need concurrency:
 //! DEST inside SRC (the copy never descends into what the run made, the
-//! same result every time) and two runs racing into one new DEST.
+//! same result every time), two runs racing into one new DEST, and list
+//! files that never end (bounded memory, SIGTERM honoured).
 
 use std::path::Path;
 use std::process::Command;
@@ -92,4 +93,78 @@ fn two_runs_into_one_new_dest_both_succeed() {
             listing(&t.path().join("src"))
         );
     }
+}
+
+/// Peak resident memory of a running process, in KiB (`VmHWM`).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .expect("VmHWM");
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .expect("a number")
+}
+
+/// Runs `arsync ARGS` for a second on a list file that never ends, checks
+/// its memory stayed small, sends SIGTERM and returns how it ended.
+fn endless_list(args: &[&str]) -> (u64, std::process::ExitStatus, String) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write(&tmp.path().join("tree/a"), "a\n");
+    let child = Command::new(env!("CARGO_BIN_EXE_arsync"))
+        .current_dir(tmp.path())
+        .args(args)
+        .args(["tree/", "d/"])
+        .env("ARSYNC_NO_FALLBACK", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("arsync runs");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let peak = peak_rss_kib(child.id());
+    let start = std::time::Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(killed.expect("kill runs").success());
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "SIGTERM honoured late"
+    );
+    (
+        peak,
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Issue 15, item 6: `--files-from=/dev/zero` grew to 24 GB and ignored
+/// SIGTERM. rsync stays at a few MB and ends with code 20 on SIGTERM.
+#[test]
+fn an_endless_files_from_stays_small_and_stops_on_sigterm() {
+    for from0 in [false, true] {
+        let mut args = vec!["-a", "--files-from=/dev/zero"];
+        if from0 {
+            args.push("--from0");
+        }
+        let (peak, status, stderr) = endless_list(&args);
+        assert!(peak < 64 * 1024, "peak RSS {peak} KiB with {args:?}");
+        assert_eq!(status.code(), Some(20), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("received SIGINT, SIGTERM, or SIGHUP (code 20)"),
+            "{stderr}"
+        );
+    }
+}
+
+/// `--exclude-from=/dev/zero` reached 5.4 GB in 5 s; rsync reads it in a
+/// fixed buffer until a signal ends the run.
+#[test]
+fn an_endless_exclude_from_stays_small() {
+    let (peak, status, _) = endless_list(&["-a", "--exclude-from=/dev/zero"]);
+    assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
+    assert!(!status.success());
 }

@@ -113,10 +113,11 @@ pub fn norm_temp_names(line: &str) -> String {
     out
 }
 
-/// `--progress` rates: `   19.53kB/s` → ` RkB/s`. A rate is bytes over
+/// `--progress` rates: `   19.53kB/s` → ` RB/s`. A rate is bytes over
 /// elapsed milliseconds, so a tiny file shows 9.77 or 19.53 kB/s
-/// depending on whether its copy took one millisecond or two; the
-/// padding before it goes too, as it follows the number's width.
+/// depending on whether its copy took one millisecond or two, and its
+/// unit (`kB/s` or `MB/s`) moves with it; the padding before it goes too,
+/// as it follows the number's width.
 fn norm_rates(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
@@ -133,9 +134,7 @@ fn norm_rates(line: &str) -> String {
             out.push_str(&rest[..pos + 3]);
         } else {
             out.push_str(num.trim_end_matches(' '));
-            out.push_str(" R");
-            out.push_str(&head[unit_start..]);
-            out.push_str("B/s");
+            out.push_str(" RB/s");
         }
         rest = &rest[pos + 3..];
     }

@@ -142,7 +142,7 @@ fn normalizer_masks_volatile_output() -> Result<(), Failed> {
             "sent N bytes  received N bytes  N bytes/sec".into(),
             "Total bytes sent: N".into(),
             "Total file size: 5 bytes".into(),
-            "20 100% RkB/s    0:00:00 (xfr#2, to-chk=1/4)".into(),
+            "20 100% RB/s    0:00:00 (xfr#2, to-chk=1/4)".into(),
             "a B/s name".into(),
         ],
         "stdout normalisation",

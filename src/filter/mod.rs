@@ -196,10 +196,7 @@ impl Shared {
         match std::mem::replace(&mut *st, StdinState::Consumed) {
             StdinState::Unread(Some(v)) => v,
             StdinState::Unread(None) => {
-                use std::io::Read;
-                let mut v = Vec::new();
-                let _ = std::io::stdin().lock().read_to_end(&mut v);
-                v
+                parse::read_rules(std::io::stdin().lock(), self.from0).unwrap_or_default()
             }
             StdinState::Consumed => Vec::new(),
         }

@@ -371,7 +371,7 @@ impl Parser<'_> {
                 None if name.first() == Some(&b'/') => Path::new(OsStr::from_bytes(name)).into(),
                 None => Path::new(OsStr::from_bytes(&self.base)).join(OsStr::from_bytes(name)),
             };
-            match read_file(&path) {
+            match read_file(&path, self.shared.from0) {
                 Ok(d) => d,
                 Err(e) => {
                     if !x.fatal {
@@ -565,12 +565,28 @@ impl Parser<'_> {
 /// Reads a whole rule file. Opening errors are returned; a read error
 /// after a successful open ends the file there, as rsync's `getc` loop
 /// does (a directory opens but yields nothing).
-fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path)?;
-    let mut v = Vec::new();
-    let _ = f.read_to_end(&mut v);
-    Ok(v)
+fn read_file(path: &Path, from0: bool) -> std::io::Result<Vec<u8>> {
+    let f = std::fs::File::open(path)?;
+    read_rules(f, from0)
+}
+
+/// The most bytes a line of a rule file keeps: far beyond any record rsync
+/// accepts (longer ones are discarded as over-long either way), so that a
+/// file that never ends a line (`/dev/zero`) is read in bounded memory.
+/// Word-split files share the bound per line.
+const MAX_RULE_LINE: usize = 1 << 20;
+
+/// Reads rule-file data to its end, each line cut at [`MAX_RULE_LINE`];
+/// a read error ends the data. (With `--from0` every NUL is kept, empty
+/// records included, for rsync's record numbers.)
+pub(super) fn read_rules(r: impl std::io::Read, from0: bool) -> std::io::Result<Vec<u8>> {
+    let how = crate::listfile::ListRead {
+        ends: crate::listfile::line_end(from0),
+        cap: MAX_RULE_LINE,
+        skip_empty: false,
+        stop: None,
+    };
+    how.read(r, true)
 }
 
 /// Splits a rule file into records with rsync's line numbers: lines end at

@@ -5,6 +5,7 @@
 //! driver starts with; nothing is patched in later.
 
 use super::*;
+use crate::select::{self, FilesFromError};
 
 /// The immutable context of one run, known before the walk starts.
 pub(super) struct RunCtx<'a> {
@@ -190,11 +191,17 @@ impl<'a> Setup<'a> {
         base: &'b [u8],
     ) -> Result<(Vec<std::ffi::OsString>, &'b [u8]), ExitCode> {
         let opts = self.opts;
-        let from_list = match crate::select::read_files_from(spec, opts.from0, opts.relative) {
+        let stop = &self.flow.abort;
+        let from_list = match select::read_files_from(spec, opts.from0, opts.relative, stop) {
             Ok(l) => l,
-            Err(msg) => {
+            Err(FilesFromError::Unreadable(msg)) => {
                 let name = self.report.name.clone();
                 return Err(self.usage_exit(&format!("{name}: {msg}"), ExitCode::Syntax));
+            }
+            Err(FilesFromError::Interrupted) => {
+                let line = crate::final_line!(&self.report.name, ExitCode::Signal).to_string();
+                self.report.error_raw(line);
+                return Err(ExitCode::Signal);
             }
         };
         match sys::stat(path_of(base)) {
