@@ -77,6 +77,27 @@ impl ListRead<'_> {
     }
 }
 
+/// Standard input for a list that a signal may stop (`--files-from=-`):
+/// while nothing waits to be read it looks at the flag every 100 ms, so
+/// Ctrl-C at a terminal ends the run without waiting for Ctrl-D.
+pub(crate) struct StoppableStdin<'a> {
+    pub stop: &'a AtomicBool,
+}
+
+impl Read for StoppableStdin<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let stdin = std::io::stdin();
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return Err(ErrorKind::Interrupted.into());
+            }
+            if crate::sys::term::wait_readable(&stdin, 100)? {
+                return stdin.lock().read(buf);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -476,7 +476,7 @@ pub(crate) fn read_files_from(
         stop: Some(stop),
     };
     let read = if spec.as_bytes() == b"-" {
-        how.read(std::io::stdin().lock(), false)
+        how.read(crate::listfile::StoppableStdin { stop }, false)
     } else {
         std::fs::File::open(spec).and_then(|f| how.read(f, false))
     };

@@ -168,3 +168,40 @@ fn an_endless_exclude_from_stays_small() {
     assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
     assert!(!status.success());
 }
+
+/// Ctrl-C while `--files-from=-` waits for input was ignored until the
+/// input ended: a signal is honoured at any moment of the read.
+#[test]
+fn a_files_from_stdin_that_waits_stops_on_sigterm() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write(&tmp.path().join("tree/a"), "a\n");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arsync"))
+        .current_dir(tmp.path())
+        .args(["-a", "--files-from=-", "tree/", "d/"])
+        .env("ARSYNC_NO_FALLBACK", "1")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("arsync runs");
+    // The input stays open (as a terminal would) and never ends.
+    let mut input = child.stdin.take().expect("stdin");
+    std::io::Write::write_all(&mut input, b"a\n").expect("write");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let start = std::time::Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(killed.expect("kill runs").success());
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "SIGTERM honoured late"
+    );
+    drop(input);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(20), "{stderr}");
+    assert!(
+        !tmp.path().join("d").exists(),
+        "nothing copied from a list never finished"
+    );
+}

@@ -1,5 +1,6 @@
 //! The terminal: whether stdout is one and how wide it is (for the
-//! `--progress` bar), and a pseudo-terminal for the tests that check that
+//! `--progress` bar), waiting for input with a time limit (so a list read
+//! from a terminal still sees signals), and a pseudo-terminal for the tests that check that
 //! bar.
 
 use std::os::fd::AsFd;
@@ -21,6 +22,24 @@ pub(crate) fn width(fd: impl AsFd) -> Option<u16> {
 
 /// A pseudo-terminal pair (master, slave) for tests (rustix is built
 /// without its `pty` feature here, so this goes through libc).
+/// Waits up to `ms` milliseconds for `fd` to have input (or end of file,
+/// or an error to report); `Ok(false)` when the time ran out or a signal
+/// arrived. Lets a reader of a terminal look at the signal flag while the
+/// user types, where a plain `read` would be restarted after the signal.
+pub(crate) fn wait_readable(fd: impl AsFd, ms: u32) -> std::io::Result<bool> {
+    use rustix::event::{PollFd, PollFlags, Timespec};
+    let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+    let timeout = Timespec {
+        tv_sec: i64::from(ms / 1000),
+        tv_nsec: i64::from(ms % 1000) * 1_000_000,
+    };
+    match rustix::event::poll(&mut fds, Some(&timeout)) {
+        Ok(n) => Ok(n > 0),
+        Err(rustix::io::Errno::INTR) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[cfg(test)]
 pub(crate) fn open_pty() -> Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd), String> {
     use std::ffi::CStr;
