@@ -2,7 +2,8 @@
 //! itself is not deterministic there, or because they need concurrency:
 //! DEST inside SRC (the copy never descends into what the run made, the
 //! same result every time), two runs racing into one new DEST, and list
-//! files that never end (bounded memory, SIGTERM honoured).
+//! files that never end (bounded memory, SIGTERM honoured), and one
+//! directory of 200,000 entries.
 
 use std::path::Path;
 use std::process::Command;
@@ -203,5 +204,44 @@ fn a_files_from_stdin_that_waits_stops_on_sigterm() {
     assert!(
         !tmp.path().join("d").exists(),
         "nothing copied from a list never finished"
+    );
+}
+
+/// Issue 15, item 7: one directory of 200,000 entries is copied whole, and
+/// a second run finds nothing to do.
+#[test]
+fn a_directory_of_200k_entries_is_copied_whole() {
+    const N: usize = 200_000;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let big = tmp.path().join("src/big");
+    std::fs::create_dir_all(&big).expect("mkdir");
+    for i in 0..N {
+        let name = big.join(format!("f{i:06}"));
+        std::fs::write(&name, if i % 1000 == 0 { "x" } else { "" }).expect("create");
+    }
+    let first = arsync(tmp.path(), &["-a", "src/", "dst/"]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let mut names: Vec<_> = std::fs::read_dir(tmp.path().join("dst/big"))
+        .expect("readdir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), N);
+    assert!(
+        names
+            .iter()
+            .enumerate()
+            .all(|(i, n)| *n == *format!("f{i:06}"))
+    );
+    let again = arsync(tmp.path(), &["-ai", "src/", "dst/"]);
+    assert!(again.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout),
+        "",
+        "a second run changes nothing"
     );
 }
