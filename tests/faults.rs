@@ -1,7 +1,7 @@
 //! Fault cases that a differential scenario cannot pin down because rsync
 //! itself is not deterministic there, or because they need concurrency:
 //! DEST inside SRC (the copy never descends into what the run made, the
-//! same result every time), two runs racing into one new DEST, and list
+//! same result every time), two runs racing into one new DEST, list
 //! files that never end (bounded memory, SIGTERM honoured), and one
 //! directory of 200,000 entries.
 
