@@ -16,8 +16,6 @@ const HANDED_OVER: &[&str] = &[
     "read-batch",
     "iconv",
     "copy-as",
-    "old-dirs",
-    "old-d",
     "confine-root",
 ];
 

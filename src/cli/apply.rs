@@ -41,6 +41,9 @@ pub(crate) struct Raw {
     /// `-d` or `--no-d` was given (rsync's `xfer_dirs` is then no longer
     /// "unset", which list-only mode would turn on).
     pub dirs_set: bool,
+    /// `--old-dirs` was the last of `-d`/`--no-d`/`--old-dirs` (rsync's
+    /// `xfer_dirs` 4): recursion with `- /*/*` after the user's rules.
+    pub old_dirs: bool,
     /// `-R` / `--no-relative`, if given (`--files-from` turns it on).
     pub relative: Option<bool>,
     /// `--zc=NAME`, checked against rsync's list after parsing.
@@ -195,6 +198,15 @@ pub(super) fn relative(st: &mut State, ev: &Event) -> Res {
 pub(super) fn dirs(st: &mut State, ev: &Event) -> Res {
     st.o.dirs = !ev.negated();
     st.raw.dirs_set = true;
+    st.raw.old_dirs = false;
+    Ok(())
+}
+
+/// `--old-dirs`: shares `-d`'s setting; resolved in `finish`.
+pub(super) fn old_dirs(st: &mut State, _: &Event) -> Res {
+    st.o.dirs = true;
+    st.raw.dirs_set = true;
+    st.raw.old_dirs = true;
     Ok(())
 }
 

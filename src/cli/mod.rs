@@ -279,6 +279,13 @@ fn finish(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
         o.devices = false;
         o.specials = false;
     }
+    // rsync: --old-dirs is -d made of recursion and one more exclude rule,
+    // after all of the user's.
+    if raw.old_dirs {
+        o.recursive = Recurse::Explicit;
+        o.filters
+            .push(crate::filter::FilterArg::Filter("- /*/*".into()));
+    }
     // rsync: --files-from implies -R and -d, and cancels the recursion
     // -a implies (not an explicit -r).
     if o.files_from.is_some() {

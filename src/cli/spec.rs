@@ -586,7 +586,7 @@ pub(crate) static SPECS: &[Spec] = &[
             ),
             Name::alias("old-d"),
         ],
-        HandOver,
+        Run(apply::old_dirs),
     ),
     Spec::new(
         Mkpath,
