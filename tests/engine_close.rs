@@ -123,6 +123,21 @@ fn mounted(at: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// [`mount`], or `None` after printing `skipped: WHY` — a panic instead
+/// under `CI=true`, where the test must run.
+fn mount_or_skip(dir: &Path, back: &Path, mnt: &Path) -> Option<Mount> {
+    match mount(dir, back, mnt) {
+        Ok(m) => Some(m),
+        Err(why) if std::env::var_os("CI").is_some_and(|v| v == "true") => {
+            panic!("CI=true but the FUSE test cannot run: {why}")
+        }
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            None
+        }
+    }
+}
+
 /// Mounts the failing file system at `mnt` over `back`, or says why not.
 fn mount(dir: &Path, back: &Path, mnt: &Path) -> Result<Mount, String> {
     if !is_root() {
@@ -253,15 +268,9 @@ fn a_failing_close_leaves_the_old_file_in_place() {
     for d in [&back, &mnt] {
         fs::create_dir(d).unwrap();
     }
-    let _mount = match mount(tmp.path(), &back, &mnt) {
-        Ok(m) => m,
-        Err(why) if std::env::var_os("CI").is_some_and(|v| v == "true") => {
-            panic!("CI=true but the FUSE test cannot run: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipped: {why}");
-            return;
-        }
+    let _mount = match mount_or_skip(tmp.path(), &back, &mnt) {
+        Some(m) => m,
+        None => return,
     };
     let arsync = Path::new(env!("CARGO_BIN_EXE_arsync"));
     // The file system itself works: a file whose close succeeds arrives.
@@ -300,15 +309,9 @@ fn a_stalled_read_ends_with_the_timeout() {
     }
     fs::write(back.join("a.txt"), "fine\n").unwrap();
     fs::write(back.join("hang.bin"), vec![1u8; 4 << 20]).unwrap();
-    let mount = match mount(tmp.path(), &back, &mnt) {
-        Ok(m) => m,
-        Err(why) if std::env::var_os("CI").is_some_and(|v| v == "true") => {
-            panic!("CI=true but the FUSE test cannot run: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipped: {why}");
-            return;
-        }
+    let mount = match mount_or_skip(tmp.path(), &back, &mnt) {
+        Some(m) => m,
+        None => return,
     };
     let log = tmp.path().join("stderr");
     let start = Instant::now();

@@ -109,6 +109,21 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .expect("a number")
 }
 
+/// Sends SIGTERM to `child` and waits for it, which must take under 5 s.
+fn terminate(child: std::process::Child) -> std::process::Output {
+    let start = std::time::Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(killed.expect("kill runs").success());
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "SIGTERM honoured late"
+    );
+    out
+}
+
 /// Runs `arsync ARGS` for a second on a list file that never ends, checks
 /// its memory stayed small, sends SIGTERM and returns how it ended.
 fn endless_list(args: &[&str]) -> (u64, std::process::ExitStatus, String) {
@@ -125,16 +140,7 @@ fn endless_list(args: &[&str]) -> (u64, std::process::ExitStatus, String) {
         .expect("arsync runs");
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let peak = peak_rss_kib(child.id());
-    let start = std::time::Instant::now();
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    assert!(killed.expect("kill runs").success());
-    let out = child.wait_with_output().expect("wait");
-    assert!(
-        start.elapsed() < std::time::Duration::from_secs(5),
-        "SIGTERM honoured late"
-    );
+    let out = terminate(child);
     (
         peak,
         out.status,
@@ -187,18 +193,13 @@ fn a_files_from_stdin_that_waits_stops_on_sigterm() {
     // The input stays open (as a terminal would) and never ends.
     let mut input = child.stdin.take().expect("stdin");
     std::io::Write::write_all(&mut input, b"a\n").expect("write");
+    // Closed after 10 s, so a run that ignores the signal fails, not hangs.
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(10));
+        drop(input);
+    });
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let start = std::time::Instant::now();
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    assert!(killed.expect("kill runs").success());
-    let out = child.wait_with_output().expect("wait");
-    assert!(
-        start.elapsed() < std::time::Duration::from_secs(5),
-        "SIGTERM honoured late"
-    );
-    drop(input);
+    let out = terminate(child);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(20), "{stderr}");
     assert!(
