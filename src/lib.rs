@@ -24,6 +24,7 @@ pub(crate) mod report;
 pub(crate) mod scan;
 pub(crate) mod select;
 pub(crate) mod sys;
+pub(crate) mod tempname;
 pub(crate) mod text;
 pub(crate) mod transfer;
 pub(crate) mod version;

@@ -246,3 +246,198 @@ fn a_directory_of_200k_entries_is_copied_whole() {
         "a second run changes nothing"
     );
 }
+
+/// A small xorshift generator: the kill moments are random but repeatable
+/// (`ARSYNC_FAULT_SEED` picks another sequence).
+struct Seeded(u64);
+
+impl Seeded {
+    fn from_env() -> Seeded {
+        let seed = std::env::var("ARSYNC_FAULT_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0x5EED_F00D_u64);
+        eprintln!("kill moments: ARSYNC_FAULT_SEED={seed}");
+        Seeded(seed | 1)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// How many kills each case makes (`ARSYNC_FAULT_KILLS` for more).
+fn kills() -> usize {
+    std::env::var("ARSYNC_FAULT_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(12)
+}
+
+/// `n` files of `size` bytes of noise in `dir`, named `f0`, `f1`, ….
+fn noise_files(dir: &Path, n: usize, size: usize, rng: &mut Seeded) {
+    std::fs::create_dir_all(dir).expect("dir");
+    for i in 0..n {
+        let data: Vec<u8> = (0..size).map(|_| rng.below(256) as u8).collect();
+        std::fs::write(dir.join(format!("f{i}")), data).expect("write");
+    }
+}
+
+/// Names in `dir` that are not final names (`f<N>`): temp files.
+fn temps_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("readdir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| !(n.starts_with('f') && n[1..].parse::<u32>().is_ok()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Final names in `dst` whose content is neither the source's nor what
+/// was there before (`old`): files a kill corrupted.
+fn corrupt_in(src: &Path, dst: &Path, old: &dyn Fn(&str) -> Option<Vec<u8>>) -> Vec<String> {
+    let mut bad = Vec::new();
+    for e in std::fs::read_dir(src).expect("readdir") {
+        let name = e.expect("entry").file_name().to_string_lossy().into_owned();
+        let Ok(now) = std::fs::read(dst.join(&name)) else {
+            continue;
+        };
+        let new = std::fs::read(src.join(&name)).expect("source");
+        if now != new && Some(&now) != old(&name).as_ref() {
+            bad.push(name);
+        }
+    }
+    bad
+}
+
+/// Starts `PROG -a src/ dst/` and SIGKILLs it after a seeded moment (its
+/// whole process group: rsync's receiver is a process of its own); the
+/// moments spread over the copy's first `window_ms`.
+fn run_and_kill(prog: &str, src: &Path, dst: &Path, rng: &mut Seeded, window_ms: u64) {
+    use std::os::unix::process::CommandExt;
+    let mut child = Command::new(prog)
+        .process_group(0)
+        .arg("-a")
+        .arg(format!("{}/", src.display()))
+        .arg(format!("{}/", dst.display()))
+        .env("ARSYNC_NO_FALLBACK", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(2 + rng.below(window_ms)));
+    let group = format!("-{}", child.id());
+    let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+    let _ = child.wait();
+    // rsync's other processes are not our children: wait until they are
+    // gone (they were killed, so this is short).
+    while Command::new("kill")
+        .args(["-0", "--", &group])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Names of rsync's temp-file shape for synced files, not made by arsync.
+const FOREIGN: [&str; 3] = [".f0.Rsync1", ".f1.BACKUP", ".f2.a1b2c3"];
+
+/// What the kills of one case left: corrupt files and temp files right
+/// after the kills, temp files after a complete re-run, and its exit code.
+#[derive(Debug)]
+struct KillResult {
+    corrupt: usize,
+    temps_after_kills: usize,
+    temps_after_rerun: usize,
+    rerun_exit: Option<i32>,
+    converged: bool,
+}
+
+/// Kills `prog` during copies of 200 files into `dst` (`update`: holding
+/// old versions of them) at seeded moments, then lets it finish.
+fn kill_during(prog: &str, update: bool) -> KillResult {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    let mut rng = Seeded::from_env();
+    noise_files(&src, 200, 256 * 1024, &mut rng);
+    std::fs::create_dir_all(&dst).expect("dst");
+    let old = |name: &str| update.then(|| format!("old {name}").into_bytes());
+    let (mut corrupt, mut temps) = (0, 0);
+    for _ in 0..kills() {
+        // Each round starts from the old state, so each kill lands
+        // somewhere in a full copy.
+        for e in std::fs::read_dir(&src).expect("readdir") {
+            let name = e.expect("entry").file_name().to_string_lossy().into_owned();
+            match old(&name) {
+                Some(content) => std::fs::write(dst.join(&name), content).expect("old"),
+                None => drop(std::fs::remove_file(dst.join(&name))),
+            }
+        }
+        run_and_kill(prog, &src, &dst, &mut rng, 120);
+        corrupt += corrupt_in(&src, &dst, &old).len();
+        temps = temps_in(&dst).len();
+    }
+    // Files of temp files' shape that arsync did not make (rsync's, or a
+    // user's) must stay.
+    for n in FOREIGN {
+        std::fs::write(dst.join(n), b"not arsync's").expect("foreign");
+    }
+    // A temp file of a killed run is stale once no run could still be
+    // writing it: two seconds after it last changed.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let out = Command::new(prog)
+        .arg("-a")
+        .arg(format!("{}/", src.display()))
+        .arg(format!("{}/", dst.display()))
+        .env("ARSYNC_NO_FALLBACK", "1")
+        .output()
+        .expect("re-run");
+    let left = temps_in(&dst);
+    for n in FOREIGN {
+        assert!(left.iter().any(|l| l == n), "{n} was removed");
+    }
+    KillResult {
+        corrupt,
+        temps_after_kills: temps,
+        temps_after_rerun: left.len() - FOREIGN.len(),
+        rerun_exit: out.status.code(),
+        converged: corrupt_in(&src, &dst, &|_: &str| None).is_empty(),
+    }
+}
+
+/// rsync's figures for the same case, for the record (`--nocapture`).
+fn rsync_for_the_record(update: bool) {
+    if Command::new("rsync").arg("--version").output().is_err() {
+        eprintln!("rsync not installed: no reference figures");
+        return;
+    }
+    eprintln!("rsync, update={update}: {:?}", kill_during("rsync", update));
+}
+
+#[test]
+fn kill_9_during_updates_leaves_no_corrupt_file_and_a_rerun_leaves_no_temp_file() {
+    let r = kill_during(env!("CARGO_BIN_EXE_arsync"), true);
+    eprintln!("arsync, update=true: {r:?}");
+    assert_eq!(r.corrupt, 0, "{r:?}");
+    assert_eq!(r.rerun_exit, Some(0), "{r:?}");
+    assert!(r.converged, "{r:?}");
+    assert_eq!(r.temps_after_rerun, 0, "{r:?}");
+    rsync_for_the_record(true);
+}
+
+#[test]
+fn kill_9_during_fresh_copies_leaves_nothing_partial() {
+    let r = kill_during(env!("CARGO_BIN_EXE_arsync"), false);
+    eprintln!("arsync, update=false: {r:?}");
+    assert_eq!(r.corrupt, 0, "{r:?}");
+    assert_eq!(r.temps_after_kills, 0, "unnamed files leave nothing: {r:?}");
+    assert_eq!(r.rerun_exit, Some(0), "{r:?}");
+    assert!(r.converged, "{r:?}");
+    rsync_for_the_record(false);
+}

@@ -25,7 +25,6 @@ mod error;
 pub(crate) mod pace;
 mod sink;
 mod sparse;
-mod tempname;
 mod uring;
 
 use std::path::{Path, PathBuf};
@@ -36,7 +35,7 @@ use crate::meta::{ItemAttrs, Policy, Wanted};
 use crate::options::{EngineChoice, Options};
 use crate::sys::DirAt;
 
-pub(crate) use tempname::temp_name;
+pub(crate) use crate::tempname::temp_name;
 
 /// `-b`, as the transfer side provides it: the engine calls it at the
 /// last moment, so the old version is kept only when the new one is

@@ -80,10 +80,12 @@ enum Kind {
         name: Vec<u8>,
         shown: PathBuf,
     },
-    /// An unnamed `O_TMPFILE` inode, linked in under the destination name
-    /// when complete: one directory entry instead of two plus a rename,
-    /// and a crash leaves nothing behind at all.
-    Unnamed,
+    /// An unnamed `O_TMPFILE` inode, given its name only when complete: a
+    /// crash leaves nothing behind. `fresh` (nothing at the destination):
+    /// linked in under the final name, one directory entry instead of two
+    /// plus a rename; otherwise linked under a temp name and at once
+    /// renamed over the old file, so the temp name lives for two calls.
+    Unnamed { fresh: bool },
 }
 
 /// The file being written, and how it becomes the destination.
@@ -111,10 +113,10 @@ impl Sink {
         if cfg.inplace {
             return Sink::open_in_place(place, mode, backup).await;
         }
-        if fresh && cfg.temp_dir.is_none() {
+        if cfg.temp_dir.is_none() {
             match kernel::open_at(&place.dir, b".", Create::Unnamed, mode).await {
                 Ok(file) => {
-                    let kind = Kind::Unnamed;
+                    let kind = Kind::Unnamed { fresh };
                     return Ok(Sink { file, kind });
                 }
                 // Filesystems without O_TMPFILE: a named temp file.
@@ -163,6 +165,9 @@ impl Sink {
             let tmp = shown_dir.join(sys::path_from(&name));
             match kernel::open_at(&dir, &name, Create::Exclusive, mode).await {
                 Ok(file) => {
+                    // Locked while it lives: a later run's clean-up of
+                    // stale temp files sees it is in use.
+                    let _ = kernel::lock(file.as_fd());
                     let (dir, shown) = (dir, tmp);
                     let kind = Kind::Named { dir, name, shown };
                     return Ok(Sink { file, kind });
@@ -195,7 +200,7 @@ impl Sink {
         match &self.kind {
             Kind::InPlace => shown(&place.dest),
             Kind::Named { shown: t, .. } => shown(t),
-            Kind::Unnamed => place.shown_temp(),
+            Kind::Unnamed { .. } => place.shown_temp(),
         }
     }
 
@@ -234,7 +239,7 @@ impl Sink {
                 }
                 placed
             }
-            Kind::Unnamed => commit_unnamed(file, place, backup).await,
+            Kind::Unnamed { fresh } => commit_unnamed(file, fresh, place, backup).await,
         }
     }
 
@@ -264,9 +269,9 @@ impl Sink {
                     let _ = kernel::unlink_at(&dir, &name).await;
                 }
             }
-            Kind::Unnamed => {
+            Kind::Unnamed { fresh } => {
                 if keep {
-                    let _ = link_unnamed(&file, &keep_dir, &place.base);
+                    let _ = link_unnamed(&file, fresh, &keep_dir, &place.base);
                 }
                 // Closing an unnamed file frees it.
                 let _ = file.close().await;
@@ -319,6 +324,7 @@ fn rename_failed(tmp: String, place: &Place, err: io::Error) -> CopyError {
 /// would free it; then it is linked in and closed.
 async fn commit_unnamed(
     file: File,
+    fresh: bool,
     place: &Place,
     backup: Option<&dyn BeforeCommit>,
 ) -> Result<(), CopyError> {
@@ -329,15 +335,18 @@ async fn commit_unnamed(
     let placed = checked
         .and_then(|()| keep_old(place, backup))
         .and_then(|()| {
-            link_unnamed(&file, &place.dir, &place.base)
+            link_unnamed(&file, fresh, &place.dir, &place.base)
                 .map_err(|err| rename_failed(place.shown_temp(), place, err))
         });
     let closed = close_checked(file).await;
     placed?;
     closed.map_err(|err| {
-        // Nothing was there before (that is when a file is unnamed):
-        // leave nothing rather than a file whose close failed.
-        let _ = kernel::unlink_now(&place.dir, &place.base);
+        // Nothing was there before: leave nothing rather than a file whose
+        // close failed. (An update's old version is gone by now; the new
+        // one, flushed without error, stays.)
+        if fresh {
+            let _ = kernel::unlink_now(&place.dir, &place.base);
+        }
         CopyError::Close {
             name: place.shown_temp(),
             err,
@@ -345,20 +354,34 @@ async fn commit_unnamed(
     })
 }
 
-/// Gives an unnamed temp file its final name, `base` in `dir`. If
-/// something appeared there meanwhile, links it under a temp name and
-/// renames that over it.
-fn link_unnamed(file: &File, dir: &DirAt, base: &[u8]) -> io::Result<()> {
-    match kernel::link_fd(file.as_fd(), dir, base) {
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            let tmp = temp_base(base);
-            kernel::link_fd(file.as_fd(), dir, &tmp)?;
-            kernel::rename_now(dir, &tmp, base).inspect_err(|_| {
-                let _ = kernel::unlink_now(dir, &tmp);
-            })
+/// Gives an unnamed temp file its final name, `base` in `dir`: directly
+/// when `fresh`, unless something appeared there meanwhile; otherwise
+/// under a temp name that is at once renamed over the old file.
+fn link_unnamed(file: &File, fresh: bool, dir: &DirAt, base: &[u8]) -> io::Result<()> {
+    if fresh {
+        match kernel::link_fd(file.as_fd(), dir, base) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            other => return other,
         }
-        other => other,
     }
+    let tmp = link_under_temp_name(file, dir, base)?;
+    kernel::rename_now(dir, &tmp, base).inspect_err(|_| {
+        let _ = kernel::unlink_now(dir, &tmp);
+    })
+}
+
+/// Links the unnamed file under a free temp name beside `base`.
+fn link_under_temp_name(file: &File, dir: &DirAt, base: &[u8]) -> io::Result<Vec<u8>> {
+    let mut last = io::Error::other("no free temp name");
+    for _ in 0..TEMP_TRIES {
+        let tmp = temp_base(base);
+        match kernel::link_fd(file.as_fd(), dir, &tmp) {
+            Ok(()) => return Ok(tmp),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = e,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
 }
 
 /// `--partial-dir`: the directory an interrupted file is kept in, made if

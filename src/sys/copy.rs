@@ -152,6 +152,16 @@ pub(crate) fn link_fd(fd: BorrowedFd<'_>, dir: &DirAt, name: &[u8]) -> io::Resul
     }
 }
 
+/// Locks the open file `fd` (`flock`, exclusive, without waiting): a temp
+/// file being written is locked so that no other run takes it for a
+/// killed run's debris.
+pub(crate) fn lock(fd: BorrowedFd<'_>) -> io::Result<()> {
+    Ok(rustix::fs::flock(
+        fd,
+        rustix::fs::FlockOperation::NonBlockingLockExclusive,
+    )?)
+}
+
 /// `mkdir` of `rel` below `dir` (or of a path, for [`DirAt::Path`]).
 pub(crate) fn make_dir_at(dir: &DirAt, rel: &Path, mode: u32) -> io::Result<()> {
     Ok(rustix::fs::mkdirat(dir, rel, Mode::from_raw_mode(mode))?)

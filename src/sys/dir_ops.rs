@@ -12,10 +12,26 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::sync::Arc;
 
-use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Timespec, Timestamps, UTIME_OMIT, Uid};
+use rustix::fs::{
+    AtFlags, FileType, FlockOperation, Gid, Mode, OFlags, Timespec, Timestamps, UTIME_OMIT, Uid,
+};
 use rustix::io::Errno;
 
 use super::{DirAt, Stat, path_from};
+
+/// Opens entry `name` so that it can be locked, never through a symlink
+/// nor blocking on a FIFO: for reading, or (a temp file is always
+/// writable by its owner, perhaps not readable) for writing, which does
+/// not change it.
+fn open_to_lock(dir: &DirAt, name: &[u8]) -> Result<OwnedFd, Errno> {
+    let base = OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+    match rustix::fs::openat(dir, dir.name(name), base | OFlags::RDONLY, Mode::empty()) {
+        Err(Errno::ACCESS) => {
+            rustix::fs::openat(dir, dir.name(name), base | OFlags::WRONLY, Mode::empty())
+        }
+        r => r,
+    }
+}
 
 /// A directory opened for reading (its names, `fchmod`), never through a
 /// symlink.
@@ -115,6 +131,36 @@ impl DirAt {
     /// owner), without following a symlink there.
     pub(crate) fn open_dir_read(&self, name: &[u8]) -> Result<OwnedFd, Errno> {
         rustix::fs::openat(self, self.name(name), READ_DIR_FLAGS, Mode::empty())
+    }
+
+    /// Removes entry `name`, a temp file a killed run left behind, if it
+    /// proves stale: a regular file with one link, owned by us (unless we
+    /// are root), unchanged since `before` (its ctime: a file
+    /// being written, or just linked in, is newer), and not locked (a
+    /// live named temp file is). `before`: nanoseconds since the epoch.
+    /// `Ok(false)`: left alone.
+    pub(crate) fn remove_stale_temp(&self, name: &[u8], before: i128) -> Result<bool, Errno> {
+        let fd = open_to_lock(self, name)?;
+        let st = rustix::fs::fstat(&fd)?;
+        let euid = rustix::process::geteuid();
+        let stale = FileType::from_raw_mode(st.st_mode) == FileType::RegularFile
+            && st.st_nlink == 1
+            && (euid.is_root() || st.st_uid == euid.as_raw())
+            && i128::from(st.st_ctime) * 1_000_000_000 + i128::from(st.st_ctime_nsec) < before;
+        if !stale {
+            return Ok(false);
+        }
+        match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+            Err(Errno::WOULDBLOCK) => return Ok(false),
+            r => r?,
+        }
+        // Still the same file under that name.
+        let now = rustix::fs::statat(self, self.name(name), AtFlags::SYMLINK_NOFOLLOW)?;
+        if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino) {
+            return Ok(false);
+        }
+        rustix::fs::unlinkat(self, self.name(name), AtFlags::empty())?;
+        Ok(true)
     }
 
     /// The target of symlink entry `name`.
@@ -268,6 +314,49 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let at = open_root(t.path()).unwrap();
         (t, at)
+    }
+
+    fn now_nanos() -> i128 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as i128
+    }
+
+    #[test]
+    fn only_a_stale_unlocked_lone_regular_file_is_removed() {
+        let (t, at) = root();
+        let p = |n: &str| t.path().join(n);
+        for n in ["stale", "locked", "linked", "fifo"] {
+            std::fs::write(p(n), b"x").unwrap();
+        }
+        std::fs::hard_link(p("linked"), p("other")).unwrap();
+        std::fs::remove_file(p("fifo")).unwrap();
+        at.mknod(b"fifo", FileType::Fifo.as_raw_mode(), 0o644, 0)
+            .unwrap();
+        std::os::unix::fs::symlink("stale", p("link")).unwrap();
+        let held = std::fs::File::open(p("locked")).unwrap();
+        rustix::fs::flock(&held, FlockOperation::NonBlockingLockExclusive).unwrap();
+        let later = now_nanos() + 1_000_000_000;
+        // Changed after `before`: a run may still be writing it.
+        assert_eq!(
+            at.remove_stale_temp(b"stale", now_nanos() - 60_000_000_000),
+            Ok(false)
+        );
+        assert_eq!(at.remove_stale_temp(b"locked", later), Ok(false));
+        assert_eq!(at.remove_stale_temp(b"linked", later), Ok(false));
+        assert_eq!(at.remove_stale_temp(b"fifo", later), Ok(false));
+        assert!(
+            at.remove_stale_temp(b"link", later).is_err(),
+            "not followed"
+        );
+        assert_eq!(at.remove_stale_temp(b"stale", later), Ok(true));
+        let mut left: Vec<_> = std::fs::read_dir(t.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["fifo", "link", "linked", "locked", "other"]);
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub(crate) trait DestFs: Send + Sync {
     /// `rmdir` by path (a partial dir outside any handle).
     fn rmdir_path(&self, path: &Path) -> Result<(), Errno>;
     fn rename(&self, at: &DirAt, name: &[u8], to: &DirAt, to_name: &[u8]) -> Result<(), Errno>;
+    /// Removes `name`, a temp file of an earlier arsync run, if it proves
+    /// stale (see `DirAt::remove_stale_temp`); whether it did.
+    fn remove_stale_temp(&self, at: &DirAt, name: &[u8]) -> Result<bool, Errno>;
 }
 
 /// The destination of a run: the real one, or a dry run's.
@@ -56,12 +59,32 @@ pub(crate) fn for_dry_run(dry_run: bool) -> Arc<dyn DestFs> {
     if dry_run {
         Arc::new(DryRun::default())
     } else {
-        Arc::new(Real)
+        Arc::new(Real::new())
     }
 }
 
 /// Does what it is asked.
-pub(crate) struct Real;
+pub(crate) struct Real {
+    /// Temp files changed since then may belong to a run going on now: a
+    /// margin before this run started, for coarse file system clocks.
+    /// Nanoseconds since the epoch.
+    stale_before: i128,
+}
+
+impl Real {
+    pub(crate) fn new() -> Real {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i128);
+        Real {
+            stale_before: now - STALE_MARGIN_NANOS,
+        }
+    }
+}
+
+/// How long before this run's start a temp file must have last changed to
+/// be taken for a killed run's: 2 s.
+const STALE_MARGIN_NANOS: i128 = 2_000_000_000;
 
 impl DestFs for Real {
     fn mkdir(&self, at: &DirAt, name: &[u8], mode: u32) -> Result<(), Errno> {
@@ -100,6 +123,9 @@ impl DestFs for Real {
     }
     fn rename(&self, at: &DirAt, name: &[u8], to: &DirAt, to_name: &[u8]) -> Result<(), Errno> {
         at.rename(name, to, to_name)
+    }
+    fn remove_stale_temp(&self, at: &DirAt, name: &[u8]) -> Result<bool, Errno> {
+        at.remove_stale_temp(name, self.stale_before)
     }
 }
 
@@ -167,6 +193,9 @@ impl DestFs for DryRun {
     }
     fn rename(&self, at: &DirAt, name: &[u8], to: &DirAt, to_name: &[u8]) -> Result<(), Errno> {
         self.record(|| Op::Rename(at.name(name), to.name(to_name)))
+    }
+    fn remove_stale_temp(&self, at: &DirAt, name: &[u8]) -> Result<bool, Errno> {
+        self.record(|| Op::Unlink(at.name(name))).map(|()| true)
     }
 }
 

@@ -9,6 +9,7 @@
 //! This is the only place where the stages meet; each of them stays
 //! ignorant of the others, and each owns its part of the state (`state`).
 
+mod debris;
 mod deletion;
 mod dest;
 mod destfs;

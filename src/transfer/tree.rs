@@ -46,6 +46,9 @@ impl Transfer<'_> {
                 }
             }
         }
+        if let Some(l) = level.existing {
+            self.remove_debris(level.dir, l, entries);
+        }
         let recurse = opts.recursive() && !dest.solo;
         let mut tickets = match first_level {
             Some(_) => Vec::new(),
