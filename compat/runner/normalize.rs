@@ -156,11 +156,17 @@ pub fn stdout_lines(raw: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// What rsync's sender says when its receiver has died of a fatal error
+/// (ENOSPC, say): an artefact of rsync's process pair, which arsync, one
+/// process, has no counterpart for. Dropped.
+const SENDER_BROKEN_PIPE: &str = "rsync: [sender] write error: Broken pipe (32)";
+
 /// Normalise stderr (raw bytes) into lines. With `--stderr=all` the
 /// summary lines land here, so their counts are masked as on stdout.
 pub fn stderr_lines(raw: &[u8]) -> Vec<String> {
     to_text(raw)
         .lines()
+        .filter(|l| *l != SENDER_BROKEN_PIPE)
         .map(|l| {
             let l = norm_sent_line(l)
                 .or_else(|| norm_total_line(l))

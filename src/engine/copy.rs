@@ -152,8 +152,9 @@ async fn write_content(
                 src: shown(&job.src),
                 err: io::ErrorKind::Unsupported.into(),
             },
+            // rsync names the destination, not the file being written.
             DataError::Write(err) => CopyError::Write {
-                name: sink.shown_name(place),
+                name: shown(&place.dest),
                 err,
             },
         })?;

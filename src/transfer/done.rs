@@ -152,8 +152,16 @@ impl Transfer<'_> {
             Outcome::SenderFailed(msg) => {
                 self.report.complete(p.slot, Vec::new(), vec![msg]);
             }
+            // rsync stops at the first fatal error; the copies that were
+            // in flight with it say nothing more.
+            Outcome::Fatal(_) if self.flow.fatal.is_some() => {
+                self.report.complete(p.slot, Vec::new(), Vec::new());
+            }
             Outcome::Fatal(msg) => {
-                self.report.complete(p.slot, Vec::new(), vec![msg.clone()]);
+                // Listed (-v) as the transfer it began as.
+                let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
+                self.report
+                    .complete(p.slot, line.into_iter().collect(), vec![msg.clone()]);
                 self.flow.fatal = Some(msg);
                 self.flow.stop();
             }

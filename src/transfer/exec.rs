@@ -68,7 +68,8 @@ impl Transfer<'_> {
             && !self.make_room(dest, r, "directory")
         {
             self.report.error_raw(SKIP_CONTENTS);
-            return Next::Stop;
+            // rsync's sender still lists the contents: they count.
+            return Next::CountOnly;
         }
         self.item(d, e, None);
         let opts = self.ctx.opts;
@@ -83,7 +84,7 @@ impl Transfer<'_> {
             }
             match self.make_dir(item, d) {
                 Some(st) => current = st,
-                None => return Next::Stop,
+                None => return Next::CountOnly,
             }
         }
         let created = !exists;
