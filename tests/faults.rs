@@ -2,8 +2,15 @@
 //! itself is not deterministic there, or because they need concurrency:
 //! DEST inside SRC (the copy never descends into what the run made, the
 //! same result every time), two runs racing into one new DEST, list
-//! files that never end (bounded memory, SIGTERM honoured), and one
-//! directory of 200,000 entries.
+//! files that never end (bounded memory, SIGTERM honoured), one
+//! directory of 200,000 entries, `kill -9` at seeded moments of fresh
+//! copies and updates (no corrupt file; a re-run converges and leaves no
+//! temp file; rsync's figures printed beside), a source truncated or
+//! deleted during the copy. (ENOSPC and a read-only destination are
+//! scenarios: `compat/scenarios/99b-faults.scn`.)
+//!
+//! `ARSYNC_FAULT_KILLS` (default 12) and `ARSYNC_FAULT_SEED` choose how
+//! many kills and when.
 
 use std::path::Path;
 use std::process::Command;
@@ -440,4 +447,120 @@ fn kill_9_during_fresh_copies_leaves_nothing_partial() {
     assert_eq!(r.rerun_exit, Some(0), "{r:?}");
     assert!(r.converged, "{r:?}");
     rsync_for_the_record(false);
+}
+
+/// Exit code, stdout and stderr lines, and the destination file's length
+/// and whether it is the source's content.
+type Ended = (Option<i32>, Vec<String>, Vec<String>, Option<(u64, bool)>);
+
+/// What `PROG -av --bwlimit=20m src/ dst/` did with a 64 MiB source
+/// truncated to 1 MiB half a second into the copy: exit code, stdout and
+/// stderr lines (byte counts and the tool's name masked), and the
+/// destination file's length and whether it is the source's content now.
+fn truncated_during_copy(prog: &str) -> Ended {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    let mut rng = Seeded(7);
+    std::fs::create_dir_all(&src).expect("src");
+    let block: Vec<u8> = (0..1 << 20).map(|_| rng.below(256) as u8).collect();
+    let big = src.join("f.bin");
+    let data: Vec<u8> = (0..64).flat_map(|_| block.iter().copied()).collect();
+    std::fs::write(&big, data).expect("write");
+    let child = Command::new(prog)
+        .args(["-av", "--bwlimit=20m"])
+        .arg(format!("{}/", src.display()))
+        .arg(format!("{}/", dst.display()))
+        .env("ARSYNC_NO_FALLBACK", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&big)
+        .and_then(|f| f.set_len(1 << 20))
+        .expect("truncate");
+    let out = child.wait_with_output().expect("wait");
+    let mask = |b: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(b)
+            .lines()
+            .filter(|l| !l.starts_with("sent ") && !l.starts_with("total size"))
+            .filter(|l| !l.ends_with("write error: Broken pipe (32)"))
+            .map(|l| l.replacen("arsync", "rsync", 1))
+            .map(|l| l.replace(&tmp.path().display().to_string(), "TMP"))
+            .map(|l| match l.split_once(" at ") {
+                Some((head, _)) if l.contains(" error: ") => head.to_string(),
+                _ => l,
+            })
+            .collect()
+    };
+    let now = std::fs::read(&big).expect("source");
+    let copied = std::fs::read(dst.join("f.bin"))
+        .ok()
+        .map(|d| (d.len() as u64, d == now));
+    (
+        out.status.code(),
+        mask(&out.stdout),
+        mask(&out.stderr),
+        copied,
+    )
+}
+
+#[test]
+fn a_source_truncated_during_the_copy_is_sent_again_as_it_is_now() {
+    let ours = truncated_during_copy(env!("CARGO_BIN_EXE_arsync"));
+    eprintln!("arsync: {ours:?}");
+    // Never the old length, nor a mix: the file as it is now, exit 23.
+    assert_eq!(ours.0, Some(23), "{ours:?}");
+    assert_eq!(ours.3, Some((1 << 20, true)), "{ours:?}");
+    assert!(
+        ours.2.iter().any(|l| l.contains("read errors mapping")),
+        "{ours:?}"
+    );
+    if Command::new("rsync").arg("--version").output().is_err() {
+        eprintln!("skipped: the comparison with rsync (not installed)");
+        return;
+    }
+    let theirs = truncated_during_copy("rsync");
+    eprintln!("rsync: {theirs:?}");
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn files_deleted_during_the_run_are_reported_as_vanished_on_stderr() {
+    // 64 MiB and 200 files of 100 KiB at 20 MB/s: most files are still
+    // to come when they are deleted, 300 ms in.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    let mut rng = Seeded(11);
+    noise_files(&src.join("a"), 1, 64 << 20, &mut rng);
+    noise_files(&src.join("b"), 200, 100 << 10, &mut rng);
+    let child = Command::new(env!("CARGO_BIN_EXE_arsync"))
+        .args(["-a", "--bwlimit=20m"])
+        .arg(format!("{}/", src.display()))
+        .arg(format!("{}/", dst.display()))
+        .env("ARSYNC_NO_FALLBACK", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::fs::remove_dir_all(src.join("b")).expect("delete");
+    let out = child.wait_with_output().expect("wait");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    let vanished = stderr.matches("file has vanished: ").count();
+    assert!(!stdout.contains("vanished"), "on stdout: {stdout}");
+    assert!(
+        vanished > 0,
+        "none vanished (the copy was too fast?): {stderr}"
+    );
+    assert_eq!(out.status.code(), Some(24), "{stderr}");
+    assert!(
+        stderr.contains("some files vanished before they could be transferred (code 24)"),
+        "{stderr}"
+    );
 }

@@ -43,14 +43,31 @@ async fn copy_file(job: &CopyJob, cfg: &Config, buf: &mut Vec<u8>) -> Result<Out
         }
     };
     let mut written = write_content(&src, &sink, &place, job, cfg, buf, job.append_from).await;
+    let mut resent = None;
     if matches!(written, Ok(len) if len < job.size) {
-        // The source ended early: copy it again from the start (rsync's
-        // second pass); still short, the update is discarded.
-        written = write_content(&src, &sink, &place, job, cfg, buf, 0).await;
-        if matches!(written, Ok(len) if len < job.size) {
-            written = Err(CopyError::ShortRead {
-                src: shown(&job.src),
-            });
+        // The source ended early: rsync's sender says so, and its second
+        // pass sends the file again whole, at the size it has then (it
+        // shrank while being copied). Short of that too (a `/sys` file
+        // that lies about its size), the update is discarded.
+        let short = CopyError::ShortRead {
+            src: shown(&job.src),
+        };
+        let now = kernel::stat_fd(src.as_fd()).map_or(job.size, |s| s.size.min(job.size));
+        // What the first pass wrote beyond the new end must not stay.
+        if let Some(c) = &job.live {
+            c.store(0, std::sync::atomic::Ordering::Relaxed);
+        }
+        written = match kernel::set_len(sink.file().as_fd(), 0) {
+            Ok(()) => write_content(&src, &sink, &place, job, cfg, buf, 0).await,
+            Err(err) => Err(CopyError::Truncate {
+                dest: shown(&place.dest),
+                err,
+            }),
+        };
+        match written {
+            Ok(len) if len < now => written = Err(short),
+            Ok(_) => resent = Some(short.to_string()),
+            Err(_) => {}
         }
     }
     let mut redone = false;
@@ -67,9 +84,10 @@ async fn copy_file(job: &CopyJob, cfg: &Config, buf: &mut Vec<u8>) -> Result<Out
     let _ = src.close().await;
     let attrs = written
         .and_then(|len| set_attrs(&sink, &place, job, cfg, len))
-        .map(|o| match o {
-            Outcome::Copied(n) if redone => Outcome::Redone(n),
-            o => o,
+        .map(|o| match (o, resent) {
+            (Outcome::Copied(n), _) if redone => Outcome::Redone(n),
+            (Outcome::Copied(n), Some(msg)) => Outcome::Resent(n, msg),
+            (o, _) => o,
         })
         .and_then(|attrs| synced(&sink, &place, cfg).map(|()| attrs));
     match attrs {
@@ -135,6 +153,7 @@ async fn write_content(
         chunk: cfg.chunk,
         buf,
         holes: cfg.sparse.then_some(&mut space.holes),
+        live: job.live.as_deref(),
     };
     let copied = datapath::copy(cfg.choice, &mut io, cfg, start, job.size).await;
     let len = copied

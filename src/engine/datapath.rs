@@ -13,7 +13,7 @@ use std::future::Future;
 use std::io;
 use std::os::fd::AsFd;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use compio::BufResult;
@@ -46,6 +46,8 @@ pub(super) struct Io<'a> {
     pub chunk: usize,
     pub buf: &'a mut Vec<u8>,
     pub holes: Option<&'a mut Holes>,
+    /// This file's bytes written so far (`--progress`).
+    pub live: Option<&'a AtomicU64>,
 }
 
 /// One way of moving bytes.
@@ -230,6 +232,9 @@ pub(super) async fn run(
         }
         pos += n as u64;
         if let Some(c) = &cfg.progress {
+            c.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        if let Some(c) = io.live {
             c.fetch_add(n as u64, Ordering::Relaxed);
         }
         cfg.pace.moved(n as u64);
@@ -454,6 +459,7 @@ mod tests {
                 chunk,
                 buf: &mut buf,
                 holes: sparse.then_some(&mut holes),
+                live: None,
             };
             f(&mut io).await
         });

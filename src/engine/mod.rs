@@ -99,6 +99,9 @@ pub(crate) struct CopyJob {
     /// `--append-verify`: the whole file is checked against the source
     /// afterwards and sent again whole on a mismatch.
     pub verify: bool,
+    /// `--progress`: the bytes of this file written so far, for the
+    /// report to show while the copy goes on.
+    pub live: Option<Arc<AtomicU64>>,
 }
 
 /// How a job went.
@@ -130,6 +133,10 @@ pub(crate) enum Outcome {
     /// try, then its "failed verification -- update discarded"; the old
     /// destination stays.
     ShortRead(String),
+    /// The source ended before its listed size, and a second copy of it
+    /// whole, at the size it had by then, was complete: committed (as
+    /// rsync's second pass does). rsync's sender line for the first try.
+    Resent(u64, String),
     /// Interrupted by a signal; the temp file was removed (or, with
     /// `--partial`, moved into place).
     Interrupted,
@@ -245,13 +252,18 @@ impl Config {
 
 /// A content mover.
 pub(crate) trait Engine {
-    /// Queues a job; may block while the engine is saturated.
-    fn submit(&mut self, job: CopyJob);
+    /// Queues a job; while the engine is saturated, waits, calling `idle`
+    /// every [`TICK`] (the report shows live progress from there).
+    fn submit(&mut self, job: CopyJob, idle: &mut dyn FnMut());
     /// A finished job if one is ready.
     fn try_done(&mut self) -> Option<Done>;
-    /// Waits for the next finished job; `None` when nothing is in flight.
-    fn wait_done(&mut self) -> Option<Done>;
+    /// Waits for the next finished job, calling `idle` every [`TICK`];
+    /// `None` when nothing is in flight.
+    fn wait_done(&mut self, idle: &mut dyn FnMut()) -> Option<Done>;
 }
+
+/// How often a driver waiting on the engine gets control back.
+pub(crate) const TICK: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Starts the engine for this run.
 pub(crate) fn start(cfg: Config) -> Box<dyn Engine> {

@@ -15,7 +15,7 @@ use compio::driver::ProactorBuilder;
 
 use super::copy::copy_one;
 use super::error::CopyError;
-use super::{Config, CopyJob, Done, Engine, Outcome};
+use super::{Config, CopyJob, Done, Engine, Outcome, TICK};
 
 pub(super) struct UringEngine {
     jobs: Option<flume::Sender<Vec<CopyJob>>>,
@@ -60,28 +60,37 @@ impl UringEngine {
         }
     }
 
-    fn flush(&mut self) {
+    fn flush(&mut self, idle: &mut dyn FnMut()) {
         if self.batch.is_empty() {
             return;
         }
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let mut batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
         let n = batch.len();
-        if let Some(tx) = &self.jobs {
-            // Workers only exit once the queue is closed, so a send can
-            // only fail if they all died; the jobs are then lost, and
-            // counting them as done keeps the driver from waiting forever.
-            if tx.send(batch).is_ok() {
-                self.outstanding += n;
+        let Some(tx) = &self.jobs else {
+            return;
+        };
+        loop {
+            match tx.send_timeout(batch, TICK) {
+                Ok(()) => break self.outstanding += n,
+                Err(flume::SendTimeoutError::Timeout(b)) => {
+                    batch = b;
+                    idle();
+                }
+                // Workers only exit once the queue is closed, so a send
+                // can only fail if they all died; the jobs are then lost,
+                // and counting them as done keeps the driver from waiting
+                // forever.
+                Err(flume::SendTimeoutError::Disconnected(_)) => break,
             }
         }
     }
 }
 
 impl Engine for UringEngine {
-    fn submit(&mut self, job: CopyJob) {
+    fn submit(&mut self, job: CopyJob, idle: &mut dyn FnMut()) {
         self.batch.push(job);
         if self.batch.len() >= BATCH || self.outstanding < self.low_water {
-            self.flush();
+            self.flush(idle);
         }
     }
 
@@ -91,14 +100,21 @@ impl Engine for UringEngine {
         Some(d)
     }
 
-    fn wait_done(&mut self) -> Option<Done> {
-        self.flush();
+    fn wait_done(&mut self, idle: &mut dyn FnMut()) -> Option<Done> {
+        self.flush(idle);
         if self.outstanding == 0 {
             return None;
         }
-        let d = self.done.recv().ok()?;
-        self.outstanding -= 1;
-        Some(d)
+        loop {
+            match self.done.recv_timeout(TICK) {
+                Ok(d) => {
+                    self.outstanding -= 1;
+                    return Some(d);
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => idle(),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return None,
+            }
+        }
     }
 }
 

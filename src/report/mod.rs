@@ -7,6 +7,7 @@
 
 pub(crate) mod format;
 pub(crate) mod itemize;
+mod live;
 pub(crate) mod logfile;
 pub(crate) mod progress;
 pub(crate) mod stats;
@@ -61,6 +62,8 @@ struct Xfer {
     size: u64,
     index: u64,
     copied: u64,
+    /// Bytes already shown while the copy ran (its first lines are out).
+    resumed: Option<u64>,
 }
 
 /// Transfer counters, as rsync's `struct stats`.
@@ -226,9 +229,13 @@ pub(crate) struct Report {
     /// The log got the closing lines already.
     log_closed: bool,
     progress: Progress,
+    /// Copies whose progress may show while they run (see `live`).
+    watching: live::Watching,
     list_complete: bool,
     /// The file-list index of the last transferred file (for `%b`).
     last_xfer: i64,
+    /// The file-list position of the entry being handled.
+    entry_index: u64,
     flist_ms: u64,
 }
 
@@ -298,6 +305,8 @@ impl Report {
             log: None,
             log_closed: false,
             progress,
+            watching: live::Watching::new(),
+            entry_index: 0,
             list_complete: false,
             last_xfer: -1,
             flist_ms: 0,
@@ -522,16 +531,14 @@ impl Report {
                 }
             }
             Line::Xfer(x) => {
-                let _ = self.out.flush();
-                let bytes = if self.progress.is_text() {
-                    self.stats.total_size
-                } else {
-                    self.stats.transferred_size
+                let shown = match x.resumed {
+                    Some(shown) => shown,
+                    None => {
+                        self.begin_xfer(&x.name, x.size, x.index);
+                        0
+                    }
                 };
-                self.progress.set_totals(self.stats.num_files, bytes);
-                self.progress.set_list_complete(self.list_complete);
-                self.progress.start_file(&x.name, x.size, x.index);
-                self.progress.advance(x.copied);
+                self.progress.advance(x.copied.saturating_sub(shown));
                 self.progress.end_file();
             }
             Line::ListDone => {
@@ -541,6 +548,19 @@ impl Report {
                     .list_done(self.stats.num_files.saturating_sub(1));
             }
         }
+    }
+
+    /// A file's progress starts (the totals as far as the list is known).
+    fn begin_xfer(&mut self, name: &[u8], size: u64, index: u64) {
+        let _ = self.out.flush();
+        let bytes = if self.progress.is_text() {
+            self.stats.total_size
+        } else {
+            self.stats.transferred_size
+        };
+        self.progress.set_totals(self.stats.num_files, bytes);
+        self.progress.set_list_complete(self.list_complete);
+        self.progress.start_file(name, size, index);
     }
 
     /// Appends a line after everything pushed or reserved so far.
@@ -588,12 +608,18 @@ impl Report {
     /// Whether a filled slot may be written: a progress line waits until
     /// the file list reaches as far as rsync's would.
     fn ready(&self, lines: &[Line]) -> bool {
+        lines.iter().all(|l| match l {
+            Line::Xfer(x) => x.resumed.is_some() || self.xfer_ready(x.index),
+            _ => true,
+        })
+    }
+
+    /// Whether the progress of the file at list position `index` may show:
+    /// rsync's sender is that far ahead in its file list by then.
+    fn xfer_ready(&self, index: u64) -> bool {
         self.list_complete
             || !self.progress.is_text()
-            || lines.iter().all(|l| match l {
-                Line::Xfer(x) => self.stats.num_files >= x.index + FLIST_LOOKAHEAD,
-                _ => true,
-            })
+            || self.stats.num_files >= index + FLIST_LOOKAHEAD
     }
 
     fn pump(&mut self) {
@@ -611,6 +637,7 @@ impl Report {
     }
 
     fn fill(&mut self, slot: Slot, lines: Vec<Line>) {
+        self.watching.remove(&slot.0);
         let idx = (slot.0 - self.base) as usize;
         match self.queue.get_mut(idx) {
             Some(s) => *s = Some(lines),
@@ -622,6 +649,7 @@ impl Report {
     /// Counts one file-list entry (rsync's `stats.num_files` and
     /// `total_size`, and `--stats`' breakdown by type).
     pub(crate) fn count_entry(&mut self, kind: Kind, size: u64) {
+        self.entry_index = self.stats.num_files;
         self.stats.num_files += 1;
         self.stats.total_size += size;
         self.stats.files.add(kind);
@@ -632,6 +660,17 @@ impl Report {
         if matches!(self.queue.front(), Some(Some(_))) {
             self.pump();
         }
+    }
+
+    /// The entries counted so far (the next one's file-list position).
+    pub(crate) fn counted(&self) -> u64 {
+        self.stats.num_files
+    }
+
+    /// The entry handled next is the one at file-list position `index`
+    /// (a whole directory is counted before its entries are handled).
+    pub(crate) fn at_entry(&mut self, index: u64) {
+        self.entry_index = index;
     }
 
     /// The whole file list is known (rsync's `flist_eof`).
@@ -834,7 +873,7 @@ impl Report {
         if iflags & item::IS_NEW != 0 {
             self.stats.created.add(e.kind());
         }
-        let index = self.stats.num_files.saturating_sub(1);
+        let index = self.entry_index;
         let mut ndx_gap = 1;
         if iflags & item::TRANSFER != 0 {
             ndx_gap = index as i64 - self.last_xfer;
@@ -932,25 +971,20 @@ impl Report {
         v.checksum = sum.as_ref().map(|s| &s[..]);
         v.bytes_sent = stats::file_bytes_sent(copied, rec.ndx_gap, self.ctx.checksum_len as u64);
         v.bytes_recv = stats::FILE_BYTES_RECEIVED;
-        let mut lines = Vec::new();
+        // Lines shown while the copy ran are not written again.
+        let resumed = self.resumed(slot);
+        let mut lines = match resumed {
+            Some(_) => Vec::new(),
+            None => self.lines_before_data(rec),
+        };
         let out = self.stdout_line(&v);
-        if self.log_before
-            && let Some(l) = &out
-        {
-            lines.push(Line::Out(l.clone()));
-        }
         if self.progress.is_on() {
-            // rsync names a file whose line comes after its data (a
-            // format with `%b`/`%c`/`%C`) before its progress lines.
-            if !self.log_before && self.verbose > 0 {
-                let name = format::escape_output(&rec.name, self.utf8, self.eight_bit);
-                lines.push(Line::Out(name));
-            }
             lines.push(Line::Xfer(Xfer {
                 name: rec.name.clone(),
                 size: rec.stat.size,
                 index: rec.index,
                 copied,
+                resumed,
             }));
         }
         if !self.log_before
@@ -1013,6 +1047,14 @@ impl Report {
             lines.push(Line::Err(l.into_bytes()));
         }
         self.fill(slot, lines);
+    }
+
+    /// A copy whose source vanished before it was opened: rsync's warning
+    /// (stderr, even with `-q`, and logged) in the file's place (the exit
+    /// code comes with `Event::Vanished`).
+    pub(crate) fn complete_vanished(&mut self, slot: Slot, text: String) {
+        let s = text.into_bytes();
+        self.fill(slot, vec![Line::Log(s.clone()), Line::Err(s)]);
     }
 
     /// The counters as `--stats` reports them.

@@ -84,9 +84,14 @@ impl Transfer<'_> {
         let Some(p) = self.copies.take(token) else {
             return;
         };
+        let mut resent = None;
         let (outcome, soft, redone) = match outcome {
             Outcome::CopiedWithErrors(n, soft) => (Outcome::Copied(n), soft, false),
             Outcome::Redone(n) => (Outcome::Copied(n), Vec::new(), true),
+            Outcome::Resent(n, msg) => {
+                resent = Some(msg);
+                (Outcome::Copied(n), Vec::new(), false)
+            }
             o => (o, Vec::new(), false),
         };
         self.hlink_copied(token, matches!(outcome, Outcome::Copied(_)));
@@ -115,15 +120,18 @@ impl Transfer<'_> {
                 if redone && let Some(rec) = &p.rec {
                     out.extend(self.verify_failed(rec));
                 }
+                if let Some(msg) = resent {
+                    out.extend(self.sent_again(p.rec.as_ref(), msg));
+                }
                 match &p.rec {
                     Some(rec) => self.report.transferred(p.slot, rec, n, out, soft),
                     None => self.report.complete(p.slot, out, soft),
                 }
             }
-            Outcome::CopiedWithErrors(..) | Outcome::Redone(_) => {}
+            Outcome::CopiedWithErrors(..) | Outcome::Redone(_) | Outcome::Resent(..) => {}
             Outcome::Vanished(msg) => {
                 self.report.event(Event::Vanished);
-                self.report.complete(p.slot, vec![msg], Vec::new());
+                self.report.complete_vanished(p.slot, msg);
             }
             Outcome::Failed(msg) => {
                 let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
@@ -185,7 +193,7 @@ impl Transfer<'_> {
     }
 
     pub(super) fn drain_all(&mut self) {
-        while let Some(d) = self.copies.wait_done() {
+        while let Some(d) = self.copies.wait_done(&mut || self.report.tick()) {
             self.complete(d.token, d.outcome);
         }
         self.flow.lanes_stopped();
@@ -322,6 +330,21 @@ impl Transfer<'_> {
     /// `--append-verify` found the kept bytes wrong and sent the file
     /// again: rsync's warning, and the item's line for the second send
     /// (the size is right by then; the time is set only after it).
+    /// A source that shrank while being copied, committed as its second
+    /// copy found it: rsync's sender error (the run is partial), its
+    /// warning (-v), and the file listed again for that second try.
+    fn sent_again(&mut self, rec: Option<&crate::report::ItemRec>, msg: String) -> Option<String> {
+        self.report.error(msg);
+        let rec = rec?;
+        if self.ctx.opts.verbose > 0 {
+            let name = self.report.esc(&rec.name);
+            self.report.warning(format!(
+                "WARNING: {name} failed verification -- update discarded (will try again)."
+            ));
+        }
+        self.report.item_line_of(rec)
+    }
+
     fn verify_failed(&mut self, rec: &crate::report::ItemRec) -> Option<String> {
         let name = self.report.esc(&rec.name);
         self.report.warning(format!(

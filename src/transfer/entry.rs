@@ -422,6 +422,7 @@ impl Transfer<'_> {
             _ => None,
         };
         let slot = self.report.reserve();
+        let live = rec.as_ref().and_then(|r| self.report.watch(slot, r));
         let token = self.copies.add(Pending {
             slot,
             rec,
@@ -449,9 +450,10 @@ impl Transfer<'_> {
             extra: self.job_attrs(d),
             append_from: self.append_from(d),
             verify: opts.append == crate::options::Append::Verify,
+            live,
         };
         self.drain_ready();
-        self.copies.submit(job);
+        self.copies.submit(job, &mut || self.report.tick());
         Some(token)
     }
 

@@ -206,9 +206,10 @@ impl Copies {
         self.pending.remove(&token)
     }
 
-    pub(super) fn submit(&mut self, job: CopyJob) {
+    /// Hands `job` to the engine; `idle` runs while it waits for room.
+    pub(super) fn submit(&mut self, job: CopyJob, idle: &mut dyn FnMut()) {
         if let Some(engine) = self.engine.as_mut() {
-            engine.submit(job);
+            engine.submit(job, idle);
         }
     }
 
@@ -217,9 +218,10 @@ impl Copies {
         self.engine.as_mut().and_then(|e| e.try_done())
     }
 
-    /// The next finished copy, waiting for it; `None` when none is left.
-    pub(super) fn wait_done(&mut self) -> Option<Done> {
-        self.engine.as_mut().and_then(|e| e.wait_done())
+    /// The next finished copy, waiting for it (`idle` runs meanwhile);
+    /// `None` when none is left.
+    pub(super) fn wait_done(&mut self, idle: &mut dyn FnMut()) -> Option<Done> {
+        self.engine.as_mut().and_then(|e| e.wait_done(idle))
     }
 
     /// `--delay-updates`: copy `token` was built at `from`, for `to`.
@@ -387,7 +389,7 @@ mod tests {
         assert!(c.take(b).is_some());
         // No engine (a dry run): nothing ever finishes.
         assert!(c.try_done().is_none());
-        assert!(c.wait_done().is_none());
+        assert!(c.wait_done(&mut || {}).is_none());
     }
 
     #[test]

@@ -54,6 +54,16 @@ impl Transfer<'_> {
             Some(_) => Vec::new(),
             None => self.request_listings(entries, dest, &level, recurse),
         };
+        // With incremental recursion rsync's sender lists a whole
+        // directory before any of its subdirectories: their entries come
+        // after all of these in its file list (the `to-chk` of
+        // `--progress`). Its one list otherwise puts each directory's
+        // contents right after it.
+        let whole = opts.inc_recurse();
+        let first = self.report.counted();
+        if whole {
+            entries.iter().for_each(|e| self.count(e));
+        }
         for (i, e) in entries.iter().enumerate() {
             let ticket = tickets.get_mut(i).and_then(Option::take);
             if self.stopping() {
@@ -62,7 +72,10 @@ impl Transfer<'_> {
                 }
                 continue;
             }
-            self.count(e);
+            match whole {
+                true => self.report.at_entry(first + i as u64),
+                false => self.count(e),
+            }
             // In solo mode the one item takes DEST's name; it has no
             // children (that is what made it solo).
             let target = if dest.solo {
