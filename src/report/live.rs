@@ -20,7 +20,8 @@ use super::{ItemRec, Line, Report, Slot};
 /// A copy whose progress may be shown while it runs.
 pub(super) struct Watched {
     rec: ItemRec,
-    counter: Arc<AtomicU64>,
+    /// The file's bytes written so far (rsync's text only).
+    counter: Option<Arc<AtomicU64>>,
     /// Bytes shown so far, once its lines have started.
     shown: Option<u64>,
 }
@@ -29,20 +30,21 @@ pub(super) struct Watched {
 pub(super) type Watching = HashMap<u64, Watched>;
 
 impl Report {
-    /// A counter for the engine to add the bytes of the copy in `slot`
-    /// (item `rec`) to, when rsync's text progress is on.
+    /// Watches the copy in `slot` (item `rec`) when progress is on; with
+    /// rsync's text, returns a counter for the engine to add the file's
+    /// bytes to (the bar has one counter for all files).
     pub(crate) fn watch(&mut self, slot: Slot, rec: &ItemRec) -> Option<Arc<AtomicU64>> {
-        if !self.progress.is_text() {
+        if !self.progress.is_on() {
             return None;
         }
-        let counter = Arc::new(AtomicU64::new(0));
+        let counter = self.progress.is_text().then(|| Arc::new(AtomicU64::new(0)));
         let w = Watched {
             rec: rec.clone(),
-            counter: Arc::clone(&counter),
+            counter: counter.clone(),
             shown: None,
         };
         self.watching.insert(slot.0, w);
-        Some(counter)
+        counter
     }
 
     /// Shows the progress of the copy whose lines are next, if it is being
@@ -55,6 +57,15 @@ impl Report {
         let Some(mut w) = self.watching.remove(&self.base) else {
             return;
         };
+        let Some(counter) = w.counter.clone() else {
+            // The bar: it names the file being copied.
+            if w.shown.is_none() {
+                self.progress.show_name(&w.rec.name);
+                w.shown = Some(0);
+            }
+            self.watching.insert(self.base, w);
+            return;
+        };
         if w.shown.is_none() && self.xfer_ready(w.rec.index) {
             for l in self.lines_before_data(&w.rec) {
                 self.write_line(l);
@@ -63,7 +74,7 @@ impl Report {
             w.shown = Some(0);
         }
         if let Some(shown) = w.shown {
-            let now = w.counter.load(Ordering::Relaxed).min(w.rec.stat.size);
+            let now = counter.load(Ordering::Relaxed).min(w.rec.stat.size);
             self.progress.advance(now.saturating_sub(shown));
             w.shown = Some(now.max(shown));
         }
@@ -74,7 +85,8 @@ impl Report {
     /// For a copy that completed: the bytes its progress showed already,
     /// if its lines started (they are not written again).
     pub(super) fn resumed(&mut self, slot: Slot) -> Option<u64> {
-        self.watching.remove(&slot.0).and_then(|w| w.shown)
+        let w = self.watching.remove(&slot.0)?;
+        w.counter.and(w.shown)
     }
 
     /// The lines rsync writes before a file's data: its item line when

@@ -5,6 +5,7 @@
 //! must come out in file-list order. Every item that may print reserves a
 //! slot; a slot's lines are written once all earlier slots are filled.
 
+mod bar;
 pub(crate) mod format;
 pub(crate) mod itemize;
 mod live;
@@ -339,6 +340,7 @@ impl Report {
             Event::Sending { size } => {
                 self.stats.num_transferred += 1;
                 self.stats.transferred_size += size;
+                self.bar_totals();
             }
             Event::Literal(n) => self.stats.literal_data += n,
             Event::Shadowed(n) => self.stats.total_size += n,
@@ -653,12 +655,17 @@ impl Report {
         self.stats.num_files += 1;
         self.stats.total_size += size;
         self.stats.files.add(kind);
+        self.bar_totals();
+        if matches!(self.queue.front(), Some(Some(_))) {
+            self.pump();
+        }
+    }
+
+    /// The bar's totals as they grow: entries listed, bytes to copy.
+    fn bar_totals(&mut self) {
         if self.progress.is_on() && !self.progress.is_text() {
             self.progress
                 .set_totals(self.stats.num_files, self.stats.transferred_size);
-        }
-        if matches!(self.queue.front(), Some(Some(_))) {
-            self.pump();
         }
     }
 
@@ -678,6 +685,10 @@ impl Report {
         self.list_complete = true;
         self.flist_ms = (self.started.elapsed().as_millis() as u64).max(1);
         if self.progress.is_on() {
+            // The bar's total is known now; rsync's text says so in order.
+            if !self.progress.is_text() {
+                self.progress.set_list_complete(true);
+            }
             self.push(Line::ListDone);
         }
         self.pump();

@@ -23,11 +23,11 @@
 //! branch on it.
 
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
+use super::bar::{Bar, Width};
 
 use crate::text::do_big_num;
 
@@ -110,12 +110,6 @@ struct Text {
     needs_newline: bool,
 }
 
-struct Bar {
-    bar: ProgressBar,
-    /// With a live byte counter: stops the thread that moves the bar.
-    live: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
-}
-
 enum Display {
     Text(Box<Text>),
     Bar(Bar),
@@ -166,16 +160,16 @@ impl Progress {
         if cfg.mode == ProgressMode::Off || cfg.quiet {
             return Progress::off();
         }
-        let (out, tty_width): (Box<dyn Write + Send>, Option<u16>) = match output {
+        let (out, tty): (Box<dyn Write + Send>, Option<Width>) = match output {
             Output::Stdout => {
                 let stdout = io::stdout();
-                let width = crate::sys::term::width(&stdout);
-                (Box::new(stdout), width)
+                let tty = crate::sys::term::width(&stdout).map(|_| Width::Stdout);
+                (Box::new(stdout), tty)
             }
             #[cfg(test)]
-            Output::Writer { out, tty_width } => (out, tty_width),
+            Output::Writer { out, tty_width } => (out, tty_width.map(Width::Fixed)),
         };
-        let display = match tty_width {
+        let display = match tty {
             Some(width) if !cfg.no_bar => Display::Bar(Bar::new(out, width)),
             _ => Display::Text(Box::new(Text {
                 out,
@@ -228,9 +222,8 @@ impl Progress {
         if let Some(i) = self.inner.as_deref_mut() {
             i.num_files = files;
             i.total_size = bytes;
-            if let Display::Bar(b) = &i.display {
-                b.bar.set_length(bytes);
-                b.update_msg(i.xferred_files, files);
+            if let Display::Bar(b) = &mut i.display {
+                b.set_totals(files, bytes);
             }
         }
     }
@@ -240,6 +233,9 @@ impl Progress {
     pub(crate) fn set_list_complete(&mut self, done: bool) {
         if let Some(i) = self.inner.as_deref_mut() {
             i.flist_eof = done;
+            if let Display::Bar(b) = &i.display {
+                b.set_listed(done);
+            }
         }
     }
 
@@ -257,12 +253,8 @@ impl Progress {
         i.size = size;
         i.sent = 0;
         i.next_chunk = CHUNK;
-        if let Display::Bar(b) = &i.display {
-            b.bar.set_message(format!(
-                "{} {}",
-                files_msg(i.xferred_files, i.num_files),
-                String::from_utf8_lossy(name)
-            ));
+        if let Display::Bar(b) = &mut i.display {
+            b.show_name(name);
         }
     }
 
@@ -273,9 +265,8 @@ impl Progress {
         };
         i.sent = (i.sent + bytes).min(i.size);
         match &i.display {
-            // A live counter moves the bar as the engine writes.
-            Display::Bar(b) if b.live.is_some() => {}
-            Display::Bar(b) => b.bar.inc(bytes),
+            // (A live counter, if any, moves the bar instead.)
+            Display::Bar(b) => b.inc(bytes),
             Display::Text(_) => {
                 // rsync calls show_progress() after each 32 KiB chunk and
                 // once more at the end of the data.
@@ -305,8 +296,8 @@ impl Progress {
         let Some(i) = self.inner.as_deref_mut() else {
             return;
         };
-        match &i.display {
-            Display::Bar(b) => b.update_msg(i.xferred_files, i.num_files),
+        match &mut i.display {
+            Display::Bar(b) => b.file_done(i.xferred_files),
             Display::Text(_) => {
                 let now = (i.clock)();
                 if i.mode == ProgressMode::Total {
@@ -358,7 +349,7 @@ impl Progress {
             Some(Inner {
                 display: Display::Bar(b),
                 ..
-            }) => b.bar.suspend(f),
+            }) => b.suspend(f),
             _ => f(),
         }
     }
@@ -368,28 +359,24 @@ impl Progress {
     /// bar from it ten times a second. `None` for rsync's text, which is
     /// replayed per file in order instead.
     pub(crate) fn live_counter(&mut self) -> Option<Arc<AtomicU64>> {
-        let Some(Inner {
+        match self.inner.as_deref_mut() {
+            Some(Inner {
+                display: Display::Bar(b),
+                ..
+            }) => b.live_counter(),
+            _ => None,
+        }
+    }
+
+    /// The file being copied now (the bar shows its name).
+    pub(crate) fn show_name(&mut self, name: &[u8]) {
+        if let Some(Inner {
             display: Display::Bar(b),
             ..
         }) = self.inner.as_deref_mut()
-        else {
-            return None;
-        };
-        if b.live.is_some() {
-            return None;
+        {
+            b.show_name(name);
         }
-        let counter = Arc::new(AtomicU64::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (c, s, bar) = (Arc::clone(&counter), Arc::clone(&stop), b.bar.clone());
-        let handle = std::thread::spawn(move || {
-            while !s.load(Ordering::Relaxed) {
-                bar.set_position(c.load(Ordering::Relaxed));
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-            bar.set_position(c.load(Ordering::Relaxed));
-        });
-        b.live = Some((stop, handle));
-        Some(counter)
     }
 
     /// The end of the run: finishes an unfinished line with `\n` (rsync
@@ -399,13 +386,7 @@ impl Progress {
             return;
         };
         match &mut i.display {
-            Display::Bar(b) => {
-                if let Some((stop, handle)) = b.live.take() {
-                    stop.store(true, Ordering::Relaxed);
-                    let _ = handle.join();
-                }
-                b.bar.finish_and_clear()
-            }
+            Display::Bar(b) => b.finish(i.human),
             Display::Text(t) => {
                 if std::mem::take(&mut t.needs_newline) {
                     let _ = t.out.write_all(b"\n");
@@ -414,10 +395,6 @@ impl Progress {
             }
         }
     }
-}
-
-fn files_msg(done: u64, total: u64) -> String {
-    format!("files {done}/{total}")
 }
 
 impl Inner {
@@ -610,101 +587,11 @@ impl FlistProgress {
     }
 }
 
-/// A terminal for indicatif over any writer.
-#[derive(Debug)]
-struct Term {
-    out: Mutex<TermOut>,
-    width: u16,
-}
-
-struct TermOut(Box<dyn Write + Send>);
-
-impl std::fmt::Debug for TermOut {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TermOut")
-    }
-}
-
-impl Term {
-    fn put(&self, s: &str) -> io::Result<()> {
-        let mut o = self.out.lock().map_err(|_| io::Error::other("poisoned"))?;
-        o.0.write_all(s.as_bytes())
-    }
-}
-
-impl TermLike for Term {
-    fn width(&self) -> u16 {
-        self.width
-    }
-    fn move_cursor_up(&self, n: usize) -> io::Result<()> {
-        if n > 0 {
-            self.put(&format!("\x1b[{n}A"))?;
-        }
-        Ok(())
-    }
-    fn move_cursor_down(&self, n: usize) -> io::Result<()> {
-        if n > 0 {
-            self.put(&format!("\x1b[{n}B"))?;
-        }
-        Ok(())
-    }
-    fn move_cursor_right(&self, n: usize) -> io::Result<()> {
-        if n > 0 {
-            self.put(&format!("\x1b[{n}C"))?;
-        }
-        Ok(())
-    }
-    fn move_cursor_left(&self, n: usize) -> io::Result<()> {
-        if n > 0 {
-            self.put(&format!("\x1b[{n}D"))?;
-        }
-        Ok(())
-    }
-    fn write_line(&self, s: &str) -> io::Result<()> {
-        self.put(s)?;
-        self.put("\n")
-    }
-    fn write_str(&self, s: &str) -> io::Result<()> {
-        self.put(s)
-    }
-    fn clear_line(&self) -> io::Result<()> {
-        self.put("\r\x1b[2K")
-    }
-    fn flush(&self) -> io::Result<()> {
-        let mut o = self.out.lock().map_err(|_| io::Error::other("poisoned"))?;
-        o.0.flush()
-    }
-}
-
-impl Bar {
-    fn new(out: Box<dyn Write + Send>, width: u16) -> Bar {
-        let term = Term {
-            out: Mutex::new(TermOut(out)),
-            width,
-        };
-        let bar = ProgressBar::with_draw_target(
-            Some(0),
-            ProgressDrawTarget::term_like_with_hz(Box::new(term), 10),
-        );
-        let style = ProgressStyle::with_template(
-            "{bytes:>10}/{total_bytes:<10} {binary_bytes_per_sec:>12} ETA {eta_precise} [{bar:20}] {wide_msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
-        bar.set_style(style);
-        Bar { bar, live: None }
-    }
-
-    fn update_msg(&self, done: u64, total: u64) {
-        self.bar.set_message(files_msg(done, total));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
     use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex};
 
     /// A writer the test can read back.
     #[derive(Clone, Default)]
@@ -922,6 +809,7 @@ mod tests {
         );
         assert!(!p.is_text());
         p.set_totals(3, 3 * 1024 * 1024);
+        p.set_list_complete(true);
         p.start_file(b"one", 1024 * 1024, 1);
         p.advance(1024 * 1024);
         p.end_file();
@@ -937,10 +825,11 @@ mod tests {
         let text = reader.join().unwrap();
         assert!(text.contains("files 2/3"), "{text:?}");
         assert!(text.contains("B/s"), "{text:?}");
-        assert!(text.contains("ETA 00:00:"), "{text:?}");
-        assert!(
-            text.contains("MiB/3.00 MiB") || text.contains("MiB/3 MiB"),
-            "{text:?}"
-        );
+        // No ETA before two seconds of data.
+        assert!(text.contains("ETA --:--:--"), "{text:?}");
+        assert!(!text.contains("ETA 0:"), "{text:?}");
+        assert!(text.contains("MiB/3.00 MiB "), "{text:?}");
+        // The summary line stays.
+        assert!(text.contains("(xfr#2, to-chk=0/3)\r\n"), "{text:?}");
     }
 }
