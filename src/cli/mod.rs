@@ -390,8 +390,13 @@ fn finish_partial(o: &mut Options) -> Result<(), UsageError> {
     }
     if o.inplace {
         if o.partial_dir.is_some() {
+            // rsync names --append when it is what implied --inplace.
+            let by = match o.append {
+                crate::options::Append::No => "inplace",
+                _ => "append",
+            };
             return Err(UsageError(format!(
-                "--inplace cannot be used with --{}",
+                "--{by} cannot be used with --{}",
                 if o.delay_updates {
                     "delay-updates"
                 } else {
@@ -606,6 +611,14 @@ mod tests {
         assert_eq!(
             err(&["--inplace", "--delay-updates", "s", "d"]),
             "--inplace cannot be used with --delay-updates"
+        );
+        assert_eq!(
+            err(&["--inplace", "--append-verify", "--delay-updates", "s", "d"]),
+            "--append cannot be used with --delay-updates"
+        );
+        assert_eq!(
+            err(&["--append", "--partial-dir=p", "s", "d"]),
+            "--append cannot be used with --partial-dir"
         );
         assert_eq!(
             run(&["--delay-updates", "s", "d"]).partial_dir.unwrap(),

@@ -55,6 +55,9 @@ enum Line {
     Xfer(Xfer),
     /// `--info=progress2`: the whole list is done (rsync's last NDX_DONE).
     ListDone,
+    /// `--info=progress2`: an incremental sub-list whose last entry is at
+    /// this file-list position is done (rsync's NDX_DONE for it).
+    ListEnd(u64),
 }
 
 #[derive(Debug)]
@@ -237,6 +240,10 @@ pub(crate) struct Report {
     last_xfer: i64,
     /// The file-list position of the entry being handled.
     entry_index: u64,
+    /// The last position of the incremental sub-list being sent.
+    open_list: Option<u64>,
+    /// Data was sent since that list started.
+    list_sent: bool,
     flist_ms: u64,
 }
 
@@ -308,6 +315,8 @@ impl Report {
             progress,
             watching: live::Watching::new(),
             entry_index: 0,
+            open_list: None,
+            list_sent: false,
             list_complete: false,
             last_xfer: -1,
             flist_ms: 0,
@@ -340,6 +349,7 @@ impl Report {
             Event::Sending { size } => {
                 self.stats.num_transferred += 1;
                 self.stats.transferred_size += size;
+                self.list_sent = true;
                 self.bar_totals();
             }
             Event::Literal(n) => self.stats.literal_data += n,
@@ -545,9 +555,18 @@ impl Report {
             }
             Line::ListDone => {
                 let _ = self.out.flush();
+                self.progress
+                    .set_totals(self.stats.num_files, self.stats.total_size);
                 self.progress.set_list_complete(true);
                 self.progress
                     .list_done(self.stats.num_files.saturating_sub(1));
+            }
+            Line::ListEnd(last) => {
+                let _ = self.out.flush();
+                self.progress
+                    .set_totals(self.stats.num_files, self.stats.total_size);
+                self.progress.set_list_complete(self.list_complete);
+                self.progress.list_done(last);
             }
         }
     }
@@ -567,7 +586,8 @@ impl Report {
 
     /// Appends a line after everything pushed or reserved so far.
     fn push_now(&mut self, line: Line) {
-        if self.queue.is_empty() || self.unordered {
+        let waits = matches!(line, Line::ListEnd(_)) && !self.ready(std::slice::from_ref(&line));
+        if (self.queue.is_empty() || self.unordered) && !waits {
             self.write_line(line);
         } else {
             match self.queue.back_mut() {
@@ -612,6 +632,7 @@ impl Report {
     fn ready(&self, lines: &[Line]) -> bool {
         lines.iter().all(|l| match l {
             Line::Xfer(x) => x.resumed.is_some() || self.xfer_ready(x.index),
+            Line::ListEnd(last) => self.xfer_ready(*last),
             _ => true,
         })
     }
@@ -669,6 +690,26 @@ impl Report {
         }
     }
 
+    /// An incremental sub-list (one directory's entries, the last at
+    /// file-list position `last`) starts: the one before it is done.
+    /// rsync's sender finishes its lists in the order it started them.
+    ///
+    /// rsync's sender reads that news only when it is idle: after a list
+    /// that sent data it comes late, when all is sent, and repeats the
+    /// last line (which the compat suite collapses); after a list with
+    /// nothing to send it shows at once, with that list's `to-chk`.
+    pub(crate) fn list_started(&mut self, last: u64) {
+        if !self.progress.is_text() {
+            return;
+        }
+        let sent = std::mem::take(&mut self.list_sent);
+        if let Some(prev) = self.open_list.replace(last)
+            && !sent
+        {
+            self.push(Line::ListEnd(prev));
+        }
+    }
+
     /// The entries counted so far (the next one's file-list position).
     pub(crate) fn counted(&self) -> u64 {
         self.stats.num_files
@@ -689,6 +730,8 @@ impl Report {
             if !self.progress.is_text() {
                 self.progress.set_list_complete(true);
             }
+            // The last sub-list's end is the whole list's.
+            self.open_list = None;
             self.push(Line::ListDone);
         }
         self.pump();

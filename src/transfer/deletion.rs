@@ -142,13 +142,16 @@ impl Transfer<'_> {
             return;
         }
         self.disposal.in_pass = true;
-        if top.dot.is_some()
-            && let Ok(l) = crate::scan::list_dir(&dest.path)
-        {
-            self.delete_in_dir(&dest.path, &l, &top.entries);
+        if top.dot.is_some() {
+            self.deleting_in(b".");
+            if let Ok(l) = crate::scan::list_dir(&dest.path) {
+                self.delete_in_dir(&dest.path, &l, &top.entries);
+            }
         }
         if self.ctx.opts.recursive() {
-            self.delete_pass_below(walker, &top.entries, &dest.path);
+            // Without `.`, the top entries are the named directories.
+            let named = top.dot.is_none();
+            self.delete_pass_below(walker, &top.entries, &dest.path, named);
         }
         self.run_delayed_deletes();
         self.disposal.in_pass = false;
@@ -181,10 +184,28 @@ impl Transfer<'_> {
         }
     }
 
-    fn delete_pass_below(&mut self, walker: &mut Walker, entries: &[Entry], dest_root: &Path) {
+    /// rsync's -vv line as its pass reaches a top directory of the
+    /// transfer (one named on the command line, or `.`).
+    fn deleting_in(&mut self, name: &[u8]) {
+        if self.ctx.opts.verbose > 1 {
+            let name = self.report.esc(name);
+            self.report.info(format!("deleting in {name}"));
+        }
+    }
+
+    fn delete_pass_below(
+        &mut self,
+        walker: &mut Walker,
+        entries: &[Entry],
+        dest_root: &Path,
+        top: bool,
+    ) {
         for e in entries.iter().filter(|e| e.is_dir()) {
             if self.stopping() {
                 return;
+            }
+            if top && e.preset.is_none() {
+                self.deleting_in(&e.name);
             }
             let target = join_name(dest_root, &e.name);
             // The whole source is listed, as rsync's full file list is,
@@ -198,7 +219,7 @@ impl Transfer<'_> {
             {
                 self.delete_in_dir(&target, &listing, &children);
             }
-            self.delete_pass_below(walker, &children, dest_root);
+            self.delete_pass_below(walker, &children, dest_root, false);
         }
     }
 

@@ -61,8 +61,9 @@ impl Transfer<'_> {
         // contents right after it.
         let whole = opts.inc_recurse();
         let first = self.report.counted();
-        if whole {
+        if whole && !entries.is_empty() {
             entries.iter().for_each(|e| self.count(e));
+            self.report.list_started(self.report.counted() - 1);
         }
         for (i, e) in entries.iter().enumerate() {
             let ticket = tickets.get_mut(i).and_then(Option::take);
