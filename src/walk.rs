@@ -257,6 +257,9 @@ pub(crate) struct Walker {
     /// `-m`: whether a source directory's subtree holds anything but
     /// directories, by path (each subtree is looked at once).
     has_content: std::collections::HashMap<PathBuf, bool>,
+    /// `-m`: listings made to look for content, kept for the walk (a
+    /// directory is read once, and what reading it says is said once).
+    looked_at: std::collections::HashMap<PathBuf, Vec<Entry>>,
     pub diags: Vec<Diag>,
     /// Size of listed items shadowed by an earlier source with the same
     /// name; the driver adds it to "total size".
@@ -396,6 +399,7 @@ impl Walker {
         Walker {
             cfg,
             has_content: std::collections::HashMap::new(),
+            looked_at: std::collections::HashMap::new(),
             diags: Vec::new(),
             shadowed_size: 0,
             utf8: crate::text::locale_is_utf8(),
@@ -779,6 +783,9 @@ impl Walker {
             }
         }
         self.has_content.insert(dir.src.clone(), found);
+        if found {
+            self.looked_at.insert(dir.src.clone(), children);
+        }
         found
     }
 
@@ -792,6 +799,9 @@ impl Walker {
     fn list_unpruned(&mut self, dir: &Entry) -> Vec<Entry> {
         if let Some(p) = &dir.preset {
             return p.to_vec();
+        }
+        if let Some(v) = self.looked_at.remove(&dir.src) {
+            return v;
         }
         let mut all = Vec::with_capacity(1 + dir.more_srcs.len());
         all.push(dir.src.clone());
@@ -896,7 +906,22 @@ impl Walker {
         {
             return;
         }
-        if let Some(mut e) = self.make_entry(name, path, st, Some((fd, item))) {
+        let said = self.diags.len();
+        let made = self.make_entry(name.clone(), path, st, Some((fd, item)));
+        // A link that cannot be followed is first checked against the
+        // rules, as a file and as a directory: an excluded one goes
+        // without an error, as in rsync (its -v notes stay).
+        if made.is_none()
+            && let Some(f) = filters
+            && st.kind() == Kind::Symlink
+            && (f.excluded(&name, false) || f.excluded(&name, true))
+        {
+            let said = self.diags.split_off(said);
+            let notes = said.into_iter().filter(|d| matches!(d, Diag::Info(_)));
+            self.diags.extend(notes);
+            return;
+        }
+        if let Some(mut e) = made {
             if let Some(f) = filters
                 && st.kind() == Kind::Symlink
                 && self.excluded(f, &e.name, e.kind())

@@ -14,6 +14,7 @@ shrunk (--shrink) to the fewest setup steps and options that still fail.
 
   compat/gen/generate.py --seeds 1-200 --out DIR         # write DIR/gen.scn
   compat/gen/generate.py --seeds 17 --parts               # one case's parts (JSON)
+  compat/gen/generate.py --seeds 17 --shrink              # a failing case, minimal
 
 Hand-written (stdlib only): the case shapes follow rsync's grammar and the
 suite's lib.sh helpers, which no generator library knows.
@@ -21,8 +22,13 @@ suite's lib.sh helpers, which no generator library knows.
 
 import argparse
 import json
+import os
 import random
+import subprocess
 import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 NAMES = ["a", "b.txt", "c", "dir", "sp ace", "n\u00e9e", ".hid", "z~", "x.bak", "UP"]
 TIMES = [1500000000, 1600000000, 1600000100, 1700000000]
@@ -193,15 +199,55 @@ def seeds(spec):
     return out
 
 
+def fails(seed, parts):
+    """Whether the runner finds rsync and arsync differ on PARTS."""
+    with tempfile.TemporaryDirectory() as d:
+        with open(f"{d}/gen.scn", "w", encoding="utf-8") as f:
+            f.write(render(seed, parts))
+        env = dict(os.environ, COMPAT_SCENARIOS=d)
+        r = subprocess.run(
+            ["cargo", "test", "-q", "--release", "--test", "compat", "--", "--exact", f"gen::gen-{seed}"],
+            cwd=ROOT, env=env, capture_output=True, text=True,
+        )
+        # A case whose own setup fails is no divergence.
+        return "1 failed" in r.stdout and "setup failed" not in r.stdout
+
+
+def shrink(seed):
+    """The case SEED with every setup step and option word that is not
+    needed for it to fail taken out (greedy, one at a time)."""
+    parts = case(seed)
+    if not fails(seed, parts):
+        return None
+    for key in ("opts", "setup"):
+        i = 0
+        while i < len(parts[key]):
+            if key == "setup" and i == 0:
+                i += 1
+                continue
+            trial = dict(parts, **{key: parts[key][:i] + parts[key][i + 1:]})
+            if fails(seed, trial):
+                parts = trial
+            else:
+                i += 1
+    return parts
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", required=True, help="e.g. 1-200 or 5,9,12")
     ap.add_argument("--out", help="directory to write gen.scn into")
     ap.add_argument("--parts", action="store_true", help="print each case's parts as JSON")
+    ap.add_argument("--shrink", action="store_true", help="print each failing case shrunk, as a scenario")
     a = ap.parse_args()
     if a.parts:
         for s in seeds(a.seeds):
             print(json.dumps({"seed": s, **case(s)}))
+        return
+    if a.shrink:
+        for s in seeds(a.seeds):
+            parts = shrink(s)
+            print(render(s, parts) if parts else f"# gen-{s}: rsync and arsync agree")
         return
     if not a.out:
         sys.exit("--out or --parts is needed")

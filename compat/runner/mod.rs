@@ -14,13 +14,18 @@ use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
-/// Build every trial. `default_arsync` is `env!("CARGO_BIN_EXE_arsync")`.
-pub fn trials(default_arsync: &str) -> Vec<Trial> {
+/// Build every trial. `default_arsync` is `env!("CARGO_BIN_EXE_arsync")`;
+/// `dir`: the scenarios to run instead of the suite's (no self-tests then).
+pub fn trials(default_arsync: &str, dir: Option<&std::path::Path>) -> Vec<Trial> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let compat = root.join("compat");
-    let loaded = scenario::load_dir(&tools::scenario_dir(&root), &root);
+    let scenarios = dir.map_or_else(|| tools::scenario_dir(&root), std::path::Path::to_path_buf);
+    let loaded = scenario::load_dir(&scenarios, &root);
 
-    let mut trials = selftest::trials();
+    let mut trials = match dir {
+        Some(_) => Vec::new(),
+        None => selftest::trials(),
+    };
 
     for e in loaded.errors {
         let name = format!(
@@ -126,9 +131,14 @@ fn split_filters(argv: Vec<String>) -> (Vec<String>, Vec<String>) {
 
 /// Run the suite (called from tests/compat.rs).
 pub fn main(default_arsync: &str) {
+    main_in(default_arsync, None)
+}
+
+/// Run the scenarios of `dir` (the suite's when `None`).
+pub fn main_in(default_arsync: &str, dir: Option<&std::path::Path>) {
     let (opts, filters) = split_filters(std::env::args().collect());
     let args = Arguments::from_iter(opts);
-    let mut trials = trials(default_arsync);
+    let mut trials = trials(default_arsync, dir);
     if !filters.is_empty() {
         trials.retain(|t| {
             filters.iter().any(|f| {

@@ -341,7 +341,16 @@ fn finish(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
     {
         o.inc_recursive = false;
     }
-    // rsync: --write-devices and --append imply --inplace (whatever the order).
+    // rsync: --append sends deltas (never the whole file), and with
+    // --write-devices implies --inplace (whatever the order).
+    if o.append != crate::options::Append::No {
+        if o.whole_file == Some(true) {
+            return Err(UsageError(
+                "--append cannot be used with --whole-file".into(),
+            ));
+        }
+        o.whole_file = Some(false);
+    }
     if o.write_devices || o.append != crate::options::Append::No {
         o.inplace = true;
     }
@@ -615,6 +624,10 @@ mod tests {
         assert_eq!(
             err(&["--inplace", "--append-verify", "--delay-updates", "s", "d"]),
             "--append cannot be used with --delay-updates"
+        );
+        assert_eq!(
+            err(&["--append", "-W", "s", "d"]),
+            "--append cannot be used with --whole-file"
         );
         assert_eq!(
             err(&["--append", "--partial-dir=p", "s", "d"]),

@@ -155,6 +155,14 @@ impl Sink {
     }
 
     async fn open_named(place: &Place, mode: u32, cfg: &Config) -> Result<Sink, CopyError> {
+        if let (Some(d), true) = (&cfg.temp_dir, cfg.temp_dir_climbs) {
+            // rsync's `mkstemp` of NAME.XXXXXX there fails with EINVAL.
+            let mut name = place.base.clone();
+            name.extend_from_slice(b".XXXXXX");
+            let tmp = shown(&d.join(sys::path_from(&name)));
+            let err = io::Error::from_raw_os_error(sys::Errno::INVAL.raw_os_error());
+            return Err(CopyError::Mkstemp { tmp, err });
+        }
         let (dir, shown_dir) = match &cfg.temp_dir {
             Some(d) => (DirAt::Path(d.clone()), d.clone()),
             None => (place.dir.clone(), parent_of(&place.dest).to_path_buf()),

@@ -101,7 +101,9 @@ impl Transfer<'_> {
                     self.copies.stage(token, staged, dest);
                 }
                 if p.from_source {
-                    self.report.event(Event::Literal(n));
+                    // --append sends only what lies past the kept bytes.
+                    self.report
+                        .event(Event::Literal(n.saturating_sub(p.appended_to)));
                 }
                 let mut out: Vec<String> = Vec::new();
                 if let Some(dest) = &p.dest {

@@ -421,6 +421,7 @@ impl Transfer<'_> {
             },
             _ => None,
         };
+        let append_from = self.append_from(d);
         let slot = self.report.reserve();
         let live = rec.as_ref().and_then(|r| self.report.watch(slot, r));
         let token = self.copies.add(Pending {
@@ -435,6 +436,7 @@ impl Transfer<'_> {
             src: opts
                 .remove_source_files
                 .then(|| (e.src.clone(), e.name.clone(), e.stat)),
+            appended_to: append_from,
         });
         let job = CopyJob {
             token,
@@ -448,7 +450,7 @@ impl Transfer<'_> {
             want: self.wanted(e, d),
             policy: Policy::new(opts, self.ctx.recv, e.stat.gid),
             extra: self.job_attrs(d),
-            append_from: self.append_from(d),
+            append_from,
             verify: opts.append == crate::options::Append::Verify,
             live,
         };

@@ -385,7 +385,12 @@ impl Level<'_> {
     /// What is known about entry `name`'s destination in this directory.
     fn known(&self, dest: &Dest, name: &[u8]) -> Known {
         match self.existing {
-            Some(l) if !dest.solo => Known::Listed(l.get(base_name(name))),
+            // A hard-linked file may have changed since the listing,
+            // through another of its names handled before: look again.
+            Some(l) if !dest.solo => match l.get(base_name(name)) {
+                Some(st) if st.nlink > 1 && st.kind() != Kind::Dir => Known::Unknown,
+                st => Known::Listed(st),
+            },
             _ if self.fresh => Known::Listed(None),
             _ => Known::Unknown,
         }

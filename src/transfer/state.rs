@@ -170,6 +170,8 @@ pub(super) struct Pending {
     pub dest: Option<PathBuf>,
     /// For `--remove-source-files`: the source and what it looked like.
     pub src: Option<(PathBuf, Vec<u8>, Stat)>,
+    /// `--append`: the destination's bytes kept (not sent).
+    pub appended_to: u64,
 }
 
 /// Content copies: the engine (none in a dry run), the copies in flight
@@ -375,6 +377,7 @@ mod tests {
             delayed: None,
             dest: None,
             src: None,
+            appended_to: 0,
         }
     }
 
