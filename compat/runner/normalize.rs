@@ -185,7 +185,9 @@ fn message_kind(line: &str) -> Option<usize> {
         Some(0)
     } else if line.starts_with("skipping non-regular file ") {
         Some(1)
-    } else if line.ends_with(" is uptodate") {
+    } else if line.ends_with(" is uptodate") || line.ends_with(" exists") {
+        // The generator's -vv verdicts, interleaved with the receiver's
+        // lines of files it handed on before.
         Some(2)
     } else if line.starts_with("skipping directory ") {
         Some(3)

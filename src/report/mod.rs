@@ -370,7 +370,12 @@ impl Report {
             Event::BasisMatch { iflags, e, link } => self.basis_match(iflags, e, link),
             Event::Skipped { e, why } => {
                 if let Some(line) = self.skip_line(e, why) {
-                    self.info(line);
+                    // rsync's generator says why it skips a file before the
+                    // line of the directory it is in; a subdirectory after.
+                    match e.is_dir() {
+                        true => self.info(line),
+                        false => self.info_before_held(line),
+                    }
                 }
             }
             Event::NonRegular { name } => {
@@ -775,6 +780,15 @@ impl Report {
             let s = s.into().into_bytes();
             self.push(Line::Out(s.clone()));
             self.push(Line::Log(s));
+        }
+    }
+
+    /// An informational line that goes before a held directory line.
+    fn info_before_held(&mut self, s: String) {
+        if !self.quiet {
+            let s = s.into_bytes();
+            self.push_now(Line::Out(s.clone()));
+            self.push_now(Line::Log(s));
         }
     }
 
