@@ -348,17 +348,27 @@ fn a_stalled_read_ends_with_the_timeout() {
     );
 }
 
-/// Whether `pid`'s main thread has exited (zombie or gone) within `limit`.
+/// Whether `pid`'s main thread has exited (zombie or gone) or is exiting
+/// within `limit`. The last thread out closes the process's files, and
+/// closing the stalled file asks the file system to flush it (FUSE
+/// `flush`), which waits behind the stalled read: when the main thread is
+/// that last one, it stays in its exit (`PF_EXITING`) until the daemon
+/// answers, a kernel race over which thread closes last.
 fn wait_main_thread_gone(pid: u32, limit: Duration) -> bool {
+    const PF_EXITING: u64 = 0x4;
     let start = Instant::now();
     while start.elapsed() < limit {
-        match fs::read_to_string(format!("/proc/{pid}/stat")) {
-            Err(_) => return true,
-            Ok(stat) if stat.rsplit(") ").next().is_some_and(|r| r.starts_with('Z')) => {
-                return true;
-            }
-            Ok(_) => thread::sleep(Duration::from_millis(100)),
+        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return true;
+        };
+        // After the command name: state, ppid, pgrp, session, tty, tpgid, flags.
+        let rest: Vec<&str> = stat.rsplit(") ").next().unwrap_or("").split(' ').collect();
+        let zombie = rest.first() == Some(&"Z");
+        let flags: u64 = rest.get(6).and_then(|f| f.parse().ok()).unwrap_or(0);
+        if zombie || flags & PF_EXITING != 0 {
+            return true;
         }
+        thread::sleep(Duration::from_millis(100));
     }
     false
 }
