@@ -36,9 +36,6 @@ pub(crate) struct DirListing {
     items: Vec<(u32, u32, Stat)>,
     /// Indices into `items`, sorted by name.
     by_name: Vec<u32>,
-    /// Indices into `items` of the temp files an earlier arsync run left
-    /// (see `tempname::ours`): usually none.
-    temps: Vec<u32>,
     /// Where in `by_name` the last lookup ended: the walk asks for names
     /// in sorted order, so the next one is usually right after it.
     hint: std::cell::Cell<usize>,
@@ -61,16 +58,13 @@ impl DirListing {
         let mut order: Vec<u32> = (0..self.items.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| self.name_of(a).cmp(self.name_of(b)));
         self.by_name = order;
-        self.temps = (0..self.items.len() as u32)
-            .filter(|&i| crate::tempname::ours(self.name_of(i)).is_some())
-            .collect();
         self
     }
 
     /// The temp files of earlier arsync runs in this directory: each name,
     /// with the final name it was for (as cut to fit, `tempname::cut`).
     pub(crate) fn our_temps(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.temps.iter().filter_map(|&i| {
+        (0..self.items.len() as u32).filter_map(|i| {
             let name = self.name_of(i);
             crate::tempname::ours(name).map(|f| (name, f))
         })

@@ -6,7 +6,7 @@
 //! last two characters match the hash was made by arsync with a chance of
 //! 3,843 in 3,844 (rsync's `mkstemp` names match by chance once in 3,844).
 //! That lets a later run remove the debris a killed run left behind (see
-//! `sys::fs::remove_stale_temp`, which also proves the file is no longer
+//! `DirAt::remove_stale_temp`, which also proves the file is no longer
 //! in use) without touching rsync's or a user's files. Hand-written: no
 //! crate makes names with a checkable mark.
 
@@ -72,8 +72,8 @@ fn mark(kept: &[u8], random: &[u8]) -> [u8; MARK] {
 }
 
 /// How much of a final name a temp name keeps (the result must fit in
-/// NAME_MAX).
-fn kept(final_name: &[u8]) -> &[u8] {
+/// NAME_MAX); what [`ours`] returns.
+pub(crate) fn cut(final_name: &[u8]) -> &[u8] {
     &final_name[..final_name.len().min(NAME_MAX - SUFFIX - 2)]
 }
 
@@ -81,7 +81,7 @@ fn kept(final_name: &[u8]) -> &[u8] {
 /// result fits in NAME_MAX), a dot and six alphanumerics (four random, two
 /// marking it as arsync's).
 pub(crate) fn temp_name(dir: &Path, final_name: &[u8]) -> PathBuf {
-    let keep = kept(final_name);
+    let keep = cut(final_name);
     let mut n = Vec::with_capacity(keep.len() + SUFFIX + 2);
     n.push(b'.');
     n.extend_from_slice(keep);
@@ -109,11 +109,6 @@ pub(crate) fn ours(name: &[u8]) -> Option<&[u8]> {
     }
     let (random, m) = suffix.split_at(RANDOM);
     (mark(keep, random) == m).then_some(keep)
-}
-
-/// `final_name` as a temp name for it keeps it (what [`ours`] returns).
-pub(crate) fn cut(final_name: &[u8]) -> &[u8] {
-    kept(final_name)
 }
 
 #[cfg(test)]

@@ -321,17 +321,23 @@ fn corrupt_in(src: &Path, dst: &Path, old: &dyn Fn(&str) -> Option<Vec<u8>>) -> 
     bad
 }
 
+/// `PROG OPTS SRC/ DST/` with the hand-over off.
+fn copy_cmd(prog: &str, opts: &[&str], src: &Path, dst: &Path) -> Command {
+    let mut c = Command::new(prog);
+    c.args(opts)
+        .arg(format!("{}/", src.display()))
+        .arg(format!("{}/", dst.display()))
+        .env("ARSYNC_NO_FALLBACK", "1");
+    c
+}
+
 /// Starts `PROG -a src/ dst/` and SIGKILLs it after a seeded moment (its
 /// whole process group: rsync's receiver is a process of its own); the
 /// moments spread over the copy's first `window_ms`.
 fn run_and_kill(prog: &str, src: &Path, dst: &Path, rng: &mut Seeded, window_ms: u64) {
     use std::os::unix::process::CommandExt;
-    let mut child = Command::new(prog)
+    let mut child = copy_cmd(prog, &["-a"], src, dst)
         .process_group(0)
-        .arg("-a")
-        .arg(format!("{}/", src.display()))
-        .arg(format!("{}/", dst.display()))
-        .env("ARSYNC_NO_FALLBACK", "1")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -398,11 +404,7 @@ fn kill_during(prog: &str, update: bool) -> KillResult {
     // A temp file of a killed run is stale once no run could still be
     // writing it: two seconds after it last changed.
     std::thread::sleep(std::time::Duration::from_millis(2100));
-    let out = Command::new(prog)
-        .arg("-a")
-        .arg(format!("{}/", src.display()))
-        .arg(format!("{}/", dst.display()))
-        .env("ARSYNC_NO_FALLBACK", "1")
+    let out = copy_cmd(prog, &["-a"], &src, &dst)
         .output()
         .expect("re-run");
     let left = temps_in(&dst);
@@ -466,11 +468,7 @@ fn truncated_during_copy(prog: &str) -> Ended {
     let big = src.join("f.bin");
     let data: Vec<u8> = (0..64).flat_map(|_| block.iter().copied()).collect();
     std::fs::write(&big, data).expect("write");
-    let child = Command::new(prog)
-        .args(["-av", "--bwlimit=20m"])
-        .arg(format!("{}/", src.display()))
-        .arg(format!("{}/", dst.display()))
-        .env("ARSYNC_NO_FALLBACK", "1")
+    let child = copy_cmd(prog, &["-av", "--bwlimit=20m"], &src, &dst)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -536,11 +534,8 @@ fn files_deleted_during_the_run_are_reported_as_vanished_on_stderr() {
     let mut rng = Seeded(11);
     noise_files(&src.join("a"), 1, 64 << 20, &mut rng);
     noise_files(&src.join("b"), 200, 100 << 10, &mut rng);
-    let child = Command::new(env!("CARGO_BIN_EXE_arsync"))
-        .args(["-a", "--bwlimit=20m"])
-        .arg(format!("{}/", src.display()))
-        .arg(format!("{}/", dst.display()))
-        .env("ARSYNC_NO_FALLBACK", "1")
+    let arsync = env!("CARGO_BIN_EXE_arsync");
+    let child = copy_cmd(arsync, &["-a", "--bwlimit=20m"], &src, &dst)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

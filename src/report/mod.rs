@@ -166,6 +166,9 @@ pub(crate) enum Event<'a> {
     Skipped { e: &'a Entry, why: SkipWhy },
     /// A non-regular file that is not transferred.
     NonRegular { name: &'a [u8] },
+    /// A `--delete-before`/`--delete-after` pass reaches a top directory
+    /// of the transfer (`.` or one named on the command line).
+    DeletingIn { name: &'a [u8] },
     /// `--mkpath` made `n` directories on the way to DEST (`what`).
     MadePath { n: usize, what: &'a [u8] },
     /// DEST was made as a new directory (named `what`).
@@ -382,6 +385,12 @@ impl Report {
                 let name = self.esc(name);
                 self.info(format!("skipping non-regular file \"{name}\""));
             }
+            Event::DeletingIn { name } => {
+                if self.raw_verbose > 1 {
+                    let name = self.esc(name);
+                    self.info(format!("deleting in {name}"));
+                }
+            }
             Event::MadePath { n, what } => {
                 if self.verbose > 0 || self.itemize > 0 {
                     let what = self.esc(what);
@@ -558,22 +567,19 @@ impl Report {
                 self.progress.advance(x.copied.saturating_sub(shown));
                 self.progress.end_file();
             }
-            Line::ListDone => {
-                let _ = self.out.flush();
-                self.progress
-                    .set_totals(self.stats.num_files, self.stats.total_size);
-                self.progress.set_list_complete(true);
-                self.progress
-                    .list_done(self.stats.num_files.saturating_sub(1));
-            }
-            Line::ListEnd(last) => {
-                let _ = self.out.flush();
-                self.progress
-                    .set_totals(self.stats.num_files, self.stats.total_size);
-                self.progress.set_list_complete(self.list_complete);
-                self.progress.list_done(last);
-            }
+            // (The whole list's end is written once the list is complete.)
+            Line::ListDone => self.list_end(self.stats.num_files.saturating_sub(1)),
+            Line::ListEnd(last) => self.list_end(last),
         }
+    }
+
+    /// `progress2`'s line for a (sub-)list whose last entry is at `last`.
+    fn list_end(&mut self, last: u64) {
+        let _ = self.out.flush();
+        self.progress
+            .set_totals(self.stats.num_files, self.stats.total_size);
+        self.progress.set_list_complete(self.list_complete);
+        self.progress.list_done(last);
     }
 
     /// A file's progress starts (the totals as far as the list is known).
@@ -591,7 +597,7 @@ impl Report {
 
     /// Appends a line after everything pushed or reserved so far.
     fn push_now(&mut self, line: Line) {
-        let waits = matches!(line, Line::ListEnd(_)) && !self.ready(std::slice::from_ref(&line));
+        let waits = !self.ready(std::slice::from_ref(&line));
         if (self.queue.is_empty() || self.unordered) && !waits {
             self.write_line(line);
         } else {
@@ -850,6 +856,17 @@ impl Report {
     /// printed even with `-q`.
     pub(crate) fn warning(&mut self, text: impl Into<String>) {
         self.push(Line::Err(text.into().into_bytes()));
+    }
+
+    /// rsync's -v warning when a file's first try came up short and it is
+    /// sent again.
+    pub(crate) fn short_first_try(&mut self, name: &[u8]) {
+        if self.raw_verbose > 0 {
+            let name = self.esc(name);
+            self.warning(format!(
+                "WARNING: {name} failed verification -- update discarded (will try again)."
+            ));
+        }
     }
 
     /// A deleted destination entry: counted, printed with the stdout

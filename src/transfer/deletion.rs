@@ -143,7 +143,7 @@ impl Transfer<'_> {
         }
         self.disposal.in_pass = true;
         if top.dot.is_some() {
-            self.deleting_in(b".");
+            self.report.event(Event::DeletingIn { name: b"." });
             if let Ok(l) = crate::scan::list_dir(&dest.path) {
                 self.delete_in_dir(&dest.path, &l, &top.entries);
             }
@@ -184,15 +184,6 @@ impl Transfer<'_> {
         }
     }
 
-    /// rsync's -vv line as its pass reaches a top directory of the
-    /// transfer (one named on the command line, or `.`).
-    fn deleting_in(&mut self, name: &[u8]) {
-        if self.ctx.opts.verbose > 1 {
-            let name = self.report.esc(name);
-            self.report.info(format!("deleting in {name}"));
-        }
-    }
-
     fn delete_pass_below(
         &mut self,
         walker: &mut Walker,
@@ -205,7 +196,7 @@ impl Transfer<'_> {
                 return;
             }
             if top && e.preset.is_none() {
-                self.deleting_in(&e.name);
+                self.report.event(Event::DeletingIn { name: &e.name });
             }
             let target = join_name(dest_root, &e.name);
             // The whole source is listed, as rsync's full file list is,

@@ -151,11 +151,8 @@ impl Transfer<'_> {
                 let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
                 let lines: Vec<String> = line.iter().cloned().chain(line.clone()).collect();
                 self.report.complete(p.slot, lines, vec![msg.clone()]);
-                if self.ctx.opts.verbose > 0 {
-                    self.report.warning(format!(
-                        "WARNING: {name} failed verification -- update discarded (will try again)."
-                    ));
-                }
+                let rname = p.rec.as_ref().map(|r| r.name.clone()).unwrap_or_default();
+                self.report.short_first_try(&rname);
                 self.report.error(msg);
                 self.report.error_raw(fail);
             }
@@ -338,12 +335,7 @@ impl Transfer<'_> {
     fn sent_again(&mut self, rec: Option<&crate::report::ItemRec>, msg: String) -> Option<String> {
         self.report.error(msg);
         let rec = rec?;
-        if self.ctx.opts.verbose > 0 {
-            let name = self.report.esc(&rec.name);
-            self.report.warning(format!(
-                "WARNING: {name} failed verification -- update discarded (will try again)."
-            ));
-        }
+        self.report.short_first_try(&rec.name);
         self.report.item_line_of(rec)
     }
 
