@@ -310,6 +310,23 @@ machine_facts() {
   printf -- '- load average (1/5/15 min) when the run started: %s; at the end: %s\n' "$START_LOADAVG" "$(loadavg)"
 }
 
+# write_machine_txt FILE WORKDIR -> key=value lines for the chart caption
+# (summarize.py): cores (nproc), kernel (uname -r), the file system of the
+# measured directory (findmnt: type, source device, mount options), the
+# directory itself and the CPU model.
+write_machine_txt() {
+  local file=$1 workdir=$2
+  {
+    echo "cores=$(nproc)"
+    echo "kernel=$(uname -r)"
+    echo "fs=$(findmnt -no FSTYPE --target "$workdir" 2>/dev/null || stat -f -c %T "$workdir")"
+    echo "fs_source=$(findmnt -no SOURCE --target "$workdir" 2>/dev/null)"
+    echo "fs_options=$(findmnt -no OPTIONS --target "$workdir" 2>/dev/null)"
+    echo "workdir=$workdir"
+    echo "cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+  } >"$file"
+}
+
 # loadavg -> the 1, 5 and 15 minute load averages.
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 START_LOADAVG=$(loadavg)

@@ -38,7 +38,7 @@
 #   KEEP_DST=1 keep this run's destination copies instead of deleting them at exit
 #   SETTLE_SECS  wait this long after a previous run's mass deletion (default 120)
 #
-# Output: ./benchmark-results-compare-YYYYMMDD_HHMMSS/{results.csv,summary.md,chart.svg}
+# Output: ./benchmark-results-compare-YYYYMMDD_HHMMSS/{results.csv,summary.md,chart.svg,machine.txt}
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -528,6 +528,7 @@ main() {
   mkdir -p "$DST_ROOT"
   trap cleanup EXIT
   RESULTS=$(make_results_dir compare)
+  write_machine_txt "$RESULTS/machine.txt" "$WORKDIR"
   log "results: $RESULTS; tools: ${ACTIVE_TOOLS[*]}; workloads: $WORKLOADS"
   echo "workload,tool,run,seconds,user_s,sys_s,cpu_pct,max_rss_kib,rc,other_cpu_pct" >"$RESULTS/results.csv"
   : >"$RESULTS/.workloads.tsv"

@@ -5,9 +5,17 @@
   summarize.py compare  RESULTS_DIR   (from compare_rsync.sh)
 
 Reads RESULTS_DIR/results.csv plus the header the shell script wrote
-(RESULTS_DIR/.header.md: machine facts, command, versions, notes) and, for
-compare, RESULTS_DIR/.workloads.tsv (name, description). Writes summary.md
-and throughput.svg (zerocopy) or chart.svg (compare).
+(RESULTS_DIR/.header.md: machine facts, command, versions, notes),
+RESULTS_DIR/machine.txt (cores, kernel, file system, for the chart caption;
+older results dirs without it fall back to .header.md) and, for compare,
+RESULTS_DIR/.workloads.tsv (name, description). Writes summary.md and
+throughput.svg (zerocopy) or chart.svg (compare).
+
+Charts: each bar is the median of its runs (the figure in the tables), a
+whisker spans the minimum to maximum run, the caption gives the run count
+and the machine. throughput.svg has a logarithmic MB/s axis (1 MB and 10 GB
+files differ tenfold or more); chart.svg has one row of bars per workload,
+starting at ratio 1 on a logarithmic axis (0.5 and 2 equally far from 1).
 
 Statistics: medians over the timed runs of a (workload, tool) pair; ratios
 are computed round by round (the runs of one round ran back to back, so
@@ -18,6 +26,7 @@ counted.
 
 import csv
 import os
+import re
 import statistics
 import sys
 
@@ -56,6 +65,57 @@ def read_text(path):
             return f.read()
     except FileNotFoundError:
         return ""
+
+
+def read_machine(resdir):
+    """Machine facts for the chart caption: machine.txt (key=value lines the
+    benchmark scripts write), else what .header.md says, else {}."""
+    facts = {}
+    for line in read_text(os.path.join(resdir, "machine.txt")).splitlines():
+        k, sep, v = line.partition("=")
+        if sep and v.strip():
+            facts[k.strip()] = v.strip()
+    if facts:
+        return facts
+    for line in read_text(os.path.join(resdir, ".header.md")).splitlines():
+        m = re.match(r"- host: .*?, (\d+) CPUs", line)
+        if m:
+            facts["cores"] = m.group(1)
+        m = re.match(r"- kernel: \S+ (\S+)", line)
+        if m:
+            facts["kernel"] = m.group(1)
+        m = re.match(r"- work dir: `([^`]*)` on (\S+)", line)
+        if m:
+            facts["workdir"], facts["fs"] = m.group(1), m.group(2)
+    return facts
+
+
+def machine_caption(facts):
+    """One line: cores, kernel, file system of the measured directory."""
+    if not facts:
+        return "Machine: not recorded (no machine.txt in the results directory)."
+    parts = []
+    if "cores" in facts:
+        parts.append(f"{facts['cores']} cores")
+    if "kernel" in facts:
+        parts.append(f"Linux {facts['kernel']}")
+    if "fs" in facts:
+        fs = facts["fs"]
+        if facts.get("fs_source"):
+            fs += f" on {facts['fs_source']}"
+        if facts.get("fs_options"):
+            # The options that change timings most; the full list is in summary.md.
+            keep = [o for o in facts["fs_options"].split(",")
+                    if o.split("=")[0] in ("discard", "noatime", "relatime", "sync", "nobarrier",
+                                           "data", "journal_async_commit", "dax")]
+            if keep:
+                fs += f" ({','.join(keep)})"
+        if facts.get("workdir"):
+            fs += f", measured in {facts['workdir']}"
+        parts.append(fs)
+    if facts.get("cpu_model"):
+        parts.append(facts["cpu_model"])
+    return "Machine: " + "; ".join(parts) + "."
 
 
 def ordered(rows, key):
@@ -159,8 +219,9 @@ def zerocopy(resdir):
             if v != "rsync":
                 ratio = med(pairwise_ratios(srows, "variant", "rsync", v, lambda r: fnum(r["seconds"])))
             cpu_per_gb[(v, size)] = cpugb
-            if mbs is not None:
-                chart_rows.append((size, v, mbs))
+            for r in ok:
+                if fnum(r["mb_per_s"]) is not None:
+                    chart_rows.append((size, v, fnum(r["mb_per_s"])))
             other = med(fnum(r.get("other_cpu_pct")) for r in ok)
             out.append(f"| {v} | {fmt(mbs, '.0f')} | {fmt(secs, '.4f')} | {fmt(cpu, '.0f')} | "
                        f"{fmt(cpugb, '.2f')} | {fmt(None if rss is None else rss / 1024, '.1f')} | "
@@ -190,12 +251,18 @@ def zerocopy(resdir):
         out.append(f"| arsync (default) | engine options not available in this binary | – | {cells} |")
     out.append("")
     out.append("![throughput](throughput.svg)\n")
+    out.append("The chart: each bar is the median MB/s of the table above, its whisker the slowest "
+               "to fastest run; logarithmic axis, so the small files stay readable next to the big "
+               "ones.\n")
     out.append("Raw data: `results.csv` (one row per timed run).\n")
 
     with open(os.path.join(resdir, "summary.md"), "w") as f:
         f.write("\n".join(out))
     write_chart(os.path.join(resdir, "throughput.svg"), chart_rows,
-                "Single-file copy throughput (median)", "MB/s (10^6 bytes per second)", None)
+                "Single-file copy throughput (median, min–max)", "MB/s (10^6 bytes per second)",
+                None, log=True, layout="columns",
+                captions=["Page cache warm; failed runs left out.",
+                          machine_caption(read_machine(resdir))])
 
 
 # --------------------------------------------------------------- compare
@@ -236,14 +303,19 @@ def compare(resdir):
     chart_rows = []
     for w in workloads:
         cells = []
+        wr = [r for r in rows if r["workload"] == w]
         for p in peers_all:
             v = matrix[(w, p)]
             cells.append(fmt(v, ".2f"))
-            if v is not None:
-                chart_rows.append((w, f"arsync ÷ {p}", v))
+            # The chart draws every round's ratio: median bar, min–max whisker.
+            for ratio in pairwise_ratios(wr, "tool", "arsync", p, lambda r: fnum(r["seconds"])):
+                chart_rows.append((w, f"arsync ÷ {p}", ratio))
         out.append(f"| {w} | " + " | ".join(cells) + " |")
     out.append("")
     out.append("![ratios](chart.svg)\n")
+    out.append("The chart: one block per workload, a bar per peer from 1 to the median ratio of the "
+               "table (left of the dashed line = arsync faster), its whisker the lowest to highest "
+               "per-round ratio; logarithmic axis, so 0.5 and 2 are equally far from 1.\n")
 
     out.append("## Per workload\n")
     out.append("Median wall seconds, CPU % = (user+sys)/wall (100 % = one core busy), peak RSS of the "
@@ -276,22 +348,26 @@ def compare(resdir):
     with open(os.path.join(resdir, "summary.md"), "w") as f:
         f.write("\n".join(out))
     write_chart(os.path.join(resdir, "chart.svg"), chart_rows,
-                "arsync time ÷ peer time per workload (below 1 = arsync faster)",
-                "ratio (median of per-round ratios)", 1.0)
+                "arsync time ÷ peer time (left of 1 = arsync faster)",
+                "arsync seconds ÷ peer seconds, per round", 1.0, log=True, layout="rows",
+                captions=["A run is a round: the ratio of arsync's and the peer's times in that "
+                          "round, both successful.",
+                          machine_caption(read_machine(resdir))])
 
 
-def write_chart(path, rows, title, ylabel, refline):
+def write_chart(path, rows, title, ylabel, refline, log=False, layout="columns", captions=None):
+    """rows: (group, series, value) with one row per run; chart.render draws
+    the median and the min–max spread of each (group, series)."""
     groups, series, values = [], [], {}
     for g, s, v in rows:
         if g not in groups:
             groups.append(g)
         if s not in series:
             series.append(s)
-        values[(g, s)] = v
-    if not values:
-        groups, series = ["(no data)"], ["-"]
+        values.setdefault((g, s), []).append(v)
     with open(path, "w") as f:
-        f.write(chart.render(groups, series, values, title, ylabel, refline))
+        f.write(chart.render(groups, series, values, title, ylabel, refline, log=log,
+                             captions=captions, layout=layout))
 
 
 def main(argv):

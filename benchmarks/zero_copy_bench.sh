@@ -21,7 +21,7 @@
 #   VERIFY   1 (default) compares each variant's warm-up copy with the
 #            source byte for byte (cmp), so a fast but broken engine shows.
 #
-# Output: ./benchmark-results-zerocopy-YYYYMMDD_HHMMSS/{results.csv,summary.md,throughput.svg}
+# Output: ./benchmark-results-zerocopy-YYYYMMDD_HHMMSS/{results.csv,summary.md,throughput.svg,machine.txt}
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -277,6 +277,7 @@ main() {
   mkdir -p "$DST_ROOT"
   trap cleanup EXIT
   RESULTS=$(make_results_dir zerocopy)
+  write_machine_txt "$RESULTS/machine.txt" "$WORKDIR"
   log "results: $RESULTS"
   detect_variants
   detect_membw

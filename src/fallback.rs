@@ -213,12 +213,16 @@ fn is_executable_file(p: &Path) -> bool {
 
 /// The first executable `rsync` in `path` (a `PATH` value) that is not the
 /// file identified by `skip` (this executable, which may be installed as
-/// `rsync`).
+/// `rsync`); failing that, the first `rsync.distrib`, where
+/// `dpkg-divert --rename` puts the system rsync when arsync is installed
+/// as `/usr/bin/rsync` (README.md, Install).
 pub(crate) fn find_rsync_in(path: &OsStr, skip: Option<(u64, u64)>) -> Option<PathBuf> {
-    std::env::split_paths(path)
-        .filter(|d| !d.as_os_str().is_empty())
-        .map(|d| d.join("rsync"))
-        .find(|p| is_executable_file(p) && (skip.is_none() || identity(p) != skip))
+    ["rsync", "rsync.distrib"].into_iter().find_map(|name| {
+        std::env::split_paths(path)
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(|d| d.join(name))
+            .find(|p| is_executable_file(p) && (skip.is_none() || identity(p) != skip))
+    })
 }
 
 /// The system rsync on `$PATH`, never this executable.
@@ -439,9 +443,14 @@ mod tests {
         let link_dir = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(&first, link_dir.path().join("rsync")).unwrap();
         let path = std::env::join_paths([link_dir.path(), d1.path(), d2.path()]).unwrap();
-        assert_eq!(find_rsync_in(&path, identity(&first)), Some(second));
+        assert_eq!(find_rsync_in(&path, identity(&first)), Some(second.clone()));
         let none = std::env::join_paths([empty.path()]).unwrap();
         assert_eq!(find_rsync_in(&none, None), None);
+        // Installed as rsync over a diverted system rsync: rsync.distrib.
+        let diverted = d2.path().join("rsync.distrib");
+        std::fs::rename(&second, &diverted).unwrap();
+        let path = std::env::join_paths([link_dir.path(), d2.path()]).unwrap();
+        assert_eq!(find_rsync_in(&path, identity(&first)), Some(diverted));
     }
 
     /// The exec replaces the process, so it runs in a child: this test

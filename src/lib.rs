@@ -114,6 +114,7 @@ pub fn main_with_args(argv: Vec<OsString>) -> i32 {
         Ok(Command::Usage) => {
             let mut err = std::io::stderr().lock();
             let _ = err.write_all(cli::help::help_text(&name).as_bytes());
+            let _ = writeln!(err, "{}", final_line!(&name, ExitCode::Syntax));
             ExitCode::Syntax.code()
         }
         Ok(Command::InfoHelp) => {

@@ -94,6 +94,15 @@ pub(crate) enum EngineChoice {
 }
 
 impl EngineChoice {
+    /// Every `--copy-engine` name, as [`EngineChoice::parse`] takes them.
+    pub(crate) const NAMES: &[&str] = &[
+        "auto",
+        "vec",
+        "read-managed",
+        "write-managed",
+        "copy-file-range",
+    ];
+
     pub(crate) fn parse(s: &str) -> Option<EngineChoice> {
         Some(match s {
             "auto" => EngineChoice::Auto,
@@ -116,6 +125,11 @@ pub(crate) enum StderrMode {
     All,
     /// As `Errors` on a local copy (the client prints what it receives).
     Client,
+}
+
+impl StderrMode {
+    /// The names `--stderr` takes (any prefix of one; `cli::apply::stderr`).
+    pub(crate) const NAMES: &[&str] = &["errors", "all", "client"];
 }
 
 /// `--outbuf=N|L|B`: how stdout is buffered.

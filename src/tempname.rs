@@ -77,23 +77,44 @@ pub(crate) fn cut(final_name: &[u8]) -> &[u8] {
     &final_name[..final_name.len().min(NAME_MAX - SUFFIX - 2)]
 }
 
-/// A temporary name for `final_name` in `dir`: a dot, the name (cut so the
-/// result fits in NAME_MAX), a dot and six alphanumerics (four random, two
-/// marking it as arsync's).
+/// A temporary name for `final_name` in `dir`, as rsync shapes it: a dot
+/// (none when the name already starts with one), the name (cut so the
+/// result fits in NAME_MAX), a dot and six alphanumerics (four random,
+/// two marking it as arsync's).
 pub(crate) fn temp_name(dir: &Path, final_name: &[u8]) -> PathBuf {
+    dir.join(std::ffi::OsStr::from_bytes(&build(final_name, true)))
+}
+
+/// A temporary name inside `--temp-dir`: rsync gives those no leading dot
+/// (a name that starts with one keeps it).
+pub(crate) fn temp_dir_name(final_name: &[u8]) -> Vec<u8> {
+    build(final_name, false)
+}
+
+fn build(final_name: &[u8], dotted: bool) -> Vec<u8> {
     let keep = cut(final_name);
-    let mut n = Vec::with_capacity(keep.len() + SUFFIX + 2);
-    n.push(b'.');
-    n.extend_from_slice(keep);
-    n.push(b'.');
-    let mut r = next_random();
-    for _ in 0..RANDOM {
-        n.push(ALNUM[(r % ALNUM.len() as u64) as usize]);
-        r /= ALNUM.len() as u64;
+    let dot = dotted && !keep.starts_with(b".");
+    loop {
+        let mut n = Vec::with_capacity(keep.len() + SUFFIX + 2);
+        if dot {
+            n.push(b'.');
+        }
+        n.extend_from_slice(keep);
+        n.push(b'.');
+        let mut r = next_random();
+        for _ in 0..RANDOM {
+            n.push(ALNUM[(r % ALNUM.len() as u64) as usize]);
+            r /= ALNUM.len() as u64;
+        }
+        let m = mark(keep, &n[n.len() - RANDOM..]);
+        n.extend_from_slice(&m);
+        // `.x.ABCDEF` reads as a temp name for `.x` or for `x`: draw again
+        // in the rare case where the mark fits both readings, so that
+        // `ours` gives back exactly one final name.
+        if n[0] != b'.' || ours(&n) == Some(keep) {
+            return n;
+        }
     }
-    let m = mark(keep, &n[n.len() - RANDOM..]);
-    n.extend_from_slice(&m);
-    dir.join(std::ffi::OsStr::from_bytes(&n))
 }
 
 /// If `name` is a temp name arsync made, the final name it was for (as
@@ -103,12 +124,18 @@ pub(crate) fn ours(name: &[u8]) -> Option<&[u8]> {
         return None;
     }
     let (head, suffix) = name.split_at(name.len() - SUFFIX);
-    let keep = head[1..].strip_suffix(b".")?;
-    if keep.is_empty() || !suffix.iter().all(u8::is_ascii_alphanumeric) {
+    let body = head.strip_suffix(b".")?;
+    if !suffix.iter().all(u8::is_ascii_alphanumeric) {
         return None;
     }
     let (random, m) = suffix.split_at(RANDOM);
-    (mark(keep, random) == m).then_some(keep)
+    // The final name started with a dot (no dot was added), or did not.
+    let as_is = (body != b".").then_some(body);
+    let undotted = Some(&body[1..]).filter(|k| !k.is_empty() && !k.starts_with(b"."));
+    [as_is, undotted]
+        .into_iter()
+        .flatten()
+        .find(|k| mark(k, random) == m)
 }
 
 #[cfg(test)]
@@ -121,6 +148,11 @@ mod tests {
         let name = p.file_name().unwrap().as_bytes();
         assert!(name.starts_with(b".file.txt."));
         assert_eq!(name.len(), ".file.txt.".len() + 6);
+        // rsync adds no second dot, nor one inside --temp-dir.
+        let p = temp_name(Path::new(""), b".hidden");
+        assert!(p.as_os_str().as_bytes().starts_with(b".hidden."), "{p:?}");
+        assert!(temp_dir_name(b"plain").starts_with(b"plain."));
+        assert!(temp_dir_name(b".hidden").starts_with(b".hidden."));
         let long = vec![b'x'; 255];
         let p = temp_name(Path::new("d"), &long);
         assert_eq!(p.file_name().unwrap().len(), 255);
@@ -132,7 +164,14 @@ mod tests {
 
     #[test]
     fn our_names_are_recognised_and_others_are_not() {
-        for f in [&b"a"[..], b"file.txt", b".hidden", b"x.y.z", &[b'n'; 255]] {
+        for f in [
+            &b"a"[..],
+            b"file.txt",
+            b".hidden",
+            b"..x",
+            b"x.y.z",
+            &[b'n'; 255],
+        ] {
             let p = temp_name(Path::new(""), f);
             let name = p.as_os_str().as_bytes();
             assert_eq!(ours(name), Some(cut(f)), "{p:?}");

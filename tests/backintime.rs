@@ -233,16 +233,26 @@ fn tree(root: &Path, tops: &[&str]) -> BTreeMap<String, String> {
     out
 }
 
-#[test]
+/// harness = false: without rsync the test is reported as ignored, with
+/// the reason, rather than passed.
+fn main() {
+    use libtest_mimic::{Arguments, Completion, Trial};
+    let name = "back_in_time_snapshots_with_arsync_as_rsync";
+    let trial = Trial::ignorable_test(name, || {
+        if Command::new("rsync").arg("--version").output().is_err() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "rsync is required under CI"
+            );
+            return Ok(Completion::ignored_with("rsync is not installed"));
+        }
+        back_in_time_snapshots_with_arsync_as_rsync();
+        Ok(Completion::Completed)
+    });
+    libtest_mimic::run(&Arguments::from_args(), vec![trial]).exit();
+}
+
 fn back_in_time_snapshots_with_arsync_as_rsync() {
-    if Command::new("rsync").arg("--version").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "rsync is required under CI"
-        );
-        eprintln!("SKIPPED: rsync is not installed");
-        return;
-    }
     let real = String::from_utf8_lossy(
         &Command::new("sh")
             .args(["-c", "command -v rsync"])

@@ -96,19 +96,43 @@ fn tool_under_test() -> PathBuf {
     }
 }
 
-/// Returns false (test skipped) when a required program is missing, unless CI=true.
-fn require(what: &str, found: bool) -> bool {
+/// `Err(WHY)` (the test is reported as ignored) when a required program is
+/// missing; a panic instead under `CI=true`.
+fn require(what: &str, found: bool) -> Result<(), String> {
     if found {
-        return true;
+        return Ok(());
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{what} is required when CI=true (apt-get install -y rsync rsnapshot)");
     }
-    eprintln!(
-        "\n*** WARNING: {what} not found — backup_tools test SKIPPED \
-         (apt-get install -y rsync rsnapshot) ***\n"
-    );
-    false
+    Err(format!(
+        "{what} not found (apt-get install -y rsync rsnapshot)"
+    ))
+}
+
+/// A test: `Err(WHY)` when it cannot run here (a panic fails it).
+type Test = fn() -> Result<(), String>;
+
+/// The tests (harness = false): one that cannot run here is counted as
+/// ignored, with its reason, rather than passed.
+fn main() {
+    use libtest_mimic::{Arguments, Completion, Trial};
+    let tests: [(&str, Test); 4] = [
+        ("rsnapshot_cp_al_rotation", rsnapshot_cp_al_rotation),
+        ("rsnapshot_link_dest_rotation", rsnapshot_link_dest_rotation),
+        ("rsync_time_backup", rsync_time_backup),
+        ("helpers", helpers),
+    ];
+    let trials = tests
+        .into_iter()
+        .map(|(name, test)| {
+            Trial::ignorable_test(name, move || match test() {
+                Ok(()) => Ok(Completion::Completed),
+                Err(why) => Ok(Completion::ignored_with(why)),
+            })
+        })
+        .collect();
+    libtest_mimic::run(&Arguments::from_args(), trials).exit();
 }
 
 fn lib_sh() -> PathBuf {
@@ -538,14 +562,11 @@ fn rsnapshot_sequence(
     (steps, start, errors)
 }
 
-fn rsnapshot_test(name: &str, link_dest: u8) {
-    let Some(rsync) = runner::tools::find_rsync() else {
-        require("rsync", false);
-        return;
-    };
-    if !require("rsnapshot", which("rsnapshot").is_some()) {
-        return;
-    }
+fn rsnapshot_test(name: &str, link_dest: u8) -> Result<(), String> {
+    let rsync = runner::tools::find_rsync();
+    require("rsync", rsync.is_some())?;
+    let rsync = rsync.unwrap_or_default();
+    require("rsnapshot", which("rsnapshot").is_some())?;
     let world = World::new(name);
     let ref_side = Side::new(&world.base, "rsync", &rsync);
     let tool_side = Side::new(&world.base, "tool", &tool_under_test());
@@ -553,16 +574,15 @@ fn rsnapshot_test(name: &str, link_dest: u8) {
     let (b, b_start, e2) = rsnapshot_sequence(&world, &tool_side, link_dest);
     errors.extend(e2);
     finish(name, &world, (&a, a_start), (&b, b_start), errors);
+    Ok(())
 }
 
-#[test]
-fn rsnapshot_cp_al_rotation() {
-    rsnapshot_test("rsnapshot-cp-al", 0);
+fn rsnapshot_cp_al_rotation() -> Result<(), String> {
+    rsnapshot_test("rsnapshot-cp-al", 0)
 }
 
-#[test]
-fn rsnapshot_link_dest_rotation() {
-    rsnapshot_test("rsnapshot-link-dest", 1);
+fn rsnapshot_link_dest_rotation() -> Result<(), String> {
+    rsnapshot_test("rsnapshot-link-dest", 1)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -730,12 +750,10 @@ fn tmbackup_sequence(world: &World, side: &Side) -> (Vec<Step>, Stamp, Vec<Strin
     (steps, start, errors)
 }
 
-#[test]
-fn rsync_time_backup() {
-    let Some(rsync) = runner::tools::find_rsync() else {
-        require("rsync", false);
-        return;
-    };
+fn rsync_time_backup() -> Result<(), String> {
+    let rsync = runner::tools::find_rsync();
+    require("rsync", rsync.is_some())?;
+    let rsync = rsync.unwrap_or_default();
     let world = World::new("rsync-time-backup");
     let ref_side = Side::new(&world.base, "rsync", &rsync);
     let tool_side = Side::new(&world.base, "tool", &tool_under_test());
@@ -749,12 +767,12 @@ fn rsync_time_backup() {
         (&b, b_start),
         errors,
     );
+    Ok(())
 }
 
 /// The helpers themselves: log prefixes are stripped, subtrees re-rooted, implied dirs
 /// masked.
-#[test]
-fn helpers() {
+fn helpers() -> Result<(), String> {
     assert_eq!(
         strip_log_prefix("2026/11/27 06:07:55 [4447] >f+++++++++ a"),
         ">f+++++++++ a"
@@ -782,4 +800,5 @@ fn helpers() {
         .map(|(k, _)| String::from_utf8_lossy(k).into_owned())
         .collect();
     assert_eq!(masked, vec!["s/localhost", "s/localhost/x"]);
+    Ok(())
 }

@@ -94,10 +94,19 @@ fn help_and_version() {
         "{first}"
     );
     // No operands: help on stderr, exit 1, as rsync.
-    let (code, out, err) = run(&["-a"]);
-    assert_eq!(code, Some(1));
-    assert_eq!(out, "");
-    assert!(err.contains("Usage:"));
+    // No operands: help on stderr ending with rsync's usage-error line,
+    // exit 1, as rsync (alone or with options).
+    for args in [&["-a"][..], &[]] {
+        let (code, out, err) = run(args);
+        assert_eq!(code, Some(1));
+        assert_eq!(out, "");
+        assert!(err.contains("Usage:"));
+        let last = err.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("arsync error: syntax or usage error (code 1) at "),
+            "{last}"
+        );
+    }
 }
 
 #[test]

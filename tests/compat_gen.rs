@@ -14,8 +14,14 @@ fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     // (The runner exits the process: the cases go under Cargo's target
     // temp dir rather than a temp dir that would never be removed.)
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("compat-gen");
-    std::fs::create_dir_all(&dir).expect("dir");
+    // A user who may not write there (the suite run as another user than
+    // the build's) gets a directory of their own under the temp dir.
+    let mut dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("compat-gen");
+    if std::fs::create_dir_all(&dir).is_err() || tempfile::tempfile_in(&dir).is_err() {
+        let uid = rustix::process::geteuid().as_raw();
+        dir = std::env::temp_dir().join(format!("arsync-compat-gen-{uid}"));
+        std::fs::create_dir_all(&dir).expect("a directory for the generated cases");
+    }
     let made = std::process::Command::new("python3")
         .arg(root.join("compat/gen/generate.py"))
         .args(["--seeds", SEEDS, "--out"])

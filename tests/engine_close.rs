@@ -12,7 +12,7 @@
 //!
 //! Needs root, `/dev/fuse`, libfuse 2 and the `fuse` Python module
 //! (`apt-get install libfuse2 python3-fusepy`, or `pip install fusepy`);
-//! without them the test prints `skipped: WHY` and checks nothing, and
+//! without them each test is reported as ignored with the reason, and
 //! under `CI=true` (where `.ci/run` installs them) it fails instead.
 
 use std::path::{Path, PathBuf};
@@ -123,19 +123,42 @@ fn mounted(at: &Path) -> bool {
         .unwrap_or(false)
 }
 
-/// [`mount`], or `None` after printing `skipped: WHY` — a panic instead
-/// under `CI=true`, where the test must run.
-fn mount_or_skip(dir: &Path, back: &Path, mnt: &Path) -> Option<Mount> {
+/// [`mount`], or `Err(WHY)`: the test is reported as ignored for that
+/// reason — a panic instead under `CI=true`, where the test must run.
+fn mount_or_skip(dir: &Path, back: &Path, mnt: &Path) -> Result<Mount, String> {
     match mount(dir, back, mnt) {
-        Ok(m) => Some(m),
+        Ok(m) => Ok(m),
         Err(why) if std::env::var_os("CI").is_some_and(|v| v == "true") => {
             panic!("CI=true but the FUSE test cannot run: {why}")
         }
-        Err(why) => {
-            eprintln!("skipped: {why}");
-            None
-        }
+        Err(why) => Err(why),
     }
+}
+
+/// The tests (harness = false): one that cannot run here is counted as
+/// ignored, with its reason, rather than passed.
+fn main() {
+    let args = libtest_mimic::Arguments::from_args();
+    let trials = vec![
+        trial(
+            "a_failing_close_leaves_the_old_file_in_place",
+            a_failing_close_leaves_the_old_file_in_place,
+        ),
+        trial(
+            "a_stalled_read_ends_with_the_timeout",
+            a_stalled_read_ends_with_the_timeout,
+        ),
+    ];
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// A test that returns `Err(WHY)` when it cannot run here (a panic fails it).
+fn trial(name: &str, test: fn() -> Result<(), String>) -> libtest_mimic::Trial {
+    use libtest_mimic::{Completion, Trial};
+    Trial::ignorable_test(name, move || match test() {
+        Ok(()) => Ok(Completion::Completed),
+        Err(why) => Ok(Completion::ignored_with(why)),
+    })
 }
 
 /// Mounts the failing file system at `mnt` over `back`, or says why not.
@@ -257,8 +280,7 @@ fn run(tool: &Path, name: &str, src: &Path, back: &Path, mnt: &Path) -> Run {
     }
 }
 
-#[test]
-fn a_failing_close_leaves_the_old_file_in_place() {
+fn a_failing_close_leaves_the_old_file_in_place() -> Result<(), String> {
     let tmp = tempfile::tempdir().unwrap();
     let (src, back, mnt) = (
         tmp.path().join("src"),
@@ -268,10 +290,7 @@ fn a_failing_close_leaves_the_old_file_in_place() {
     for d in [&back, &mnt] {
         fs::create_dir(d).unwrap();
     }
-    let _mount = match mount_or_skip(tmp.path(), &back, &mnt) {
-        Some(m) => m,
-        None => return,
-    };
+    let _mount = mount_or_skip(tmp.path(), &back, &mnt)?;
     let arsync = Path::new(env!("CARGO_BIN_EXE_arsync"));
     // The file system itself works: a file whose close succeeds arrives.
     let ok = run(arsync, "ok.txt", &src, &back, &mnt);
@@ -294,10 +313,10 @@ fn a_failing_close_leaves_the_old_file_in_place() {
         let theirs = run(Path::new("rsync"), "closefail.txt", &src, &back, &mnt);
         assert_eq!(ours, theirs);
     }
+    Ok(())
 }
 
-#[test]
-fn a_stalled_read_ends_with_the_timeout() {
+fn a_stalled_read_ends_with_the_timeout() -> Result<(), String> {
     let tmp = tempfile::tempdir().unwrap();
     let (back, mnt, dst) = (
         tmp.path().join("back"),
@@ -309,10 +328,7 @@ fn a_stalled_read_ends_with_the_timeout() {
     }
     fs::write(back.join("a.txt"), "fine\n").unwrap();
     fs::write(back.join("hang.bin"), vec![1u8; 4 << 20]).unwrap();
-    let mount = match mount_or_skip(tmp.path(), &back, &mnt) {
-        Some(m) => m,
-        None => return,
-    };
+    let mount = mount_or_skip(tmp.path(), &back, &mnt)?;
     let log = tmp.path().join("stderr");
     let start = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_arsync"))
@@ -346,6 +362,7 @@ fn a_stalled_read_ends_with_the_timeout() {
         !dst.join("hang.bin").exists(),
         "no partial file under the final name"
     );
+    Ok(())
 }
 
 /// Whether `pid`'s main thread has exited (zombie or gone) or is exiting

@@ -35,6 +35,11 @@ TIMES = [1500000000, 1600000000, 1600000100, 1700000000]
 SIZES = [0, 1, 10, 100, 4000, 70000]
 MODES = ["0644", "0600", "0755", "0444", "0700"]
 
+# Per case: the source files made read-only, and why the case can only run
+# as root (a normal user's setup could not build it).
+READ_ONLY = set()
+NEEDS_ROOT = set()
+
 # (weight, option words) — what scripts combine; each case takes a base
 # and a few extras.
 BASES = [
@@ -118,10 +123,14 @@ def tree_steps(rng, root, depth, files):
         if kind == "file":
             steps.append(f"mkfile {q(p)} {rng.choice(SIZES)} {rng.choice(TIMES)}")
             mode = rng.choice(MODES)
-            if mode != "0644":
-                steps.append(f"chmod {mode} {q(p)}")
+            # The xattr goes on before the mode: a normal user may not
+            # set one on a read-only file (the draws keep their order).
             if rng.random() < 0.1:
                 steps.append(f"setx {q(p)} user.note v{rng.randint(1, 3)}")
+            if mode != "0644":
+                steps.append(f"chmod {mode} {q(p)}")
+            if mode == "0444":
+                READ_ONLY.add(p)
             files.append(p)
         elif kind == "dir":
             steps.append(f"mkdir -p {q(p)}")
@@ -148,6 +157,8 @@ def dest_steps(rng, files, dst):
         change = rng.choice(["content", "older", "newer", "dir", "mode", "gone"])
         if change == "content":
             steps.append(f"mkfile {q(d)} {rng.choice(SIZES)} {rng.choice(TIMES)}")
+            if p in READ_ONLY:
+                NEEDS_ROOT.add("rewrites a read-only copy in the destination")
         elif change == "older":
             steps.append(f"stamp 1400000000 {q(d)}")
         elif change == "newer":
@@ -166,6 +177,8 @@ def dest_steps(rng, files, dst):
 def case(seed):
     """The parts of case SEED: setup steps and option words."""
     rng = random.Random(seed)
+    READ_ONLY.clear()
+    NEEDS_ROOT.clear()
     files = []
     setup = ["mkdir -p src"] + tree_steps(rng, "src", 0, files)
     setup.append("stamp 1600000000 src")
@@ -181,11 +194,13 @@ def case(seed):
         setup.append("mkdir -p tmpd")
     setup += dest_steps(rng, files, "dst")
     slash = rng.random() < 0.85
-    return {"setup": setup, "opts": opts, "src": "src/" if slash else "src"}
+    needs = sorted(NEEDS_ROOT)
+    return {"setup": setup, "opts": opts, "src": "src/" if slash else "src", "needs": needs}
 
 
 def render(seed, parts):
     lines = [f"### gen-{seed}"]
+    lines += [f"needs: root {why}" for why in parts.get("needs", [])[:1]]
     lines += [f"setup: {s}" for s in parts["setup"]]
     lines.append("run: " + " ".join(q(o) for o in parts["opts"]) + f" {parts['src']} dst/")
     return "\n".join(lines) + "\n"

@@ -344,14 +344,45 @@ pub fn run_scenario(sc: &Scenario, tools: &Tools) -> Result<(), String> {
         .prefix(&format!("compat-{}-", sc.name))
         .tempdir()
         .map_err(|e| format!("cannot create temp dir: {e}"))?;
-    let t = dir.path().to_path_buf();
+    // Removed here rather than on drop, so that a failed removal is seen.
+    let t = dir.keep();
     let result = run_in(sc, tools, &t);
-    let keep = tools.keep || result.is_err();
-    if keep {
-        let kept = dir.keep();
-        return result.map_err(|m| format!("{m}\ntemp dir kept: {}\n", kept.display()));
+    if tools.keep {
+        return result.map_err(|m| format!("{m}\ntemp dir kept: {}\n", t.display()));
     }
-    result
+    let removed = remove_tree(&t);
+    match (result, removed) {
+        (Err(m), _) => Err(format!("{m}\ntemp dir removed (KEEP=1 keeps it)\n")),
+        (Ok(()), Err(e)) => Err(format!(
+            "scenario {}: its temp dir {} cannot be removed: {e}\n",
+            sc.test_name(),
+            t.display()
+        )),
+        (Ok(()), Ok(())) => Ok(()),
+    }
+}
+
+/// Remove a scenario's temp dir, also where a scenario left directories
+/// without write or search permission (which a non-root user cannot empty
+/// until they are given back).
+fn remove_tree(t: &Path) -> std::io::Result<()> {
+    open_up(t)?;
+    fs::remove_dir_all(t)
+}
+
+fn open_up(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::symlink_metadata(dir)?.permissions().mode();
+    if mode & 0o700 != 0o700 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(mode | 0o700))?;
+    }
+    for e in fs::read_dir(dir)? {
+        let e = e?;
+        if e.file_type()?.is_dir() {
+            open_up(&e.path())?;
+        }
+    }
+    Ok(())
 }
 
 fn run_in(sc: &Scenario, tools: &Tools, t: &Path) -> Result<(), String> {

@@ -57,7 +57,7 @@ pub fn trials(default_arsync: &str, dir: Option<&std::path::Path>) -> Vec<Trial>
             arsync: tools::find_arsync(default_arsync),
             arsync_extra: tools::extra_args(),
             lib_sh: compat.join("lib.sh"),
-            keep: tools::env_flag("COMPAT_KEEP"),
+            keep: tools::env_flag("KEEP") || tools::env_flag("COMPAT_KEEP"),
             show: tools::env_flag("COMPAT_SHOW"),
             timeout_secs: std::env::var("COMPAT_TIMEOUT")
                 .ok()
@@ -66,8 +66,28 @@ pub fn trials(default_arsync: &str, dir: Option<&std::path::Path>) -> Vec<Trial>
         })
     });
 
+    let root = rustix::process::geteuid().is_root();
+    let root_only = loaded
+        .scenarios
+        .iter()
+        .filter(|s| s.needs_root.is_some())
+        .count();
+    if !root && root_only > 0 {
+        eprintln!(
+            "NOTE: {root_only} scenarios need root (mknod, chown, mount, chattr, reading \
+             unreadable files) and are reported as ignored: run as root to include them"
+        );
+    }
     for sc in loaded.scenarios {
         let name = sc.test_name();
+        if let (false, Some(why)) = (root, &sc.needs_root) {
+            let why = format!("needs root: {why}");
+            // Ignored at run time, so that libtest prints the reason.
+            trials.push(Trial::ignorable_test(name, move || {
+                Ok(Completion::ignored_with(why))
+            }));
+            continue;
+        }
         match &tools {
             Some(t) => {
                 let t = Arc::clone(t);

@@ -113,6 +113,28 @@ pub fn norm_temp_names(line: &str) -> String {
     out
 }
 
+/// rsync's `mkstemp "DIR/NAME.XXXXXX" failed` lines: inside `--temp-dir`
+/// the temp name has no leading dot, so `norm_temp_names` leaves it;
+/// mask its six random characters here.
+fn norm_mkstemp(line: String) -> String {
+    const HEAD: &str = "mkstemp \"";
+    let Some(start) = line.find(HEAD).map(|p| p + HEAD.len()) else {
+        return line;
+    };
+    let Some(end) = line[start..].find("\" failed").map(|p| p + start) else {
+        return line;
+    };
+    let path = &line[start..end];
+    let Some(cut) = path.len().checked_sub(7) else {
+        return line;
+    };
+    let suffix = &path.as_bytes()[cut..];
+    if suffix[0] == b'.' && suffix[1..].iter().all(u8::is_ascii_alphanumeric) {
+        return format!("{}.XXXXXX{}", &line[..start + cut], &line[end..]);
+    }
+    line
+}
+
 /// `--progress` rates: `   19.53kB/s` → ` RB/s`. A rate is bytes over
 /// elapsed milliseconds, so a tiny file shows 9.77 or 19.53 kB/s
 /// depending on whether its copy took one millisecond or two, and its
@@ -171,7 +193,7 @@ pub fn stderr_lines(raw: &[u8]) -> Vec<String> {
             let l = norm_sent_line(l)
                 .or_else(|| norm_total_line(l))
                 .unwrap_or_else(|| norm_error_location(l));
-            norm_temp_names(&l)
+            norm_mkstemp(norm_temp_names(&l))
         })
         .collect()
 }

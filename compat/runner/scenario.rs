@@ -7,6 +7,7 @@
 //! setup: bash line run in T/work before the snapshot (lib.sh is sourced)
 //! umask: 077                 # optional, umask for run:/sh: steps (default 022)
 //! compare: atime blocks      # optional extra tree comparisons (regular files)
+//! needs: root mknod          # optional: skipped (and counted) unless run as root; says why
 //! run: -av src/ dst/         # tool arguments, bash-quoted
 //! sh: echo more >> src/a     # bash snippet between runs
 //! ```
@@ -59,6 +60,8 @@ pub struct Scenario {
     pub setup: Vec<String>,
     pub umask: Option<u32>,
     pub extras: Extras,
+    /// `needs: root WHY`: the reason the scenario can only run as root.
+    pub needs_root: Option<String>,
     pub steps: Vec<Step>,
 }
 
@@ -178,6 +181,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Vec<Scenario>, ParseError> {
                 setup: Vec::new(),
                 umask: None,
                 extras: Extras::default(),
+                needs_root: None,
                 steps: Vec::new(),
             });
             continue;
@@ -189,7 +193,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Vec<Scenario>, ParseError> {
             return Err(err(
                 lineno,
                 format!(
-                    "expected `key: value` (keys: setup, umask, compare, run, sh), got `{trimmed}`"
+                    "expected `key: value` (keys: setup, umask, compare, needs, run, sh), got `{trimmed}`"
                 ),
             ));
         };
@@ -248,6 +252,18 @@ pub fn parse(file: &Path, text: &str) -> Result<Vec<Scenario>, ParseError> {
                     }
                 }
             }
+            "needs" => {
+                let why = value.strip_prefix("root ").map(str::trim);
+                match why {
+                    Some(why) if !why.is_empty() => s.needs_root = Some(why.to_string()),
+                    _ => {
+                        return Err(err(
+                            lineno,
+                            format!("expected `needs: root WHY`, got `needs: {value}`"),
+                        ));
+                    }
+                }
+            }
             "run" | "sh" => {
                 let kind = if key == "run" {
                     StepKind::Run
@@ -263,7 +279,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Vec<Scenario>, ParseError> {
             other => {
                 return Err(err(
                     lineno,
-                    format!("unknown key `{other}:` (keys: setup, umask, compare, run, sh)"),
+                    format!("unknown key `{other}:` (keys: setup, umask, compare, needs, run, sh)"),
                 ));
             }
         }

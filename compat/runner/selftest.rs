@@ -48,6 +48,7 @@ setup: tree_basic src
 umask: 077
 compare: atime   # comment
 compare: blocks
+needs: root mknod (devices)
 run: -av src/ dst/
 sh: echo more >> src/a
 run: -av src/ dst/
@@ -65,7 +66,13 @@ run: -r src dst
     eq(a.umask, Some(0o077), "umask")?;
     eq(a.steps.len(), 3, "steps")?;
     eq(a.steps[1].kind, StepKind::Sh, "step kind")?;
-    eq(a.steps[2].line, 12, "step line")?;
+    eq(a.steps[2].line, 13, "step line")?;
+    eq(
+        a.needs_root.as_deref(),
+        Some("mknod (devices)"),
+        "needs: root",
+    )?;
+    eq(list[1].needs_root.as_deref(), None, "no needs:")?;
     eq(
         a.extras,
         Extras {
@@ -110,6 +117,14 @@ fn parser_rejects_bad_input() -> Result<(), Failed> {
         (
             "### a\ncompare: atime ctime\nrun: x\n",
             "x.scn:2: unknown comparison `ctime`",
+        ),
+        (
+            "### a\nneeds: fuse\nrun: x\n",
+            "x.scn:2: expected `needs: root WHY`",
+        ),
+        (
+            "### a\nneeds: root\nrun: x\n",
+            "x.scn:2: expected `needs: root WHY`",
         ),
     ];
     for (text, want) in cases {

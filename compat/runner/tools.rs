@@ -30,7 +30,8 @@ pub struct Tools {
     pub arsync_extra: Vec<String>,
     /// `compat/lib.sh`, sourced by setup scripts.
     pub lib_sh: PathBuf,
-    /// Keep temp dirs even on success.
+    /// Keep every temp dir (`KEEP=1` or `COMPAT_KEEP=1`); otherwise each is removed,
+    /// also after a failure.
     pub keep: bool,
     /// Print rsync's outputs for every scenario (debug aid).
     pub show: bool,

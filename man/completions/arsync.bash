@@ -7,6 +7,13 @@ _arsync() {
         cur="${COMP_WORDS[COMP_CWORD]}"
     fi
     prev="$3"
+    # --NAME=VALUE: bash splits the word at '=' (arsync's addition).
+    if [[ ${cur} == "=" ]]; then
+        cur=""
+        prev="${COMP_WORDS[COMP_CWORD-1]}"
+    elif [[ ${prev} == "=" && ${COMP_CWORD} -ge 2 ]]; then
+        prev="${COMP_WORDS[COMP_CWORD-2]}"
+    fi
     cmd=""
     opts=""
 
@@ -30,21 +37,21 @@ _arsync() {
             fi
             case "${prev}" in
                 --info)
-                    COMPREPLY=("${cur}")
+                    COMPREPLY=($(compgen -W "backup copy del flist misc mount name nonreg progress remove skip stats symsafe progress2 all none help" -- "${cur}"))
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
                     return 0
                     ;;
                 --debug)
-                    COMPREPLY=("${cur}")
+                    COMPREPLY=($(compgen -W "acl backup bind chdir connect cmd del deltasum dup exit filter flist fuzzy genr hash hlink iconv io nstr own proto recv send time all none help" -- "${cur}"))
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
                     return 0
                     ;;
                 --stderr)
-                    COMPREPLY=("${cur}")
+                    COMPREPLY=($(compgen -W "errors all client" -- "${cur}"))
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
@@ -79,7 +86,7 @@ _arsync() {
                     return 0
                     ;;
                 --checksum-choice)
-                    COMPREPLY=("${cur}")
+                    COMPREPLY=($(compgen -W "auto xxh128 xxh3 xxh64 xxhash md5 md4 sha1 none" -- "${cur}"))
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
@@ -231,7 +238,7 @@ _arsync() {
                     return 0
                     ;;
                 --compress-choice)
-                    COMPREPLY=("${cur}")
+                    COMPREPLY=($(compgen -W "auto zstd lz4 zlibx zlib none" -- "${cur}"))
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi
@@ -527,7 +534,7 @@ _arsync() {
                     return 0
                     ;;
                 --copy-engine)
-                    COMPREPLY=("${cur}")
+                    COMPREPLY=($(compgen -W "auto vec read-managed write-managed copy-file-range" -- "${cur}"))
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
                     fi

@@ -1,11 +1,63 @@
-complete -c arsync -l info -d 'fine-grained informational verbosity' -r -f
-complete -c arsync -l debug -d 'fine-grained debug verbosity' -r -f
-complete -c arsync -l stderr -d 'change stderr output mode (default: errors)' -r -f
+complete -c arsync -l info -d 'fine-grained informational verbosity' -r -f -a "backup\t''
+copy\t''
+del\t''
+flist\t''
+misc\t''
+mount\t''
+name\t''
+nonreg\t''
+progress\t''
+remove\t''
+skip\t''
+stats\t''
+symsafe\t''
+progress2\t''
+all\t''
+none\t''
+help\t''"
+complete -c arsync -l debug -d 'fine-grained debug verbosity' -r -f -a "acl\t''
+backup\t''
+bind\t''
+chdir\t''
+connect\t''
+cmd\t''
+del\t''
+deltasum\t''
+dup\t''
+exit\t''
+filter\t''
+flist\t''
+fuzzy\t''
+genr\t''
+hash\t''
+hlink\t''
+iconv\t''
+io\t''
+nstr\t''
+own\t''
+proto\t''
+recv\t''
+send\t''
+time\t''
+all\t''
+none\t''
+help\t''"
+complete -c arsync -l stderr -d 'change stderr output mode (default: errors)' -r -f -a "errors\t''
+all\t''
+client\t''"
 complete -c arsync -l backup-dir -d 'make backups into hierarchy based in DIR' -r -f -a "(__fish_complete_directories)"
 complete -c arsync -l suffix -d 'backup suffix (default ~ w/o --backup-dir)' -r -f
 complete -c arsync -l confine-root -d 'refuse operator paths resolving outside DIR' -r -f -a "(__fish_complete_directories)"
 complete -c arsync -l chmod -d 'affect file and/or directory permissions' -r -f
-complete -c arsync -l checksum-choice -d 'choose the checksum algorithm (aka --cc)' -r -f
+complete -c arsync -l checksum-choice -d 'choose the checksum algorithm (aka --cc)' -r -f -a "auto\t''
+xxh128\t''
+xxh3\t''
+xxh64\t''
+xxhash\t''
+md5\t''
+md4\t''
+sha1\t''
+none\t''"
 complete -c arsync -s B -l block-size -d 'force a fixed checksum block-size' -r -f
 complete -c arsync -s e -l rsh -d 'specify the remote shell to use' -r -f -a "(__fish_complete_command)"
 complete -c arsync -l rsync-path -d 'specify the rsync to run on remote machine' -r -f -a "(__fish_complete_command)"
@@ -24,7 +76,12 @@ complete -c arsync -s T -l temp-dir -d 'create temporary files in directory DIR'
 complete -c arsync -l compare-dest -d 'also compare destination files relative to DIR' -r -f -a "(__fish_complete_directories)"
 complete -c arsync -l copy-dest -d '... and include copies of unchanged files' -r -f -a "(__fish_complete_directories)"
 complete -c arsync -l link-dest -d 'hardlink to files in DIR when unchanged' -r -f -a "(__fish_complete_directories)"
-complete -c arsync -l compress-choice -d 'choose the compression algorithm (aka --zc)' -r -f
+complete -c arsync -l compress-choice -d 'choose the compression algorithm (aka --zc)' -r -f -a "auto\t''
+zstd\t''
+lz4\t''
+zlibx\t''
+zlib\t''
+none\t''"
 complete -c arsync -l compress-level -d 'explicitly set compression level (aka --zl)' -r -f
 complete -c arsync -l compress-threads -d 'explicitly set compression threads (aka --zt)' -r -f
 complete -c arsync -l skip-compress -d 'skip compressing files with suffix in LIST' -r -f
@@ -54,7 +111,11 @@ complete -c arsync -l read-batch -d 'read a batched update from FILE' -r -F
 complete -c arsync -l protocol -d 'force an older protocol version to be used' -r -f
 complete -c arsync -l iconv -d 'request charset conversion of filenames' -r -f
 complete -c arsync -l checksum-seed -d 'set block/file checksum seed (advanced)' -r -f
-complete -c arsync -l copy-engine -d 'arsync only: auto|vec|read-managed|write-managed|copy-file-range' -r -f
+complete -c arsync -l copy-engine -d 'arsync only: auto|vec|read-managed|write-managed|copy-file-range' -r -f -a "auto\t''
+vec\t''
+read-managed\t''
+write-managed\t''
+copy-file-range\t''"
 complete -c arsync -s v -l verbose -d 'increase verbosity'
 complete -c arsync -s q -l quiet -d 'suppress non-error messages'
 complete -c arsync -l no-motd -d 'suppress daemon-mode MOTD'

@@ -11,6 +11,7 @@
 
 use std::io::Write;
 
+use clap::builder::PossibleValuesParser;
 use clap::{Arg as ClapArg, ArgAction, Command, ValueHint};
 use clap_complete::Shell;
 use clap_mangen::Man;
@@ -102,10 +103,36 @@ fn clap_arg(spec: &Spec, o: &Name, help: &'static str) -> ClapArg {
                 .value_hint(hint)
         }
     };
+    if let Some(values) = o.long.and_then(completion_values) {
+        a = a
+            .value_parser(PossibleValuesParser::new(values))
+            .hide_possible_values(true);
+    }
     if !spec.supported() {
         a = a.help_heading(HANDED_OVER_HEADING);
     }
     a
+}
+
+/// The values the completions offer after `--NAME=`, from the tables the
+/// parser checks them against. `--info`/`--debug` take comma lists of
+/// `FLAG` or `FLAGlevel`; each flag is offered (and `progress2`, the
+/// level people type most).
+fn completion_values(long: &str) -> Option<Vec<String>> {
+    let lower = |flags: &[&str], extra: &[&str]| -> Vec<String> {
+        let names = flags.iter().map(|f| f.to_ascii_lowercase());
+        names.chain(extra.iter().map(|s| s.to_string())).collect()
+    };
+    let list = |names: &[&str]| names.iter().map(|s| s.to_string()).collect();
+    Some(match long {
+        "info" => lower(super::INFO_FLAGS, &["progress2", "all", "none", "help"]),
+        "debug" => lower(super::DEBUG_FLAGS, &["all", "none", "help"]),
+        "copy-engine" => list(crate::options::EngineChoice::NAMES),
+        "checksum-choice" | "cc" => list(super::CHECKSUM_NAMES),
+        "compress-choice" | "zc" => list(super::COMPRESS_NAMES),
+        "stderr" => list(crate::options::StderrMode::NAMES),
+        _ => return None,
+    })
 }
 
 /// The exit codes arsync uses, with rsync's descriptions.
@@ -242,8 +269,27 @@ pub fn completion(shell: Shell) -> String {
     let mut cmd = command();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, "arsync", &mut out);
-    String::from_utf8_lossy(&out).into_owned()
+    let text = String::from_utf8_lossy(&out).into_owned();
+    match shell {
+        Shell::Bash => text.replacen(BASH_PREV, BASH_PREV_EQUALS, 1),
+        _ => text,
+    }
 }
+
+/// clap's bash script looks at the previous word for an option's values,
+/// but bash splits `--info=pro` at the `=` (COMP_WORDBREAKS): the word
+/// before `pro` is `=`, and before that `--info`. rsync's options are
+/// written `--NAME=VALUE`, so the script looks past the `=`.
+const BASH_PREV: &str = "    prev=\"$3\"\n";
+const BASH_PREV_EQUALS: &str = "    prev=\"$3\"
+    # --NAME=VALUE: bash splits the word at '=' (arsync's addition).
+    if [[ ${cur} == \"=\" ]]; then
+        cur=\"\"
+        prev=\"${COMP_WORDS[COMP_CWORD-1]}\"
+    elif [[ ${prev} == \"=\" && ${COMP_CWORD} -ge 2 ]]; then
+        prev=\"${COMP_WORDS[COMP_CWORD-2]}\"
+    fi
+";
 
 /// Every generated file, as (path relative to the repository, contents).
 pub fn generated_files() -> Vec<(&'static str, String)> {
@@ -516,6 +562,19 @@ mod tests {
         assert!(zsh.starts_with("#compdef arsync"));
         let fish = completion(Shell::Fish);
         assert!(fish.contains("-l verbose"));
+        // Values after --NAME=, from the parser's own tables.
+        for (opt, value) in [
+            ("info", "progress2"),
+            ("debug", "filter"),
+            ("copy-engine", "write-managed"),
+            ("checksum-choice", "xxh128"),
+            ("stderr", "client"),
+        ] {
+            let at = bash.find(&format!("--{opt})")).expect(opt);
+            let line = bash[at..].lines().nth(1).unwrap_or_default();
+            assert!(line.contains(value), "--{opt}: {line}");
+        }
+        assert!(bash.contains(BASH_PREV_EQUALS));
     }
 
     #[test]

@@ -219,9 +219,9 @@ fn apply(st: &mut State, ev: &Event) -> Result<(), UsageError> {
 }
 
 /// rsync's `--zc` names (`auto` and any case allowed).
-const COMPRESS_NAMES: &[&str] = &["auto", "zstd", "lz4", "zlibx", "zlib", "none"];
+pub(crate) const COMPRESS_NAMES: &[&str] = &["auto", "zstd", "lz4", "zlibx", "zlib", "none"];
 /// rsync 3.5's `--cc` names.
-const CHECKSUM_NAMES: &[&str] = &[
+pub(crate) const CHECKSUM_NAMES: &[&str] = &[
     "auto", "xxh128", "xxh3", "xxh64", "xxhash", "md5", "md4", "sha1", "none",
 ];
 

@@ -35,7 +35,7 @@ async fn copy_file(job: &CopyJob, cfg: &Config, buf: &mut Vec<u8>) -> Result<Out
     let src = open_source(job, cfg).await?;
     let place = Place::of(job);
     let backup = job.backup.as_deref();
-    let sink = match Sink::open(&place, job.fresh, create_mode(job), backup, cfg).await {
+    let mut sink = match Sink::open(&place, job.fresh, create_mode(job), backup, cfg).await {
         Ok(s) => s,
         Err(e) => {
             let _ = src.close().await;
@@ -82,6 +82,7 @@ async fn copy_file(job: &CopyJob, cfg: &Config, buf: &mut Vec<u8>) -> Result<Out
         written = write_content(&src, &sink, &place, job, cfg, buf, 0).await;
     }
     let _ = src.close().await;
+    sink.give_back_mode();
     let attrs = written
         .and_then(|len| set_attrs(&sink, &place, job, cfg, len))
         .map(|o| match (o, resent) {

@@ -35,7 +35,7 @@ use crate::meta::{ItemAttrs, Policy, Wanted};
 use crate::options::{EngineChoice, Options};
 use crate::sys::DirAt;
 
-pub(crate) use crate::tempname::temp_name;
+pub(crate) use crate::tempname::{temp_dir_name, temp_name};
 
 /// `-b`, as the transfer side provides it: the engine calls it at the
 /// last moment, so the old version is kept only when the new one is

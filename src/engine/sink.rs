@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 use compio::fs::File;
 
 use super::error::CopyError;
-use super::{BeforeCommit, Config, CopyJob, temp_name};
+use super::{BeforeCommit, Config, CopyJob, temp_dir_name, temp_name};
 use crate::sys::copy::{self as kernel, Create};
 use crate::sys::{self, DirAt};
 
@@ -71,8 +71,9 @@ fn temp_base(base: &[u8]) -> Vec<u8> {
 /// How the file being written becomes the destination.
 #[derive(Debug)]
 enum Kind {
-    /// `--inplace`: writing the destination itself.
-    InPlace,
+    /// `--inplace`: writing the destination itself; `restore`: the mode
+    /// to give back to a read-only file made writable for the write.
+    InPlace { restore: Option<u32> },
     /// A named temp file `name` in `dir` (`shown` for messages), renamed
     /// over the destination.
     Named {
@@ -142,15 +143,34 @@ impl Sink {
             hook.keep_copy(&place.dir, &place.base)
                 .map_err(CopyError::BackupCopy)?;
         }
-        match kernel::open_at(&place.dir, &place.base, Create::InPlace, mode).await {
+        let open = || kernel::open_at(&place.dir, &place.base, Create::InPlace, mode);
+        let failed = |err| CopyError::OpenDest {
+            dest: shown(&place.dest),
+            err,
+        };
+        match open().await {
             Ok(file) => Ok(Sink {
                 file,
-                kind: Kind::InPlace,
+                kind: Kind::InPlace { restore: None },
             }),
-            Err(err) => Err(CopyError::OpenDest {
-                dest: shown(&place.dest),
-                err,
-            }),
+            // A normal user's read-only file: rsync makes it writable for
+            // the write and gives its mode back afterwards.
+            Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
+                let Ok(Some(old)) = place.dir.add_user_write(&place.base) else {
+                    return Err(failed(err));
+                };
+                match open().await {
+                    Ok(file) => Ok(Sink {
+                        file,
+                        kind: Kind::InPlace { restore: Some(old) },
+                    }),
+                    Err(err) => {
+                        let _ = place.dir.chmod(&place.base, old);
+                        Err(failed(err))
+                    }
+                }
+            }
+            Err(err) => Err(failed(err)),
         }
     }
 
@@ -169,7 +189,10 @@ impl Sink {
         };
         let mut last = None;
         for _ in 0..TEMP_TRIES {
-            let name = temp_base(&place.base);
+            let name = match &cfg.temp_dir {
+                Some(_) => temp_dir_name(&place.base),
+                None => temp_base(&place.base),
+            };
             let tmp = shown_dir.join(sys::path_from(&name));
             match kernel::open_at(&dir, &name, Create::Exclusive, mode).await {
                 Ok(file) => {
@@ -197,16 +220,25 @@ impl Sink {
         &self.file
     }
 
+    /// Gives a file made writable for `--inplace` its old mode back, once
+    /// the content is written and before the attributes are set (so
+    /// that `-p` still sets the source's, as in rsync).
+    pub(super) fn give_back_mode(&mut self) {
+        if let Kind::InPlace { restore } = &mut self.kind {
+            give_back(&self.file, restore.take());
+        }
+    }
+
     /// Whether this is the destination itself (`--inplace`).
     pub(super) fn in_place(&self) -> bool {
-        matches!(self.kind, Kind::InPlace)
+        matches!(self.kind, Kind::InPlace { .. })
     }
 
     /// The name rsync's messages give the file being written: the temp
     /// name it would have used (the destination under `--inplace`).
     pub(super) fn shown_name(&self, place: &Place) -> String {
         match &self.kind {
-            Kind::InPlace => shown(&place.dest),
+            Kind::InPlace { .. } => shown(&place.dest),
             Kind::Named { shown: t, .. } => shown(t),
             Kind::Unnamed { .. } => place.shown_temp(),
         }
@@ -223,10 +255,13 @@ impl Sink {
     ) -> Result<(), CopyError> {
         let Sink { file, kind } = self;
         match kind {
-            Kind::InPlace => close_checked(file).await.map_err(|err| CopyError::Close {
-                name: shown(&place.dest),
-                err,
-            }),
+            Kind::InPlace { restore } => {
+                give_back(&file, restore);
+                close_checked(file).await.map_err(|err| CopyError::Close {
+                    name: shown(&place.dest),
+                    err,
+                })
+            }
             Kind::Named {
                 dir,
                 name,
@@ -266,7 +301,8 @@ impl Sink {
         };
         let Sink { file, kind } = self;
         match kind {
-            Kind::InPlace => {
+            Kind::InPlace { restore } => {
+                give_back(&file, restore);
                 let _ = file.close().await;
             }
             Kind::Named { dir, name, .. } => {
@@ -285,6 +321,14 @@ impl Sink {
                 let _ = file.close().await;
             }
         }
+    }
+}
+
+/// Gives a file made writable for `--inplace` its old mode back (`-p`
+/// sets the source's afterwards, as in rsync).
+fn give_back(file: &File, restore: Option<u32>) {
+    if let Some(mode) = restore {
+        let _ = kernel::chmod_fd(file.as_fd(), mode);
     }
 }
 

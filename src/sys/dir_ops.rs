@@ -127,6 +127,26 @@ impl DirAt {
         )
     }
 
+    /// `--inplace` as a normal user: gives regular file `name` its
+    /// owner's write permission, as rsync does when the file cannot be
+    /// opened for writing, and returns the mode it had (`None`: not a
+    /// regular file of ours without that bit, so nothing changed). The
+    /// file is opened `O_PATH` without following a symlink and changed
+    /// through `/proc/self/fd`, so a symlink put there is never followed.
+    pub(crate) fn add_user_write(&self, name: &[u8]) -> Result<Option<u32>, Errno> {
+        let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(self, self.name(name), flags, Mode::empty())?;
+        let st = rustix::fs::fstat(&fd)?;
+        let ours = st.st_uid == rustix::process::geteuid().as_raw();
+        let regular = FileType::from_raw_mode(st.st_mode) == FileType::RegularFile;
+        if !ours || !regular || st.st_mode & 0o200 != 0 {
+            return Ok(None);
+        }
+        let proc_path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
+        rustix::fs::chmod(proc_path.as_str(), Mode::from_raw_mode(st.st_mode | 0o200))?;
+        Ok(Some(st.st_mode & 0o7777))
+    }
+
     /// Opens subdirectory `name` for reading (its names, its mode and
     /// owner), without following a symlink there.
     pub(crate) fn open_dir_read(&self, name: &[u8]) -> Result<OwnedFd, Errno> {
