@@ -40,6 +40,9 @@ pub(crate) struct Target {
     pub path: PathBuf,
     pub dir: DirAt,
     pub name: Vec<u8>,
+    /// `--inplace`: what the backup copy keeps of the old file (rsync
+    /// gives it the old mtime with `-t`, owner with `-o`, group with `-g`).
+    pub keeps: sys::KeepAttrs,
 }
 
 /// A backup that could not be made: rsync's messages (without the
@@ -145,6 +148,8 @@ pub(crate) struct Backup {
     /// The backup dir's handle, opened (and made) at the first backup.
     dir_at: Arc<OnceLock<DirAt>>,
     suffix: Vec<u8>,
+    /// What an `--inplace` backup copy keeps of the old file.
+    copy_keeps: sys::KeepAttrs,
     dry_run: bool,
 }
 
@@ -182,6 +187,7 @@ impl Backup {
         dir: Option<&Path>,
         suffix: &OsString,
         dry_run: bool,
+        copy_keeps: sys::KeepAttrs,
     ) -> Backup {
         let dir = dir.map(|d| {
             if d.is_absolute() {
@@ -198,6 +204,7 @@ impl Backup {
             dir_at: Arc::new(OnceLock::new()),
             suffix: suffix.as_bytes().to_vec(),
             dry_run,
+            copy_keeps,
         }
     }
 
@@ -302,6 +309,7 @@ impl Backup {
                 path: to,
                 dir: src.clone(),
                 name,
+                keeps: self.copy_keeps,
             });
         };
         let rel = match sys::strip_root(path, &self.root) {
@@ -314,6 +322,7 @@ impl Backup {
                     path: to,
                     dir: DirAt::Path(d),
                     name,
+                    keeps: self.copy_keeps,
                 });
             }
         };
@@ -351,6 +360,7 @@ impl Backup {
             path: to,
             dir: cur,
             name,
+            keeps: self.copy_keeps,
         })
     }
 
@@ -440,6 +450,7 @@ impl Backup {
                 path: to,
                 dir: DirAt::Path(d),
                 name,
+                keeps: self.copy_keeps,
             }));
         }
         let (src, base) = match dir {
@@ -549,7 +560,7 @@ fn make_by_path(dir: &Path, model: Option<Stat>) -> Result<(), Errno> {
 fn copy_across(dir: &DirAt, name: &[u8], to: &Target, st: &Stat) -> io::Result<()> {
     match st.kind() {
         Kind::Symlink => to.dir.symlink(&to.name, &dir.readlink(name)?)?,
-        Kind::File => copy_file(dir, name, &to.dir, &to.name, false)?,
+        Kind::File => copy_file(dir, name, &to.dir, &to.name, sys::KeepAttrs::NONE)?,
         _ => to.dir.mknod(&to.name, st.mode, st.mode & 0o7777, st.rdev)?,
     }
     Ok(())
@@ -579,20 +590,21 @@ impl crate::engine::BeforeCommit for Target {
         match dir.link_to(base, &self.dir, &self.name) {
             // Gone meanwhile: nothing left to keep.
             Ok(()) | Err(Errno::NOENT) => Ok(()),
-            Err(_) => copy_file(dir, base, &self.dir, &self.name, false)
+            Err(_) => copy_file(dir, base, &self.dir, &self.name, sys::KeepAttrs::NONE)
                 .map_err(|e| failed("open", Errno::from_io_error(&e).unwrap_or(Errno::IO))),
         }
     }
 
-    /// `--inplace -b`: a copy of the old file that keeps its modification
-    /// time and owner, as rsync's backup copy does (its content is about
-    /// to change in place, so a hard link would not do).
+    /// `--inplace -b`: a copy of the old file with its permissions, and its
+    /// modification time, owner and group as `-t`, `-o`, `-g` ask, as
+    /// rsync's backup copy (its content is about to change in place, so a
+    /// hard link would not do).
     fn keep_copy(&self, dir: &DirAt, base: &[u8]) -> Result<(), String> {
         if same_entry(dir, base, &self.dir, &self.name) {
             return Ok(());
         }
         let _ = self.dir.unlink(&self.name);
-        copy_file(dir, base, &self.dir, &self.name, true).map_err(|e| {
+        copy_file(dir, base, &self.dir, &self.name, self.keeps).map_err(|e| {
             let shown = sys::escape_name(
                 sys::bytes(&sys::absolute(&self.path)),
                 sys::locale_is_utf8(),
@@ -616,6 +628,7 @@ mod tests {
             None,
             &OsString::from("~"),
             false,
+            sys::KeepAttrs::NONE,
         );
         assert_eq!(
             b.name_for(Path::new("dst/sub/f")),
@@ -630,6 +643,7 @@ mod tests {
             Some(Path::new("BK")),
             &OsString::new(),
             false,
+            sys::KeepAttrs::NONE,
         );
         assert_eq!(
             b.name_for(Path::new("dst/sub/f")),

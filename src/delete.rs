@@ -55,6 +55,8 @@ pub(crate) struct Deleter {
     root: PathBuf,
     /// Protected names (rsync's implicit `P *SUFFIX` with `-b`).
     protect_suffix: Option<Vec<u8>>,
+    /// `-vv`: protecting lines are printed.
+    debug: bool,
     /// The receiver's filter rules (protect/risk, and excludes unless
     /// `--delete-excluded`).
     filters: Option<RecvFilters>,
@@ -137,14 +139,26 @@ pub(crate) fn sort_like_rsync(v: &mut [(Vec<u8>, Stat)]) {
     });
 }
 
+/// `-vv`: rsync's line naming the rule that protects (or risks) an entry.
+fn say_verdict(report: &mut Report, verdict: &str, is_dir: bool, rel: &[u8], why: &[u8]) {
+    report.info(format!(
+        "[generator] {verdict} {} {} because of pattern {}",
+        if is_dir { "directory" } else { "file" },
+        report.esc(rel),
+        report.esc(why),
+    ));
+}
+
 impl Deleter {
     /// The deletion state of a run into destination root `root` (open as
-    /// `root_at`), with the receiver's `filters`.
+    /// `root_at`), with the receiver's `filters`; `debug`: `-vv` names
+    /// the rules that keep entries.
     pub(crate) fn new(
         opts: &Options,
         root: &Path,
         root_at: DirAt,
         filters: Option<RecvFilters>,
+        debug: bool,
     ) -> Deleter {
         // rsync's implicit "P *~": backups in the destination survive --delete.
         let protect = opts.backup
@@ -159,6 +173,7 @@ impl Deleter {
             root: root.to_path_buf(),
             protect_suffix: protect.then(|| opts.suffix.as_bytes().to_vec()),
             filters,
+            debug,
             root_at: Some(root_at),
             keep_dirlinks: opts.keep_dirlinks,
             last_dir: None,
@@ -227,42 +242,66 @@ impl Deleter {
         is_dir: bool,
         ignore_perishable: bool,
     ) -> bool {
-        if self
-            .protect_suffix
-            .as_ref()
-            .is_some_and(|s| !s.is_empty() && name.len() > s.len() && name.ends_with(s))
-        {
-            return true;
+        let rel = self.rel_name(dir, name);
+        if let Some(f) = self.filters.as_mut() {
+            let rel_dir = &rel[..rel.len() - name.len()];
+            let rel_dir = rel_dir.strip_suffix(b"/").unwrap_or(rel_dir);
+            let stack = f.stack(&self.root, rel_dir);
+            if !f.debug {
+                if stack.protected_ex(&rel, is_dir, f.delete_excluded, ignore_perishable) {
+                    return true;
+                }
+            } else if let Some((include, why)) =
+                stack.receiver_verdict(&rel, is_dir, f.delete_excluded, ignore_perishable)
+            {
+                let verdict = if include { "risking" } else { "protecting" };
+                say_verdict(report, verdict, is_dir, &rel, &why);
+                return !include;
+            }
         }
-        let Some(f) = self.filters.as_mut() else {
+        // rsync's implicit "P *SUFFIX", after the user's rules.
+        let suffix = self.protect_suffix.as_deref().unwrap_or_default();
+        if suffix.is_empty() || name.len() <= suffix.len() || !name.ends_with(suffix) {
             return false;
-        };
-        let rel_dir: Vec<u8> = match dir.strip_prefix(&self.root) {
+        }
+        if self.debug {
+            let pattern = [&b"*"[..], suffix].concat();
+            say_verdict(report, "protecting", is_dir, &rel, &pattern);
+        }
+        true
+    }
+
+    /// Whether entry `name` (`st`) of destination directory `dir` is
+    /// deleted: not in the source (`keep`) and not protected. rsync
+    /// checks the rules on every entry it lists for deletion, so under
+    /// `-vv` the rule that keeps an entry the source also has is named.
+    pub(crate) fn goes(
+        &mut self,
+        report: &mut Report,
+        dir: &Path,
+        name: &[u8],
+        st: &Stat,
+        keep: &dyn Fn(&[u8]) -> bool,
+    ) -> bool {
+        let is_dir = st.kind() == Kind::Dir;
+        if self.debug && (self.filters.is_some() || self.protect_suffix.is_some()) {
+            let protected = self.protects(report, dir, name, is_dir, false);
+            return !protected && !keep(name);
+        }
+        !keep(name) && !self.protects(report, dir, name, is_dir, false)
+    }
+
+    /// `name` in destination directory `dir`, relative to the root.
+    fn rel_name(&self, dir: &Path, name: &[u8]) -> Vec<u8> {
+        let mut rel: Vec<u8> = match dir.strip_prefix(&self.root) {
             Ok(r) => sys::bytes(r).to_vec(),
             Err(_) => sys::bytes(dir).to_vec(),
         };
-        let stack = f.stack(&self.root, &rel_dir);
-        let mut rel = rel_dir;
         if !rel.is_empty() {
             rel.push(b'/');
         }
         rel.extend_from_slice(name);
-        if !f.debug {
-            return stack.protected_ex(&rel, is_dir, f.delete_excluded, ignore_perishable);
-        }
-        match stack.receiver_verdict(&rel, is_dir, f.delete_excluded, ignore_perishable) {
-            Some((include, why)) => {
-                report.info(format!(
-                    "[generator] {} {} {} because of pattern {}",
-                    if include { "risking" } else { "protecting" },
-                    if is_dir { "directory" } else { "file" },
-                    report.esc(&rel),
-                    report.esc(&why),
-                ));
-                !include
-            }
-            None => false,
-        }
+        rel
     }
 
     /// rsync's `delete_item()`.
@@ -418,9 +457,7 @@ impl Deleter {
         self.last_dir = None;
         let mut doomed: Vec<(Vec<u8>, Stat)> = existing
             .iter()
-            .filter(|(n, st)| {
-                !keep(n) && !self.protects(report, dir, n, st.kind() == Kind::Dir, false)
-            })
+            .filter(|(n, st)| self.goes(report, dir, n, st, keep))
             .cloned()
             .collect();
         sort_like_rsync(&mut doomed);
@@ -456,7 +493,7 @@ mod tests {
         set(&mut opts);
         let t = tempfile::tempdir().unwrap();
         let at = sys::open_root(t.path()).unwrap();
-        let d = Deleter::new(&opts, t.path(), at, None);
+        let d = Deleter::new(&opts, t.path(), at, None, false);
         (d, Report::new("arsync", &opts), t)
     }
 

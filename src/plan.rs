@@ -649,7 +649,7 @@ impl Planner<'_> {
             Some(st) => (None, Some(st)),
             None => (None, None),
         };
-        let mode = self.mode_for(e, existing.as_ref());
+        let mut mode = self.mode_for(e, existing.as_ref());
         let mut compare_to = existing;
         if let Some((bkind, _)) = &self.basis
             && (existing.is_none() || *bkind != BasisKind::Copy)
@@ -657,7 +657,12 @@ impl Planner<'_> {
         {
             match self.by_basis(e, m, *bkind, existing, remove, mode) {
                 Ok(d) => return d,
-                Err(Some(st)) => compare_to = Some(st),
+                // rsync's receiver opens the basis file as the one being
+                // replaced: without -p the new file takes its mode.
+                Err(Some(st)) => {
+                    mode = self.mode_for(e, Some(&st));
+                    compare_to = Some(st);
+                }
                 Err(None) => {}
             }
         }
@@ -711,7 +716,10 @@ impl Planner<'_> {
             }
             (3, BasisKind::Compare) => {
                 let iflags = self.itemize(e, Some(&m.stat), 0, mode);
-                let action = Action::Unneeded { remove: existing };
+                // A non-file in the way goes first, as for a transfer.
+                let action = Action::Unneeded {
+                    remove: existing.or(remove),
+                };
                 Ok(Decision::new(action, iflags, mode).quiet())
             }
             // With a file in place, only an exact match counts.

@@ -353,7 +353,7 @@ async fn rename_or_copy(dir: &DirAt, name: &[u8], place: &Place) -> io::Result<(
         Err(e) if sys::Errno::from_io_error(&e) == Some(sys::Errno::XDEV) => {
             let near = temp_name(Path::new(""), &place.base);
             let near = sys::bytes(&near).to_vec();
-            let copied = sys::copy_file(dir, name, &place.dir, &near, true)
+            let copied = sys::copy_file(dir, name, &place.dir, &near, sys::KeepAttrs::ALL)
                 .and_then(|()| kernel::rename_now(&place.dir, &near, &place.base));
             if copied.is_err() {
                 let _ = kernel::unlink_now(&place.dir, &near);

@@ -242,16 +242,38 @@ pub(crate) fn set_mode_owner_path(path: &Path, mode: u32, uid: u32, gid: u32) {
     );
 }
 
+/// Which of the source's attributes a [`copy_file`] copy takes besides
+/// its permissions (always kept).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct KeepAttrs {
+    pub mtime: bool,
+    pub owner: bool,
+    pub group: bool,
+}
+
+impl KeepAttrs {
+    pub(crate) const ALL: KeepAttrs = KeepAttrs {
+        mtime: true,
+        owner: true,
+        group: true,
+    };
+    pub(crate) const NONE: KeepAttrs = KeepAttrs {
+        mtime: false,
+        owner: false,
+        group: false,
+    };
+}
+
 /// Copies file `name` of `dir` to `to_name` in `to_dir` (replacing a
 /// file there), with the source's permissions, neither side through a
-/// symlink; `keep_attrs` also gives it the source's mtime and owner
-/// (where we may).
+/// symlink; `keep` says which other attributes it takes from the source
+/// (an owner only where we may give files away).
 pub(crate) fn copy_file(
     dir: &DirAt,
     name: &[u8],
     to_dir: &DirAt,
     to_name: &[u8],
-    keep_attrs: bool,
+    keep: KeepAttrs,
 ) -> io::Result<()> {
     let from = rustix::fs::openat(
         dir,
@@ -271,7 +293,7 @@ pub(crate) fn copy_file(
     let mut from = std::fs::File::from(from);
     let mut to = std::fs::File::from(to);
     io::copy(&mut from, &mut to)?;
-    if keep_attrs {
+    if keep.mtime {
         let ts = Timestamps {
             last_access: Timespec {
                 tv_sec: 0,
@@ -283,11 +305,13 @@ pub(crate) fn copy_file(
             },
         };
         rustix::fs::futimens(&to, &ts)?;
+    }
+    if keep.owner || keep.group {
         // Only root can give a file away; elsewhere the copy is ours anyway.
         let _ = rustix::fs::fchown(
             &to,
-            Some(Uid::from_raw(st.st_uid)),
-            Some(Gid::from_raw(st.st_gid)),
+            keep.owner.then(|| Uid::from_raw(st.st_uid)),
+            keep.group.then(|| Gid::from_raw(st.st_gid)),
         );
     }
     Ok(())
@@ -440,13 +464,13 @@ mod tests {
         at.set_mtime(b"f", 1_500_000_000, 0).unwrap();
         at.mkdir(b"d", 0o755).unwrap();
         let d = dir_handle(at.open_dir_read(b"d").unwrap());
-        copy_file(&at, b"f", &d, b"g", true).unwrap();
+        copy_file(&at, b"f", &d, b"g", KeepAttrs::ALL).unwrap();
         let st = d.lstat(b"g").unwrap();
         assert_eq!(
             (st.mode & 0o7777, st.mtime, st.size),
             (0o640, 1_500_000_000, 4)
         );
-        copy_file(&at, b"f", &d, b"h", false).unwrap();
+        copy_file(&at, b"f", &d, b"h", KeepAttrs::NONE).unwrap();
         assert_ne!(d.lstat(b"h").unwrap().mtime, 1_500_000_000);
         at.symlink(b"l", b"f").unwrap();
         assert_eq!(at.readlink(b"l").unwrap(), b"f");

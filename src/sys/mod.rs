@@ -40,8 +40,8 @@ pub(crate) use crate::text::{escape_name, locale_is_utf8};
 
 mod dir_ops;
 pub(crate) use dir_ops::{
-    copy_file, dir_handle, mkdir, mkdir_all, remove_in, rmdir, set_mode_owner, set_mode_owner_path,
-    unlink,
+    KeepAttrs, copy_file, dir_handle, mkdir, mkdir_all, remove_in, rmdir, set_mode_owner,
+    set_mode_owner_path, unlink,
 };
 
 /// File types as rsync distinguishes them.

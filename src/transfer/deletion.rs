@@ -82,16 +82,7 @@ impl Transfer<'_> {
     ) -> Vec<(Vec<u8>, Stat)> {
         let mut doomed: Vec<(Vec<u8>, Stat)> = listed
             .into_iter()
-            .filter(|(n, st)| {
-                !keep(n)
-                    && !self.disposal.deleter.protects(
-                        self.report,
-                        dir,
-                        n,
-                        st.kind() == Kind::Dir,
-                        false,
-                    )
-            })
+            .filter(|(n, st)| self.disposal.deleter.goes(self.report, dir, n, st, keep))
             .collect();
         crate::delete::sort_like_rsync(&mut doomed);
         doomed

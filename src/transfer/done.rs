@@ -136,6 +136,12 @@ impl Transfer<'_> {
                 self.report.complete_vanished(p.slot, msg);
             }
             Outcome::Failed(msg) => {
+                // rsync's sender sent the file before its receiver failed
+                // (a temp file it could not make, say): counted as sent.
+                if let (true, Some(rec)) = (p.from_source, &p.rec) {
+                    let sent = rec.stat.size.saturating_sub(p.appended_to);
+                    self.report.event(Event::Literal(sent));
+                }
                 let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
                 self.report
                     .complete(p.slot, line.into_iter().collect(), vec![msg]);

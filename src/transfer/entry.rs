@@ -289,14 +289,7 @@ impl Transfer<'_> {
                 self.submit_copy(item.e, d, from, item.dest, true),
             )),
             Action::Link { from, replace } => stop(self.exec_link(item, d, from, replace.as_ref())),
-            Action::Unneeded { remove } => {
-                if remove.is_some() {
-                    let _ = self.ctx.fs.unlink(&item.at, &item.base);
-                }
-                self.item(d, item.e, item.e.link.as_deref());
-                self.maybe_remove_source(item.e);
-                stop(Effect::None)
-            }
+            Action::Unneeded { remove } => stop(self.exec_unneeded(item, d, remove.as_ref())),
         }
     }
 

@@ -339,6 +339,28 @@ impl Transfer<'_> {
         Effect::Copy(self.submit_copy(e, d, &e.src, dest, fresh))
     }
 
+    /// `--compare-dest` found the file unchanged: nothing is written, and
+    /// what is at the destination goes (a file quietly; another type as
+    /// for a transfer, which a non-empty directory refuses without
+    /// `--force`: then the file is left out).
+    pub(super) fn exec_unneeded(
+        &mut self,
+        item: &Item<'_>,
+        d: &Decision,
+        remove: Option<&Stat>,
+    ) -> Effect {
+        match remove {
+            Some(r) if r.kind() == Kind::File => {
+                let _ = self.ctx.fs.unlink(&item.at, &item.base);
+            }
+            Some(r) if !self.make_room(item.dest, r, "regular file") => return Effect::None,
+            _ => {}
+        }
+        self.item(d, item.e, item.e.link.as_deref());
+        self.maybe_remove_source(item.e);
+        Effect::None
+    }
+
     /// A hard link to a basis file (`--link-dest`); a file falls back to
     /// a copy from it if linking fails.
     pub(super) fn exec_link(

@@ -319,7 +319,13 @@ impl<'a> Setup<'a> {
             f.debug = self.walk_cfg.filter_debug;
             f
         });
-        Deleter::new(opts, &root.path, root.at.clone(), filters)
+        Deleter::new(
+            opts,
+            &root.path,
+            root.at.clone(),
+            filters,
+            self.walk_cfg.filter_debug,
+        )
     }
 
     /// `-b`: where old versions go (checking `--backup-dir` first).
@@ -349,6 +355,11 @@ impl<'a> Setup<'a> {
             opts.backup_dir.as_deref(),
             &opts.suffix,
             opts.dry_run,
+            sys::KeepAttrs {
+                mtime: opts.times,
+                owner: opts.owner,
+                group: opts.group,
+            },
         );
         b.announce(self.report, opts.backup_dir.as_deref());
         Ok(Some(b))
