@@ -18,7 +18,7 @@ use crate::sys::Errno;
 
 use crate::options::MissingArgs;
 use crate::sys::{self, Kind, Stat};
-use crate::walk::{Diag, Entry, TopLevel, Walker, merge_duplicates, sort_entries};
+use crate::walk::{Diag, Entry, TopLevel, Walker, sort_entries};
 
 /// How a relative argument names its item (rsync's `name_type`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -380,12 +380,7 @@ fn implied_dirs(walker: &mut Walker, base: &[u8], comps: &[Vec<u8>]) -> Option<V
 /// directory itself, as an implied directory holding what was named.
 fn add_dot(walker: &mut Walker, top: &mut TopLevel, implied_dot: Option<PathBuf>) {
     if let Some(dot) = top.dot.clone() {
-        let mut all = vec![dot.src.clone()];
-        all.extend(dot.more_srcs.iter().cloned());
-        let children = walker.read_dirs(&dot, &all);
-        top.entries.extend(children);
-        walker.shadowed_size += merge_duplicates(&mut top.entries);
-        sort_entries(&mut top.entries);
+        walker.add_listing(&mut top.entries, &dot);
     } else if let Some(base) = implied_dot
         && let Ok(st) = sys::stat(&base)
     {

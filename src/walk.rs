@@ -327,12 +327,23 @@ pub(crate) fn unsafe_symlink(target: &[u8], link: &[u8]) -> bool {
 /// bytes; then directories, compared as if their names ended in `/` (so
 /// `a.d/` sorts before `a/`, which sorts before `a_/`).
 pub(crate) fn sort_entries(v: &mut [Entry]) {
-    v.sort_by(|a, b| match (a.is_dir(), b.is_dir()) {
+    v.sort_by(rsync_order);
+}
+
+/// [`sort_entries`] for entries whose names are unique (one directory's
+/// listing): an unstable sort gives the same order without the stable
+/// sort's buffer of half the listing (22 MB for 200,000 entries).
+pub(crate) fn sort_listing(v: &mut [Entry]) {
+    v.sort_unstable_by(rsync_order);
+}
+
+fn rsync_order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
+    match (a.is_dir(), b.is_dir()) {
         (false, false) => a.name.cmp(&b.name),
         (false, true) => std::cmp::Ordering::Less,
         (true, false) => std::cmp::Ordering::Greater,
         (true, true) => a.name.iter().chain(b"/").cmp(b.name.iter().chain(b"/")),
-    });
+    }
 }
 
 /// Merges entries with the same name: the first source wins, and a
@@ -692,17 +703,33 @@ impl Walker {
             }
         }
         let mut entries = named;
-        if let Some(dot) = top.dot.clone() {
-            let mut all = vec![dot.src.clone()];
-            all.extend(dot.more_srcs.iter().cloned());
-            let children = self.read_dirs(&dot, &all);
-            entries.extend(children);
+        match top.dot.clone() {
+            Some(dot) => self.add_listing(&mut entries, &dot),
+            None => {
+                self.shadowed_size += merge_duplicates(&mut entries);
+                sort_listing(&mut entries);
+            }
         }
-        self.shadowed_size += merge_duplicates(&mut entries);
-        sort_entries(&mut entries);
         self.prune(&mut entries);
         top.entries = entries;
         top
+    }
+
+    /// Adds the listing of `dot` (a named `dir/.`, from all its sources)
+    /// to `entries`, the names given beside it, in rsync's order; a
+    /// name given twice counts once. The listing's names are unique
+    /// already (`read_dirs` merged its sources): with nothing beside it,
+    /// no second copy of it (nor an index of its names) is made.
+    pub(crate) fn add_listing(&mut self, entries: &mut Vec<Entry>, dot: &Entry) {
+        let mut all = vec![dot.src.clone()];
+        all.extend(dot.more_srcs.iter().cloned());
+        let children = self.read_dirs(dot, &all);
+        let unique = entries.is_empty();
+        entries.extend(children);
+        if !unique {
+            self.shadowed_size += merge_duplicates(entries);
+        }
+        sort_listing(entries);
     }
 
     /// Whether the sender leaves `name` out; at `-vv` says which rule
@@ -807,7 +834,7 @@ impl Walker {
         all.push(dir.src.clone());
         all.extend(dir.more_srcs.iter().cloned());
         let mut v = self.read_dirs(dir, &all);
-        sort_entries(&mut v);
+        sort_listing(&mut v);
         v
     }
 

@@ -19,7 +19,15 @@ use super::{Config, CopyJob, Done, Engine, Outcome, TICK};
 
 pub(super) struct UringEngine {
     jobs: Option<flume::Sender<Vec<CopyJob>>>,
+    /// Kept to hand to threads started later.
+    jobs_rx: flume::Receiver<Vec<CopyJob>>,
+    done_tx: std::sync::mpsc::Sender<Done>,
     done: std::sync::mpsc::Receiver<Done>,
+    cfg: Arc<Config>,
+    /// The I/O threads started so far: one at the first job, another
+    /// each time the work sent exceeds what the running ones' lanes hold,
+    /// up to `cfg.threads`. A run with nothing or little to copy pays for
+    /// one ring (or none) rather than one per core.
     threads: Vec<JoinHandle<()>>,
     /// Jobs not yet sent: the queue is crossed in batches, because each
     /// crossing costs lock traffic and a wake-up on both sides.
@@ -38,29 +46,62 @@ impl UringEngine {
         let (jobs_tx, jobs_rx) = flume::bounded::<Vec<CopyJob>>(cfg.threads * 2);
         let (done_tx, done_rx) = std::sync::mpsc::channel::<Done>();
         let low_water = cfg.threads * cfg.lanes;
-        let cfg = Arc::new(cfg);
-        let threads = (0..cfg.threads)
-            .map(|i| {
-                let rx = jobs_rx.clone();
-                let tx = done_tx.clone();
-                let cfg = Arc::clone(&cfg);
-                std::thread::Builder::new()
-                    .name(format!("arsync-io-{i}"))
-                    .spawn(move || worker(rx, tx, cfg))
-                    .expect("spawning an I/O thread")
-            })
-            .collect();
         UringEngine {
             jobs: Some(jobs_tx),
+            jobs_rx,
+            done_tx,
             done: done_rx,
-            threads,
+            cfg: Arc::new(cfg),
+            threads: Vec::new(),
             batch: Vec::with_capacity(BATCH),
             outstanding: 0,
             low_water,
         }
     }
 
+    /// Starts another I/O thread when the jobs about to be in flight fill
+    /// the lanes of those running (the first job starts the first).
+    fn grow(&mut self, sending: usize) {
+        let running = self.threads.len();
+        let busy = self.outstanding + sending;
+        if running >= self.cfg.threads.max(1) || (running > 0 && busy <= running * self.cfg.lanes) {
+            return;
+        }
+        let (rx, tx, cfg) = (
+            self.jobs_rx.clone(),
+            self.done_tx.clone(),
+            Arc::clone(&self.cfg),
+        );
+        let spawned = std::thread::Builder::new()
+            .name(format!("arsync-io-{running}"))
+            .spawn(move || worker(rx, tx, cfg));
+        match spawned {
+            Ok(t) => self.threads.push(t),
+            // The threads already running take the work; with none, the
+            // jobs fail one by one below (the queue has no reader).
+            Err(_) if running > 0 => {}
+            Err(e) => self.fail_batch(&e.to_string()),
+        }
+    }
+
+    /// Fails the batch's jobs when no I/O thread could be started.
+    fn fail_batch(&mut self, why: &str) {
+        let msg = CopyError::EngineStart(std::io::Error::other(why.to_string())).to_string();
+        for job in self.batch.drain(..) {
+            let outcome = Outcome::Fatal(msg.clone());
+            let _ = self.done_tx.send(Done {
+                token: job.token,
+                outcome,
+            });
+            self.outstanding += 1;
+        }
+    }
+
     fn flush(&mut self, idle: &mut dyn FnMut()) {
+        if self.batch.is_empty() {
+            return;
+        }
+        self.grow(self.batch.len());
         if self.batch.is_empty() {
             return;
         }
@@ -72,14 +113,19 @@ impl UringEngine {
         loop {
             match tx.send_timeout(batch, TICK) {
                 Ok(()) => break self.outstanding += n,
+                // Workers only exit once the queue is closed, so they can
+                // only all be gone if they died; the jobs are then lost,
+                // and counting them as done keeps the driver from waiting
+                // forever.
+                Err(flume::SendTimeoutError::Timeout(_))
+                    if self.threads.iter().all(|t| t.is_finished()) =>
+                {
+                    break;
+                }
                 Err(flume::SendTimeoutError::Timeout(b)) => {
                     batch = b;
                     idle();
                 }
-                // Workers only exit once the queue is closed, so a send
-                // can only fail if they all died; the jobs are then lost,
-                // and counting them as done keeps the driver from waiting
-                // forever.
                 Err(flume::SendTimeoutError::Disconnected(_)) => break,
             }
         }

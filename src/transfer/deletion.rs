@@ -26,10 +26,22 @@ impl Transfer<'_> {
     /// Deletes (or, with `--delete-delay`, records) the entries of the
     /// destination directory `dir` that the source listing `entries` lacks.
     pub(super) fn delete_in_dir(&mut self, dir: &Path, existing: &DirListing, entries: &[Entry]) {
+        self.delete_in_dir_also(dir, existing, entries, &[]);
+    }
+
+    /// [`Self::delete_in_dir`], keeping the names `also` as well.
+    fn delete_in_dir_also(
+        &mut self,
+        dir: &Path,
+        existing: &DirListing,
+        entries: &[Entry],
+        also: &[Vec<u8>],
+    ) {
         if self.deletion_blocked() {
             return;
         }
-        let names: HashSet<&[u8]> = entries.iter().map(|e| base_name(&e.name)).collect();
+        let mut names: HashSet<&[u8]> = entries.iter().map(|e| base_name(&e.name)).collect();
+        names.extend(also.iter().map(Vec::as_slice));
         let listed: Vec<(Vec<u8>, Stat)> =
             existing.iter().map(|(n, st)| (n.to_vec(), *st)).collect();
         let Some(listed) = self.same_fs_only(dir, listed) else {
@@ -133,10 +145,11 @@ impl Transfer<'_> {
             return;
         }
         self.disposal.in_pass = true;
-        if top.dot.is_some() {
+        if let Some(dot) = &top.dot {
             self.report.event(Event::DeletingIn { name: b"." });
             if let Ok(l) = crate::scan::list_dir(&dest.path) {
-                self.delete_in_dir(&dest.path, &l, &top.entries);
+                let also = self.removed_from(dot);
+                self.delete_in_dir_also(&dest.path, &l, &top.entries, &also);
             }
         }
         if self.ctx.opts.recursive() {
@@ -148,10 +161,39 @@ impl Transfer<'_> {
         self.disposal.in_pass = false;
     }
 
+    /// `--remove-source-files` removed source file `src`: a later
+    /// `--delete-after` pass, which lists the source again, still counts
+    /// it as there (see `Disposal::removed`).
+    pub(super) fn keep_for_delete_after(&mut self, src: &Path) {
+        if self.ctx.opts.delete != Some(DeleteWhen::After) {
+            return;
+        }
+        if let (Some(dir), Some(name)) = (src.parent(), src.file_name()) {
+            let name = sys::bytes(Path::new(name)).to_vec();
+            self.disposal
+                .removed
+                .entry(dir.to_path_buf())
+                .or_default()
+                .push(name);
+        }
+    }
+
+    /// The names `--remove-source-files` removed from directory `dir`
+    /// (from each of its sources).
+    fn removed_from(&mut self, dir: &Entry) -> Vec<Vec<u8>> {
+        let removed = &mut self.disposal.removed;
+        std::iter::once(&dir.src)
+            .chain(&dir.more_srcs)
+            .filter_map(|s| removed.remove(s))
+            .flatten()
+            .collect()
+    }
+
     /// rsync without incremental recursion builds the whole file list
     /// before it deletes anything, so an I/O error anywhere in it stops
     /// every deletion: with `--delete`/`--delete-delay` and no incremental
-    /// recursion, the source is listed once ahead for its errors.
+    /// recursion (or with `-H`, where rsync behaves the same), the source
+    /// is listed once ahead for its errors.
     pub(super) fn list_ahead_for_errors(
         &mut self,
         walker: &mut Walker,
@@ -159,7 +201,9 @@ impl Transfer<'_> {
     ) {
         let o = self.ctx.opts;
         let during = matches!(o.delete, Some(DeleteWhen::During | DeleteWhen::Delay));
-        if during && !o.inc_recurse() && o.recursive() {
+        // With -H, rsync's generator deletes nothing before the whole list
+        // is in either (seen: an error anywhere stops every deletion).
+        if during && (!o.inc_recurse() || o.hard_links) && o.recursive() {
             self.list_below(walker, &top.entries);
         }
     }
@@ -199,7 +243,8 @@ impl Transfer<'_> {
             if e.preset.is_none()
                 && let Ok(listing) = crate::scan::list_dir(&target)
             {
-                self.delete_in_dir(&target, &listing, &children);
+                let also = self.removed_from(e);
+                self.delete_in_dir_also(&target, &listing, &children, &also);
             }
             self.delete_pass_below(walker, &children, dest_root, false);
         }

@@ -52,6 +52,17 @@ impl Transfer<'_> {
         }
     }
 
+    /// `--delay-updates`: a copy that failed leaves nothing staged, so its
+    /// staging dir goes if it is empty now (rsync leaves no `.~tmp~`).
+    fn unstage(&self, delayed: Option<&(PathBuf, PathBuf)>) {
+        let Some((staged, dest)) = delayed else {
+            return;
+        };
+        let parent = self.at_of(dest).ok().map(|(d, _)| d);
+        let pd = self.ctx.opts.partial_dir.as_deref();
+        remove_partial_dir(self.ctx.fs.as_ref(), parent.as_ref(), pd, staged);
+    }
+
     /// `--partial-dir`: a partial file left by an earlier run is removed
     /// once the file is complete (and its directory, if now empty).
     pub(super) fn drop_partial(&self, dest: &Path) {
@@ -95,6 +106,9 @@ impl Transfer<'_> {
             o => (o, Vec::new(), false),
         };
         self.hlink_copied(token, matches!(outcome, Outcome::Copied(_)));
+        if !matches!(outcome, Outcome::Copied(_)) {
+            self.unstage(p.delayed.as_ref());
+        }
         match outcome {
             Outcome::Copied(n) => {
                 if let Some((staged, dest)) = p.delayed {
@@ -114,8 +128,8 @@ impl Transfer<'_> {
                 {
                     out.push(l);
                 }
-                if let Some((src, name, st)) = p.src
-                    && let Some(l) = self.remove_source(&src, &name, &st)
+                if let Some(src) = p.src
+                    && let Some(l) = self.remove_source(&src)
                 {
                     out.push(l);
                 }
@@ -131,6 +145,7 @@ impl Transfer<'_> {
                 }
             }
             Outcome::CopiedWithErrors(..) | Outcome::Redone(_) | Outcome::Resent(..) => {}
+
             Outcome::Vanished(msg) => {
                 self.report.event(Event::Vanished);
                 self.report.complete_vanished(p.slot, msg);

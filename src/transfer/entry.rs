@@ -106,7 +106,7 @@ impl Transfer<'_> {
     pub(super) fn maybe_remove_source(&mut self, e: &Entry) {
         if self.ctx.opts.remove_source_files
             && e.kind() != Kind::Dir
-            && let Some(line) = self.remove_source(&e.src, &e.name, &e.stat)
+            && let Some(line) = self.remove_source(&SourceToRemove::of(e, self.ctx.opts.copy_links))
         {
             self.report.info(line);
         }
@@ -428,7 +428,7 @@ impl Transfer<'_> {
             dest: Some(dest.to_path_buf()),
             src: opts
                 .remove_source_files
-                .then(|| (e.src.clone(), e.name.clone(), e.stat)),
+                .then(|| SourceToRemove::of(e, opts.copy_links)),
             appended_to: append_from,
         });
         let job = CopyJob {

@@ -357,7 +357,7 @@ impl Transfer<'_> {
             _ => {}
         }
         self.item(d, item.e, item.e.link.as_deref());
-        self.maybe_remove_source(item.e);
+        self.remove_source_if_file(item.e);
         Effect::None
     }
 
@@ -397,8 +397,17 @@ impl Transfer<'_> {
             return Effect::None;
         }
         self.item(d, e, e.link.as_deref());
-        self.maybe_remove_source(e);
+        self.remove_source_if_file(e);
         Effect::Done { xattr_stale: false }
+    }
+
+    /// `--remove-source-files` after a `--link-dest`/`--compare-dest`
+    /// match: rsync removes a matched regular file from the source, but
+    /// not a matched symlink or node (nothing was sent for it).
+    fn remove_source_if_file(&mut self, e: &Entry) {
+        if e.kind() == Kind::File {
+            self.maybe_remove_source(e);
+        }
     }
 }
 
@@ -484,6 +493,7 @@ mod tests {
                     delayed: Vec::new(),
                     warned_io: false,
                     in_pass: false,
+                    removed: Default::default(),
                 },
                 hlinks: Hlinks::default(),
             };

@@ -30,6 +30,9 @@ pub(super) struct Hlinks {
     /// linked at the end of the pass, where rsync's generator finds its
     /// finished files.
     finished: Vec<(u64, GroupKey)>,
+    /// `--delay-updates`: groups whose leader is staged, linked once the
+    /// staged files are in place (rsync links them as it moves them).
+    after_delay: Vec<(GroupKey, Leader)>,
     /// Groups in the order they were first met.
     order: Vec<GroupKey>,
 }
@@ -188,11 +191,23 @@ impl Transfer<'_> {
         // Copies complete in any order; rsync links (and lists) the
         // members in file-list order, which is submission order.
         finished.sort_unstable_by_key(|&(token, _)| token);
+        let staged = self.ctx.opts.delay_updates && !self.ctx.opts.dry_run;
         for (_, key) in finished {
             let leader = self.hlinks.groups.get_mut(&key).and_then(|g| g.sent.take());
-            if let Some(l) = leader {
-                self.hlink_lead(key, l.dest, l.name);
+            match leader {
+                // Not at its name yet: a link to it would find nothing.
+                Some(l) if staged => self.hlinks.after_delay.push((key, l)),
+                Some(l) => self.hlink_lead(key, l.dest, l.name),
+                None => {}
             }
+        }
+    }
+
+    /// `--delay-updates`: links the members of the groups whose leaders
+    /// were staged, now that the staged files are in place.
+    pub(super) fn hlink_finish_delayed(&mut self) {
+        for (key, l) in std::mem::take(&mut self.hlinks.after_delay) {
+            self.hlink_lead(key, l.dest, l.name);
         }
     }
 

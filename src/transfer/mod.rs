@@ -50,7 +50,7 @@ use destfs::DestFs;
 use exec::{Effect, Item};
 use hlink::{Arrival, GroupKey, Hlinks};
 use setup::{DestRoot, RunCtx, Setup, Sources};
-use state::{Copies, DirFix, DirState, Disposal, Flow, Lister, OpenDir, Pending};
+use state::{Copies, DirFix, DirState, Disposal, Flow, Lister, OpenDir, Pending, SourceToRemove};
 
 /// Where entries land.
 struct Dest {
@@ -286,13 +286,20 @@ impl Transfer<'_> {
     /// The copies still in flight once the list is done, the hard links
     /// that wait for them, and `--delay-updates`' moves into place.
     fn finish_copies(&mut self) {
+        self.settle_copies();
+        if self.hlink_orphans() {
+            self.settle_copies();
+        }
+    }
+
+    /// Waits for the copies in flight, links the hard links waiting for
+    /// them, and moves `--delay-updates`' staged files into place (then
+    /// links the members of groups whose leaders were staged).
+    fn settle_copies(&mut self) {
         self.drain_all();
         self.hlink_finish_copied();
-        if self.hlink_orphans() {
-            self.drain_all();
-            self.hlink_finish_copied();
-        }
         self.finish_delayed_updates();
+        self.hlink_finish_delayed();
     }
 
     pub(super) fn forward(&mut self, walker: &mut Walker) {
@@ -315,12 +322,18 @@ impl Transfer<'_> {
     /// `--remove-source-files`: removes a source file that was transferred
     /// or found up to date, unless it changed since it was listed.
     /// Returns rsync's -vv line (or prints its error).
-    pub(super) fn remove_source(&mut self, src: &Path, name: &[u8], was: &Stat) -> Option<String> {
+    pub(super) fn remove_source(&mut self, s: &SourceToRemove) -> Option<String> {
         if self.ctx.opts.dry_run {
             return None;
         }
+        let (src, name, was) = (s.path.as_path(), s.name.as_slice(), &s.stat);
         let shown = self.report.esc(name);
-        match sys::lstat(src) {
+        let now = if s.follow {
+            sys::stat(src)
+        } else {
+            sys::lstat(src)
+        };
+        match now {
             Ok(now)
                 if now.size != was.size
                     || now.mtime != was.mtime
@@ -335,7 +348,10 @@ impl Transfer<'_> {
             _ => {}
         }
         match sys::unlink(src) {
-            Ok(()) => self.report.source_removed(name),
+            Ok(()) => {
+                self.keep_for_delete_after(src);
+                self.report.source_removed(name)
+            }
             Err(e) => {
                 self.report.error(format!(
                     "[sender] sender failed to remove {shown}: {}",

@@ -428,6 +428,7 @@ impl<'a> Setup<'a> {
                 delayed: Vec::new(),
                 warned_io: false,
                 in_pass: false,
+                removed: Default::default(),
             },
             hlinks: Hlinks::default(),
         };

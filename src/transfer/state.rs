@@ -154,6 +154,34 @@ impl Flow {
 }
 
 /// A copy handed to the engine, waiting for its result.
+/// `--remove-source-files`: the source name to remove once its file is
+/// safe at the destination, and what it looked like when listed.
+pub(super) struct SourceToRemove {
+    /// The name in the source tree: under `-L` (or `--copy-unsafe-links`)
+    /// the symlink the file was listed through, never its target (rsync
+    /// removes the link; the target may lie outside the source).
+    pub path: PathBuf,
+    pub name: Vec<u8>,
+    pub stat: Stat,
+    /// Looked at through a link (`-L`): rsync's sender stats the name
+    /// following links, so a link whose target is unchanged goes. Under
+    /// `--copy-unsafe-links` alone it does not follow, and finds the link
+    /// "changed" (not the file listed): kept, with rsync's error.
+    pub follow: bool,
+}
+
+impl SourceToRemove {
+    /// `copy_links`: `-L`.
+    pub(super) fn of(e: &Entry, copy_links: bool) -> SourceToRemove {
+        SourceToRemove {
+            path: e.via_link.clone().unwrap_or_else(|| e.src.clone()),
+            name: e.name.clone(),
+            stat: e.stat,
+            follow: copy_links,
+        }
+    }
+}
+
 pub(super) struct Pending {
     pub slot: Slot,
     /// The item, for its lines once the copy is done (`None` when an
@@ -169,7 +197,7 @@ pub(super) struct Pending {
     /// The final destination path (for `--partial-dir` clean-up).
     pub dest: Option<PathBuf>,
     /// For `--remove-source-files`: the source and what it looked like.
-    pub src: Option<(PathBuf, Vec<u8>, Stat)>,
+    pub src: Option<SourceToRemove>,
     /// `--append`: the destination's bytes kept (not sent).
     pub appended_to: u64,
 }
@@ -334,6 +362,11 @@ pub(super) struct Disposal {
     /// A `--delete-before`/`--delete-after` pass is walking the tree: its
     /// deletions wait until the whole pass has listed without an error.
     pub in_pass: bool,
+    /// `--delete-after` with `--remove-source-files`: the source files
+    /// removed so far, by source directory. The pass lists the source
+    /// again and would miss them; rsync deletes by the list it made
+    /// before the transfer, which still has them.
+    pub removed: std::collections::HashMap<PathBuf, Vec<Vec<u8>>>,
 }
 
 #[cfg(test)]
