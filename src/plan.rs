@@ -73,8 +73,9 @@ pub(crate) enum Action {
     /// nothing goes to the destination (and an existing `remove` goes).
     Unneeded { remove: Option<Stat> },
     /// `--copy-dest`, or a basis file equal in content but not in
-    /// attributes: copied locally from `from` rather than from the source.
-    LocalCopy { from: PathBuf },
+    /// attributes: copied locally from `from` rather than from the source
+    /// (`remove`: a non-file in the way, cleared first).
+    LocalCopy { from: PathBuf, remove: Option<Stat> },
 }
 
 /// How a basis directory's counterpart of an entry compares with it
@@ -498,7 +499,7 @@ impl Planner<'_> {
             None
         } else {
             match &d.action {
-                Action::Link { from, .. } | Action::LocalCopy { from } => {
+                Action::Link { from, .. } | Action::LocalCopy { from, .. } => {
                     crate::sys::lstat(from).ok().map(|st| (from.clone(), st))
                 }
                 Action::Unneeded { .. } => basis_path(),
@@ -727,7 +728,11 @@ impl Planner<'_> {
             (2 | 3, _) => {
                 let mode = self.mode_for(e, None);
                 let iflags = self.itemize(e, Some(&m.stat), LOCAL_CHANGE, mode);
-                let d = Decision::new(Action::LocalCopy { from: m.path }, iflags, mode);
+                let action = Action::LocalCopy {
+                    from: m.path,
+                    remove,
+                };
+                let d = Decision::new(action, iflags, mode);
                 Ok(if m.level == 3 { d.quiet() } else { d })
             }
             // Same type only: transferred, itemized against it.

@@ -285,9 +285,16 @@ impl Transfer<'_> {
                 let defer = defer && basis.is_none();
                 stop(self.exec_transfer(item, d, remove.as_ref(), basis.is_none(), defer))
             }
-            Action::LocalCopy { from } => stop(Effect::Copy(
-                self.submit_copy(item.e, d, from, item.dest, true),
-            )),
+            Action::LocalCopy { from, remove } => {
+                if let Some(r) = remove
+                    && !self.make_room(item.dest, r, "regular file")
+                {
+                    return stop(Effect::None);
+                }
+                stop(Effect::Copy(
+                    self.submit_copy(item.e, d, from, item.dest, true),
+                ))
+            }
             Action::Link { from, replace } => stop(self.exec_link(item, d, from, replace.as_ref())),
             Action::Unneeded { remove } => stop(self.exec_unneeded(item, d, remove.as_ref())),
         }
