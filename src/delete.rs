@@ -55,7 +55,8 @@ pub(crate) struct Deleter {
     root: PathBuf,
     /// Protected names (rsync's implicit `P *SUFFIX` with `-b`).
     protect_suffix: Option<Vec<u8>>,
-    /// `-vv`: protecting lines are printed.
+    /// `-vv`: the rule that keeps an entry is named (rsync's
+    /// `--debug=filter`).
     debug: bool,
     /// The receiver's filter rules (protect/risk, and excludes unless
     /// `--delete-excluded`).
@@ -77,8 +78,6 @@ pub(crate) struct Deleter {
 pub(crate) struct RecvFilters {
     root: FilterStack,
     delete_excluded: bool,
-    /// `-vv`: name the rule that protects (rsync's `--debug=filter`).
-    pub debug: bool,
     /// Stacks of destination directories already entered, by path
     /// relative to the destination root (`""` for the root).
     entered: HashMap<Vec<u8>, FilterStack>,
@@ -89,7 +88,6 @@ impl RecvFilters {
         RecvFilters {
             root,
             delete_excluded,
-            debug: false,
             entered: HashMap::new(),
         }
     }
@@ -242,12 +240,15 @@ impl Deleter {
         is_dir: bool,
         ignore_perishable: bool,
     ) -> bool {
+        if self.filters.is_none() && self.protect_suffix.is_none() {
+            return false;
+        }
         let rel = self.rel_name(dir, name);
         if let Some(f) = self.filters.as_mut() {
             let rel_dir = &rel[..rel.len() - name.len()];
             let rel_dir = rel_dir.strip_suffix(b"/").unwrap_or(rel_dir);
             let stack = f.stack(&self.root, rel_dir);
-            if !f.debug {
+            if !self.debug {
                 if stack.protected_ex(&rel, is_dir, f.delete_excluded, ignore_perishable) {
                     return true;
                 }
@@ -284,7 +285,7 @@ impl Deleter {
         keep: &dyn Fn(&[u8]) -> bool,
     ) -> bool {
         let is_dir = st.kind() == Kind::Dir;
-        if self.debug && (self.filters.is_some() || self.protect_suffix.is_some()) {
+        if self.debug {
             let protected = self.protects(report, dir, name, is_dir, false);
             return !protected && !keep(name);
         }

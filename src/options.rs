@@ -94,24 +94,22 @@ pub(crate) enum EngineChoice {
 }
 
 impl EngineChoice {
-    /// Every `--copy-engine` name, as [`EngineChoice::parse`] takes them.
-    pub(crate) const NAMES: &[&str] = &[
-        "auto",
-        "vec",
-        "read-managed",
-        "write-managed",
-        "copy-file-range",
+    /// Every `--copy-engine` name with its engine: what [`Self::parse`]
+    /// takes and the completions offer.
+    const BY_NAME: &[(&str, EngineChoice)] = &[
+        ("auto", EngineChoice::Auto),
+        ("vec", EngineChoice::Vec),
+        ("read-managed", EngineChoice::ReadManaged),
+        ("write-managed", EngineChoice::WriteManaged),
+        ("copy-file-range", EngineChoice::CopyFileRange),
     ];
 
     pub(crate) fn parse(s: &str) -> Option<EngineChoice> {
-        Some(match s {
-            "auto" => EngineChoice::Auto,
-            "vec" => EngineChoice::Vec,
-            "read-managed" => EngineChoice::ReadManaged,
-            "write-managed" => EngineChoice::WriteManaged,
-            "copy-file-range" => EngineChoice::CopyFileRange,
-            _ => return None,
-        })
+        Self::BY_NAME.iter().find(|(n, _)| *n == s).map(|&(_, c)| c)
+    }
+
+    pub(crate) fn names() -> impl Iterator<Item = &'static str> {
+        Self::BY_NAME.iter().map(|&(n, _)| n)
     }
 }
 
@@ -128,8 +126,22 @@ pub(crate) enum StderrMode {
 }
 
 impl StderrMode {
-    /// The names `--stderr` takes (any prefix of one; `cli::apply::stderr`).
-    pub(crate) const NAMES: &[&str] = &["errors", "all", "client"];
+    /// The names `--stderr` takes, in the order a prefix is tried.
+    const BY_NAME: &[(&str, StderrMode)] = &[
+        ("errors", StderrMode::Errors),
+        ("all", StderrMode::All),
+        ("client", StderrMode::Client),
+    ];
+
+    /// The mode whose name starts with `v` (rsync takes any prefix).
+    pub(crate) fn by_prefix(v: &str) -> Option<StderrMode> {
+        let found = Self::BY_NAME.iter().find(|(n, _)| n.starts_with(v));
+        found.filter(|_| !v.is_empty()).map(|&(_, m)| m)
+    }
+
+    pub(crate) fn names() -> impl Iterator<Item = &'static str> {
+        Self::BY_NAME.iter().map(|&(n, _)| n)
+    }
 }
 
 /// `--outbuf=N|L|B`: how stdout is buffered.

@@ -480,18 +480,11 @@ pub(super) fn stderr(st: &mut State, ev: &Event) -> Res {
         (Id::Msgs2Stderr, false) => M::All,
         _ => {
             let v = text(ev);
-            let pick = |full: &str| !v.is_empty() && full.starts_with(v.as_str());
-            if pick("errors") {
-                M::Errors
-            } else if pick("all") {
-                M::All
-            } else if pick("client") {
-                M::Client
-            } else {
-                return Err(UsageError(format!(
+            M::by_prefix(&v).ok_or_else(|| {
+                UsageError(format!(
                     "--stderr mode \"{v}\" is not one of errors, all, or client"
-                )));
-            }
+                ))
+            })?
         }
     };
     Ok(())

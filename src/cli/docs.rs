@@ -124,13 +124,14 @@ fn completion_values(long: &str) -> Option<Vec<String>> {
         names.chain(extra.iter().map(|s| s.to_string())).collect()
     };
     let list = |names: &[&str]| names.iter().map(|s| s.to_string()).collect();
+    let owned = |names: &mut dyn Iterator<Item = &str>| names.map(str::to_string).collect();
     Some(match long {
         "info" => lower(super::INFO_FLAGS, &["progress2", "all", "none", "help"]),
         "debug" => lower(super::DEBUG_FLAGS, &["all", "none", "help"]),
-        "copy-engine" => list(crate::options::EngineChoice::NAMES),
+        "copy-engine" => owned(&mut crate::options::EngineChoice::names()),
         "checksum-choice" | "cc" => list(super::CHECKSUM_NAMES),
         "compress-choice" | "zc" => list(super::COMPRESS_NAMES),
-        "stderr" => list(crate::options::StderrMode::NAMES),
+        "stderr" => owned(&mut crate::options::StderrMode::names()),
         _ => return None,
     })
 }

@@ -224,8 +224,11 @@ impl Sink {
     /// the content is written and before the attributes are set (so
     /// that `-p` still sets the source's, as in rsync).
     pub(super) fn give_back_mode(&mut self) {
-        if let Kind::InPlace { restore } = &mut self.kind {
-            give_back(&self.file, restore.take());
+        if let Kind::InPlace {
+            restore: Some(mode),
+        } = self.kind
+        {
+            let _ = kernel::chmod_fd(self.file.as_fd(), mode);
         }
     }
 
@@ -255,13 +258,10 @@ impl Sink {
     ) -> Result<(), CopyError> {
         let Sink { file, kind } = self;
         match kind {
-            Kind::InPlace { restore } => {
-                give_back(&file, restore);
-                close_checked(file).await.map_err(|err| CopyError::Close {
-                    name: shown(&place.dest),
-                    err,
-                })
-            }
+            Kind::InPlace { .. } => close_checked(file).await.map_err(|err| CopyError::Close {
+                name: shown(&place.dest),
+                err,
+            }),
             Kind::Named {
                 dir,
                 name,
@@ -301,8 +301,7 @@ impl Sink {
         };
         let Sink { file, kind } = self;
         match kind {
-            Kind::InPlace { restore } => {
-                give_back(&file, restore);
+            Kind::InPlace { .. } => {
                 let _ = file.close().await;
             }
             Kind::Named { dir, name, .. } => {
@@ -321,14 +320,6 @@ impl Sink {
                 let _ = file.close().await;
             }
         }
-    }
-}
-
-/// Gives a file made writable for `--inplace` its old mode back (`-p`
-/// sets the source's afterwards, as in rsync).
-fn give_back(file: &File, restore: Option<u32>) {
-    if let Some(mode) = restore {
-        let _ = kernel::chmod_fd(file.as_fd(), mode);
     }
 }
 

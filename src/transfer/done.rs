@@ -145,7 +145,6 @@ impl Transfer<'_> {
                 }
             }
             Outcome::CopiedWithErrors(..) | Outcome::Redone(_) | Outcome::Resent(..) => {}
-
             Outcome::Vanished(msg) => {
                 self.report.event(Event::Vanished);
                 self.report.complete_vanished(p.slot, msg);

@@ -315,9 +315,7 @@ impl<'a> Setup<'a> {
         let opts = self.opts;
         let filters = self.walk_cfg.filters.as_ref().map(|list| {
             let stack = crate::filter::FilterStack::new_at(list.clone(), &root.path);
-            let mut f = crate::delete::RecvFilters::new(stack, opts.delete_excluded);
-            f.debug = self.walk_cfg.filter_debug;
-            f
+            crate::delete::RecvFilters::new(stack, opts.delete_excluded)
         });
         Deleter::new(
             opts,
