@@ -8,7 +8,7 @@
 //! preset to the named paths below it (it is not read from disk), and
 //! whose contents are therefore never deleted from.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
@@ -18,7 +18,7 @@ use crate::sys::Errno;
 
 use crate::options::MissingArgs;
 use crate::sys::{self, Kind, Stat};
-use crate::walk::{Diag, Entry, TopLevel, Walker, sort_entries};
+use crate::walk::{Diag, Entry, Preset, TopLevel, Walker, sort_entries};
 
 /// How a relative argument names its item (rsync's `name_type`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,6 +133,8 @@ struct Node {
     /// Whether `entry` is a directory whose contents come from disk.
     content: bool,
     children: BTreeMap<Vec<u8>, Node>,
+    /// Which argument named `entry` (the first one wins a name).
+    arg: usize,
 }
 
 /// Components of a name, a leading `/` staying with the first one (so
@@ -156,8 +158,6 @@ fn components(name: &[u8]) -> Vec<Vec<u8>> {
 }
 
 impl Node {
-    /// The listing of this node's children, each implied or non-content
-    /// directory carrying its own preset listing.
     /// Puts the implied directories `implied` (one per component of
     /// `comps` but the last) into the tree; returns the node the last
     /// component goes under. An implied directory already there under
@@ -181,30 +181,100 @@ impl Node {
         node
     }
 
-    fn flatten(self) -> Vec<Entry> {
+    /// The listing of this node's children, each implied or non-content
+    /// directory carrying its own preset listing, and a content directory
+    /// with paths named below it (from another argument) its listing read
+    /// now with those paths merged in.
+    fn flatten(self, walker: &mut Walker) -> Vec<Entry> {
         let mut v: Vec<Entry> = Vec::with_capacity(self.children.len());
         for (_, child) in self.children {
-            let content = child.content;
+            let (content, arg) = (child.content, child.arg);
             let Some(mut e) = child.entry.clone() else {
                 continue;
             };
-            if e.is_dir() && !content {
-                let mut kids = child.flatten();
+            if e.is_dir() && content && !child.children.is_empty() {
+                let named_by: HashMap<Vec<u8>, usize> = (child.children.values())
+                    .filter_map(|n| n.entry.as_ref().map(|k| (k.name.clone(), n.arg)))
+                    .collect();
+                let kids = child.flatten(walker);
+                let entries = merge_named(walker, &e, arg, kids, &named_by);
+                e.preset = Some(Arc::new(Preset {
+                    entries,
+                    content: true,
+                }));
+            } else if e.is_dir() && !content {
+                let mut kids = child.flatten(walker);
+                let mut content = false;
                 if let Some(listing) = e.preset.take() {
+                    content = listing.content;
                     // `-d dir/` read one level; named paths below it
                     // take the place of the listed entries they name.
                     let named: std::collections::HashSet<Vec<u8>> =
                         kids.iter().map(|k| k.name.clone()).collect();
-                    kids.extend(listing.iter().filter(|l| !named.contains(&l.name)).cloned());
+                    kids.extend(
+                        listing
+                            .entries
+                            .iter()
+                            .filter(|l| !named.contains(&l.name))
+                            .cloned(),
+                    );
                     sort_entries(&mut kids);
                 }
-                e.preset = Some(Arc::new(kids));
+                e.preset = Some(Arc::new(Preset {
+                    entries: kids,
+                    content,
+                }));
             }
             v.push(e);
         }
         sort_entries(&mut v);
         v
     }
+}
+
+/// The listing of content directory `dir` (named by argument `dir_arg`)
+/// with `kids`, paths named below it by other arguments, merged in as
+/// rsync's one sorted file list has them: a name in both goes to the
+/// earlier argument (`named_by` says which named each kid; the other's
+/// size still counts in "total size"), and an implied directory named
+/// below merges its named paths into the listed directory the same way.
+fn merge_named(
+    walker: &mut Walker,
+    dir: &Entry,
+    dir_arg: usize,
+    kids: Vec<Entry>,
+    named_by: &HashMap<Vec<u8>, usize>,
+) -> Vec<Entry> {
+    let mut listing = walker.list(dir);
+    let at: HashMap<Vec<u8>, usize> = (listing.iter().enumerate())
+        .map(|(i, l)| (l.name.clone(), i))
+        .collect();
+    for k in kids {
+        let Some(&i) = at.get(&k.name) else {
+            listing.push(k);
+            continue;
+        };
+        let listed = &mut listing[i];
+        if k.implied && listed.is_dir() && listed.preset.is_none() {
+            let below = k
+                .preset
+                .as_ref()
+                .map(|p| p.entries.clone())
+                .unwrap_or_default();
+            let entries = merge_named(walker, listed, dir_arg, below, &HashMap::new());
+            listed.preset = Some(Arc::new(Preset {
+                entries,
+                content: true,
+            }));
+        } else if named_by.get(&k.name).is_some_and(|&a| a < dir_arg) {
+            walker.shadowed_size += listed.counted_size();
+            *listed = k;
+        } else {
+            walker.shadowed_size += k.counted_size();
+        }
+    }
+    sort_entries(&mut listing);
+    listing
 }
 
 /// What the relative walk needs from the options.
@@ -228,7 +298,7 @@ pub(crate) fn relative_top_level(
     let mut root = Node::default();
     let mut dot_srcs: Vec<PathBuf> = Vec::new();
     let mut implied_dot: Option<PathBuf> = None;
-    for arg in sources {
+    for (arg_no, arg) in sources.iter().enumerate() {
         let mut rel = split_relative(arg.as_bytes())?;
         if let Some(r) = under {
             rel.base = rebase(r, &rel.base);
@@ -314,17 +384,22 @@ pub(crate) fn relative_top_level(
         let content = entry.is_dir()
             && (cfg.recursive || (cfg.xfer_dirs && rel.name_type != NameType::Normal));
         if entry.is_dir() && content && !cfg.recursive {
-            // `-d name/`: one level of contents, read now.
-            let listing = walker.list(&entry);
-            entry.preset = Some(Arc::new(listing));
+            // `-d name/`: one level of contents, read now (a content
+            // directory: --delete works in it).
+            let entries = walker.list(&entry);
+            entry.preset = Some(Arc::new(Preset {
+                entries,
+                content: true,
+            }));
             leaf.content = false;
             leaf.entry = Some(entry);
             continue;
         }
         leaf.content = content;
+        leaf.arg = arg_no;
         leaf.entry = Some(entry);
     }
-    top.entries = root.flatten();
+    top.entries = root.flatten(walker);
     add_dot(walker, &mut top, implied_dot);
     Ok(top)
 }
@@ -356,9 +431,7 @@ fn implied_dirs(walker: &mut Walker, base: &[u8], comps: &[Vec<u8>]) -> Option<V
         let p = source_path(base, &prefix);
         match sys::stat(&p) {
             Ok(pst) if pst.kind() == Kind::Dir => {
-                let mut e = Entry::new(prefix.clone(), pst, p);
-                e.implied = true;
-                implied.push(e);
+                implied.push(walker.implied_entry(prefix.clone(), p, pst)?);
             }
             Ok(_) => return None,
             Err(e) => {
@@ -386,7 +459,7 @@ fn add_dot(walker: &mut Walker, top: &mut TopLevel, implied_dot: Option<PathBuf>
     {
         let mut dot = Entry::new(b".".to_vec(), st, base);
         dot.implied = true;
-        dot.preset = Some(Arc::new(top.entries.clone()));
+        dot.preset = Some(Preset::named(top.entries.clone()));
         top.dot = Some(dot);
     }
 }
@@ -611,9 +684,11 @@ mod tests {
         let a = root.children[&b"a".to_vec()].entry.as_ref().unwrap();
         assert_eq!(a.src, PathBuf::from("x/a"));
         assert_eq!(a.more_srcs, vec![PathBuf::from("y/a")]);
-        let top = root.flatten();
+        let opts = crate::options::Options::default();
+        let mut walker = Walker::new(crate::walk::WalkConfig::new(&opts));
+        let top = root.flatten(&mut walker);
         assert_eq!(top.len(), 1);
-        let kids = top[0].preset.as_ref().unwrap();
+        let kids = &top[0].preset.as_ref().unwrap().entries;
         assert_eq!(kids.len(), 1);
         assert_eq!(kids[0].name, b"a/b");
     }

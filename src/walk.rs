@@ -45,17 +45,43 @@ pub(crate) struct Entry {
     /// entry (`None` without filters). A directory's own per-directory
     /// merge files are read from it when it is listed.
     pub filters: Option<FilterStack>,
-    /// A directory whose contents are not read from disk (rsync's
-    /// directory without FLAG_CONTENT_DIR): these entries are its whole
-    /// listing. `-x`'s mount points have none; `-R`'s implied directories
-    /// hold the named paths below them. Nothing is deleted inside it.
-    pub preset: Option<std::sync::Arc<Vec<Entry>>>,
+    /// A directory whose listing is known before the walk reaches it (see
+    /// [`Preset`]).
+    pub preset: Option<std::sync::Arc<Preset>>,
     /// `-R`: a directory sent only because a named path lies below it
     /// (rsync's FLAG_IMPLIED_DIR); `--no-implied-dirs` leaves it alone.
     pub implied: bool,
 }
 
+/// A directory listing made before the walk reaches the directory.
+#[derive(Debug, Default)]
+pub(crate) struct Preset {
+    /// The whole listing, sorted.
+    pub entries: Vec<Entry>,
+    /// Read from disk (rsync's FLAG_CONTENT_DIR): deletions happen in it.
+    /// Without it the directory's contents are not read: `-x`'s mount
+    /// points have none, `-R`'s implied directories hold the named paths
+    /// below them, and nothing is deleted inside.
+    pub content: bool,
+}
+
+impl Preset {
+    /// A listing that is not the directory's contents.
+    pub(crate) fn named(entries: Vec<Entry>) -> std::sync::Arc<Preset> {
+        std::sync::Arc::new(Preset {
+            entries,
+            content: false,
+        })
+    }
+}
+
 impl Entry {
+    /// Whether the directory's own contents are listed (rsync's
+    /// FLAG_CONTENT_DIR): deletions happen in it.
+    pub(crate) fn is_content_dir(&self) -> bool {
+        self.preset.as_ref().is_none_or(|p| p.content)
+    }
+
     /// An entry with no link target, merged sources or preset listing.
     pub(crate) fn new(name: Vec<u8>, stat: Stat, src: PathBuf) -> Entry {
         Entry {
@@ -491,6 +517,23 @@ impl Walker {
     /// the sending side: `-L` and `--copy-unsafe-links` send what a link
     /// points to, `-k` sends a link to a directory as the directory,
     /// `--munge-links` strips the daemon's munge prefix.
+    /// `-R`: the entry of an implied directory, its owner, group and mode
+    /// seen through the attribute options (`--chown`, `--usermap`, …) as
+    /// any listed entry's.
+    pub(crate) fn implied_entry(
+        &mut self,
+        name: Vec<u8>,
+        src: PathBuf,
+        stat: Stat,
+    ) -> Option<Entry> {
+        let mut stat = stat;
+        let listed_ids = self.adjust(&src, &mut stat)?;
+        let mut e = Entry::new(name, stat, src);
+        e.listed_ids = listed_ids;
+        e.implied = true;
+        Some(e)
+    }
+
     pub(crate) fn make_entry(
         &mut self,
         name: Vec<u8>,
@@ -825,7 +868,7 @@ impl Walker {
 
     fn list_unpruned(&mut self, dir: &Entry) -> Vec<Entry> {
         if let Some(p) = &dir.preset {
-            return p.to_vec();
+            return p.entries.to_vec();
         }
         if let Some(v) = self.looked_at.remove(&dir.src) {
             return v;
@@ -966,7 +1009,7 @@ impl Walker {
                     }
                     return;
                 }
-                e.preset = Some(std::sync::Arc::new(Vec::new()));
+                e.preset = Some(Preset::named(Vec::new()));
             }
             out.push(e);
         }

@@ -331,6 +331,14 @@ impl FilterList {
         &self.warnings
     }
 
+    /// Whether any `x` rule was given (rsync's `saw_xattr_filter`: the
+    /// rules then replace -X's namespace limits).
+    pub fn has_xattr_rules(&self) -> bool {
+        self.entries
+            .iter()
+            .any(|e| matches!(e, Entry::Rule(r) if r.flags.has(Flags::XATTR)))
+    }
+
     /// Whether any rule needs per-directory merge files read (the walk can
     /// skip `enter` calls otherwise).
     pub fn has_dir_merge(&self) -> bool {

@@ -25,8 +25,9 @@ use std::sync::Mutex;
 use crate::sys::Errno;
 
 use super::acl::{self, AclDiff, AclError, Acls};
-use super::xattr::{self, FakeStat, FakeStatAction, XattrError, XattrPolicy, Xattrs};
+use super::xattr::{self, FakeStat, FakeStatAction, XattrError, XattrPolicy, XattrRules, Xattrs};
 use crate::chmod::ChmodRules;
+use crate::filter::FilterList;
 use crate::idmap::{IdMap, IdMapper};
 use crate::options::Options;
 use crate::sys::{Kind, Stat};
@@ -139,6 +140,7 @@ impl ItemAttrs {
             am_root: false,
             level: 1,
             fake_super: false,
+            rules: None,
         });
         x.stat_new = true;
         x
@@ -357,6 +359,7 @@ impl Default for RunAttrs {
                 am_root: false,
                 level: 1,
                 fake_super: false,
+                rules: None,
             },
             xattrs: false,
             acls: false,
@@ -381,6 +384,11 @@ impl Default for RunAttrs {
 }
 
 impl RunAttrs {
+    /// `-X` with `x` filter rules in `filters` (see [`xattr`]'s docs).
+    pub(crate) fn set_xattr_rules(&mut self, filters: Option<&FilterList>, delete_excluded: bool) {
+        self.xpolicy.rules = filters.and_then(|l| XattrRules::from_list(l, delete_excluded));
+    }
+
     /// The run's attribute context. Id maps are parsed here (rsync's
     /// receiver does it at start-up); their problems come back in the
     /// [`MapReport`] for the caller to print at the right moment.
@@ -428,6 +436,7 @@ impl RunAttrs {
                 am_root: recv.am_root,
                 level: opts.xattrs.max(1),
                 fake_super: recv.fake_super,
+                rules: None,
             },
             xattrs: opts.xattrs > 0,
             acls: opts.acls,
@@ -639,7 +648,7 @@ impl RunAttrs {
     pub(crate) fn examine(&self, x: &Examine<'_>) -> ExtVerdict {
         let mut v = ExtVerdict::default();
         let kind = x.src_stat.kind();
-        let mut item = ItemAttrs::empty(self.xpolicy);
+        let mut item = ItemAttrs::empty(self.xpolicy.clone());
         let mut wanted = false;
         if self.xattrs && self.kind_ok(kind) {
             let listed = x.via_link.unwrap_or(x.src);

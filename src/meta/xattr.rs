@@ -28,6 +28,15 @@
 //! `--fake-super` also keeps the privileged parts of the stat (mode, rdev,
 //! uid, gid) in `user.rsync.%stat`; see [`FakeStat`].
 //!
+//! **xattr filter rules** (`-f '-x user.*'`, rsync's `saw_xattr_filter`):
+//! once any `x` rule is given, the rules *replace* the namespace limits
+//! in all three places (rsync 3.5: an `else if` after the rule check), so
+//! `system.*` (ACLs) and, for a normal user, other namespaces travel as
+//! xattrs unless a rule excludes them — a normal user's receiver then
+//! disguises non-`user.*` names as `user.rsync.NAME`. An excluded name is
+//! neither sent, nor set, nor seen on the destination, nor removed
+//! (unless `--delete-excluded` makes the rule sender-only).
+//!
 //! The syscalls are in [`crate::sys::xattr`] (why not the `xattr` crate is
 //! said there); this module keeps the namespace policy and the messages.
 
@@ -36,10 +45,37 @@ use std::io;
 use std::os::fd::BorrowedFd;
 use std::path::Path;
 
+use crate::filter::{FilterList, FilterStack};
 use crate::sys::Errno;
 
-/// Whose view of the namespaces applies (`-X` count, privilege).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The run's `x` filter rules, as each side of rsync checks them.
+#[derive(Clone, Debug)]
+pub(crate) struct XattrRules {
+    stack: FilterStack,
+    delete_excluded: bool,
+}
+
+impl XattrRules {
+    /// The rules of `list`, or `None` when it has no `x` rule (rsync's
+    /// `saw_xattr_filter` unset: the namespace limits apply).
+    pub(crate) fn from_list(list: &FilterList, delete_excluded: bool) -> Option<XattrRules> {
+        list.has_xattr_rules().then(|| XattrRules {
+            stack: FilterStack::new(list.clone()),
+            delete_excluded,
+        })
+    }
+
+    fn sender_drops(&self, name: &[u8]) -> bool {
+        self.stack.xattr_excluded(name, false, self.delete_excluded)
+    }
+
+    fn receiver_drops(&self, name: &[u8]) -> bool {
+        self.stack.xattr_excluded(name, true, self.delete_excluded)
+    }
+}
+
+/// Whose view of the namespaces applies (`-X` count, privilege, rules).
+#[derive(Clone, Debug)]
 pub(crate) struct XattrPolicy {
     /// The receiver runs as root (ignored when `fake_super` is set).
     pub am_root: bool,
@@ -48,6 +84,8 @@ pub(crate) struct XattrPolicy {
     pub level: u8,
     /// `--fake-super` (rsync's `am_root < 0`); rsync refuses it with `-XX`.
     pub fake_super: bool,
+    /// `x` filter rules, when any was given.
+    pub rules: Option<XattrRules>,
 }
 
 /// Extended attributes: `(name, value)`, sorted by name (byte order, as
@@ -98,11 +136,16 @@ fn is_fake_super_record(name: &[u8]) -> bool {
 /// would not copy it.
 fn wanted_name(name: &[u8], p: &XattrPolicy) -> Option<Vec<u8>> {
     let pr = p.privilege();
-    // Sender (rsync_xal_get with am_sender): everything but system.*.
-    if name.starts_with(SYSTEM_PREFIX) {
-        return None;
-    }
-    if is_rsync_special(name) && (p.level < 2 || (pr == Priv::Fake && is_fake_super_record(name))) {
+    // Sender (rsync_xal_get with am_sender): the rules, or everything but
+    // system.*.
+    let dropped = match &p.rules {
+        Some(r) => r.sender_drops(name),
+        None => name.starts_with(SYSTEM_PREFIX),
+    };
+    if dropped
+        || (is_rsync_special(name)
+            && (p.level < 2 || (pr == Priv::Fake && is_fake_super_record(name))))
+    {
         return None;
     }
     // send_xattr(): a fake-super sender strips the prefix of disguised names.
@@ -110,10 +153,13 @@ fn wanted_name(name: &[u8], p: &XattrPolicy) -> Option<Vec<u8>> {
     if pr == Priv::Fake && name.starts_with(RSYNC_PREFIX) && !is_rsync_special(&name) {
         name.drain(..RSYNC_PREFIX.len());
     }
-    // receive_xattr(): a non-root receiver keeps only user.*; a fake-super
-    // one disguises the rest.
+    // receive_xattr(): the rules first; then a non-root receiver keeps
+    // only user.* (without rules) or disguises the rest.
+    if p.rules.as_ref().is_some_and(|r| r.receiver_drops(&name)) {
+        return None;
+    }
     if pr != Priv::Root && !name.starts_with(USER_PREFIX) {
-        if pr == Priv::User {
+        if pr == Priv::User && p.rules.is_none() {
             return None;
         }
         let mut disguised = RSYNC_PREFIX.to_vec();
@@ -129,6 +175,10 @@ fn wanted_name(name: &[u8], p: &XattrPolicy) -> Option<Vec<u8>> {
 /// The receiver's view of the destination's own names (rsync_xal_get
 /// without am_sender), used for the comparison behind itemize's `x`.
 fn dest_name_seen(name: &[u8], p: &XattrPolicy) -> bool {
+    if let Some(r) = &p.rules {
+        let fake_record = p.privilege() == Priv::Fake && is_fake_super_record(name);
+        return !(r.receiver_drops(name) || fake_record);
+    }
     match p.privilege() {
         Priv::User => name.starts_with(USER_PREFIX),
         Priv::Root => !name.starts_with(SYSTEM_PREFIX),
@@ -136,12 +186,19 @@ fn dest_name_seen(name: &[u8], p: &XattrPolicy) -> bool {
     }
 }
 
-/// Names rsync's rsync_xal_set() may remove when the source lacks them.
+/// Names rsync's rsync_xal_set() may remove when the source lacks them
+/// (with rules: any name no rule excludes).
 fn removable(name: &[u8], p: &XattrPolicy) -> bool {
-    match p.privilege() {
+    let pr = p.privilege();
+    if pr == Priv::Fake && name == FAKE_STAT_NAME.as_bytes() {
+        return false;
+    }
+    if let Some(r) = &p.rules {
+        return !r.receiver_drops(name);
+    }
+    match pr {
         Priv::Root => !name.starts_with(SYSTEM_PREFIX),
-        Priv::User => name.starts_with(USER_PREFIX),
-        Priv::Fake => name.starts_with(USER_PREFIX) && name != FAKE_STAT_NAME.as_bytes(),
+        Priv::User | Priv::Fake => name.starts_with(USER_PREFIX),
     }
 }
 
@@ -603,26 +660,31 @@ mod tests {
         am_root: true,
         level: 1,
         fake_super: false,
+        rules: None,
     };
     const ROOT2: XattrPolicy = XattrPolicy {
         am_root: true,
         level: 2,
         fake_super: false,
+        rules: None,
     };
     const USER: XattrPolicy = XattrPolicy {
         am_root: false,
         level: 1,
         fake_super: false,
+        rules: None,
     };
     const USER2: XattrPolicy = XattrPolicy {
         am_root: false,
         level: 2,
         fake_super: false,
+        rules: None,
     };
     const FAKE: XattrPolicy = XattrPolicy {
         am_root: false,
         level: 1,
         fake_super: true,
+        rules: None,
     };
 
     fn w(name: &str, p: &XattrPolicy) -> Option<String> {

@@ -230,7 +230,7 @@ impl Transfer<'_> {
             if self.stopping() {
                 return;
             }
-            if top && e.preset.is_none() {
+            if top && e.is_content_dir() {
                 self.report.event(Event::DeletingIn { name: &e.name });
             }
             let target = join_name(dest_root, &e.name);
@@ -240,7 +240,7 @@ impl Transfer<'_> {
             let children = walker.list(e);
             self.pass_diags(walker);
             // Not a content directory (a mount point, an implied dir).
-            if e.preset.is_none()
+            if e.is_content_dir()
                 && let Ok(listing) = crate::scan::list_dir(&target)
             {
                 let also = self.removed_from(e);

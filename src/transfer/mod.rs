@@ -169,7 +169,8 @@ fn run_with(opts: &Options, report: &mut Report) -> ExitCode {
         }
     }
     let recv = Receiver::for_options(opts);
-    let (attrs, maps) = meta::RunAttrs::new(opts, &recv);
+    let (mut attrs, maps) = meta::RunAttrs::new(opts, &recv);
+    attrs.set_xattr_rules(filters.as_ref(), opts.delete_excluded);
     let attrs = Arc::new(attrs);
     let mut walk_cfg = WalkConfig::new(opts);
     walk_cfg.filters = filters;
@@ -273,7 +274,7 @@ impl Transfer<'_> {
                 let level = Level {
                     dir: &dest.path,
                     fresh,
-                    content: dot.preset.is_none(),
+                    content: dot.is_content_dir(),
                     existing: listing.as_ref(),
                 };
                 self.process_list(walker, &top.entries, dest, level, first_level);

@@ -109,7 +109,7 @@ impl Transfer<'_> {
                 let below = Level {
                     dir: &target,
                     fresh,
-                    content: e.preset.is_none(),
+                    content: e.is_content_dir(),
                     existing: listing.as_ref(),
                 };
                 self.process_list(walker, &children, dest, below, None);
