@@ -51,10 +51,13 @@ pub(crate) enum Action {
     /// Create (or atomically replace) a device, fifo or socket.
     Node { replace: Option<Stat> },
     /// Copy the file's content. `remove`: a non-file in the way;
-    /// `basis`: the existing destination file being replaced.
+    /// `basis`: the existing destination file being replaced;
+    /// `basis_dir`: a file in a `--link-dest`/`--compare-dest`/
+    /// `--copy-dest` directory is what it is compared with.
     Transfer {
         remove: Option<Stat>,
         basis: Option<Stat>,
+        basis_dir: bool,
     },
     /// Content is up to date; bring attributes in line with `current`.
     Attrs { current: Stat },
@@ -359,7 +362,21 @@ impl Planner<'_> {
 
     /// rsync's `itemize()`: the change flags for `e` against `old` (the
     /// destination before any change; `None` when it did not exist).
-    pub(crate) fn itemize(&self, e: &Entry, old: Option<&Stat>, mut iflags: u32, mode: u32) -> u32 {
+    pub(crate) fn itemize(&self, e: &Entry, old: Option<&Stat>, iflags: u32, mode: u32) -> u32 {
+        self.itemize_xname(e, old, iflags, mode, false)
+    }
+
+    /// [`Planner::itemize`] for a line naming another path after `=>`
+    /// (`xname`: a hard-link member linked to its leader): without `-t`
+    /// rsync then reports the time (`T`) as for a transfer.
+    pub(crate) fn itemize_xname(
+        &self,
+        e: &Entry,
+        old: Option<&Stat>,
+        mut iflags: u32,
+        mode: u32,
+        xname: bool,
+    ) -> u32 {
         use item::*;
         let o = self.opts;
         let Some(st) = old else {
@@ -377,7 +394,7 @@ impl Planner<'_> {
         } else {
             iflags & (TRANSFER | LOCAL_CHANGE) != 0
                 && iflags & MATCHED == 0
-                && iflags & XNAME_FOLLOWS == 0
+                && (iflags & XNAME_FOLLOWS == 0 || xname)
         };
         if time_flag {
             iflags |= REPORT_TIME;
@@ -652,6 +669,7 @@ impl Planner<'_> {
         };
         let mut mode = self.mode_for(e, existing.as_ref());
         let mut compare_to = existing;
+        let mut basis_dir = false;
         if let Some((bkind, _)) = &self.basis
             && (existing.is_none() || *bkind != BasisKind::Copy)
             && let Some(m) = self.find_basis(e, local)
@@ -663,6 +681,7 @@ impl Planner<'_> {
                 Err(Some(st)) => {
                     mode = self.mode_for(e, Some(&st));
                     compare_to = Some(st);
+                    basis_dir = true;
                 }
                 Err(None) => {}
             }
@@ -687,6 +706,7 @@ impl Planner<'_> {
         let action = Action::Transfer {
             remove,
             basis: existing,
+            basis_dir,
         };
         Decision::new(action, iflags, mode)
     }
@@ -798,7 +818,8 @@ mod tests {
             decide(&o, &e, None),
             Action::Transfer {
                 remove: None,
-                basis: None
+                basis: None,
+                ..
             }
         ));
         assert!(matches!(
@@ -834,7 +855,8 @@ mod tests {
             decide(&o, &e, Some(dir)),
             Action::Transfer {
                 remove: Some(_),
-                basis: None
+                basis: None,
+                ..
             }
         ));
         let d = entry(dir);

@@ -281,8 +281,14 @@ impl Transfer<'_> {
             }
             Action::Symlink { replace } => stop(self.exec_symlink(item, d, replace.as_ref())),
             Action::Node { replace } => stop(self.exec_node(item, d, replace.as_ref())),
-            Action::Transfer { remove, basis } => {
-                let defer = defer && basis.is_none();
+            Action::Transfer {
+                remove,
+                basis,
+                basis_dir,
+            } => {
+                // rsync's generator defers a new member only when nothing,
+                // not even a basis-dir file, can be its basis.
+                let defer = defer && basis.is_none() && !basis_dir;
                 stop(self.exec_transfer(item, d, remove.as_ref(), basis.is_none(), defer))
             }
             Action::LocalCopy { from, remove } => {

@@ -334,10 +334,8 @@ impl Transfer<'_> {
         }
         if !quiet {
             let old = old.filter(|o| o.kind() != Kind::Dir);
-            let mut iflags =
-                self.ctx
-                    .planner
-                    .itemize(e, old.as_ref(), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
+            let flags = LOCAL_CHANGE | XNAME_FOLLOWS;
+            let mut iflags = (self.ctx.planner).itemize_xname(e, old.as_ref(), flags, mode, true);
             if old.is_some() {
                 iflags |= stale;
             }
