@@ -143,7 +143,7 @@ fn base_of(name: &[u8]) -> &[u8] {
 
 /// One side of a directory to list.
 enum Task {
-    Src(Ticket, Entry),
+    Src(Ticket, Box<Entry>),
     Dest(Ticket, PathBuf),
 }
 
@@ -472,7 +472,7 @@ impl State {
             if let Some(d) = &dest {
                 tasks.push(Task::Dest(k, d.clone()));
             }
-            tasks.push(Task::Src(k, e));
+            tasks.push(Task::Src(k, Box::new(e)));
             self.spec.insert(key.clone(), k);
             self.slots.insert(k, Slot::new(dest, Some((t, key))));
             self.spec_children.entry(t).or_default().push(k);
@@ -568,7 +568,7 @@ impl Scanner {
         let t = st.next;
         st.next += 1;
         drop(st);
-        self.batch.push(Task::Src(t, dir.clone()));
+        self.batch.push(Task::Src(t, Box::new(dir.clone())));
         if let Some(d) = dest {
             self.batch.push(Task::Dest(t, d.to_path_buf()));
         }

@@ -51,6 +51,12 @@ pub(crate) struct Entry {
     /// `-R`: a directory sent only because a named path lies below it
     /// (rsync's FLAG_IMPLIED_DIR); `--no-implied-dirs` leaves it alone.
     pub implied: bool,
+    /// `-m`: directories pruned right after this entry's subtree (before
+    /// the next entry kept), counted there as rsync's sender lists them.
+    pub pruned_after: u32,
+    /// `-m`, a directory: its pruned subdirectories that come before its
+    /// first kept entry, counted right after it.
+    pub pruned_lead: u32,
 }
 
 /// A directory listing made before the walk reaches the directory.
@@ -95,6 +101,8 @@ impl Entry {
             preset: None,
             filters: None,
             implied: false,
+            pruned_after: 0,
+            pruned_lead: 0,
         }
     }
 
@@ -165,6 +173,9 @@ pub(crate) struct TopLevel {
     /// The root listing: named sources plus the children of every `.`
     /// source, merged and sorted.
     pub entries: Vec<Entry>,
+    /// `-m`: directories pruned before the first entry kept (counted
+    /// first, after `.`).
+    pub pruned_lead: u32,
 }
 
 /// What listing needs from the options; shared with helper threads.
@@ -286,6 +297,10 @@ pub(crate) struct Walker {
     /// `-m`: listings made to look for content, kept for the walk (a
     /// directory is read once, and what reading it says is said once).
     looked_at: std::collections::HashMap<PathBuf, Vec<Entry>>,
+    /// `-m`: directories in each subtree without content, by path.
+    empty_dirs: std::collections::HashMap<PathBuf, u32>,
+    /// `-m`: pruned directories before a directory's first kept entry.
+    pruned_lead: std::collections::HashMap<PathBuf, u32>,
     pub diags: Vec<Diag>,
     /// Size of listed items shadowed by an earlier source with the same
     /// name; the driver adds it to "total size".
@@ -437,6 +452,8 @@ impl Walker {
             cfg,
             has_content: std::collections::HashMap::new(),
             looked_at: std::collections::HashMap::new(),
+            empty_dirs: std::collections::HashMap::new(),
+            pruned_lead: std::collections::HashMap::new(),
             diags: Vec::new(),
             shadowed_size: 0,
             utf8: crate::text::locale_is_utf8(),
@@ -636,6 +653,8 @@ impl Walker {
             filters: None,
             preset: None,
             implied: false,
+            pruned_after: 0,
+            pruned_lead: 0,
         })
     }
 
@@ -678,6 +697,8 @@ impl Walker {
                         filters: self.root_filters(&dir_path),
                         preset: None,
                         implied: false,
+                        pruned_after: 0,
+                        pruned_lead: 0,
                     });
                 } else if let Some(d) = top.dot.as_mut() {
                     d.more_srcs.push(dir_path.clone());
@@ -719,6 +740,8 @@ impl Walker {
                         filters: None,
                         preset: None,
                         implied: false,
+                        pruned_after: 0,
+                        pruned_lead: 0,
                     });
                     continue;
                 }
@@ -753,7 +776,11 @@ impl Walker {
                 sort_listing(&mut entries);
             }
         }
-        self.prune(&mut entries);
+        let lead = self.prune(&mut entries);
+        match top.dot.as_mut() {
+            Some(dot) => dot.pruned_lead = lead,
+            None => top.pruned_lead = lead,
+        }
         top.entries = entries;
         top
     }
@@ -827,34 +854,60 @@ impl Walker {
     }
 
     /// `-m`: drops directories whose whole subtree has no non-directory.
-    fn prune(&mut self, entries: &mut Vec<Entry>) {
+    /// rsync's sender still lists them (the receiver prunes), so they
+    /// stay counted: each kept entry carries the number pruned right after
+    /// it ([`Entry::pruned_after`]), a kept directory the number pruned
+    /// before its own first kept entry ([`Entry::pruned_lead`]); the number
+    /// pruned before the first kept entry here is returned.
+    fn prune(&mut self, entries: &mut Vec<Entry>) -> u32 {
         if !self.cfg.prune {
-            return;
+            return 0;
         }
-        let mut keep = Vec::with_capacity(entries.len());
-        for e in entries.drain(..) {
-            if !e.is_dir() || self.subtree_has_content(&e) {
+        let mut lead = 0;
+        let mut keep: Vec<Entry> = Vec::with_capacity(entries.len());
+        for mut e in entries.drain(..) {
+            if !e.is_dir() {
                 keep.push(e);
+            } else if self.subtree_has_content(&e) {
+                e.pruned_lead = self.pruned_lead.get(&e.src).copied().unwrap_or(0);
+                keep.push(e);
+            } else {
+                let n = self.empty_dirs.get(&e.src).copied().unwrap_or(1);
+                match keep.last_mut() {
+                    Some(k) => k.pruned_after += n,
+                    None => lead += n,
+                }
             }
         }
         *entries = keep;
+        lead
     }
 
+    /// Whether a directory's subtree holds a non-directory. On the way it
+    /// notes how many directories a subtree without one holds, and how
+    /// many come before the first kept entry of one with (see [`prune`]).
     fn subtree_has_content(&mut self, dir: &Entry) -> bool {
         if let Some(&known) = self.has_content.get(&dir.src) {
             return known;
         }
         let children = self.list_unpruned(dir);
         let mut found = false;
+        let mut dirs = 1;
         for c in &children {
             if !c.is_dir() || self.subtree_has_content(c) {
                 found = true;
                 break;
             }
+            dirs += self.empty_dirs.get(&c.src).copied().unwrap_or(1);
         }
         self.has_content.insert(dir.src.clone(), found);
         if found {
+            if dirs > 1 {
+                self.pruned_lead.insert(dir.src.clone(), dirs - 1);
+            }
             self.looked_at.insert(dir.src.clone(), children);
+        } else {
+            self.empty_dirs.insert(dir.src.clone(), dirs);
         }
         found
     }

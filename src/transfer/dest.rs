@@ -335,6 +335,7 @@ mod tests {
                 t.path().to_path_buf(),
             )),
             entries: Vec::new(),
+            pruned_lead: 0,
         };
         assert_eq!(
             resolve(|_| {}, real(), &f, 1, &dir_src).err(),

@@ -65,8 +65,10 @@ impl Transfer<'_> {
 
     /// `--partial-dir`: a partial file left by an earlier run is removed
     /// once the file is complete (and its directory, if now empty).
-    pub(super) fn drop_partial(&self, dest: &Path) {
-        if self.ctx.opts.delay_updates || self.ctx.opts.dry_run {
+    /// `up_to_date`: the file needed no copy — under `--delay-updates` a
+    /// stale `.~tmp~/NAME` goes then too (a copy's own staged file waits).
+    pub(super) fn drop_partial(&self, dest: &Path, up_to_date: bool) {
+        if (self.ctx.opts.delay_updates && !up_to_date) || self.ctx.opts.dry_run {
             return;
         }
         if let Some(pd) = &self.ctx.opts.partial_dir {
@@ -121,7 +123,7 @@ impl Transfer<'_> {
                 }
                 let mut out: Vec<String> = Vec::new();
                 if let Some(dest) = &p.dest {
-                    self.drop_partial(dest);
+                    self.drop_partial(dest, false);
                 }
                 if let (Some(b), Some((from, to))) = (&self.disposal.backup, &p.backup)
                     && let Some(l) = b.line(self.report, from, to)

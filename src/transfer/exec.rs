@@ -183,7 +183,7 @@ impl Transfer<'_> {
         }
         self.report.item(d.iflags, e, e.link.as_deref());
         if kind == Kind::File {
-            self.drop_partial(item.dest);
+            self.drop_partial(item.dest, true);
         }
         self.maybe_remove_source(e);
         Effect::Done {

@@ -32,11 +32,14 @@ impl Setup<'_> {
     /// Lists the resolved sources: the `.` entry, then each entry with a
     /// directory's own listing after its line when recursing.
     pub(super) fn list_only(&mut self, walker: &mut Walker, top: &TopLevel) {
-        if let Some(dot) = &top.dot {
-            self.report.count_entry(dot.kind(), dot.counted_size());
-            if !dot.implied || self.opts.implied_dirs {
-                self.list_line(dot);
+        match &top.dot {
+            Some(dot) => {
+                self.count_listed(dot);
+                if !dot.implied || self.opts.implied_dirs {
+                    self.list_line(dot);
+                }
             }
+            None => self.count_pruned(top.pruned_lead),
         }
         self.list_entries(walker, &top.entries);
     }
@@ -46,7 +49,7 @@ impl Setup<'_> {
             if self.flow.stopping() {
                 return;
             }
-            self.report.count_entry(e.kind(), e.counted_size());
+            self.count_listed(e);
             // Implied directories are in the list but not shown under
             // --no-implied-dirs.
             if !e.implied || self.opts.implied_dirs {
@@ -57,6 +60,20 @@ impl Setup<'_> {
                 self.flow.forward(self.report, walker);
                 self.list_entries(walker, &children);
             }
+            self.count_pruned(e.pruned_after);
+        }
+    }
+
+    /// Counts a listed entry, and the directories `-m` pruned right
+    /// below it (see `Transfer::count`).
+    fn count_listed(&mut self, e: &Entry) {
+        self.report.count_entry(e.kind(), e.counted_size());
+        self.count_pruned(e.pruned_lead);
+    }
+
+    fn count_pruned(&mut self, n: u32) {
+        for _ in 0..n {
+            self.report.count_entry(Kind::Dir, 0);
         }
     }
 

@@ -251,6 +251,7 @@ impl Transfer<'_> {
         first_level: Option<Vec<Entry>>,
     ) {
         let Some(dot) = &top.dot else {
+            self.count_pruned(top.pruned_lead);
             let listing = self.listing_of(dest, dest.fresh);
             let level = Level {
                 dir: &dest.path,
@@ -312,8 +313,19 @@ impl Transfer<'_> {
         self.flow.absorb(self.report, l)
     }
 
+    /// Counts a file-list entry (and, after a directory under `-m`, the
+    /// pruned subdirectories rsync lists before its first kept one).
     pub(super) fn count(&mut self, e: &Entry) {
         self.report.count_entry(e.kind(), e.counted_size());
+        self.count_pruned(e.pruned_lead);
+    }
+
+    /// `-m`: directories rsync's sender lists and its receiver prunes
+    /// (they count in `to-chk` and in `Number of files`).
+    pub(super) fn count_pruned(&mut self, n: u32) {
+        for _ in 0..n {
+            self.report.count_entry(Kind::Dir, 0);
+        }
     }
 
     pub(super) fn stopping(&self) -> bool {

@@ -18,6 +18,7 @@ impl Transfer<'_> {
                 self.forward(walker);
                 self.count_only(walker, &children);
             }
+            self.count_pruned(e.pruned_after);
         }
     }
 
@@ -66,6 +67,9 @@ impl Transfer<'_> {
             self.report.list_started(self.report.counted() - 1);
         }
         for (i, e) in entries.iter().enumerate() {
+            if let Some(before) = i.checked_sub(1).filter(|_| !whole) {
+                self.count_pruned(entries[before].pruned_after);
+            }
             let ticket = tickets.get_mut(i).and_then(Option::take);
             if self.stopping() {
                 if let Some(t) = ticket {
@@ -115,6 +119,9 @@ impl Transfer<'_> {
                 self.process_list(walker, &children, dest, below, None);
             }
             self.leave_dir();
+        }
+        if let Some(last) = entries.last().filter(|_| !whole) {
+            self.count_pruned(last.pruned_after);
         }
     }
 
