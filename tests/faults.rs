@@ -183,6 +183,25 @@ fn an_endless_exclude_from_stays_small() {
     assert!(!status.success());
 }
 
+/// With `--from0`, `/dev/zero` is an endless run of empty records: they
+/// were kept one byte each (for rsync's line numbers) and a rule file of
+/// them grew by 400 MB a second. rsync stays at 4 MB until the signal.
+#[test]
+fn an_endless_nul_rule_file_stays_small() {
+    for rule in [
+        "--exclude-from=/dev/zero",
+        "--include-from=/dev/zero",
+        "--filter=merge /dev/zero",
+        "--filter=. /dev/zero",
+    ] {
+        let (peak, status, stderr) = endless_list(&["-a", "--from0", rule]);
+        assert!(peak < 64 * 1024, "peak RSS {peak} KiB with {rule}");
+        // rsync reads rule files before its signal handlers exist, so
+        // SIGTERM's default action ends it; the same here.
+        assert!(!status.success(), "{rule}: {stderr}");
+    }
+}
+
 /// Ctrl-C while `--files-from=-` waits for input was ignored until the
 /// input ended: a signal is honoured at any moment of the read.
 #[test]
