@@ -7,33 +7,52 @@
 //! without bound (issue 15: 24 GB before the kernel killed the run). Here
 //! the bytes stream through a small buffer; each record keeps at most
 //! `cap` bytes (callers pass one more than rsync's buffer holds, so their
-//! over-long checks still fire) and the rest of it is dropped. The records
-//! come back in one buffer with their terminators, so the callers' own
-//! line splitting (line numbers included) is unchanged. Hand-written
-//! because no crate cuts records while reading a stream that may never end.
+//! over-long checks still fire) and the rest of it is dropped. Empty
+//! records are counted, never stored: both readers skip them, and rule
+//! files need only their count for rsync's line numbers, so an endless
+//! run of terminators (`--from0` on `/dev/zero`, `yes ''`) costs nothing.
+//! Hand-written because no crate cuts records while reading a stream
+//! that may never end.
 
 use std::io::{ErrorKind, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How a list file is read.
 pub(crate) struct ListRead<'a> {
-    /// Whether a byte ends a record (`\n`/`\r`, or NUL with `--from0`).
-    pub ends: fn(u8) -> bool,
+    /// Records end at NUL (`--from0`), else at CR, LF or CR LF (one line).
+    pub from0: bool,
     /// The most bytes one record keeps.
     pub cap: usize,
-    /// Empty records are dropped (a `--files-from` list skips them).
-    pub skip_empty: bool,
     /// Set by a signal: reading stops with `ErrorKind::Interrupted`.
     pub stop: Option<&'a AtomicBool>,
 }
 
-/// Whether a byte ends a line of a list file: NUL with `--from0`, else
-/// CR or LF.
-pub(crate) fn line_end(from0: bool) -> fn(u8) -> bool {
-    if from0 {
-        |b| b == 0
-    } else {
-        |b| b == b'\n' || b == b'\r'
+/// The non-empty records of a list file, each with the number of its line
+/// (1-based; CR LF ends one line, NUL ends one with `--from0`).
+#[derive(Debug, Default)]
+pub(crate) struct Lines {
+    data: Vec<u8>,
+    /// Where each record ends in `data`, and its line number.
+    ends: Vec<(usize, usize)>,
+}
+
+impl Lines {
+    /// The records in order, with their line numbers.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], usize)> {
+        let mut start = 0;
+        self.ends.iter().map(move |&(end, line)| {
+            let rec = &self.data[start..end];
+            start = end;
+            (rec, line)
+        })
+    }
+
+    /// Ends the record being read (at `line`) if it holds anything.
+    fn close(&mut self, line: usize) {
+        let start = self.ends.last().map_or(0, |e| e.0);
+        if self.data.len() > start {
+            self.ends.push((self.data.len(), line));
+        }
     }
 }
 
@@ -41,35 +60,48 @@ impl ListRead<'_> {
     /// Reads `r` to its end. A read error ends the data there when
     /// `keep_on_error` (rsync's `getc` loop on a rule file), else it is
     /// returned.
-    pub(crate) fn read(&self, mut r: impl Read, keep_on_error: bool) -> std::io::Result<Vec<u8>> {
-        let mut out = Vec::new();
+    pub(crate) fn read(&self, mut r: impl Read, keep_on_error: bool) -> std::io::Result<Lines> {
+        let mut out = Lines::default();
+        let mut line = 1usize;
         let mut len = 0usize; // bytes of the current record seen so far
+        let mut after_cr = false;
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             if self.stopped() {
                 return Err(ErrorKind::Interrupted.into());
             }
             let n = match r.read(&mut buf) {
-                Ok(0) => return Ok(out),
+                Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(_) if keep_on_error => return Ok(out),
+                Err(_) if keep_on_error => break,
                 Err(e) => return Err(e),
             };
             for &b in &buf[..n] {
-                if (self.ends)(b) {
-                    if len > 0 || !self.skip_empty {
-                        out.push(b);
+                let eol = if self.from0 {
+                    b == 0
+                } else {
+                    b == b'\n' || b == b'\r'
+                };
+                if eol {
+                    // The LF of a CR LF pair ends nothing more.
+                    if !(after_cr && b == b'\n') {
+                        out.close(line);
+                        line = line.saturating_add(1);
                     }
+                    after_cr = !self.from0 && b == b'\r';
                     len = 0;
                 } else {
+                    after_cr = false;
                     if len < self.cap {
-                        out.push(b);
+                        out.data.push(b);
                     }
                     len = len.saturating_add(1);
                 }
             }
         }
+        out.close(line);
+        Ok(out)
     }
 
     fn stopped(&self) -> bool {
@@ -102,46 +134,77 @@ impl Read for StoppableStdin<'_> {
 mod tests {
     use super::*;
 
-    fn read(data: &[u8], cap: usize, skip_empty: bool) -> Vec<u8> {
+    fn read(data: &[u8], from0: bool, cap: usize) -> Vec<(String, usize)> {
         let how = ListRead {
-            ends: line_end(false),
+            from0,
             cap,
-            skip_empty,
             stop: None,
         };
-        how.read(data, false).unwrap()
+        how.read(data, false)
+            .unwrap()
+            .iter()
+            .map(|(r, n)| (String::from_utf8_lossy(r).into_owned(), n))
+            .collect()
+    }
+
+    fn owned(v: &[(&str, usize)]) -> Vec<(String, usize)> {
+        v.iter().map(|(s, n)| (s.to_string(), *n)).collect()
     }
 
     #[test]
     fn long_records_are_cut_and_short_ones_kept() {
-        assert_eq!(read(b"abcdef\nxy\n", 3, false), b"abc\nxy\n");
-        assert_eq!(read(b"a\r\n\nb", 3, false), b"a\r\n\nb");
+        assert_eq!(
+            read(b"abcdef\nxy\n", false, 3),
+            owned(&[("abc", 1), ("xy", 2)])
+        );
     }
 
     #[test]
-    fn empty_records_can_be_dropped() {
-        assert_eq!(read(b"\n\na\n\n\rb\n", 10, true), b"a\nb\n");
+    fn empty_records_are_dropped_but_counted() {
+        // CR LF is one line end; CR CR and LF CR are two.
+        assert_eq!(
+            read(b"a\r\n\nb\r\rc\n\rd", false, 10),
+            owned(&[("a", 1), ("b", 3), ("c", 5), ("d", 7)])
+        );
+        assert_eq!(
+            read(b"\0\0a\nb\0\r\n\0c", true, 10),
+            owned(&[("a\nb", 3), ("\r\n", 4), ("c", 5)])
+        );
     }
 
     #[test]
     fn an_endless_record_stays_bounded() {
         let how = ListRead {
-            ends: line_end(false),
+            from0: false,
             cap: 100,
-            skip_empty: true,
             stop: None,
         };
         let endless = std::io::repeat(0).take(50 << 20);
-        assert_eq!(how.read(endless, false).unwrap().len(), 100);
+        let lines = how.read(endless, false).unwrap();
+        assert_eq!(
+            lines.iter().map(|(r, _)| r.len()).collect::<Vec<_>>(),
+            [100]
+        );
+    }
+
+    #[test]
+    fn endless_empty_records_take_no_memory() {
+        let how = ListRead {
+            from0: true,
+            cap: 100,
+            stop: None,
+        };
+        let lines = how.read(std::io::repeat(0).take(50 << 20), false).unwrap();
+        assert_eq!(lines.iter().count(), 0);
+        assert_eq!(lines.data.capacity() + lines.ends.capacity(), 0);
     }
 
     #[test]
     fn a_set_stop_flag_ends_the_read() {
         let stop = AtomicBool::new(true);
         let how = ListRead {
-            ends: line_end(true),
+            from0: true,
             cap: 10,
-            skip_empty: true,
             stop: Some(&stop),
         };
         let err = how.read(std::io::repeat(0), false).unwrap_err();

@@ -538,9 +538,8 @@ pub(crate) fn read_files_from(
     stop: &std::sync::atomic::AtomicBool,
 ) -> Result<Vec<OsString>, FilesFromError> {
     let how = crate::listfile::ListRead {
-        ends: crate::listfile::line_end(from0),
+        from0,
         cap: MAX_NAME_LINE,
-        skip_empty: true,
         stop: Some(stop),
     };
     let read = if spec.as_bytes() == b"-" {
@@ -564,10 +563,10 @@ pub(crate) fn read_files_from(
             )));
         }
     };
-    let ends = crate::listfile::line_end(from0);
     Ok(data
-        .split(|b| ends(*b))
-        .filter(|l| !l.is_empty() && l[0] != b'#' && l[0] != b';')
+        .iter()
+        .map(|(l, _)| l)
+        .filter(|l| l[0] != b'#' && l[0] != b';')
         .map(|l| OsString::from_vec(sanitize(l, relative)))
         .collect())
 }

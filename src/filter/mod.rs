@@ -188,17 +188,19 @@ enum StdinState {
 }
 
 impl Shared {
-    fn take_stdin(&self) -> Vec<u8> {
+    fn take_stdin(&self) -> crate::listfile::Lines {
         let mut st = match self.stdin.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
         match std::mem::replace(&mut *st, StdinState::Consumed) {
-            StdinState::Unread(Some(v)) => v,
+            StdinState::Unread(Some(v)) => {
+                parse::read_rules(&v[..], self.from0).unwrap_or_default()
+            }
             StdinState::Unread(None) => {
                 parse::read_rules(std::io::stdin().lock(), self.from0).unwrap_or_default()
             }
-            StdinState::Consumed => Vec::new(),
+            StdinState::Consumed => Default::default(),
         }
     }
 

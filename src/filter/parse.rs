@@ -5,6 +5,7 @@
 //! `parse_merge_name` (where a merge file is opened from), plus the
 //! command-line driver `build`.
 
+use crate::listfile::Lines;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -410,7 +411,7 @@ impl Parser<'_> {
     fn parse_records(
         &mut self,
         list: &mut ListBuf,
-        data: &[u8],
+        data: &Lines,
         name: &[u8],
         desc: Option<FileDesc>,
         template: Flags,
@@ -419,7 +420,7 @@ impl Parser<'_> {
     ) -> Result<(), FilterError> {
         let word_split = template.has(Flags::WORD_SPLIT);
         let fd = desc.unwrap_or_else(|| origin.child_file(name));
-        for (rec, line) in records(data, self.shared.from0, word_split) {
+        for (rec, line) in records(data, word_split) {
             let file_origin = Origin::File {
                 desc: fd.desc.clone(),
                 direct: fd.direct,
@@ -565,7 +566,7 @@ impl Parser<'_> {
 /// Reads a whole rule file. Opening errors are returned; a read error
 /// after a successful open ends the file there, as rsync's `getc` loop
 /// does (a directory opens but yields nothing).
-fn read_file(path: &Path, from0: bool) -> std::io::Result<Vec<u8>> {
+fn read_file(path: &Path, from0: bool) -> std::io::Result<Lines> {
     let f = std::fs::File::open(path)?;
     read_rules(f, from0)
 }
@@ -577,47 +578,32 @@ fn read_file(path: &Path, from0: bool) -> std::io::Result<Vec<u8>> {
 const MAX_RULE_LINE: usize = 1 << 20;
 
 /// Reads rule-file data to its end, each line cut at [`MAX_RULE_LINE`];
-/// a read error ends the data. (With `--from0` every NUL is kept, empty
-/// records included, for rsync's record numbers.)
-pub(super) fn read_rules(r: impl std::io::Read, from0: bool) -> std::io::Result<Vec<u8>> {
+/// a read error ends the data. Empty lines are only counted, for rsync's
+/// line numbers (an endless run of them takes no memory).
+pub(super) fn read_rules(r: impl std::io::Read, from0: bool) -> std::io::Result<Lines> {
     let how = crate::listfile::ListRead {
-        ends: crate::listfile::line_end(from0),
+        from0,
         cap: MAX_RULE_LINE,
-        skip_empty: false,
         stop: None,
     };
     how.read(r, true)
 }
 
-/// Splits a rule file into records with rsync's line numbers: lines end at
-/// `\n`, `\r` or `\r\n` (one line), NUL with `--from0`; word-split files
-/// also end records at whitespace.
-pub(crate) fn records(data: &[u8], from0: bool, word_split: bool) -> Vec<(&[u8], usize)> {
+/// Splits the lines of a rule file into records with their line numbers:
+/// word-split files also end records at whitespace. (Empty records are
+/// left out: a rule file skips them.)
+pub(crate) fn records(lines: &Lines, word_split: bool) -> Vec<(&[u8], usize)> {
     let mut out = Vec::new();
-    let mut line = 1;
-    let mut start = 0;
-    let mut i = 0;
-    while i < data.len() {
-        let c = data[i];
-        let eol = if from0 {
-            c == 0
+    for (line, n) in lines.iter() {
+        if word_split {
+            out.extend(
+                line.split(|&c| rule::is_space(c))
+                    .filter(|w| !w.is_empty())
+                    .map(|w| (w, n)),
+            );
         } else {
-            c == b'\n' || c == b'\r'
-        };
-        if eol || (word_split && rule::is_space(c)) {
-            out.push((&data[start..i], line));
-            if eol {
-                line += 1;
-                if !from0 && c == b'\r' && data.get(i + 1) == Some(&b'\n') {
-                    i += 1;
-                }
-            }
-            start = i + 1;
+            out.push((line, n));
         }
-        i += 1;
-    }
-    if start < data.len() {
-        out.push((&data[start..], line));
     }
     out
 }
