@@ -768,6 +768,12 @@ impl Walker {
                 named.push(e);
             }
         }
+        self.finish_top(top, named)
+    }
+
+    /// The root listing from the sources named beside any `.`: merged,
+    /// sorted and (`-m`) pruned.
+    fn finish_top(&mut self, mut top: TopLevel, named: Vec<Entry>) -> TopLevel {
         let mut entries = named;
         match top.dot.clone() {
             Some(dot) => self.add_listing(&mut entries, &dot),

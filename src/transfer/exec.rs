@@ -485,6 +485,7 @@ mod tests {
                     scanner: Scanner::start(setup.walk_cfg),
                     merge_setup_pending: false,
                     dest_in_src: false,
+                    early_deletes: false,
                     prelisted: Default::default(),
                 },
                 disposal: Disposal {

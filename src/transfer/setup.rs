@@ -385,6 +385,10 @@ impl<'a> Setup<'a> {
     /// basis dirs, `--temp-dir`, deletion rules, backups, the engine.
     pub(super) fn at_root(mut self, root: DestRoot) -> Result<Transfer<'a>, ExitCode> {
         let dest_in_src = dest_in_a_source(&self.opts.args, &root.path);
+        let o = self.opts;
+        let early_deletes = o.keep_dirlinks
+            && o.inc_recurse()
+            && matches!(o.delete, Some(DeleteWhen::During | DeleteWhen::Delay));
         let basis = self.basis_dirs(&root.path);
         let temp_dir = self.check_temp_dir(&root.path)?;
         let deleter = self.deleter(&root);
@@ -416,6 +420,7 @@ impl<'a> Setup<'a> {
             dirs: DirState::default(),
             lister: Lister {
                 dest_in_src,
+                early_deletes,
                 prelisted: Default::default(),
                 scanner: Scanner::start(self.walk_cfg),
                 merge_setup_pending,

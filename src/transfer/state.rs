@@ -339,12 +339,20 @@ pub(super) struct Lister {
     /// Those listings, by directory entry name, taken as the walk reaches
     /// each directory.
     pub prelisted: std::collections::HashMap<Vec<u8>, Vec<Entry>>,
+    /// `-K` with incremental recursion and deletion as it goes: each
+    /// listing's subdirectories are cleaned before any of their contents
+    /// arrive (see `Transfer::delete_below_first`), so listings are taken
+    /// in order on this thread.
+    pub early_deletes: bool,
 }
 
 impl Lister {
     /// Whether listings may be asked for ahead of the walk.
     pub(super) fn ahead(&self) -> bool {
-        self.scanner.available() && !self.merge_setup_pending && !self.dest_in_src
+        self.scanner.available()
+            && !self.merge_setup_pending
+            && !self.dest_in_src
+            && !self.early_deletes
     }
 }
 

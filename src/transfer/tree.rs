@@ -3,6 +3,7 @@
 //! subdirectories asked for ahead on the scanner's threads.
 
 use super::*;
+use std::collections::HashSet;
 
 impl Transfer<'_> {
     /// Counts a listing and everything below it without acting on any
@@ -55,6 +56,7 @@ impl Transfer<'_> {
             Some(_) => Vec::new(),
             None => self.request_listings(entries, dest, &level, recurse),
         };
+        let cleaned = self.delete_below_first(walker, entries, dest, &level, recurse);
         // With incremental recursion rsync's sender lists a whole
         // directory before any of its subdirectories: their entries come
         // after all of these in its file list (the `to-chk` of
@@ -113,7 +115,7 @@ impl Transfer<'_> {
                 let below = Level {
                     dir: &target,
                     fresh,
-                    content: e.is_content_dir(),
+                    content: e.is_content_dir() && !cleaned.contains(&e.name),
                     existing: listing.as_ref(),
                 };
                 self.process_list(walker, &children, dest, below, None);
@@ -223,6 +225,39 @@ impl Transfer<'_> {
 }
 
 impl Transfer<'_> {
+    /// `-K` (see `Lister::early_deletes`): rsync's generator deletes in
+    /// each subdirectory of a listing as it reaches that directory's
+    /// entry, before the sub-lists bring any contents. With a kept link
+    /// two names can be one directory (`a -> real`): what this run writes
+    /// through `a/` must not look extraneous in `real/`, and what `real/`
+    /// lost must be gone when `a/` is looked at. Cleans them now, in
+    /// order; returns the names done (their own level deletes no more).
+    fn delete_below_first(
+        &mut self,
+        walker: &mut Walker,
+        entries: &[Entry],
+        dest: &Dest,
+        level: &Level<'_>,
+        recurse: bool,
+    ) -> HashSet<Vec<u8>> {
+        let mut done = HashSet::new();
+        if !self.lister.early_deletes || !recurse || level.fresh {
+            return done;
+        }
+        for e in entries.iter().filter(|e| e.is_dir() && e.is_content_dir()) {
+            let target = join_name(&dest.path, &e.name);
+            let Ok(existing) = crate::scan::list_dir_following(&target) else {
+                continue;
+            };
+            let children = walker.list(e);
+            self.forward(walker);
+            self.delete_in_dir(&target, &existing, &children);
+            self.lister.prelisted.insert(e.name.clone(), children);
+            done.insert(e.name.clone());
+        }
+        done
+    }
+
     /// With DEST inside a source, lists the whole source below `entries`
     /// before anything is made (see `Lister::dest_in_src`).
     pub(super) fn list_before_acting(&mut self, walker: &mut Walker, entries: &[Entry]) {
