@@ -10,6 +10,7 @@
 pub(crate) mod backup;
 pub(crate) mod chmod;
 pub(crate) mod cli;
+pub(crate) mod copyas;
 pub(crate) mod delete;
 pub(crate) mod engine;
 pub(crate) mod exit;

@@ -315,6 +315,9 @@ pub(crate) struct Options {
     /// start, where rsync reports their errors).
     /// flag: --usermap, --groupmap, --chown
     pub maps: crate::idmap::MapArgs,
+    /// `--copy-as=USER[:GROUP]`: who the copy runs as (see `copyas`).
+    /// flag: --copy-as
+    pub copy_as: Option<String>,
     /// `--super` / `--no-super` / `--fake-super`; `None`: by uid.
     /// flag: --super, --fake-super
     pub super_mode: Option<SuperMode>,
@@ -492,6 +495,7 @@ impl Default for Options {
             executability: false,
             chmod: crate::chmod::ChmodRules::default(),
             maps: crate::idmap::MapArgs::default(),
+            copy_as: None,
             super_mode: None,
             out_format: None,
             log_file: None,

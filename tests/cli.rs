@@ -69,7 +69,6 @@ fn unimplemented_rsync_options_are_refused_not_ignored() {
             "This rsync does not support --write-batch\n",
         ),
         ("--iconv=utf8", "This rsync does not support --iconv\n"),
-        ("--copy-as=root", "This rsync does not support --copy-as\n"),
     ] {
         let (code, out, err) = run(&["-a", opt, "src/", "dst/"]);
         assert_eq!(code, Some(1), "{opt}");

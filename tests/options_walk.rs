@@ -15,7 +15,6 @@ const HANDED_OVER: &[&str] = &[
     "only-write-batch",
     "read-batch",
     "iconv",
-    "copy-as",
     "confine-root",
 ];
 

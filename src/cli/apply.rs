@@ -304,6 +304,11 @@ pub(super) fn chown(st: &mut State, ev: &Event) -> Res {
     Ok(())
 }
 
+pub(super) fn copy_as(st: &mut State, ev: &Event) -> Res {
+    st.o.copy_as = Some(text(ev));
+    Ok(())
+}
+
 pub(super) fn modify_window(st: &mut State, ev: &Event) -> Res {
     st.o.modify_window = parse_int(ev)?;
     Ok(())

@@ -1586,7 +1586,7 @@ pub(crate) static SPECS: &[Spec] = &[
             "USER[:GROUP]",
             "specify user & optional group for the copy",
         )],
-        HandOver,
+        Run(apply::copy_as),
     ),
     Spec::new(
         Address,

@@ -4,7 +4,9 @@
 //! come from whatever `/etc/nsswitch.conf` configures, which no syscall
 //! wrapper (rustix) covers, so this goes through libc. Callers get plain
 //! `Option`s: "no such name/id" and a lookup failure both mean "keep the
-//! number", as rsync does. Also the process's own ids and groups.
+//! number", as rsync does. Also the process's own ids and groups, and
+//! giving them up for `--copy-as` (the C library's `setuid`/`setgid`
+//! change every thread's credentials, which the raw syscalls would not).
 
 use std::ffi::{CStr, CString};
 
@@ -86,6 +88,65 @@ pub(crate) fn group_id(name: &[u8]) -> Option<u32> {
         };
         (rc, (!res.is_null()).then_some(grp.gr_gid))
     })
+}
+
+/// The primary group of local user `uid`.
+pub(crate) fn primary_gid(uid: u32) -> Option<u32> {
+    with_buf(|buf| {
+        // SAFETY: all-zero bytes are a valid `passwd`.
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut res: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: as in `user_id`, looking up by number.
+        let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut res) };
+        (rc, (!res.is_null()).then_some(pwd.pw_gid))
+    })
+}
+
+/// Which step of [`become_user`] failed, with its errno.
+#[derive(Debug)]
+pub(crate) struct BecomeError {
+    pub step: &'static str,
+    pub errno: rustix::io::Errno,
+}
+
+/// Becomes user `uid` with group `gid` for good, in every thread: the
+/// group first, then the supplementary groups (only `gid`, or the user's
+/// own from the group database when `init_groups` names the user), then
+/// the user id.
+pub(crate) fn become_user(
+    uid: u32,
+    gid: u32,
+    init_groups: Option<&[u8]>,
+) -> Result<(), BecomeError> {
+    let fail = |step| BecomeError {
+        step,
+        errno: rustix::io::Errno::from_io_error(&std::io::Error::last_os_error())
+            .unwrap_or(rustix::io::Errno::PERM),
+    };
+    // SAFETY: plain calls with integer arguments.
+    if unsafe { libc::setgid(gid) } != 0 {
+        return Err(fail("setgid"));
+    }
+    let groups = [gid];
+    // SAFETY: `groups` holds one valid gid for the length passed.
+    if unsafe { libc::setgroups(1, groups.as_ptr()) } != 0 {
+        return Err(fail("setgroups"));
+    }
+    if let Some(name) = init_groups {
+        let cname = CString::new(name).map_err(|_| BecomeError {
+            step: "initgroups",
+            errno: rustix::io::Errno::INVAL,
+        })?;
+        // SAFETY: `cname` is NUL-terminated.
+        if unsafe { libc::initgroups(cname.as_ptr(), gid) } != 0 {
+            return Err(fail("initgroups"));
+        }
+    }
+    // SAFETY: a plain call with an integer argument.
+    if unsafe { libc::setuid(uid) } != 0 {
+        return Err(fail("setuid"));
+    }
+    Ok(())
 }
 
 /// The effective user and group ids of this process.

@@ -168,6 +168,11 @@ fn run_with(opts: &Options, report: &mut Report) -> ExitCode {
             report.warning(w.clone());
         }
     }
+    if let Some(spec) = &opts.copy_as
+        && let Err(code) = crate::copyas::become_copy_as(spec, report)
+    {
+        return code;
+    }
     let recv = Receiver::for_options(opts);
     let (mut attrs, maps) = meta::RunAttrs::new(opts, &recv);
     attrs.set_xattr_rules(filters.as_ref(), opts.delete_excluded);
