@@ -14,6 +14,8 @@ pub(crate) enum ExitCode {
     FileSelect = 3,
     Unsupported = 4,
     FileIo = 11,
+    /// rsync's RERR_STREAMIO: its two processes lost each other.
+    Protocol = 12,
     Signal = 20,
     Partial = 23,
     Vanished = 24,
@@ -34,6 +36,7 @@ impl ExitCode {
             ExitCode::FileSelect => "errors selecting input/output files, dirs",
             ExitCode::Unsupported => "requested action not supported",
             ExitCode::FileIo => "error in file IO",
+            ExitCode::Protocol => "error in rsync protocol data stream",
             ExitCode::Signal => "received SIGINT, SIGTERM, or SIGHUP",
             ExitCode::Partial => "some files/attrs were not transferred (see previous errors)",
             ExitCode::Vanished => "some files vanished before they could be transferred",

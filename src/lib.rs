@@ -85,6 +85,20 @@ fn usage_error(name: &str, text: &str) -> i32 {
     ExitCode::Syntax.code()
 }
 
+/// rsync's lines when its receiving side refuses a `-M` option on a local
+/// copy: the server's refusal, then the sender's lost connection (exit 12).
+fn remote_refused(name: &str, why: &str) -> i32 {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{name}: {why}");
+    let _ = writeln!(err, "{}", final_line!(name, ExitCode::Syntax));
+    let _ = writeln!(
+        err,
+        "{name}: connection unexpectedly closed (0 bytes received so far) [sender]"
+    );
+    let _ = writeln!(err, "{}", final_line!(name, ExitCode::Protocol));
+    ExitCode::Protocol.code()
+}
+
 /// Runs arsync with a full argv (program name first) and returns the exit
 /// code.
 ///
@@ -144,6 +158,12 @@ pub fn main_with_args(argv: Vec<OsString>) -> i32 {
             let _ = writeln!(err, "{msg}");
             let _ = writeln!(err, "{}", final_line!(&name, code));
             code.code()
+        }
+        Ok(Command::Run(opts)) if !opts.remote_options.is_empty() => {
+            match cli::remote::apply(args, &opts) {
+                Ok(o) => transfer::run(&o, &name).code(),
+                Err(e) => remote_refused(&name, &e.0),
+            }
         }
         Ok(Command::Run(opts)) => transfer::run(&opts, &name).code(),
         Err(e) => {

@@ -315,6 +315,10 @@ pub(crate) struct Options {
     /// start, where rsync reports their errors).
     /// flag: --usermap, --groupmap, --chown
     pub maps: crate::idmap::MapArgs,
+    /// `-M`/`--remote-option`: options for rsync's receiving side (see
+    /// `cli::remote`).
+    /// flag: --remote-option
+    pub remote_options: Vec<std::ffi::OsString>,
     /// `--copy-as=USER[:GROUP]`: who the copy runs as (see `copyas`).
     /// flag: --copy-as
     pub copy_as: Option<String>,
@@ -496,6 +500,7 @@ impl Default for Options {
             chmod: crate::chmod::ChmodRules::default(),
             maps: crate::idmap::MapArgs::default(),
             copy_as: None,
+            remote_options: Vec::new(),
             super_mode: None,
             out_format: None,
             log_file: None,

@@ -10,7 +10,6 @@ use std::process::Command;
 /// Options that only make sense with a remote rsync or a batch file, or
 /// that arsync does not implement yet: the README's hand-over list.
 const HANDED_OVER: &[&str] = &[
-    "remote-option",
     "write-batch",
     "only-write-batch",
     "read-batch",

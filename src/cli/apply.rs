@@ -304,6 +304,12 @@ pub(super) fn chown(st: &mut State, ev: &Event) -> Res {
     Ok(())
 }
 
+pub(super) fn remote_option(st: &mut State, ev: &Event) -> Res {
+    st.o.remote_options
+        .push(ev.value.clone().unwrap_or_default());
+    Ok(())
+}
+
 pub(super) fn copy_as(st: &mut State, ev: &Event) -> Res {
     st.o.copy_as = Some(text(ev));
     Ok(())

@@ -11,6 +11,7 @@ mod apply;
 pub mod docs;
 pub(crate) mod help;
 pub(crate) mod lex;
+pub(crate) mod remote;
 pub(crate) mod spec;
 mod stopat;
 
@@ -132,7 +133,6 @@ fn refuse(spec: &Spec) -> UsageError {
 }
 
 /// Parses argv (without the program name).
-#[cfg(test)]
 pub(crate) fn parse(args: &[OsString]) -> Result<Command, UsageError> {
     parse_lexed(args, &lex::lex(args))
 }

@@ -1706,7 +1706,7 @@ pub(crate) static SPECS: &[Spec] = &[
             "OPT",
             "send OPTION to the remote side only",
         )],
-        HandOver,
+        Run(apply::remote_option),
     ),
     Spec::new(
         OutFormat,
