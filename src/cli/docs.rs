@@ -157,6 +157,15 @@ const EXIT_CODES: &[(i32, &str)] = &[
     (25, "The --max-delete limit stopped deletions."),
 ];
 
+/// Where arsync's output differs from rsync's by nature: the byte counts
+/// (`--help` and the man page say it in these words).
+pub const BYTE_COUNTS: &str = "Byte counts: a local copy has no protocol stream, so \
+\"sent N bytes  received N bytes\" and --stats' \"Total bytes sent\", \"Total bytes \
+received\" and \"File list size\" are arsync's estimate (the file data plus a fixed \
+overhead per file), not rsync's count of its pipe between its two processes (which adds \
+its file-list encoding and checksums, compressed under -z); they differ from rsync's. \
+Every other figure (files, sizes, literal data, speedup's total size) is rsync's.";
+
 /// Environment variables arsync reads.
 const ENVIRONMENT: &[(&str, &str)] = &[
     (
@@ -232,6 +241,8 @@ pub fn man_page() -> String {
          (REASON)\" on standard error. Without a system rsync the command fails with exit \
          code 1.",
     );
+    section(&mut tail, "BYTE COUNTS");
+    para(&mut tail, BYTE_COUNTS);
     section(&mut tail, "EXIT STATUS");
     para(
         &mut tail,

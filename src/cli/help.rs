@@ -61,8 +61,11 @@ pub(crate) fn help_text(name: &str) -> String {
          rsync://), --server, --daemon, a --protocol below 30, and\n\
          {handed}.\n\
          With ARSYNC_NO_FALLBACK=1 or --no-fallback they are refused with\n\
-         \"This rsync does not support --OPTION\" (exit code 1).\n",
+         \"This rsync does not support --OPTION\" (exit code 1).\n\
+         \n\
+         {bytes}\n",
         version = version_text(name),
+        bytes = wrap(super::docs::BYTE_COUNTS),
         opts = option_lines(),
         handed = handed_over(),
     )
@@ -85,23 +88,23 @@ fn handed_over() -> String {
             }
         })
         .collect();
+    wrap(&names.join(", "))
+}
+
+/// `text` folded at spaces into lines of at most 78 columns.
+fn wrap(text: &str) -> String {
     let mut out = String::new();
     let mut line = 0;
-    for (i, n) in names.iter().enumerate() {
-        let piece = if i + 1 == names.len() {
-            n.clone()
-        } else {
-            format!("{n},")
-        };
-        if line > 0 && line + 1 + piece.len() > 78 {
+    for word in text.split(' ') {
+        if line > 0 && line + 1 + word.len() > 78 {
             out.push('\n');
             line = 0;
         } else if line > 0 {
             out.push(' ');
             line += 1;
         }
-        out.push_str(&piece);
-        line += piece.len();
+        out.push_str(word);
+        line += word.len();
     }
     out
 }
@@ -199,14 +202,10 @@ mod tests {
             !opts.contains("--write-batch"),
             "handed-over options are not listed as options"
         );
-        for o in [
-            "--write-batch",
-            "--read-batch",
-            "--iconv",
-            "--remote-option (-M)",
-        ] {
+        for o in ["--write-batch", "--read-batch", "--iconv", "--confine-root"] {
             assert!(handed.contains(o), "{o} is said to be handed over");
         }
         assert!(!handed.contains("--compress"), "-z runs natively");
+        assert!(handed.contains("\nByte counts: a local copy has no protocol stream"));
     }
 }
