@@ -1236,81 +1236,9 @@ impl Report {
     }
 }
 
-/// A number as rsync prints it at a `--human-readable` level: plain
-/// digits (0), thousands separators (1), or units of 1000 (2) / 1024 (3+)
-/// with two decimals once it reaches one unit (`305.18K`).
-pub(crate) fn big_num(n: u64, human: u8) -> String {
-    if let Some(s) = with_units(n as f64, human) {
-        return s;
-    }
-    if human == 0 { n.to_string() } else { comma(n) }
-}
-
-/// Like [`big_num`] with two decimals for rates (`2,580.00`, `1.35K`).
-#[cfg(test)]
-pub(crate) fn big_dnum(x: f64, human: u8) -> String {
-    if let Some(s) = with_units(x, human) {
-        return s;
-    }
-    let whole = x.trunc() as u64;
-    let frac = ((x - x.trunc()) * 100.0).round() as u64;
-    let (whole, frac) = if frac >= 100 {
-        (whole + 1, 0)
-    } else {
-        (whole, frac)
-    };
-    format!("{}.{frac:02}", big_num(whole, human.min(1)))
-}
-
-fn with_units(x: f64, human: u8) -> Option<String> {
-    if human < 2 {
-        return None;
-    }
-    let mult = if human == 2 { 1000.0 } else { 1024.0 };
-    if x < mult {
-        return None;
-    }
-    let mut d = x / mult;
-    let units = b"KMGTPEZY";
-    let mut u = 0;
-    while d >= mult && u + 1 < units.len() {
-        d /= mult;
-        u += 1;
-    }
-    Some(format!("{d:.2}{}", units[u] as char))
-}
-
-/// rsync's thousands-grouped integer (`1,234,567`).
-pub(crate) fn comma(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn grouping() {
-        assert_eq!(comma(0), "0");
-        assert_eq!(comma(999), "999");
-        assert_eq!(comma(1000), "1,000");
-        assert_eq!(comma(1234567), "1,234,567");
-        assert_eq!(big_dnum(2580.0, 1), "2,580.00");
-        assert_eq!(big_dnum(58.004, 1), "58.00");
-        assert_eq!(big_num(305_184, 2), "305.18K");
-        assert_eq!(big_num(2_500_999, 2), "2.50M");
-        assert_eq!(big_num(2_500_000, 3), "2.38M");
-        assert_eq!(big_num(2_500_000, 0), "2500000");
-        assert_eq!(big_num(999, 2), "999");
-    }
 
     fn report(set: impl FnOnce(&mut Options)) -> Report {
         let mut opts = Options::default();

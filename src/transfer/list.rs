@@ -89,7 +89,7 @@ impl Setup<'_> {
         } else {
             let perms = permstring(e.stat.mode);
             let perms = String::from_utf8_lossy(&perms);
-            let size = crate::report::big_num(e.stat.size, human);
+            let size = crate::text::do_big_num(e.stat.size as i64, human);
             let time = timestring(e.stat.mtime);
             format!("{perms} {size:>size_width$} {time} ").into_bytes()
         };
