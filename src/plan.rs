@@ -692,9 +692,10 @@ impl Planner<'_> {
             let iflags = self.itemize(e, Some(&st), 0, mode);
             return Decision::new(Action::Attrs { current: st }, iflags, mode);
         }
-        // --append: a destination at least as long is left alone, silently.
+        // --append: a destination (or basis-dir file) at least as long is
+        // left alone, silently; rsync then makes no file at all (gen8278).
         if o.append != crate::options::Append::No
-            && existing.is_some_and(|st| st.size >= e.stat.size)
+            && compare_to.is_some_and(|st| st.size >= e.stat.size)
         {
             return Decision::new(Action::Skip(SkipWhy::NotShorter), 0, mode);
         }

@@ -154,3 +154,34 @@ fn update_replaces_by_rename_so_hard_links_keep_old_content() {
     assert_eq!(fs::read(dst.join("f")).unwrap(), b"new content, longer");
     assert_ne!(fs::metadata(dst.join("f")).unwrap().ino(), ino_before);
 }
+
+/// `--append` with a basis-dir file shorter than the source: the new file
+/// holds the whole source (rsync 3.5 writes only the bytes past the
+/// basis's length there, leaving NULs before them — see
+/// `compat/scenarios/99c-generated.scn`, gen8278).
+#[test]
+fn append_over_a_shorter_basis_dir_file_writes_the_whole_file() {
+    let t = tempfile::tempdir().unwrap();
+    let (src, base) = (t.path().join("src"), t.path().join("ref"));
+    fs::create_dir_all(&src).unwrap();
+    fs::create_dir_all(&base).unwrap();
+    fs::write(src.join("y"), b"data:src/y\ndata:src/").unwrap();
+    fs::write(base.join("y"), b"data:").unwrap();
+    for kind in ["compare", "link", "copy"] {
+        let dst = t.path().join(format!("dst-{kind}"));
+        let st = Command::new(arsync())
+            .arg("-a")
+            .arg("--append")
+            .arg(format!("--{kind}-dest={}", base.display()))
+            .arg(format!("{}/", src.display()))
+            .arg(&dst)
+            .status()
+            .unwrap();
+        assert!(st.success(), "{kind}");
+        assert_eq!(
+            fs::read(dst.join("y")).unwrap(),
+            b"data:src/y\ndata:src/",
+            "{kind}"
+        );
+    }
+}
