@@ -5,8 +5,6 @@
 //! attributes only, or skip — and compute the itemize flags rsync would
 //! report for it. Nothing here writes to the destination.
 
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::meta::{self, Receiver};
@@ -155,34 +153,6 @@ pub(crate) struct Planner<'a> {
     pub attrs: &'a meta::RunAttrs,
 }
 
-fn same_content(a: &Path, b: &Path) -> std::io::Result<bool> {
-    let mut fa = File::open(a)?;
-    let mut fb = File::open(b)?;
-    let mut ba = vec![0u8; 256 * 1024];
-    let mut bb = vec![0u8; 256 * 1024];
-    loop {
-        let na = read_full(&mut fa, &mut ba)?;
-        let nb = read_full(&mut fb, &mut bb)?;
-        if na != nb || ba[..na] != bb[..nb] {
-            return Ok(false);
-        }
-        if na == 0 {
-            return Ok(true);
-        }
-    }
-}
-
-fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
-}
-
 impl Planner<'_> {
     fn mtime_differs(&self, e: &Entry, st: &Stat) -> bool {
         !self
@@ -196,7 +166,7 @@ impl Planner<'_> {
             return false;
         }
         if self.opts.checksum {
-            return same_content(&e.src, dest).unwrap_or(false);
+            return crate::sys::fs::same_content(&e.src, dest).unwrap_or(false);
         }
         if self.opts.size_only {
             return true;

@@ -1,6 +1,6 @@
 //! Typed file-system calls for the listing side (walk, scan, meta): open a
 //! directory, stat relative to a directory descriptor, read a link, size a
-//! block device. Thin wrappers over rustix that return [`Stat`] and
+//! block device, compare two files' bytes (`-c`). Thin wrappers over rustix that return [`Stat`] and
 //! [`Errno`], so callers name neither rustix nor libc.
 
 use std::os::fd::{AsFd, OwnedFd};
@@ -61,6 +61,38 @@ pub(crate) fn open_read_nofollow(path: &Path) -> Result<OwnedFd, Errno> {
         OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::empty(),
     )
+}
+
+/// `-c`'s comparison: whether `src` and `dest` hold the same bytes. The
+/// destination is opened without following a final symlink (a link put
+/// there is not a match).
+pub(crate) fn same_content(src: &Path, dest: &Path) -> std::io::Result<bool> {
+    let mut a = std::fs::File::open(src)?;
+    let mut b = std::fs::File::from(open_read_nofollow(dest)?);
+    let (mut ba, mut bb) = (vec![0u8; 256 * 1024], vec![0u8; 256 * 1024]);
+    loop {
+        let na = read_full(&mut a, &mut ba)?;
+        let nb = read_full(&mut b, &mut bb)?;
+        if na != nb || ba[..na] != bb[..nb] {
+            return Ok(false);
+        }
+        if na == 0 {
+            return Ok(true);
+        }
+    }
+}
+
+/// Reads until `buf` is full or the file ends.
+fn read_full(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    use std::io::Read;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
 }
 
 /// Creates (or truncates) regular file `name` in `dir` with mode 0600, never
