@@ -319,6 +319,10 @@ pub(crate) struct Options {
     /// `cli::remote`).
     /// flag: --remote-option
     pub remote_options: Vec<std::ffi::OsString>,
+    /// `--insecure-links`: DEST and the basis dirs may go through symlinks
+    /// other users own (see `sys::trust`).
+    /// flag: --insecure-links
+    pub insecure_links: bool,
     /// `--copy-as=USER[:GROUP]`: who the copy runs as (see `copyas`).
     /// flag: --copy-as
     pub copy_as: Option<String>,
@@ -500,6 +504,7 @@ impl Default for Options {
             chmod: crate::chmod::ChmodRules::default(),
             maps: crate::idmap::MapArgs::default(),
             copy_as: None,
+            insecure_links: false,
             remote_options: Vec::new(),
             super_mode: None,
             out_format: None,

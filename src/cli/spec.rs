@@ -636,9 +636,6 @@ pub(crate) static SPECS: &[Spec] = &[
         )],
         Switch(|o| &mut o.safe_links),
     ),
-    // rsync 3.5 walks operator paths refusing symlinks owned by other
-    // users unless --insecure-links; arsync does not make that walk yet,
-    // so following them is what it does anyway.
     Spec::new(
         InsecureLinks,
         &[Name::flag(
@@ -646,7 +643,7 @@ pub(crate) static SPECS: &[Spec] = &[
             None,
             "follow attacker-owned symlinks in operator paths",
         )],
-        Ignore,
+        Switch(|o| &mut o.insecure_links),
     ),
     Spec::new(
         ConfineRoot,

@@ -22,6 +22,7 @@ pub(crate) mod ids;
 pub(crate) mod mode;
 pub(crate) mod term;
 pub(crate) mod time;
+pub(crate) mod trust;
 pub(crate) mod xattr;
 
 pub(crate) mod copy;

@@ -37,8 +37,54 @@ impl Setup<'_> {
     }
 
     /// rsync's `get_local_name()`: decides whether DEST is a directory to
-    /// copy into or the new name of a single item, creating it if needed.
+    /// copy into or the new name of a single item, creating it if needed;
+    /// then enters it as rsync 3.5 does, refusing a path through a symlink
+    /// another user owns (see `sys::trust`).
     pub(super) fn resolve_dest(
+        &mut self,
+        arg: &[u8],
+        total: usize,
+        top: &crate::walk::TopLevel,
+    ) -> Result<Dest, ExitCode> {
+        let dest = self.dest_as_named(arg, total, top)?;
+        let (dir, step) = match (dest.solo, dest.fresh) {
+            (true, _) => (dest.path.parent().unwrap_or(Path::new(".")), 3),
+            (false, true) => (dest.path.as_path(), 2),
+            (false, false) => (dest.path.as_path(), 1),
+        };
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if !self.untrusted(dir) {
+            return Ok(dest);
+        }
+        let mut shown = shown(dir);
+        if step == 1 && arg.ends_with(b"/") && !shown.ends_with('/') {
+            shown.push('/');
+        }
+        let msg = format!(
+            "{}: [Receiver] change_dir#{step} \"{shown}\" failed: {}",
+            self.report.name,
+            sys::errno_text(Errno::LOOP)
+        );
+        Err(self.usage_exit(&msg, ExitCode::FileSelect))
+    }
+
+    /// rsync 3.5's walk of an operator path: whether `path` goes through a
+    /// symlink another user owns, said in rsync's words when it does.
+    /// `--insecure-links` skips the walk.
+    pub(super) fn untrusted(&mut self, path: &Path) -> bool {
+        if self.opts.insecure_links || !sys::trust::follows_untrusted_link(path) {
+            return false;
+        }
+        self.report.error_raw(sys::trust::REFUSAL.to_string());
+        true
+    }
+
+    /// [`Setup::resolve_dest`]'s decision, before DEST is entered.
+    fn dest_as_named(
         &mut self,
         arg: &[u8],
         total: usize,

@@ -292,20 +292,30 @@ impl<'a> Setup<'a> {
             if shown.len() > 1 && shown.ends_with(b"/") {
                 shown.pop();
             }
-            match sys::stat(&path) {
+            // A basis dir through another user's symlink is not used:
+            // rsync's walk refuses it and it counts as missing.
+            let untrusted = self.untrusted(&path);
+            match sys::stat(&path)
+                .map_err(|_| ())
+                .and_then(|st| match untrusted {
+                    true => Err(()),
+                    false => Ok(st),
+                }) {
                 Ok(st) if st.kind() == Kind::Dir => {}
                 Ok(_) => self.report.warning(format!(
                     "--{} arg is not a dir: {}",
                     kind.option_name(),
                     self.report.esc(&shown)
                 )),
-                Err(_) => self.report.warning(format!(
+                Err(()) => self.report.warning(format!(
                     "--{} arg does not exist: {}",
                     kind.option_name(),
                     self.report.esc(&shown)
                 )),
             }
-            out.push(path);
+            if !untrusted {
+                out.push(path);
+            }
         }
         Some((kind, out))
     }
