@@ -325,7 +325,20 @@ impl Report {
             flist_ms: 0,
         };
         if let Some(path) = &opts.log_file {
-            match LogFile::open(path, opts.log_file_format.as_deref()) {
+            // rsync 3.5 opens the log through its walk of operator paths
+            // (see `sys::trust`): refused, it goes on without a log.
+            let opened = if !opts.insecure_links && crate::sys::trust::follows_untrusted_link(path)
+            {
+                r.push(Line::Err(crate::sys::trust::REFUSAL.as_bytes().to_vec()));
+                Err(format!(
+                    "failed to open log-file {}: {}",
+                    path.display(),
+                    crate::sys::errno_text(crate::sys::Errno::LOOP)
+                ))
+            } else {
+                LogFile::open(path, opts.log_file_format.as_deref())
+            };
+            match opened {
                 Ok(l) => {
                     r.log = Some(l);
                     r.push(Line::Log(b"building file list".to_vec()));

@@ -191,6 +191,15 @@ impl<'a> Setup<'a> {
         base: &'b [u8],
     ) -> Result<(Vec<std::ffi::OsString>, &'b [u8]), ExitCode> {
         let opts = self.opts;
+        if spec.as_bytes() != b"-" && self.untrusted(Path::new(spec)) {
+            let msg = format!(
+                "{}: failed to open files-from file {}: {}",
+                self.report.name,
+                String::from_utf8_lossy(spec.as_bytes()),
+                sys::strerror(Errno::LOOP.raw_os_error())
+            );
+            return Err(self.usage_exit(&msg, ExitCode::Syntax));
+        }
         let stop = &self.flow.abort;
         let from_list = match select::read_files_from(spec, opts.from0, opts.relative, stop) {
             Ok(l) => l,
