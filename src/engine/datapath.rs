@@ -22,6 +22,7 @@ use compio::fs::File;
 use compio::io::{AsyncReadAt, AsyncReadManagedAt, AsyncWriteAt};
 
 use super::Config;
+use super::pipeline::{self, Reader};
 use super::sparse::{self, Holes};
 use crate::options::EngineChoice;
 use crate::sys::copy::{self as kernel, RangeError};
@@ -198,7 +199,7 @@ impl Io<'_> {
 
     /// Reads up to `want` bytes at `pos` into the lane's buffer and
     /// writes them; 0 at end of file.
-    async fn through_buf(&mut self, want: usize, pos: u64) -> Result<usize, DataError> {
+    pub(super) async fn through_buf(&mut self, want: usize, pos: u64) -> Result<usize, DataError> {
         let n = read_buf(self.src, self.buf, want, pos)
             .await
             .map_err(DataError::Read)?;
@@ -231,15 +232,21 @@ pub(super) async fn run(
             break;
         }
         pos += n as u64;
-        if let Some(c) = &cfg.progress {
-            c.fetch_add(n as u64, Ordering::Relaxed);
-        }
-        if let Some(c) = io.live {
-            c.fetch_add(n as u64, Ordering::Relaxed);
-        }
-        cfg.pace.moved(n as u64);
+        counted(io, cfg, n as u64);
     }
     Ok(pos)
+}
+
+/// `n` more bytes written: the bar's counter, this file's live counter,
+/// and the pace (`--bwlimit`).
+pub(super) fn counted(io: &Io<'_>, cfg: &Config, n: u64) {
+    if let Some(c) = &cfg.progress {
+        c.fetch_add(n, Ordering::Relaxed);
+    }
+    if let Some(c) = io.live {
+        c.fetch_add(n, Ordering::Relaxed);
+    }
+    cfg.pace.moved(n);
 }
 
 /// Copies up to `size` bytes (or to end of file) as the run chose;
@@ -266,11 +273,35 @@ pub(super) async fn copy(
             let mut path = Fallback::new(InKernel, ReadWrite);
             run(&mut path, io, cfg, 0, size).await
         }
-        EngineChoice::Auto | EngineChoice::CopyFileRange | EngineChoice::Vec => {
+        EngineChoice::Auto | EngineChoice::CopyFileRange => {
             whole(&mut ReadWrite, io, cfg, size).await
         }
-        EngineChoice::ReadManaged => whole(&mut ReadManaged, io, cfg, size).await,
-        EngineChoice::WriteManaged => whole(&mut WriteManaged, io, cfg, size).await,
+        EngineChoice::Vec => piped(Reader::Owned, &mut ReadWrite, io, cfg, size).await,
+        EngineChoice::ReadManaged => {
+            piped(Reader::PoolCopied, &mut ReadManaged, io, cfg, size).await
+        }
+        EngineChoice::WriteManaged => piped(Reader::Pool, &mut WriteManaged, io, cfg, size).await,
+    }
+}
+
+/// A file of more than one chunk through the [`pipeline`] (reads into
+/// `how`'s buffers), the rest — a file that ended early, `-S`, a small
+/// file — stepwise with `path`.
+async fn piped(
+    how: Reader,
+    path: &mut impl DataPath,
+    io: &mut Io<'_>,
+    cfg: &Config,
+    size: u64,
+) -> Result<u64, DataError> {
+    if io.holes.is_some() || size <= io.chunk as u64 || cfg.depth <= 1 {
+        return whole(path, io, cfg, size).await;
+    }
+    let reached = pipeline::run(how, cfg.depth, io, cfg, 0, size).await?;
+    if reached < size {
+        run(path, io, cfg, reached, size).await
+    } else {
+        Ok(reached)
     }
 }
 
@@ -534,6 +565,28 @@ mod tests {
                 assert_eq!(r.unwrap(), 5000, "{choice:?} sparse={sparse}");
                 assert!(got == data);
             }
+        }
+    }
+
+    #[test]
+    fn a_pipeline_deeper_than_the_pool_copies_exactly() {
+        // The test runtime's pool has 8 buffers; 32 pieces in flight find
+        // it empty and must shrink, not fail.
+        let data = pattern(40 * 4096 + 5);
+        for choice in [EngineChoice::WriteManaged, EngineChoice::ReadManaged] {
+            let counter = Arc::new(AtomicU64::new(0));
+            let cfg = Config {
+                depth: 32,
+                progress: Some(Arc::clone(&counter)),
+                ..Config::for_tests()
+            };
+            let size = data.len() as u64;
+            let (r, got) = with_io(&data, 4096, false, async |io: &mut Io<'_>| {
+                copy(choice, io, &cfg, 0, size).await
+            });
+            assert_eq!(r.unwrap(), size, "{choice:?}");
+            assert!(got == data, "{choice:?}: content");
+            assert_eq!(counter.load(Ordering::Relaxed), size);
         }
     }
 

@@ -23,6 +23,7 @@ mod copy;
 mod datapath;
 mod error;
 pub(crate) mod pace;
+mod pipeline;
 mod sink;
 mod sparse;
 mod uring;
@@ -167,6 +168,9 @@ pub(crate) struct Config {
     pub lanes: usize,
     /// Largest single read/write.
     pub chunk: usize,
+    /// Pieces of one file in flight on the pipelined paths (see
+    /// `pipeline`; 1: stepwise).
+    pub depth: usize,
     /// Which data path moves the bytes.
     pub choice: EngineChoice,
     /// The process umask (new files' permissions are masked by it).
@@ -188,6 +192,13 @@ pub(crate) struct Config {
     pub fsync: bool,
 }
 
+/// Largest single read or write (see benchmarks/README.md, "Copy
+/// engines").
+const CHUNK: usize = 1 << 20;
+
+/// Pieces of one file in flight on the pipelined paths.
+const DEPTH: usize = 4;
+
 impl Config {
     pub(crate) fn new(opts: &Options, abort: Arc<AtomicBool>) -> Config {
         let (threads, lanes) = Config::tuning(opts);
@@ -201,7 +212,8 @@ impl Config {
             }),
             threads,
             lanes,
-            chunk: pace::Pace::new(opts.bwlimit).chunk(1 << 20),
+            chunk: pace::Pace::new(opts.bwlimit).chunk(opts.chunk.unwrap_or(CHUNK)),
+            depth: opts.depth.unwrap_or(DEPTH),
             choice: opts.engine,
             umask: crate::sys::umask(),
             sparse: opts.sparse,
@@ -244,6 +256,7 @@ impl Config {
             threads: 1,
             lanes: 1,
             chunk: 1 << 20,
+            depth: DEPTH,
             choice: EngineChoice::Auto,
             umask: 0o022,
             sparse: false,

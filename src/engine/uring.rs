@@ -182,7 +182,8 @@ fn build_runtime(cfg: &Config, tuned: bool) -> std::io::Result<compio::runtime::
     let pool = cfg.lanes.clamp(1, 1 << 15).next_power_of_two() as u16;
     proactor
         .buffer_pool_size(NonZero::new(pool).unwrap_or(NonZero::<u16>::MIN))
-        .buffer_pool_buffer_len(cfg.chunk);
+        .buffer_pool_buffer_len(cfg.chunk)
+        .buffer_pool_allocator::<crate::sys::copy::PageAligned>();
     if tuned {
         proactor
             .coop_taskrun(true)

@@ -222,6 +222,49 @@ pub(crate) fn copy_range(
     })
 }
 
+/// Page-aligned buffers for the ring's buffer pool (each its own
+/// anonymous mapping). compio's default allocator (`Box`) returns
+/// malloc's blocks, which start 16 bytes into a page; on AMD Zen the
+/// kernel's `rep movsb` copy between such a buffer and a page-cache page
+/// runs several times slower than between page-aligned ones (perf showed
+/// 83% of a 1 GiB write-managed copy in `copy_folio_from_iter_atomic`;
+/// compio's own docs point at the same erratum, compio issue 472).
+pub(crate) struct PageAligned;
+
+impl compio::driver::BufferAllocator for PageAligned {
+    fn allocate(len: u32) -> std::ptr::NonNull<std::mem::MaybeUninit<u8>> {
+        let size = (len as usize).max(1);
+        // SAFETY: a new private anonymous mapping with no address hint
+        // touches no existing memory; the result is checked below.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        let layout =
+            std::alloc::Layout::array::<u8>(size).unwrap_or(std::alloc::Layout::new::<u8>());
+        if p == libc::MAP_FAILED {
+            std::alloc::handle_alloc_error(layout);
+        }
+        std::ptr::NonNull::new(p.cast()).unwrap_or_else(|| std::alloc::handle_alloc_error(layout))
+    }
+
+    /// # Safety
+    /// `ptr` must come from [`Self::allocate`] with the same `len`.
+    unsafe fn deallocate(ptr: std::ptr::NonNull<std::mem::MaybeUninit<u8>>, len: u32) {
+        // SAFETY: the caller passes a pointer `allocate` mapped with this
+        // `len` (the trait's contract), unmapped once, here.
+        unsafe {
+            libc::munmap(ptr.as_ptr().cast(), (len as usize).max(1));
+        }
+    }
+}
+
 /// Why an `fallocate` did nothing.
 #[derive(Debug)]
 pub(crate) enum AllocError {
