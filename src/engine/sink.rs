@@ -371,7 +371,7 @@ async fn commit_unnamed(
     place: &Place,
     backup: Option<&dyn BeforeCommit>,
 ) -> Result<(), CopyError> {
-    let checked = flush_checked(&file).map_err(|err| CopyError::Close {
+    let checked = flush_if_close_can_fail(&file, place).map_err(|err| CopyError::Close {
         name: place.shown_temp(),
         err,
     });
@@ -450,9 +450,43 @@ async fn close_checked(file: File) -> io::Result<()> {
     fault::or(kernel::close(file).await)
 }
 
-/// Reports what a close would, keeping `file` open.
-fn flush_checked(file: &File) -> io::Result<()> {
-    fault::or(kernel::flush(file))
+/// Reports what a close would, keeping `file` open — where a close can
+/// report anything: on ext4, XFS, btrfs and tmpfs it cannot (no `flush`
+/// file operation), and the `fcntl(F_DUPFD)` + `close` pair is spared.
+fn flush_if_close_can_fail(file: &File, place: &Place) -> io::Result<()> {
+    if close_can_fail(&place.dir, file) {
+        fault::or(kernel::flush(file))
+    } else {
+        fault::or(Ok(()))
+    }
+}
+
+thread_local! {
+    /// The destination directory this thread asked about last, and
+    /// whether a close can fail on its file system. Held (not just its
+    /// address) so that the answer cannot go to another directory.
+    static LAST_DIR: std::cell::RefCell<Option<(std::sync::Arc<std::os::fd::OwnedFd>, bool)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Whether closing `file` (made in `dir`) can report an error: asked of
+/// the file system (`fstatfs`) once per directory in a row, as files
+/// come mostly directory by directory.
+fn close_can_fail(dir: &DirAt, file: &File) -> bool {
+    let DirAt::Fd(fd) = dir else {
+        return kernel::fs_kind(file.as_fd()).close_can_fail();
+    };
+    LAST_DIR.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((d, verdict)) = &*last
+            && std::sync::Arc::ptr_eq(d, fd)
+        {
+            return *verdict;
+        }
+        let verdict = kernel::fs_kind(fd.as_fd()).close_can_fail();
+        *last = Some((std::sync::Arc::clone(fd), verdict));
+        verdict
+    })
 }
 
 /// Test seam: a close can be made to fail, as a network filesystem's

@@ -366,6 +366,43 @@ pub(crate) fn flush(fd: impl AsFd) -> io::Result<()> {
     }
 }
 
+/// The file systems the engine tells apart (by `statfs`'s `f_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FsKind {
+    /// ext2/3/4 (one magic number).
+    Ext4,
+    Xfs,
+    Btrfs,
+    Tmpfs,
+    /// Anything else, FUSE and network file systems included.
+    Other,
+}
+
+impl FsKind {
+    /// Whether closing a file here can report an error of its own (a
+    /// write-back failure): these four have no `flush` file operation, so
+    /// their close always succeeds; any other may (FUSE, NFS, CIFS …).
+    pub(crate) fn close_can_fail(self) -> bool {
+        self == FsKind::Other
+    }
+}
+
+/// The kind of file system `fd` (a file or directory, `O_PATH` too) is on;
+/// `Other` when `fstatfs` fails.
+pub(crate) fn fs_kind(fd: BorrowedFd<'_>) -> FsKind {
+    let Ok(st) = rustix::fs::fstatfs(fd) else {
+        return FsKind::Other;
+    };
+    #[allow(clippy::unnecessary_cast)]
+    match st.f_type as i64 {
+        t if t == libc::EXT4_SUPER_MAGIC as i64 => FsKind::Ext4,
+        t if t == libc::XFS_SUPER_MAGIC as i64 => FsKind::Xfs,
+        t if t == libc::BTRFS_SUPER_MAGIC as i64 => FsKind::Btrfs,
+        t if t == libc::TMPFS_MAGIC as i64 => FsKind::Tmpfs,
+        _ => FsKind::Other,
+    }
+}
+
 /// Whether the first `len` bytes of two files are equal (read with
 /// `pread`, so neither file offset moves): `--append-verify`'s check.
 /// `b` may be open for writing only: it is reopened for reading through
@@ -426,6 +463,16 @@ mod tests {
             Err(AllocError::Unsupported) => {}
             Err(AllocError::Failed(e)) => panic!("punch: {e}"),
         }
+    }
+
+    #[test]
+    fn only_unknown_file_systems_can_fail_a_close() {
+        let f = tempfile::tempfile().unwrap();
+        // Whatever /tmp is here, the answer follows from the kind.
+        let kind = fs_kind(f.as_fd());
+        assert_eq!(kind.close_can_fail(), kind == FsKind::Other);
+        assert!(!FsKind::Ext4.close_can_fail());
+        assert!(FsKind::Other.close_can_fail());
     }
 
     #[test]
