@@ -175,8 +175,8 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "ARSYNC_DEPTH, ARSYNC_CHUNK_KIB",
-        "Pieces of one large file in flight on the pipelined copy engines (default: 4), \
-         and the size of each piece in KiB (default: 1024).",
+        "Pieces of one large file in flight on the pipelined copy engines (default: 8), \
+         and the size of each piece in KiB (default: 256).",
     ),
     (
         "LC_ALL, LC_CTYPE, LANG",

@@ -269,7 +269,8 @@ pub(super) async fn copy(
     match choice {
         // The zeros of a sparse copy must be seen: `copy_file_range` would
         // copy allocated zeros as allocated blocks.
-        EngineChoice::Auto | EngineChoice::CopyFileRange if !sparse => {
+        EngineChoice::Auto if !sparse => in_kernel_or_piped(io, cfg, size).await,
+        EngineChoice::CopyFileRange if !sparse => {
             let mut path = Fallback::new(InKernel, ReadWrite);
             run(&mut path, io, cfg, 0, size).await
         }
@@ -281,6 +282,28 @@ pub(super) async fn copy(
             piped(Reader::PoolCopied, &mut ReadManaged, io, cfg, size).await
         }
         EngineChoice::WriteManaged => piped(Reader::Pool, &mut WriteManaged, io, cfg, size).await,
+    }
+}
+
+/// `auto` without `-S` (the rules and their numbers: benchmarks/README.md,
+/// "Which engine `auto` picks"): the kernel copies — fastest and
+/// cheapest measured here, warm or cold, and on XFS/btrfs it shares the
+/// extents instead — and where it refuses this pair of files (another
+/// file system: `EXDEV`; files it cannot copy), the pipelined pool path.
+async fn in_kernel_or_piped(io: &mut Io<'_>, cfg: &Config, size: u64) -> Result<u64, DataError> {
+    if size == 0 {
+        return Ok(0);
+    }
+    if cfg.abort.load(Ordering::Relaxed) {
+        return Err(DataError::Interrupted);
+    }
+    match InKernel.step(io, 0, size).await {
+        Err(DataError::Unsupported) => piped(Reader::Pool, &mut WriteManaged, io, cfg, size).await,
+        Err(e) => Err(e),
+        Ok(n) => {
+            counted(io, cfg, n as u64);
+            run(&mut InKernel, io, cfg, n as u64, size).await
+        }
     }
 }
 
