@@ -7,7 +7,17 @@
 //! A path only knows how to move the next piece of a range; [`run`]
 //! drives it (interruption, progress, end of file) and [`copy`] picks the
 //! path for the run's choice, walking the source's data extents under
-//! `-S` (see `sparse`) so that holes stay holes.
+//! `-S` (see `sparse`) so that holes stay holes. Files of more than one
+//! piece on the user-space paths go through `pipeline` (its own driver:
+//! several pieces in flight), which hands what it did not finish back
+//! to the stepwise path.
+//!
+//! `auto`, per file (numbers in benchmarks/README.md): `-S` → plain
+//! read/write (zeros must be seen); a destination on XFS or btrfs →
+//! `copy_file_range` (it shares extents); 64 KiB or less → a ring read
+//! and a write from the pool buffer (cold sources are read without
+//! blocking the ring's other lanes); larger → `copy_file_range`, or the
+//! pipeline where the kernel refuses the pair (another file system).
 
 use std::future::Future;
 use std::io;
@@ -49,6 +59,9 @@ pub(super) struct Io<'a> {
     pub holes: Option<&'a mut Holes>,
     /// This file's bytes written so far (`--progress`).
     pub live: Option<&'a AtomicU64>,
+    /// The destination's file system shares extents on
+    /// `copy_file_range` (XFS, btrfs): `auto` leaves every size to it.
+    pub shares_extents: bool,
 }
 
 /// One way of moving bytes.
@@ -269,6 +282,13 @@ pub(super) async fn copy(
     match choice {
         // The zeros of a sparse copy must be seen: `copy_file_range` would
         // copy allocated zeros as allocated blocks.
+        // A small file: a ring read (async where the source is not
+        // cached) and a write from the pool buffer; measured as fast as
+        // `copy_file_range` warm and 18% faster cold (10k x 4 KiB), where
+        // the in-kernel copy blocks this thread's other lanes.
+        EngineChoice::Auto if !sparse && size <= cfg.small && !io.shares_extents => {
+            whole(&mut WriteManaged, io, cfg, size).await
+        }
         EngineChoice::Auto if !sparse => in_kernel_or_piped(io, cfg, size).await,
         EngineChoice::CopyFileRange if !sparse => {
             let mut path = Fallback::new(InKernel, ReadWrite);
@@ -285,11 +305,13 @@ pub(super) async fn copy(
     }
 }
 
-/// `auto` without `-S` (the rules and their numbers: benchmarks/README.md,
-/// "Which engine `auto` picks"): the kernel copies — fastest and
-/// cheapest measured here, warm or cold, and on XFS/btrfs it shares the
-/// extents instead — and where it refuses this pair of files (another
-/// file system: `EXDEV`; files it cannot copy), the pipelined pool path.
+/// `auto` without `-S` for a file of more than one piece, or of any size
+/// on XFS/btrfs (the rules and their numbers: benchmarks/README.md,
+/// "Which engine `auto` picks"): the kernel copies — as fast as the
+/// pipeline and cheaper in CPU here, warm or cold, and on XFS/btrfs it
+/// shares the extents instead — and where it refuses this pair of files
+/// (another file system: `EXDEV`; files it cannot copy), the pipelined
+/// pool path.
 async fn in_kernel_or_piped(io: &mut Io<'_>, cfg: &Config, size: u64) -> Result<u64, DataError> {
     if size == 0 {
         return Ok(0);
@@ -514,6 +536,7 @@ mod tests {
                 buf: &mut buf,
                 holes: sparse.then_some(&mut holes),
                 live: None,
+                shares_extents: false,
             };
             f(&mut io).await
         });

@@ -171,6 +171,9 @@ pub(crate) struct Config {
     /// Pieces of one file in flight on the pipelined paths (see
     /// `pipeline`; 1: stepwise).
     pub depth: usize,
+    /// `auto`: files up to this size go through the ring (read + write),
+    /// larger ones to `copy_file_range`.
+    pub small: u64,
     /// Which data path moves the bytes.
     pub choice: EngineChoice,
     /// The process umask (new files' permissions are masked by it).
@@ -201,6 +204,13 @@ const CHUNK: usize = 256 << 10;
 /// Pieces of one file in flight on the pipelined paths.
 const DEPTH: usize = 8;
 
+/// `auto`'s largest file for the ring path (see `datapath::copy`):
+/// 4 KiB files copied cold through the ring took 0.82x the time of
+/// `copy_file_range`, warm the same; on the cold mixed tree thresholds of
+/// 16, 64 and 256 KiB were within the noise (0.90-1.00x), and 256 KiB
+/// cost 10-15% more CPU (benchmarks/README.md, 2026-12-05).
+const SMALL: u64 = 64 << 10;
+
 impl Config {
     pub(crate) fn new(opts: &Options, abort: Arc<AtomicBool>) -> Config {
         let (threads, lanes) = Config::tuning(opts);
@@ -216,6 +226,7 @@ impl Config {
             lanes,
             chunk: pace::Pace::new(opts.bwlimit).chunk(opts.chunk.unwrap_or(CHUNK)),
             depth: opts.depth.unwrap_or(DEPTH),
+            small: SMALL,
             choice: opts.engine,
             umask: crate::sys::umask(),
             sparse: opts.sparse,
@@ -259,6 +270,7 @@ impl Config {
             lanes: 1,
             chunk: 1 << 20,
             depth: DEPTH,
+            small: SMALL,
             choice: EngineChoice::Auto,
             umask: 0o022,
             sparse: false,

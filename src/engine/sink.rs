@@ -16,7 +16,7 @@ use compio::fs::File;
 
 use super::error::CopyError;
 use super::{BeforeCommit, Config, CopyJob, temp_dir_name, temp_name};
-use crate::sys::copy::{self as kernel, Create};
+use crate::sys::copy::{self as kernel, Create, FsKind};
 use crate::sys::{self, DirAt};
 
 /// The destination of one job: its path (for messages) and its name in
@@ -229,6 +229,15 @@ impl Sink {
         } = self.kind
         {
             let _ = kernel::chmod_fd(self.file.as_fd(), mode);
+        }
+    }
+
+    /// The directory the file being written is in (a `--temp-dir` one
+    /// for a named temp file there).
+    pub(super) fn dir<'a>(&'a self, place: &'a Place) -> &'a DirAt {
+        match &self.kind {
+            Kind::Named { dir, .. } => dir,
+            _ => &place.dir,
         }
     }
 
@@ -454,7 +463,7 @@ async fn close_checked(file: File) -> io::Result<()> {
 /// report anything: on ext4, XFS, btrfs and tmpfs it cannot (no `flush`
 /// file operation), and the `fcntl(F_DUPFD)` + `close` pair is spared.
 fn flush_if_close_can_fail(file: &File, place: &Place) -> io::Result<()> {
-    if close_can_fail(&place.dir, file) {
+    if fs_kind(&place.dir, file).close_can_fail() {
         fault::or(kernel::flush(file))
     } else {
         fault::or(Ok(()))
@@ -462,30 +471,30 @@ fn flush_if_close_can_fail(file: &File, place: &Place) -> io::Result<()> {
 }
 
 thread_local! {
-    /// The destination directory this thread asked about last, and
-    /// whether a close can fail on its file system. Held (not just its
-    /// address) so that the answer cannot go to another directory.
-    static LAST_DIR: std::cell::RefCell<Option<(std::sync::Arc<std::os::fd::OwnedFd>, bool)>> =
+    /// The destination directory this thread asked about last, and its
+    /// file system's kind. Held (not just its address) so that the answer
+    /// cannot go to another directory.
+    static LAST_DIR: std::cell::RefCell<Option<(std::sync::Arc<std::os::fd::OwnedFd>, FsKind)>> =
         const { std::cell::RefCell::new(None) };
 }
 
-/// Whether closing `file` (made in `dir`) can report an error: asked of
-/// the file system (`fstatfs`) once per directory in a row, as files
-/// come mostly directory by directory.
-fn close_can_fail(dir: &DirAt, file: &File) -> bool {
+/// The kind of file system `file` (made in `dir`) is on: asked of the
+/// kernel (`fstatfs`) once per directory in a row, as files come mostly
+/// directory by directory.
+pub(super) fn fs_kind(dir: &DirAt, file: &File) -> FsKind {
     let DirAt::Fd(fd) = dir else {
-        return kernel::fs_kind(file.as_fd()).close_can_fail();
+        return kernel::fs_kind(file.as_fd());
     };
     LAST_DIR.with(|last| {
         let mut last = last.borrow_mut();
-        if let Some((d, verdict)) = &*last
+        if let Some((d, kind)) = &*last
             && std::sync::Arc::ptr_eq(d, fd)
         {
-            return *verdict;
+            return *kind;
         }
-        let verdict = kernel::fs_kind(fd.as_fd()).close_can_fail();
-        *last = Some((std::sync::Arc::clone(fd), verdict));
-        verdict
+        let kind = kernel::fs_kind(fd.as_fd());
+        *last = Some((std::sync::Arc::clone(fd), kind));
+        kind
     })
 }
 
