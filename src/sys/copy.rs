@@ -265,6 +265,19 @@ impl compio::driver::BufferAllocator for PageAligned {
     }
 }
 
+/// Whether the start of `fd` is in the page cache: a one-byte
+/// `preadv2(RWF_NOWAIT)`, which fails with `EAGAIN` instead of waiting for
+/// the disk (and starts the readahead then). `true` when it cannot tell
+/// (a kernel or file without `RWF_NOWAIT`): the caller's warm choice.
+pub(crate) fn start_cached(fd: BorrowedFd<'_>) -> bool {
+    let mut byte = [0u8; 1];
+    let mut bufs = [std::io::IoSliceMut::new(&mut byte)];
+    !matches!(
+        rustix::io::preadv2(fd, &mut bufs, 0, rustix::io::ReadWriteFlags::NOWAIT),
+        Err(Errno::AGAIN)
+    )
+}
+
 /// Why an `fallocate` did nothing.
 #[derive(Debug)]
 pub(crate) enum AllocError {
@@ -480,6 +493,16 @@ mod tests {
         assert_eq!(kind.close_can_fail(), kind == FsKind::Other);
         assert!(!FsKind::Ext4.close_can_fail());
         assert!(FsKind::Other.close_can_fail());
+    }
+
+    #[test]
+    fn a_file_just_written_is_cached() {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(b"cached").unwrap();
+        assert!(start_cached(f.as_fd()));
+        // An empty file has nothing to wait for either.
+        let e = tempfile::tempfile().unwrap();
+        assert!(start_cached(e.as_fd()));
     }
 
     #[test]
