@@ -8,7 +8,8 @@
 //! leaves the ring idle half the time; measured on 10 MB files it reached
 //! a third of `copy_file_range`'s throughput. Here the file's range is
 //! cut into `chunk`-sized pieces, up to `depth` of them are held at once
-//! (being read, or read and being written), reads are issued in order
+//! (being read, or read and being written; one at first, doubled at each
+//! completed write), reads are issued in order
 //! and each piece is written as soon as its read completes, from the very
 //! buffer it was read into.
 //!
@@ -142,7 +143,11 @@ pub(super) async fn run(
 ) -> Result<u64, DataError> {
     let (src, dst) = (io.src, io.dst);
     let chunk = io.chunk.max(1);
-    let mut limit = depth.max(1);
+    // Slow start: one piece, doubled at each completed write up to
+    // `cap`. A file just over one piece holds few buffers, and the files
+    // ahead of it on this ring get their (small) writes in first — which
+    // keeps rsync's order of failures when a small file system fills up.
+    let (mut limit, mut cap) = (1, depth.max(1));
     let mut spare: Vec<Vec<u8>> = Vec::new();
     let mut flight = Flight {
         reads: FuturesOrdered::new(),
@@ -166,6 +171,7 @@ pub(super) async fn run(
             Event::Wrote(w) => {
                 w.result.map_err(DataError::Write)?;
                 counted(io, cfg, w.len as u64);
+                limit = (limit * 2).min(cap);
                 if let Piece::Owned(v) = w.piece {
                     spare.push(v);
                 }
@@ -191,7 +197,8 @@ pub(super) async fn run(
                 // No pool buffer free: ask again from here, holding less.
                 flight.reads = FuturesOrdered::new();
                 next = read.pos;
-                limit = flight.held().max(1);
+                cap = flight.held().max(1);
+                limit = limit.min(cap);
                 if flight.held() == 0 {
                     let n = io.through_buf(read.want, read.pos).await?;
                     counted(io, cfg, n as u64);
