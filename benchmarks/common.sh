@@ -209,7 +209,8 @@ evict_cache() {
   local path=$1 dev img=()
   dev=$(findmnt -no SOURCE --target "$path" 2>/dev/null || true)
   if [[ $dev == /dev/loop* ]]; then
-    img=("$(losetup -no BACK-FILE "$dev" 2>/dev/null | head -1)")
+    img=("$(losetup -n -l -O BACK-FILE "$dev" 2>/dev/null | head -1 || true)")
+    img[0]=${img[0]%% }
     [[ -f ${img[0]} ]] || img=()
   fi
   python3 "$(dirname "${BASH_SOURCE[0]}")/evict.py" "$path" "${img[@]}"
