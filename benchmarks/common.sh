@@ -200,6 +200,22 @@ drop_caches() {
   echo 3 >/proc/sys/vm/drop_caches
 }
 
+# evict_cache PATH -> a cold start without drop_caches (no root needed,
+# other users' caches untouched): sync, then posix_fadvise(DONTNEED) on
+# every file under PATH (evict.py). When PATH lies on a loop-mounted file
+# system, the image file is evicted too: its pages in the host file
+# system's cache would otherwise serve the "cold" reads from memory.
+evict_cache() {
+  local path=$1 dev img=()
+  dev=$(findmnt -no SOURCE --target "$path" 2>/dev/null || true)
+  if [[ $dev == /dev/loop* ]]; then
+    img=("$(losetup -n -l -O BACK-FILE "$dev" 2>/dev/null | head -1 || true)")
+    img[0]=${img[0]%% }
+    [[ -f ${img[0]} ]] || img=()
+  fi
+  python3 "$(dirname "${BASH_SOURCE[0]}")/evict.py" "$path" "${img[@]}"
+}
+
 # settle -> write back dirty pages left by the previous run, so that their
 # writeback is not charged to the next timed run. Caches stay warm.
 settle() { sync; }

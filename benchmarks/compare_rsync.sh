@@ -20,8 +20,10 @@
 #                    fresh directory with --link-dest to an up-to-date copy the same
 #                    tool made beforehand (every file becomes a hard link)
 #   avz-TREE         `-avz SRC/ DST/` into a fresh directory (arsync, rsync, base)
-#   cold-SIZE, cold-TREE  as SIZE / TREE, with the page cache dropped before every
-#                    run (needs a writable /proc/sys/vm/drop_caches; skipped otherwise)
+#   cold-SIZE, cold-TREE  as SIZE / TREE, with the source evicted from the page
+#                    cache before every run: sync, posix_fadvise(DONTNEED) on every
+#                    source file and on the loop image below it (evict.py); with
+#                    COLD_METHOD=drop, /proc/sys/vm/drop_caches instead (root only)
 #
 # Environment:
 #   WORKLOADS  default "$SIZES tree10k tree100k mixed resync-tree10k resync-tree100k
@@ -55,6 +57,8 @@ else
   WORKLOADS=${WORKLOADS:-"$SIZES tree10k avz-tree10k tree100k mixed resync-tree10k resync-tree100k linkdest-tree100k cold-1G cold-tree10k"}
 fi
 TOOLS=${TOOLS:-"arsync rsync cp xcp fcp"}
+COLD_METHOD=${COLD_METHOD:-evict}
+COLD_SRC=''
 [[ -n ${ARSYNC_BASE:-} && " $TOOLS " != *" base "* ]] && TOOLS="$TOOLS base"
 WORKDIR=${WORKDIR:-/var/tmp/arsync-bench}
 KEEP_DST=${KEEP_DST:-0}
@@ -211,7 +215,13 @@ prepare_dst() {
 # R_RSS R_BUSY (machine-wide busy CPU s) and R_LOG (the tool's output).
 timed_run() {
   local cold=$1 tmp="$DST_ROOT/.time"
-  if [[ $cold == 1 ]]; then drop_caches; else settle; fi
+  if [[ $cold == 1 && $COLD_METHOD == drop ]]; then
+    drop_caches
+  elif [[ $cold == 1 ]]; then
+    evict_cache "$COLD_SRC"
+  else
+    settle
+  fi
   time_cmd "$tmp" "${CMD[@]}"
   read -r R_RC R_WALL R_USER R_SYS R_RSS R_BUSY <"$tmp"
   R_LOG="$tmp.log"
@@ -245,6 +255,7 @@ record_row() {
 # the copy, checks it. RUN 0 is the warm-up: verified, not recorded.
 one_run() {
   local w=$1 tool=$2 mode=$3 src=$4 cold=$5 run=$6
+  COLD_SRC=$src
   if [[ $mode == resync ]]; then
     DST=${RESYNC_DST[$tool]}
     tool_cmd "$tool" tree "$src" "$DST"
@@ -423,7 +434,7 @@ run_workload() {
     cold-*)
       # Not "can_drop_caches && bench || skip": bash ignores set -e inside
       # a function called on the left of && or ||.
-      if ! can_drop_caches; then
+      if [[ $COLD_METHOD == drop ]] && ! can_drop_caches; then
         skip "$w" "cannot write /proc/sys/vm/drop_caches (needs root outside a container)"
       elif [[ ${w#cold-} == [0-9]* ]]; then
         bench_file "$w" "${w#cold-}" 1

@@ -18,6 +18,10 @@
 #            (default /var/tmp/arsync-bench; sources are kept for reuse).
 #   ARSYNC   arsync binary to use (default: target/release/arsync, built
 #            with cargo when missing or older than src/).
+#   COLD     1: the source is evicted from the page cache before every run
+#            (sync + posix_fadvise DONTNEED on it and on the loop image
+#            below it, see evict.py); default 0 (warm).
+#   ENGINES  the --copy-engine values to measure (default all five).
 #   VERIFY   1 (default) compares each variant's warm-up copy with the
 #            source byte for byte (cmp), so a fast but broken engine shows.
 #
@@ -31,7 +35,8 @@ SIZES=${SIZES:-"1M 10M 100M 1G 10G"}
 RUNS=${RUNS:-5}
 WORKDIR=${WORKDIR:-/var/tmp/arsync-bench}
 VERIFY=${VERIFY:-1}
-ENGINES=(vec read-managed write-managed copy-file-range auto)
+COLD=${COLD:-0}
+read -r -a ENGINES <<<"${ENGINES:-vec read-managed write-managed copy-file-range auto}"
 # The rsync and arsync lines: same flags; -a minus what needs root-only or
 # per-file metadata work, so the data path dominates. The rsync line keeps
 # -v as the benchmark specification asks (a few lines per run, negligible
@@ -132,7 +137,7 @@ run_once() {
   dst=$FRESH_DIR
   variant_cmd "$variant" "$src" "$dst"
   tmp="$DST_ROOT/.time"
-  settle
+  if [[ $COLD == 1 ]]; then evict_cache "$src"; else settle; fi
   if [[ $MEMBW_METHOD == imc ]]; then
     time_cmd "$tmp" perf stat -a -x, -o "$tmp.perf" \
       -e uncore_imc/cas_count_read/,uncore_imc/cas_count_write/ -- "${CMD[@]}"
@@ -229,9 +234,15 @@ write_header() {
   {
     echo "# arsync copy engines vs rsync — single files"
     echo
-    echo "Throughput of one random-data file copied into a never-used directory, page cache warm"
-    echo "(source read once in a warm-up; \`sync\` before every run so earlier writeback is not"
-    echo "charged to it; the copy's own writeback is not waited for, as none of the tools fsync)."
+    if [[ $COLD == 1 ]]; then
+      echo "Throughput of one random-data file copied into a never-used directory, source COLD"
+      echo "(\`sync\`, then the source and the loop image below it evicted with"
+      echo "posix_fadvise(DONTNEED) before every run, benchmarks/evict.py)."
+    else
+      echo "Throughput of one random-data file copied into a never-used directory, page cache warm"
+      echo "(source read once in a warm-up; \`sync\` before every run so earlier writeback is not"
+      echo "charged to it; the copy's own writeback is not waited for, as none of the tools fsync)."
+    fi
     echo "MB/s = 10^6 bytes per second. $RUNS timed runs per variant after 1 warm-up, order rotated each round."
     echo
     echo "## Setup"

@@ -429,6 +429,12 @@ pub(crate) struct Options {
     pub threads: Option<usize>,
     /// env: ARSYNC_LANES — files in flight per thread (`None`: 16).
     pub lanes: Option<usize>,
+    /// env: ARSYNC_DEPTH — pieces of one file in flight on the pipelined
+    /// copy engines (`None`: the engine's default).
+    pub depth: Option<usize>,
+    /// env: ARSYNC_CHUNK_KIB — largest single read/write, in KiB (`None`:
+    /// the engine's default).
+    pub chunk: Option<usize>,
     /// Positional arguments: sources then destination.
     pub args: Vec<OsString>,
 }
@@ -540,6 +546,8 @@ impl Default for Options {
             checksum_choice: None,
             threads: None,
             lanes: None,
+            depth: None,
+            chunk: None,
             args: Vec::new(),
         }
     }
@@ -547,12 +555,14 @@ impl Default for Options {
 
 impl Options {
     /// Reads the arsync-only tuning variables (`ARSYNC_THREADS`,
-    /// `ARSYNC_LANES`) once, with the options; unset or not a number
+    /// `ARSYNC_LANES`, `ARSYNC_DEPTH`, `ARSYNC_CHUNK_KIB`) once, with the options; unset or not a number
     /// leaves the engine's default.
     pub(crate) fn read_env(&mut self) {
         let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
         self.threads = env("ARSYNC_THREADS");
         self.lanes = env("ARSYNC_LANES");
+        self.depth = env("ARSYNC_DEPTH");
+        self.chunk = env("ARSYNC_CHUNK_KIB").map(|k| k.clamp(4, 1 << 16) << 10);
     }
 
     pub(crate) fn recursive(&self) -> bool {

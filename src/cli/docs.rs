@@ -183,6 +183,11 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "Number of file copies each worker keeps in flight (default: 16).",
     ),
     (
+        "ARSYNC_DEPTH, ARSYNC_CHUNK_KIB",
+        "Pieces of one large file in flight on the pipelined copy engines (default: 8), \
+         and the size of each piece in KiB (default: 256).",
+    ),
+    (
         "LC_ALL, LC_CTYPE, LANG",
         "As for rsync: under a UTF-8 locale, valid multibyte characters in names are \
          printed as they are; otherwise non-ASCII bytes are printed as \\#ooo escapes.",

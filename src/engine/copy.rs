@@ -12,7 +12,7 @@ use compio::fs::File;
 
 use super::datapath::{self, DataError, Io};
 use super::error::CopyError;
-use super::sink::{Place, Sink, shown};
+use super::sink::{self, Place, Sink, shown};
 use super::sparse::{self, Holes};
 use super::{Config, CopyJob, Outcome};
 use crate::meta::{self, Target};
@@ -155,6 +155,7 @@ async fn write_content(
         buf,
         holes: cfg.sparse.then_some(&mut space.holes),
         live: job.live.as_deref(),
+        shares_extents: sink::fs_kind(sink.dir(place), sink.file()).shares_extents(),
     };
     let copied = datapath::copy(cfg.choice, &mut io, cfg, start, job.size).await;
     let len = copied

@@ -23,6 +23,7 @@ mod copy;
 mod datapath;
 mod error;
 pub(crate) mod pace;
+mod pipeline;
 mod sink;
 mod sparse;
 mod uring;
@@ -167,6 +168,12 @@ pub(crate) struct Config {
     pub lanes: usize,
     /// Largest single read/write.
     pub chunk: usize,
+    /// Pieces of one file in flight on the pipelined paths (see
+    /// `pipeline`; 1: stepwise).
+    pub depth: usize,
+    /// `auto`: files up to this size go through the ring (read + write),
+    /// larger ones to `copy_file_range`.
+    pub small: u64,
     /// Which data path moves the bytes.
     pub choice: EngineChoice,
     /// The process umask (new files' permissions are masked by it).
@@ -188,6 +195,22 @@ pub(crate) struct Config {
     pub fsync: bool,
 }
 
+/// Largest single read or write, and the size of the ring's pool
+/// buffers. Measured on the 2-core VM (benchmarks/README.md, "Copy
+/// engines, 2026-12-05"): 256 KiB pieces, 8 in flight, copied a warm
+/// 1 GiB file fastest of 64 KiB-1 MiB x 1-8.
+const CHUNK: usize = 256 << 10;
+
+/// Pieces of one file in flight on the pipelined paths.
+const DEPTH: usize = 8;
+
+/// `auto`'s largest file for the ring path (see `datapath::copy`):
+/// 4 KiB files copied cold through the ring took 0.82x the time of
+/// `copy_file_range`, warm the same; on the cold mixed tree thresholds of
+/// 16, 64 and 256 KiB were within the noise (0.90-1.00x), and 256 KiB
+/// cost 10-15% more CPU (benchmarks/README.md, 2026-12-05).
+const SMALL: u64 = 64 << 10;
+
 impl Config {
     pub(crate) fn new(opts: &Options, abort: Arc<AtomicBool>) -> Config {
         let (threads, lanes) = Config::tuning(opts);
@@ -201,7 +224,9 @@ impl Config {
             }),
             threads,
             lanes,
-            chunk: pace::Pace::new(opts.bwlimit).chunk(1 << 20),
+            chunk: pace::Pace::new(opts.bwlimit).chunk(opts.chunk.unwrap_or(CHUNK)),
+            depth: opts.depth.unwrap_or(DEPTH),
+            small: SMALL,
             choice: opts.engine,
             umask: crate::sys::umask(),
             sparse: opts.sparse,
@@ -244,6 +269,8 @@ impl Config {
             threads: 1,
             lanes: 1,
             chunk: 1 << 20,
+            depth: DEPTH,
+            small: SMALL,
             choice: EngineChoice::Auto,
             umask: 0o022,
             sparse: false,

@@ -16,7 +16,7 @@ use compio::fs::File;
 
 use super::error::CopyError;
 use super::{BeforeCommit, Config, CopyJob, temp_dir_name, temp_name};
-use crate::sys::copy::{self as kernel, Create};
+use crate::sys::copy::{self as kernel, Create, FsKind};
 use crate::sys::{self, DirAt};
 
 /// The destination of one job: its path (for messages) and its name in
@@ -232,6 +232,15 @@ impl Sink {
         }
     }
 
+    /// The directory the file being written is in (a `--temp-dir` one
+    /// for a named temp file there).
+    pub(super) fn dir<'a>(&'a self, place: &'a Place) -> &'a DirAt {
+        match &self.kind {
+            Kind::Named { dir, .. } => dir,
+            _ => &place.dir,
+        }
+    }
+
     /// Whether this is the destination itself (`--inplace`).
     pub(super) fn in_place(&self) -> bool {
         matches!(self.kind, Kind::InPlace { .. })
@@ -371,7 +380,7 @@ async fn commit_unnamed(
     place: &Place,
     backup: Option<&dyn BeforeCommit>,
 ) -> Result<(), CopyError> {
-    let checked = flush_checked(&file).map_err(|err| CopyError::Close {
+    let checked = flush_if_close_can_fail(&file, place).map_err(|err| CopyError::Close {
         name: place.shown_temp(),
         err,
     });
@@ -450,9 +459,43 @@ async fn close_checked(file: File) -> io::Result<()> {
     fault::or(kernel::close(file).await)
 }
 
-/// Reports what a close would, keeping `file` open.
-fn flush_checked(file: &File) -> io::Result<()> {
-    fault::or(kernel::flush(file))
+/// Reports what a close would, keeping `file` open — where a close can
+/// report anything: on ext4, XFS, btrfs and tmpfs it cannot (no `flush`
+/// file operation), and the `fcntl(F_DUPFD)` + `close` pair is spared.
+fn flush_if_close_can_fail(file: &File, place: &Place) -> io::Result<()> {
+    if fs_kind(&place.dir, file).close_can_fail() {
+        fault::or(kernel::flush(file))
+    } else {
+        fault::or(Ok(()))
+    }
+}
+
+thread_local! {
+    /// The destination directory this thread asked about last, and its
+    /// file system's kind. Held (not just its address) so that the answer
+    /// cannot go to another directory.
+    static LAST_DIR: std::cell::RefCell<Option<(std::sync::Arc<std::os::fd::OwnedFd>, FsKind)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The kind of file system `file` (made in `dir`) is on: asked of the
+/// kernel (`fstatfs`) once per directory in a row, as files come mostly
+/// directory by directory.
+pub(super) fn fs_kind(dir: &DirAt, file: &File) -> FsKind {
+    let DirAt::Fd(fd) = dir else {
+        return kernel::fs_kind(file.as_fd());
+    };
+    LAST_DIR.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((d, kind)) = &*last
+            && std::sync::Arc::ptr_eq(d, fd)
+        {
+            return *kind;
+        }
+        let kind = kernel::fs_kind(fd.as_fd());
+        *last = Some((std::sync::Arc::clone(fd), kind));
+        kind
+    })
 }
 
 /// Test seam: a close can be made to fail, as a network filesystem's

@@ -179,10 +179,16 @@ impl Drop for UringEngine {
 /// the caller retries without them.
 fn build_runtime(cfg: &Config, tuned: bool) -> std::io::Result<compio::runtime::Runtime> {
     let mut proactor = ProactorBuilder::new();
-    let pool = cfg.lanes.clamp(1, 1 << 15).next_power_of_two() as u16;
+    // Two pipelined files at full depth, or a buffer per lane.
+    let pool = cfg
+        .lanes
+        .max(2 * cfg.depth)
+        .clamp(1, 1 << 15)
+        .next_power_of_two() as u16;
     proactor
         .buffer_pool_size(NonZero::new(pool).unwrap_or(NonZero::<u16>::MIN))
-        .buffer_pool_buffer_len(cfg.chunk);
+        .buffer_pool_buffer_len(cfg.chunk)
+        .buffer_pool_allocator::<crate::sys::copy::PageAligned>();
     if tuned {
         proactor
             .coop_taskrun(true)
