@@ -664,7 +664,9 @@ impl Planner<'_> {
         }
         // --append: a destination (or basis-dir file) at least as long is
         // left alone, silently; rsync then makes no file at all (gen8278).
+        // Another type in the way is made way for first (gen19874).
         if o.append != crate::options::Append::No
+            && remove.is_none()
             && compare_to.is_some_and(|st| st.size >= e.stat.size)
         {
             return Decision::new(Action::Skip(SkipWhy::NotShorter), 0, mode);
