@@ -27,46 +27,48 @@ pub(crate) fn become_copy_as(spec: &str, report: &mut Report) -> Result<(), Exit
         Some((u, g)) => (u, Some(g)),
         None => (spec, None),
     };
-    let code = ExitCode::Syntax;
-    let twice = |report: &mut Report, line: String| {
-        for _ in 0..2 {
-            report.error_raw(line.clone());
-        }
-        for _ in 0..2 {
-            report.error_raw(crate::final_line!(&report.name, code).to_string());
-        }
-        Err(code)
-    };
     let Some(uid) = id_of(user, ids::user_id) else {
-        return twice(report, format!("Invalid copy-as user: {user}"));
+        let line = format!("Invalid copy-as user: {user}");
+        return Err(refuse(report, [line.clone(), line]));
     };
     let gid = match group {
         Some(g) => match id_of(g, ids::group_id) {
             Some(gid) => gid,
-            None => return twice(report, format!("Invalid copy-as group: {g}")),
+            None => {
+                let line = format!("Invalid copy-as group: {g}");
+                return Err(refuse(report, [line.clone(), line]));
+            }
         },
         None => match ids::primary_gid(uid) {
             Some(gid) => gid,
             None => {
-                for side in ["Receiver", "sender"] {
-                    report.error(format!("[{side}] getpwuid failed: Success (0)"));
-                }
-                for _ in 0..2 {
-                    report.error_raw(crate::final_line!(&report.name, code).to_string());
-                }
-                return Err(code);
+                return Err(refuse(
+                    report,
+                    both_sides(report, "getpwuid failed: Success (0)"),
+                ));
             }
         },
     };
     let init = group.is_none().then_some(user.as_bytes());
     ids::become_user(uid, gid, init).map_err(|e| {
-        let text = crate::sys::errno_text(e.errno);
-        for side in ["Receiver", "sender"] {
-            report.error(format!("[{side}] {} failed: {text}", e.step));
-        }
-        for _ in 0..2 {
-            report.error_raw(crate::final_line!(&report.name, code).to_string());
-        }
-        code
+        let what = format!("{} failed: {}", e.step, crate::sys::errno_text(e.errno));
+        refuse(report, both_sides(report, &what))
     })
+}
+
+/// `what` as rsync's receiver and sender each say it.
+fn both_sides(report: &Report, what: &str) -> [String; 2] {
+    ["Receiver", "sender"].map(|side| format!("{}: [{side}] {what}", report.name))
+}
+
+/// Reports `lines` and both processes' final lines; the exit code.
+fn refuse(report: &mut Report, lines: [String; 2]) -> ExitCode {
+    let code = ExitCode::Syntax;
+    for l in lines {
+        report.error_raw(l);
+    }
+    for _ in 0..2 {
+        report.error_raw(crate::final_line!(&report.name, code).to_string());
+    }
+    code
 }

@@ -12,7 +12,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use crate::sys::Errno;
 
@@ -198,10 +197,7 @@ impl Node {
                     .collect();
                 let kids = child.flatten(walker);
                 let entries = merge_named(walker, &e, arg, kids, &named_by);
-                e.preset = Some(Arc::new(Preset {
-                    entries,
-                    content: true,
-                }));
+                e.preset = Some(Preset::listed(entries));
             } else if e.is_dir() && !content {
                 let mut kids = child.flatten(walker);
                 let mut content = false;
@@ -220,10 +216,7 @@ impl Node {
                     );
                     sort_entries(&mut kids);
                 }
-                e.preset = Some(Arc::new(Preset {
-                    entries: kids,
-                    content,
-                }));
+                e.preset = Some(Preset::new(kids, content));
             }
             v.push(e);
         }
@@ -262,10 +255,7 @@ fn merge_named(
                 .map(|p| p.entries.clone())
                 .unwrap_or_default();
             let entries = merge_named(walker, listed, dir_arg, below, &HashMap::new());
-            listed.preset = Some(Arc::new(Preset {
-                entries,
-                content: true,
-            }));
+            listed.preset = Some(Preset::listed(entries));
         } else if named_by.get(&k.name).is_some_and(|&a| a < dir_arg) {
             walker.shadowed_size += listed.counted_size();
             *listed = k;
@@ -387,10 +377,7 @@ pub(crate) fn relative_top_level(
             // `-d name/`: one level of contents, read now (a content
             // directory: --delete works in it).
             let entries = walker.list(&entry);
-            entry.preset = Some(Arc::new(Preset {
-                entries,
-                content: true,
-            }));
+            entry.preset = Some(Preset::listed(entries));
             leaf.content = false;
             leaf.entry = Some(entry);
             continue;

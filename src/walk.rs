@@ -74,10 +74,17 @@ pub(crate) struct Preset {
 impl Preset {
     /// A listing that is not the directory's contents.
     pub(crate) fn named(entries: Vec<Entry>) -> std::sync::Arc<Preset> {
-        std::sync::Arc::new(Preset {
-            entries,
-            content: false,
-        })
+        Preset::new(entries, false)
+    }
+
+    /// The directory's contents, read ahead (with any paths named below
+    /// it merged in).
+    pub(crate) fn listed(entries: Vec<Entry>) -> std::sync::Arc<Preset> {
+        Preset::new(entries, true)
+    }
+
+    pub(crate) fn new(entries: Vec<Entry>, content: bool) -> std::sync::Arc<Preset> {
+        std::sync::Arc::new(Preset { entries, content })
     }
 }
 
@@ -288,19 +295,25 @@ pub(crate) fn list_detached(cfg: &WalkConfig, dir: &Entry) -> Listing {
     }
 }
 
+/// `-m`: what a directory's subtree holds.
+#[derive(Clone, Copy, Debug)]
+enum Subtree {
+    /// A non-directory somewhere; `lead` subdirectories without one come
+    /// before the first entry kept.
+    Content { lead: u32 },
+    /// No non-directory: `dirs` directories, itself included, all pruned.
+    Empty { dirs: u32 },
+}
+
 /// Lists sources. Holds the diagnostics produced so far.
 pub(crate) struct Walker {
     pub(crate) cfg: WalkConfig,
-    /// `-m`: whether a source directory's subtree holds anything but
-    /// directories, by path (each subtree is looked at once).
-    has_content: std::collections::HashMap<PathBuf, bool>,
+    /// `-m`: what each source directory's subtree was found to hold, by
+    /// path (each subtree is looked at once).
+    subtrees: std::collections::HashMap<PathBuf, Subtree>,
     /// `-m`: listings made to look for content, kept for the walk (a
     /// directory is read once, and what reading it says is said once).
     looked_at: std::collections::HashMap<PathBuf, Vec<Entry>>,
-    /// `-m`: directories in each subtree without content, by path.
-    empty_dirs: std::collections::HashMap<PathBuf, u32>,
-    /// `-m`: pruned directories before a directory's first kept entry.
-    pruned_lead: std::collections::HashMap<PathBuf, u32>,
     pub diags: Vec<Diag>,
     /// Size of listed items shadowed by an earlier source with the same
     /// name; the driver adds it to "total size".
@@ -450,10 +463,8 @@ impl Walker {
     pub(crate) fn new(cfg: WalkConfig) -> Walker {
         Walker {
             cfg,
-            has_content: std::collections::HashMap::new(),
+            subtrees: std::collections::HashMap::new(),
             looked_at: std::collections::HashMap::new(),
-            empty_dirs: std::collections::HashMap::new(),
-            pruned_lead: std::collections::HashMap::new(),
             diags: Vec::new(),
             shadowed_size: 0,
             utf8: crate::text::locale_is_utf8(),
@@ -530,10 +541,6 @@ impl Walker {
         self.diags.push(Diag::Error(text));
     }
 
-    /// Builds an entry from its `lstat`, applying the symlink rules of
-    /// the sending side: `-L` and `--copy-unsafe-links` send what a link
-    /// points to, `-k` sends a link to a directory as the directory,
-    /// `--munge-links` strips the daemon's munge prefix.
     /// `-R`: the entry of an implied directory, its owner, group and mode
     /// seen through the attribute options (`--chown`, `--usermap`, …) as
     /// any listed entry's.
@@ -551,6 +558,10 @@ impl Walker {
         Some(e)
     }
 
+    /// Builds an entry from its `lstat`, applying the symlink rules of
+    /// the sending side: `-L` and `--copy-unsafe-links` send what a link
+    /// points to, `-k` sends a link to a directory as the directory,
+    /// `--munge-links` strips the daemon's munge prefix.
     pub(crate) fn make_entry(
         &mut self,
         name: Vec<u8>,
@@ -874,48 +885,49 @@ impl Walker {
         for mut e in entries.drain(..) {
             if !e.is_dir() {
                 keep.push(e);
-            } else if self.subtree_has_content(&e) {
-                e.pruned_lead = self.pruned_lead.get(&e.src).copied().unwrap_or(0);
-                keep.push(e);
-            } else {
-                let n = self.empty_dirs.get(&e.src).copied().unwrap_or(1);
-                match keep.last_mut() {
-                    Some(k) => k.pruned_after += n,
-                    None => lead += n,
+                continue;
+            }
+            match self.subtree(&e) {
+                Subtree::Content { lead } => {
+                    e.pruned_lead = lead;
+                    keep.push(e);
                 }
+                Subtree::Empty { dirs } => match keep.last_mut() {
+                    Some(k) => k.pruned_after += dirs,
+                    None => lead += dirs,
+                },
             }
         }
         *entries = keep;
         lead
     }
 
-    /// Whether a directory's subtree holds a non-directory. On the way it
-    /// notes how many directories a subtree without one holds, and how
-    /// many come before the first kept entry of one with (see [`prune`]).
-    fn subtree_has_content(&mut self, dir: &Entry) -> bool {
-        if let Some(&known) = self.has_content.get(&dir.src) {
+    /// What a directory's subtree holds (see [`Subtree`]); a listing read
+    /// to find out is kept for the walk when the directory stays.
+    fn subtree(&mut self, dir: &Entry) -> Subtree {
+        if let Some(&known) = self.subtrees.get(&dir.src) {
             return known;
         }
         let children = self.list_unpruned(dir);
-        let mut found = false;
         let mut dirs = 1;
+        let mut found = false;
         for c in &children {
-            if !c.is_dir() || self.subtree_has_content(c) {
-                found = true;
-                break;
+            match c.is_dir().then(|| self.subtree(c)) {
+                Some(Subtree::Empty { dirs: n }) => dirs += n,
+                _ => {
+                    found = true;
+                    break;
+                }
             }
-            dirs += self.empty_dirs.get(&c.src).copied().unwrap_or(1);
         }
-        self.has_content.insert(dir.src.clone(), found);
-        if found {
-            if dirs > 1 {
-                self.pruned_lead.insert(dir.src.clone(), dirs - 1);
-            }
+        let known = if found {
             self.looked_at.insert(dir.src.clone(), children);
+            Subtree::Content { lead: dirs - 1 }
         } else {
-            self.empty_dirs.insert(dir.src.clone(), dirs);
-        }
-        found
+            Subtree::Empty { dirs }
+        };
+        self.subtrees.insert(dir.src.clone(), known);
+        known
     }
 
     /// Lists a directory entry's children (merging all its sources), sorted.

@@ -706,6 +706,21 @@ impl Report {
         }
     }
 
+    /// Counts file-list entry `e`, and after a directory under `-m` the
+    /// pruned subdirectories rsync lists before its first kept entry.
+    pub(crate) fn count_listed(&mut self, e: &Entry) {
+        self.count_entry(e.kind(), e.counted_size());
+        self.count_pruned(e.pruned_lead);
+    }
+
+    /// `-m`: `n` directories rsync's sender lists and its receiver prunes
+    /// (they count in `to-chk` and in `Number of files`).
+    pub(crate) fn count_pruned(&mut self, n: u32) {
+        for _ in 0..n {
+            self.count_entry(Kind::Dir, 0);
+        }
+    }
+
     /// The bar's totals as they grow: entries listed, bytes to copy.
     fn bar_totals(&mut self) {
         if self.progress.is_on() && !self.progress.is_text() {

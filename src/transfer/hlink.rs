@@ -334,8 +334,9 @@ impl Transfer<'_> {
         }
         if !quiet {
             let old = old.filter(|o| o.kind() != Kind::Dir);
+            let planner = &self.ctx.planner;
             let flags = LOCAL_CHANGE | XNAME_FOLLOWS;
-            let mut iflags = (self.ctx.planner).itemize_xname(e, old.as_ref(), flags, mode, true);
+            let mut iflags = planner.itemize_xname(e, old.as_ref(), flags, mode, true);
             if old.is_some() {
                 iflags |= stale;
             }

@@ -34,12 +34,12 @@ impl Setup<'_> {
     pub(super) fn list_only(&mut self, walker: &mut Walker, top: &TopLevel) {
         match &top.dot {
             Some(dot) => {
-                self.count_listed(dot);
+                self.report.count_listed(dot);
                 if !dot.implied || self.opts.implied_dirs {
                     self.list_line(dot);
                 }
             }
-            None => self.count_pruned(top.pruned_lead),
+            None => self.report.count_pruned(top.pruned_lead),
         }
         self.list_entries(walker, &top.entries);
     }
@@ -49,7 +49,7 @@ impl Setup<'_> {
             if self.flow.stopping() {
                 return;
             }
-            self.count_listed(e);
+            self.report.count_listed(e);
             // Implied directories are in the list but not shown under
             // --no-implied-dirs.
             if !e.implied || self.opts.implied_dirs {
@@ -60,20 +60,7 @@ impl Setup<'_> {
                 self.flow.forward(self.report, walker);
                 self.list_entries(walker, &children);
             }
-            self.count_pruned(e.pruned_after);
-        }
-    }
-
-    /// Counts a listed entry, and the directories `-m` pruned right
-    /// below it (see `Transfer::count`).
-    fn count_listed(&mut self, e: &Entry) {
-        self.report.count_entry(e.kind(), e.counted_size());
-        self.count_pruned(e.pruned_lead);
-    }
-
-    fn count_pruned(&mut self, n: u32) {
-        for _ in 0..n {
-            self.report.count_entry(Kind::Dir, 0);
+            self.report.count_pruned(e.pruned_after);
         }
     }
 

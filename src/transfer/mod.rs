@@ -318,19 +318,12 @@ impl Transfer<'_> {
         self.flow.absorb(self.report, l)
     }
 
-    /// Counts a file-list entry (and, after a directory under `-m`, the
-    /// pruned subdirectories rsync lists before its first kept one).
     pub(super) fn count(&mut self, e: &Entry) {
-        self.report.count_entry(e.kind(), e.counted_size());
-        self.count_pruned(e.pruned_lead);
+        self.report.count_listed(e);
     }
 
-    /// `-m`: directories rsync's sender lists and its receiver prunes
-    /// (they count in `to-chk` and in `Number of files`).
     pub(super) fn count_pruned(&mut self, n: u32) {
-        for _ in 0..n {
-            self.report.count_entry(Kind::Dir, 0);
-        }
+        self.report.count_pruned(n);
     }
 
     pub(super) fn stopping(&self) -> bool {

@@ -304,19 +304,19 @@ impl<'a> Setup<'a> {
             // A basis dir through another user's symlink is not used:
             // rsync's walk refuses it and it counts as missing.
             let untrusted = self.untrusted(&path);
-            match sys::stat(&path)
-                .map_err(|_| ())
-                .and_then(|st| match untrusted {
-                    true => Err(()),
-                    false => Ok(st),
-                }) {
-                Ok(st) if st.kind() == Kind::Dir => {}
-                Ok(_) => self.report.warning(format!(
+            let found = if untrusted {
+                None
+            } else {
+                sys::stat(&path).ok()
+            };
+            match found {
+                Some(st) if st.kind() == Kind::Dir => {}
+                Some(_) => self.report.warning(format!(
                     "--{} arg is not a dir: {}",
                     kind.option_name(),
                     self.report.esc(&shown)
                 )),
-                Err(()) => self.report.warning(format!(
+                None => self.report.warning(format!(
                     "--{} arg does not exist: {}",
                     kind.option_name(),
                     self.report.esc(&shown)
