@@ -279,18 +279,16 @@ impl Backup {
     }
 
     /// The backup dir's handle, made (with its missing parents) the
-    /// first time: the backup dir with the permissions and owner of the
-    /// destination root, as rsync.
+    /// first time a backup goes there.
     fn backup_dir_at(&self, dir: &Path) -> Result<DirAt, Failure> {
         if let Some(d) = self.dir_at.get() {
             return Ok(d.clone());
         }
-        let model = self.counterpart(b"");
         // The user's path (relative to DEST or absolute), symlinks in it
         // followed as rsync follows them; only the levels below it that
         // the backups make or enter never go through a symlink.
         let failed = |e| Failure::mkdir(self.local(dir), e);
-        make_by_path(dir, model).map_err(failed)?;
+        make_by_path(dir).map_err(failed)?;
         let at = sys::open_root(dir).map_err(failed)?;
         Ok(self.dir_at.get_or_init(|| at).clone())
     }
@@ -531,8 +529,10 @@ fn remove_tree(dir: &DirAt, name: &[u8]) -> Result<(), Errno> {
 }
 
 /// Makes the backup dir `dir` (a path of the user's) and its missing
-/// parents; the backup dir itself after `model` (the destination root).
-fn make_by_path(dir: &Path, model: Option<Stat>) -> Result<(), Errno> {
+/// parents, as rsync 3.5 does: plain `mkdir` with mode 0777 less the
+/// umask, owned by whoever runs the copy (only the levels below the
+/// backup dir follow their destination counterparts).
+fn make_by_path(dir: &Path) -> Result<(), Errno> {
     let mut missing = Vec::new();
     let mut p = dir.to_path_buf();
     while sys::lstat(&p).is_err() {
@@ -542,14 +542,9 @@ fn make_by_path(dir: &Path, model: Option<Stat>) -> Result<(), Errno> {
         }
     }
     for d in missing.iter().rev() {
-        let model = model.filter(|_| d == dir);
-        let mode = model.map_or(0o777, |st| st.mode & 0o7777);
-        match sys::mkdir(d, mode) {
+        match sys::mkdir(d, 0o777) {
             Ok(()) | Err(Errno::EXIST) => {}
             Err(e) => return Err(e),
-        }
-        if let Some(st) = model {
-            sys::set_mode_owner_path(d, st.mode, st.uid, st.gid);
         }
     }
     Ok(())

@@ -565,6 +565,14 @@ impl Options {
         self.chunk = env("ARSYNC_CHUNK_KIB").map(|k| k.clamp(4, 1 << 16) << 10);
     }
 
+    /// `--temp-dir` is relative and climbs out with `..`: rsync 3.5 opens
+    /// it beneath the destination and so refuses it, file by file.
+    pub(crate) fn temp_dir_climbs(&self) -> bool {
+        self.temp_dir.as_ref().is_some_and(|t| {
+            t.is_relative() && t.components().any(|c| c == std::path::Component::ParentDir)
+        })
+    }
+
     pub(crate) fn recursive(&self) -> bool {
         self.recursive != Recurse::No
     }

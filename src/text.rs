@@ -83,6 +83,24 @@ pub(crate) fn escape_output(line: &[u8], utf8: bool, eight_bit: bool) -> Vec<u8>
     out
 }
 
+/// Escapes what is left for a message rsync's receiving process writes
+/// itself (a `[generator]` or `[receiver]` error, `--stderr=errors` or
+/// `all`): that process has no iconv and tests each byte with `isprint`,
+/// so under any locale DEL and every byte ≥ 0x80 become `\#ooo` — also
+/// the bytes of characters [`escape_output`] kept for a UTF-8 locale.
+/// `line` is already escaped otherwise (control bytes, `\#ooo`).
+pub(crate) fn escape_server(line: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(line.len() + 8);
+    for &b in line {
+        if b >= 0x7f {
+            push_octal(&mut out, b);
+        } else {
+            out.push(b);
+        }
+    }
+    out
+}
+
 /// Escapes a line for the `--log-file`: rsync 3.x escapes control bytes
 /// (other than tab) with or without the high bit (0x00–0x1f, 0x80–0x9f)
 /// and a literal `\#` before three digits, whatever the locale; other
@@ -221,6 +239,13 @@ pub(crate) fn logs_before_transfer(fmt: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_receivers_messages_escape_every_high_byte_and_del() {
+        let line = escape_output("n\u{e9}e a\x7fb\x01".as_bytes(), true, false);
+        assert_eq!(line, "n\u{e9}e a\x7fb\\#001".as_bytes());
+        assert_eq!(escape_server(&line), b"n\\#303\\#251e a\\#177b\\#001");
+    }
 
     #[test]
     fn has_escape() {

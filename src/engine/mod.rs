@@ -159,8 +159,7 @@ pub(crate) struct Config {
     /// destination directory unless absolute) instead of under its name.
     pub partial_dir: Option<PathBuf>,
     pub temp_dir: Option<PathBuf>,
-    /// `--temp-dir` is relative and climbs out with `..`: rsync 3.5 opens
-    /// it beneath the destination and so refuses it, file by file.
+    /// See [`Options::temp_dir_climbs`].
     pub temp_dir_climbs: bool,
     /// Threads with their own io_uring ring.
     pub threads: usize,
@@ -219,9 +218,7 @@ impl Config {
             partial: opts.partial,
             partial_dir: opts.partial_dir.clone(),
             temp_dir: opts.temp_dir.clone(),
-            temp_dir_climbs: opts.temp_dir.as_ref().is_some_and(|t| {
-                t.is_relative() && t.components().any(|c| c == std::path::Component::ParentDir)
-            }),
+            temp_dir_climbs: opts.temp_dir_climbs(),
             threads,
             lanes,
             chunk: pace::Pace::new(opts.bwlimit).chunk(opts.chunk.unwrap_or(CHUNK)),

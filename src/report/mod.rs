@@ -124,6 +124,16 @@ fn file_sum(path: &std::path::Path) -> Option<[u8; 16]> {
 }
 
 /// `%f`'s directory for an entry: its source path without its name.
+/// A `NAME: [generator] …` or `NAME: [receiver] …` line: one the
+/// receiving rsync process writes itself.
+fn is_server_side(line: &[u8]) -> bool {
+    let after = match line.windows(2).position(|w| w == b": ") {
+        Some(i) => &line[i + 2..],
+        None => return false,
+    };
+    after.starts_with(b"[generator] ") || after.starts_with(b"[receiver] ")
+}
+
 fn src_dir_of(e: &Entry) -> Option<Vec<u8>> {
     let src = e.src.as_os_str().as_bytes();
     if e.name == b"." {
@@ -208,6 +218,9 @@ pub(crate) struct Report {
     dry_run: bool,
     utf8: bool,
     eight_bit: bool,
+    /// The receiving side's errors are escaped byte by byte, as the rsync
+    /// process that writes them does (no `-8`, no `--stderr=client`).
+    server_escapes: bool,
     /// rsync's INFO_STATS level (`-v` 1, `--stats` 2).
     stats_level: u8,
     owner: bool,
@@ -291,6 +304,8 @@ impl Report {
             dry_run: opts.dry_run,
             utf8,
             eight_bit: opts.eight_bit,
+            server_escapes: !opts.eight_bit
+                && opts.stderr_mode != crate::options::StderrMode::Client,
             stats_level: opts.info_stats(),
             owner: opts.owner,
             group: opts.group,
@@ -562,6 +577,9 @@ impl Report {
     fn write_line(&mut self, line: Line) {
         match line {
             Line::Out(s) => self.emit(false, &s, true),
+            Line::Err(s) if self.server_escapes && is_server_side(&s) => {
+                self.emit(true, &crate::text::escape_server(&s), true)
+            }
             Line::Err(s) => self.emit(true, &s, true),
             Line::Raw(s) => self.emit(false, &s, false),
             Line::Log(m) => {

@@ -229,19 +229,6 @@ pub(crate) fn set_mode_owner(
     r
 }
 
-/// Gives path `path` (not through a final symlink for the owner)
-/// permissions `mode` and owner `uid`/`gid`, ignoring failures.
-pub(crate) fn set_mode_owner_path(path: &Path, mode: u32, uid: u32, gid: u32) {
-    let _ = rustix::fs::chmod(path, Mode::from_raw_mode(mode & 0o7777));
-    let _ = rustix::fs::chownat(
-        rustix::fs::CWD,
-        path,
-        Some(Uid::from_raw(uid)),
-        Some(Gid::from_raw(gid)),
-        AtFlags::SYMLINK_NOFOLLOW,
-    );
-}
-
 /// Which of the source's attributes a [`copy_file`] copy takes besides
 /// its permissions (always kept).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -479,8 +466,6 @@ mod tests {
         let fd = at.open_dir_read(b"d").unwrap();
         set_mode_owner(fd.as_fd(), 0o700, None).unwrap();
         assert_eq!(at.lstat(b"d").unwrap().mode & 0o7777, 0o700);
-        set_mode_owner_path(&t.path().join("d"), 0o750, 0, 0);
-        assert_eq!(at.lstat(b"d").unwrap().mode & 0o7777, 0o750);
         let own = d.own_stat().unwrap();
         assert_eq!(own.ino, at.lstat(b"d").unwrap().ino);
     }

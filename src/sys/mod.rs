@@ -41,8 +41,7 @@ pub(crate) use crate::text::{escape_name, locale_is_utf8};
 
 mod dir_ops;
 pub(crate) use dir_ops::{
-    KeepAttrs, copy_file, dir_handle, mkdir, mkdir_all, remove_in, rmdir, set_mode_owner,
-    set_mode_owner_path, unlink,
+    KeepAttrs, copy_file, dir_handle, mkdir, mkdir_all, remove_in, rmdir, set_mode_owner, unlink,
 };
 
 /// File types as rsync distinguishes them.

@@ -67,7 +67,7 @@ impl Transfer<'_> {
         match d.open_dir(&base) {
             Ok(at) => Ok(at),
             Err(Errno::NOTDIR | Errno::LOOP) if self.ctx.opts.keep_dirlinks => {
-                self.resolve_dir(dest)
+                self.resolve_dir(dest, true)
             }
             // Nothing there to open: a dry run only pretends to make it.
             Err(_) if matches!(d, DirAt::Path(_)) || self.ctx.opts.dry_run => {
@@ -86,16 +86,32 @@ impl Transfer<'_> {
         if let Some(d) = self.dirs.open(dir) {
             return d.at.clone();
         }
-        self.resolve_dir(dir)
+        self.resolve_dir(dir, self.ctx.opts.keep_dirlinks)
+    }
+
+    /// A directory `--ignore-existing` keeps where DEST has a symlink:
+    /// rsync looks up what is below it through the symlink, so its handle
+    /// follows it too, as `-K` does (only a relative target that stays
+    /// below the root).
+    pub(super) fn follow_kept_dir(&mut self, dest: &Path) {
+        let Some(top) = self.dirs.stack.last_mut() else {
+            return;
+        };
+        if matches!(top.at, Err(Errno::NOTDIR | Errno::LOOP)) && top.path == dest {
+            let at = self.resolve_dir(dest, true);
+            if let Some(top) = self.dirs.stack.last_mut() {
+                top.at = at;
+            }
+        }
     }
 
     /// Opens `dir` component by component from the root (see
     /// `sys::open_beneath`); a path outside the root is used as it is.
-    fn resolve_dir(&self, dir: &Path) -> Result<DirAt, Errno> {
+    fn resolve_dir(&self, dir: &Path, follow_safe: bool) -> Result<DirAt, Errno> {
         match (&self.ctx.root.at, dir.strip_prefix(&self.ctx.root.path)) {
             (DirAt::Fd(root), Ok(rel)) => {
                 use std::os::fd::AsFd;
-                sys::open_beneath(root.as_fd(), sys::bytes(rel), self.ctx.opts.keep_dirlinks)
+                sys::open_beneath(root.as_fd(), sys::bytes(rel), follow_safe)
                     .map(|fd| DirAt::Fd(Arc::new(fd)))
             }
             _ => Ok(DirAt::Path(dir.to_path_buf())),

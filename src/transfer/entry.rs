@@ -412,19 +412,23 @@ impl Transfer<'_> {
             None => self.at_of(dest).ok().map(|(d, _)| d),
             Some(at) => at.ok(),
         };
-        // -b: where the version being replaced goes (directories made now).
+        // -b: where the version being replaced goes (directories made now,
+        // unless the copy is refused before its temp file exists).
+        let refused = opts.temp_dir_climbs() && !opts.inplace;
         let backup_to = match &self.disposal.backup {
-            Some(b) if !fresh && delayed.is_none() => match b.prepare(dest, dir.as_ref()) {
-                Ok(to) => to,
-                Err(f) => {
-                    // No backup, no copy: the destination stays as it is.
-                    if let Some(l) = rec.as_ref().and_then(|r| self.report.item_line_of(r)) {
-                        self.report.info(l);
+            Some(b) if !fresh && delayed.is_none() && !refused => {
+                match b.prepare(dest, dir.as_ref()) {
+                    Ok(to) => to,
+                    Err(f) => {
+                        // No backup, no copy: the destination stays as it is.
+                        if let Some(l) = rec.as_ref().and_then(|r| self.report.item_line_of(r)) {
+                            self.report.info(l);
+                        }
+                        self.backup_failed(f, "receiver");
+                        return None;
                     }
-                    self.backup_failed(f, "receiver");
-                    return None;
                 }
-            },
+            }
             _ => None,
         };
         let append_from = self.append_from(d);

@@ -149,11 +149,6 @@ impl Transfer<'_> {
         // Times are set now (as rsync does) and re-checked once the
         // contents are written; -O leaves them alone.
         policy.set_times &= !opts.omit_dir_times;
-        let mut restore = None;
-        if !recv.am_root && want.mode & 0o700 != 0o700 && !opts.dry_run {
-            restore = Some(want.mode & 0o7777);
-            want.mode |= 0o700;
-        }
         let mut extra = d.extra.clone();
         if let Some(x) = extra.as_mut()
             && created
@@ -161,7 +156,29 @@ impl Transfer<'_> {
             x.forget_dest();
         }
         self.apply_attrs_ext(item.dest, cur, &want, &policy, extra.as_deref());
-        restore
+        // A normal user must be able to fill the directory: rsync then
+        // adds u+rwx by a chmod of its own, restored once it is filled.
+        if recv.am_root || want.mode & 0o700 == 0o700 || opts.dry_run {
+            return None;
+        }
+        self.open_up_dir(item, want.mode | 0o700);
+        Some(want.mode & 0o7777)
+    }
+
+    /// rsync's `u+rwx` on a directory a normal user fills, with its
+    /// message when refused (the directory is left as it is).
+    fn open_up_dir(&mut self, item: &Item<'_>, mode: u32) {
+        use std::os::fd::AsFd;
+        let name = item.at.name(&item.base);
+        let target = crate::sys::attr::Target::<std::fs::File>::At(item.at.as_fd(), &name);
+        if let Err(err) = crate::sys::attr::chmod(&target, mode) {
+            let msg = format!(
+                "[generator] failed to modify permissions on \"{}\": {}",
+                self.recv_shown(&self.local_of(item.dest)),
+                sys::errno_text(err)
+            );
+            self.report.error(msg);
+        }
     }
 
     /// An item that is there already: only its attributes are set.
@@ -201,10 +218,11 @@ impl Transfer<'_> {
             // counts) it.
             (Kind::Dir, SkipWhy::NotCreating) => Next::CountOnly,
             // A directory over a non-directory kept by --ignore-existing:
-            // rsync still visits the contents (each fails to stat) and
-            // touches the path's time.
+            // rsync still visits the contents (each fails to stat, or is
+            // looked up through a symlink there) and touches the path's time.
             (Kind::Dir, SkipWhy::Exists) => {
                 self.push_dir(item.dest, e, None, None);
+                self.follow_kept_dir(item.dest);
                 Next::Descend { fresh: false }
             }
             _ => Next::Stop,
