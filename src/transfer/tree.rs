@@ -222,6 +222,23 @@ impl Transfer<'_> {
         }
         crate::scan::list_dir(&dest.path).ok()
     }
+
+    /// [`Transfer::listing_of`] for DEST itself, taken from the listing
+    /// started ahead when it is of the same path and succeeded.
+    pub(super) fn root_listing(
+        &self,
+        dest: &Dest,
+        fresh: bool,
+        ahead: Option<crate::scan::ListingAhead>,
+    ) -> Option<DirListing> {
+        if fresh || dest.solo {
+            return None;
+        }
+        match ahead.and_then(|a| a.take(&dest.path)) {
+            Some(l) => Some(l),
+            None => self.listing_of(dest, fresh),
+        }
+    }
 }
 
 impl Transfer<'_> {
