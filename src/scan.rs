@@ -495,7 +495,7 @@ impl State {
             .collect();
         let mut tasks = Vec::new();
         for (e, dest) in subdirs {
-            let key: SpecKey = (e.src.clone(), e.more_srcs.clone(), dest.clone());
+            let key: SpecKey = (e.src.clone(), e.more_srcs().to_vec(), dest.clone());
             if self.spec.contains_key(&key) {
                 continue;
             }
@@ -588,7 +588,7 @@ impl Scanner {
         let mut st = shared.lock();
         let key: SpecKey = (
             dir.src.clone(),
-            dir.more_srcs.clone(),
+            dir.more_srcs().to_vec(),
             dest.map(Path::to_path_buf),
         );
         if let Some(t) = st.spec.remove(&key) {

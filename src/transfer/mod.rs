@@ -270,7 +270,7 @@ impl Transfer<'_> {
             return;
         };
         self.count(dot);
-        let next = if dot.implied && !self.ctx.opts.implied_dirs {
+        let next = if dot.implied() && !self.ctx.opts.implied_dirs {
             self.pass_implied(&dest.path)
         } else {
             self.handle(dot, &dest.path, Known::Unknown, dest.fresh)
