@@ -1068,7 +1068,11 @@ impl Walker {
         out: &mut Vec<Entry>,
     ) {
         let base = item.to_bytes();
-        let path = src.join(OsStr::from_bytes(base));
+        // Sized exactly: `join` doubles the buffer on the way, which held
+        // up to twice a long path per entry of a huge listing.
+        let mut path = PathBuf::with_capacity(src.as_os_str().len() + 1 + base.len());
+        path.push(src);
+        path.push(OsStr::from_bytes(base));
         let st = match sys::fs::lstat_at(fd, item) {
             Ok(st) => st,
             Err(Errno::NOENT) => {
