@@ -14,8 +14,11 @@
 #   tree100k         100,000 files of 0-2 KiB (uniform, fixed seed) in 1,000 nested dirs
 #   mixed            ~20,000 files, ~1 GiB, log-normal sizes (fixed seed), 1,000 nested
 #                    dirs; or the directory given with --tree
+#   hugedir          one directory of 200,000 files of 0-64 bytes (uniform, fixed seed):
+#                    one huge listing on each side (not in the default list)
 #   resync-TREE      no-change re-sync (rsync and arsync only) of TREE into a copy
-#                    the same tool made beforehand (TREE = tree10k, tree100k, mixed)
+#                    the same tool made beforehand (TREE = tree10k, tree100k, mixed,
+#                    hugedir)
 #   linkdest-TREE    a --link-dest snapshot (rsync and arsync only): TREE into a
 #                    fresh directory with --link-dest to an up-to-date copy the same
 #                    tool made beforehand (every file becomes a hard link)
@@ -153,8 +156,10 @@ tree_params() {
     tree100k:1) echo "uniform 1000 20 0-2048B --min-size 0 --max-size 2048" ;;
     tree100k:*) echo "uniform 100000 1000 0-2048B --min-size 0 --max-size 2048" ;;
     mixed:1) echo "lognormal 1000 50 32MiB --total $((32 << 20))" ;;
+    hugedir:1) echo "uniform 2000 0 0-64B --min-size 0 --max-size 64" ;;
+    hugedir:*) echo "uniform 200000 0 0-64B --min-size 0 --max-size 64" ;;
     mixed:*) echo "lognormal 20000 1000 1GiB --total $((1 << 30))" ;;
-    *) die "unknown tree '$1' (known: tree10k tree100k mixed)" ;;
+    *) die "unknown tree '$1' (known: tree10k tree100k mixed hugedir)" ;;
   esac
 }
 
@@ -189,7 +194,13 @@ ensure_tree() {
   read -r files stats < <(tree_stats "$T_SRC")
   case $layout in
     fixed) T_DESC="$files files × 4 KiB in $dirs directories, $(human "$stats")" ;;
-    uniform) T_DESC="$files files of 0–2 KiB (uniform random sizes, seed $seed) in $dirs nested directories, $(human "$stats")" ;;
+    uniform)
+      if [[ $dirs == 0 ]]; then # hugedir
+        T_DESC="$files files of 0–64 bytes (uniform random sizes, seed $seed) in one directory, $(human "$stats")"
+      else
+        T_DESC="$files files of 0–2 KiB (uniform random sizes, seed $seed) in $dirs nested directories, $(human "$stats")"
+      fi
+      ;;
     lognormal) T_DESC="$files files with log-normal sizes (median 4 KiB, long tail; seed $seed) in $dirs nested directories, $(human "$stats")" ;;
   esac
 }
@@ -445,7 +456,7 @@ run_workload() {
     resync-*) bench_resync "$w" "${w#resync-}" ;;
     linkdest-*) bench_linkdest "$w" "${w#linkdest-}" ;;
     avz-*) bench_avz "$w" "${w#avz-}" ;;
-    tree10k | tree100k | mixed) bench_tree "$w" "$w" 0 ;;
+    tree10k | tree100k | mixed | hugedir) bench_tree "$w" "$w" 0 ;;
     *) die "unknown workload '$w' (see --help)" ;;
   esac
 }

@@ -239,7 +239,7 @@ impl Planner<'_> {
         }
         !self.attrs.basis_differs(&meta::run::Examine {
             src: &e.src,
-            via_link: e.via_link.as_deref(),
+            via_link: e.via_link(),
             src_stat: &e.stat,
             want_mode: self.mode_for(e, Some(st)),
             cmp: Some((path, st)),
@@ -265,7 +265,7 @@ impl Planner<'_> {
             let mut level = 1;
             let quick = match kind {
                 Kind::File => self.quick_check_ok(e, &path, &st),
-                Kind::Symlink => self.attrs.read_dest_link(&path) == e.link,
+                Kind::Symlink => self.attrs.read_dest_link(&path).as_deref() == e.link(),
                 k if k.is_device() => st.rdev == e.stat.rdev,
                 _ => true,
             };
@@ -502,7 +502,7 @@ impl Planner<'_> {
         ) && cmp.as_ref().is_some_and(|(p, _)| p == dest);
         let v = self.attrs.examine(&meta::run::Examine {
             src: &e.src,
-            via_link: e.via_link.as_deref(),
+            via_link: e.via_link(),
             src_stat: &e.stat,
             want_mode: d.mode,
             cmp: cmp.as_ref().map(|(p, st)| (p.as_path(), st)),
@@ -532,10 +532,7 @@ impl Planner<'_> {
             Kind::Symlink
                 if o.links
                     && o.safe_links
-                    && crate::walk::unsafe_symlink(
-                        e.link.as_deref().unwrap_or_default(),
-                        &e.name,
-                    ) =>
+                    && crate::walk::unsafe_symlink(e.link().unwrap_or_default(), &e.name) =>
             {
                 Decision::new(Action::Skip(SkipWhy::UnsafeLink), 0, e.stat.mode)
             }
@@ -584,7 +581,7 @@ impl Planner<'_> {
             && st.kind() == Kind::Symlink
         {
             let cur_target = self.attrs.read_dest_link(dest);
-            if cur_target.as_deref() == e.link.as_deref() {
+            if cur_target.as_deref() == e.link() {
                 let iflags = self.itemize(e, Some(&st), 0, mode);
                 return Decision::new(Action::Attrs { current: st }, iflags, mode);
             }
@@ -896,13 +893,13 @@ mod tests {
     #[test]
     fn unsafe_symlinks_are_skipped_with_safe_links() {
         let mut e = entry(stat(crate::sys::mode::S_IFLNK | 0o777, 4, 1));
-        e.link = Some(b"/etc".to_vec());
+        e.rare_mut().link = Some(b"/etc".to_vec());
         let o = opts(|o| o.safe_links = true);
         assert!(matches!(
             decide(&o, &e, None),
             Action::Skip(SkipWhy::UnsafeLink)
         ));
-        e.link = Some(b"sibling".to_vec());
+        e.rare_mut().link = Some(b"sibling".to_vec());
         assert!(matches!(
             decide(&o, &e, None),
             Action::Symlink { replace: None }

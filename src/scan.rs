@@ -130,6 +130,38 @@ fn list_dir_with(dir: &Path, follow_link: bool) -> Result<DirListing, Errno> {
     Ok(listing.seal())
 }
 
+/// The listing of DEST's own directory, made on a thread of its own while
+/// the caller lists the sources' top level: with one huge directory on
+/// each side, the two listings are most of a no-change run, and each
+/// gets a core.
+pub(crate) struct ListingAhead {
+    path: PathBuf,
+    job: JoinHandle<Result<DirListing, Errno>>,
+}
+
+impl ListingAhead {
+    /// Starts listing `path` (as [`list_dir`] would); `None` when no
+    /// thread can be had (the caller lists when it needs to).
+    pub(crate) fn start(path: PathBuf) -> Option<ListingAhead> {
+        let p = path.clone();
+        let job = std::thread::Builder::new()
+            .name("arsync-dest-list".into())
+            .spawn(move || list_dir(&p))
+            .ok()?;
+        Some(ListingAhead { path, job })
+    }
+
+    /// The listing, if it was of `path` and succeeded; otherwise the
+    /// caller lists again (and sees any error itself, at the time it
+    /// would have).
+    pub(crate) fn take(self, path: &Path) -> Option<DirListing> {
+        if self.path != path {
+            return None;
+        }
+        self.job.join().ok()?.ok()
+    }
+}
+
 /// Identifies a prefetch request.
 pub(crate) type Ticket = u64;
 
@@ -463,7 +495,7 @@ impl State {
             .collect();
         let mut tasks = Vec::new();
         for (e, dest) in subdirs {
-            let key: SpecKey = (e.src.clone(), e.more_srcs.clone(), dest.clone());
+            let key: SpecKey = (e.src.clone(), e.more_srcs().to_vec(), dest.clone());
             if self.spec.contains_key(&key) {
                 continue;
             }
@@ -556,7 +588,7 @@ impl Scanner {
         let mut st = shared.lock();
         let key: SpecKey = (
             dir.src.clone(),
-            dir.more_srcs.clone(),
+            dir.more_srcs().to_vec(),
             dest.map(Path::to_path_buf),
         );
         if let Some(t) = st.spec.remove(&key) {

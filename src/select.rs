@@ -168,9 +168,9 @@ impl Node {
             let child = node.children.entry(c.clone()).or_default();
             match child.entry.as_mut() {
                 None => child.entry = Some(e),
-                Some(have) if have.implied && have.src != e.src => {
-                    if !have.more_srcs.contains(&e.src) {
-                        have.more_srcs.push(e.src);
+                Some(have) if have.implied() && have.src != e.src => {
+                    if !have.more_srcs().contains(&e.src) {
+                        have.rare_mut().more_srcs.push(e.src);
                     }
                 }
                 Some(_) => {}
@@ -248,7 +248,7 @@ fn merge_named(
             continue;
         };
         let listed = &mut listing[i];
-        if k.implied && listed.is_dir() && listed.preset.is_none() {
+        if k.implied() && listed.is_dir() && listed.preset.is_none() {
             let below = k
                 .preset
                 .as_ref()
@@ -322,11 +322,10 @@ pub(crate) fn relative_top_level(
         if rel.name_type == NameType::DotDir {
             if top.dot.is_none() {
                 let mut dot = Entry::new(b".".to_vec(), st, path.clone());
-                dot.link = None;
                 dot.filters = walker.root_filters(&path);
                 top.dot = Some(dot);
             } else if let Some(d) = top.dot.as_mut() {
-                d.more_srcs.push(path.clone());
+                d.rare_mut().more_srcs.push(path.clone());
             }
             dot_srcs.push(path);
             continue;
@@ -338,7 +337,7 @@ pub(crate) fn relative_top_level(
         let node = root.add_implied(&comps, implied);
         let Some(last) = comps.last() else { continue };
         let leaf = node.children.entry(last.clone()).or_default();
-        let is_new = leaf.entry.as_ref().is_none_or(|e| e.implied);
+        let is_new = leaf.entry.as_ref().is_none_or(|e| e.implied());
         if !is_new {
             // Named twice: the first one wins; a directory seen again
             // contributes its contents.
@@ -347,7 +346,7 @@ pub(crate) fn relative_top_level(
                 && st.kind() == Kind::Dir
                 && e.src != path
             {
-                e.more_srcs.push(path);
+                e.rare_mut().more_srcs.push(path);
             } else {
                 walker.shadowed_size += match st.kind() {
                     Kind::File | Kind::Symlink => st.size,
@@ -445,7 +444,7 @@ fn add_dot(walker: &mut Walker, top: &mut TopLevel, implied_dot: Option<PathBuf>
         && let Ok(st) = sys::stat(&base)
     {
         let mut dot = Entry::new(b".".to_vec(), st, base);
-        dot.implied = true;
+        dot.rare_mut().implied = true;
         dot.preset = Some(Preset::named(top.entries.clone()));
         top.dot = Some(dot);
     }
@@ -659,7 +658,7 @@ mod tests {
                 ..Stat::default()
             };
             let mut e = Entry::new(name.to_vec(), st, PathBuf::from(src));
-            e.implied = true;
+            e.rare_mut().implied = true;
             e
         };
         let comps: Vec<Vec<u8>> = vec![b"a".to_vec(), b"b".to_vec(), b"f".to_vec()];
@@ -669,7 +668,7 @@ mod tests {
         assert!(under.children.is_empty());
         let a = root.children[&b"a".to_vec()].entry.as_ref().unwrap();
         assert_eq!(a.src, PathBuf::from("x/a"));
-        assert_eq!(a.more_srcs, vec![PathBuf::from("y/a")]);
+        assert_eq!(a.more_srcs().to_vec(), vec![PathBuf::from("y/a")]);
         let opts = crate::options::Options::default();
         let mut walker = Walker::new(crate::walk::WalkConfig::new(&opts));
         let top = root.flatten(&mut walker);

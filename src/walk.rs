@@ -19,16 +19,35 @@ use crate::options::{MissingArgs, Options};
 use crate::sys::{self, Kind, Stat};
 
 /// One item of the transfer.
+///
+/// A listing holds one per name, so the common case is kept small (a
+/// directory of 200,000 files is 200,000 of these at once): what only
+/// symlinks, merged sources, `-R` and `-m` need lives in [`Rare`], boxed,
+/// and is absent for a plain file.
 #[derive(Clone, Debug)]
 pub(crate) struct Entry {
     /// Path relative to the transfer root as rsync shows it (`sub/file`);
     /// `.` for a directory whose contents were named (`src/`).
     pub name: Vec<u8>,
     pub stat: Stat,
-    /// Symlink target, read only when symlinks are preserved.
-    pub link: Option<Vec<u8>>,
     /// Where to read the item.
     pub src: PathBuf,
+    /// The sender's filter rules in effect in the directory holding this
+    /// entry (`None` without filters). A directory's own per-directory
+    /// merge files are read from it when it is listed.
+    pub filters: Option<FilterStack>,
+    /// A directory whose listing is known before the walk reaches it (see
+    /// [`Preset`]).
+    pub preset: Option<std::sync::Arc<Preset>>,
+    /// The fields few entries have (`None`: all of them empty).
+    pub rare: Option<Box<Rare>>,
+}
+
+/// The parts of an [`Entry`] that most entries do not have.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Rare {
+    /// Symlink target, read only when symlinks are preserved.
+    pub link: Option<Vec<u8>>,
     /// Further source directories merged into this one (several sources
     /// contributing the same directory name, e.g. `a/ b/`).
     pub more_srcs: Vec<PathBuf>,
@@ -41,13 +60,6 @@ pub(crate) struct Entry {
     /// `--groupmap` or `--chown` changed them in `stat` (rsync's `%U` and
     /// `%G` show the listed ones).
     pub listed_ids: Option<(u32, u32)>,
-    /// The sender's filter rules in effect in the directory holding this
-    /// entry (`None` without filters). A directory's own per-directory
-    /// merge files are read from it when it is listed.
-    pub filters: Option<FilterStack>,
-    /// A directory whose listing is known before the walk reaches it (see
-    /// [`Preset`]).
-    pub preset: Option<std::sync::Arc<Preset>>,
     /// `-R`: a directory sent only because a named path lies below it
     /// (rsync's FLAG_IMPLIED_DIR); `--no-implied-dirs` leaves it alone.
     pub implied: bool,
@@ -57,6 +69,13 @@ pub(crate) struct Entry {
     /// `-m`, a directory: its pruned subdirectories that come before its
     /// first kept entry, counted right after it.
     pub pruned_lead: u32,
+}
+
+impl Rare {
+    /// Boxed, or nothing when every field is empty.
+    fn boxed(self) -> Option<Box<Rare>> {
+        (self != Rare::default()).then(|| Box::new(self))
+    }
 }
 
 /// A directory listing made before the walk reaches the directory.
@@ -100,17 +119,51 @@ impl Entry {
         Entry {
             name,
             stat,
-            link: None,
             src,
-            more_srcs: Vec::new(),
-            via_link: None,
-            listed_ids: None,
-            preset: None,
             filters: None,
-            implied: false,
-            pruned_after: 0,
-            pruned_lead: 0,
+            preset: None,
+            rare: None,
         }
+    }
+
+    /// The rare fields, to change (made when absent).
+    pub(crate) fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    /// Symlink target, read only when symlinks are preserved.
+    pub(crate) fn link(&self) -> Option<&[u8]> {
+        self.rare.as_ref().and_then(|r| r.link.as_deref())
+    }
+
+    /// Further source directories merged into this one.
+    pub(crate) fn more_srcs(&self) -> &[PathBuf] {
+        self.rare.as_ref().map_or(&[], |r| &r.more_srcs)
+    }
+
+    /// The symlink a regular file was listed through (`-L`, …).
+    pub(crate) fn via_link(&self) -> Option<&Path> {
+        self.rare.as_ref().and_then(|r| r.via_link.as_deref())
+    }
+
+    /// The owner and group as listed, when an id option changed them.
+    pub(crate) fn listed_ids(&self) -> Option<(u32, u32)> {
+        self.rare.as_ref().and_then(|r| r.listed_ids)
+    }
+
+    /// `-R`: an implied directory.
+    pub(crate) fn implied(&self) -> bool {
+        self.rare.as_ref().is_some_and(|r| r.implied)
+    }
+
+    /// `-m`: directories pruned right after this entry's subtree.
+    pub(crate) fn pruned_after(&self) -> u32 {
+        self.rare.as_ref().map_or(0, |r| r.pruned_after)
+    }
+
+    /// `-m`: pruned subdirectories before this directory's first entry.
+    pub(crate) fn pruned_lead(&self) -> u32 {
+        self.rare.as_ref().map_or(0, |r| r.pruned_lead)
     }
 
     pub(crate) fn kind(&self) -> Kind {
@@ -415,8 +468,10 @@ pub(crate) fn merge_duplicates(v: &mut Vec<Entry>) -> u64 {
         match index.get(&e.name) {
             Some(&i) => {
                 if out[i].is_dir() && e.is_dir() {
-                    out[i].more_srcs.push(e.src);
-                    out[i].more_srcs.extend(e.more_srcs);
+                    let more = e.rare.map(|r| r.more_srcs).unwrap_or_default();
+                    let srcs = &mut out[i].rare_mut().more_srcs;
+                    srcs.push(e.src);
+                    srcs.extend(more);
                 } else {
                     dropped += e.counted_size();
                 }
@@ -553,8 +608,12 @@ impl Walker {
         let mut stat = stat;
         let listed_ids = self.adjust(&src, &mut stat)?;
         let mut e = Entry::new(name, stat, src);
-        e.listed_ids = listed_ids;
-        e.implied = true;
+        e.rare = Rare {
+            listed_ids,
+            implied: true,
+            ..Rare::default()
+        }
+        .boxed();
         Some(e)
     }
 
@@ -656,16 +715,16 @@ impl Walker {
         Some(Entry {
             name,
             stat,
-            link,
             src,
-            more_srcs: Vec::new(),
-            via_link,
-            listed_ids,
             filters: None,
             preset: None,
-            implied: false,
-            pruned_after: 0,
-            pruned_lead: 0,
+            rare: Rare {
+                link,
+                via_link,
+                listed_ids,
+                ..Rare::default()
+            }
+            .boxed(),
         })
     }
 
@@ -697,22 +756,16 @@ impl Walker {
                     continue;
                 };
                 if top.dot.is_none() {
-                    top.dot = Some(Entry {
-                        name: b".".to_vec(),
-                        stat: st,
-                        link: None,
-                        src: dir_path.clone(),
-                        more_srcs: Vec::new(),
-                        via_link: None,
+                    let mut dot = Entry::new(b".".to_vec(), st, dir_path.clone());
+                    dot.filters = self.root_filters(&dir_path);
+                    dot.rare = Rare {
                         listed_ids,
-                        filters: self.root_filters(&dir_path),
-                        preset: None,
-                        implied: false,
-                        pruned_after: 0,
-                        pruned_lead: 0,
-                    });
+                        ..Rare::default()
+                    }
+                    .boxed();
+                    top.dot = Some(dot);
                 } else if let Some(d) = top.dot.as_mut() {
-                    d.more_srcs.push(dir_path.clone());
+                    d.rare_mut().more_srcs.push(dir_path.clone());
                 }
                 dot_srcs.push(dir_path);
                 continue;
@@ -740,20 +793,7 @@ impl Walker {
                 Err(Errno::NOENT) if self.cfg.missing_args == MissingArgs::Ignore => continue,
                 Err(Errno::NOENT) if self.cfg.missing_args == MissingArgs::Delete => {
                     // rsync sends a mode-0 entry: "delete this name".
-                    named.push(Entry {
-                        name,
-                        stat: Stat::default(),
-                        link: None,
-                        src: full,
-                        more_srcs: Vec::new(),
-                        via_link: None,
-                        listed_ids: None,
-                        filters: None,
-                        preset: None,
-                        implied: false,
-                        pruned_after: 0,
-                        pruned_lead: 0,
-                    });
+                    named.push(Entry::new(name, Stat::default(), full));
                     continue;
                 }
                 Err(e) => {
@@ -795,7 +835,8 @@ impl Walker {
         }
         let lead = self.prune(&mut entries);
         match top.dot.as_mut() {
-            Some(dot) => dot.pruned_lead = lead,
+            Some(dot) if lead > 0 => dot.rare_mut().pruned_lead = lead,
+            Some(_) => {}
             None => top.pruned_lead = lead,
         }
         top.entries = entries;
@@ -809,11 +850,14 @@ impl Walker {
     /// no second copy of it (nor an index of its names) is made.
     pub(crate) fn add_listing(&mut self, entries: &mut Vec<Entry>, dot: &Entry) {
         let mut all = vec![dot.src.clone()];
-        all.extend(dot.more_srcs.iter().cloned());
+        all.extend(dot.more_srcs().iter().cloned());
         let children = self.read_dirs(dot, &all);
-        let unique = entries.is_empty();
-        entries.extend(children);
-        if !unique {
+        if entries.is_empty() {
+            // Taken over, not copied: `extend` would hold the listing
+            // twice at its peak (46 MB for 200,000 entries).
+            *entries = children;
+        } else {
+            entries.extend(children);
             self.shadowed_size += merge_duplicates(entries);
         }
         sort_listing(entries);
@@ -889,11 +933,11 @@ impl Walker {
             }
             match self.subtree(&e) {
                 Subtree::Content { lead } => {
-                    e.pruned_lead = lead;
+                    e.rare_mut().pruned_lead = lead;
                     keep.push(e);
                 }
                 Subtree::Empty { dirs } => match keep.last_mut() {
-                    Some(k) => k.pruned_after += dirs,
+                    Some(k) => k.rare_mut().pruned_after += dirs,
                     None => lead += dirs,
                 },
             }
@@ -944,9 +988,9 @@ impl Walker {
         if let Some(v) = self.looked_at.remove(&dir.src) {
             return v;
         }
-        let mut all = Vec::with_capacity(1 + dir.more_srcs.len());
+        let mut all = Vec::with_capacity(1 + dir.more_srcs().len());
         all.push(dir.src.clone());
-        all.extend(dir.more_srcs.iter().cloned());
+        all.extend(dir.more_srcs().iter().cloned());
         let mut v = self.read_dirs(dir, &all);
         sort_listing(&mut v);
         v
@@ -1024,7 +1068,11 @@ impl Walker {
         out: &mut Vec<Entry>,
     ) {
         let base = item.to_bytes();
-        let path = src.join(OsStr::from_bytes(base));
+        // Sized exactly: `join` doubles the buffer on the way, which held
+        // up to twice a long path per entry of a huge listing.
+        let mut path = PathBuf::with_capacity(src.as_os_str().len() + 1 + base.len());
+        path.push(src);
+        path.push(OsStr::from_bytes(base));
         let st = match sys::fs::lstat_at(fd, item) {
             Ok(st) => st,
             Err(Errno::NOENT) => {
@@ -1149,7 +1197,7 @@ mod tests {
         ];
         assert_eq!(merge_duplicates(&mut v), 1);
         assert_eq!(v.len(), 2);
-        assert_eq!(v[1].more_srcs.len(), 1);
+        assert_eq!(v[1].more_srcs().len(), 1);
     }
 
     #[test]

@@ -486,7 +486,7 @@ impl Report {
         let name = self.esc(&e.name);
         match why {
             SkipWhy::UnsafeLink => (self.verbose > 0).then(|| {
-                let target = self.esc(e.link.as_deref().unwrap_or_default());
+                let target = self.esc(e.link().unwrap_or_default());
                 format!("ignoring unsafe symlink \"{name}\" -> \"{target}\"")
             }),
             _ if self.verbose < 2 => None,
@@ -728,7 +728,7 @@ impl Report {
     /// pruned subdirectories rsync lists before its first kept entry.
     pub(crate) fn count_listed(&mut self, e: &Entry) {
         self.count_entry(e.kind(), e.counted_size());
-        self.count_pruned(e.pruned_lead);
+        self.count_pruned(e.pruned_lead());
     }
 
     /// `-m`: `n` directories rsync's sender lists and its receiver prunes
@@ -1011,7 +1011,7 @@ impl Report {
             self.last_xfer = index as i64;
         }
         let mut stat = e.stat;
-        if let Some((uid, gid)) = e.listed_ids {
+        if let Some((uid, gid)) = e.listed_ids() {
             stat.uid = uid;
             stat.gid = gid;
         }
@@ -1319,7 +1319,7 @@ mod tests {
     fn skip_lines_follow_the_verbosity() {
         let file = entry("a", crate::sys::mode::S_IFREG | 0o644);
         let mut link = entry("l", crate::sys::mode::S_IFLNK | 0o777);
-        link.link = Some(b"/etc".to_vec());
+        link.rare_mut().link = Some(b"/etc".to_vec());
         let dir = entry("d", crate::sys::mode::S_IFDIR | 0o755);
         for (v, want) in [
             (0, vec![]),

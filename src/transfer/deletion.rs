@@ -183,7 +183,7 @@ impl Transfer<'_> {
     fn removed_from(&mut self, dir: &Entry) -> Vec<Vec<u8>> {
         let removed = &mut self.disposal.removed;
         std::iter::once(&dir.src)
-            .chain(&dir.more_srcs)
+            .chain(dir.more_srcs())
             .filter_map(|s| removed.remove(s))
             .flatten()
             .collect()

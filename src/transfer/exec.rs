@@ -198,7 +198,7 @@ impl Transfer<'_> {
             let (name, changed) = (&e.name, u.any());
             self.report.event(Event::UpToDate { name, changed });
         }
-        self.report.item(d.iflags, e, e.link.as_deref());
+        self.report.item(d.iflags, e, e.link());
         if kind == Kind::File {
             self.drop_partial(item.dest, true);
         }
@@ -238,7 +238,7 @@ impl Transfer<'_> {
         replace: Option<&Stat>,
     ) -> Effect {
         let (e, dest) = (item.e, item.dest);
-        let target = e.link.clone().unwrap_or_default();
+        let target = e.link().unwrap_or_default().to_vec();
         if let Some(r) = replace
             && r.kind() == Kind::Dir
             && !self.make_room(dest, r, "symlink")
@@ -374,7 +374,7 @@ impl Transfer<'_> {
             Some(r) if !self.make_room(item.dest, r, "regular file") => return Effect::None,
             _ => {}
         }
-        self.item(d, item.e, item.e.link.as_deref());
+        self.item(d, item.e, item.e.link());
         self.remove_source_if_file(item.e);
         Effect::None
     }
@@ -414,7 +414,7 @@ impl Transfer<'_> {
             self.report.error(msg);
             return Effect::None;
         }
-        self.item(d, e, e.link.as_deref());
+        self.item(d, e, e.link());
         self.remove_source_if_file(e);
         Effect::Done { xattr_stale: false }
     }
@@ -525,7 +525,7 @@ mod tests {
             let mut e = Entry::new(name.as_bytes().to_vec(), st, p.clone());
             if st.kind() == Kind::Symlink {
                 let t = std::fs::read_link(&p).unwrap();
-                e.link = Some(sys::bytes(&t).to_vec());
+                e.rare_mut().link = Some(sys::bytes(&t).to_vec());
             }
             e
         }

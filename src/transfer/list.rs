@@ -35,7 +35,7 @@ impl Setup<'_> {
         match &top.dot {
             Some(dot) => {
                 self.report.count_listed(dot);
-                if !dot.implied || self.opts.implied_dirs {
+                if !dot.implied() || self.opts.implied_dirs {
                     self.list_line(dot);
                 }
             }
@@ -52,7 +52,7 @@ impl Setup<'_> {
             self.report.count_listed(e);
             // Implied directories are in the list but not shown under
             // --no-implied-dirs.
-            if !e.implied || self.opts.implied_dirs {
+            if !e.implied() || self.opts.implied_dirs {
                 self.list_line(e);
             }
             if e.is_dir() && (self.opts.recursive() || e.preset.is_some()) {
@@ -60,7 +60,7 @@ impl Setup<'_> {
                 self.flow.forward(self.report, walker);
                 self.list_entries(walker, &children);
             }
-            self.report.count_pruned(e.pruned_after);
+            self.report.count_pruned(e.pruned_after());
         }
     }
 
@@ -83,7 +83,7 @@ impl Setup<'_> {
         line.extend_from_slice(&e.name);
         if e.kind() == Kind::Symlink
             && self.opts.links
-            && let Some(t) = &e.link
+            && let Some(t) = e.link()
         {
             line.extend_from_slice(b" -> ");
             line.extend_from_slice(t);

@@ -230,7 +230,8 @@ impl Transfer<'_> {
         }
         self.list_ahead_for_errors(&mut src.walker, &src.top);
         self.list_before_acting(&mut src.walker, &src.top.entries);
-        self.transfer_top(&mut src.walker, &src.top, dest, first_level);
+        let ahead = src.dest_ahead.take();
+        self.transfer_top(&mut src.walker, &src.top, dest, first_level, ahead);
         self.report.list_complete();
         if let Some(slot) = src.flist_slot {
             self.report.flist_done(opts.info_flist(), Some(slot));
@@ -254,10 +255,11 @@ impl Transfer<'_> {
         top: &crate::walk::TopLevel,
         dest: &Dest,
         first_level: Option<Vec<Entry>>,
+        ahead: Option<crate::scan::ListingAhead>,
     ) {
         let Some(dot) = &top.dot else {
             self.count_pruned(top.pruned_lead);
-            let listing = self.listing_of(dest, dest.fresh);
+            let listing = self.root_listing(dest, dest.fresh, ahead);
             let level = Level {
                 dir: &dest.path,
                 fresh: dest.fresh,
@@ -268,7 +270,7 @@ impl Transfer<'_> {
             return;
         };
         self.count(dot);
-        let next = if dot.implied && !self.ctx.opts.implied_dirs {
+        let next = if dot.implied() && !self.ctx.opts.implied_dirs {
             self.pass_implied(&dest.path)
         } else {
             self.handle(dot, &dest.path, Known::Unknown, dest.fresh)
@@ -276,7 +278,7 @@ impl Transfer<'_> {
         match next {
             Next::CountOnly => self.count_only(walker, &top.entries),
             Next::Descend { fresh } => {
-                let listing = self.listing_of(dest, fresh);
+                let listing = self.root_listing(dest, fresh, ahead);
                 let level = Level {
                     dir: &dest.path,
                     fresh,

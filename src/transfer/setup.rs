@@ -57,6 +57,8 @@ pub(super) struct Sources {
     pub flist_slot: Option<Slot>,
     /// The DEST operand as given.
     pub dest_arg: Vec<u8>,
+    /// DEST's listing, started before the sources' top level was listed.
+    pub dest_ahead: Option<crate::scan::ListingAhead>,
 }
 
 /// The state of a run being set up: what the driver starts with.
@@ -134,6 +136,7 @@ impl<'a> Setup<'a> {
             }
             None => (sources.to_vec(), None),
         };
+        let dest_ahead = self.list_dest_ahead(&dest_arg);
         let top = self.top_level(&mut walker, &sources, root)?;
         // --no-i-r: `building file list ... done`, or with --progress a
         // count that is only known once the whole list is (its slot holds
@@ -151,7 +154,34 @@ impl<'a> Setup<'a> {
             top,
             flist_slot,
             dest_arg,
+            dest_ahead,
         })
+    }
+
+    /// Starts listing DEST (as the operand names it) beside the sources'
+    /// top level, when the transfer will list it before changing
+    /// anything in it: not with `--delete-before` (its pass changes DEST
+    /// first), `--list-only`, one operand, or an operand that goes
+    /// through a symlink rsync 3.5 refuses.
+    fn list_dest_ahead(&self, dest_arg: &[u8]) -> Option<crate::scan::ListingAhead> {
+        let opts = self.opts;
+        if opts.list_only
+            || opts.args.len() < 2
+            || !opts.recursive()
+            || opts.delete == Some(crate::options::DeleteWhen::Before)
+        {
+            return None;
+        }
+        let arg = if dest_arg.is_empty() {
+            &b"."[..]
+        } else {
+            dest_arg
+        };
+        let path = std::path::PathBuf::from(std::ffi::OsStr::from_bytes(arg));
+        if !opts.insecure_links && sys::trust::follows_untrusted_link(&path) {
+            return None;
+        }
+        crate::scan::ListingAhead::start(path)
     }
 
     /// The top level of the sources, listed (`-R`: with the implied

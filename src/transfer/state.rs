@@ -174,7 +174,7 @@ impl SourceToRemove {
     /// `copy_links`: `-L`.
     pub(super) fn of(e: &Entry, copy_links: bool) -> SourceToRemove {
         SourceToRemove {
-            path: e.via_link.clone().unwrap_or_else(|| e.src.clone()),
+            path: e.via_link().unwrap_or(&e.src).to_path_buf(),
             name: e.name.clone(),
             stat: e.stat,
             follow: copy_links,

@@ -19,7 +19,7 @@ impl Transfer<'_> {
                 self.forward(walker);
                 self.count_only(walker, &children);
             }
-            self.count_pruned(e.pruned_after);
+            self.count_pruned(e.pruned_after());
         }
     }
 
@@ -70,7 +70,7 @@ impl Transfer<'_> {
         }
         for (i, e) in entries.iter().enumerate() {
             if let Some(before) = i.checked_sub(1).filter(|_| !whole) {
-                self.count_pruned(entries[before].pruned_after);
+                self.count_pruned(entries[before].pruned_after());
             }
             let ticket = tickets.get_mut(i).and_then(Option::take);
             if self.stopping() {
@@ -90,7 +90,7 @@ impl Transfer<'_> {
             } else {
                 join_name(&dest.path, &e.name)
             };
-            let next = if e.implied && !opts.implied_dirs {
+            let next = if e.implied() && !opts.implied_dirs {
                 self.pass_implied(&target)
             } else {
                 let known = level.known(dest, &e.name);
@@ -123,7 +123,7 @@ impl Transfer<'_> {
             self.leave_dir();
         }
         if let Some(last) = entries.last().filter(|_| !whole) {
-            self.count_pruned(last.pruned_after);
+            self.count_pruned(last.pruned_after());
         }
     }
 
@@ -221,6 +221,23 @@ impl Transfer<'_> {
             return None;
         }
         crate::scan::list_dir(&dest.path).ok()
+    }
+
+    /// [`Transfer::listing_of`] for DEST itself, taken from the listing
+    /// started ahead when it is of the same path and succeeded.
+    pub(super) fn root_listing(
+        &self,
+        dest: &Dest,
+        fresh: bool,
+        ahead: Option<crate::scan::ListingAhead>,
+    ) -> Option<DirListing> {
+        if fresh || dest.solo {
+            return None;
+        }
+        match ahead.and_then(|a| a.take(&dest.path)) {
+            Some(l) => Some(l),
+            None => self.listing_of(dest, fresh),
+        }
     }
 }
 
