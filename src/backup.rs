@@ -58,6 +58,9 @@ pub struct Failure {
     /// would delete the entry. rsync then reports it as vanished and
     /// replaces it; `lines` holds that message.
     pub itself: bool,
+    /// rsync 3.5's ownership walk refused the backup dir (a symlink of
+    /// another user on its way): that many refusal lines come first.
+    pub refusals: usize,
 }
 
 impl From<Failure> for io::Error {
@@ -87,6 +90,7 @@ impl Failure {
             fatal: false,
             errno: Errno::NOENT,
             itself: true,
+            refusals: 0,
         }
     }
 
@@ -100,6 +104,7 @@ impl Failure {
             fatal: true,
             errno: e,
             itself: false,
+            refusals: 0,
         }
     }
 
@@ -109,7 +114,52 @@ impl Failure {
             fatal: false,
             errno: e,
             itself: false,
+            refusals: 0,
         }
+    }
+
+    /// Prints the failure as rsync's `role` does: the refusals, then the
+    /// lines (`[role] LINE`).
+    pub(crate) fn print(&self, report: &mut Report, role: &str) {
+        for _ in 0..self.refusals {
+            report.error_raw(sys::trust::REFUSAL);
+        }
+        for l in &self.lines {
+            report.error(format!("[{role}] {l}"));
+        }
+    }
+
+    /// The backup dir leads through a symlink of an untrusted user, as
+    /// rsync 3.5 reports it (its opens fail with `ELOOP`): for a file
+    /// below a subdirectory, the `lstat` of that level of the backup dir
+    /// (`shown_level`), fatal; else the link or rename of the backup
+    /// itself — fatal for a replaced file (three refusals: rsync's
+    /// receiver tries three opens), not for a deleted one (two).
+    fn refused(
+        level: Option<&Path>,
+        from: &Path,
+        to: &Path,
+        shown_to: &Path,
+        replace: bool,
+    ) -> Failure {
+        let e = Errno::LOOP;
+        if let Some(level) = level {
+            let shown = sys::escape_name(sys::bytes(level), sys::locale_is_utf8());
+            return Failure {
+                lines: vec![format!(
+                    "backup lstat {shown} failed: {}",
+                    sys::errno_text(e)
+                )],
+                fatal: true,
+                errno: e,
+                itself: false,
+                refusals: 1,
+            };
+        }
+        let mut f = Failure::keep("unlink", from, to, shown_to, e);
+        f.fatal = replace;
+        f.refusals = if replace { 3 } else { 2 };
+        f
     }
 
     /// rsync's lines for a backup link/copy that failed: `op` (`unlink`
@@ -129,6 +179,7 @@ impl Failure {
             fatal: false,
             errno: e,
             itself: false,
+            refusals: 0,
         }
     }
 }
@@ -147,6 +198,10 @@ pub(crate) struct Backup {
     dir: Option<PathBuf>,
     /// The backup dir's handle, opened (and made) at the first backup.
     dir_at: Arc<OnceLock<DirAt>>,
+    /// `--insecure-links`: no ownership walk of the backup dir.
+    insecure_links: bool,
+    /// The walk's verdict on the backup dir, made at the first backup.
+    untrusted: Arc<OnceLock<bool>>,
     suffix: Vec<u8>,
     /// What an `--inplace` backup copy keeps of the old file.
     copy_keeps: sys::KeepAttrs,
@@ -202,6 +257,8 @@ impl Backup {
             keep_dirlinks,
             dir,
             dir_at: Arc::new(OnceLock::new()),
+            insecure_links: false,
+            untrusted: Arc::new(OnceLock::new()),
             suffix: suffix.as_bytes().to_vec(),
             dry_run,
             copy_keeps,
@@ -216,6 +273,38 @@ impl Backup {
             let shown = sys::bytes(shown);
             report.event(Event::BackupDir { shown, exists });
         }
+    }
+
+    /// `--insecure-links`: the backup dir is used without rsync 3.5's
+    /// ownership walk.
+    pub(crate) fn insecure_links(mut self, insecure: bool) -> Backup {
+        self.insecure_links = insecure;
+        self
+    }
+
+    /// rsync 3.5's ownership walk of the backup dir (see `sys::trust`):
+    /// backing up `path` fails as rsync's does when the backup dir leads
+    /// through a symlink of an untrusted user. `replace`: the backup of a
+    /// file about to be replaced (else of one being deleted).
+    fn refusal(&self, path: &Path, replace: bool) -> Result<(), Failure> {
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
+        let rel = match sys::strip_root(path, &self.root) {
+            Some(rel) if !rel.is_empty() && !self.insecure_links => rel,
+            _ => return Ok(()),
+        };
+        if !*self
+            .untrusted
+            .get_or_init(|| sys::trust::follows_untrusted_link(dir))
+        {
+            return Ok(());
+        }
+        let (parent, _) = split_rel(rel);
+        let level = (!parent.is_empty()).then(|| dir.join(sys::path_from(parent)));
+        let level = level.as_deref().map(|l| self.local(l));
+        let to = self.name_for(path);
+        Err(Failure::refused(level, path, &to, self.local(&to), replace))
     }
 
     fn local<'a>(&self, path: &'a Path) -> &'a Path {
@@ -376,6 +465,10 @@ impl Backup {
         if st.kind() == Kind::Dir {
             return src.rmdir(&base).map_err(Into::into);
         }
+        if let Err(f) = self.refusal(path, false) {
+            f.print(report, "generator");
+            return Err(f.errno.into());
+        }
         let to = self.target(path, &src, &base)?;
         if let Err(e) = src.rename(&base, &to.dir, &to.name) {
             if e != Errno::XDEV {
@@ -403,6 +496,7 @@ impl Backup {
         if self.dry_run {
             return Ok(Some(self.name_for(path)));
         }
+        self.refusal(path, true)?;
         let to = self.target(path, &src, &base)?;
         if same_entry(&src, &base, &to.dir, &to.name) {
             return Err(Failure::itself(path));
@@ -460,6 +554,7 @@ impl Backup {
                 Err(e) => return Err(Failure::io(e)),
             },
         };
+        self.refusal(path, true)?;
         self.target(path, &src, &base).map(Some)
     }
 }

@@ -322,6 +322,7 @@ impl Deleter {
         let is_dir = st.kind() == Kind::Dir;
         let mut ret;
         let mut backup = backup;
+        let mut backed_up = false;
         'attempt: {
             if is_dir && !flags.dir_is_empty {
                 ret = self.delete_dir_contents(report, backup.as_deref_mut(), path, flags);
@@ -344,6 +345,7 @@ impl Deleter {
             } else if is_dir {
                 self.remove(path, true)
             } else if let Some(b) = backup.filter(|b| b.applies_to(path)) {
+                backed_up = true;
                 b.make(report, path, st)
                     .map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))
             } else {
@@ -368,7 +370,11 @@ impl Deleter {
                     ret = DelResult::Success;
                 }
                 Err(e) => {
-                    let what = if is_dir { "rmdir" } else { "unlink" };
+                    let what = match (is_dir, backed_up) {
+                        (true, _) => "rmdir",
+                        (false, true) => "make_backup",
+                        (false, false) => "unlink",
+                    };
                     let name = report.esc(self.local(path));
                     report.error(format!(
                         "[generator] delete_file: {what}({name}) failed: {}",

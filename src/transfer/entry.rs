@@ -503,9 +503,7 @@ impl Transfer<'_> {
     /// A backup that could not be made: rsync's messages; the run ends
     /// there when rsync's does (exit 11), else it is partial.
     pub(super) fn backup_failed(&mut self, f: crate::backup::Failure, role: &str) {
-        for l in &f.lines {
-            self.report.error(format!("[{role}] {l}"));
-        }
+        f.print(self.report, role);
         if f.fatal {
             self.flow.fail_first(f.lines.join("\n"), ExitCode::FileIo);
         }

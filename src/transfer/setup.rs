@@ -407,7 +407,8 @@ impl<'a> Setup<'a> {
                 owner: opts.owner,
                 group: opts.group,
             },
-        );
+        )
+        .insecure_links(opts.insecure_links);
         b.announce(self.report, opts.backup_dir.as_deref());
         Ok(Some(b))
     }
