@@ -40,6 +40,11 @@ pub(crate) enum CopyError {
     /// No temp file could be made.
     #[error("[receiver] mkstemp \"{tmp}\" failed: {}", text(.err))]
     Mkstemp { tmp: String, err: io::Error },
+    /// `--temp-dir` leads through a symlink of an untrusted user: rsync
+    /// 3.5's ownership walk refuses it for every file (its refusal line
+    /// comes first, see [`Outcome::Refused`]).
+    #[error("[receiver] mkstemp \"{tmp}\" failed: Too many levels of symbolic links (40)")]
+    MkstempRefused { tmp: String },
     /// `--inplace`: the destination could not be opened.
     #[error("[receiver] open \"{dest}\" failed: {}", text(.err))]
     OpenDest { dest: String, err: io::Error },
@@ -99,6 +104,7 @@ impl From<CopyError> for Outcome {
             | CopyError::EngineStart(_) => Outcome::Fatal(e.to_string()),
             CopyError::Backup(lines) => Outcome::BackupFailed(receiver_lines(&lines)),
             CopyError::ShortRead { .. } => Outcome::ShortRead(e.to_string()),
+            CopyError::MkstempRefused { .. } => Outcome::Refused(e.to_string()),
             CopyError::Mkstemp { .. }
             | CopyError::OpenDest { .. }
             | CopyError::Truncate { .. }

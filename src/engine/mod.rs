@@ -121,6 +121,9 @@ pub(crate) enum Outcome {
     /// A receiver-side failure reported like rsync (text after `NAME: `);
     /// the run is partial. rsync still lists the file: its data was sent.
     Failed(String),
+    /// As `Failed`, after rsync 3.5's refusal line (an operator path that
+    /// leads through a symlink of an untrusted user).
+    Refused(String),
     /// A sender-side failure (the source could not be read); the file is
     /// not listed.
     SenderFailed(String),
@@ -161,6 +164,9 @@ pub(crate) struct Config {
     pub temp_dir: Option<PathBuf>,
     /// See [`Options::temp_dir_climbs`].
     pub temp_dir_climbs: bool,
+    /// `--temp-dir` (as resolved) leads through a symlink of an untrusted
+    /// user (rsync 3.5's ownership walk; set by the transfer's setup).
+    pub temp_dir_untrusted: bool,
     /// Threads with their own io_uring ring.
     pub threads: usize,
     /// Files in flight per thread.
@@ -219,6 +225,7 @@ impl Config {
             partial_dir: opts.partial_dir.clone(),
             temp_dir: opts.temp_dir.clone(),
             temp_dir_climbs: opts.temp_dir_climbs(),
+            temp_dir_untrusted: false,
             threads,
             lanes,
             chunk: pace::Pace::new(opts.bwlimit).chunk(opts.chunk.unwrap_or(CHUNK)),
@@ -263,6 +270,7 @@ impl Config {
             partial_dir: None,
             temp_dir: None,
             temp_dir_climbs: false,
+            temp_dir_untrusted: false,
             threads: 1,
             lanes: 1,
             chunk: 1 << 20,

@@ -183,6 +183,12 @@ impl Sink {
             let err = io::Error::from_raw_os_error(sys::Errno::INVAL.raw_os_error());
             return Err(CopyError::Mkstemp { tmp, err });
         }
+        if let (Some(d), true) = (&cfg.temp_dir, cfg.temp_dir_untrusted) {
+            let mut name = place.base.clone();
+            name.extend_from_slice(b".XXXXXX");
+            let tmp = shown(&d.join(sys::path_from(&name)));
+            return Err(CopyError::MkstempRefused { tmp });
+        }
         let (dir, shown_dir) = match &cfg.temp_dir {
             Some(d) => (DirAt::Path(d.clone()), d.clone()),
             None => (place.dir.clone(), parent_of(&place.dest).to_path_buf()),

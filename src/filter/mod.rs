@@ -76,6 +76,10 @@ pub enum ErrorClass {
     /// without a prefix (`failed to open exclude file <rule from F line N>`),
     /// exit 11.
     OpenFailedInFile,
+    /// A rule file named on the command line leads through a symlink of
+    /// an untrusted user (rsync 3.5's ownership walk): its refusal line,
+    /// then as `OpenFailed` with `ELOOP`.
+    Refused,
     /// More than 32 nested rule files (`[ROLE] merge-file include depth
     /// limit (32) exceeded at …`): no prefix, exit 11.
     DepthLimit,
@@ -90,13 +94,16 @@ impl FilterError {
     pub fn exit_code(&self) -> i32 {
         match self.1 {
             ErrorClass::Syntax => 1,
-            ErrorClass::OpenFailed | ErrorClass::OpenFailedInFile | ErrorClass::DepthLimit => 11,
+            ErrorClass::OpenFailed
+            | ErrorClass::Refused
+            | ErrorClass::OpenFailedInFile
+            | ErrorClass::DepthLimit => 11,
         }
     }
 
     /// Whether rsync prints `PROGNAME: ` before the message.
     pub fn prefixed(&self) -> bool {
-        self.1 == ErrorClass::OpenFailed
+        matches!(self.1, ErrorClass::OpenFailed | ErrorClass::Refused)
     }
 
     /// The same error as printed by another rsync process: messages made
@@ -115,7 +122,9 @@ impl FilterError {
     /// The stderr line as rsync prints it (without the final
     /// `rsync error: …` line).
     pub fn line(&self, prog: &str) -> String {
-        if self.prefixed() {
+        if self.1 == ErrorClass::Refused {
+            format!("{}\n{prog}: {}", crate::sys::trust::REFUSAL, self.0)
+        } else if self.prefixed() {
             format!("{prog}: {}", self.0)
         } else {
             self.0.clone()
@@ -146,6 +155,9 @@ pub struct FilterEnv {
     pub cvsignore: Option<OsString>,
     /// What `-` reads; `None` = the real standard input.
     pub stdin: Option<Vec<u8>>,
+    /// rsync 3.5's ownership walk of the rule files named on the command
+    /// line (see `sys::trust`); off with `--insecure-links`.
+    pub walk_links: bool,
 }
 
 impl FilterEnv {
@@ -156,6 +168,7 @@ impl FilterEnv {
             home: std::env::var_os("HOME"),
             cvsignore: std::env::var_os("CVSIGNORE"),
             stdin: None,
+            walk_links: true,
         }
     }
 }
@@ -176,6 +189,8 @@ struct Shared {
     home: Option<Vec<u8>>,
     /// `$CVSIGNORE`.
     cvsignore: Option<Vec<u8>>,
+    /// See [`FilterEnv::walk_links`].
+    walk_links: bool,
     /// The global CVS list (`-C`), built once at the first `-C` rule with
     /// that rule's flags (rsync's `get_cvs_excludes`).
     cvs: std::sync::OnceLock<Vec<Entry>>,
@@ -309,8 +324,18 @@ impl FilterList {
     /// count semantics (-F = dir-merge /.rsync-filter, -FF also excludes
     /// .rsync-filter) and -C (default CVS patterns + $CVSIGNORE +
     /// ~/.cvsignore + per-dir .cvsignore) as rsync.
-    pub fn build(args: &[FilterArg], from0: bool) -> Result<FilterList, FilterError> {
-        FilterList::build_with(args, from0, FilterEnv::from_process())
+    /// `insecure_links`: rule files are opened without rsync 3.5's
+    /// ownership walk.
+    pub fn build(
+        args: &[FilterArg],
+        from0: bool,
+        insecure_links: bool,
+    ) -> Result<FilterList, FilterError> {
+        let env = FilterEnv {
+            walk_links: !insecure_links,
+            ..FilterEnv::from_process()
+        };
+        FilterList::build_with(args, from0, env)
     }
 
     /// [`FilterList::build`] with explicit process inputs.

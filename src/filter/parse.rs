@@ -372,7 +372,14 @@ impl Parser<'_> {
                 None if name.first() == Some(&b'/') => Path::new(OsStr::from_bytes(name)).into(),
                 None => Path::new(OsStr::from_bytes(&self.base)).join(OsStr::from_bytes(name)),
             };
-            match read_file(&path, self.shared.from0) {
+            let refused = self.shared.walk_links
+                && matches!(origin, Origin::CommandLine)
+                && crate::sys::trust::follows_untrusted_link(&path);
+            let read = match refused {
+                true => Err(crate::sys::Errno::LOOP.into()),
+                false => read_file(&path, self.shared.from0),
+            };
+            match read {
                 Ok(d) => d,
                 Err(e) => {
                     if !x.fatal {
@@ -390,7 +397,10 @@ impl Parser<'_> {
                                 show(name),
                                 crate::sys::io_error_text(&e)
                             ),
-                            ErrorClass::OpenFailed,
+                            match refused {
+                                true => ErrorClass::Refused,
+                                false => ErrorClass::OpenFailed,
+                            },
                         ),
                         Origin::File { .. } => FilterError(
                             format!("failed to open {inex}clude file {}", origin.describe()),
@@ -625,6 +635,7 @@ pub(crate) fn build(
         next_merge_id: std::sync::atomic::AtomicUsize::new(0),
         home: env.home.map(|h| h.as_bytes().to_vec()),
         cvsignore: env.cvsignore.map(|h| h.as_bytes().to_vec()),
+        walk_links: env.walk_links,
         cvs: std::sync::OnceLock::new(),
     });
     let mut warnings = Vec::new();

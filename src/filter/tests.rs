@@ -19,6 +19,7 @@ fn env_in(dir: &Path) -> FilterEnv {
         home: None,
         cvsignore: None,
         stdin: Some(Vec::new()),
+        walk_links: false,
     }
 }
 
@@ -398,6 +399,7 @@ fn file_error_origins() {
         false,
         FilterEnv {
             stdin: Some(b"- a\n!x\n".to_vec()),
+            walk_links: false,
             ..env_in(d)
         },
     )
@@ -433,6 +435,7 @@ fn stdin_is_read_once() {
         false,
         FilterEnv {
             stdin: Some(b"- a\n".to_vec()),
+            walk_links: false,
             ..env_in(Path::new("/"))
         },
     )
@@ -452,6 +455,7 @@ fn cvs_exclude_defaults_home_and_env() {
             home: Some(t.path().as_os_str().to_owned()),
             cvsignore: Some("envign  *.zz".into()),
             stdin: Some(Vec::new()),
+            walk_links: false,
         },
     )
     .unwrap();

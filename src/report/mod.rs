@@ -1161,7 +1161,24 @@ impl Report {
     /// Completes a reserved slot: stdout lines (the item line, notes),
     /// then error lines (which make the run partial).
     pub(crate) fn complete(&mut self, slot: Slot, out: Vec<String>, errors: Vec<String>) {
-        let mut lines = Vec::with_capacity(errors.len() + out.len());
+        self.complete_after(slot, out, None, errors);
+    }
+
+    /// As [`Report::complete`], the error after rsync 3.5's refusal of a
+    /// path through a symlink of an untrusted user.
+    pub(crate) fn complete_refused(&mut self, slot: Slot, out: Vec<String>, error: String) {
+        let refusal = Line::Err(crate::sys::trust::REFUSAL.as_bytes().to_vec());
+        self.complete_after(slot, out, Some(refusal), vec![error]);
+    }
+
+    fn complete_after(
+        &mut self,
+        slot: Slot,
+        out: Vec<String>,
+        first: Option<Line>,
+        errors: Vec<String>,
+    ) {
+        let mut lines = Vec::with_capacity(errors.len() + out.len() + 1);
         for l in out {
             if !self.quiet {
                 let b = l.into_bytes();
@@ -1169,6 +1186,7 @@ impl Report {
                 lines.push(Line::Log(b));
             }
         }
+        lines.extend(first);
         for e in errors {
             self.errors.general = true;
             let l = format!("{}: {}", self.name, e);

@@ -151,17 +151,8 @@ impl Transfer<'_> {
                 self.report.event(Event::Vanished);
                 self.report.complete_vanished(p.slot, msg);
             }
-            Outcome::Failed(msg) => {
-                // rsync's sender sent the file before its receiver failed
-                // (a temp file it could not make, say): counted as sent.
-                if let (true, Some(rec)) = (p.from_source, &p.rec) {
-                    let sent = rec.stat.size.saturating_sub(p.appended_to);
-                    self.report.event(Event::Literal(sent));
-                }
-                let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
-                self.report
-                    .complete(p.slot, line.into_iter().collect(), vec![msg]);
-            }
+            Outcome::Refused(msg) => self.copy_failed(&p, msg, true),
+            Outcome::Failed(msg) => self.copy_failed(&p, msg, false),
             Outcome::ShortRead(msg) => {
                 let name = p
                     .rec
@@ -204,6 +195,24 @@ impl Transfer<'_> {
             Outcome::Interrupted => {
                 self.report.complete(p.slot, Vec::new(), Vec::new());
             }
+        }
+    }
+
+    /// A copy the receiving side could not make: rsync's sender sent the
+    /// file before its receiver failed (a temp file it could not make,
+    /// say), so it is counted as sent and listed, then `msg` (after
+    /// rsync 3.5's refusal line when `refused`).
+    fn copy_failed(&mut self, p: &Pending, msg: String, refused: bool) {
+        if let (true, Some(rec)) = (p.from_source, &p.rec) {
+            let sent = rec.stat.size.saturating_sub(p.appended_to);
+            self.report.event(Event::Literal(sent));
+        }
+        let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
+        let out = line.into_iter().collect();
+        if refused {
+            self.report.complete_refused(p.slot, out, msg);
+        } else {
+            self.report.complete(p.slot, out, vec![msg]);
         }
     }
 

@@ -127,7 +127,7 @@ fn build_filters(opts: &Options) -> Result<Option<FilterList>, crate::filter::Fi
     if args.is_empty() {
         return Ok(None);
     }
-    FilterList::build(&args, opts.from0).map(Some)
+    FilterList::build(&args, opts.from0, opts.insecure_links).map(Some)
 }
 /// The driver of one run: the immutable context and the mutable state,
 /// each part owned by the stage that changes it.

@@ -423,6 +423,13 @@ impl<'a> Setup<'a> {
             return None;
         }
         let mut cfg = engine::Config::new(opts, Arc::clone(&self.flow.abort));
+        // rsync 3.5's ownership walk of the temp dir (a relative one that
+        // climbs out is refused anyway).
+        cfg.temp_dir_untrusted = !opts.insecure_links
+            && !opts.temp_dir_climbs()
+            && temp_dir
+                .as_deref()
+                .is_some_and(sys::trust::follows_untrusted_link);
         cfg.temp_dir = temp_dir;
         cfg.progress = self.report.progress_counter();
         let abort = Arc::clone(&self.flow.abort);
