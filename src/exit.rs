@@ -66,6 +66,10 @@ pub(crate) struct FinalLine<'a> {
     pub code: ExitCode,
     pub file: &'static str,
     pub line: u32,
+    /// The rsync process that ends the run, where the exit code alone
+    /// does not say (`client` for a rule file it cannot open, `receiver`
+    /// for a write or backup failure after its fork).
+    pub role: Option<&'static str>,
 }
 
 impl fmt::Display for FinalLine<'_> {
@@ -83,7 +87,7 @@ impl fmt::Display for FinalLine<'_> {
             self.code.code(),
             self.file,
             self.line,
-            self.code.role(),
+            self.role.unwrap_or(self.code.role()),
             crate::version::VERSION
         )
     }
@@ -93,11 +97,15 @@ impl fmt::Display for FinalLine<'_> {
 #[macro_export]
 macro_rules! final_line {
     ($name:expr, $code:expr) => {
+        $crate::final_line!($name, $code, None)
+    };
+    ($name:expr, $code:expr, $role:expr) => {
         $crate::exit::FinalLine {
             name: $name,
             code: $code,
             file: file!(),
             line: line!(),
+            role: $role,
         }
     };
 }
@@ -137,6 +145,7 @@ mod tests {
             code: ExitCode::Partial,
             file: "main.rs",
             line: 7,
+            role: None,
         }
         .to_string();
         assert!(l.starts_with(
@@ -147,9 +156,11 @@ mod tests {
             code: ExitCode::Vanished,
             file: "x",
             line: 1,
+            role: Some("client"),
         }
         .to_string();
         assert!(w.starts_with("rsync warning: some files vanished"));
+        assert!(w.ends_with(&format!("[client={}]", crate::version::VERSION)));
     }
 
     #[test]

@@ -159,7 +159,9 @@ fn run_with(opts: &Options, report: &mut Report) -> ExitCode {
         Err(e) => {
             report.error_raw(e.line(&report.name));
             let code = filter_exit(&e);
-            report.error_raw(crate::final_line!(&report.name, code).to_string());
+            // rsync's client reads the rule files, before any fork.
+            let line = crate::final_line!(&report.name, code, Some("client"));
+            report.error_raw(line.to_string());
             return code;
         }
     };

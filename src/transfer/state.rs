@@ -146,7 +146,10 @@ impl Flow {
             report.exit_code()
         };
         if code != ExitCode::Ok {
-            let l = crate::final_line!(&report.name, code).to_string();
+            // A file I/O error mid-run ends rsync's receiver (after its
+            // fork: lower case), as a write or backup failure does.
+            let role = (fatal == Some(ExitCode::FileIo)).then_some("receiver");
+            let l = crate::final_line!(&report.name, code, role).to_string();
             report.error_raw(l);
         }
         code
