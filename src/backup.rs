@@ -131,8 +131,8 @@ impl Failure {
 
     /// The backup dir leads through a symlink of an untrusted user, as
     /// rsync 3.5 reports it (its opens fail with `ELOOP`): for a file
-    /// below a subdirectory, the `lstat` of that level of the backup dir
-    /// (`shown_level`), fatal; else the link or rename of the backup
+    /// below a subdirectory, the `lstat` of that `level` of the backup dir
+    /// (as shown), fatal; else the link or rename of the backup
     /// itself — fatal for a replaced file (three refusals: rsync's
     /// receiver tries three opens), not for a deleted one (two).
     fn refused(

@@ -94,10 +94,10 @@ impl Transfer<'_> {
     /// follows it too, as `-K` does (only a relative target that stays
     /// below the root).
     pub(super) fn follow_kept_dir(&mut self, dest: &Path) {
-        let Some(top) = self.dirs.stack.last_mut() else {
-            return;
-        };
-        if matches!(top.at, Err(Errno::NOTDIR | Errno::LOOP)) && top.path == dest {
+        let refused = self.dirs.stack.last().is_some_and(|top| {
+            top.path == dest && matches!(top.at, Err(Errno::NOTDIR | Errno::LOOP))
+        });
+        if refused {
             let at = self.resolve_dir(dest, true);
             if let Some(top) = self.dirs.stack.last_mut() {
                 top.at = at;
