@@ -141,6 +141,15 @@ impl Entry {
         self.rare.as_ref().map_or(&[], |r| &r.more_srcs)
     }
 
+    /// Every source directory this one is read from: its own, then the
+    /// merged ones.
+    pub(crate) fn sources(&self) -> Vec<PathBuf> {
+        std::iter::once(&self.src)
+            .chain(self.more_srcs())
+            .cloned()
+            .collect()
+    }
+
     /// The symlink a regular file was listed through (`-L`, …).
     pub(crate) fn via_link(&self) -> Option<&Path> {
         self.rare.as_ref().and_then(|r| r.via_link.as_deref())
@@ -849,9 +858,7 @@ impl Walker {
     /// already (`read_dirs` merged its sources): with nothing beside it,
     /// no second copy of it (nor an index of its names) is made.
     pub(crate) fn add_listing(&mut self, entries: &mut Vec<Entry>, dot: &Entry) {
-        let mut all = vec![dot.src.clone()];
-        all.extend(dot.more_srcs().iter().cloned());
-        let children = self.read_dirs(dot, &all);
+        let children = self.read_dirs(dot, &dot.sources());
         if entries.is_empty() {
             // Taken over, not copied: `extend` would hold the listing
             // twice at its peak (46 MB for 200,000 entries).
@@ -933,7 +940,9 @@ impl Walker {
             }
             match self.subtree(&e) {
                 Subtree::Content { lead } => {
-                    e.rare_mut().pruned_lead = lead;
+                    if lead > 0 {
+                        e.rare_mut().pruned_lead = lead;
+                    }
                     keep.push(e);
                 }
                 Subtree::Empty { dirs } => match keep.last_mut() {
@@ -988,10 +997,7 @@ impl Walker {
         if let Some(v) = self.looked_at.remove(&dir.src) {
             return v;
         }
-        let mut all = Vec::with_capacity(1 + dir.more_srcs().len());
-        all.push(dir.src.clone());
-        all.extend(dir.more_srcs().iter().cloned());
-        let mut v = self.read_dirs(dir, &all);
+        let mut v = self.read_dirs(dir, &dir.sources());
         sort_listing(&mut v);
         v
     }

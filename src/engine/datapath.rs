@@ -590,20 +590,26 @@ mod tests {
         let data = pattern(3 * 4096 + 17);
         for choice in CHOICES {
             for sparse in [false, true] {
-                let counter = Arc::new(AtomicU64::new(0));
-                let cfg = Config {
-                    progress: Some(Arc::clone(&counter)),
-                    ..Config::for_tests()
-                };
-                let size = data.len() as u64;
-                let (r, got) = with_io(&data, 4096, sparse, async |io: &mut Io<'_>| {
-                    copy(choice, io, &cfg, 0, size).await
-                });
-                assert_eq!(r.unwrap(), size, "{choice:?} sparse={sparse}");
-                assert!(got == data, "{choice:?} sparse={sparse}: content");
-                assert_eq!(counter.load(Ordering::Relaxed), size);
+                copies_all_of(&data, choice, Config::for_tests(), sparse);
             }
         }
+    }
+
+    /// Copies `data` whole with `choice` under `cfg` and checks the
+    /// length, the content and the progress counted.
+    fn copies_all_of(data: &[u8], choice: EngineChoice, cfg: Config, sparse: bool) {
+        let counter = Arc::new(AtomicU64::new(0));
+        let cfg = Config {
+            progress: Some(Arc::clone(&counter)),
+            ..cfg
+        };
+        let size = data.len() as u64;
+        let (r, got) = with_io(data, 4096, sparse, async |io: &mut Io<'_>| {
+            copy(choice, io, &cfg, 0, size).await
+        });
+        assert_eq!(r.unwrap(), size, "{choice:?} sparse={sparse}");
+        assert!(got == data, "{choice:?} sparse={sparse}: content");
+        assert_eq!(counter.load(Ordering::Relaxed), size);
     }
 
     #[test]
@@ -627,19 +633,11 @@ mod tests {
         // it empty and must shrink, not fail.
         let data = pattern(40 * 4096 + 5);
         for choice in [EngineChoice::WriteManaged, EngineChoice::ReadManaged] {
-            let counter = Arc::new(AtomicU64::new(0));
             let cfg = Config {
                 depth: 32,
-                progress: Some(Arc::clone(&counter)),
                 ..Config::for_tests()
             };
-            let size = data.len() as u64;
-            let (r, got) = with_io(&data, 4096, false, async |io: &mut Io<'_>| {
-                copy(choice, io, &cfg, 0, size).await
-            });
-            assert_eq!(r.unwrap(), size, "{choice:?}");
-            assert!(got == data, "{choice:?}: content");
-            assert_eq!(counter.load(Ordering::Relaxed), size);
+            copies_all_of(&data, choice, cfg, false);
         }
     }
 
