@@ -153,6 +153,30 @@ pub(crate) struct Done {
     pub outcome: Outcome,
 }
 
+/// Why rsync 3.5 refuses `--temp-dir` file by file: every copy fails
+/// before its temp file exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TempRefusal {
+    /// Relative and climbing out with `..` (see
+    /// [`Options::temp_dir_climbs`]): `mkstemp` fails with `EINVAL`.
+    Climbs,
+    /// Through a symlink of an untrusted user (rsync 3.5's ownership
+    /// walk, see `sys::trust`): its refusal line, then `ELOOP`.
+    Untrusted,
+}
+
+impl TempRefusal {
+    /// The verdict on `temp_dir` (as resolved) under `opts`.
+    pub(crate) fn of(opts: &Options, temp_dir: Option<&Path>) -> Option<TempRefusal> {
+        let temp_dir = temp_dir?;
+        if opts.temp_dir_climbs() {
+            return Some(TempRefusal::Climbs);
+        }
+        let untrusted = !opts.insecure_links && crate::sys::trust::follows_untrusted_link(temp_dir);
+        untrusted.then_some(TempRefusal::Untrusted)
+    }
+}
+
 /// Settings shared by all jobs of a run.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
@@ -162,11 +186,9 @@ pub(crate) struct Config {
     /// destination directory unless absolute) instead of under its name.
     pub partial_dir: Option<PathBuf>,
     pub temp_dir: Option<PathBuf>,
-    /// See [`Options::temp_dir_climbs`].
-    pub temp_dir_climbs: bool,
-    /// `--temp-dir` (as resolved) leads through a symlink of an untrusted
-    /// user (rsync 3.5's ownership walk; set by the transfer's setup).
-    pub temp_dir_untrusted: bool,
+    /// Why rsync 3.5 would refuse every temp file in `temp_dir`, if it
+    /// would (set by the transfer's setup).
+    pub temp_refusal: Option<TempRefusal>,
     /// Threads with their own io_uring ring.
     pub threads: usize,
     /// Files in flight per thread.
@@ -224,8 +246,7 @@ impl Config {
             partial: opts.partial,
             partial_dir: opts.partial_dir.clone(),
             temp_dir: opts.temp_dir.clone(),
-            temp_dir_climbs: opts.temp_dir_climbs(),
-            temp_dir_untrusted: false,
+            temp_refusal: None,
             threads,
             lanes,
             chunk: pace::Pace::new(opts.bwlimit).chunk(opts.chunk.unwrap_or(CHUNK)),
@@ -269,8 +290,7 @@ impl Config {
             partial: false,
             partial_dir: None,
             temp_dir: None,
-            temp_dir_climbs: false,
-            temp_dir_untrusted: false,
+            temp_refusal: None,
             threads: 1,
             lanes: 1,
             chunk: 1 << 20,

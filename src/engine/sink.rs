@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 use compio::fs::File;
 
 use super::error::CopyError;
-use super::{BeforeCommit, Config, CopyJob, temp_dir_name, temp_name};
+use super::{BeforeCommit, Config, CopyJob, TempRefusal, temp_dir_name, temp_name};
 use crate::sys::copy::{self as kernel, Create, FsKind};
 use crate::sys::{self, DirAt};
 
@@ -175,19 +175,18 @@ impl Sink {
     }
 
     async fn open_named(place: &Place, mode: u32, cfg: &Config) -> Result<Sink, CopyError> {
-        if let (Some(d), true) = (&cfg.temp_dir, cfg.temp_dir_climbs) {
-            // rsync's `mkstemp` of NAME.XXXXXX there fails with EINVAL.
+        if let (Some(d), Some(why)) = (&cfg.temp_dir, cfg.temp_refusal) {
             let mut name = place.base.clone();
             name.extend_from_slice(b".XXXXXX");
             let tmp = shown(&d.join(sys::path_from(&name)));
-            let err = io::Error::from_raw_os_error(sys::Errno::INVAL.raw_os_error());
-            return Err(CopyError::Mkstemp { tmp, err });
-        }
-        if let (Some(d), true) = (&cfg.temp_dir, cfg.temp_dir_untrusted) {
-            let mut name = place.base.clone();
-            name.extend_from_slice(b".XXXXXX");
-            let tmp = shown(&d.join(sys::path_from(&name)));
-            return Err(CopyError::MkstempRefused { tmp });
+            return Err(match why {
+                // rsync's `mkstemp` of NAME.XXXXXX there fails with EINVAL.
+                TempRefusal::Climbs => CopyError::Mkstemp {
+                    tmp,
+                    err: io::Error::from_raw_os_error(sys::Errno::INVAL.raw_os_error()),
+                },
+                TempRefusal::Untrusted => CopyError::MkstempRefused { tmp },
+            });
         }
         let (dir, shown_dir) = match &cfg.temp_dir {
             Some(d) => (DirAt::Path(d.clone()), d.clone()),

@@ -18,15 +18,15 @@ impl Setup<'_> {
         let given = self.report.esc(sys::bytes(&t));
         match sys::stat(&resolved) {
             Ok(st) if st.kind() == Kind::Dir => Ok(Some(resolved)),
-            Ok(_) => Err(self.usage_exit(
+            Ok(_) => Err(self.receiver_exit(
                 &format!("The temp-dir is not a directory: {given}"),
                 ExitCode::Syntax,
             )),
-            Err(Errno::NOENT) => Err(self.usage_exit(
+            Err(Errno::NOENT) => Err(self.receiver_exit(
                 &format!("The temp-dir does not exist: {given}"),
                 ExitCode::Syntax,
             )),
-            Err(e) => Err(self.usage_exit(
+            Err(e) => Err(self.receiver_exit(
                 &format!(
                     "Failed to stat temp-dir {given}: {}",
                     sys::strerror(e.raw_os_error())

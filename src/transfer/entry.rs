@@ -414,9 +414,8 @@ impl Transfer<'_> {
         };
         // -b: where the version being replaced goes (directories made now,
         // unless the copy is refused before its temp file exists).
-        let refused = opts.temp_dir_climbs() && !opts.inplace;
         let backup_to = match &self.disposal.backup {
-            Some(b) if !fresh && delayed.is_none() && !refused => {
+            Some(b) if !fresh && delayed.is_none() && !self.ctx.temp_refused => {
                 match b.prepare(dest, dir.as_ref()) {
                     Ok(to) => to,
                     Err(f) => {

@@ -494,6 +494,7 @@ mod tests {
                     planner,
                     root,
                     fs: setup.fs,
+                    temp_refused: false,
                 },
                 report: setup.report,
                 flow: setup.flow,

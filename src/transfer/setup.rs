@@ -21,6 +21,9 @@ pub(super) struct RunCtx<'a> {
     pub root: DestRoot,
     /// Where changes to the destination go (nowhere, in a dry run).
     pub fs: Arc<dyn DestFs>,
+    /// Every copy through a temp file is refused before it exists (see
+    /// `engine::TempRefusal`).
+    pub temp_refused: bool,
 }
 
 /// The directory rsync's receiver would have changed into: DEST itself,
@@ -74,8 +77,18 @@ pub(super) struct Setup<'a> {
 
 impl<'a> Setup<'a> {
     pub(super) fn usage_exit(&mut self, msg: &str, code: ExitCode) -> ExitCode {
+        self.exit_as(msg, code, None)
+    }
+
+    /// [`Setup::usage_exit`] for a check rsync's receiver makes as it
+    /// starts (`--temp-dir`, `--backup-dir`): its final line says so.
+    pub(super) fn receiver_exit(&mut self, msg: &str, code: ExitCode) -> ExitCode {
+        self.exit_as(msg, code, Some("Receiver"))
+    }
+
+    fn exit_as(&mut self, msg: &str, code: ExitCode, role: Option<&'static str>) -> ExitCode {
         self.report.error_raw(msg.to_string());
-        let l = crate::final_line!(&self.report.name, code).to_string();
+        let l = crate::final_line!(&self.report.name, code, role).to_string();
         self.report.error_raw(l);
         code
     }
@@ -387,12 +400,20 @@ impl<'a> Setup<'a> {
             } else {
                 root.path.join(d)
             };
-            if sys::stat(&resolved).is_ok_and(|st| st.kind() != Kind::Dir) {
-                let given = self.report.esc(sys::bytes(d));
-                return Err(self.usage_exit(
-                    &format!("The backup-dir is not a directory: {given}"),
-                    ExitCode::Syntax,
-                ));
+            let given = self.report.esc(sys::bytes(d));
+            match sys::stat(&resolved) {
+                // Missing: made at the first backup.
+                Ok(st) if st.kind() == Kind::Dir => {}
+                Err(Errno::NOENT) => {}
+                Ok(_) => {
+                    let msg = format!("The backup-dir is not a directory: {given}");
+                    return Err(self.receiver_exit(&msg, ExitCode::Syntax));
+                }
+                Err(e) => {
+                    let err = sys::strerror(e.raw_os_error());
+                    let msg = format!("Failed to stat {given}: {err}");
+                    return Err(self.receiver_exit(&msg, ExitCode::FileIo));
+                }
             }
         }
         let b = Backup::new(
@@ -415,7 +436,11 @@ impl<'a> Setup<'a> {
 
     /// The engine that copies file contents (none in a dry run), after
     /// rsync's line about delta transmission.
-    pub(super) fn engine(&mut self, temp_dir: Option<PathBuf>) -> Option<Box<dyn Engine>> {
+    pub(super) fn engine(
+        &mut self,
+        temp_dir: Option<PathBuf>,
+        temp_refusal: Option<engine::TempRefusal>,
+    ) -> Option<Box<dyn Engine>> {
         let opts = self.opts;
         let enabled = opts.whole_file == Some(false);
         self.report.event(Event::Delta { enabled });
@@ -423,13 +448,7 @@ impl<'a> Setup<'a> {
             return None;
         }
         let mut cfg = engine::Config::new(opts, Arc::clone(&self.flow.abort));
-        // rsync 3.5's ownership walk of the temp dir (a relative one that
-        // climbs out is refused anyway).
-        cfg.temp_dir_untrusted = !opts.insecure_links
-            && !opts.temp_dir_climbs()
-            && temp_dir
-                .as_deref()
-                .is_some_and(sys::trust::follows_untrusted_link);
+        cfg.temp_refusal = temp_refusal;
         cfg.temp_dir = temp_dir;
         cfg.progress = self.report.progress_counter();
         let abort = Arc::clone(&self.flow.abort);
@@ -448,9 +467,10 @@ impl<'a> Setup<'a> {
             && matches!(o.delete, Some(DeleteWhen::During | DeleteWhen::Delay));
         let basis = self.basis_dirs(&root.path);
         let temp_dir = self.check_temp_dir(&root.path)?;
+        let temp_refusal = engine::TempRefusal::of(self.opts, temp_dir.as_deref());
         let deleter = self.deleter(&root);
         let backup = self.backup(&root)?;
-        let engine = self.engine(temp_dir);
+        let engine = self.engine(temp_dir, temp_refusal);
         let planner = Planner {
             opts: self.opts,
             recv: self.recv,
@@ -470,6 +490,7 @@ impl<'a> Setup<'a> {
                 planner,
                 root,
                 fs: self.fs,
+                temp_refused: temp_refusal.is_some() && !o.inplace,
             },
             report: self.report,
             flow: self.flow,
