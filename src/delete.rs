@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
@@ -16,6 +17,7 @@ use std::os::unix::ffi::OsStrExt;
 use crate::sys::Errno;
 
 use crate::backup::Backup;
+use crate::destfs::DestFs;
 use crate::filter::FilterStack;
 use crate::options::Options;
 use crate::report::{Event, Report};
@@ -70,7 +72,9 @@ pub(crate) struct Deleter {
     keep_dirlinks: bool,
     /// The directory the last entry was removed from (relative to the
     /// root) and its handle.
-    last_dir: Option<(Vec<u8>, std::os::fd::OwnedFd)>,
+    last_dir: Option<(Vec<u8>, DirAt)>,
+    /// Where the removals go, and where directories are listed.
+    fs: Arc<dyn DestFs>,
 }
 
 /// The filter rules as rsync's receiver applies them when deleting: the
@@ -116,12 +120,6 @@ impl RecvFilters {
     }
 }
 
-/// A directory's entries in readdir order.
-fn children(dir: &Path) -> Result<Vec<(Vec<u8>, Stat)>, Errno> {
-    let listing = crate::scan::list_dir(dir)?;
-    Ok(listing.iter().map(|(n, s)| (n.to_vec(), *s)).collect())
-}
-
 /// rsync's file-list order for one directory's entries: non-directories
 /// by name, then directories as if named `name/`.
 pub(crate) fn sort_like_rsync(v: &mut [(Vec<u8>, Stat)]) {
@@ -157,6 +155,7 @@ impl Deleter {
         root_at: DirAt,
         filters: Option<RecvFilters>,
         debug: bool,
+        fs: Arc<dyn DestFs>,
     ) -> Deleter {
         // rsync's implicit "P *~": backups in the destination survive --delete.
         let protect = opts.backup
@@ -175,6 +174,7 @@ impl Deleter {
             root_at: Some(root_at),
             keep_dirlinks: opts.keep_dirlinks,
             last_dir: None,
+            fs,
         }
     }
 
@@ -190,17 +190,18 @@ impl Deleter {
                 None => (&b""[..], rel),
             };
             if parent.is_empty() {
-                return sys::remove_in(root.as_fd(), name, is_dir);
+                let root = DirAt::Fd(root.clone());
+                return self.remove_in(&root, name, is_dir);
             }
             // A directory's entries go one after another: its handle is
             // opened once for them.
             let cached = matches!(&self.last_dir, Some((p, _)) if p.as_slice() == parent);
             if !cached {
                 let fd = sys::open_beneath(root.as_fd(), parent, self.keep_dirlinks)?;
-                self.last_dir = Some((parent.to_vec(), fd));
+                self.last_dir = Some((parent.to_vec(), DirAt::Fd(Arc::new(fd))));
             }
             let r = match &self.last_dir {
-                Some((_, fd)) => sys::remove_in(fd.as_fd(), name, is_dir),
+                Some((_, at)) => self.remove_in(at, name, is_dir),
                 None => Err(Errno::BADF),
             };
             if is_dir {
@@ -210,9 +211,18 @@ impl Deleter {
             return r;
         }
         if is_dir {
-            sys::rmdir(path)
+            self.fs.rmdir_path(path)
         } else {
-            sys::unlink(path)
+            self.fs.unlink_path(path)
+        }
+    }
+
+    /// Removes entry `name` of directory `at`.
+    fn remove_in(&self, at: &DirAt, name: &[u8], is_dir: bool) -> Result<(), Errno> {
+        if is_dir {
+            self.fs.rmdir(at, name)
+        } else {
+            self.fs.unlink(at, name)
         }
     }
 
@@ -403,7 +413,7 @@ impl Deleter {
         dir: &Path,
         flags: DelFlags,
     ) -> DelResult {
-        let mut children = children(dir).unwrap_or_default();
+        let mut children = self.fs.list(dir).unwrap_or_default();
         let mut ret = DelResult::Success;
         // Children the rules keep (perishable rules aside) pin the
         // directory, as in rsync, which checks them as it reads them.
@@ -493,6 +503,7 @@ impl Deleter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::destfs;
     use crate::options::DeleteWhen;
 
     fn deleter(set: impl FnOnce(&mut Options)) -> (Deleter, Report, tempfile::TempDir) {
@@ -500,7 +511,7 @@ mod tests {
         set(&mut opts);
         let t = tempfile::tempdir().unwrap();
         let at = sys::open_root(t.path()).unwrap();
-        let d = Deleter::new(&opts, t.path(), at, None, false);
+        let d = Deleter::new(&opts, t.path(), at, None, false, destfs::for_dry_run(false));
         (d, Report::new("arsync", &opts), t)
     }
 

@@ -12,6 +12,7 @@ pub(crate) mod chmod;
 pub(crate) mod cli;
 pub(crate) mod copyas;
 pub(crate) mod delete;
+pub(crate) mod destfs;
 pub(crate) mod engine;
 pub(crate) mod exit;
 pub(crate) mod fallback;

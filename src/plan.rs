@@ -6,7 +6,9 @@
 //! report for it. Nothing here writes to the destination.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use crate::destfs::DestFs;
 use crate::meta::{self, Receiver};
 use crate::options::{BasisKind, Options};
 use crate::sys::{Kind, Stat};
@@ -151,9 +153,21 @@ pub(crate) struct Planner<'a> {
     /// The attribute options (`-X`, `-A`, `-E`, `--fake-super`, default
     /// permissions from the destination directory's default ACL).
     pub attrs: &'a meta::RunAttrs,
+    /// What the destination and the basis directories hold, read through
+    /// the run's destination (the in-memory one in tests).
+    pub fs: Arc<dyn DestFs>,
 }
 
 impl Planner<'_> {
+    /// A destination (or basis) symlink's target as the receiver reads it.
+    fn dest_link(&self, path: &Path) -> Option<Vec<u8>> {
+        if self.attrs.fake_super() {
+            self.attrs.read_dest_link(path)
+        } else {
+            self.fs.readlink_path(path).ok()
+        }
+    }
+
     fn mtime_differs(&self, e: &Entry, st: &Stat) -> bool {
         !self
             .opts
@@ -166,7 +180,7 @@ impl Planner<'_> {
             return false;
         }
         if self.opts.checksum {
-            return crate::sys::fs::same_content(&e.src, dest).unwrap_or(false);
+            return self.fs.same_content(&e.src, dest).unwrap_or(false);
         }
         if self.opts.size_only {
             return true;
@@ -256,7 +270,7 @@ impl Planner<'_> {
         let mut best: Option<BasisMatch> = None;
         for dir in dirs {
             let path = dir.join(crate::sys::path_from(local));
-            let Ok(st) = crate::sys::lstat(&path) else {
+            let Ok(st) = self.fs.lstat_path(&path) else {
                 continue;
             };
             if st.kind() != kind {
@@ -265,7 +279,7 @@ impl Planner<'_> {
             let mut level = 1;
             let quick = match kind {
                 Kind::File => self.quick_check_ok(e, &path, &st),
-                Kind::Symlink => self.attrs.read_dest_link(&path).as_deref() == e.link(),
+                Kind::Symlink => self.dest_link(&path).as_deref() == e.link(),
                 k if k.is_device() => st.rdev == e.stat.rdev,
                 _ => true,
             };
@@ -310,7 +324,7 @@ impl Planner<'_> {
         let mut found = None;
         for dir in dirs {
             let path = dir.join(crate::sys::path_from(local));
-            let Ok(st) = crate::sys::lstat(&path) else {
+            let Ok(st) = self.fs.lstat_path(&path) else {
                 continue;
             };
             if *kind == BasisKind::Link {
@@ -487,7 +501,7 @@ impl Planner<'_> {
         } else {
             match &d.action {
                 Action::Link { from, .. } | Action::LocalCopy { from, .. } => {
-                    crate::sys::lstat(from).ok().map(|st| (from.clone(), st))
+                    self.fs.lstat_path(from).ok().map(|st| (from.clone(), st))
                 }
                 Action::Unneeded { .. } => basis_path(),
                 _ => match old {
@@ -580,7 +594,7 @@ impl Planner<'_> {
         if let Some(st) = old
             && st.kind() == Kind::Symlink
         {
-            let cur_target = self.attrs.read_dest_link(dest);
+            let cur_target = self.dest_link(dest);
             if cur_target.as_deref() == e.link() {
                 let iflags = self.itemize(e, Some(&st), 0, mode);
                 return Decision::new(Action::Attrs { current: st }, iflags, mode);
@@ -745,6 +759,7 @@ mod tests {
             recv: &recv,
             basis: None,
             attrs: &attrs,
+            fs: crate::destfs::for_dry_run(true),
         };
         planner
             .decide(e, Path::new("/nonexistent/dest"), b"x", old)
@@ -904,5 +919,162 @@ mod tests {
             decide(&o, &e, None),
             Action::Symlink { replace: None }
         ));
+    }
+
+    /// The planner over an in-memory destination (`destfs::mem`): what it
+    /// reads there (`-c` content, symlink targets, basis directories)
+    /// comes from the scene, so these decisions depend on content, not
+    /// only on the stat given.
+    mod on_mem {
+        use super::*;
+        use crate::destfs::mem::Mem;
+        use crate::sys::mode::{S_IFDIR, S_IFLNK, S_IFREG};
+
+        const DST: &str = "/nonexistent-arsync-plan/dst";
+        const SRC: &str = "/nonexistent-arsync-plan/src";
+        const BASIS: &str = "/nonexistent-arsync-plan/basis";
+        const T: i64 = 1_600_000_000;
+
+        struct Scene {
+            mem: Arc<Mem>,
+            opts: Options,
+        }
+
+        fn scene(set: impl FnOnce(&mut Options)) -> Scene {
+            let mem = Arc::new(Mem::with_root(Path::new(DST)));
+            for d in [SRC, BASIS] {
+                mem.put(Path::new(d), S_IFDIR | 0o755, b"");
+            }
+            Scene {
+                mem,
+                opts: opts(set),
+            }
+        }
+
+        impl Scene {
+            /// Puts `data` at `path` with `mode` and mtime `T`.
+            fn put(&self, path: &Path, mode: u32, data: &[u8]) -> Stat {
+                self.mem.put(path, mode, data);
+                self.mem.edit(path, |n| n.st.mtime = T);
+                self.mem.get(path).map(|n| n.st).unwrap_or_default()
+            }
+
+            /// Source entry `x` and its destination item (if any), decided.
+            fn decide(&self, src: (u32, &[u8]), dest: Option<(u32, &[u8])>) -> Decision {
+                let sp = Path::new(SRC).join("x");
+                let st = self.put(&sp, src.0, src.1);
+                let mut e = Entry::new(b"x".to_vec(), st, sp);
+                if src.0 & crate::sys::mode::S_IFMT == S_IFLNK {
+                    e.rare_mut().link = Some(src.1.to_vec());
+                }
+                let dp = Path::new(DST).join("x");
+                let old = dest.map(|(m, d)| self.put(&dp, m, d));
+                let recv = Receiver::for_options(&self.opts);
+                let (attrs, _) = meta::RunAttrs::new(&self.opts, &recv);
+                let planner = Planner {
+                    opts: &self.opts,
+                    recv: &recv,
+                    basis: self.opts.basis.clone(),
+                    attrs: &attrs,
+                    fs: self.mem.clone(),
+                };
+                planner.decide(&e, &dp, b"x", old)
+            }
+        }
+
+        const F: u32 = S_IFREG | 0o644;
+
+        #[test]
+        fn checksum_compares_content_not_times() {
+            let s = scene(|o| o.checksum = true);
+            // Same size and time, other bytes: sent.
+            let d = s.decide((F, b"abcd"), Some((F, b"abce")));
+            assert!(matches!(d.action, Action::Transfer { basis: Some(_), .. }));
+            assert_eq!(d.iflags & item::REPORT_CHANGE, item::REPORT_CHANGE);
+            // Same bytes: only attributes.
+            let d = s.decide((F, b"abcd"), Some((F, b"abcd")));
+            assert!(matches!(d.action, Action::Attrs { .. }));
+        }
+
+        #[test]
+        fn without_checksum_same_size_and_time_is_up_to_date() {
+            let s = scene(|_| {});
+            let d = s.decide((F, b"abcd"), Some((F, b"abce")));
+            assert!(matches!(d.action, Action::Attrs { .. }));
+        }
+
+        #[test]
+        fn symlink_target_decides() {
+            let s = scene(|_| {});
+            let l = S_IFLNK | 0o777;
+            let d = s.decide((l, b"t/x"), Some((l, b"t/x")));
+            assert!(matches!(d.action, Action::Attrs { .. }));
+            let d = s.decide((l, b"t/x"), Some((l, b"t/y")));
+            assert!(matches!(d.action, Action::Symlink { replace: Some(_) }));
+        }
+
+        #[test]
+        fn link_dest_identical_file_is_linked_quietly() {
+            let s = scene(|o| o.basis = Some((BasisKind::Link, vec![BASIS.into()])));
+            s.put(&Path::new(BASIS).join("x"), F, b"abcd");
+            let d = s.decide((F, b"abcd"), None);
+            match &d.action {
+                Action::Link { from, replace } => {
+                    assert_eq!(from, &Path::new(BASIS).join("x"));
+                    assert!(replace.is_none());
+                }
+                a => panic!("{a:?}"),
+            }
+            assert!(d.basis_quiet);
+        }
+
+        #[test]
+        fn link_dest_other_content_is_sent_against_it() {
+            let s = scene(|o| o.basis = Some((BasisKind::Link, vec![BASIS.into()])));
+            s.put(&Path::new(BASIS).join("x"), F, b"old");
+            let d = s.decide((F, b"abcd"), None);
+            assert!(matches!(
+                d.action,
+                Action::Transfer {
+                    basis: None,
+                    basis_dir: true,
+                    ..
+                }
+            ));
+            // Itemized against the basis file, not as new.
+            assert_eq!(d.iflags & item::IS_NEW, 0);
+        }
+
+        #[test]
+        fn compare_dest_identical_file_is_unneeded() {
+            let s = scene(|o| o.basis = Some((BasisKind::Compare, vec![BASIS.into()])));
+            s.put(&Path::new(BASIS).join("x"), F, b"abcd");
+            let d = s.decide((F, b"abcd"), None);
+            assert!(matches!(d.action, Action::Unneeded { remove: None }));
+        }
+
+        #[test]
+        fn copy_dest_same_content_other_mode_is_copied_locally() {
+            let s = scene(|o| o.basis = Some((BasisKind::Copy, vec![BASIS.into()])));
+            s.put(&Path::new(BASIS).join("x"), S_IFREG | 0o600, b"abcd");
+            let d = s.decide((F, b"abcd"), None);
+            assert!(matches!(d.action, Action::LocalCopy { .. }));
+            assert!(!d.basis_quiet);
+        }
+
+        #[test]
+        fn basis_of_another_type_is_passed_over() {
+            let s = scene(|o| o.basis = Some((BasisKind::Link, vec![BASIS.into()])));
+            s.put(&Path::new(BASIS).join("x"), S_IFDIR | 0o755, b"");
+            let d = s.decide((F, b"abcd"), None);
+            assert!(matches!(
+                d.action,
+                Action::Transfer {
+                    basis_dir: false,
+                    ..
+                }
+            ));
+            assert_eq!(d.iflags & item::IS_NEW, item::IS_NEW);
+        }
     }
 }

@@ -228,6 +228,26 @@ fn relaxed_comparison() -> Result<(), Failed> {
     check(stdout_relaxed_eq(&i1, &i2), "itemized deletions may move")?;
     let i3 = v(&[">f+++++++++ x", "*deleting   y", "*deleting   z"]);
     check(!stdout_relaxed_eq(&i1, &i3), "deletion order matters")?;
+    let n1 = v(&[
+        "not creating new file \"f\"",
+        "./",
+        "not creating new directory \"sub\"",
+    ]);
+    let n2 = v(&[
+        "not creating new file \"f\"",
+        "not creating new directory \"sub\"",
+        "./",
+    ]);
+    check(stdout_relaxed_eq(&n1, &n2), "--existing verdicts may move")?;
+    let n3 = v(&[
+        "not creating new directory \"sub\"",
+        "./",
+        "not creating new file \"f\"",
+    ]);
+    check(
+        !stdout_relaxed_eq(&n1, &n3),
+        "--existing verdict order matters",
+    )?;
     let b1 = v(&["a", "b", "backed up a to a~", "backed up b to b~"]);
     let b2 = v(&["a", "backed up a to a~", "b", "backed up b to b~"]);
     check(stdout_relaxed_eq(&b1, &b2), "backup lines may move")?;

@@ -300,7 +300,7 @@ fn set_attrs(
     let mut policy = job.policy;
     policy.accurate_time = true;
     let applied = meta::apply_full(
-        Target::Fd(fd),
+        &Target::Fd(fd),
         &current,
         &job.want,
         &policy,

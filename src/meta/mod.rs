@@ -210,12 +210,54 @@ impl AttrError {
     }
 }
 
-/// [`apply`] with the option-specific work of one item (`-X`, `-A`,
-/// `--fake-super`), in rsync's order. Failures of that work do not stop
-/// the rest (rsync reports them and carries on): they come back as
-/// [`SoftError`]s for the caller to report.
-pub(crate) fn apply_full<F: AsFd>(
-    target: Target<'_, F>,
+/// Where [`apply_full`]'s changes go: the kernel (a [`Target`]: an open
+/// file, an entry of a directory handle, a path) or another door of the
+/// destination (`transfer::destfs`'s in-memory one in tests). meta decides
+/// what changes; the door only carries each change out.
+pub(crate) trait AttrDoor {
+    fn chown(&self, uid: u32, gid: u32) -> Result<(), Errno>;
+    /// What is there now (never through a final symlink).
+    fn stat(&self) -> Result<Stat, Errno>;
+    /// Sets what is given: the access time (whole seconds) and the
+    /// modification time.
+    fn set_times(&self, atime: Option<i64>, mtime: Option<(i64, u32)>) -> Result<(), Errno>;
+    fn chmod(&self, mode: u32) -> Result<(), Errno>;
+    /// Calls `f` with what xattr and ACL calls work on; `None` for a door
+    /// that has no xattrs or ACLs (nothing is applied there).
+    fn with_on<R>(&self, f: impl FnOnce(run::On<'_>) -> R) -> Option<R>;
+}
+
+impl<F: AsFd> AttrDoor for Target<'_, F> {
+    fn chown(&self, uid: u32, gid: u32) -> Result<(), Errno> {
+        crate::sys::attr::chown(self, uid, gid)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        crate::sys::attr::stat(self)
+    }
+    fn set_times(&self, atime: Option<i64>, mtime: Option<(i64, u32)>) -> Result<(), Errno> {
+        crate::sys::attr::set_times(self, atime, mtime)
+    }
+    fn chmod(&self, mode: u32) -> Result<(), Errno> {
+        crate::sys::attr::chmod(self, mode)
+    }
+    /// Its fd, or a path (`/proc/self/fd/DIR/name` for an entry of a
+    /// directory handle).
+    fn with_on<R>(&self, f: impl FnOnce(run::On<'_>) -> R) -> Option<R> {
+        Some(match self {
+            Target::Fd(fd) => f(run::On::Fd(fd.as_fd())),
+            Target::At(d, p) => f(run::On::Path(&crate::sys::attr::entry_path(*d, p))),
+            Target::Path(p) => f(run::On::Path(p)),
+        })
+    }
+}
+
+/// rsync's `set_file_attrs()`: owner, times and mode, with the
+/// option-specific work of one item (`-X`, `-A`, `--fake-super`), in
+/// rsync's order, through `door`. Failures of that
+/// work do not stop the rest (rsync reports them and carries on): they
+/// come back as [`SoftError`]s for the caller to report.
+pub(crate) fn apply_full(
+    door: &impl AttrDoor,
     current: &Stat,
     want: &Wanted,
     policy: &Policy,
@@ -233,9 +275,10 @@ pub(crate) fn apply_full<F: AsFd>(
         if !policy.fake_super {
             let uid = if change_uid { want.uid } else { current.uid };
             let gid = if change_gid { want.gid } else { current.gid };
-            let r = match &target {
-                _ if policy.dry_run => Ok(()),
-                t => crate::sys::attr::chown(t, uid, gid),
+            let r = if policy.dry_run {
+                Ok(())
+            } else {
+                door.chown(uid, gid)
             };
             r.map_err(|errno| AttrError {
                 what: if change_uid { "chown" } else { "chgrp" },
@@ -245,7 +288,7 @@ pub(crate) fn apply_full<F: AsFd>(
             // compares against, as rsync does.
             if cur_mode & 0o6000 != 0
                 && !policy.dry_run
-                && let Ok(st) = crate::sys::attr::stat(&target)
+                && let Ok(st) = door.stat()
             {
                 cur_mode = st.mode;
             }
@@ -256,30 +299,18 @@ pub(crate) fn apply_full<F: AsFd>(
     if let Some(x) = extra
         && !policy.dry_run
     {
-        with_on(&target, |on| x.apply_fake_and_xattrs(on, &mut soft));
+        door.with_on(|on| x.apply_fake_and_xattrs(on, &mut soft));
     }
 
-    let set_mtime = policy.set_times && {
-        let same = if policy.accurate_time {
-            current.mtime == want.mtime && current.mtime_nsec == want.mtime_nsec
-        } else {
-            same_time(
-                policy.window,
-                want.mtime,
-                want.mtime_nsec,
-                current.mtime,
-                current.mtime_nsec,
-            )
-        };
-        !same
-    };
+    let set_mtime = policy.set_times && !same_mtime(policy, current, want);
     // -U: rsync carries access times in whole seconds and compares them so.
     let set_atime = want.atime.filter(|&a| a != current.atime);
     if set_mtime || set_atime.is_some() {
         let mtime = set_mtime.then_some((want.mtime, want.mtime_nsec));
-        let r = match &target {
-            _ if policy.dry_run => Ok(()),
-            t => crate::sys::attr::set_times(t, set_atime, mtime),
+        let r = if policy.dry_run {
+            Ok(())
+        } else {
+            door.set_times(set_atime, mtime)
         };
         r.map_err(|errno| AttrError {
             what: "failed to set times on",
@@ -291,10 +322,9 @@ pub(crate) fn apply_full<F: AsFd>(
 
     if let Some(x) = extra
         && !is_link
+        && let Some((changed, mode)) =
+            door.with_on(|on| x.apply_acls(on, cur_mode, want.mode, policy.dry_run, &mut soft))
     {
-        let (changed, mode) = with_on(&target, |on| {
-            x.apply_acls(on, cur_mode, want.mode, policy.dry_run, &mut soft)
-        });
         up.acl = changed;
         if let Some(m) = mode {
             cur_mode = m;
@@ -303,9 +333,10 @@ pub(crate) fn apply_full<F: AsFd>(
 
     // Linux cannot chmod a symlink.
     if !is_link && (cur_mode & 0o7777) != (want.mode & 0o7777) {
-        let r = match &target {
-            _ if policy.dry_run || policy.fake_super => Ok(()),
-            t => crate::sys::attr::chmod(t, want.mode),
+        let r = if policy.dry_run || policy.fake_super {
+            Ok(())
+        } else {
+            door.chmod(want.mode)
         };
         r.map_err(|errno| AttrError {
             what: "failed to set permissions on",
@@ -316,13 +347,20 @@ pub(crate) fn apply_full<F: AsFd>(
     Ok((up, soft))
 }
 
-/// Calls `f` with what xattr and ACL calls work on for `target`: its fd,
-/// or a path (`/proc/self/fd/DIR/name` for an entry of a directory handle).
-fn with_on<F: AsFd, R>(target: &Target<'_, F>, f: impl FnOnce(run::On<'_>) -> R) -> R {
-    match target {
-        Target::Fd(fd) => f(run::On::Fd(fd.as_fd())),
-        Target::At(d, p) => f(run::On::Path(&crate::sys::attr::entry_path(*d, p))),
-        Target::Path(p) => f(run::On::Path(p)),
+/// Whether the destination's modification time already is the wanted one
+/// (to the nanosecond after a transfer or checksum match, else within
+/// `--modify-window`).
+fn same_mtime(policy: &Policy, current: &Stat, want: &Wanted) -> bool {
+    if policy.accurate_time {
+        current.mtime == want.mtime && current.mtime_nsec == want.mtime_nsec
+    } else {
+        same_time(
+            policy.window,
+            want.mtime,
+            want.mtime_nsec,
+            current.mtime,
+            current.mtime_nsec,
+        )
     }
 }
 

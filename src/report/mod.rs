@@ -162,6 +162,20 @@ pub(crate) enum Event<'a> {
     Vanished,
     /// `--max-delete` left deletions undone: exit 25.
     DeleteLimit,
+    /// An entry's item line (`-i`, `-v`, `--out-format`, `--log-file`),
+    /// in order; a directory's waits for the next other output.
+    Item {
+        iflags: u32,
+        e: &'a Entry,
+        link: Option<&'a [u8]>,
+    },
+    /// A hard-link member linked to its group's file `xname` (empty: an
+    /// already-linked member).
+    ItemLinked {
+        iflags: u32,
+        e: &'a Entry,
+        xname: &'a [u8],
+    },
     /// A non-directory found up to date; `changed`: its attributes were
     /// set (rsync's `set_file_attrs` names it at -vv without -i).
     UpToDate { name: &'a [u8], changed: bool },
@@ -383,6 +397,8 @@ impl Report {
                 self.list_sent = true;
                 self.bar_totals();
             }
+            Event::Item { iflags, e, link } => self.item(iflags, e, link),
+            Event::ItemLinked { iflags, e, xname } => self.item_xname(iflags, e, xname),
             Event::Literal(n) => self.stats.literal_data += n,
             Event::Shadowed(n) => self.stats.total_size += n,
             Event::Partial => self.errors.general = true,
@@ -525,6 +541,22 @@ impl Report {
     #[cfg(test)]
     pub(crate) fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// What waits behind the first reserved slot (tests reserve one so
+    /// nothing is written) and a held directory line: stdout lines as
+    /// they are, stderr lines after `E: `.
+    #[cfg(test)]
+    pub(crate) fn held_lines(&self) -> Vec<String> {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let lines = self.queue.iter().flatten().flatten().chain(&self.held);
+        lines
+            .filter_map(|l| match l {
+                Line::Out(b) => Some(text(b)),
+                Line::Err(b) => Some(format!("E: {}", text(b).trim_end())),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The exit code the errors so far make (0 if none).
@@ -1030,7 +1062,7 @@ impl Report {
     /// Prints (and logs) an item's line now, in order. A directory's line
     /// is held until the next other output, so that deletions inside it
     /// come first.
-    pub(crate) fn item(&mut self, iflags: u32, e: &Entry, link: Option<&[u8]>) {
+    fn item(&mut self, iflags: u32, e: &Entry, link: Option<&[u8]>) {
         let rec = self.record(iflags, e, link);
         let sum = match &rec.sum_src {
             Some(p) if self.checksum => file_sum(p),
@@ -1058,7 +1090,7 @@ impl Report {
     /// A hard-link item (`-H`): `hf... NAME => LEADER` (`-i`), `NAME =>
     /// LEADER` (`-v`). An empty `xname` is an already-linked member, shown
     /// only when unchanged items are (`-ii`, `-vvi`).
-    pub(crate) fn item_xname(&mut self, iflags: u32, e: &Entry, xname: &[u8]) {
+    fn item_xname(&mut self, iflags: u32, e: &Entry, xname: &[u8]) {
         let significant = iflags & item::SIGNIFICANT & 0xffff != 0;
         let shown = if self.itemize > 0 {
             significant || !xname.is_empty() || self.itemize > 1 || self.raw_verbose > 1

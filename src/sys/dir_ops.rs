@@ -304,17 +304,6 @@ pub(crate) fn copy_file(
     Ok(())
 }
 
-/// Removes entry `name` (a directory with `is_dir`) of the directory open
-/// as `dir`.
-pub(crate) fn remove_in(dir: BorrowedFd<'_>, name: &[u8], is_dir: bool) -> Result<(), Errno> {
-    let flags = if is_dir {
-        AtFlags::REMOVEDIR
-    } else {
-        AtFlags::empty()
-    };
-    rustix::fs::unlinkat(dir, path_from(name), flags)
-}
-
 /// `mkdir` by path, with permissions `mode` (less the umask).
 pub(crate) fn mkdir(path: &Path, mode: u32) -> Result<(), Errno> {
     rustix::fs::mkdir(path, Mode::from_raw_mode(mode))
@@ -423,8 +412,8 @@ mod tests {
         sub.rename(b"b", &at, b"moved").unwrap();
         assert!(t.path().join("moved").exists());
         assert!(!t.path().join("sub/b").exists());
-        remove_in(sub.as_fd(), b"c", false).unwrap();
-        remove_in(at.as_fd(), b"sub", true).unwrap();
+        sub.unlink(b"c").unwrap();
+        at.rmdir(b"sub").unwrap();
         assert!(!t.path().join("sub").exists());
     }
 

@@ -41,7 +41,7 @@ pub(crate) use crate::text::{escape_name, locale_is_utf8};
 
 mod dir_ops;
 pub(crate) use dir_ops::{
-    KeepAttrs, copy_file, dir_handle, mkdir, mkdir_all, remove_in, rmdir, set_mode_owner, unlink,
+    KeepAttrs, copy_file, dir_handle, mkdir, mkdir_all, rmdir, set_mode_owner, unlink,
 };
 
 /// File types as rsync distinguishes them.

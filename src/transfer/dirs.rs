@@ -19,7 +19,8 @@ impl Transfer<'_> {
             Some(gid) => gid,
             None => {
                 let parent = self.ctx.root.path.clone();
-                match sys::stat(&parent) {
+                let root = DirAt::Path(PathBuf::new());
+                match self.ctx.fs.stat(&root, sys::bytes(&parent)) {
                     Ok(st) if st.mode & 0o2000 != 0 => st.gid,
                     _ => self.ctx.recv.egid,
                 }
@@ -64,7 +65,7 @@ impl Transfer<'_> {
             return Ok(self.ctx.root.at.clone());
         }
         let (d, base) = self.at_of(dest)?;
-        match d.open_dir(&base) {
+        match self.ctx.fs.open_dir(&d, &base) {
             Ok(at) => Ok(at),
             Err(Errno::NOTDIR | Errno::LOOP) if self.ctx.opts.keep_dirlinks => {
                 self.resolve_dir(dest, true)

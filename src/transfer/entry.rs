@@ -38,18 +38,14 @@ impl Transfer<'_> {
         policy: &Policy,
         extra: Option<&meta::ItemAttrs>,
     ) -> Option<meta::Updated> {
+        let attrs = destfs::Attrs {
+            current,
+            want,
+            policy,
+            extra,
+        };
         let r = match self.at_of(path) {
-            Ok((d, base)) => {
-                use std::os::fd::AsFd;
-                let name = d.name(&base);
-                meta::apply_full(
-                    Target::<std::fs::File>::At(d.as_fd(), &name),
-                    current,
-                    want,
-                    policy,
-                    extra,
-                )
-            }
+            Ok((d, base)) => self.ctx.fs.set_attrs(&d, &base, attrs),
             Err(errno) => Err(meta::AttrError {
                 what: "failed to set times on",
                 errno,
@@ -142,7 +138,7 @@ impl Transfer<'_> {
     fn update_rule_skips(&self, e: &Entry, dest: &Path, known: Known) -> bool {
         let old = match known {
             Known::Listed(st) => st,
-            Known::Unknown => sys::lstat(dest).ok(),
+            Known::Unknown => self.ctx.fs.lstat_path(dest).ok(),
         };
         self.ctx.planner.update_rule(e, old).is_some()
     }
@@ -185,7 +181,7 @@ impl Transfer<'_> {
         let looked = self.at_of(dest).and_then(|(at, base)| {
             let old = match known {
                 Known::Listed(st) => st,
-                Known::Unknown => match at.lstat(&base) {
+                Known::Unknown => match self.ctx.fs.lstat(&at, &base) {
                     Ok(s) => Some(s),
                     Err(Errno::NOENT) => None,
                     Err(err) => return Err(err),
@@ -244,10 +240,12 @@ impl Transfer<'_> {
         old: Option<Stat>,
     ) -> Option<Option<Stat>> {
         let old = match old {
-            Some(st) if opts_keep_dirlinks(self.ctx.opts, e, &st) => match at.stat(base) {
-                Ok(t) if t.kind() == Kind::Dir => Some(t),
-                _ => Some(st),
-            },
+            Some(st) if opts_keep_dirlinks(self.ctx.opts, e, &st) => {
+                match self.ctx.fs.stat(at, base) {
+                    Ok(t) if t.kind() == Kind::Dir => Some(t),
+                    _ => Some(st),
+                }
+            }
             other => other,
         };
         match old {
@@ -331,7 +329,7 @@ impl Transfer<'_> {
     fn delete_missing(&mut self, dest: &Path, known: Known) {
         let old = match known {
             Known::Listed(st) => st,
-            Known::Unknown => sys::lstat(dest).ok(),
+            Known::Unknown => self.ctx.fs.lstat_path(dest).ok(),
         };
         let Some(old) = old else { return };
         let flags = DelFlags {
@@ -350,7 +348,8 @@ impl Transfer<'_> {
     /// `-vv` "is uptodate").
     pub(super) fn item(&mut self, d: &Decision, e: &Entry, link: Option<&[u8]>) {
         if !d.basis_quiet {
-            self.report.item(d.iflags, e, link);
+            let iflags = d.iflags;
+            self.report.event(Event::Item { iflags, e, link });
             return;
         }
         self.report.event(Event::BasisMatch {
@@ -399,7 +398,7 @@ impl Transfer<'_> {
                 .unwrap_or_default();
             let at = self.partial_dir_at(dest, true);
             fresh = match &at {
-                Ok(d) => d.lstat(&base).is_err(),
+                Ok(d) => self.ctx.fs.lstat(d, &base).is_err(),
                 Err(_) => true,
             };
             staged_at = Some(at);
@@ -521,7 +520,7 @@ impl Transfer<'_> {
         let (at, base) = self.at_of(dest).map_err(|e| Some(sys::errno_text(e)))?;
         if !atomic || self.ctx.opts.temp_dir.is_some() {
             if atomic {
-                match (self.disposal.backup.take(), at.lstat(&base)) {
+                match (self.disposal.backup.take(), self.ctx.fs.lstat(&at, &base)) {
                     (Some(mut b), Ok(st)) => {
                         let made = b.make(self.report, dest, &st);
                         self.disposal.backup = Some(b);

@@ -125,7 +125,7 @@ impl Transfer<'_> {
             self.report.error_raw(SKIP_CONTENTS);
             return None;
         }
-        Some(item.at.lstat(&item.base).ok())
+        Some(self.ctx.fs.lstat(&item.at, &item.base).ok())
     }
 
     /// Sets a directory's attributes; the permissions to restore once
@@ -168,10 +168,7 @@ impl Transfer<'_> {
     /// rsync's `u+rwx` on a directory a normal user fills, with its
     /// message when refused (the directory is left as it is).
     fn open_up_dir(&mut self, item: &Item<'_>, mode: u32) {
-        use std::os::fd::AsFd;
-        let name = item.at.name(&item.base);
-        let target = crate::sys::attr::Target::<std::fs::File>::At(item.at.as_fd(), &name);
-        if let Err(err) = crate::sys::attr::chmod(&target, mode) {
+        if let Err(err) = self.ctx.fs.chmod(&item.at, &item.base, mode) {
             let msg = format!(
                 "[generator] failed to modify permissions on \"{}\": {}",
                 self.recv_shown(&self.local_of(item.dest)),
@@ -198,7 +195,8 @@ impl Transfer<'_> {
             let (name, changed) = (&e.name, u.any());
             self.report.event(Event::UpToDate { name, changed });
         }
-        self.report.item(d.iflags, e, e.link());
+        let (iflags, link) = (d.iflags, e.link());
+        self.report.event(Event::Item { iflags, e, link });
         if kind == Kind::File {
             self.drop_partial(item.dest, true);
         }
@@ -324,7 +322,7 @@ impl Transfer<'_> {
     /// old destination item had is gone).
     fn new_node_attrs(&mut self, item: &Item<'_>, d: &Decision, policy: &Policy) {
         let want = self.wanted(item.e, d);
-        if let Ok(cur) = item.at.lstat(&item.base) {
+        if let Ok(cur) = self.ctx.fs.lstat(&item.at, &item.base) {
             let mut extra = d.extra.clone();
             if let Some(x) = extra.as_mut() {
                 x.forget_dest();
@@ -431,6 +429,7 @@ impl Transfer<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testkit;
     use super::*;
     use std::os::unix::fs::{MetadataExt, symlink};
 
@@ -461,63 +460,12 @@ mod tests {
     impl Fixture {
         /// [`Fixture::run`] with destination `fs`.
         fn run_on<R>(&self, fs: Arc<dyn DestFs>, f: impl FnOnce(&mut Transfer<'_>) -> R) -> R {
-            let opts = &self.opts;
-            let recv = Receiver::for_options(opts);
-            let (attrs, _) = meta::RunAttrs::new(opts, &recv);
-            let mut report = Report::new("arsync", opts);
             let path = self.dst.path().to_path_buf();
             let root = DestRoot {
                 at: sys::open_root(&path).unwrap(),
                 path,
             };
-            let setup = Setup {
-                opts,
-                recv: &recv,
-                attrs: &attrs,
-                report: &mut report,
-                flow: Flow::new(Arc::new(AtomicBool::new(false))),
-                walk_cfg: WalkConfig::new(opts),
-                fs,
-            };
-            let deleter = setup.deleter(&root);
-            let planner = Planner {
-                opts,
-                recv: &recv,
-                basis: None,
-                attrs: &attrs,
-            };
-            let mut t = Transfer {
-                ctx: RunCtx {
-                    opts,
-                    recv: &recv,
-                    attrs: &attrs,
-                    planner,
-                    root,
-                    fs: setup.fs,
-                    temp_refused: false,
-                },
-                report: setup.report,
-                flow: setup.flow,
-                copies: Copies::new(None),
-                dirs: DirState::default(),
-                lister: Lister {
-                    scanner: Scanner::start(setup.walk_cfg),
-                    merge_setup_pending: false,
-                    dest_in_src: false,
-                    early_deletes: false,
-                    prelisted: Default::default(),
-                },
-                disposal: Disposal {
-                    deleter,
-                    backup: None,
-                    delayed: Vec::new(),
-                    warned_io: false,
-                    in_pass: false,
-                    removed: Default::default(),
-                },
-                hlinks: Hlinks::default(),
-            };
-            f(&mut t)
+            testkit::with_transfer(&self.opts, root, fs, f)
         }
 
         fn entry(&self, name: &str) -> Entry {

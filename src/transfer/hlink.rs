@@ -271,10 +271,12 @@ impl Transfer<'_> {
         use crate::plan::item::{LOCAL_CHANGE, XNAME_FOLLOWS};
         let opts = self.ctx.opts;
         // --fake-super: owner and mode as the %stat record says.
-        let on_disk = sys::lstat(dest)
+        let fs = self.ctx.fs.as_ref();
+        let on_disk = fs
+            .lstat_path(dest)
             .ok()
             .map(|st| self.ctx.attrs.dest_stat(dest, st).unwrap_or(st));
-        let leader_st = sys::lstat(&leader.dest).ok();
+        let leader_st = fs.lstat_path(&leader.dest).ok();
         let stale = if leader.xattr_stale { REPORT_XATTR } else { 0 };
         let mode = self.ctx.planner.mode_for(e, on_disk.as_ref());
         if let (Some(o), Some(l)) = (on_disk, leader_st)
@@ -285,7 +287,12 @@ impl Transfer<'_> {
                 .ctx
                 .planner
                 .itemize(e, Some(&o), LOCAL_CHANGE | XNAME_FOLLOWS, mode);
-            self.report.item_xname(iflags | stale, e, b"");
+            let iflags = iflags | stale;
+            self.report.event(Event::ItemLinked {
+                iflags,
+                e,
+                xname: b"",
+            });
             let name = &e.name;
             self.report.event(Event::UpToDate {
                 name,
@@ -340,7 +347,8 @@ impl Transfer<'_> {
             if old.is_some() {
                 iflags |= stale;
             }
-            self.report.item_xname(iflags, e, &leader.name);
+            let xname = &leader.name;
+            self.report.event(Event::ItemLinked { iflags, e, xname });
         }
         self.maybe_remove_source(e);
     }

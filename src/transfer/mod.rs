@@ -12,7 +12,6 @@
 mod debris;
 mod deletion;
 mod dest;
-mod destfs;
 mod dirs;
 mod done;
 mod entry;
@@ -23,6 +22,10 @@ mod onefs;
 mod relative;
 mod setup;
 mod state;
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod tests;
 mod tree;
 
 use std::collections::HashMap;
@@ -36,17 +39,17 @@ use crate::sys::Errno;
 
 use crate::backup::Backup;
 use crate::delete::{DelFlags, DelResult, Deleter};
+use crate::destfs::{self, DestFs};
 use crate::engine::{self, CopyJob, Engine, Outcome};
 use crate::exit::ExitCode;
 use crate::filter::FilterList;
-use crate::meta::{self, Policy, Receiver, Target, Wanted};
+use crate::meta::{self, Policy, Receiver, Wanted};
 use crate::options::{DeleteWhen, Options};
 use crate::plan::{Action, Decision, Planner, SkipWhy};
 use crate::report::{Event, Report, Slot};
 use crate::scan::{DirListing, Scanner, Ticket};
 use crate::sys::{self, DirAt, Kind, Stat};
 use crate::walk::{Entry, Listing, WalkConfig, Walker};
-use destfs::DestFs;
 use exec::{Effect, Item};
 use hlink::{Arrival, GroupKey, Hlinks};
 use setup::{DestRoot, RunCtx, Setup, Sources};

@@ -385,6 +385,7 @@ impl<'a> Setup<'a> {
             root.at.clone(),
             filters,
             self.walk_cfg.filter_debug,
+            self.fs.clone(),
         )
     }
 
@@ -476,6 +477,7 @@ impl<'a> Setup<'a> {
             recv: self.recv,
             basis,
             attrs: self.attrs,
+            fs: self.fs.clone(),
         };
         let merge_setup_pending = self
             .walk_cfg

@@ -1,15 +1,29 @@
-//! The changes a transfer makes at the destination, behind one trait: the
-//! real one does them (through directory handles, see `sys::dir_ops`), the
-//! dry-run one only records what it would have done and says it worked,
-//! as rsync's `syscall.c` does under `--dry-run`. Code that changes the
-//! destination through a [`DestFs`] needs no dry-run branch of its own.
+//! The destination as a transfer sees and changes it, behind one trait
+//! (rsync's `syscall.c` idea): what is there (stat, listing, opening a
+//! directory, comparing content for `-c`) and every change (make, link,
+//! remove, rename, and the attributes `meta` decides on). The real one
+//! acts through directory handles (see `sys::dir_ops`); the dry-run one
+//! reads the real destination but only records the changes it is asked
+//! for and says they worked, so code that goes through a [`DestFs`] needs
+//! no dry-run branch of its own; the in-memory one (`mem`, tests only)
+//! holds a whole destination tree, so the planner and the executors are
+//! tested without a file system.
 
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use crate::meta::{self, ItemAttrs, Policy, Target, Wanted};
 use crate::sys::Errno;
+use crate::sys::{self, DirAt, Stat};
 
-use crate::sys::{self, DirAt};
+#[cfg(test)]
+pub(crate) mod mem;
+
+/// What setting an item's attributes did: what changed and the soft
+/// failures of its `-X`/`-A`/`--fake-super` work, or the failure that
+/// stopped it.
+pub(crate) type AttrResult = Result<(meta::Updated, Vec<meta::SoftError>), meta::AttrError>;
 
 /// One change to the destination, as the dry-run [`DestFs`] records it:
 /// the operation and the path it names (relative to its directory's
@@ -23,11 +37,27 @@ pub(crate) enum Op {
     Unlink(PathBuf),
     Rmdir(PathBuf),
     Rename(PathBuf, PathBuf),
+    Chmod(PathBuf),
 }
 
 /// Where a transfer's changes to the destination go. Entries are named
 /// by their directory's handle and their name in it.
 pub(crate) trait DestFs: Send + Sync {
+    /// `lstat` of entry `name`.
+    fn lstat(&self, at: &DirAt, name: &[u8]) -> Result<Stat, Errno>;
+    /// `stat` of entry `name`, through a final symlink (`-K`).
+    fn stat(&self, at: &DirAt, name: &[u8]) -> Result<Stat, Errno>;
+    /// `lstat` by path (basis dirs, DEST's parent, the hard-link checks).
+    fn lstat_path(&self, path: &Path) -> Result<Stat, Errno>;
+    /// Opens directory entry `name` for what goes below it, never through
+    /// a symlink.
+    fn open_dir(&self, at: &DirAt, name: &[u8]) -> Result<DirAt, Errno>;
+    /// The entries of directory `dir`, in its listing order.
+    fn list(&self, dir: &Path) -> Result<Vec<(Vec<u8>, Stat)>, Errno>;
+    /// A symlink's target, by path.
+    fn readlink_path(&self, path: &Path) -> Result<Vec<u8>, Errno>;
+    /// `-c`: whether file `dest` holds the same bytes as source `src`.
+    fn same_content(&self, src: &Path, dest: &Path) -> Result<bool, Errno>;
     fn mkdir(&self, at: &DirAt, name: &[u8], mode: u32) -> Result<(), Errno>;
     /// `mkdir` by path, for DEST itself and `--mkpath` (no handle yet).
     fn mkdir_path(&self, path: &Path, mode: u32) -> Result<(), Errno>;
@@ -52,6 +82,74 @@ pub(crate) trait DestFs: Send + Sync {
     /// Removes `name`, a temp file of an earlier arsync run, if it proves
     /// stale (see `DirAt::remove_stale_temp`); whether it did.
     fn remove_stale_temp(&self, at: &DirAt, name: &[u8]) -> Result<bool, Errno>;
+    /// `unlink` by path (an item outside any handle).
+    fn unlink_path(&self, path: &Path) -> Result<(), Errno>;
+    /// `chmod` of entry `name` (a normal user's `u+rwx` on a directory).
+    fn chmod(&self, at: &DirAt, name: &[u8], mode: u32) -> Result<(), Errno>;
+    /// Gives entry `name` (now `current`) the attributes `meta` decides
+    /// on for `want` under `policy`, with the item's `extra` work.
+    fn set_attrs(&self, at: &DirAt, name: &[u8], attrs: Attrs<'_>) -> AttrResult;
+}
+
+/// What [`DestFs::set_attrs`] is asked to do for one item.
+#[derive(Clone, Copy)]
+pub(crate) struct Attrs<'a> {
+    pub current: &'a Stat,
+    pub want: &'a Wanted,
+    pub policy: &'a Policy,
+    pub extra: Option<&'a ItemAttrs>,
+}
+
+impl Attrs<'_> {
+    /// Applies them through `door` (`meta::apply_full`).
+    pub(crate) fn apply(&self, door: &impl meta::AttrDoor) -> AttrResult {
+        meta::apply_full(door, self.current, self.want, self.policy, self.extra)
+    }
+}
+
+/// Reads of the real destination, shared by [`Real`] and [`DryRun`].
+mod read {
+    use super::*;
+
+    pub(super) fn open_dir(at: &DirAt, name: &[u8]) -> Result<DirAt, Errno> {
+        at.open_dir(name)
+    }
+
+    pub(super) fn list(dir: &Path) -> Result<Vec<(Vec<u8>, Stat)>, Errno> {
+        let listing = crate::scan::list_dir(dir)?;
+        Ok(listing.iter().map(|(n, s)| (n.to_vec(), *s)).collect())
+    }
+
+    pub(super) fn same_content(src: &Path, dest: &Path) -> Result<bool, Errno> {
+        sys::fs::same_content(src, dest).map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))
+    }
+}
+
+/// The reads every implementation over the real destination shares.
+macro_rules! real_reads {
+    () => {
+        fn lstat(&self, at: &DirAt, name: &[u8]) -> Result<Stat, Errno> {
+            at.lstat(name)
+        }
+        fn stat(&self, at: &DirAt, name: &[u8]) -> Result<Stat, Errno> {
+            at.stat(name)
+        }
+        fn lstat_path(&self, path: &Path) -> Result<Stat, Errno> {
+            sys::lstat(path)
+        }
+        fn open_dir(&self, at: &DirAt, name: &[u8]) -> Result<DirAt, Errno> {
+            read::open_dir(at, name)
+        }
+        fn list(&self, dir: &Path) -> Result<Vec<(Vec<u8>, Stat)>, Errno> {
+            read::list(dir)
+        }
+        fn readlink_path(&self, path: &Path) -> Result<Vec<u8>, Errno> {
+            sys::fs::readlink(path)
+        }
+        fn same_content(&self, src: &Path, dest: &Path) -> Result<bool, Errno> {
+            read::same_content(src, dest)
+        }
+    };
 }
 
 /// The destination of a run: the real one, or a dry run's.
@@ -87,6 +185,7 @@ impl Real {
 const STALE_MARGIN_NANOS: i128 = 2_000_000_000;
 
 impl DestFs for Real {
+    real_reads!();
     fn mkdir(&self, at: &DirAt, name: &[u8], mode: u32) -> Result<(), Errno> {
         at.mkdir(name, mode)
     }
@@ -127,6 +226,16 @@ impl DestFs for Real {
     fn remove_stale_temp(&self, at: &DirAt, name: &[u8]) -> Result<bool, Errno> {
         at.remove_stale_temp(name, self.stale_before)
     }
+    fn unlink_path(&self, path: &Path) -> Result<(), Errno> {
+        sys::unlink(path)
+    }
+    fn chmod(&self, at: &DirAt, name: &[u8], mode: u32) -> Result<(), Errno> {
+        at.chmod(name, mode & 0o7777)
+    }
+    fn set_attrs(&self, at: &DirAt, name: &[u8], attrs: Attrs<'_>) -> AttrResult {
+        let path = at.name(name);
+        attrs.apply(&Target::<std::fs::File>::At(at.as_fd(), &path))
+    }
 }
 
 /// Changes nothing and reports success; a recording one (for tests)
@@ -140,7 +249,7 @@ pub(crate) struct DryRun {
 impl DryRun {
     /// A dry run that keeps what it was asked to do.
     #[cfg(test)]
-    pub(super) fn recording() -> DryRun {
+    pub(crate) fn recording() -> DryRun {
         DryRun {
             ops: Some(Mutex::default()),
         }
@@ -148,7 +257,7 @@ impl DryRun {
 
     /// What was asked for so far, in order (when recording).
     #[cfg(test)]
-    pub(super) fn ops(&self) -> Vec<Op> {
+    pub(crate) fn ops(&self) -> Vec<Op> {
         match &self.ops {
             Some(m) => m.lock().map(|v| v.clone()).unwrap_or_default(),
             None => Vec::new(),
@@ -164,6 +273,7 @@ impl DryRun {
 }
 
 impl DestFs for DryRun {
+    real_reads!();
     fn mkdir(&self, at: &DirAt, name: &[u8], _: u32) -> Result<(), Errno> {
         self.record(|| Op::Mkdir(at.name(name)))
     }
@@ -196,6 +306,27 @@ impl DestFs for DryRun {
     }
     fn remove_stale_temp(&self, at: &DirAt, name: &[u8]) -> Result<bool, Errno> {
         self.record(|| Op::Unlink(at.name(name))).map(|()| true)
+    }
+    fn unlink_path(&self, path: &Path) -> Result<(), Errno> {
+        self.record(|| Op::Unlink(path.to_path_buf()))
+    }
+    fn chmod(&self, at: &DirAt, name: &[u8], _: u32) -> Result<(), Errno> {
+        self.record(|| Op::Chmod(at.name(name)))
+    }
+    /// Works out what would change (reading the real item), changing
+    /// nothing whatever the policy says.
+    fn set_attrs(&self, at: &DirAt, name: &[u8], attrs: Attrs<'_>) -> AttrResult {
+        let policy = Policy {
+            dry_run: true,
+            ..*attrs.policy
+        };
+        let path = at.name(name);
+        let target = Target::<std::fs::File>::At(at.as_fd(), &path);
+        Attrs {
+            policy: &policy,
+            ..attrs
+        }
+        .apply(&target)
     }
 }
 
