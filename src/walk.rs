@@ -1183,7 +1183,7 @@ impl Walker {
         if let Some(mut e) = made {
             if let Some(f) = filters
                 && st.kind() == Kind::Symlink
-                && self.excluded(f, &e.local_name().to_vec(), e.kind())
+                && self.excluded(f, e.local_name(), e.kind())
             {
                 return;
             }
