@@ -16,6 +16,9 @@ pub(crate) enum ExitCode {
     FileIo = 11,
     /// rsync's RERR_STREAMIO: its two processes lost each other.
     Protocol = 12,
+    /// rsync's RERR_SIGNAL1: the line its killed receiving process prints
+    /// when the sender ends the run at start (`--iconv` charset refused).
+    SigUsr1 = 19,
     Signal = 20,
     Partial = 23,
     Vanished = 24,
@@ -37,6 +40,7 @@ impl ExitCode {
             ExitCode::Unsupported => "requested action not supported",
             ExitCode::FileIo => "error in file IO",
             ExitCode::Protocol => "error in rsync protocol data stream",
+            ExitCode::SigUsr1 => "received SIGUSR1",
             ExitCode::Signal => "received SIGINT, SIGTERM, or SIGHUP",
             ExitCode::Partial => "some files/attrs were not transferred (see previous errors)",
             ExitCode::Vanished => "some files vanished before they could be transferred",

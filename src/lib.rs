@@ -17,6 +17,7 @@ pub(crate) mod engine;
 pub(crate) mod exit;
 pub(crate) mod fallback;
 pub mod filter;
+pub(crate) mod iconv;
 pub(crate) mod idmap;
 pub(crate) mod listfile;
 pub(crate) mod meta;
@@ -74,6 +75,8 @@ fn implemented(ev: &cli::lex::Event) -> bool {
             .ok()
             .and_then(|v| v.trim().parse::<i64>().ok())
             .is_none_or(|p| (30..=32).contains(&p)),
+        // Conversions whose receiving side can fail are rsync's.
+        Id::Iconv => ev.negated() || iconv::native(value),
         _ => ev.spec.supported(),
     }
 }

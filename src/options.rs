@@ -394,6 +394,10 @@ pub(crate) struct Options {
     /// transferred (a destination operand is ignored).
     /// flag: --list-only
     pub list_only: bool,
+    /// `--iconv=LOCAL,REMOTE`: names are converted from the sending
+    /// side's charset to the receiving side's (`None`: `-`, `--no-iconv`).
+    /// flag: --iconv
+    pub iconv: Option<crate::iconv::IconvSpec>,
     /// `-R`: path names are kept below DEST.
     /// flag: --relative, --files-from
     pub relative: bool,
@@ -532,6 +536,7 @@ impl Default for Options {
             min_size: None,
             one_file_system: 0,
             list_only: false,
+            iconv: None,
             relative: false,
             implied_dirs: true,
             files_from: None,

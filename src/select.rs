@@ -365,7 +365,7 @@ pub(crate) fn relative_top_level(
         // are not filtered (rsync sends them whatever the rules say).
         let filters = walker.root_filters(std::path::Path::new(OsStr::from_bytes(&rel.base)));
         if let Some(f) = &filters
-            && walker.excluded(f, &entry.name, entry.kind())
+            && walker.excluded(f, entry.local_name(), entry.kind())
         {
             continue;
         }

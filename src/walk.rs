@@ -69,6 +69,12 @@ pub(crate) struct Rare {
     /// `-m`, a directory: its pruned subdirectories that come before its
     /// first kept entry, counted right after it.
     pub pruned_lead: u32,
+    /// `--iconv`: the name as the sender lists it, where the receiver's
+    /// (`Entry::name`) differs. Item lines show it, children are named
+    /// from it, and the sender's filters match it.
+    pub local_name: Option<Vec<u8>>,
+    /// `--iconv`: the symlink target as read, where the receiver's differs.
+    pub local_link: Option<Vec<u8>>,
 }
 
 impl Rare {
@@ -198,13 +204,30 @@ impl Entry {
         }
     }
 
-    /// Name of a child entry of this directory.
+    /// The name as the sender lists it (`--iconv`: before conversion).
+    pub(crate) fn local_name(&self) -> &[u8] {
+        self.rare
+            .as_ref()
+            .and_then(|r| r.local_name.as_deref())
+            .unwrap_or(&self.name)
+    }
+
+    /// The symlink target as read (`--iconv`: before conversion).
+    pub(crate) fn local_link(&self) -> Option<&[u8]> {
+        self.rare
+            .as_ref()
+            .and_then(|r| r.local_link.as_deref())
+            .or_else(|| self.link())
+    }
+
+    /// The sender's name of a child entry of this directory.
     pub(crate) fn child_name(&self, base: &[u8]) -> Vec<u8> {
-        if self.name == b"." {
+        let name = self.local_name();
+        if name == b"." {
             base.to_vec()
         } else {
-            let mut n = Vec::with_capacity(self.name.len() + 1 + base.len());
-            n.extend_from_slice(&self.name);
+            let mut n = Vec::with_capacity(name.len() + 1 + base.len());
+            n.extend_from_slice(name);
             n.push(b'/');
             n.extend_from_slice(base);
             n
@@ -277,6 +300,8 @@ pub(crate) struct WalkConfig {
     pub copy_devices: bool,
     /// The filter rules (`None` when there are none).
     pub filters: Option<FilterList>,
+    /// `--iconv`: the charsets names are converted between.
+    pub iconv: Option<crate::iconv::IconvSpec>,
     /// `-vv` (rsync's `--debug=filter`): name the rule that decides.
     pub filter_debug: bool,
     /// rsync's incremental recursion (the default; `--no-i-r` turns it
@@ -304,6 +329,7 @@ impl WalkConfig {
             symsafe_info: opts.verbose > 0,
             copy_devices: opts.copy_devices,
             filters: None,
+            iconv: opts.iconv.clone(),
             filter_debug: opts.verbose > 1 && opts.quiet == 0,
             inc_recurse: opts.inc_recurse(),
             one_file_system: opts.one_file_system,
@@ -381,6 +407,8 @@ pub(crate) struct Walker {
     /// name; the driver adds it to "total size".
     pub shadowed_size: u64,
     pub(crate) utf8: bool,
+    /// `--iconv`: this walker's conversions (one per thread).
+    names: Option<crate::iconv::Names>,
 }
 
 /// The prefix rsync's daemon puts in front of munged symlink targets.
@@ -525,6 +553,7 @@ fn split_arg(arg: &[u8]) -> (Vec<u8>, Vec<u8>) {
 
 impl Walker {
     pub(crate) fn new(cfg: WalkConfig) -> Walker {
+        let names = cfg.iconv.as_ref().and_then(crate::iconv::Names::open);
         Walker {
             cfg,
             subtrees: std::collections::HashMap::new(),
@@ -532,6 +561,7 @@ impl Walker {
             diags: Vec::new(),
             shadowed_size: 0,
             utf8: crate::text::locale_is_utf8(),
+            names,
         }
     }
 
@@ -623,7 +653,41 @@ impl Walker {
             ..Rare::default()
         }
         .boxed();
-        Some(e)
+        self.sent_as(e)
+    }
+
+    /// `--iconv`: the entry under the receiver's name (and symlink
+    /// target), the sender's kept beside it; `None` after rsync's
+    /// `cannot convert filename` (the entry is left out, an I/O error).
+    fn sent_as(&mut self, mut e: Entry) -> Option<Entry> {
+        use crate::iconv::Unconvertible;
+        let Some(names) = self.names.as_mut() else {
+            return Some(e);
+        };
+        if e.name == b"." {
+            return Some(e);
+        }
+        let (who, shown, errno) = match names.name(&e.name) {
+            Ok(remote) => {
+                let link = e.link().map(|l| names.link(l));
+                if let Some(l) = link.filter(|l| Some(l.as_slice()) != e.link()) {
+                    let r = e.rare_mut();
+                    r.local_link = r.link.replace(l);
+                }
+                if remote != e.name {
+                    e.rare_mut().local_name = Some(std::mem::replace(&mut e.name, remote));
+                }
+                return Some(e);
+            }
+            Err(Unconvertible::Sender(errno)) => ("sender", e.name, errno),
+            Err(Unconvertible::Receiver(utf8, errno)) => ("receiver", utf8, errno),
+        };
+        self.diags.push(Diag::ErrorRaw(format!(
+            "[{who}] cannot convert filename: {} ({})",
+            crate::text::escape_name(&shown, self.utf8),
+            sys::strerror(errno.raw_os_error())
+        )));
+        None
     }
 
     /// Builds an entry from its `lstat`, applying the symlink rules of
@@ -721,7 +785,7 @@ impl Walker {
         if self.cfg.copy_devices && stat.kind().is_device() {
             stat = device_as_file(&src, stat);
         }
-        Some(Entry {
+        self.sent_as(Entry {
             name,
             stat,
             src,
@@ -820,7 +884,7 @@ impl Walker {
             if let Some(mut e) = self.make_entry(name, full, st, None) {
                 if filters
                     .as_ref()
-                    .is_some_and(|f| f.excluded(&e.name, e.is_dir()))
+                    .is_some_and(|f| f.excluded(e.local_name(), e.is_dir()))
                 {
                     continue;
                 }
@@ -904,10 +968,10 @@ impl Walker {
         let Some(stack) = &parent.filters else {
             return Ok(None);
         };
-        let rel: &[u8] = if parent.name == b"." {
+        let rel: &[u8] = if parent.local_name() == b"." {
             b""
         } else {
-            &parent.name
+            parent.local_name()
         };
         match stack.try_enter(rel, src) {
             Ok((inner, msgs)) => {
@@ -1119,7 +1183,7 @@ impl Walker {
         if let Some(mut e) = made {
             if let Some(f) = filters
                 && st.kind() == Kind::Symlink
-                && self.excluded(f, &e.name, e.kind())
+                && self.excluded(f, e.local_name(), e.kind())
             {
                 return;
             }
@@ -1127,7 +1191,7 @@ impl Walker {
             if self.cfg.one_file_system > 0 && e.is_dir() && e.stat.dev != dir_dev {
                 if self.cfg.one_file_system > 1 {
                     if self.cfg.mount_info {
-                        let shown = crate::text::escape_name(&e.name, self.utf8);
+                        let shown = crate::text::escape_name(e.local_name(), self.utf8);
                         self.diags.push(Diag::Info(format!(
                             "[sender] skipping mount-point dir {shown}"
                         )));

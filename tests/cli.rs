@@ -68,7 +68,10 @@ fn unimplemented_rsync_options_are_refused_not_ignored() {
             "--write-batch=b",
             "This rsync does not support --write-batch\n",
         ),
-        ("--iconv=utf8", "This rsync does not support --iconv\n"),
+        (
+            "--iconv=utf8,latin1",
+            "This rsync does not support --iconv\n",
+        ),
     ] {
         let (code, out, err) = run(&["-a", opt, "src/", "dst/"]);
         assert_eq!(code, Some(1), "{opt}");
@@ -167,9 +170,15 @@ fn unimplemented_command_lines_go_to_the_system_rsync() {
     let rsync = fake.path().join("rsync");
     for (args, reason, seen) in [
         (
-            &["-v", "--iconv=utf8", "--no-progress-bar", "src/", "dst/"][..],
+            &[
+                "-v",
+                "--iconv=utf8,latin1",
+                "--no-progress-bar",
+                "src/",
+                "dst/",
+            ][..],
             "--iconv is not implemented",
-            "-v --iconv=utf8 src/ dst/",
+            "-v --iconv=utf8,latin1 src/ dst/",
         ),
         (
             &["-av", "src/", "host:dst/"][..],
@@ -190,7 +199,10 @@ fn unimplemented_command_lines_go_to_the_system_rsync() {
         assert_eq!(got.trim_end(), seen);
     }
     // Without -v the hand-over is silent.
-    let (code, _, err) = run_env(&["-a", "--iconv=.", "src/", "dst/"], &[("PATH", path)]);
+    let (code, _, err) = run_env(
+        &["-a", "--iconv=utf8,latin1", "src/", "dst/"],
+        &[("PATH", path)],
+    );
     assert_eq!(code, Some(7));
     assert_eq!(err, "");
 }

@@ -13,7 +13,6 @@ const HANDED_OVER: &[&str] = &[
     "write-batch",
     "only-write-batch",
     "read-batch",
-    "iconv",
     "confine-root",
 ];
 

@@ -158,6 +158,17 @@ pub(super) fn log_file(st: &mut State, ev: &Event) -> Res {
     Ok(())
 }
 
+/// `--iconv=SPEC` (`-` and `--no-iconv`: no conversion).
+pub(super) fn iconv(st: &mut State, ev: &Event) -> Res {
+    st.o.iconv = match ev.negated() {
+        true => None,
+        false => {
+            crate::iconv::IconvSpec::parse(&ev.value.as_deref().map(lossy).unwrap_or_default())
+        }
+    };
+    Ok(())
+}
+
 pub(super) fn log_file_format(st: &mut State, ev: &Event) -> Res {
     st.o.log_file_format = bytes(ev);
     Ok(())

@@ -1866,7 +1866,7 @@ pub(crate) static SPECS: &[Spec] = &[
             ),
             Name::neg("no-iconv"),
         ],
-        HandOver,
+        Run(apply::iconv),
     ),
     Spec::new(
         ChecksumSeed,

@@ -139,7 +139,7 @@ fn src_dir_of(e: &Entry) -> Option<Vec<u8>> {
     if e.name == b"." {
         return Some(src.to_vec());
     }
-    src.strip_suffix(e.name.as_slice()).map(<[u8]>::to_vec)
+    src.strip_suffix(e.local_name()).map(<[u8]>::to_vec)
 }
 
 /// What a run did or found, as the stages tell the report: which of these
@@ -235,6 +235,11 @@ pub(crate) struct Report {
     /// The receiving side's errors are escaped byte by byte, as the rsync
     /// process that writes them does (no `-8`, no `--stderr=client`).
     server_escapes: bool,
+    /// `--iconv`: how names of the receiving side's messages come out
+    /// (they reach the printing sender converted; see [`crate::iconv`]).
+    /// A `RefCell`: the conversions keep state and lines are made
+    /// through `&self`.
+    shown: Option<std::cell::RefCell<crate::iconv::Shown>>,
     /// rsync's INFO_STATS level (`-v` 1, `--stats` 2).
     stats_level: u8,
     owner: bool,
@@ -320,6 +325,11 @@ impl Report {
             eight_bit: opts.eight_bit,
             server_escapes: !opts.eight_bit
                 && opts.stderr_mode != crate::options::StderrMode::Client,
+            shown: opts
+                .iconv
+                .as_ref()
+                .and_then(crate::iconv::Shown::open)
+                .map(std::cell::RefCell::new),
             stats_level: opts.info_stats(),
             owner: opts.owner,
             group: opts.group,
@@ -388,6 +398,29 @@ impl Report {
         sys::escape_name(name, self.utf8)
     }
 
+    /// A REMOTE name in a line of rsync's receiving side (`skipping
+    /// non-regular file`, `is uptodate`): with `--iconv` it arrives
+    /// converted, and only control bytes are escaped; else as [`esc`].
+    ///
+    /// [`esc`]: Report::esc
+    fn esc_server(&self, name: &[u8]) -> Vec<u8> {
+        match &self.shown {
+            Some(c) => {
+                let b = c.borrow_mut().server(name);
+                format::escape_output(&b, self.utf8, true)
+            }
+            None => self.esc(name).into_bytes(),
+        }
+    }
+
+    /// An informational line of raw bytes (see [`Report::info`]).
+    fn info_bytes(&mut self, s: Vec<u8>) {
+        if !self.quiet {
+            self.push(Line::Out(s.clone()));
+            self.push(Line::Log(s));
+        }
+    }
+
     /// Takes in what happened (see [`Event`]).
     pub(crate) fn event(&mut self, ev: Event<'_>) {
         match ev {
@@ -426,8 +459,10 @@ impl Report {
                 }
             }
             Event::NonRegular { name } => {
-                let name = self.esc(name);
-                self.info(format!("skipping non-regular file \"{name}\""));
+                let mut line = b"skipping non-regular file \"".to_vec();
+                line.extend(self.esc_server(name));
+                line.push(b'"');
+                self.info_bytes(line);
             }
             Event::DeletingIn { name } => {
                 if self.raw_verbose > 1 {
@@ -488,11 +523,12 @@ impl Report {
         if self.itemize > 1 || (self.itemize > 0 && self.verbose > 1) {
             self.item(iflags, e, link);
         } else if self.verbose > 1 && self.itemize == 0 {
-            let mut name = self.esc(&e.name);
+            let mut line = self.esc_server(&e.name);
             if e.is_dir() {
-                name.push('/');
+                line.push(b'/');
             }
-            self.info(format!("{name} is uptodate"));
+            line.extend_from_slice(b" is uptodate");
+            self.info_bytes(line);
         }
     }
 
@@ -878,9 +914,12 @@ impl Report {
 
     /// An informational line given as raw bytes, escaped the way rsync
     /// escapes a whole output line (`-8` keeps high-bit bytes).
+    /// With `--iconv` the line reaches rsync's printing process converted,
+    /// and only control bytes are escaped.
     pub(crate) fn info_escaped(&mut self, line: &[u8]) {
         if !self.quiet {
-            let s = format::escape_output(line, self.utf8, self.eight_bit);
+            let eight_bit = self.eight_bit || self.shown.is_some();
+            let s = format::escape_output(line, self.utf8, eight_bit);
             self.push(Line::Out(s.clone()));
             self.push(Line::Log(s));
         }
@@ -952,7 +991,8 @@ impl Report {
     /// a dry run). Deletions go before a held directory line.
     pub(crate) fn deleted(&mut self, local: &[u8], kind: Kind) {
         self.stats.deleted.add(kind);
-        let mut view = ItemView::deleted(local, kind == Kind::Dir);
+        let shown = self.shown.as_ref().map(|c| c.borrow_mut().deleted(local));
+        let mut view = ItemView::deleted(shown.as_deref().unwrap_or(local), kind == Kind::Dir);
         if self.group {
             view.gid = Some(0);
         }
@@ -1047,8 +1087,13 @@ impl Report {
             stat.uid = uid;
             stat.gid = gid;
         }
+        // Item lines are the sender's: `--iconv` names as it lists them.
+        let link = match link == e.link() {
+            true => e.local_link(),
+            false => link,
+        };
         ItemRec {
-            name: e.name.clone(),
+            name: e.local_name().to_vec(),
             iflags,
             stat,
             link: link.map(<[u8]>::to_vec),

@@ -10,7 +10,7 @@
 //! holds `unsafe` (checked by `tests/architecture.rs`). Syscalls go through
 //! rustix (safe wrappers); FFI to the C library is kept to what rustix
 //! does not offer: `strerror_r` here, the name-service lookups
-//! ([`ids`]), `localtime_r` ([`time`]) and a test pseudo-terminal
+//! ([`ids`]), glibc's iconv for `--iconv` ([`iconv`]), `localtime_r` ([`time`]) and a test pseudo-terminal
 //! ([`term`]), each `unsafe` block with its `// SAFETY:` reason. Topics:
 //! [`attr`] (owner, times, mode of one entry), [`fs`] (listing-side
 //! calls), [`xattr`], [`mode`] (`st_mode` bits). `sys` imports nothing
@@ -18,6 +18,7 @@
 
 pub(crate) mod attr;
 pub(crate) mod fs;
+pub(crate) mod iconv;
 pub(crate) mod ids;
 pub(crate) mod mode;
 pub(crate) mod term;

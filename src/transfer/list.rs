@@ -80,10 +80,11 @@ impl Setup<'_> {
             let time = timestring(e.stat.mtime);
             format!("{perms} {size:>size_width$} {time} ").into_bytes()
         };
-        line.extend_from_slice(&e.name);
+        // The sender's names (`--iconv` converts only what is sent).
+        line.extend_from_slice(e.local_name());
         if e.kind() == Kind::Symlink
             && self.opts.links
-            && let Some(t) = e.link()
+            && let Some(t) = e.local_link()
         {
             line.extend_from_slice(b" -> ");
             line.extend_from_slice(t);

@@ -178,6 +178,11 @@ fn run_with(opts: &Options, report: &mut Report) -> ExitCode {
     {
         return code;
     }
+    if let Some(spec) = &opts.iconv
+        && let Err(code) = start_iconv(opts, spec, report)
+    {
+        return code;
+    }
     let recv = Receiver::for_options(opts);
     let (mut attrs, maps) = meta::RunAttrs::new(opts, &recv);
     attrs.set_xattr_rules(filters.as_ref(), opts.delete_excluded);
@@ -203,6 +208,32 @@ fn run_with(opts: &Options, report: &mut Report) -> ExitCode {
         fs: destfs::for_dry_run(opts.dry_run),
     };
     setup.run(maps).unwrap_or_else(|code| code)
+}
+
+/// `--iconv`: rsync's `setup_iconv()` on both sides. A charset glibc
+/// cannot open ends the run as rsync's sender does (only the sending side
+/// can fail here: a failing receiving side is handed over, see
+/// [`crate::iconv::native`]); `-vv` names both charsets.
+fn start_iconv(
+    opts: &Options,
+    spec: &crate::iconv::IconvSpec,
+    report: &mut Report,
+) -> Result<(), ExitCode> {
+    if let Err(e) = spec.check() {
+        report.error_raw(e.to_string());
+        let code = ExitCode::Unsupported;
+        report.error_raw(crate::final_line!(&report.name, code).to_string());
+        // rsync's receiving process, killed, says so too.
+        report.error_raw(crate::final_line!(&report.name, ExitCode::SigUsr1).to_string());
+        return Err(code);
+    }
+    if opts.verbose > 1 {
+        report.info(format!("[sender] charset: {}", spec.local));
+        if !opts.list_only {
+            report.warning(format!("[Receiver] charset: {}", spec.remote));
+        }
+    }
+    Ok(())
 }
 
 impl Setup<'_> {

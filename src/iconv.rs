@@ -1,0 +1,270 @@
+//! rsync's `--iconv=LOCAL,REMOTE` on a local copy: which charsets names
+//! are converted between, the names as the receiver writes them, and the
+//! names as rsync's messages then show them.
+//!
+//! Why a module of its own: rsync converts in three places that arsync
+//! keeps in three stages. Its sender converts each file-list name from
+//! LOCAL to UTF-8 (strictly: a name that does not convert is left out with
+//! `[sender] cannot convert filename: NAME (ERROR)`, an I/O error, exit
+//! 23) and each symlink target (keeping bytes that do not convert); its
+//! receiver converts them from UTF-8 to REMOTE. Item lines are the
+//! sender's, so they show LOCAL names; a deletion line travels as the
+//! receiver's REMOTE name converted to UTF-8, which the sender converts
+//! again from LOCAL to UTF-8 (what rsync 3.5 prints). Here the walk asks
+//! [`Names`] for each entry's receiving name, and the report for what a
+//! deletion line shows.
+//!
+//! Only the conversions whose receiving side cannot fail run here: REMOTE
+//! is UTF-8 or the same charset as LOCAL. rsync's receiver meets a name it
+//! cannot convert with protocol errors that depend on its file-list
+//! timing (exit 2, 4 or 23), and `//TRANSLIT`-style names are lossy; such
+//! specs are handed over to the system rsync ([`native`]).
+
+use crate::sys::iconv::{Converter, Errno};
+
+/// The charset names of a `--iconv` value, as rsync splits it: LOCAL
+/// before the first comma, REMOTE after it (the same name without a
+/// comma); an empty name or `.` is the locale's charset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct IconvSpec {
+    /// The sending side's charset, resolved (`.` and empty: the locale's).
+    pub local: String,
+    /// The receiving side's charset, resolved.
+    pub remote: String,
+}
+
+impl IconvSpec {
+    /// The spec of a `--iconv` value; `None` for `-` (no conversion).
+    pub(crate) fn parse(value: &str) -> Option<IconvSpec> {
+        if value == "-" {
+            return None;
+        }
+        let (local, remote) = value.split_once(',').unwrap_or((value, value));
+        Some(IconvSpec {
+            local: resolve(local),
+            remote: resolve(remote),
+        })
+    }
+
+    /// rsync's `setup_iconv()` checks, in its order: the sender opens
+    /// UTF-8 from LOCAL and back, the receiver UTF-8 from REMOTE and back.
+    /// `Err` names the failing pair and the side (`true`: the sender).
+    pub(crate) fn check(&self) -> Result<(), IconvError> {
+        for (sender, cs) in [(true, &self.local), (false, &self.remote)] {
+            for (to, from) in [(UTF8, cs.as_str()), (cs.as_str(), UTF8)] {
+                if Converter::open(to, from).is_err() {
+                    return Err(IconvError::Open {
+                        to: to.to_string(),
+                        from: from.to_string(),
+                        sender,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A charset that cannot be opened.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub(crate) enum IconvError {
+    /// rsync's `iconv_open("TO", "FROM") failed` (exit 4).
+    #[error("iconv_open(\"{to}\", \"{from}\") failed")]
+    Open {
+        to: String,
+        from: String,
+        /// The sending side failed (else the receiving one).
+        sender: bool,
+    },
+}
+
+/// The name rsync gives iconv for UTF-8.
+const UTF8: &str = "UTF-8";
+
+/// rsync's `default_charset()` for an empty name or `.`.
+fn resolve(name: &str) -> String {
+    if name.is_empty() || name == "." {
+        crate::sys::iconv::locale_codeset()
+    } else {
+        name.to_string()
+    }
+}
+
+/// A charset name compared loosely (`utf8`, `UTF-8`, `utf_8`).
+fn canonical(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, '-' | '_'))
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+/// Whether arsync runs this `--iconv` value itself (else it goes to the
+/// system rsync): no conversion, or a REMOTE charset that holds every
+/// name LOCAL can (UTF-8, or LOCAL itself), both ASCII-compatible and
+/// without `//` suffixes.
+pub(crate) fn native(value: &[u8]) -> bool {
+    let Ok(value) = std::str::from_utf8(value) else {
+        return false;
+    };
+    let Some(spec) = IconvSpec::parse(value) else {
+        return true;
+    };
+    let (l, r) = (canonical(&spec.local), canonical(&spec.remote));
+    let wide = |c: &str| {
+        ["UTF16", "UTF32", "UCS", "UTF7"]
+            .iter()
+            .any(|w| c.starts_with(w))
+    };
+    if value.contains("//") || wide(&l) || wide(&r) {
+        return false;
+    }
+    r == "UTF8" || r == l
+}
+
+/// The conversions of one walker (one thread): LOCAL to UTF-8 (rsync's
+/// sender), UTF-8 to REMOTE (its receiver).
+#[derive(Debug)]
+pub(crate) struct Names {
+    send: Converter,
+    recv: Converter,
+}
+
+/// A name one side cannot convert.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Unconvertible {
+    /// The sender's LOCAL to UTF-8 failed.
+    Sender(Errno),
+    /// The receiver's UTF-8 to REMOTE failed; the UTF-8 name is kept for
+    /// its message.
+    Receiver(Vec<u8>, Errno),
+}
+
+impl Names {
+    /// `None` if a charset cannot be opened (checked before the run).
+    pub(crate) fn open(spec: &IconvSpec) -> Option<Names> {
+        Some(Names {
+            send: Converter::open(UTF8, &spec.local).ok()?,
+            recv: Converter::open(&spec.remote, UTF8).ok()?,
+        })
+    }
+
+    /// The name the receiver writes for a LOCAL name (strict both ways).
+    pub(crate) fn name(&mut self, local: &[u8]) -> Result<Vec<u8>, Unconvertible> {
+        let utf8 = self
+            .send
+            .convert(local, false)
+            .map_err(Unconvertible::Sender)?;
+        self.recv
+            .convert(&utf8, false)
+            .map_err(|e| Unconvertible::Receiver(utf8, e))
+    }
+
+    /// A symlink target as the receiver writes it: bytes that do not
+    /// convert are kept as they are, on both sides.
+    pub(crate) fn link(&mut self, local: &[u8]) -> Vec<u8> {
+        let utf8 = self
+            .send
+            .convert(local, true)
+            .unwrap_or_else(|_| local.to_vec());
+        self.recv
+            .convert(&utf8, true)
+            .unwrap_or_else(|_| utf8.clone())
+    }
+}
+
+/// What a deletion line shows for a REMOTE name: rsync's receiver sends
+/// it converted from REMOTE to UTF-8, and the sender converts that again,
+/// from LOCAL to UTF-8 (bad bytes kept each time).
+#[derive(Debug)]
+pub(crate) struct Shown {
+    from_remote: Converter,
+    from_local: Converter,
+    to_local: Converter,
+}
+
+impl Shown {
+    pub(crate) fn open(spec: &IconvSpec) -> Option<Shown> {
+        Some(Shown {
+            from_remote: Converter::open(UTF8, &spec.remote).ok()?,
+            from_local: Converter::open(UTF8, &spec.local).ok()?,
+            to_local: Converter::open(&spec.local, UTF8).ok()?,
+        })
+    }
+
+    /// The bytes a message of rsync's receiving process shows for a
+    /// REMOTE name: converted to UTF-8 there, and from UTF-8 to LOCAL by
+    /// the sender that prints it (bad bytes kept each time).
+    pub(crate) fn server(&mut self, remote: &[u8]) -> Vec<u8> {
+        let utf8 = self
+            .from_remote
+            .convert(remote, true)
+            .unwrap_or_else(|_| remote.to_vec());
+        self.to_local
+            .convert(&utf8, true)
+            .unwrap_or_else(|_| utf8.clone())
+    }
+
+    /// The bytes a deletion line shows for `remote`.
+    pub(crate) fn deleted(&mut self, remote: &[u8]) -> Vec<u8> {
+        let utf8 = self
+            .from_remote
+            .convert(remote, true)
+            .unwrap_or_else(|_| remote.to_vec());
+        self.from_local
+            .convert(&utf8, true)
+            .unwrap_or_else(|_| utf8.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(l: &str, r: &str) -> IconvSpec {
+        IconvSpec {
+            local: l.into(),
+            remote: r.into(),
+        }
+    }
+
+    #[test]
+    fn parse_splits_at_the_first_comma() {
+        assert_eq!(IconvSpec::parse("-"), None);
+        assert_eq!(IconvSpec::parse("latin1"), Some(spec("latin1", "latin1")));
+        assert_eq!(
+            IconvSpec::parse("latin1,utf8,x"),
+            Some(spec("latin1", "utf8,x"))
+        );
+    }
+
+    #[test]
+    fn native_when_the_receiver_cannot_fail() {
+        assert!(native(b"-"));
+        assert!(native(b"latin1,utf8"));
+        assert!(native(b"latin1,UTF-8"));
+        assert!(native(b"latin1"));
+        assert!(native(b"bogus"));
+        assert!(!native(b"utf8,latin1"));
+        assert!(!native(b"latin1,bogus"));
+        assert!(!native(b"utf8,ASCII//TRANSLIT"));
+        assert!(!native(b"UTF-16,utf8"));
+    }
+
+    #[test]
+    fn names_links_and_deletions() {
+        let s = spec("latin1", "utf8");
+        let mut n = Names::open(&s).unwrap();
+        assert_eq!(n.name(b"d\xe9/f\xe9").unwrap(), "dé/fé".as_bytes());
+        let mut u = Names::open(&spec("utf8", "utf8")).unwrap();
+        assert_eq!(u.name(b"caf\xe9"), Err(Unconvertible::Sender(Errno::INVAL)));
+        assert_eq!(u.link(b"x\xff"), b"x\xff");
+        let mut d = Shown::open(&s).unwrap();
+        assert_eq!(d.deleted(b"x\xff"), "xÿ".as_bytes());
+        assert_eq!(d.deleted("gonë".as_bytes()), "gonÃ«".as_bytes());
+        assert_eq!(d.server("lénk".as_bytes()), b"l\xe9nk");
+        assert!(matches!(
+            spec("bogus", "utf8").check(),
+            Err(IconvError::Open { sender: true, .. })
+        ));
+    }
+}
