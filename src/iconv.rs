@@ -162,14 +162,17 @@ impl Names {
     /// A symlink target as the receiver writes it: bytes that do not
     /// convert are kept as they are, on both sides.
     pub(crate) fn link(&mut self, local: &[u8]) -> Vec<u8> {
-        let utf8 = self
-            .send
-            .convert(local, true)
-            .unwrap_or_else(|_| local.to_vec());
-        self.recv
-            .convert(&utf8, true)
-            .unwrap_or_else(|_| utf8.clone())
+        twice(&mut self.send, &mut self.recv, local)
     }
+}
+
+/// `bytes` through `first`, then `second`, keeping what either cannot
+/// convert as it is.
+fn twice(first: &mut Converter, second: &mut Converter, bytes: &[u8]) -> Vec<u8> {
+    let mid = first
+        .convert(bytes, true)
+        .unwrap_or_else(|_| bytes.to_vec());
+    second.convert(&mid, true).unwrap_or(mid)
 }
 
 /// What a deletion line shows for a REMOTE name: rsync's receiver sends
@@ -206,13 +209,7 @@ impl Shown {
 
     /// The bytes a deletion line shows for `remote`.
     pub(crate) fn deleted(&mut self, remote: &[u8]) -> Vec<u8> {
-        let utf8 = self
-            .from_remote
-            .convert(remote, true)
-            .unwrap_or_else(|_| remote.to_vec());
-        self.from_local
-            .convert(&utf8, true)
-            .unwrap_or_else(|_| utf8.clone())
+        twice(&mut self.from_remote, &mut self.from_local, remote)
     }
 }
 

@@ -102,15 +102,8 @@ impl Mem {
         m
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Tree> {
-        self.tree.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Puts an item at `path` as a test sets the scene (its parent must
-    /// exist); mode with type bits, `data` a file's bytes or a link's
-    /// target.
-    pub(crate) fn put(&self, path: &Path, mode: u32, data: &[u8]) -> Stat {
-        let mut t = self.lock();
+    /// A new item as this tree makes it: a fresh inode, its owner, now.
+    fn new_node(&self, t: &mut Tree, mode: u32, data: &[u8]) -> Node {
         t.next_ino += 1;
         let st = Stat {
             mode,
@@ -125,10 +118,23 @@ impl Mem {
             ino: t.next_ino,
             nlink: 1,
         };
-        let node = Node {
+        Node {
             st,
             data: data.to_vec(),
-        };
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tree> {
+        self.tree.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Puts an item at `path` as a test sets the scene (its parent must
+    /// exist); mode with type bits, `data` a file's bytes or a link's
+    /// target.
+    pub(crate) fn put(&self, path: &Path, mode: u32, data: &[u8]) -> Stat {
+        let mut t = self.lock();
+        let node = self.new_node(&mut t, mode, data);
+        let st = node.st;
         t.nodes.insert(key(path), node);
         st
     }
@@ -177,24 +183,7 @@ impl Mem {
         if t.nodes.contains_key(&k) {
             return Err(Errno::EXIST);
         }
-        t.next_ino += 1;
-        let st = Stat {
-            mode,
-            uid: self.uid,
-            gid: self.gid,
-            size: data.len() as u64,
-            mtime: self.now,
-            mtime_nsec: 0,
-            atime: self.now,
-            rdev: 0,
-            dev: 1,
-            ino: t.next_ino,
-            nlink: 1,
-        };
-        let node = Node {
-            st,
-            data: data.to_vec(),
-        };
+        let node = self.new_node(&mut t, mode, data);
         t.nodes.insert(k, node);
         t.ops.push(op);
         Ok(())

@@ -46,6 +46,18 @@ fn ops(s: &Scene) -> Vec<String> {
         .collect()
 }
 
+/// A regular file `name` in the basis directory, with the time and owner
+/// the scene's source entries get; its path.
+fn basis_file(s: &Scene, name: &str, perms: u32, data: &[u8]) -> PathBuf {
+    let path = Path::new(BASIS).join(name);
+    s.mem.put(&path, S_IFREG | perms, data);
+    s.mem.edit(&path, |n| {
+        n.st.mtime = T;
+        (n.st.uid, n.st.gid) = (1000, 1000);
+    });
+    path
+}
+
 fn itemized() -> Scene {
     Scene::new(|o| o.itemize = 1)
 }
@@ -251,12 +263,7 @@ fn link_to_an_identical_link_dest_file() {
     let s = Scene::new(|o| {
         o.basis = Some((crate::options::BasisKind::Link, vec![BASIS.into()]));
     });
-    let basis = Path::new(BASIS).join("a");
-    s.mem.put(&basis, S_IFREG | 0o644, b"same");
-    s.mem.edit(&basis, |n| {
-        n.st.mtime = T;
-        (n.st.uid, n.st.gid) = (1000, 1000);
-    });
+    let basis = basis_file(&s, "a", 0o644, b"same");
     let e = s.file("a", T, b"same");
     let h = s.handle(&e);
     assert!(matches!(h.action, Some(Action::Link { .. })));
@@ -270,12 +277,7 @@ fn link_dest_that_cannot_be_linked_falls_back_to_a_copy() {
     let s = Scene::new(|o| {
         o.basis = Some((crate::options::BasisKind::Link, vec![BASIS.into()]));
     });
-    let basis = Path::new(BASIS).join("a");
-    s.mem.put(&basis, S_IFREG | 0o644, b"same");
-    s.mem.edit(&basis, |n| {
-        n.st.mtime = T;
-        (n.st.uid, n.st.gid) = (1000, 1000);
-    });
+    basis_file(&s, "a", 0o644, b"same");
     s.mem.fail(&dst("a"), Errno::MLINK);
     let e = s.file("a", T, b"same");
     let h = s.handle(&e);
@@ -310,9 +312,7 @@ fn local_copy_from_a_copy_dest_file_goes_to_the_engine() {
     let s = Scene::new(|o| {
         o.basis = Some((crate::options::BasisKind::Copy, vec![BASIS.into()]));
     });
-    let basis = Path::new(BASIS).join("a");
-    s.mem.put(&basis, S_IFREG | 0o600, b"same");
-    s.mem.edit(&basis, |n| n.st.mtime = T);
+    let basis = basis_file(&s, "a", 0o600, b"same");
     let e = s.file("a", T, b"same");
     let h = s.handle(&e);
     match &h.action {
