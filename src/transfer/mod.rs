@@ -20,6 +20,7 @@ mod exec;
 mod hlink;
 mod list;
 mod onefs;
+mod partial;
 mod relative;
 mod setup;
 mod state;
