@@ -406,6 +406,45 @@ mod tests {
     }
 
     #[test]
+    fn confine_root_beside_unconfined_paths_is_handed_over() {
+        let all = |_: &Event| true;
+        let r = |v: &[&str]| needs_rsync_with(&l(v), &all);
+        assert_eq!(
+            r(&["--confine-root=/x", "--files-from=f", "s/", "d/"]),
+            None
+        );
+        assert_eq!(
+            r(&["--confine-root=/x", "--link-dest=/b", "s/", "d/"]),
+            Some(Reason::Unsupported(
+                "--confine-root with --link-dest".into()
+            ))
+        );
+        assert_eq!(
+            r(&["-T", "/t", "--confine-root=/x", "s/", "d/"]),
+            Some(Reason::Unsupported("--confine-root with --temp-dir".into()))
+        );
+        assert_eq!(
+            r(&[
+                "--confine-root=/x",
+                "--confine-root=/",
+                "-T",
+                "/t",
+                "s",
+                "d"
+            ]),
+            None
+        );
+        assert_eq!(
+            r(&["--confine-root=rel", "--backup-dir=/b", "s", "d"]),
+            None
+        );
+        assert_eq!(
+            r(&["--confine-root=/x", "--compare-dest=/b", "s", "d"]),
+            None
+        );
+    }
+
+    #[test]
     fn refusal_and_reason_texts() {
         assert_eq!(Reason::Remote("h:x".into()).to_string(), "remote path h:x");
         assert_eq!(

@@ -202,9 +202,14 @@ mod tests {
             !opts.contains("--write-batch"),
             "handed-over options are not listed as options"
         );
-        for o in ["--write-batch", "--read-batch", "--iconv", "--confine-root"] {
+        for o in ["--write-batch", "--read-batch", "--iconv"] {
             assert!(handed.contains(o), "{o} is said to be handed over");
         }
+        assert!(
+            opts.contains("--confine-root=DIR"),
+            "--confine-root runs natively"
+        );
+        assert!(handed.contains("--confine-root\nbeside --link-dest"));
         assert!(!handed.contains("--compress"), "-z runs natively");
         assert!(handed.contains("\nByte counts: a local copy has no protocol stream"));
     }
