@@ -58,7 +58,8 @@ pub(crate) fn help_text(name: &str) -> String {
          Options\n\
          {opts}\n\
          Handed over to the system rsync: remote paths (HOST:PATH, HOST::MODULE,\n\
-         rsync://), --server, --daemon, a --protocol below 30, and\n\
+         rsync://), --server, --daemon, a --protocol below 30, --confine-root\n\
+         beside --link-dest, --copy-dest, --temp-dir or --backup-dir, and\n\
          {handed}.\n\
          With ARSYNC_NO_FALLBACK=1 or --no-fallback they are refused with\n\
          \"This rsync does not support --OPTION\" (exit code 1).\n\
