@@ -155,6 +155,9 @@ pub(crate) fn needs_rsync_with(
             return Some(Reason::Unsupported(name));
         }
     }
+    if let Some(r) = confined_elsewhere(lexed) {
+        return Some(r);
+    }
     if let Some(r) = lexed.operands.iter().find(|a| is_remote(a.as_bytes())) {
         return Some(Reason::Remote(r.to_string_lossy().into_owned()));
     }
@@ -163,6 +166,35 @@ pub(crate) fn needs_rsync_with(
         return Some(Reason::ListOnly);
     }
     None
+}
+
+/// `--confine-root` is implemented for `--files-from` names and
+/// `--partial-dir`; beside the options whose paths it confines in ways
+/// arsync does not reproduce yet (`--link-dest`/`--copy-dest`: an error
+/// per basis file; `--temp-dir`: failed stat and rename per file;
+/// `--backup-dir`: the receiver dies, exit 11) the run goes to rsync.
+/// `--confine-root=/` confines nothing and stays here.
+fn confined_elsewhere(lexed: &Lexed) -> Option<Reason> {
+    let events = lexed.valid_events();
+    let root = events
+        .iter()
+        .rev()
+        .find(|ev| ev.spec.id == Id::ConfineRoot)?
+        .value
+        .as_deref()?;
+    if !root.as_bytes().starts_with(b"/")
+        || crate::sys::trust::clean_root(Path::new(root)).is_none()
+    {
+        return None;
+    }
+    let other = events.iter().find(|ev| {
+        matches!(
+            ev.spec.id,
+            Id::LinkDest | Id::CopyDest | Id::TempDir | Id::BackupDir
+        )
+    })?;
+    let name = other.spec.main_name().long.unwrap_or_default();
+    Some(Reason::Unsupported(format!("--confine-root with --{name}")))
 }
 
 /// Whether the hand-over is disabled: `ARSYNC_NO_FALLBACK` set to
@@ -371,6 +403,45 @@ mod tests {
         );
         let all = |_: &Event| true;
         assert_eq!(needs_rsync_with(&l(&["-a", "src/"]), &all), None);
+    }
+
+    #[test]
+    fn confine_root_beside_unconfined_paths_is_handed_over() {
+        let all = |_: &Event| true;
+        let r = |v: &[&str]| needs_rsync_with(&l(v), &all);
+        assert_eq!(
+            r(&["--confine-root=/x", "--files-from=f", "s/", "d/"]),
+            None
+        );
+        assert_eq!(
+            r(&["--confine-root=/x", "--link-dest=/b", "s/", "d/"]),
+            Some(Reason::Unsupported(
+                "--confine-root with --link-dest".into()
+            ))
+        );
+        assert_eq!(
+            r(&["-T", "/t", "--confine-root=/x", "s/", "d/"]),
+            Some(Reason::Unsupported("--confine-root with --temp-dir".into()))
+        );
+        assert_eq!(
+            r(&[
+                "--confine-root=/x",
+                "--confine-root=/",
+                "-T",
+                "/t",
+                "s",
+                "d"
+            ]),
+            None
+        );
+        assert_eq!(
+            r(&["--confine-root=rel", "--backup-dir=/b", "s", "d"]),
+            None
+        );
+        assert_eq!(
+            r(&["--confine-root=/x", "--compare-dest=/b", "s", "d"]),
+            None
+        );
     }
 
     #[test]

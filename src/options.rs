@@ -323,6 +323,12 @@ pub(crate) struct Options {
     /// other users own (see `sys::trust`).
     /// flag: --insecure-links
     pub insecure_links: bool,
+    /// `--confine-root=DIR`: the paths of operator options and those
+    /// `--files-from` selects must resolve inside DIR (lexically cleaned,
+    /// see `sys::trust::escapes_root`); `None`: nothing confined (also
+    /// for `/`).
+    /// flag: --confine-root
+    pub confine_root: Option<std::path::PathBuf>,
     /// `--copy-as=USER[:GROUP]`: who the copy runs as (see `copyas`).
     /// flag: --copy-as
     pub copy_as: Option<String>,
@@ -515,6 +521,7 @@ impl Default for Options {
             maps: crate::idmap::MapArgs::default(),
             copy_as: None,
             insecure_links: false,
+            confine_root: None,
             remote_options: Vec::new(),
             super_mode: None,
             out_format: None,

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::sys::Errno;
 
@@ -269,11 +269,15 @@ fn merge_named(
 
 /// What the relative walk needs from the options.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct RelConfig {
+pub(crate) struct RelConfig<'a> {
     pub recursive: bool,
     pub xfer_dirs: bool,
     /// `-k`: a named link to a directory is followed.
     pub copy_dirlinks: bool,
+    /// `--confine-root` for the names a `--files-from` list selects (not
+    /// under `-L`, as rsync): one resolving outside fails its look-up as
+    /// rsync's walk does, with `ELOOP`.
+    pub confine: Option<&'a Path>,
 }
 
 /// Resolves `-R` sources into the root listing. `Err`: a usage error
@@ -281,7 +285,7 @@ pub(crate) struct RelConfig {
 pub(crate) fn relative_top_level(
     walker: &mut Walker,
     sources: &[OsString],
-    cfg: RelConfig,
+    cfg: RelConfig<'_>,
     under: Option<&[u8]>,
 ) -> Result<TopLevel, String> {
     let mut top = TopLevel::default();
@@ -298,7 +302,13 @@ pub(crate) fn relative_top_level(
             implied_dot = Some(PathBuf::from(OsStr::from_bytes(&rel.base)));
         }
         let follow = cfg.copy_dirlinks || rel.name_type != NameType::Normal;
-        let looked = if follow {
+        let confined_out = under.is_some()
+            && cfg
+                .confine
+                .is_some_and(|r| sys::trust::escapes_root(&path, r));
+        let looked = if confined_out {
+            Err(Errno::LOOP)
+        } else if follow {
             sys::stat(&path)
         } else {
             sys::lstat(&path)

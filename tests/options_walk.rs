@@ -9,12 +9,7 @@ use std::process::Command;
 
 /// Options that only make sense with a remote rsync or a batch file, or
 /// that arsync does not implement yet: the README's hand-over list.
-const HANDED_OVER: &[&str] = &[
-    "write-batch",
-    "only-write-batch",
-    "read-batch",
-    "confine-root",
-];
+const HANDED_OVER: &[&str] = &["write-batch", "only-write-batch", "read-batch"];
 
 /// A value for an option, by the placeholder `--help` shows.
 fn sample(long: &str, placeholder: &str) -> String {

@@ -60,6 +60,9 @@ pub(crate) struct Raw {
     pub qsort: bool,
     /// `--drop-D`: the receiver creates no devices or specials.
     pub drop_d: bool,
+    /// `--confine-root=DIR` as given (the last one counts), checked after
+    /// parsing: absolute, and not with `--insecure-links`.
+    pub confine_root: Option<OsString>,
 }
 
 type Res = Result<(), UsageError>;
@@ -340,6 +343,11 @@ pub(super) fn whole_file(st: &mut State, ev: &Event) -> Res {
 
 pub(super) fn temp_dir(st: &mut State, ev: &Event) -> Res {
     st.o.temp_dir = path(ev);
+    Ok(())
+}
+
+pub(super) fn confine_root(st: &mut State, ev: &Event) -> Res {
+    st.raw.confine_root = ev.value.clone();
     Ok(())
 }
 

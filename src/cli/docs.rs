@@ -32,7 +32,8 @@ alias rsync=arsync, or install it on PATH as rsync; it prints its messages under
 name it was invoked as.\n\n\
 A command line arsync does not implement itself (a remote source or destination such \
 as host:path, user@host:path, host::module or rsync://host/module, --server, --daemon, \
-or any option in the section OPTIONS HANDED OVER TO RSYNC) is handed \
+any option in the section OPTIONS HANDED OVER TO RSYNC, or --confine-root beside \
+--link-dest, --copy-dest, --temp-dir or --backup-dir) is handed \
 over to the system rsync found on PATH: arsync replaces itself with it, so output and \
 exit code are rsync's. Set ARSYNC_NO_FALLBACK=1 (or use --no-fallback) \
 to get a usage error instead.";

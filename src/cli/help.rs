@@ -59,7 +59,9 @@ pub(crate) fn help_text(name: &str) -> String {
          {opts}\n\
          Handed over to the system rsync: remote paths (HOST:PATH, HOST::MODULE,\n\
          rsync://), --server, --daemon, a --protocol below 30, an --iconv whose\n\
-         REMOTE charset is neither UTF-8 nor LOCAL's (or has a // suffix), and\n\
+         REMOTE charset is neither UTF-8 nor LOCAL's (or has a // suffix),\n\
+         --confine-root beside --link-dest, --copy-dest, --temp-dir or\n\
+         --backup-dir, and\n\
          {handed}.\n\
          With ARSYNC_NO_FALLBACK=1 or --no-fallback they are refused with\n\
          \"This rsync does not support --OPTION\" (exit code 1).\n\
@@ -203,9 +205,14 @@ mod tests {
             !opts.contains("--write-batch"),
             "handed-over options are not listed as options"
         );
-        for o in ["--write-batch", "--read-batch", "--iconv", "--confine-root"] {
+        for o in ["--write-batch", "--read-batch", "--iconv"] {
             assert!(handed.contains(o), "{o} is said to be handed over");
         }
+        assert!(
+            opts.contains("--confine-root=DIR"),
+            "--confine-root runs natively"
+        );
+        assert!(handed.contains("--confine-root beside --link-dest"));
         assert!(!handed.contains("--compress"), "-z runs natively");
         assert!(handed.contains("\nByte counts: a local copy has no protocol stream"));
     }

@@ -332,6 +332,7 @@ fn finish(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
         MissingArgs::Error
     };
     finish_backup(o, raw)?;
+    finish_confine(o, raw)?;
     // rsync turns incremental recursion off for these (the whole file
     // list is needed first), which changes -v's header line.
     if matches!(o.delete, Some(DeleteWhen::Before | DeleteWhen::After))
@@ -389,6 +390,25 @@ fn finish_backup(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
     if o.backup && o.backup_dir.is_none() {
         o.omit_dir_times = true;
     }
+    Ok(())
+}
+
+/// `--confine-root=DIR`: DIR must be absolute, and `--insecure-links`
+/// (which skips the walk that enforces it) is refused beside it, even
+/// with `/`, which confines nothing.
+fn finish_confine(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
+    let Some(dir) = &raw.confine_root else {
+        return Ok(());
+    };
+    if !dir.as_bytes().starts_with(b"/") {
+        return Err(UsageError("--confine-root must be an absolute path".into()));
+    }
+    if o.insecure_links {
+        return Err(UsageError(
+            "--insecure-links cannot be combined with --confine-root".into(),
+        ));
+    }
+    o.confine_root = crate::sys::trust::clean_root(std::path::Path::new(dir));
     Ok(())
 }
 

@@ -654,7 +654,7 @@ pub(crate) static SPECS: &[Spec] = &[
             "DIR",
             "refuse operator paths resolving outside DIR",
         )],
-        HandOver,
+        Run(apply::confine_root),
     ),
     Spec::new(
         MungeLinks,

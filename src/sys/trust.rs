@@ -3,7 +3,8 @@
 //! through a symlink only when it is owned by root or by the running
 //! user. A symlink planted by another user in a directory on the way
 //! could otherwise redirect a privileged run outside the intended tree.
-//! `--insecure-links` turns the walk off.
+//! `--insecure-links` turns the walk off. `--confine-root` walks the same
+//! way and asks where the path comes out instead of who planted a link.
 //!
 //! Written by hand: the rule (who owns each link met while resolving a
 //! path, links inside link targets included) is rsync's, and no crate
@@ -26,36 +27,57 @@ path component is trusted";
 /// own open then reports the loop.
 const MAX_HOPS: usize = 40;
 
-/// Whether resolving `path` follows a symlink owned by neither root nor
-/// the running user. A component that does not exist (or cannot be read)
-/// ends the walk: nothing more is followed there.
-pub(crate) fn follows_untrusted_link(path: &Path) -> bool {
-    let me = rustix::process::geteuid().as_raw();
+/// What the walk meets while resolving a path: a position reached through
+/// a directory (or `..`), or a symlink with its owner.
+enum Met<'a> {
+    At(&'a Path),
+    Link(u32),
+}
+
+/// How a walk ended: stopped by the caller, at the path's end (where it
+/// resolved to), or lost on a component that does not exist, cannot be
+/// read or loops (with where it would have ended when only the last
+/// component is missing).
+enum Walked {
+    Stopped,
+    Ended(PathBuf),
+    Lost(Option<PathBuf>),
+}
+
+/// Resolves `path` (made absolute against the working directory) as the
+/// kernel does, asking `stop` at each place and each link it meets.
+fn walk(path: &Path, mut stop: impl FnMut(Met) -> bool) -> Walked {
     let mut todo: VecDeque<PathBuf> = components(&super::absolute(path));
     let mut cur = PathBuf::from("/");
     let mut hops = 0;
     while let Some(c) = todo.pop_front() {
         if c == Path::new("..") {
             cur.pop();
+            if stop(Met::At(&cur)) {
+                return Walked::Stopped;
+            }
             continue;
         }
         let next = cur.join(&c);
         let Ok(st) = super::lstat(&next) else {
-            return false;
+            return Walked::Lost(todo.is_empty().then_some(next));
         };
         if st.kind() != Kind::Symlink {
+            if stop(Met::At(&next)) {
+                return Walked::Stopped;
+            }
             cur = next;
             continue;
         }
-        if st.uid != 0 && st.uid != me {
-            return true;
+        if stop(Met::Link(st.uid)) {
+            return Walked::Stopped;
         }
         hops += 1;
         let Ok(target) = super::fs::readlink(&next) else {
-            return false;
+            return Walked::Lost(None);
         };
         if hops > MAX_HOPS {
-            return false;
+            return Walked::Lost(None);
         }
         let target = Path::new(OsStr::from_bytes(&target));
         if target.is_absolute() {
@@ -65,7 +87,56 @@ pub(crate) fn follows_untrusted_link(path: &Path) -> bool {
             todo.push_front(t);
         }
     }
-    false
+    Walked::Ended(cur)
+}
+
+/// Whether resolving `path` follows a symlink owned by neither root nor
+/// the running user. A component that does not exist (or cannot be read)
+/// ends the walk: nothing more is followed there.
+pub(crate) fn follows_untrusted_link(path: &Path) -> bool {
+    let me = rustix::process::geteuid().as_raw();
+    let walked = walk(
+        path,
+        |m| matches!(m, Met::Link(uid) if uid != 0 && uid != me),
+    );
+    matches!(walked, Walked::Stopped)
+}
+
+/// `--confine-root=ROOT` (`root` made absolute and lexically clean, see
+/// [`clean_root`]): whether resolving `path` comes out of `root`. As
+/// rsync 3.5 measures it, every place the resolution passes must lie on
+/// the way down to `root` (one of its ancestors) or inside it, and the
+/// end must be inside it; a link is judged by where it leads, not where
+/// it lies. A missing directory on the way is not an escape (the
+/// caller's own look-up reports it, as rsync's does); a missing last
+/// component is judged by where it would be.
+pub(crate) fn escapes_root(path: &Path, root: &Path) -> bool {
+    let mut escaped = false;
+    let walked = walk(path, |m| {
+        if let Met::At(p) = m {
+            escaped |= !(root.starts_with(p) || p.starts_with(root));
+        }
+        false
+    });
+    match walked {
+        Walked::Ended(end) | Walked::Lost(Some(end)) => escaped || !end.starts_with(root),
+        Walked::Stopped | Walked::Lost(None) => false,
+    }
+}
+
+/// `--confine-root`'s DIR as [`escapes_root`] compares it: `.` and `..`
+/// folded lexically (symlinks in it are not resolved, as in rsync),
+/// `None` for `/`, which confines nothing.
+pub(crate) fn clean_root(dir: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::from("/");
+    for c in components(dir) {
+        if c == Path::new("..") {
+            out.pop();
+        } else {
+            out.push(c);
+        }
+    }
+    (out != Path::new("/")).then_some(out)
 }
 
 /// The components of `p` to walk: names and `..` (no root, no `.`).
@@ -111,5 +182,37 @@ mod tests {
         std::os::unix::fs::symlink("theirs/deep", base.join("via")).unwrap();
         assert!(follows_untrusted_link(&base.join("via")));
         assert!(!follows_untrusted_link(&base.join("real/deep")));
+    }
+
+    #[test]
+    fn confinement_judges_where_the_walk_goes() {
+        let t = tempfile::tempdir().unwrap();
+        let base = t.path();
+        let root = base.join("root");
+        std::fs::create_dir_all(root.join("in/x")).unwrap();
+        std::fs::create_dir_all(base.join("out")).unwrap();
+        std::os::unix::fs::symlink("../out", root.join("to_out")).unwrap();
+        std::os::unix::fs::symlink(root.join("in"), base.join("out/to_in")).unwrap();
+        std::os::unix::fs::symlink("../root/in", root.join("up_in")).unwrap();
+        std::os::unix::fs::symlink("root", base.join("rootlink")).unwrap();
+        let r = clean_root(&root).unwrap();
+        assert!(!escapes_root(&root.join("in/x"), &r));
+        assert!(!escapes_root(&root.join("in/x/../../in"), &r));
+        assert!(!escapes_root(&root.join("up_in/x"), &r));
+        assert!(!escapes_root(&base.join("rootlink/in"), &r));
+        assert!(!escapes_root(&root.join("missing/x"), &r));
+        assert!(!escapes_root(&base.join("out/missing/x"), &r));
+        assert!(escapes_root(&base.join("out/missing"), &r));
+        assert!(escapes_root(&root.join("to_out"), &r));
+        assert!(escapes_root(&root.join("to_out/../root/in"), &r));
+        assert!(escapes_root(&base.join("out/to_in"), &r));
+        assert!(escapes_root(&root.join(".."), &r));
+        let via_link = clean_root(&base.join("rootlink")).unwrap();
+        assert!(escapes_root(&root.join("in"), &via_link));
+        assert_eq!(
+            clean_root(Path::new("/a/./b/../c/")).unwrap(),
+            Path::new("/a/c")
+        );
+        assert_eq!(clean_root(Path::new("/x/..")), None);
     }
 }

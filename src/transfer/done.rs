@@ -67,12 +67,15 @@ impl Transfer<'_> {
     /// once the file is complete (and its directory, if now empty).
     /// `up_to_date`: the file needed no copy — under `--delay-updates` a
     /// stale `.~tmp~/NAME` goes then too (a copy's own staged file waits).
-    pub(super) fn drop_partial(&self, dest: &Path, up_to_date: bool) {
+    pub(super) fn drop_partial(&mut self, dest: &Path, up_to_date: bool) {
         if (self.ctx.opts.delay_updates && !up_to_date) || self.ctx.opts.dry_run {
             return;
         }
         if let Some(pd) = &self.ctx.opts.partial_dir {
             let p = engine::partial_path(pd, dest);
+            if !self.partial_walk_allows(pd, &p) {
+                return;
+            }
             let Ok(at) = self.partial_dir_at(dest, false) else {
                 return;
             };

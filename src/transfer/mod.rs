@@ -19,6 +19,7 @@ mod exec;
 mod hlink;
 mod list;
 mod onefs;
+mod partial;
 mod relative;
 mod setup;
 mod state;

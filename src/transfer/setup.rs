@@ -211,6 +211,7 @@ impl<'a> Setup<'a> {
                 recursive: opts.recursive(),
                 xfer_dirs: opts.xfer_dirs(),
                 copy_dirlinks: opts.copy_dirlinks,
+                confine: opts.confine_root.as_deref().filter(|_| !opts.copy_links),
             };
             match crate::select::relative_top_level(walker, sources, cfg, root) {
                 Ok(t) => t,
