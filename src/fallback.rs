@@ -168,11 +168,11 @@ pub(crate) fn needs_rsync_with(
     None
 }
 
-/// `--confine-root` is implemented for `--files-from` names and
-/// `--partial-dir`; beside the options whose paths it confines in ways
-/// arsync does not reproduce yet (`--link-dest`/`--copy-dest`: an error
-/// per basis file; `--temp-dir`: failed stat and rename per file;
-/// `--backup-dir`: the receiver dies, exit 11) the run goes to rsync.
+/// `--confine-root` is implemented for `--files-from` names,
+/// `--partial-dir`, `--temp-dir` and the basis dirs; beside
+/// `--backup-dir`, which it confines in a way arsync does not reproduce
+/// yet (rsync's receiver dies at the first backup, exit 11), the run goes
+/// to rsync.
 /// `--confine-root=/` confines nothing and stays here.
 fn confined_elsewhere(lexed: &Lexed) -> Option<Reason> {
     let events = lexed.valid_events();
@@ -187,12 +187,9 @@ fn confined_elsewhere(lexed: &Lexed) -> Option<Reason> {
     {
         return None;
     }
-    let other = events.iter().find(|ev| {
-        matches!(
-            ev.spec.id,
-            Id::LinkDest | Id::CopyDest | Id::TempDir | Id::BackupDir
-        )
-    })?;
+    let other = events
+        .iter()
+        .find(|ev| matches!(ev.spec.id, Id::BackupDir))?;
     let name = other.spec.main_name().long.unwrap_or_default();
     Some(Reason::Unsupported(format!("--confine-root with --{name}")))
 }
@@ -415,20 +412,20 @@ mod tests {
         );
         assert_eq!(
             r(&["--confine-root=/x", "--link-dest=/b", "s/", "d/"]),
-            Some(Reason::Unsupported(
-                "--confine-root with --link-dest".into()
-            ))
+            None
         );
         assert_eq!(
-            r(&["-T", "/t", "--confine-root=/x", "s/", "d/"]),
-            Some(Reason::Unsupported("--confine-root with --temp-dir".into()))
+            r(&["--confine-root=/x", "--backup-dir=/b", "s/", "d/"]),
+            Some(Reason::Unsupported(
+                "--confine-root with --backup-dir".into()
+            ))
         );
+        assert_eq!(r(&["-T", "/t", "--confine-root=/x", "s/", "d/"]), None);
         assert_eq!(
             r(&[
                 "--confine-root=/x",
                 "--confine-root=/",
-                "-T",
-                "/t",
+                "--backup-dir=/b",
                 "s",
                 "d"
             ]),

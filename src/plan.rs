@@ -124,6 +124,11 @@ pub(crate) struct Decision {
     pub basis_quiet: bool,
     /// `-X`, `-A`, `--fake-super`: what else to write where the item goes.
     pub extra: Option<Box<meta::ItemAttrs>>,
+    /// `--confine-root`: the basis file that would have settled the entry
+    /// (linked or copied from) but lies outside the root. rsync's
+    /// generator fails to open it (`ELOOP`), says so, and decides as if
+    /// the basis directories had nothing.
+    pub confined_basis: Option<PathBuf>,
 }
 
 impl Decision {
@@ -134,11 +139,17 @@ impl Decision {
             mode,
             basis_quiet: false,
             extra: None,
+            confined_basis: None,
         }
     }
 
     fn quiet(mut self) -> Decision {
         self.basis_quiet = true;
+        self
+    }
+
+    fn with_confined(mut self, basis: Option<PathBuf>) -> Decision {
+        self.confined_basis = basis;
         self
     }
 }
@@ -204,6 +215,12 @@ impl Planner<'_> {
         use item::*;
         let (bkind, _) = self.basis.as_ref()?;
         let m = self.find_basis(e, local)?;
+        // --confine-root: a link outside the root cannot be hard-linked;
+        // rsync quietly makes the item anew, as for --copy-dest.
+        let bkind = match bkind {
+            BasisKind::Link if self.outside_root(&m.path) => &BasisKind::Copy,
+            k => k,
+        };
         if m.level == 3 {
             // rsync only links with --link-dest (an 'h' line); the others
             // count as matched ('.' for compare, 'c' for copy).
@@ -651,12 +668,16 @@ impl Planner<'_> {
         let mut mode = self.mode_for(e, existing.as_ref());
         let mut compare_to = existing;
         let mut basis_dir = false;
+        let mut confined = None;
         if let Some((bkind, _)) = &self.basis
             && (existing.is_none() || *bkind != BasisKind::Copy)
             && let Some(m) = self.find_basis(e, local)
         {
             match self.by_basis(e, m, *bkind, existing, remove, mode) {
-                Ok(d) => return d,
+                Ok(d) => match self.confined(d) {
+                    Ok(d) => return d,
+                    Err(from) => confined = Some(from),
+                },
                 // rsync's receiver opens the basis file as the one being
                 // replaced: without -p the new file takes its mode.
                 Err(Some(st)) => {
@@ -671,7 +692,8 @@ impl Planner<'_> {
             && self.quick_check_ok(e, dest, &st)
         {
             let iflags = self.itemize(e, Some(&st), 0, mode);
-            return Decision::new(Action::Attrs { current: st }, iflags, mode);
+            let d = Decision::new(Action::Attrs { current: st }, iflags, mode);
+            return d.with_confined(confined);
         }
         // --append: a destination (or basis-dir file) at least as long is
         // left alone, silently; rsync then makes no file at all (gen8278).
@@ -680,7 +702,8 @@ impl Planner<'_> {
             && remove.is_none()
             && compare_to.is_some_and(|st| st.size >= e.stat.size)
         {
-            return Decision::new(Action::Skip(SkipWhy::NotShorter), 0, mode);
+            let d = Decision::new(Action::Skip(SkipWhy::NotShorter), 0, mode);
+            return d.with_confined(confined);
         }
         let mut flags = TRANSFER;
         if o.checksum {
@@ -692,7 +715,26 @@ impl Planner<'_> {
             basis: existing,
             basis_dir,
         };
-        Decision::new(action, iflags, mode)
+        Decision::new(action, iflags, mode).with_confined(confined)
+    }
+
+    /// `--confine-root`: `d` if the basis file it opens (to link it or
+    /// copy from it) lies inside the root, else (`Err`) that file.
+    fn confined(&self, d: Decision) -> Result<Decision, PathBuf> {
+        match &d.action {
+            Action::Link { from, .. } | Action::LocalCopy { from, .. }
+                if self.outside_root(from) =>
+            {
+                Err(from.clone())
+            }
+            _ => Ok(d),
+        }
+    }
+
+    /// `--confine-root`: whether `path` resolves outside the root.
+    fn outside_root(&self, path: &Path) -> bool {
+        let root = self.opts.confine_root.as_deref();
+        root.is_some_and(|r| crate::sys::trust::escapes_root(path, r))
     }
 
     /// A file with basis match `m` (`--link-dest`, `--compare-dest`,

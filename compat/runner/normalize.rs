@@ -117,11 +117,17 @@ pub fn norm_temp_names(line: &str) -> String {
 /// the temp name has no leading dot, so `norm_temp_names` leaves it;
 /// mask its six random characters here.
 fn norm_mkstemp(line: String) -> String {
-    const HEAD: &str = "mkstemp \"";
-    let Some(start) = line.find(HEAD).map(|p| p + HEAD.len()) else {
-        return line;
-    };
-    let Some(end) = line[start..].find("\" failed").map(|p| p + start) else {
+    // `mkstemp "T" failed`, and with --temp-dir outside --confine-root's
+    // root `stat "T" failed` and `rename "T" -> "NAME"`.
+    const HEADS: [(&str, &str); 3] = [
+        ("mkstemp \"", "\" failed"),
+        ("] stat \"", "\" failed"),
+        ("] rename \"", "\" -> \""),
+    ];
+    let Some((start, end)) = HEADS.iter().find_map(|(head, tail)| {
+        let start = line.find(head)? + head.len();
+        Some((start, line[start..].find(tail)? + start))
+    }) else {
         return line;
     };
     let path = &line[start..end];

@@ -45,6 +45,10 @@ pub(crate) enum CopyError {
     /// comes first, see [`Outcome::Refused`]).
     #[error("[receiver] mkstemp \"{tmp}\" failed: Too many levels of symbolic links (40)")]
     MkstempRefused { tmp: String },
+    /// `--temp-dir` outside `--confine-root`'s root (see
+    /// [`Outcome::TempConfined`]).
+    #[error("[receiver] stat \"{tmp}\" failed: Too many levels of symbolic links (40)")]
+    TempConfined { tmp: String },
     /// `--inplace`: the destination could not be opened.
     #[error("[receiver] open \"{dest}\" failed: {}", text(.err))]
     OpenDest { dest: String, err: io::Error },
@@ -105,6 +109,7 @@ impl From<CopyError> for Outcome {
             CopyError::Backup(lines) => Outcome::BackupFailed(receiver_lines(&lines)),
             CopyError::ShortRead { .. } => Outcome::ShortRead(e.to_string()),
             CopyError::MkstempRefused { .. } => Outcome::Refused(e.to_string()),
+            CopyError::TempConfined { tmp } => Outcome::TempConfined(tmp),
             CopyError::Mkstemp { .. }
             | CopyError::OpenDest { .. }
             | CopyError::Truncate { .. }

@@ -144,6 +144,11 @@ pub(crate) enum Outcome {
     /// Interrupted by a signal; the temp file was removed (or, with
     /// `--partial`, moved into place).
     Interrupted,
+    /// `--temp-dir` outside `--confine-root`'s root: rsync 3.5 writes the
+    /// temp file there but can neither stat it nor rename it into place
+    /// (`ELOOP`), and removes it; its two lines name this temp path. The
+    /// run is partial; nothing lands.
+    TempConfined(String),
 }
 
 /// A finished job.
@@ -154,7 +159,7 @@ pub(crate) struct Done {
 }
 
 /// Why rsync 3.5 refuses `--temp-dir` file by file: every copy fails
-/// before its temp file exists.
+/// (before its temp file exists, or — confined — before it lands).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TempRefusal {
     /// Relative and climbing out with `..` (see
@@ -163,6 +168,8 @@ pub(crate) enum TempRefusal {
     /// Through a symlink of an untrusted user (rsync 3.5's ownership
     /// walk, see `sys::trust`): its refusal line, then `ELOOP`.
     Untrusted,
+    /// Outside `--confine-root`'s root (see [`Outcome::TempConfined`]).
+    Confined,
 }
 
 impl TempRefusal {
@@ -173,7 +180,12 @@ impl TempRefusal {
             return Some(TempRefusal::Climbs);
         }
         let untrusted = !opts.insecure_links && crate::sys::trust::follows_untrusted_link(temp_dir);
-        untrusted.then_some(TempRefusal::Untrusted)
+        if untrusted {
+            return Some(TempRefusal::Untrusted);
+        }
+        let root = opts.confine_root.as_deref();
+        let confined = root.is_some_and(|r| crate::sys::trust::escapes_root(temp_dir, r));
+        confined.then_some(TempRefusal::Confined)
     }
 }
 

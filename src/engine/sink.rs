@@ -186,6 +186,7 @@ impl Sink {
                     err: io::Error::from_raw_os_error(sys::Errno::INVAL.raw_os_error()),
                 },
                 TempRefusal::Untrusted => CopyError::MkstempRefused { tmp },
+                TempRefusal::Confined => CopyError::TempConfined { tmp },
             });
         }
         let (dir, shown_dir) = match &cfg.temp_dir {

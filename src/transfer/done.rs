@@ -156,6 +156,7 @@ impl Transfer<'_> {
             }
             Outcome::Refused(msg) => self.copy_failed(&p, msg, true),
             Outcome::Failed(msg) => self.copy_failed(&p, msg, false),
+            Outcome::TempConfined(tmp) => self.temp_confined(&p, &tmp),
             Outcome::ShortRead(msg) => {
                 let name = p
                     .rec
@@ -206,10 +207,7 @@ impl Transfer<'_> {
     /// say), so it is counted as sent and listed, then `msg` (after
     /// rsync 3.5's refusal line when `refused`).
     fn copy_failed(&mut self, p: &Pending, msg: String, refused: bool) {
-        if let (true, Some(rec)) = (p.from_source, &p.rec) {
-            let sent = rec.stat.size.saturating_sub(p.appended_to);
-            self.report.event(Event::Literal(sent));
-        }
+        self.count_sent(p);
         let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
         let out = line.into_iter().collect();
         if refused {
@@ -217,6 +215,34 @@ impl Transfer<'_> {
         } else {
             self.report.complete(p.slot, out, vec![msg]);
         }
+    }
+
+    /// A failed copy's data was still sent (rsync's sender read it).
+    fn count_sent(&mut self, p: &Pending) {
+        if let (true, Some(rec)) = (p.from_source, &p.rec) {
+            let sent = rec.stat.size.saturating_sub(p.appended_to);
+            self.report.event(Event::Literal(sent));
+        }
+    }
+
+    /// `--temp-dir` outside `--confine-root`'s root: rsync's two lines,
+    /// the second naming the file as the receiver does (relative to DEST).
+    fn temp_confined(&mut self, p: &Pending, tmp: &str) {
+        let local = p
+            .dest
+            .as_deref()
+            .map(|d| self.local_of(d))
+            .unwrap_or_default();
+        let loop_text = sys::errno_text(Errno::LOOP);
+        let rename = format!(
+            "[receiver] rename \"{tmp}\" -> \"{}\": {loop_text}",
+            self.report.esc(&local)
+        );
+        let stat = format!("[receiver] stat \"{tmp}\" failed: {loop_text}");
+        self.count_sent(p);
+        let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
+        self.report
+            .complete(p.slot, line.into_iter().collect(), vec![stat, rename]);
     }
 
     pub(super) fn drain_ready(&mut self) {

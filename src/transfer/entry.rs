@@ -265,6 +265,14 @@ impl Transfer<'_> {
     /// last, so a new file waits for the last one.
     pub(super) fn execute(&mut self, item: &Item<'_>, d: &Decision, defer: bool) -> (Next, Effect) {
         let stop = |effect| (Next::Stop, effect);
+        if let Some(from) = &d.confined_basis {
+            let msg = format!(
+                "[generator] open \"{}\": {}",
+                self.shown(from),
+                sys::errno_text(Errno::LOOP)
+            );
+            self.report.error(msg);
+        }
         match &d.action {
             Action::Dir { exists, remove } => (
                 self.exec_dir(item, d, *exists, remove.as_ref()),

@@ -623,6 +623,7 @@ mod tests {
                 mode: e.stat.mode,
                 basis_quiet: false,
                 extra: None,
+                confined_basis: None,
             };
             t.execute(&item, &d, false).1
         });
@@ -653,6 +654,7 @@ mod tests {
                 mode: e.stat.mode,
                 basis_quiet: false,
                 extra: None,
+                confined_basis: None,
             };
             t.execute(&item, &d, false).1
         });
