@@ -105,6 +105,8 @@ pub(crate) struct TransferStats {
     pub dry_run: bool,
     /// `--only-write-batch`: the summary ends with ` (BATCH ONLY)`.
     pub batch_only: bool,
+    /// `--protocol` below 31: rsync has no `Number of deleted files` line.
+    pub no_deleted_line: bool,
 }
 
 /// rsync's `human_num()`: [`do_big_num`] at the `-h` level.
@@ -180,7 +182,6 @@ pub(crate) fn stats_lines(s: &TransferStats, human: u8) -> Vec<String> {
     let mut v = vec![
         counts_line("Number of files", &s.files, human),
         counts_line("Number of created files", &s.created, human),
-        counts_line("Number of deleted files", &s.deleted, human),
         format!(
             "Number of regular files transferred: {}",
             comma_num(s.xferred_files, human)
@@ -194,6 +195,9 @@ pub(crate) fn stats_lines(s: &TransferStats, human: u8) -> Vec<String> {
         format!("Matched data: {} bytes", human_num(s.matched_data, human)),
         format!("File list size: {}", human_num(s.flist_size, human)),
     ];
+    if !s.no_deleted_line {
+        v.insert(2, counts_line("Number of deleted files", &s.deleted, human));
+    }
     if s.flist_buildtime_ms != 0 {
         v.push(format!(
             "File list generation time: {} seconds",
