@@ -110,10 +110,12 @@ fn implemented(ev: &cli::lex::Event, protocol: Option<i64>) -> bool {
 
 /// rsync's lines for a `--protocol` outside 20–32: both of its processes
 /// refuse (the order of their lines varies from run to run in rsync; this
-/// is its most frequent one). Returns exit code 2.
+/// is its most frequent one). Up to 40 (the highest it accepts from a
+/// peer) it names its own maximum; beyond, as below 20, the peers do not
+/// understand each other. Returns exit code 2.
 fn protocol_refused(name: &str, protocol: i64) -> i32 {
     let max = version::PROTOCOL;
-    let lines: &[String] = if protocol > i64::from(max) {
+    let lines: &[String] = if (i64::from(max) + 1..=40).contains(&protocol) {
         &[
             format!("--protocol must be no more than {max} on the Client."),
             format!("--protocol must be no more than {max} on the Server."),
