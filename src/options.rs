@@ -247,8 +247,9 @@ pub(crate) struct Options {
     pub mkpath: bool,
     /// `--protocol=NUM`: the protocol version rsync would speak. Below 30
     /// it turns incremental recursion off and makes `--delete` mean
-    /// `--delete-before`; the output changes with it (`report`); out of
-    /// rsync's range (20–32) the run is refused.
+    /// `--delete-before`; below 31 mtimes are whole seconds (`walk`); the
+    /// output changes with it (`report`); out of rsync's range (20–32) the
+    /// run is refused.
     /// flag: --protocol
     pub protocol: i64,
     /// `--inc-recursive` / `--no-inc-recursive`: only changes which header
