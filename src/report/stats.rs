@@ -352,7 +352,21 @@ mod tests {
             elapsed_secs: Some(0),
             dry_run: false,
             batch_only: false,
+            no_deleted_line: false,
         }
+    }
+
+    // rsync 3.5.0 with `--protocol=30` (or below) has no deleted-files line.
+    #[test]
+    fn old_protocol_has_no_deleted_line() {
+        let old = TransferStats {
+            no_deleted_line: true,
+            ..sample()
+        };
+        let l = stats_lines(&old, 1);
+        assert!(!l.iter().any(|l| l.starts_with("Number of deleted files")));
+        assert_eq!(l.len() + 1, stats_lines(&sample(), 1).len());
+        assert!(l[2].starts_with("Number of regular files transferred"));
     }
 
     // Produced by rsync 3.5.0: `rsync -a --stats src/ dst/` (LC_ALL=C).
