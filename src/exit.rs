@@ -11,6 +11,8 @@ use std::fmt;
 pub(crate) enum ExitCode {
     Ok = 0,
     Syntax = 1,
+    /// rsync's RERR_PROTOCOL: `--protocol` outside what it speaks.
+    ProtocolIncompat = 2,
     FileSelect = 3,
     Unsupported = 4,
     FileIo = 11,
@@ -36,6 +38,7 @@ impl ExitCode {
         match self {
             ExitCode::Ok => "success",
             ExitCode::Syntax => "syntax or usage error",
+            ExitCode::ProtocolIncompat => "protocol incompatibility",
             ExitCode::FileSelect => "errors selecting input/output files, dirs",
             ExitCode::Unsupported => "requested action not supported",
             ExitCode::FileIo => "error in file IO",

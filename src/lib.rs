@@ -54,10 +54,33 @@ pub fn program_name(argv0: Option<&OsString>) -> String {
         .unwrap_or_else(|| "arsync".to_string())
 }
 
+/// The protocols rsync 3.5 speaks; arsync runs [`NATIVE_PROTOCOLS`] itself
+/// and refuses the values outside like rsync (`protocol_refused`).
+const RSYNC_PROTOCOLS: std::ops::RangeInclusive<i64> = 20..=32;
+/// The `--protocol` values arsync runs itself: 29 (no incremental
+/// recursion, `--delete` before the transfer, no `%C`, no deleted-files
+/// stats line) and up. Below 29 rsync's own output changes (who prints
+/// which item line, `?` itemize flags, old-version warnings): handed over.
+const NATIVE_PROTOCOLS: std::ops::RangeInclusive<i64> = 29..=32;
+
+/// The last `--protocol` value of a command line, as popt reads it
+/// (`None`: none given, or not a number).
+fn protocol_of(lexed: &cli::lex::Lexed) -> Option<i64> {
+    use std::os::unix::ffi::OsStrExt;
+    let ev = lexed
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.spec.id == cli::spec::Id::Protocol)?;
+    let v = cli::popt_long(ev.value.as_deref().unwrap_or_default().as_bytes())?;
+    i64::try_from(v).ok()
+}
+
 /// Whether arsync itself implements this option occurrence (the
 /// hand-over decision): the option table's allowlist, and for `--info` /
-/// `--debug` the flag words arsync reproduces exactly.
-fn implemented(ev: &cli::lex::Event) -> bool {
+/// `--debug` the flag words arsync reproduces exactly. `protocol` is the
+/// command line's `--protocol`.
+fn implemented(ev: &cli::lex::Event, protocol: Option<i64>) -> bool {
     use cli::spec::Id;
     use std::os::unix::ffi::OsStrExt;
     let value = ev
@@ -69,16 +92,50 @@ fn implemented(ev: &cli::lex::Event) -> bool {
         Id::Info | Id::Debug => cli::output_words_supported(ev.spec.id, value),
         // A list on another host is read by rsync's remote side.
         Id::FilesFrom => !fallback::is_remote(value),
-        // Protocols before 30 change rsync's output (no incremental
-        // recursion, old-client warnings): rsync renders those.
-        Id::Protocol => std::str::from_utf8(value)
-            .ok()
-            .and_then(|v| v.trim().parse::<i64>().ok())
-            .is_none_or(|p| (30..=32).contains(&p)),
-        // Conversions whose receiving side can fail are rsync's.
-        Id::Iconv => ev.negated() || iconv::native(value),
+        // Protocols rsync speaks but arsync does not render are rsync's;
+        // a value it refuses (or not a number) is refused here.
+        Id::Protocol => cli::popt_long(value)
+            .and_then(|p| i64::try_from(p).ok())
+            .is_none_or(|p| NATIVE_PROTOCOLS.contains(&p) || !RSYNC_PROTOCOLS.contains(&p)),
+        // Conversions whose receiving side can fail are rsync's, and so
+        // is every conversion below protocol 30 (symlink targets stay).
+        Id::Iconv => {
+            ev.negated()
+                || value == b"-"
+                || (iconv::native(value) && protocol.is_none_or(|p| p >= 30))
+        }
         _ => ev.spec.supported(),
     }
+}
+
+/// rsync's lines for a `--protocol` outside 20–32: both of its processes
+/// refuse (the order of their lines varies from run to run in rsync; this
+/// is its most frequent one). Up to 40 (the highest it accepts from a
+/// peer) it names its own maximum; beyond, as below 20, the peers do not
+/// understand each other. Returns exit code 2.
+fn protocol_refused(name: &str, protocol: i64) -> i32 {
+    let max = version::PROTOCOL;
+    let lines: &[String] = if (i64::from(max) + 1..=40).contains(&protocol) {
+        &[
+            format!("--protocol must be no more than {max} on the Client."),
+            format!("--protocol must be no more than {max} on the Server."),
+        ]
+    } else {
+        &[
+            "protocol version mismatch -- is your shell clean?".to_string(),
+            "protocol version mismatch -- is your shell clean?".to_string(),
+            "(see the rsync manpage for an explanation)".to_string(),
+            "(see the rsync manpage for an explanation)".to_string(),
+        ]
+    };
+    let mut err = std::io::stderr().lock();
+    for l in lines {
+        let _ = writeln!(err, "{l}");
+    }
+    let code = ExitCode::ProtocolIncompat;
+    let _ = writeln!(err, "{}", final_line!(name, code, Some("Receiver")));
+    let _ = writeln!(err, "{}", final_line!(name, code, Some("sender")));
+    code.code()
 }
 
 /// Prints `NAME: TEXT` and rsync's usage-error line; returns exit code 1.
@@ -114,6 +171,8 @@ pub fn main_with_args(argv: Vec<OsString>) -> i32 {
     let name = program_name(argv.first());
     let args = argv.get(1..).unwrap_or_default();
     let lexed = cli::lex::lex(args);
+    let protocol = protocol_of(&lexed);
+    let implemented = |ev: &cli::lex::Event| implemented(ev, protocol);
     if let Some(reason) = fallback::needs_rsync_with(&lexed, &implemented) {
         if fallback::fallback_disabled(&lexed) {
             return usage_error(&name, &fallback::refusal(&reason));
@@ -162,6 +221,9 @@ pub fn main_with_args(argv: Vec<OsString>) -> i32 {
             let _ = writeln!(err, "{msg}");
             let _ = writeln!(err, "{}", final_line!(&name, code));
             code.code()
+        }
+        Ok(Command::Run(opts)) if !RSYNC_PROTOCOLS.contains(&opts.protocol) => {
+            protocol_refused(&name, opts.protocol)
         }
         Ok(Command::Run(opts)) if !opts.remote_options.is_empty() => {
             match cli::remote::apply(args, &opts) {

@@ -245,6 +245,13 @@ pub(crate) struct Options {
     pub numeric_ids: bool,
     /// flag: --mkpath
     pub mkpath: bool,
+    /// `--protocol=NUM`: the protocol version rsync would speak. Below 30
+    /// it turns incremental recursion off and makes `--delete` mean
+    /// `--delete-before`; below 31 mtimes are whole seconds (`walk`); the
+    /// output changes with it (`report`); out of rsync's range (20–32) the
+    /// run is refused.
+    /// flag: --protocol
+    pub protocol: i64,
     /// `--inc-recursive` / `--no-inc-recursive`: only changes which header
     /// line `-v` prints, because arsync always walks incrementally.
     /// flag: --inc-recursive
@@ -493,6 +500,7 @@ impl Default for Options {
             temp_dir: None,
             numeric_ids: false,
             mkpath: false,
+            protocol: crate::version::PROTOCOL as i64,
             inc_recursive: true,
             engine: EngineChoice::Auto,
             delete: None,

@@ -312,6 +312,8 @@ pub(crate) struct WalkConfig {
     pub one_file_system: u8,
     /// rsync's INFO_MOUNT (`-vv`): say which mount points are left out.
     pub mount_info: bool,
+    /// `--protocol` below 31: rsync's sender sends mtimes in whole seconds.
+    pub whole_seconds: bool,
 }
 
 impl WalkConfig {
@@ -333,6 +335,7 @@ impl WalkConfig {
             filter_debug: opts.verbose > 1 && opts.quiet == 0,
             inc_recurse: opts.inc_recurse(),
             one_file_system: opts.one_file_system,
+            whole_seconds: opts.protocol < 31,
             mount_info: opts.info_name() > 1,
         }
     }
@@ -661,6 +664,9 @@ impl Walker {
     /// `cannot convert filename` (the entry is left out, an I/O error).
     fn sent_as(&mut self, mut e: Entry) -> Option<Entry> {
         use crate::iconv::Unconvertible;
+        if self.cfg.whole_seconds {
+            e.stat.mtime_nsec = 0;
+        }
         let Some(names) = self.names.as_mut() else {
             return Some(e);
         };
@@ -829,6 +835,9 @@ impl Walker {
                     continue;
                 };
                 if top.dot.is_none() {
+                    if self.cfg.whole_seconds {
+                        st.mtime_nsec = 0;
+                    }
                     let mut dot = Entry::new(b".".to_vec(), st, dir_path.clone());
                     dot.filters = self.root_filters(&dir_path);
                     dot.rare = Rare {

@@ -80,6 +80,49 @@ fn unimplemented_rsync_options_are_refused_not_ignored() {
     }
 }
 
+/// `--protocol` 20–28 changes rsync's item lines in ways arsync does not
+/// render, and below 30 rsync leaves symlink targets unconverted: those go
+/// to rsync. 29–32 run natively, other values are refused natively.
+#[test]
+fn old_protocols_are_handed_over() {
+    for p in ["--protocol=28", "--protocol=20", "--protocol=0x1c"] {
+        let (code, _, err) = run(&["-a", p, "src/", "dst/"]);
+        assert_eq!(code, Some(1), "{p}");
+        assert!(
+            err.contains("This rsync does not support --protocol\n"),
+            "{p}: {err}"
+        );
+    }
+    let (code, _, err) = run(&["-a", "--protocol=29", "--iconv=latin1,utf8", "src/", "dst/"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("This rsync does not support --iconv\n"),
+        "{err}"
+    );
+    for (p, line) in [
+        (
+            "--protocol=33",
+            "--protocol must be no more than 32 on the Client.\n",
+        ),
+        (
+            "--protocol=19",
+            "protocol version mismatch -- is your shell clean?\n",
+        ),
+        (
+            "--protocol=41",
+            "protocol version mismatch -- is your shell clean?\n",
+        ),
+    ] {
+        let (code, _, err) = run(&["-a", p, "src/", "dst/"]);
+        assert_eq!(code, Some(2), "{p}");
+        assert!(err.starts_with(line), "{p}: {err}");
+        assert!(
+            err.contains("protocol incompatibility (code 2)"),
+            "{p}: {err}"
+        );
+    }
+}
+
 #[test]
 fn help_and_version() {
     let (code, out, _) = run(&["--help"]);

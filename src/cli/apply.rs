@@ -79,6 +79,39 @@ fn bytes(ev: &Event) -> Option<Vec<u8>> {
     ev.value.as_deref().map(|v| v.as_bytes().to_vec())
 }
 
+/// popt's number: C's `strtol` in base 0 (leading blanks, a sign, `0x`
+/// for hex, a leading `0` for octal) that must use the whole text; an
+/// empty text is 0. `None`: not a number. Saturates far beyond `int`.
+pub(crate) fn popt_long(text: &[u8]) -> Option<i128> {
+    if text.is_empty() {
+        return Some(0);
+    }
+    let start = text
+        .iter()
+        .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))?;
+    let mut t = &text[start..];
+    let negative = t.first() == Some(&b'-');
+    if matches!(t.first(), Some(b'-' | b'+')) {
+        t = &t[1..];
+    }
+    let (radix, digits) = match t {
+        [b'0', b'x' | b'X', rest @ ..] => (16, rest),
+        [b'0', rest @ ..] if !rest.is_empty() => (8, rest),
+        _ => (10, t),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: i128 = 0;
+    for &c in digits {
+        let d = char::from(c).to_digit(radix)?;
+        v = v
+            .saturating_mul(i128::from(radix))
+            .saturating_add(i128::from(d));
+    }
+    Some(if negative { -v } else { v })
+}
+
 /// popt's POPT_ARG_INT conversion with its two error messages.
 pub(crate) fn parse_int(ev: &Event) -> Result<i64, UsageError> {
     let raw = ev.value.as_deref().unwrap_or_default();
@@ -88,11 +121,7 @@ pub(crate) fn parse_int(ev: &Event) -> Result<i64, UsageError> {
         lossy(raw)
     };
     let invalid = || UsageError(format!("{shown}: invalid numeric value"));
-    let text = std::str::from_utf8(raw.as_bytes()).map_err(|_| invalid())?;
-    if text.is_empty() {
-        return Ok(0);
-    }
-    let v: i128 = text.trim_start().parse().map_err(|_| invalid())?;
+    let v = popt_long(raw.as_bytes()).ok_or_else(invalid)?;
     if v < i32::MIN as i128 || v > i32::MAX as i128 {
         return Err(UsageError(format!(
             "{shown}: number too large or too small"
@@ -439,9 +468,16 @@ pub(super) fn missing_args(st: &mut State, ev: &Event) -> Res {
 
 // --- options that only mean something between two hosts ----------------------
 
+/// `--protocol=NUM`: the protocol rsync would speak (the last one given);
+/// see `cli::finish` and `transfer::protocol` for what it changes.
+pub(super) fn protocol(st: &mut State, ev: &Event) -> Res {
+    st.o.protocol = parse_int(ev)?;
+    Ok(())
+}
+
 /// A numeric option without effect on a local copy (`--port`,
-/// `--protocol`, `--checksum-seed`, `--compress-level`, …): popt still
-/// checks the number.
+/// `--checksum-seed`, `--compress-level`, …): popt still checks the
+/// number.
 pub(super) fn numeric(_: &mut State, ev: &Event) -> Res {
     parse_int(ev).map(drop)
 }

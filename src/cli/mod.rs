@@ -8,6 +8,7 @@
 //! Error messages use popt's and rsync's wording.
 
 mod apply;
+pub(crate) use apply::popt_long;
 pub mod docs;
 pub(crate) mod help;
 pub(crate) mod lex;
@@ -313,7 +314,12 @@ fn finish(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
     } else if raw.delete_after {
         Some(DeleteWhen::After)
     } else if raw.delete_mode || o.delete_excluded {
-        Some(DeleteWhen::During)
+        // rsync: protocols before 30 delete before the transfer.
+        Some(if o.protocol < 30 {
+            DeleteWhen::Before
+        } else {
+            DeleteWhen::During
+        })
     } else {
         None
     };
@@ -339,6 +345,7 @@ fn finish(o: &mut Options, raw: &Raw) -> Result<(), UsageError> {
         || o.delay_updates
         || o.prune_empty_dirs
         || raw.qsort
+        || o.protocol < 30
     {
         o.inc_recursive = false;
     }

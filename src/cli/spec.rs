@@ -1852,7 +1852,7 @@ pub(crate) static SPECS: &[Spec] = &[
             "NUM",
             "force an older protocol version to be used",
         )],
-        Run(apply::numeric),
+        Run(apply::protocol),
     ),
     Spec::new(
         Iconv,

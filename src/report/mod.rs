@@ -246,6 +246,8 @@ pub(crate) struct Report {
     group: bool,
     /// A format shows `%C` (file checksums are computed for it).
     want_sum: bool,
+    /// `--protocol`: the stats lines and `%C` depend on it.
+    protocol: i64,
     /// `-c`: `%C` shows every listed file's checksum, not only sent ones.
     checksum: bool,
     ctx: FormatCtx,
@@ -310,7 +312,9 @@ impl Report {
         let want_sum = [format.clone(), log_format]
             .iter()
             .flatten()
-            .any(|f| format::format_has(f, b'C'));
+            .any(|f| format::format_has(f, b'C'))
+            // rsync's protocols before 30 leave `%C` blank.
+            && opts.protocol >= 30;
         let mut r = Report {
             name: name.to_string(),
             verbose: opts.info_name(),
@@ -334,6 +338,7 @@ impl Report {
             owner: opts.owner,
             group: opts.group,
             want_sum,
+            protocol: opts.protocol,
             checksum: opts.checksum,
             ctx: FormatCtx {
                 preserve_times: opts.times,
@@ -1306,6 +1311,7 @@ impl Report {
             elapsed_secs: Some(self.started.elapsed().as_secs()),
             dry_run: self.dry_run,
             batch_only: false,
+            no_deleted_line: self.protocol < 31,
         }
     }
 

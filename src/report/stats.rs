@@ -105,6 +105,8 @@ pub(crate) struct TransferStats {
     pub dry_run: bool,
     /// `--only-write-batch`: the summary ends with ` (BATCH ONLY)`.
     pub batch_only: bool,
+    /// `--protocol` below 31: rsync has no `Number of deleted files` line.
+    pub no_deleted_line: bool,
 }
 
 /// rsync's `human_num()`: [`do_big_num`] at the `-h` level.
@@ -180,7 +182,6 @@ pub(crate) fn stats_lines(s: &TransferStats, human: u8) -> Vec<String> {
     let mut v = vec![
         counts_line("Number of files", &s.files, human),
         counts_line("Number of created files", &s.created, human),
-        counts_line("Number of deleted files", &s.deleted, human),
         format!(
             "Number of regular files transferred: {}",
             comma_num(s.xferred_files, human)
@@ -194,6 +195,9 @@ pub(crate) fn stats_lines(s: &TransferStats, human: u8) -> Vec<String> {
         format!("Matched data: {} bytes", human_num(s.matched_data, human)),
         format!("File list size: {}", human_num(s.flist_size, human)),
     ];
+    if !s.no_deleted_line {
+        v.insert(2, counts_line("Number of deleted files", &s.deleted, human));
+    }
     if s.flist_buildtime_ms != 0 {
         v.push(format!(
             "File list generation time: {} seconds",
@@ -348,7 +352,21 @@ mod tests {
             elapsed_secs: Some(0),
             dry_run: false,
             batch_only: false,
+            no_deleted_line: false,
         }
+    }
+
+    // rsync 3.5.0 with `--protocol=30` (or below) has no deleted-files line.
+    #[test]
+    fn old_protocol_has_no_deleted_line() {
+        let old = TransferStats {
+            no_deleted_line: true,
+            ..sample()
+        };
+        let l = stats_lines(&old, 1);
+        assert!(!l.iter().any(|l| l.starts_with("Number of deleted files")));
+        assert_eq!(l.len() + 1, stats_lines(&sample(), 1).len());
+        assert!(l[2].starts_with("Number of regular files transferred"));
     }
 
     // Produced by rsync 3.5.0: `rsync -a --stats src/ dst/` (LC_ALL=C).
