@@ -495,7 +495,7 @@ impl State {
             .collect();
         let mut tasks = Vec::new();
         for (e, dest) in subdirs {
-            let key: SpecKey = (e.src.clone(), e.more_srcs().to_vec(), dest.clone());
+            let key: SpecKey = (e.src().into_owned(), e.more_srcs().to_vec(), dest.clone());
             if self.spec.contains_key(&key) {
                 continue;
             }
@@ -587,7 +587,7 @@ impl Scanner {
         let shared = self.shared.clone();
         let mut st = shared.lock();
         let key: SpecKey = (
-            dir.src.clone(),
+            dir.src().into_owned(),
             dir.more_srcs().to_vec(),
             dest.map(Path::to_path_buf),
         );

@@ -168,9 +168,10 @@ impl Node {
             let child = node.children.entry(c.clone()).or_default();
             match child.entry.as_mut() {
                 None => child.entry = Some(e),
-                Some(have) if have.implied() && have.src != e.src => {
-                    if !have.more_srcs().contains(&e.src) {
-                        have.rare_mut().more_srcs.push(e.src);
+                Some(have) if have.implied() && have.src() != e.src() => {
+                    let src = e.src().into_owned();
+                    if !have.more_srcs().contains(&src) {
+                        have.rare_mut().more_srcs.push(src);
                     }
                 }
                 Some(_) => {}
@@ -344,7 +345,7 @@ pub(crate) fn relative_top_level(
             if let Some(e) = leaf.entry.as_mut()
                 && e.is_dir()
                 && st.kind() == Kind::Dir
-                && e.src != path
+                && *e.src() != *path
             {
                 e.rare_mut().more_srcs.push(path);
             } else {
@@ -667,7 +668,7 @@ mod tests {
         let under = root.add_implied(&comps, vec![dir(b"a", "y/a"), dir(b"a/b", "y/a/b")]);
         assert!(under.children.is_empty());
         let a = root.children[&b"a".to_vec()].entry.as_ref().unwrap();
-        assert_eq!(a.src, PathBuf::from("x/a"));
+        assert_eq!(*a.src(), PathBuf::from("x/a"));
         assert_eq!(a.more_srcs().to_vec(), vec![PathBuf::from("y/a")]);
         let opts = crate::options::Options::default();
         let mut walker = Walker::new(crate::walk::WalkConfig::new(&opts));
