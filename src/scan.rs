@@ -817,9 +817,9 @@ mod tests {
             let want: Vec<Vec<u8>> = list_detached(cfg, c)
                 .entries
                 .into_iter()
-                .map(|x| x.name)
+                .map(|x| x.name.into())
                 .collect();
-            let got: Vec<Vec<u8>> = src.entries.iter().map(|x| x.name.clone()).collect();
+            let got: Vec<Vec<u8>> = src.entries.iter().map(|x| x.name.to_vec()).collect();
             assert_eq!(got, want, "depth {depth}");
             assert_eq!(dl.unwrap().unwrap().len(), src.entries.len());
             let d = dest.join(

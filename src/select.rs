@@ -194,7 +194,7 @@ impl Node {
             };
             if e.is_dir() && content && !child.children.is_empty() {
                 let named_by: HashMap<Vec<u8>, usize> = (child.children.values())
-                    .filter_map(|n| n.entry.as_ref().map(|k| (k.name.clone(), n.arg)))
+                    .filter_map(|n| n.entry.as_ref().map(|k| (k.name.to_vec(), n.arg)))
                     .collect();
                 let kids = child.flatten(walker);
                 let entries = merge_named(walker, &e, arg, kids, &named_by);
@@ -207,12 +207,12 @@ impl Node {
                     // `-d dir/` read one level; named paths below it
                     // take the place of the listed entries they name.
                     let named: std::collections::HashSet<Vec<u8>> =
-                        kids.iter().map(|k| k.name.clone()).collect();
+                        kids.iter().map(|k| k.name.to_vec()).collect();
                     kids.extend(
                         listing
                             .entries
                             .iter()
-                            .filter(|l| !named.contains(&l.name))
+                            .filter(|l| !named.contains(&l.name[..]))
                             .cloned(),
                     );
                     sort_entries(&mut kids);
@@ -241,10 +241,10 @@ fn merge_named(
 ) -> Vec<Entry> {
     let mut listing = walker.list(dir);
     let at: HashMap<Vec<u8>, usize> = (listing.iter().enumerate())
-        .map(|(i, l)| (l.name.clone(), i))
+        .map(|(i, l)| (l.name.to_vec(), i))
         .collect();
     for k in kids {
-        let Some(&i) = at.get(&k.name) else {
+        let Some(&i) = at.get(&k.name[..]) else {
             listing.push(k);
             continue;
         };
@@ -257,7 +257,7 @@ fn merge_named(
                 .unwrap_or_default();
             let entries = merge_named(walker, listed, dir_arg, below, &HashMap::new());
             listed.preset = Some(Preset::listed(entries));
-        } else if named_by.get(&k.name).is_some_and(|&a| a < dir_arg) {
+        } else if named_by.get(&k.name[..]).is_some_and(|&a| a < dir_arg) {
             walker.shadowed_size += listed.counted_size();
             *listed = k;
         } else {

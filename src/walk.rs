@@ -17,6 +17,7 @@ use std::sync::Arc;
 use crate::sys::Errno;
 
 use crate::filter::{FilterError, FilterList, FilterStack};
+use crate::name::Name;
 use crate::options::{MissingArgs, Options};
 use crate::sys::{self, Kind, Stat};
 
@@ -30,7 +31,7 @@ use crate::sys::{self, Kind, Stat};
 pub(crate) struct Entry {
     /// Path relative to the transfer root as rsync shows it (`sub/file`);
     /// `.` for a directory whose contents were named (`src/`).
-    pub name: Vec<u8>,
+    pub name: Name,
     pub stat: Stat,
     /// Where to read the item (see [`Entry::src`]).
     from: Src,
@@ -146,9 +147,9 @@ impl Entry {
     }
 
     /// An entry with no link target, merged sources or preset listing.
-    pub(crate) fn new(name: Vec<u8>, stat: Stat, src: PathBuf) -> Entry {
+    pub(crate) fn new(name: impl Into<Name>, stat: Stat, src: PathBuf) -> Entry {
         Entry {
-            name,
+            name: name.into(),
             stat,
             from: Src::Full(src.into_boxed_path()),
             filters: None,
@@ -161,7 +162,7 @@ impl Entry {
     /// BASE is the last component of `name`.
     fn in_dir(name: Vec<u8>, stat: Stat, dir: &Arc<Path>) -> Entry {
         Entry {
-            name,
+            name: name.into(),
             stat,
             from: Src::InDir(Arc::clone(dir)),
             filters: None,
@@ -557,7 +558,7 @@ pub(crate) fn merge_duplicates(v: &mut Vec<Entry>) -> u64 {
     let mut out: Vec<Entry> = Vec::with_capacity(v.len());
     let mut index: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
     for e in v.drain(..) {
-        match index.get(&e.name) {
+        match index.get(&e.name[..]) {
             Some(&i) => {
                 if out[i].is_dir() && e.is_dir() {
                     let src = e.src().into_owned();
@@ -570,7 +571,7 @@ pub(crate) fn merge_duplicates(v: &mut Vec<Entry>) -> u64 {
                 }
             }
             None => {
-                index.insert(e.name.clone(), out.len());
+                index.insert(e.name.to_vec(), out.len());
                 out.push(e);
             }
         }
@@ -730,12 +731,13 @@ impl Walker {
                     let r = e.rare_mut();
                     r.local_link = r.link.replace(l);
                 }
-                if remote != e.name {
-                    e.rare_mut().local_name = Some(std::mem::replace(&mut e.name, remote));
+                if e.name != remote {
+                    let local = std::mem::replace(&mut e.name, remote.into());
+                    e.rare_mut().local_name = Some(local.into());
                 }
                 return Some(e);
             }
-            Err(Unconvertible::Sender(errno)) => ("sender", e.name, errno),
+            Err(Unconvertible::Sender(errno)) => ("sender", e.name.into(), errno),
             Err(Unconvertible::Receiver(utf8, errno)) => ("receiver", utf8, errno),
         };
         self.diags.push(Diag::ErrorRaw(format!(

@@ -180,7 +180,7 @@ impl SourceToRemove {
             path: e
                 .via_link()
                 .map_or_else(|| e.src().into_owned(), Path::to_path_buf),
-            name: e.name.clone(),
+            name: e.name.to_vec(),
             stat: e.stat,
             follow: copy_links,
         }
