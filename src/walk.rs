@@ -33,8 +33,9 @@ pub(crate) struct Entry {
     /// `.` for a directory whose contents were named (`src/`).
     pub name: Name,
     pub stat: Stat,
-    /// Where to read the item (see [`Entry::src`]).
-    from: Src,
+    /// The directory the item is read in (see [`Entry::src`]); `None`:
+    /// its whole path is [`Rare::src`].
+    dir: Option<Arc<Path>>,
     /// The sender's filter rules in effect in the directory holding this
     /// entry (`None` without filters). A directory's own per-directory
     /// merge files are read from it when it is listed.
@@ -46,20 +47,11 @@ pub(crate) struct Entry {
     pub rare: Option<Box<Rare>>,
 }
 
-/// Where an [`Entry`] is read from.
-///
-/// A listed entry's path is its directory's path and its name: the
-/// directory's path is shared by all its entries (one `Arc` per listing)
-/// instead of a full path per entry, which was the largest allocation of
-/// a huge directory's listing (~96 bytes for each of its 200,000 names).
-#[derive(Clone, Debug)]
-enum Src {
-    /// The directory listed; the path is it joined with the last
-    /// component of the entry's sender name ([`Entry::local_name`]).
-    InDir(Arc<Path>),
-    /// The whole path (named sources, `-L`'s real paths, …).
-    Full(Box<Path>),
-}
+// Where an entry is read from: a listed entry's path is its directory's
+// path and its name. The directory's path is shared by all its entries
+// (one `Arc` per listing) instead of a full path per entry, which was the
+// largest allocation of a huge directory's listing (~96 bytes for each of
+// its 200,000 names).
 
 /// The last component of a (relative, `/`-separated) name.
 fn last_component(name: &[u8]) -> &[u8] {
@@ -69,9 +61,23 @@ fn last_component(name: &[u8]) -> &[u8] {
     }
 }
 
+/// `dir/base` (`base` alone in `""`, no second `/` after `/`).
+fn joined(dir: &[u8], base: &[u8]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(dir.len() + 1 + base.len());
+    p.extend_from_slice(dir);
+    if !p.is_empty() && !p.ends_with(b"/") {
+        p.push(b'/');
+    }
+    p.extend_from_slice(base);
+    p
+}
+
 /// The parts of an [`Entry`] that most entries do not have.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Rare {
+    /// Where to read the item, when that is not its directory's path
+    /// and its name (`-L`'s real paths, `src/.`, `a//b`).
+    pub src: Option<PathBuf>,
     /// Symlink target, read only when symlinks are preserved.
     pub link: Option<Vec<u8>>,
     /// Further source directories merged into this one (several sources
@@ -148,14 +154,36 @@ impl Entry {
 
     /// An entry with no link target, merged sources or preset listing.
     pub(crate) fn new(name: impl Into<Name>, stat: Stat, src: PathBuf) -> Entry {
-        Entry {
+        let mut e = Entry {
             name: name.into(),
             stat,
-            from: Src::Full(src.into_boxed_path()),
+            dir: None,
             filters: None,
             preset: None,
             rare: None,
+        };
+        // Its directory's path, where joining it with the name gives the
+        // same path back; else the whole path.
+        let b = src.as_os_str().as_bytes();
+        let base = last_component(e.local_name());
+        let dir = match b.strip_suffix(base) {
+            Some([]) => Some(&b[..0]),
+            Some([b'/']) => Some(&b[..1]),
+            Some([d @ .., b'/']) if !base.is_empty() => Some(d),
+            _ => None,
+        };
+        if let Some(d) = dir.filter(|d| joined(d, base) == b) {
+            e.dir = Some(Arc::from(Path::new(OsStr::from_bytes(d))));
+        } else {
+            e.rare_mut().src = Some(src);
         }
+        e
+    }
+
+    /// Replaces the rare fields (the whole path read stays).
+    fn set_rare(&mut self, mut rare: Rare) {
+        rare.src = self.rare.take().and_then(|r| r.src);
+        self.rare = rare.boxed();
     }
 
     /// An entry listed in the directory `dir`, read at `dir/BASE` where
@@ -164,7 +192,7 @@ impl Entry {
         Entry {
             name: name.into(),
             stat,
-            from: Src::InDir(Arc::clone(dir)),
+            dir: Some(Arc::clone(dir)),
             filters: None,
             preset: None,
             rare: None,
@@ -173,19 +201,14 @@ impl Entry {
 
     /// Where to read the item.
     pub(crate) fn src(&self) -> Cow<'_, Path> {
-        match &self.from {
-            Src::Full(p) => Cow::Borrowed(p),
-            Src::InDir(dir) => {
+        match (&self.dir, self.rare.as_ref().and_then(|r| r.src.as_ref())) {
+            (_, Some(p)) => Cow::Borrowed(p),
+            (Some(dir), None) => {
                 let base = last_component(self.local_name());
-                let d = dir.as_os_str().as_bytes();
-                let mut p = Vec::with_capacity(d.len() + 1 + base.len());
-                p.extend_from_slice(d);
-                if !p.is_empty() && !p.ends_with(b"/") {
-                    p.push(b'/');
-                }
-                p.extend_from_slice(base);
+                let p = joined(dir.as_os_str().as_bytes(), base);
                 Cow::Owned(PathBuf::from(OsString::from_vec(p)))
             }
+            (None, None) => Cow::Borrowed(Path::new("")),
         }
     }
 
@@ -704,12 +727,11 @@ impl Walker {
         let mut stat = stat;
         let listed_ids = self.adjust(&src, &mut stat)?;
         let mut e = Entry::new(name, stat, src);
-        e.rare = Rare {
+        e.set_rare(Rare {
             listed_ids,
             implied: true,
             ..Rare::default()
-        }
-        .boxed();
+        });
         self.sent_as(e)
     }
 
@@ -851,13 +873,12 @@ impl Walker {
             Some((_, dir, _)) if via_link.is_none() => Entry::in_dir(name, stat, dir),
             _ => Entry::new(name, stat, src),
         };
-        e.rare = Rare {
+        e.set_rare(Rare {
             link,
             via_link,
             listed_ids,
             ..Rare::default()
-        }
-        .boxed();
+        });
         self.sent_as(e)
     }
 
@@ -891,11 +912,10 @@ impl Walker {
                 if top.dot.is_none() {
                     let mut dot = Entry::new(b".".to_vec(), st, dir_path.clone());
                     dot.filters = self.root_filters(&dir_path);
-                    dot.rare = Rare {
+                    dot.set_rare(Rare {
                         listed_ids,
                         ..Rare::default()
-                    }
-                    .boxed();
+                    });
                     top.dot = Some(dot);
                 } else if let Some(d) = top.dot.as_mut() {
                     d.rare_mut().more_srcs.push(dir_path.clone());
