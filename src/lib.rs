@@ -21,6 +21,7 @@ pub(crate) mod iconv;
 pub(crate) mod idmap;
 pub(crate) mod listfile;
 pub(crate) mod meta;
+pub(crate) mod name;
 pub(crate) mod options;
 pub(crate) mod plan;
 pub(crate) mod report;

@@ -191,7 +191,7 @@ impl Planner<'_> {
             return false;
         }
         if self.opts.checksum {
-            return self.fs.same_content(&e.src, dest).unwrap_or(false);
+            return self.fs.same_content(&e.src(), dest).unwrap_or(false);
         }
         if self.opts.size_only {
             return true;
@@ -269,7 +269,7 @@ impl Planner<'_> {
             return false;
         }
         !self.attrs.basis_differs(&meta::run::Examine {
-            src: &e.src,
+            src: &e.src(),
             via_link: e.via_link(),
             src_stat: &e.stat,
             want_mode: self.mode_for(e, Some(st)),
@@ -532,7 +532,7 @@ impl Planner<'_> {
             Action::Attrs { .. } | Action::Dir { exists: true, .. }
         ) && cmp.as_ref().is_some_and(|(p, _)| p == dest);
         let v = self.attrs.examine(&meta::run::Examine {
-            src: &e.src,
+            src: &e.src(),
             via_link: e.via_link(),
             src_stat: &e.stat,
             want_mode: d.mode,

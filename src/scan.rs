@@ -495,7 +495,7 @@ impl State {
             .collect();
         let mut tasks = Vec::new();
         for (e, dest) in subdirs {
-            let key: SpecKey = (e.src.clone(), e.more_srcs().to_vec(), dest.clone());
+            let key: SpecKey = (e.src().into_owned(), e.more_srcs().to_vec(), dest.clone());
             if self.spec.contains_key(&key) {
                 continue;
             }
@@ -587,7 +587,7 @@ impl Scanner {
         let shared = self.shared.clone();
         let mut st = shared.lock();
         let key: SpecKey = (
-            dir.src.clone(),
+            dir.src().into_owned(),
             dir.more_srcs().to_vec(),
             dest.map(Path::to_path_buf),
         );
@@ -817,9 +817,9 @@ mod tests {
             let want: Vec<Vec<u8>> = list_detached(cfg, c)
                 .entries
                 .into_iter()
-                .map(|x| x.name)
+                .map(|x| x.name.into())
                 .collect();
-            let got: Vec<Vec<u8>> = src.entries.iter().map(|x| x.name.clone()).collect();
+            let got: Vec<Vec<u8>> = src.entries.iter().map(|x| x.name.to_vec()).collect();
             assert_eq!(got, want, "depth {depth}");
             assert_eq!(dl.unwrap().unwrap().len(), src.entries.len());
             let d = dest.join(

@@ -168,9 +168,10 @@ impl Node {
             let child = node.children.entry(c.clone()).or_default();
             match child.entry.as_mut() {
                 None => child.entry = Some(e),
-                Some(have) if have.implied() && have.src != e.src => {
-                    if !have.more_srcs().contains(&e.src) {
-                        have.rare_mut().more_srcs.push(e.src);
+                Some(have) if have.implied() && have.src() != e.src() => {
+                    let src = e.src().into_owned();
+                    if !have.more_srcs().contains(&src) {
+                        have.rare_mut().more_srcs.push(src);
                     }
                 }
                 Some(_) => {}
@@ -193,7 +194,7 @@ impl Node {
             };
             if e.is_dir() && content && !child.children.is_empty() {
                 let named_by: HashMap<Vec<u8>, usize> = (child.children.values())
-                    .filter_map(|n| n.entry.as_ref().map(|k| (k.name.clone(), n.arg)))
+                    .filter_map(|n| n.entry.as_ref().map(|k| (k.name.to_vec(), n.arg)))
                     .collect();
                 let kids = child.flatten(walker);
                 let entries = merge_named(walker, &e, arg, kids, &named_by);
@@ -206,12 +207,12 @@ impl Node {
                     // `-d dir/` read one level; named paths below it
                     // take the place of the listed entries they name.
                     let named: std::collections::HashSet<Vec<u8>> =
-                        kids.iter().map(|k| k.name.clone()).collect();
+                        kids.iter().map(|k| k.name.to_vec()).collect();
                     kids.extend(
                         listing
                             .entries
                             .iter()
-                            .filter(|l| !named.contains(&l.name))
+                            .filter(|l| !named.contains(&l.name[..]))
                             .cloned(),
                     );
                     sort_entries(&mut kids);
@@ -240,10 +241,10 @@ fn merge_named(
 ) -> Vec<Entry> {
     let mut listing = walker.list(dir);
     let at: HashMap<Vec<u8>, usize> = (listing.iter().enumerate())
-        .map(|(i, l)| (l.name.clone(), i))
+        .map(|(i, l)| (l.name.to_vec(), i))
         .collect();
     for k in kids {
-        let Some(&i) = at.get(&k.name) else {
+        let Some(&i) = at.get(&k.name[..]) else {
             listing.push(k);
             continue;
         };
@@ -256,7 +257,7 @@ fn merge_named(
                 .unwrap_or_default();
             let entries = merge_named(walker, listed, dir_arg, below, &HashMap::new());
             listed.preset = Some(Preset::listed(entries));
-        } else if named_by.get(&k.name).is_some_and(|&a| a < dir_arg) {
+        } else if named_by.get(&k.name[..]).is_some_and(|&a| a < dir_arg) {
             walker.shadowed_size += listed.counted_size();
             *listed = k;
         } else {
@@ -354,7 +355,7 @@ pub(crate) fn relative_top_level(
             if let Some(e) = leaf.entry.as_mut()
                 && e.is_dir()
                 && st.kind() == Kind::Dir
-                && e.src != path
+                && *e.src() != *path
             {
                 e.rare_mut().more_srcs.push(path);
             } else {
@@ -677,7 +678,7 @@ mod tests {
         let under = root.add_implied(&comps, vec![dir(b"a", "y/a"), dir(b"a/b", "y/a/b")]);
         assert!(under.children.is_empty());
         let a = root.children[&b"a".to_vec()].entry.as_ref().unwrap();
-        assert_eq!(a.src, PathBuf::from("x/a"));
+        assert_eq!(*a.src(), PathBuf::from("x/a"));
         assert_eq!(a.more_srcs().to_vec(), vec![PathBuf::from("y/a")]);
         let opts = crate::options::Options::default();
         let mut walker = Walker::new(crate::walk::WalkConfig::new(&opts));

@@ -135,7 +135,8 @@ fn is_server_side(line: &[u8]) -> bool {
 }
 
 fn src_dir_of(e: &Entry) -> Option<Vec<u8>> {
-    let src = e.src.as_os_str().as_bytes();
+    let src = e.src();
+    let src = src.as_os_str().as_bytes();
     if e.name == b"." {
         return Some(src.to_vec());
     }
@@ -1105,7 +1106,7 @@ impl Report {
             src_dir: src_dir_of(e),
             index,
             ndx_gap,
-            sum_src: (self.want_sum && e.kind() == Kind::File).then(|| e.src.clone()),
+            sum_src: (self.want_sum && e.kind() == Kind::File).then(|| e.src().into_owned()),
         }
     }
 

@@ -182,8 +182,9 @@ impl Transfer<'_> {
     /// (from each of its sources).
     fn removed_from(&mut self, dir: &Entry) -> Vec<Vec<u8>> {
         let removed = &mut self.disposal.removed;
-        std::iter::once(&dir.src)
-            .chain(dir.more_srcs())
+        let src = dir.src();
+        std::iter::once(&*src)
+            .chain(dir.more_srcs().iter().map(PathBuf::as_path))
             .filter_map(|s| removed.remove(s))
             .flatten()
             .collect()

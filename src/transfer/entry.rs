@@ -443,7 +443,7 @@ impl Transfer<'_> {
         let token = self.copies.add(Pending {
             slot,
             rec,
-            from_source: from == e.src.as_path(),
+            from_source: from == &*e.src(),
             backup: backup_to
                 .as_ref()
                 .map(|to| (dest.to_path_buf(), to.path.clone())),

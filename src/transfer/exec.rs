@@ -352,7 +352,7 @@ impl Transfer<'_> {
             return Effect::Deferred;
         }
         self.report.event(Event::Sending { size: e.stat.size });
-        Effect::Copy(self.submit_copy(e, d, &e.src, dest, fresh))
+        Effect::Copy(self.submit_copy(e, d, &e.src(), dest, fresh))
     }
 
     /// `--compare-dest` found the file unchanged: nothing is written, and

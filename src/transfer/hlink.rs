@@ -164,7 +164,7 @@ impl Transfer<'_> {
         if let Some(g) = self.hlinks.groups.get_mut(&key) {
             g.sent = Some(Leader {
                 dest: dest.to_path_buf(),
-                name: e.name.clone(),
+                name: e.name.to_vec(),
                 xattr_stale: false,
             });
             self.hlinks.by_token.insert(token, key);
@@ -234,7 +234,7 @@ impl Transfer<'_> {
     /// A member is done at `dest`: it leads its group, and the members
     /// waiting for it are linked to it.
     pub(super) fn hlink_done(&mut self, key: GroupKey, e: &Entry, dest: &Path) {
-        self.hlink_lead(key, dest.to_path_buf(), e.name.clone());
+        self.hlink_lead(key, dest.to_path_buf(), e.name.to_vec());
     }
 
     /// An up-to-date member about to lead its group had its xattrs

@@ -177,8 +177,10 @@ impl SourceToRemove {
     /// `copy_links`: `-L`.
     pub(super) fn of(e: &Entry, copy_links: bool) -> SourceToRemove {
         SourceToRemove {
-            path: e.via_link().unwrap_or(&e.src).to_path_buf(),
-            name: e.name.clone(),
+            path: e
+                .via_link()
+                .map_or_else(|| e.src().into_owned(), Path::to_path_buf),
+            name: e.name.to_vec(),
             stat: e.stat,
             follow: copy_links,
         }
