@@ -198,11 +198,11 @@ impl Node {
                     .collect();
                 let kids = child.flatten(walker);
                 let entries = merge_named(walker, &e, arg, kids, &named_by);
-                e.preset = Some(Preset::listed(entries));
+                e.set_preset(Preset::listed(entries));
             } else if e.is_dir() && !content {
                 let mut kids = child.flatten(walker);
                 let mut content = false;
-                if let Some(listing) = e.preset.take() {
+                if let Some(listing) = e.take_preset() {
                     content = listing.content;
                     // `-d dir/` read one level; named paths below it
                     // take the place of the listed entries they name.
@@ -217,7 +217,7 @@ impl Node {
                     );
                     sort_entries(&mut kids);
                 }
-                e.preset = Some(Preset::new(kids, content));
+                e.set_preset(Preset::new(kids, content));
             }
             v.push(e);
         }
@@ -249,14 +249,10 @@ fn merge_named(
             continue;
         };
         let listed = &mut listing[i];
-        if k.implied() && listed.is_dir() && listed.preset.is_none() {
-            let below = k
-                .preset
-                .as_ref()
-                .map(|p| p.entries.clone())
-                .unwrap_or_default();
+        if k.implied() && listed.is_dir() && listed.preset().is_none() {
+            let below = k.preset().map(|p| p.entries.clone()).unwrap_or_default();
             let entries = merge_named(walker, listed, dir_arg, below, &HashMap::new());
-            listed.preset = Some(Preset::listed(entries));
+            listed.set_preset(Preset::listed(entries));
         } else if named_by.get(&k.name[..]).is_some_and(|&a| a < dir_arg) {
             walker.shadowed_size += listed.counted_size();
             *listed = k;
@@ -333,7 +329,7 @@ pub(crate) fn relative_top_level(
         if rel.name_type == NameType::DotDir {
             if top.dot.is_none() {
                 let mut dot = Entry::new(b".".to_vec(), st, path.clone());
-                dot.filters = walker.root_filters(&path);
+                dot.set_filters(walker.root_filters(&path));
                 top.dot = Some(dot);
             } else if let Some(d) = top.dot.as_mut() {
                 d.rare_mut().more_srcs.push(path.clone());
@@ -380,14 +376,14 @@ pub(crate) fn relative_top_level(
         {
             continue;
         }
-        entry.filters = filters;
+        entry.set_filters(filters);
         let content = entry.is_dir()
             && (cfg.recursive || (cfg.xfer_dirs && rel.name_type != NameType::Normal));
         if entry.is_dir() && content && !cfg.recursive {
             // `-d name/`: one level of contents, read now (a content
             // directory: --delete works in it).
             let entries = walker.list(&entry);
-            entry.preset = Some(Preset::listed(entries));
+            entry.set_preset(Preset::listed(entries));
             leaf.content = false;
             leaf.entry = Some(entry);
             continue;
@@ -456,7 +452,7 @@ fn add_dot(walker: &mut Walker, top: &mut TopLevel, implied_dot: Option<PathBuf>
     {
         let mut dot = Entry::new(b".".to_vec(), st, base);
         dot.rare_mut().implied = true;
-        dot.preset = Some(Preset::named(top.entries.clone()));
+        dot.set_preset(Preset::named(top.entries.clone()));
         top.dot = Some(dot);
     }
 }
@@ -684,7 +680,7 @@ mod tests {
         let mut walker = Walker::new(crate::walk::WalkConfig::new(&opts));
         let top = root.flatten(&mut walker);
         assert_eq!(top.len(), 1);
-        let kids = &top[0].preset.as_ref().unwrap().entries;
+        let kids = &top[0].preset().unwrap().entries;
         assert_eq!(kids.len(), 1);
         assert_eq!(kids[0].name, b"a/b");
     }

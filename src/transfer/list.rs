@@ -55,7 +55,7 @@ impl Setup<'_> {
             if !e.implied() || self.opts.implied_dirs {
                 self.list_line(e);
             }
-            if e.is_dir() && (self.opts.recursive() || e.preset.is_some()) {
+            if e.is_dir() && (self.opts.recursive() || e.preset().is_some()) {
                 let children = walker.list(e);
                 self.flow.forward(self.report, walker);
                 self.list_entries(walker, &children);

@@ -309,7 +309,7 @@ impl<'a> Setup<'a> {
         if top
             .entries
             .iter()
-            .any(|e| e.preset.as_ref().is_some_and(|p| !p.entries.is_empty()))
+            .any(|e| e.preset().is_some_and(|p| !p.entries.is_empty()))
         {
             total = total.max(2);
         }

@@ -14,7 +14,7 @@ impl Transfer<'_> {
                 return;
             }
             self.count(e);
-            if e.is_dir() && (self.ctx.opts.recursive() || e.preset.is_some()) {
+            if e.is_dir() && (self.ctx.opts.recursive() || e.preset().is_some()) {
                 let children = walker.list(e);
                 self.forward(walker);
                 self.count_only(walker, &children);
@@ -106,14 +106,14 @@ impl Transfer<'_> {
                 if let Some(t) = ticket {
                     self.lister.scanner.cancel(t);
                 }
-                if next == Next::CountOnly && (recurse || e.preset.is_some()) {
+                if next == Next::CountOnly && (recurse || e.preset().is_some()) {
                     let children = walker.list(e);
                     self.forward(walker);
                     self.count_only(walker, &children);
                 }
                 continue;
             };
-            if recurse || (e.preset.is_some() && !dest.solo) {
+            if recurse || (e.preset().is_some() && !dest.solo) {
                 let listed = first_level
                     .take()
                     .or_else(|| self.lister.prelisted.remove(&e.name[..]));
@@ -153,7 +153,7 @@ impl Transfer<'_> {
             .iter()
             .enumerate()
             .filter_map(|(i, e)| {
-                if !(recurse || e.preset.is_some()) || !e.is_dir() {
+                if !(recurse || e.preset().is_some()) || !e.is_dir() {
                     return None;
                 }
                 let existing_dir = match level.existing {
