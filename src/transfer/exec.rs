@@ -441,19 +441,10 @@ mod tests {
     }
 
     fn fixture(set: impl FnOnce(&mut Options)) -> Fixture {
-        let mut opts = Options {
-            links: true,
-            perms: true,
-            times: true,
-            devices: true,
-            specials: true,
-            ..Options::default()
-        };
-        set(&mut opts);
         Fixture {
             src: tempfile::tempdir().unwrap(),
             dst: tempfile::tempdir().unwrap(),
-            opts,
+            opts: testkit::options(set),
         }
     }
 

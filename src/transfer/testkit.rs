@@ -69,6 +69,21 @@ pub(super) fn with_transfer<R>(
     f(&mut t)
 }
 
+/// `-lpt --devices --specials`, changed by `set`: the executor tests'
+/// options.
+pub(super) fn options(set: impl FnOnce(&mut Options)) -> Options {
+    let mut opts = Options {
+        links: true,
+        perms: true,
+        times: true,
+        devices: true,
+        specials: true,
+        ..Options::default()
+    };
+    set(&mut opts);
+    opts
+}
+
 /// Where the in-memory scene's destination and sources lie: below a path
 /// that does not exist, so that a real system call fails.
 pub(super) const DST: &str = "/nonexistent-arsync-mem/dst";
@@ -85,16 +100,10 @@ impl Scene {
     /// `-rlpt --devices --specials` (changed by `set`), an empty
     /// destination and source directory.
     pub(super) fn new(set: impl FnOnce(&mut Options)) -> Scene {
-        let mut opts = Options {
-            recursive: crate::options::Recurse::Explicit,
-            links: true,
-            perms: true,
-            times: true,
-            devices: true,
-            specials: true,
-            ..Options::default()
-        };
-        set(&mut opts);
+        let opts = options(|o| {
+            o.recursive = crate::options::Recurse::Explicit;
+            set(o);
+        });
         let mem = Arc::new(Mem::with_root(Path::new(DST)));
         for d in [SRC, BASIS] {
             mem.put(Path::new(d), S_IFDIR | 0o755, b"");
