@@ -258,6 +258,49 @@ wait_after_mass_delete() {
   sleep "$left"
 }
 
+# ---------------------------------------------------------------- file system
+# A fresh file system per run removes both traps above (slow creation
+# after a mass deletion, dirty pages of earlier runs): an ext4 image made
+# for the run, loop-mounted at WORKDIR (sources are generated there too,
+# so every copy stays on one file system), unmounted and deleted at exit —
+# deleting one image file costs nothing later runs would feel.
+FRESH_IMG=''
+
+# fresh_fs_setup WORKDIR -> with FRESH_FS=1 (the default for root), make
+# and mount the image; with FRESH_FS=0 (the default for other users, who
+# cannot mount), say that this run uses the file system as it is.
+# FRESH_FS_SIZE (default 48G, sparse) and FRESH_FS_INODES (default 8M).
+fresh_fs_setup() {
+  local dir=$1
+  if [[ -z ${FRESH_FS:-} ]]; then
+    if ((EUID == 0)); then FRESH_FS=1; else FRESH_FS=0; fi
+  fi
+  if [[ $FRESH_FS != 1 ]]; then
+    warn "FRESH_FS=0: running on $dir as it is, not on a fresh file system (ratios within a round stay fair; absolute times may not)"
+    return 0
+  fi
+  ((EUID == 0)) || die "FRESH_FS=1 needs root (mount)"
+  require_cmd mkfs.ext4
+  require_cmd mountpoint
+  mountpoint -q "$dir" && die "$dir is already a mount point (an interrupted run?): umount it first"
+  mkdir -p "$dir"
+  FRESH_IMG="${dir%/}.$RUN_STAMP.$$.img"
+  truncate -s "${FRESH_FS_SIZE:-48G}" "$FRESH_IMG"
+  log "making a fresh ext4 for this run: $FRESH_IMG (${FRESH_FS_SIZE:-48G} sparse), mounted at $dir"
+  mkfs.ext4 -q -F -N "${FRESH_FS_INODES:-8000000}" -E lazy_itable_init=0,lazy_journal_init=0 "$FRESH_IMG"
+  mount -o loop "$FRESH_IMG" "$dir"
+}
+
+# fresh_fs_teardown WORKDIR -> unmount and delete this run's image (if any).
+fresh_fs_teardown() {
+  [[ -n $FRESH_IMG ]] || return 0
+  cd / || return 0
+  umount "$1" || umount -l "$1" || warn "could not unmount $1"
+  rm -f "$FRESH_IMG"
+  log "fresh file system removed ($FRESH_IMG)"
+  FRESH_IMG=''
+}
+
 # ---------------------------------------------------------------- tools
 
 # require_cmd NAME HINT -> die with an install hint when NAME is missing.

@@ -36,7 +36,11 @@
 #   TOOLS      default "arsync rsync cp xcp fcp"; absent ones are skipped
 #   QUICK=1    smoke pass: RUNS=1, SIZES="1M 10M", 1,000-file trees, cold-10M
 #   WORKDIR    data and destinations (default /var/tmp/arsync-bench); generated
-#              sources are kept and reused, keyed by their parameters
+#              sources are kept and reused, keyed by their parameters (on a
+#              fresh file system: for this run's workloads only)
+#   FRESH_FS   1 (default as root): a new ext4 image loop-mounted at WORKDIR for
+#              the run, removed at exit; 0 (default otherwise): WORKDIR as it is.
+#              FRESH_FS_SIZE (48G, sparse) and FRESH_FS_INODES (8000000) size it
 #   ARSYNC     arsync binary (default: target/release/arsync, built when stale)
 #   ARSYNC_BASE  an earlier arsync binary: adds the tool "base" (run exactly as
 #              arsync) so a change is measured before/after in the same rounds
@@ -497,6 +501,12 @@ write_header() {
 # cleanup -> at exit: delete this run's destinations (the END of the run,
 # so no timing follows) and leave a note for the next run to wait on.
 cleanup() {
+  if [[ -n $FRESH_IMG ]]; then
+    # Nothing to delete file by file: the whole file system goes.
+    [[ $KEEP_DST == 1 ]] && warn "KEEP_DST=1 has no effect on a fresh file system (FRESH_FS=0 keeps copies)"
+    fresh_fs_teardown "$WORKDIR"
+    return 0
+  fi
   [[ -n $DST_ROOT && -d $DST_ROOT ]] || return 0
   if [[ $KEEP_DST == 1 ]]; then
     log "KEEP_DST=1: destinations kept in $DST_ROOT"
@@ -540,6 +550,13 @@ main() {
 
   check_base_tools
   resolve_arsync
+  trap cleanup EXIT
+  fresh_fs_setup "$WORKDIR"
+  if [[ -n $FRESH_IMG ]]; then
+    NOTES+=("A fresh ext4 (\`mkfs.ext4 -N ${FRESH_FS_INODES:-8000000}\`, ${FRESH_FS_SIZE:-48G} sparse image, loop-mounted) was made for this run: sources and copies on it, removed at the end.")
+  else
+    NOTES+=("FRESH_FS=0: the work dir's file system as it was, not a fresh one.")
+  fi
   mkdir -p "$WORKDIR/data" "$WORKDIR/dst"
   build_runstat "$WORKDIR/bin"
   warn_stale_destinations
@@ -548,7 +565,6 @@ main() {
   detect_tools
   DST_ROOT="$WORKDIR/dst/compare.$RUN_STAMP.$$"
   mkdir -p "$DST_ROOT"
-  trap cleanup EXIT
   RESULTS=$(make_results_dir compare)
   write_machine_txt "$RESULTS/machine.txt" "$WORKDIR"
   log "results: $RESULTS; tools: ${ACTIVE_TOOLS[*]}; workloads: $WORKLOADS"

@@ -15,6 +15,8 @@
 #            binary units). A size whose 3x does not fit in free disk is skipped.
 #   RUNS     timed runs per variant (default 5), after 1 warm-up.
 #   WORKDIR  where source files and destinations live
+#   FRESH_FS 1 (default as root): a new ext4 image loop-mounted at WORKDIR for
+#            the run, removed at exit (see common.sh); 0: WORKDIR as it is
 #            (default /var/tmp/arsync-bench; sources are kept for reuse).
 #   ARSYNC   arsync binary to use (default: target/release/arsync, built
 #            with cargo when missing or older than src/).
@@ -264,6 +266,10 @@ write_header() {
 # cleanup -> runs at exit: removes this invocation's destinations (only
 # single files and empty dirs, so no mass-deletion slowdown follows).
 cleanup() {
+  if [[ -n $FRESH_IMG ]]; then
+    fresh_fs_teardown "$WORKDIR"
+    return 0
+  fi
   if [[ -n $DST_ROOT && -d $DST_ROOT ]]; then rm -rf "$DST_ROOT"; fi
 }
 
@@ -281,12 +287,13 @@ main() {
   [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer"
   check_base_tools
   resolve_arsync
+  trap cleanup EXIT
+  fresh_fs_setup "$WORKDIR"
   mkdir -p "$WORKDIR/data" "$WORKDIR/dst"
   build_runstat "$WORKDIR/bin"
   warn_if_busy
   DST_ROOT="$WORKDIR/dst/zerocopy.$RUN_STAMP.$$"
   mkdir -p "$DST_ROOT"
-  trap cleanup EXIT
   RESULTS=$(make_results_dir zerocopy)
   write_machine_txt "$RESULTS/machine.txt" "$WORKDIR"
   log "results: $RESULTS"
