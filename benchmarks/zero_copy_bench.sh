@@ -15,9 +15,9 @@
 #            binary units). A size whose 3x does not fit in free disk is skipped.
 #   RUNS     timed runs per variant (default 5), after 1 warm-up.
 #   WORKDIR  where source files and destinations live
+#            (default /var/tmp/arsync-bench; sources are kept for reuse).
 #   FRESH_FS 1 (default as root): a new ext4 image loop-mounted at WORKDIR for
 #            the run, removed at exit (see common.sh); 0: WORKDIR as it is
-#            (default /var/tmp/arsync-bench; sources are kept for reuse).
 #   ARSYNC   arsync binary to use (default: target/release/arsync, built
 #            with cargo when missing or older than src/).
 #   COLD     1: the source is evicted from the page cache before every run
