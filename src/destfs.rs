@@ -40,24 +40,45 @@ pub(crate) enum Op {
     Chmod(PathBuf),
 }
 
-/// Where a transfer's changes to the destination go. Entries are named
-/// by their directory's handle and their name in it.
+/// What a transfer finds at the destination and where its changes go.
+/// Entries are named by their directory's handle and their name in it.
 pub(crate) trait DestFs: Send + Sync {
+    // What is there: the real destination's, which a dry run reads too
+    // (the in-memory destination answers from its tree).
+
     /// `lstat` of entry `name`.
-    fn lstat(&self, at: &DirAt, name: &[u8]) -> Result<Stat, Errno>;
+    fn lstat(&self, at: &DirAt, name: &[u8]) -> Result<Stat, Errno> {
+        at.lstat(name)
+    }
     /// `stat` of entry `name`, through a final symlink (`-K`).
-    fn stat(&self, at: &DirAt, name: &[u8]) -> Result<Stat, Errno>;
+    fn stat(&self, at: &DirAt, name: &[u8]) -> Result<Stat, Errno> {
+        at.stat(name)
+    }
     /// `lstat` by path (basis dirs, DEST's parent, the hard-link checks).
-    fn lstat_path(&self, path: &Path) -> Result<Stat, Errno>;
+    fn lstat_path(&self, path: &Path) -> Result<Stat, Errno> {
+        sys::lstat(path)
+    }
     /// Opens directory entry `name` for what goes below it, never through
     /// a symlink.
-    fn open_dir(&self, at: &DirAt, name: &[u8]) -> Result<DirAt, Errno>;
+    fn open_dir(&self, at: &DirAt, name: &[u8]) -> Result<DirAt, Errno> {
+        at.open_dir(name)
+    }
     /// The entries of directory `dir`, in its listing order.
-    fn list(&self, dir: &Path) -> Result<Vec<(Vec<u8>, Stat)>, Errno>;
+    fn list(&self, dir: &Path) -> Result<Vec<(Vec<u8>, Stat)>, Errno> {
+        let listing = crate::scan::list_dir(dir)?;
+        Ok(listing.iter().map(|(n, s)| (n.to_vec(), *s)).collect())
+    }
     /// A symlink's target, by path.
-    fn readlink_path(&self, path: &Path) -> Result<Vec<u8>, Errno>;
+    fn readlink_path(&self, path: &Path) -> Result<Vec<u8>, Errno> {
+        sys::fs::readlink(path)
+    }
     /// `-c`: whether file `dest` holds the same bytes as source `src`.
-    fn same_content(&self, src: &Path, dest: &Path) -> Result<bool, Errno>;
+    fn same_content(&self, src: &Path, dest: &Path) -> Result<bool, Errno> {
+        sys::fs::same_content(src, dest).map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))
+    }
+
+    // Changes.
+
     fn mkdir(&self, at: &DirAt, name: &[u8], mode: u32) -> Result<(), Errno>;
     /// `mkdir` by path, for DEST itself and `--mkpath` (no handle yet).
     fn mkdir_path(&self, path: &Path, mode: u32) -> Result<(), Errno>;
@@ -107,51 +128,6 @@ impl Attrs<'_> {
     }
 }
 
-/// Reads of the real destination, shared by [`Real`] and [`DryRun`].
-mod read {
-    use super::*;
-
-    pub(super) fn open_dir(at: &DirAt, name: &[u8]) -> Result<DirAt, Errno> {
-        at.open_dir(name)
-    }
-
-    pub(super) fn list(dir: &Path) -> Result<Vec<(Vec<u8>, Stat)>, Errno> {
-        let listing = crate::scan::list_dir(dir)?;
-        Ok(listing.iter().map(|(n, s)| (n.to_vec(), *s)).collect())
-    }
-
-    pub(super) fn same_content(src: &Path, dest: &Path) -> Result<bool, Errno> {
-        sys::fs::same_content(src, dest).map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))
-    }
-}
-
-/// The reads every implementation over the real destination shares.
-macro_rules! real_reads {
-    () => {
-        fn lstat(&self, at: &DirAt, name: &[u8]) -> Result<Stat, Errno> {
-            at.lstat(name)
-        }
-        fn stat(&self, at: &DirAt, name: &[u8]) -> Result<Stat, Errno> {
-            at.stat(name)
-        }
-        fn lstat_path(&self, path: &Path) -> Result<Stat, Errno> {
-            sys::lstat(path)
-        }
-        fn open_dir(&self, at: &DirAt, name: &[u8]) -> Result<DirAt, Errno> {
-            read::open_dir(at, name)
-        }
-        fn list(&self, dir: &Path) -> Result<Vec<(Vec<u8>, Stat)>, Errno> {
-            read::list(dir)
-        }
-        fn readlink_path(&self, path: &Path) -> Result<Vec<u8>, Errno> {
-            sys::fs::readlink(path)
-        }
-        fn same_content(&self, src: &Path, dest: &Path) -> Result<bool, Errno> {
-            read::same_content(src, dest)
-        }
-    };
-}
-
 /// The destination of a run: the real one, or a dry run's.
 pub(crate) fn for_dry_run(dry_run: bool) -> Arc<dyn DestFs> {
     if dry_run {
@@ -185,7 +161,6 @@ impl Real {
 const STALE_MARGIN_NANOS: i128 = 2_000_000_000;
 
 impl DestFs for Real {
-    real_reads!();
     fn mkdir(&self, at: &DirAt, name: &[u8], mode: u32) -> Result<(), Errno> {
         at.mkdir(name, mode)
     }
@@ -273,7 +248,6 @@ impl DryRun {
 }
 
 impl DestFs for DryRun {
-    real_reads!();
     fn mkdir(&self, at: &DirAt, name: &[u8], _: u32) -> Result<(), Errno> {
         self.record(|| Op::Mkdir(at.name(name)))
     }

@@ -66,7 +66,7 @@ fn joined(dir: &[u8], base: &[u8]) -> Vec<u8> {
 }
 
 /// The parts of an [`Entry`] that most entries do not have.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Rare {
     /// Where to read the item, when that is not its directory's path
     /// and its name (`-L`'s real paths, `src/.`, `a//b`).
@@ -118,19 +118,40 @@ pub(crate) struct DirPart {
     pub preset: Option<std::sync::Arc<Preset>>,
 }
 
-/// Whether it is empty, for [`Rare::boxed`]; two non-empty parts never
-/// count as equal (rules and listings are compared by nothing else).
-impl PartialEq for DirPart {
-    fn eq(&self, other: &DirPart) -> bool {
-        let empty = |d: &DirPart| d.filters.is_none() && d.preset.is_none();
-        empty(self) && empty(other)
-    }
-}
-
 impl Rare {
     /// Boxed, or nothing when every field is empty.
     fn boxed(self) -> Option<Box<Rare>> {
-        (self != Rare::default()).then(|| Box::new(self))
+        (!self.is_empty()).then(|| Box::new(self))
+    }
+
+    /// Whether every field is empty (each is named, so that a new one
+    /// cannot be forgotten here).
+    fn is_empty(&self) -> bool {
+        let Rare {
+            src,
+            link,
+            more_srcs,
+            via_link,
+            listed_ids,
+            implied,
+            pruned_after,
+            pruned_lead,
+            local_name,
+            local_link,
+            dir_part: DirPart { filters, preset },
+        } = self;
+        src.is_none()
+            && link.is_none()
+            && more_srcs.is_empty()
+            && via_link.is_none()
+            && listed_ids.is_none()
+            && !implied
+            && *pruned_after == 0
+            && *pruned_lead == 0
+            && local_name.is_none()
+            && local_link.is_none()
+            && filters.is_none()
+            && preset.is_none()
     }
 }
 
@@ -785,9 +806,11 @@ impl Walker {
         self.sent_as(e)
     }
 
-    /// `--iconv`: the entry under the receiver's name (and symlink
-    /// target), the sender's kept beside it; `None` after rsync's
-    /// `cannot convert filename` (the entry is left out, an I/O error).
+    /// The entry as rsync's sender sends it: below `--protocol` 31 its
+    /// mtime in whole seconds; with `--iconv` under the receiver's name
+    /// (and symlink target), the sender's kept beside it. `None` after
+    /// rsync's `cannot convert filename` (the entry is left out, an I/O
+    /// error).
     fn sent_as(&mut self, mut e: Entry) -> Option<Entry> {
         use crate::iconv::Unconvertible;
         if self.cfg.whole_seconds {
@@ -963,16 +986,14 @@ impl Walker {
                     continue;
                 };
                 if top.dot.is_none() {
-                    if self.cfg.whole_seconds {
-                        st.mtime_nsec = 0;
-                    }
                     let mut dot = Entry::new(b".".to_vec(), st, dir_path.clone());
                     dot.set_filters(self.root_filters(&dir_path));
                     dot.set_rare(Rare {
                         listed_ids,
                         ..Rare::default()
                     });
-                    top.dot = Some(dot);
+                    // "." keeps its name under --iconv: always sent.
+                    top.dot = self.sent_as(dot);
                 } else if let Some(d) = top.dot.as_mut() {
                     d.rare_mut().more_srcs.push(dir_path.clone());
                 }
@@ -1158,7 +1179,8 @@ impl Walker {
     /// What a directory's subtree holds (see [`Subtree`]); a listing read
     /// to find out is kept for the walk when the directory stays.
     fn subtree(&mut self, dir: &Entry) -> Subtree {
-        if let Some(&known) = self.subtrees.get(&*dir.src()) {
+        let src = dir.src().into_owned();
+        if let Some(&known) = self.subtrees.get(&src) {
             return known;
         }
         let children = self.list_unpruned(dir);
@@ -1174,12 +1196,12 @@ impl Walker {
             }
         }
         let known = if found {
-            self.looked_at.insert(dir.src().into_owned(), children);
+            self.looked_at.insert(src.clone(), children);
             Subtree::Content { lead: dirs - 1 }
         } else {
             Subtree::Empty { dirs }
         };
-        self.subtrees.insert(dir.src().into_owned(), known);
+        self.subtrees.insert(src, known);
         known
     }
 
@@ -1252,7 +1274,7 @@ impl Walker {
             },
         };
         let fd = &fd;
-        // Shared by every entry listed here (see [`Src`]).
+        // Shared by every entry listed here (see [`Entry::src`]).
         let dir: Arc<Path> = Arc::from(src);
         let listed = sys::each_name(fd.as_fd(), |item| {
             self.read_one_entry(parent, &dir, filters, fd.as_fd(), dir_dev, item, out)
@@ -1276,8 +1298,8 @@ impl Walker {
         out: &mut Vec<Entry>,
     ) {
         let base = item.to_bytes();
-        // Sized exactly: `join` doubles the buffer on the way, which held
-        // up to twice a long path per entry of a huge listing.
+        // The full path, for the look-ups on the way (links, `-L`); a
+        // listed entry keeps only its directory's shared path and its name.
         let mut path = PathBuf::with_capacity(src.as_os_str().len() + 1 + base.len());
         path.push(src);
         path.push(OsStr::from_bytes(base));

@@ -469,7 +469,8 @@ pub(super) fn missing_args(st: &mut State, ev: &Event) -> Res {
 // --- options that only mean something between two hosts ----------------------
 
 /// `--protocol=NUM`: the protocol rsync would speak (the last one given);
-/// see `cli::finish` and `transfer::protocol` for what it changes.
+/// what it changes: `grep -- '--protocol\|opts.protocol\|whole_seconds' src`
+/// (`cli::finish`, `walk`, `report`, and the refusal in `lib.rs`).
 pub(super) fn protocol(st: &mut State, ev: &Event) -> Res {
     st.o.protocol = parse_int(ev)?;
     Ok(())

@@ -123,7 +123,6 @@ fn file_sum(path: &std::path::Path) -> Option<[u8; 16]> {
     Some(h.digest128().to_be_bytes())
 }
 
-/// `%f`'s directory for an entry: its source path without its name.
 /// A `NAME: [generator] …` or `NAME: [receiver] …` line: one the
 /// receiving rsync process writes itself.
 fn is_server_side(line: &[u8]) -> bool {
@@ -134,6 +133,7 @@ fn is_server_side(line: &[u8]) -> bool {
     after.starts_with(b"[generator] ") || after.starts_with(b"[receiver] ")
 }
 
+/// `%f`'s directory for an entry: its source path without its name.
 fn src_dir_of(e: &Entry) -> Option<Vec<u8>> {
     let src = e.src();
     let src = src.as_os_str().as_bytes();
@@ -1249,9 +1249,9 @@ impl Report {
 
     /// As [`Report::complete`], the error after rsync 3.5's refusal of a
     /// path through a symlink of an untrusted user.
-    pub(crate) fn complete_refused(&mut self, slot: Slot, out: Vec<String>, error: String) {
+    pub(crate) fn complete_refused(&mut self, slot: Slot, out: Vec<String>, errors: Vec<String>) {
         let refusal = Line::Err(crate::sys::trust::REFUSAL.as_bytes().to_vec());
-        self.complete_after(slot, out, Some(refusal), vec![error]);
+        self.complete_after(slot, out, Some(refusal), errors);
     }
 
     fn complete_after(

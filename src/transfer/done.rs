@@ -154,8 +154,8 @@ impl Transfer<'_> {
                 self.report.event(Event::Vanished);
                 self.report.complete_vanished(p.slot, msg);
             }
-            Outcome::Refused(msg) => self.copy_failed(&p, msg, true),
-            Outcome::Failed(msg) => self.copy_failed(&p, msg, false),
+            Outcome::Refused(msg) => self.copy_failed(&p, vec![msg], true),
+            Outcome::Failed(msg) => self.copy_failed(&p, vec![msg], false),
             Outcome::TempConfined(tmp) => self.temp_confined(&p, &tmp),
             Outcome::ShortRead(msg) => {
                 let name = p
@@ -206,22 +206,17 @@ impl Transfer<'_> {
     /// file before its receiver failed (a temp file it could not make,
     /// say), so it is counted as sent and listed, then `msg` (after
     /// rsync 3.5's refusal line when `refused`).
-    fn copy_failed(&mut self, p: &Pending, msg: String, refused: bool) {
-        self.count_sent(p);
-        let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
-        let out = line.into_iter().collect();
-        if refused {
-            self.report.complete_refused(p.slot, out, msg);
-        } else {
-            self.report.complete(p.slot, out, vec![msg]);
-        }
-    }
-
-    /// A failed copy's data was still sent (rsync's sender read it).
-    fn count_sent(&mut self, p: &Pending) {
+    fn copy_failed(&mut self, p: &Pending, errors: Vec<String>, refused: bool) {
         if let (true, Some(rec)) = (p.from_source, &p.rec) {
             let sent = rec.stat.size.saturating_sub(p.appended_to);
             self.report.event(Event::Literal(sent));
+        }
+        let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
+        let out = line.into_iter().collect();
+        if refused {
+            self.report.complete_refused(p.slot, out, errors);
+        } else {
+            self.report.complete(p.slot, out, errors);
         }
     }
 
@@ -239,10 +234,7 @@ impl Transfer<'_> {
             self.report.esc(&local)
         );
         let stat = format!("[receiver] stat \"{tmp}\" failed: {loop_text}");
-        self.count_sent(p);
-        let line = p.rec.as_ref().and_then(|r| self.report.item_line_of(r));
-        self.report
-            .complete(p.slot, line.into_iter().collect(), vec![stat, rename]);
+        self.copy_failed(p, vec![stat, rename], false);
     }
 
     pub(super) fn drain_ready(&mut self) {
