@@ -270,6 +270,8 @@ pub(crate) struct Report {
     log: Option<LogFile>,
     /// The log got the closing lines already.
     log_closed: bool,
+    /// `-vv`'s `total:` line is out (see [`Report::sender_done`]).
+    total_shown: bool,
     progress: Progress,
     /// Copies whose progress may show while they run (see `live`).
     watching: live::Watching,
@@ -360,6 +362,7 @@ impl Report {
             started: Instant::now(),
             log: None,
             log_closed: false,
+            total_shown: false,
             progress,
             watching: live::Watching::new(),
             entry_index: 0,
@@ -876,11 +879,23 @@ impl Report {
         let mut text = Vec::new();
         let mut fp = progress::FlistProgress::new(level, self.quiet);
         fp.start(&mut text);
+        let mut lines = Vec::new();
+        let listed = match slot {
+            Some(s) if level == 1 && !self.quiet => self.take_sender_lines(s),
+            _ => Vec::new(),
+        };
+        if !listed.is_empty() {
+            // rsync's sender says these while it builds the list, between
+            // `building file list ... ` and `done`.
+            text.push(b'\n');
+            lines.push(Line::Raw(std::mem::take(&mut text)));
+            lines.extend(listed);
+        }
         for i in 0..n {
             fp.add(i, &mut text);
         }
         fp.done(n, &mut text);
-        let mut lines = vec![Line::Raw(text)];
+        lines.push(Line::Raw(text));
         let msg = if level >= 2 {
             format!("{n} file{}to consider", if n == 1 { " " } else { "s " })
         } else {
@@ -897,6 +912,21 @@ impl Report {
                 }
             }
         }
+    }
+
+    /// Takes the sender's `-vv` list-building lines (`[sender] hiding
+    /// file …`) out of what waits behind `slot`, in their order.
+    fn take_sender_lines(&mut self, slot: Slot) -> Vec<Line> {
+        let first = (slot.0 - self.base) as usize + 1;
+        let mut taken = Vec::new();
+        for lines in self.queue.iter_mut().skip(first).flatten() {
+            let (sender, rest) = std::mem::take(lines).into_iter().partition(
+                |l| matches!(l, Line::Out(b) | Line::Log(b) if b.starts_with(b"[sender] ")),
+            );
+            *lines = rest;
+            taken.extend::<Vec<Line>>(sender);
+        }
+        taken
     }
 
     /// An informational line (rsync's FINFO), unless `-q`; copied to the
@@ -1331,21 +1361,30 @@ impl Report {
         self.push(Line::Log(l.into_bytes()));
     }
 
+    /// Every file has been sent: `-vv`'s `total:` line, which rsync's
+    /// sender prints when it finishes — before the deletions that wait
+    /// for the transfer (`--delete-after`, `--delete-delay`). Once.
+    pub(crate) fn sender_done(&mut self) {
+        if self.raw_verbose < 2 || self.total_shown {
+            return;
+        }
+        self.total_shown = true;
+        let l = format!(
+            "total: matches=0  hash_hits=0  false_alarms=0 data={}",
+            self.stats.literal_data
+        )
+        .into_bytes();
+        if !self.quiet {
+            self.push(Line::Out(l.clone()));
+        }
+        self.push(Line::Log(l));
+    }
+
     /// The closing lines: `-vv`'s `total:` line, `--stats`' block and the
     /// two summary lines (`-v`), on stdout unless `-q` and in the log.
     pub(crate) fn summary(&mut self) {
         let ts = self.transfer_stats();
-        if self.raw_verbose > 1 {
-            let l = format!(
-                "total: matches=0  hash_hits=0  false_alarms=0 data={}",
-                self.stats.literal_data
-            )
-            .into_bytes();
-            if !self.quiet {
-                self.push(Line::Out(l.clone()));
-            }
-            self.push(Line::Log(l));
-        }
+        self.sender_done();
         if self.stats_level == 0 {
             self.close_log();
             return;

@@ -264,6 +264,10 @@ impl Transfer<'_> {
         let opts = self.ctx.opts;
         if opts.delete == Some(DeleteWhen::Before) {
             self.delete_pass(&mut src.walker, &src.top, dest);
+            // rsync's generator says this after its deletions before.
+            self.report.event(Event::Delta {
+                enabled: opts.whole_file == Some(false),
+            });
         }
         self.list_ahead_for_errors(&mut src.walker, &src.top);
         self.list_before_acting(&mut src.walker, &src.top.entries);
@@ -274,6 +278,7 @@ impl Transfer<'_> {
             self.report.flist_done(opts.info_flist(), Some(slot));
         }
         self.finish_copies();
+        self.report.sender_done();
         self.run_delayed_deletes();
         if opts.delete == Some(DeleteWhen::After) && !self.stopping() {
             self.delete_pass(&mut src.walker, &src.top, dest);

@@ -150,12 +150,26 @@ impl<'a> Setup<'a> {
             None => (sources.to_vec(), None),
         };
         let dest_ahead = self.list_dest_ahead(&dest_arg);
-        let top = self.top_level(&mut walker, &sources, root)?;
+        // --no-i-r at -vv with filters: the sender's `hiding` lines of the
+        // whole tree go between `building file list ... ` and `done`, so
+        // that line's place is held from before the top level is listed.
+        let no_inc = flist > 0 && !opts.inc_recurse() && opts.xfer_dirs();
+        let held =
+            (no_inc && flist == 1 && self.walk_cfg.filter_debug).then(|| self.report.reserve());
+        let top = match self.top_level(&mut walker, &sources, root) {
+            Ok(top) => top,
+            Err(e) => {
+                if let Some(slot) = held {
+                    self.report.flist_done(flist, Some(slot));
+                }
+                return Err(e);
+            }
+        };
         // --no-i-r: `building file list ... done`, or with --progress a
         // count that is only known once the whole list is (its slot holds
         // back all later output, as rsync prints nothing before it).
-        let mut flist_slot = None;
-        if flist > 0 && !opts.inc_recurse() && opts.xfer_dirs() {
+        let mut flist_slot = held;
+        if no_inc && flist_slot.is_none() {
             if flist > 1 {
                 flist_slot = Some(self.report.reserve());
             } else {
@@ -444,8 +458,11 @@ impl<'a> Setup<'a> {
         temp_refusal: Option<engine::TempRefusal>,
     ) -> Option<Box<dyn Engine>> {
         let opts = self.opts;
-        let enabled = opts.whole_file == Some(false);
-        self.report.event(Event::Delta { enabled });
+        if opts.delete != Some(crate::options::DeleteWhen::Before) {
+            // With deletions before, the transfer says it after them.
+            let enabled = opts.whole_file == Some(false);
+            self.report.event(Event::Delta { enabled });
+        }
         if opts.dry_run {
             return None;
         }
