@@ -46,6 +46,13 @@ impl IconvSpec {
         })
     }
 
+    /// Whether rsync's receiving side can fail on a name LOCAL can hold
+    /// (REMOTE is neither UTF-8 nor LOCAL, or has a `//` suffix).
+    pub(crate) fn receiver_can_fail(&self) -> bool {
+        let (l, r) = (canonical(&self.local), canonical(&self.remote));
+        !(r == "UTF8" || r == l)
+    }
+
     /// rsync's `setup_iconv()` checks, in its order: the sender opens
     /// UTF-8 from LOCAL and back, the receiver UTF-8 from REMOTE and back.
     /// `Err` names the failing pair and the side (`true`: the sender).
@@ -99,9 +106,10 @@ fn canonical(name: &str) -> String {
 }
 
 /// Whether arsync runs this `--iconv` value itself (else it goes to the
-/// system rsync): no conversion, or a REMOTE charset that holds every
-/// name LOCAL can (UTF-8, or LOCAL itself), both ASCII-compatible and
-/// without `//` suffixes.
+/// system rsync): every value glibc's byte-oriented converters take,
+/// `//TRANSLIT` and `//IGNORE` suffixes included (the same library gives
+/// the same names); not UTF-16/32, UCS or UTF-7 charsets (names with NUL
+/// bytes or no ASCII `/`), nor a value that is not UTF-8.
 pub(crate) fn native(value: &[u8]) -> bool {
     let Ok(value) = std::str::from_utf8(value) else {
         return false;
@@ -109,16 +117,13 @@ pub(crate) fn native(value: &[u8]) -> bool {
     let Some(spec) = IconvSpec::parse(value) else {
         return true;
     };
-    let (l, r) = (canonical(&spec.local), canonical(&spec.remote));
     let wide = |c: &str| {
+        let c = canonical(c);
         ["UTF16", "UTF32", "UCS", "UTF7"]
             .iter()
             .any(|w| c.starts_with(w))
     };
-    if value.contains("//") || wide(&l) || wide(&r) {
-        return false;
-    }
-    r == "UTF8" || r == l
+    !wide(&spec.local) && !wide(&spec.remote)
 }
 
 /// The conversions of one walker (one thread): LOCAL to UTF-8 (rsync's
@@ -127,6 +132,8 @@ pub(crate) fn native(value: &[u8]) -> bool {
 pub(crate) struct Names {
     send: Converter,
     recv: Converter,
+    /// Symlink targets are converted too (protocol 30 and up).
+    links: bool,
 }
 
 /// A name one side cannot convert.
@@ -141,10 +148,13 @@ pub(crate) enum Unconvertible {
 
 impl Names {
     /// `None` if a charset cannot be opened (checked before the run).
-    pub(crate) fn open(spec: &IconvSpec) -> Option<Names> {
+    /// `links`: symlink targets are converted (rsync does from protocol
+    /// 30 on; below, they travel as they are).
+    pub(crate) fn open(spec: &IconvSpec, links: bool) -> Option<Names> {
         Some(Names {
             send: Converter::open(UTF8, &spec.local).ok()?,
             recv: Converter::open(&spec.remote, UTF8).ok()?,
+            links,
         })
     }
 
@@ -159,10 +169,14 @@ impl Names {
             .map_err(|e| Unconvertible::Receiver(utf8, e))
     }
 
-    /// A symlink target as the receiver writes it: bytes that do not
-    /// convert are kept as they are, on both sides.
-    pub(crate) fn link(&mut self, local: &[u8]) -> Vec<u8> {
-        twice(&mut self.send, &mut self.recv, local)
+    /// A symlink target as the receiver writes it, strict on both sides
+    /// as names are (rsync 3.5's `cannot convert symlink data for`);
+    /// unchanged below protocol 30.
+    pub(crate) fn link(&mut self, local: &[u8]) -> Result<Vec<u8>, Unconvertible> {
+        if !self.links {
+            return Ok(local.to_vec());
+        }
+        self.name(local)
     }
 }
 

@@ -98,12 +98,12 @@ fn implemented(ev: &cli::lex::Event, protocol: Option<i64>) -> bool {
         Id::Protocol => cli::popt_long(value)
             .and_then(|p| i64::try_from(p).ok())
             .is_none_or(|p| NATIVE_PROTOCOLS.contains(&p) || !RSYNC_PROTOCOLS.contains(&p)),
-        // Conversions whose receiving side can fail are rsync's, and so
-        // is every conversion below protocol 30 (symlink targets stay).
+        // Wide charsets are rsync's, and so is every conversion below
+        // protocol 29 (its item lines change there; see NATIVE_PROTOCOLS).
         Id::Iconv => {
             ev.negated()
                 || value == b"-"
-                || (iconv::native(value) && protocol.is_none_or(|p| p >= 30))
+                || (iconv::native(value) && protocol.is_none_or(|p| p >= 29))
         }
         _ => ev.spec.supported(),
     }
