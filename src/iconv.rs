@@ -126,6 +126,23 @@ pub(crate) fn native(value: &[u8]) -> bool {
     !wide(&spec.local) && !wide(&spec.remote)
 }
 
+/// rsync's `RSYNC_ICONV`: a non-empty value is the `--iconv` default,
+/// which any `--iconv` or `--no-iconv` on the command line overrides
+/// (so it goes first, as if typed before every other argument).
+pub(crate) fn env_default(
+    args: &[std::ffi::OsString],
+    env: Option<std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::with_capacity(args.len() + 1);
+    if let Some(v) = env.filter(|v| !v.is_empty()) {
+        let mut opt = std::ffi::OsString::from("--iconv=");
+        opt.push(v);
+        out.push(opt);
+    }
+    out.extend_from_slice(args);
+    out
+}
+
 /// The conversions of one walker (one thread): LOCAL to UTF-8 (rsync's
 /// sender), UTF-8 to REMOTE (its receiver).
 #[derive(Debug)]

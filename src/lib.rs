@@ -170,7 +170,11 @@ fn remote_refused(name: &str, why: &str) -> i32 {
 /// `ARSYNC_NO_FALLBACK=1` / `--no-fallback` turn that into a usage error.
 pub fn main_with_args(argv: Vec<OsString>) -> i32 {
     let name = program_name(argv.first());
-    let args = argv.get(1..).unwrap_or_default();
+    let args = iconv::env_default(
+        argv.get(1..).unwrap_or_default(),
+        std::env::var_os("RSYNC_ICONV"),
+    );
+    let args = args.as_slice();
     let lexed = cli::lex::lex(args);
     let protocol = protocol_of(&lexed);
     let implemented = |ev: &cli::lex::Event| implemented(ev, protocol);
