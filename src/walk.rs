@@ -392,9 +392,15 @@ pub(crate) enum Diag {
     Error(String),
     /// The same without the `NAME: ` prefix (rsync's bare `rprintf`).
     ErrorRaw(String),
-    /// An `ErrorRaw` of rsync's receiving side that its generator also
-    /// ends on: a second final error line (`--iconv` symlink targets).
-    ErrorGenerator(String),
+    /// An `ErrorRaw` of rsync's receiving side (`--iconv` names it cannot
+    /// convert): printed once the sender's list line is done, and the
+    /// entry (which rsync's sender listed) still counts in `--stats`.
+    /// `generator`: its generator ends with a final line of its own too.
+    Receiver {
+        text: String,
+        listed: Box<Entry>,
+        generator: bool,
+    },
     /// A missing source argument: exit 23, but deletion still happens
     /// (nothing that exists was left out of the list).
     MissingArg(String),
@@ -851,8 +857,23 @@ impl Walker {
             Ok(r) => Some(r),
             Err(Unconvertible::Receiver(utf8, errno)) => {
                 self.recv_unconvertible = true;
-                let shown = crate::text::escape_name(&utf8, false);
-                self.cannot_convert("[Receiver] cannot convert filename:", shown, errno);
+                let text = format!(
+                    "[Receiver] cannot convert filename: {} ({})",
+                    crate::text::escape_name(&utf8, false),
+                    sys::strerror(errno.raw_os_error())
+                );
+                let listed = Box::new(e.clone());
+                let failed_too = matches!(link, Some(Err(Unconvertible::Receiver(..))));
+                if !failed_too {
+                    self.diags.push(Diag::Receiver {
+                        text,
+                        listed,
+                        generator: false,
+                    });
+                } else {
+                    // Counted once, with the symlink's own line.
+                    self.diags.push(Diag::ErrorRaw(text));
+                }
                 None
             }
             Err(Unconvertible::Sender(_)) => None,
@@ -865,7 +886,8 @@ impl Walker {
             }
             Some(Err(Unconvertible::Receiver(_, errno))) => {
                 self.recv_unconvertible = true;
-                self.receiver_link_failed(remote.as_deref().unwrap_or_default(), errno);
+                let name = remote.as_deref().unwrap_or_default();
+                self.receiver_link_failed(name, errno, e);
                 return None;
             }
             Some(Ok(l)) if Some(l.as_slice()) != e.link() => {
@@ -921,7 +943,7 @@ impl Walker {
     /// entry by its REMOTE name (empty when that failed too) below the
     /// directory it was started in, and its generator ends with its own
     /// error line.
-    fn receiver_link_failed(&mut self, remote: &[u8], errno: Errno) {
+    fn receiver_link_failed(&mut self, remote: &[u8], errno: Errno, e: Entry) {
         let mut path = sys::bytes(&sys::absolute(Path::new("."))).to_vec();
         if !path.ends_with(b"/") {
             path.push(b'/');
@@ -932,7 +954,11 @@ impl Walker {
             crate::text::escape_name(&path, false),
             sys::strerror(errno.raw_os_error())
         );
-        self.diags.push(Diag::ErrorGenerator(text));
+        self.diags.push(Diag::Receiver {
+            text,
+            listed: Box::new(e),
+            generator: true,
+        });
     }
 
     /// Builds an entry from its `lstat`, applying the symlink rules of

@@ -88,7 +88,7 @@ impl Flow {
 
     /// Reports what the walk found (the walker's or a scanner's).
     pub(super) fn diag(&mut self, report: &mut Report, d: Diag) {
-        if self.flist_line_open && !matches!(d, Diag::Info(_)) {
+        if self.flist_line_open && !matches!(d, Diag::Info(_) | Diag::Receiver { .. }) {
             self.flist_line_open = false;
             report.warning("");
         }
@@ -103,9 +103,16 @@ impl Flow {
                 report.event(Event::Partial);
                 report.error_raw(s);
             }
-            Diag::ErrorGenerator(s) => {
-                self.generator_line = true;
-                self.diag(report, Diag::ErrorRaw(s));
+            Diag::Receiver {
+                text,
+                listed,
+                generator,
+            } => {
+                self.generator_line |= generator;
+                self.flist_error = true;
+                report.event(Event::Partial);
+                report.error_raw(text);
+                report.count_listed(&listed);
             }
             Diag::MissingArg(s) => report.error(s),
             Diag::Vanished(s) => report.vanished(s),
