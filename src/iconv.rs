@@ -14,11 +14,34 @@
 //! [`Names`] for each entry's receiving name, and the report for what a
 //! deletion line shows.
 //!
-//! Only the conversions whose receiving side cannot fail run here: REMOTE
-//! is UTF-8 or the same charset as LOCAL. rsync's receiver meets a name it
-//! cannot convert with protocol errors that depend on its file-list
-//! timing (exit 2, 4 or 23), and `//TRANSLIT`-style names are lossy; such
-//! specs are handed over to the system rsync ([`native`]).
+//! Every spec glibc's byte-oriented converters take runs here, `//TRANSLIT`
+//! and `//IGNORE` included (glibc gives the same names the same bytes);
+//! wide charsets (UTF-16/32, UCS, UTF-7) and converting specs below
+//! protocol 29 are handed over ([`native`], `implemented()` in lib.rs).
+//! Both sides are strict on names and, from protocol 30, symlink targets
+//! (below, targets travel unconverted). `RSYNC_ICONV` is the default
+//! spec ([`env_default`]).
+//!
+//! A name REMOTE cannot hold: rsync's receiver prints `[Receiver] cannot
+//! convert filename: UTF8NAME (ERROR)` (a target: `cannot convert symlink
+//! data for: "CWD/REMOTENAME"`, and its generator prints a final line too),
+//! and lists the entry under an empty name. That name sorts before `.`, so
+//! `.` is no longer the first entry of its first file list and a DEST it
+//! just made is itemized as existing (`.d..t...... ./`, not
+//! `cd+++++++++ ./`): the first list is the whole list without incremental
+//! recursion, else the top level. The entry is left out, exit 23, no
+//! deletion; a directory's children are reported each, and every such
+//! entry still counts in `--stats` (the sender listed it). Without
+//! incremental recursion (`--no-i-r`, `--protocol=29`, `-d`) this is
+//! deterministic over 20 runs and matched. With incremental recursion
+//! rsync matches only for names of the top level; a failing name in a
+//! directory's own list aborts rsync's receiver (`ABORTING due to invalid
+//! path from sender: /`, exit 4), and a failing directory name makes the
+//! next list refer to a cleared entry (`refusing flist for cleared dir_ndx
+//! N`, exit 2), in both cases with the rest of the transfer lost (how much
+//! was copied before varies from run to run). arsync does what rsync does
+//! without incremental recursion there (everything else copied, exit 23):
+//! no outcome of rsync's keeps the data, so none is copied.
 
 use crate::sys::iconv::{Converter, Errno};
 
@@ -272,20 +295,53 @@ mod tests {
         assert!(native(b"latin1,UTF-8"));
         assert!(native(b"latin1"));
         assert!(native(b"bogus"));
-        assert!(!native(b"utf8,latin1"));
-        assert!(!native(b"latin1,bogus"));
-        assert!(!native(b"utf8,ASCII//TRANSLIT"));
+        assert!(native(b"utf8,latin1"));
+        assert!(native(b"latin1,bogus"));
+        assert!(native(b"utf8,ASCII//TRANSLIT"));
         assert!(!native(b"UTF-16,utf8"));
+        assert!(!native(b"utf8,ucs-2"));
+        assert!(!native(b"latin1,\xff"));
+    }
+
+    #[test]
+    fn the_receiver_fails_where_remote_lacks_a_character() {
+        assert!(!spec("latin1", "UTF-8").receiver_can_fail());
+        assert!(!spec("latin1", "LATIN1").receiver_can_fail());
+        assert!(spec("utf8", "latin1").receiver_can_fail());
+        assert!(spec("utf8", "ascii//TRANSLIT").receiver_can_fail());
+        let mut n = Names::open(&spec("utf8", "latin1"), true).unwrap();
+        assert_eq!(n.name("dé".as_bytes()).unwrap(), b"d\xe9");
+        assert_eq!(
+            n.name("€".as_bytes()),
+            Err(Unconvertible::Receiver("€".into(), Errno::ILSEQ))
+        );
+        assert!(matches!(
+            n.link("€".as_bytes()),
+            Err(Unconvertible::Receiver(..))
+        ));
+        let mut t = Names::open(&spec("utf8", "ascii//TRANSLIT"), true).unwrap();
+        assert_eq!(t.name("€uro".as_bytes()).unwrap(), b"EURuro");
+    }
+
+    #[test]
+    fn rsync_iconv_goes_before_the_arguments() {
+        let args = vec!["-a".into(), "--no-iconv".into()];
+        let with = env_default(&args, Some("latin1,utf8".into()));
+        assert_eq!(with, ["--iconv=latin1,utf8", "-a", "--no-iconv"]);
+        assert_eq!(env_default(&args, Some("".into())), args);
+        assert_eq!(env_default(&args, None), args);
     }
 
     #[test]
     fn names_links_and_deletions() {
         let s = spec("latin1", "utf8");
-        let mut n = Names::open(&s).unwrap();
+        let mut n = Names::open(&s, true).unwrap();
         assert_eq!(n.name(b"d\xe9/f\xe9").unwrap(), "dé/fé".as_bytes());
-        let mut u = Names::open(&spec("utf8", "utf8")).unwrap();
+        let mut u = Names::open(&spec("utf8", "utf8"), true).unwrap();
         assert_eq!(u.name(b"caf\xe9"), Err(Unconvertible::Sender(Errno::INVAL)));
-        assert_eq!(u.link(b"x\xff"), b"x\xff");
+        assert_eq!(u.link(b"x\xff"), Err(Unconvertible::Sender(Errno::ILSEQ)));
+        let mut old = Names::open(&spec("utf8", "utf8"), false).unwrap();
+        assert_eq!(old.link(b"x\xff").unwrap(), b"x\xff");
         let mut d = Shown::open(&s).unwrap();
         assert_eq!(d.deleted(b"x\xff"), "xÿ".as_bytes());
         assert_eq!(d.deleted("gonë".as_bytes()), "gonÃ«".as_bytes());
