@@ -14,11 +14,34 @@
 //! [`Names`] for each entry's receiving name, and the report for what a
 //! deletion line shows.
 //!
-//! Only the conversions whose receiving side cannot fail run here: REMOTE
-//! is UTF-8 or the same charset as LOCAL. rsync's receiver meets a name it
-//! cannot convert with protocol errors that depend on its file-list
-//! timing (exit 2, 4 or 23), and `//TRANSLIT`-style names are lossy; such
-//! specs are handed over to the system rsync ([`native`]).
+//! Every spec glibc's byte-oriented converters take runs here, `//TRANSLIT`
+//! and `//IGNORE` included (glibc gives the same names the same bytes);
+//! wide charsets (UTF-16/32, UCS, UTF-7) and converting specs below
+//! protocol 29 are handed over ([`native`], `implemented()` in lib.rs).
+//! Both sides are strict on names and, from protocol 30, symlink targets
+//! (below, targets travel unconverted). `RSYNC_ICONV` is the default
+//! spec ([`env_default`]).
+//!
+//! A name REMOTE cannot hold: rsync's receiver prints `[Receiver] cannot
+//! convert filename: UTF8NAME (ERROR)` (a target: `cannot convert symlink
+//! data for: "CWD/REMOTENAME"`, and its generator prints a final line too),
+//! and lists the entry under an empty name. That name sorts before `.`, so
+//! `.` is no longer the first entry of its first file list and a DEST it
+//! just made is itemized as existing (`.d..t...... ./`, not
+//! `cd+++++++++ ./`): the first list is the whole list without incremental
+//! recursion, else the top level. The entry is left out, exit 23, no
+//! deletion; a directory's children are reported each, and every such
+//! entry still counts in `--stats` (the sender listed it). Without
+//! incremental recursion (`--no-i-r`, `--protocol=29`, `-d`) this is
+//! deterministic over 20 runs and matched. With incremental recursion
+//! rsync matches only for names of the top level; a failing name in a
+//! directory's own list aborts rsync's receiver (`ABORTING due to invalid
+//! path from sender: /`, exit 4), and a failing directory name makes the
+//! next list refer to a cleared entry (`refusing flist for cleared dir_ndx
+//! N`, exit 2), in both cases with the rest of the transfer lost (how much
+//! was copied before varies from run to run). arsync does what rsync does
+//! without incremental recursion there (everything else copied, exit 23):
+//! no outcome of rsync's keeps the data, so none is copied.
 
 use crate::sys::iconv::{Converter, Errno};
 
@@ -44,6 +67,13 @@ impl IconvSpec {
             local: resolve(local),
             remote: resolve(remote),
         })
+    }
+
+    /// Whether rsync's receiving side can fail on a name LOCAL can hold
+    /// (REMOTE is neither UTF-8 nor LOCAL, or has a `//` suffix).
+    pub(crate) fn receiver_can_fail(&self) -> bool {
+        let (l, r) = (canonical(&self.local), canonical(&self.remote));
+        !(r == "UTF8" || r == l)
     }
 
     /// rsync's `setup_iconv()` checks, in its order: the sender opens
@@ -99,9 +129,10 @@ fn canonical(name: &str) -> String {
 }
 
 /// Whether arsync runs this `--iconv` value itself (else it goes to the
-/// system rsync): no conversion, or a REMOTE charset that holds every
-/// name LOCAL can (UTF-8, or LOCAL itself), both ASCII-compatible and
-/// without `//` suffixes.
+/// system rsync): every value glibc's byte-oriented converters take,
+/// `//TRANSLIT` and `//IGNORE` suffixes included (the same library gives
+/// the same names); not UTF-16/32, UCS or UTF-7 charsets (names with NUL
+/// bytes or no ASCII `/`), nor a value that is not UTF-8.
 pub(crate) fn native(value: &[u8]) -> bool {
     let Ok(value) = std::str::from_utf8(value) else {
         return false;
@@ -109,16 +140,30 @@ pub(crate) fn native(value: &[u8]) -> bool {
     let Some(spec) = IconvSpec::parse(value) else {
         return true;
     };
-    let (l, r) = (canonical(&spec.local), canonical(&spec.remote));
     let wide = |c: &str| {
+        let c = canonical(c);
         ["UTF16", "UTF32", "UCS", "UTF7"]
             .iter()
             .any(|w| c.starts_with(w))
     };
-    if value.contains("//") || wide(&l) || wide(&r) {
-        return false;
+    !wide(&spec.local) && !wide(&spec.remote)
+}
+
+/// rsync's `RSYNC_ICONV`: a non-empty value is the `--iconv` default,
+/// which any `--iconv` or `--no-iconv` on the command line overrides
+/// (so it goes first, as if typed before every other argument).
+pub(crate) fn env_default(
+    args: &[std::ffi::OsString],
+    env: Option<std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::with_capacity(args.len() + 1);
+    if let Some(v) = env.filter(|v| !v.is_empty()) {
+        let mut opt = std::ffi::OsString::from("--iconv=");
+        opt.push(v);
+        out.push(opt);
     }
-    r == "UTF8" || r == l
+    out.extend_from_slice(args);
+    out
 }
 
 /// The conversions of one walker (one thread): LOCAL to UTF-8 (rsync's
@@ -127,6 +172,8 @@ pub(crate) fn native(value: &[u8]) -> bool {
 pub(crate) struct Names {
     send: Converter,
     recv: Converter,
+    /// Symlink targets are converted too (protocol 30 and up).
+    links: bool,
 }
 
 /// A name one side cannot convert.
@@ -141,10 +188,13 @@ pub(crate) enum Unconvertible {
 
 impl Names {
     /// `None` if a charset cannot be opened (checked before the run).
-    pub(crate) fn open(spec: &IconvSpec) -> Option<Names> {
+    /// `links`: symlink targets are converted (rsync does from protocol
+    /// 30 on; below, they travel as they are).
+    pub(crate) fn open(spec: &IconvSpec, links: bool) -> Option<Names> {
         Some(Names {
             send: Converter::open(UTF8, &spec.local).ok()?,
             recv: Converter::open(&spec.remote, UTF8).ok()?,
+            links,
         })
     }
 
@@ -159,10 +209,14 @@ impl Names {
             .map_err(|e| Unconvertible::Receiver(utf8, e))
     }
 
-    /// A symlink target as the receiver writes it: bytes that do not
-    /// convert are kept as they are, on both sides.
-    pub(crate) fn link(&mut self, local: &[u8]) -> Vec<u8> {
-        twice(&mut self.send, &mut self.recv, local)
+    /// A symlink target as the receiver writes it, strict on both sides
+    /// as names are (rsync 3.5's `cannot convert symlink data for`);
+    /// unchanged below protocol 30.
+    pub(crate) fn link(&mut self, local: &[u8]) -> Result<Vec<u8>, Unconvertible> {
+        if !self.links {
+            return Ok(local.to_vec());
+        }
+        self.name(local)
     }
 }
 
@@ -241,20 +295,53 @@ mod tests {
         assert!(native(b"latin1,UTF-8"));
         assert!(native(b"latin1"));
         assert!(native(b"bogus"));
-        assert!(!native(b"utf8,latin1"));
-        assert!(!native(b"latin1,bogus"));
-        assert!(!native(b"utf8,ASCII//TRANSLIT"));
+        assert!(native(b"utf8,latin1"));
+        assert!(native(b"latin1,bogus"));
+        assert!(native(b"utf8,ASCII//TRANSLIT"));
         assert!(!native(b"UTF-16,utf8"));
+        assert!(!native(b"utf8,ucs-2"));
+        assert!(!native(b"latin1,\xff"));
+    }
+
+    #[test]
+    fn the_receiver_fails_where_remote_lacks_a_character() {
+        assert!(!spec("latin1", "UTF-8").receiver_can_fail());
+        assert!(!spec("latin1", "LATIN1").receiver_can_fail());
+        assert!(spec("utf8", "latin1").receiver_can_fail());
+        assert!(spec("utf8", "ascii//TRANSLIT").receiver_can_fail());
+        let mut n = Names::open(&spec("utf8", "latin1"), true).unwrap();
+        assert_eq!(n.name("dé".as_bytes()).unwrap(), b"d\xe9");
+        assert_eq!(
+            n.name("€".as_bytes()),
+            Err(Unconvertible::Receiver("€".into(), Errno::ILSEQ))
+        );
+        assert!(matches!(
+            n.link("€".as_bytes()),
+            Err(Unconvertible::Receiver(..))
+        ));
+        let mut t = Names::open(&spec("utf8", "ascii//TRANSLIT"), true).unwrap();
+        assert_eq!(t.name("€uro".as_bytes()).unwrap(), b"EURuro");
+    }
+
+    #[test]
+    fn rsync_iconv_goes_before_the_arguments() {
+        let args = vec!["-a".into(), "--no-iconv".into()];
+        let with = env_default(&args, Some("latin1,utf8".into()));
+        assert_eq!(with, ["--iconv=latin1,utf8", "-a", "--no-iconv"]);
+        assert_eq!(env_default(&args, Some("".into())), args);
+        assert_eq!(env_default(&args, None), args);
     }
 
     #[test]
     fn names_links_and_deletions() {
         let s = spec("latin1", "utf8");
-        let mut n = Names::open(&s).unwrap();
+        let mut n = Names::open(&s, true).unwrap();
         assert_eq!(n.name(b"d\xe9/f\xe9").unwrap(), "dé/fé".as_bytes());
-        let mut u = Names::open(&spec("utf8", "utf8")).unwrap();
+        let mut u = Names::open(&spec("utf8", "utf8"), true).unwrap();
         assert_eq!(u.name(b"caf\xe9"), Err(Unconvertible::Sender(Errno::INVAL)));
-        assert_eq!(u.link(b"x\xff"), b"x\xff");
+        assert_eq!(u.link(b"x\xff"), Err(Unconvertible::Sender(Errno::ILSEQ)));
+        let mut old = Names::open(&spec("utf8", "utf8"), false).unwrap();
+        assert_eq!(old.link(b"x\xff").unwrap(), b"x\xff");
         let mut d = Shown::open(&s).unwrap();
         assert_eq!(d.deleted(b"x\xff"), "xÿ".as_bytes());
         assert_eq!(d.deleted("gonë".as_bytes()), "gonÃ«".as_bytes());

@@ -98,12 +98,12 @@ fn implemented(ev: &cli::lex::Event, protocol: Option<i64>) -> bool {
         Id::Protocol => cli::popt_long(value)
             .and_then(|p| i64::try_from(p).ok())
             .is_none_or(|p| NATIVE_PROTOCOLS.contains(&p) || !RSYNC_PROTOCOLS.contains(&p)),
-        // Conversions whose receiving side can fail are rsync's, and so
-        // is every conversion below protocol 30 (symlink targets stay).
+        // Wide charsets are rsync's, and so is every conversion below
+        // protocol 29 (its item lines change there; see NATIVE_PROTOCOLS).
         Id::Iconv => {
             ev.negated()
                 || value == b"-"
-                || (iconv::native(value) && protocol.is_none_or(|p| p >= 30))
+                || (iconv::native(value) && protocol.is_none_or(|p| p >= 29))
         }
         _ => ev.spec.supported(),
     }
@@ -170,7 +170,11 @@ fn remote_refused(name: &str, why: &str) -> i32 {
 /// `ARSYNC_NO_FALLBACK=1` / `--no-fallback` turn that into a usage error.
 pub fn main_with_args(argv: Vec<OsString>) -> i32 {
     let name = program_name(argv.first());
-    let args = argv.get(1..).unwrap_or_default();
+    let args = iconv::env_default(
+        argv.get(1..).unwrap_or_default(),
+        std::env::var_os("RSYNC_ICONV"),
+    );
+    let args = args.as_slice();
     let lexed = cli::lex::lex(args);
     let protocol = protocol_of(&lexed);
     let implemented = |ev: &cli::lex::Event| implemented(ev, protocol);

@@ -392,6 +392,15 @@ pub(crate) enum Diag {
     Error(String),
     /// The same without the `NAME: ` prefix (rsync's bare `rprintf`).
     ErrorRaw(String),
+    /// An `ErrorRaw` of rsync's receiving side (`--iconv` names it cannot
+    /// convert): printed once the sender's list line is done, and the
+    /// entry (which rsync's sender listed) still counts in `--stats`.
+    /// `generator`: its generator ends with a final line of its own too.
+    Receiver {
+        text: String,
+        listed: Box<Entry>,
+        generator: bool,
+    },
     /// A missing source argument: exit 23, but deletion still happens
     /// (nothing that exists was left out of the list).
     MissingArg(String),
@@ -449,6 +458,11 @@ pub(crate) struct WalkConfig {
     pub filters: Option<FilterList>,
     /// `--iconv`: the charsets names are converted between.
     pub iconv: Option<crate::iconv::IconvSpec>,
+    /// `--iconv`: symlink targets are converted too (protocol 30 and up).
+    pub iconv_links: bool,
+    /// `-r`: a directory's contents are listed (a directory whose name
+    /// the receiver cannot convert still has its children reported).
+    pub recursive: bool,
     /// `-vv` (rsync's `--debug=filter`): name the rule that decides.
     pub filter_debug: bool,
     /// rsync's incremental recursion (the default; `--no-i-r` turns it
@@ -479,6 +493,8 @@ impl WalkConfig {
             copy_devices: opts.copy_devices,
             filters: None,
             iconv: opts.iconv.clone(),
+            iconv_links: opts.protocol >= 30,
+            recursive: opts.recursive(),
             filter_debug: opts.verbose > 1 && opts.quiet == 0,
             inc_recurse: opts.inc_recurse(),
             one_file_system: opts.one_file_system,
@@ -559,6 +575,10 @@ pub(crate) struct Walker {
     pub(crate) utf8: bool,
     /// `--iconv`: this walker's conversions (one per thread).
     names: Option<crate::iconv::Names>,
+    /// `--iconv`: a name the receiving side could not convert was left
+    /// out (rsync's receiver then lists it under an empty name, which
+    /// sorts before `.`: see [`crate::iconv`]).
+    pub recv_unconvertible: bool,
 }
 
 /// The prefix rsync's daemon puts in front of munged symlink targets.
@@ -704,7 +724,10 @@ fn split_arg(arg: &[u8]) -> (Vec<u8>, Vec<u8>) {
 
 impl Walker {
     pub(crate) fn new(cfg: WalkConfig) -> Walker {
-        let names = cfg.iconv.as_ref().and_then(crate::iconv::Names::open);
+        let names = cfg
+            .iconv
+            .as_ref()
+            .and_then(|s| crate::iconv::Names::open(s, cfg.iconv_links));
         Walker {
             cfg,
             subtrees: std::collections::HashMap::new(),
@@ -713,6 +736,7 @@ impl Walker {
             shadowed_size: 0,
             utf8: crate::text::locale_is_utf8(),
             names,
+            recv_unconvertible: false,
         }
     }
 
@@ -822,28 +846,119 @@ impl Walker {
         if e.name == b"." {
             return Some(e);
         }
-        let (who, shown, errno) = match names.name(&e.name) {
-            Ok(remote) => {
-                let link = e.link().map(|l| names.link(l));
-                if let Some(l) = link.filter(|l| Some(l.as_slice()) != e.link()) {
-                    let r = e.rare_mut();
-                    r.local_link = r.link.replace(l);
+        let remote = names.name(&e.name);
+        if let Err(Unconvertible::Sender(errno)) = remote {
+            let shown = crate::text::escape_name(&e.name, self.utf8);
+            self.cannot_convert("[sender] cannot convert filename:", shown, errno);
+            return None;
+        }
+        let link = e.link().map(|l| names.link(l));
+        let remote = match remote {
+            Ok(r) => Some(r),
+            Err(Unconvertible::Receiver(utf8, errno)) => {
+                self.recv_unconvertible = true;
+                let text = format!(
+                    "[Receiver] cannot convert filename: {} ({})",
+                    crate::text::escape_name(&utf8, false),
+                    sys::strerror(errno.raw_os_error())
+                );
+                let listed = Box::new(e.clone());
+                let failed_too = matches!(link, Some(Err(Unconvertible::Receiver(..))));
+                if !failed_too {
+                    self.diags.push(Diag::Receiver {
+                        text,
+                        listed,
+                        generator: false,
+                    });
+                } else {
+                    // Counted once, with the symlink's own line.
+                    self.diags.push(Diag::ErrorRaw(text));
                 }
-                if e.name != remote {
-                    let local = std::mem::replace(&mut e.name, remote.into());
-                    e.rare_mut().local_name = Some(local.into());
-                }
-                return Some(e);
+                None
             }
-            Err(Unconvertible::Sender(errno)) => ("sender", e.name.into(), errno),
-            Err(Unconvertible::Receiver(utf8, errno)) => ("receiver", utf8, errno),
+            Err(Unconvertible::Sender(_)) => None,
         };
-        self.diags.push(Diag::ErrorRaw(format!(
-            "[{who}] cannot convert filename: {} ({})",
-            crate::text::escape_name(&shown, self.utf8),
+        match link {
+            Some(Err(Unconvertible::Sender(errno))) => {
+                let shown = format!("\"{}\"", self.shown(&e.src()));
+                self.cannot_convert("[sender] cannot convert symlink data for:", shown, errno);
+                return None;
+            }
+            Some(Err(Unconvertible::Receiver(_, errno))) => {
+                self.recv_unconvertible = true;
+                let name = remote.as_deref().unwrap_or_default();
+                self.receiver_link_failed(name, errno, e);
+                return None;
+            }
+            Some(Ok(l)) if Some(l.as_slice()) != e.link() => {
+                let r = e.rare_mut();
+                r.local_link = r.link.replace(l);
+            }
+            _ => {}
+        }
+        let Some(remote) = remote else {
+            // rsync's sender still lists what is below: each name fails
+            // on the receiving side again.
+            if e.is_dir() && self.cfg.recursive {
+                let _ = self.list(&e);
+            }
+            return None;
+        };
+        if e.name != remote {
+            let local = std::mem::replace(&mut e.name, remote.into());
+            e.rare_mut().local_name = Some(local.into());
+        }
+        Some(e)
+    }
+
+    /// `--iconv`: whether the receiving side fails on a name anywhere
+    /// below `entries`, as rsync's receiver knows from its whole file
+    /// list (no incremental recursion) before it makes DEST's `.`. A
+    /// dry listing by a walker of its own: its lines are dropped.
+    pub(crate) fn receiver_fails_below(&self, entries: &[Entry]) -> bool {
+        let mut w = Walker::new(self.cfg.clone());
+        w.probe(entries)
+    }
+
+    fn probe(&mut self, entries: &[Entry]) -> bool {
+        for e in entries.iter().filter(|e| e.is_dir()) {
+            if self.recv_unconvertible {
+                return true;
+            }
+            let children = self.list(e);
+            if self.probe(&children) {
+                return true;
+            }
+        }
+        self.recv_unconvertible
+    }
+
+    /// rsync's `cannot convert` lines: an I/O error (exit 23, no deletion).
+    fn cannot_convert(&mut self, what: &str, shown: String, errno: Errno) {
+        let text = format!("{what} {shown} ({})", sys::strerror(errno.raw_os_error()));
+        self.diags.push(Diag::ErrorRaw(text));
+    }
+
+    /// rsync's receiver cannot convert a symlink target: it names the
+    /// entry by its REMOTE name (empty when that failed too) below the
+    /// directory it was started in, and its generator ends with its own
+    /// error line.
+    fn receiver_link_failed(&mut self, remote: &[u8], errno: Errno, e: Entry) {
+        let mut path = sys::bytes(&sys::absolute(Path::new("."))).to_vec();
+        if !path.ends_with(b"/") {
+            path.push(b'/');
+        }
+        path.extend_from_slice(remote);
+        let text = format!(
+            "[Receiver] cannot convert symlink data for: \"{}\" ({})",
+            crate::text::escape_name(&path, false),
             sys::strerror(errno.raw_os_error())
-        )));
-        None
+        );
+        self.diags.push(Diag::Receiver {
+            text,
+            listed: Box::new(e),
+            generator: true,
+        });
     }
 
     /// Builds an entry from its `lstat`, applying the symlink rules of

@@ -59,8 +59,8 @@ pub(crate) fn help_text(name: &str) -> String {
          {opts}\n\
          Handed over to the system rsync: remote paths (HOST:PATH, HOST::MODULE,\n\
          rsync://), --server, --daemon, a --protocol from 20 to 28 (29-32 run\n\
-         natively), an --iconv whose REMOTE charset is neither UTF-8 nor LOCAL's\n\
-         (or has a // suffix) or that converts with a --protocol below 30,\n\
+         natively), an --iconv with a UTF-16/32, UCS or UTF-7 charset or that\n\
+         converts with a --protocol below 29,\n\
          --confine-root beside --backup-dir, and\n\
          {handed}.\n\
          With ARSYNC_NO_FALLBACK=1 or --no-fallback they are refused with\n\

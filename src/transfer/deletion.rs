@@ -257,7 +257,9 @@ impl Transfer<'_> {
         walker.shadowed_size = 0;
         for d in std::mem::take(&mut walker.diags) {
             match d {
-                Diag::Error(_) | Diag::ErrorRaw(_) => self.flow.flist_error = true,
+                Diag::Error(_) | Diag::ErrorRaw(_) | Diag::Receiver { .. } => {
+                    self.flow.flist_error = true
+                }
                 Diag::Fatal(_) => self.flow.diag(self.report, d),
                 _ => {}
             }

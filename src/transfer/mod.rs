@@ -312,10 +312,11 @@ impl Transfer<'_> {
             return;
         };
         self.count(dot);
+        let fresh = dest.fresh && !self.receiver_lists_empty_name(walker, top);
         let next = if dot.implied() && !self.ctx.opts.implied_dirs {
             self.pass_implied(&dest.path)
         } else {
-            self.handle(dot, &dest.path, Known::Unknown, dest.fresh)
+            self.handle(dot, &dest.path, Known::Unknown, fresh)
         };
         match next {
             Next::CountOnly => self.count_only(walker, &top.entries),
@@ -332,6 +333,26 @@ impl Transfer<'_> {
             }
             Next::Stop => {}
         }
+    }
+
+    /// `--iconv`: rsync's receiver lists a name it cannot convert under an
+    /// empty name, which sorts before `.` in its first file list; then
+    /// `.` is not the first entry and is not marked as the DEST it just
+    /// made (it is itemized as an existing directory). The first list is
+    /// the top level with incremental recursion, else the whole list.
+    fn receiver_lists_empty_name(
+        &mut self,
+        walker: &mut Walker,
+        top: &crate::walk::TopLevel,
+    ) -> bool {
+        let opts = self.ctx.opts;
+        if !opts.iconv.as_ref().is_some_and(|s| s.receiver_can_fail()) {
+            return false;
+        }
+        if walker.recv_unconvertible {
+            return true;
+        }
+        !opts.inc_recurse() && opts.recursive() && walker.receiver_fails_below(&top.entries)
     }
 
     /// The copies still in flight once the list is done, the hard links

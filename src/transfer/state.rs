@@ -34,6 +34,9 @@ pub(super) struct Flow {
     pub flist_error: bool,
     /// rsync's unfinished `building file list ... ` line (see `diag`).
     pub flist_line_open: bool,
+    /// rsync's generator ends with its own final line too (an `--iconv`
+    /// symlink target its receiver could not convert).
+    pub generator_line: bool,
 }
 
 impl Flow {
@@ -44,6 +47,7 @@ impl Flow {
             fatal_code: ExitCode::FileIo,
             flist_error: false,
             flist_line_open: false,
+            generator_line: false,
         }
     }
 
@@ -84,7 +88,7 @@ impl Flow {
 
     /// Reports what the walk found (the walker's or a scanner's).
     pub(super) fn diag(&mut self, report: &mut Report, d: Diag) {
-        if self.flist_line_open && !matches!(d, Diag::Info(_)) {
+        if self.flist_line_open && !matches!(d, Diag::Info(_) | Diag::Receiver { .. }) {
             self.flist_line_open = false;
             report.warning("");
         }
@@ -98,6 +102,17 @@ impl Flow {
                 self.flist_error = true;
                 report.event(Event::Partial);
                 report.error_raw(s);
+            }
+            Diag::Receiver {
+                text,
+                listed,
+                generator,
+            } => {
+                self.generator_line |= generator;
+                self.flist_error = true;
+                report.event(Event::Partial);
+                report.error_raw(text);
+                report.count_listed(&listed);
             }
             Diag::MissingArg(s) => report.error(s),
             Diag::Vanished(s) => report.vanished(s),
@@ -149,6 +164,10 @@ impl Flow {
             // A file I/O error mid-run ends rsync's receiver (after its
             // fork: lower case), as a write or backup failure does.
             let role = (fatal == Some(ExitCode::FileIo)).then_some("receiver");
+            if self.generator_line && fatal.is_none() {
+                let l = crate::final_line!(&report.name, code, Some("generator")).to_string();
+                report.error_raw(l);
+            }
             let l = crate::final_line!(&report.name, code, role).to_string();
             report.error_raw(l);
         }
