@@ -274,6 +274,7 @@ impl Transfer<'_> {
             self.report.flist_done(opts.info_flist(), Some(slot));
         }
         self.finish_copies();
+        self.report.transfers_done();
         self.run_delayed_deletes();
         if opts.delete == Some(DeleteWhen::After) && !self.stopping() {
             self.delete_pass(&mut src.walker, &src.top, dest);
