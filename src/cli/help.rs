@@ -58,8 +58,9 @@ pub(crate) fn help_text(name: &str) -> String {
          Options\n\
          {opts}\n\
          Handed over to the system rsync: remote paths (HOST:PATH, HOST::MODULE,\n\
-         rsync://), --server, --daemon, a --protocol from 20 to 28 (29-32 run\n\
-         natively), an --iconv whose REMOTE charset is neither UTF-8 nor LOCAL's\n\
+         rsync://), --server, --daemon, -H, --progress, --log-file or\n\
+         --delete-during with a --protocol below 29, an --iconv whose REMOTE\n\
+         charset is neither UTF-8 nor LOCAL's\n\
          (or has a // suffix) or that converts with a --protocol below 30,\n\
          --confine-root beside --backup-dir, and\n\
          {handed}.\n\
