@@ -189,9 +189,8 @@ fn old_protocol_refusal(opts: &options::Options, fuzzy: bool) -> Option<String> 
             kind.option_name()
         ));
     }
-    opts.prune_empty_dirs.then(|| {
-        format!("--prune-empty-dirs requires protocol 29 or higher (negotiated {p}).")
-    })
+    opts.prune_empty_dirs
+        .then(|| format!("--prune-empty-dirs requires protocol 29 or higher (negotiated {p})."))
 }
 
 /// Prints rsync's lines when both of its processes refuse an option at an
@@ -200,8 +199,14 @@ fn old_protocol_refusal(opts: &options::Options, fuzzy: bool) -> Option<String> 
 fn old_protocol_refused(name: &str, opts: &options::Options, why: &str) -> i32 {
     let code = ExitCode::ProtocolIncompat;
     if opts.protocol <= 24 && opts.quiet == 0 {
-        let _ = writeln!(std::io::stdout(), "Server is very old version of rsync, upgrade recommended.");
-        let _ = writeln!(std::io::stderr(), "Client is very old version of rsync, upgrade recommended.");
+        let _ = writeln!(
+            std::io::stdout(),
+            "Server is very old version of rsync, upgrade recommended."
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "Client is very old version of rsync, upgrade recommended."
+        );
     }
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{why}");

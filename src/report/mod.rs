@@ -1164,7 +1164,12 @@ impl Report {
         if !self.lists(v) {
             return None;
         }
-        // Below protocol 29 the sender does not know what changed.
+        // Below protocol 29 the generator names what it did not transfer
+        // (`%n%L`), and the sender does not know what changed.
+        let fmt: &[u8] = match self.old.on && v.iflags & item::TRANSFER == 0 {
+            true => b"%n%L",
+            false => fmt,
+        };
         let old;
         let v = if self.old.on && v.iflags & item::TRANSFER != 0 {
             old = ItemView {
@@ -1190,12 +1195,12 @@ impl Report {
     }
 
     /// Below protocol 29: whether rsync's generator names an entry it did
-    /// not transfer (only with `-v`, never itemized; a new directory only
-    /// if setting its times changes it).
+    /// not transfer (with `-v`, also beside `-i`, never itemized: see
+    /// [`Report::stdout_line`]; a new directory only if setting its times
+    /// changes it).
     fn old_server_lists(&self, v: &ItemView) -> bool {
         let new_dir = v.kind == Kind::Dir && v.iflags & item::IS_NEW != 0;
-        self.itemize == 0
-            && self.verbose > 0
+        self.verbose > 0
             && (!new_dir || self.old.dir_times)
             && itemize::sender_logs(v.iflags, v.kind, 0, self.verbose)
     }
