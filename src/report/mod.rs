@@ -426,11 +426,7 @@ impl Report {
                 ..OldProtocol::default()
             },
         };
-        // rsync's two processes each warn about the other's protocol.
-        if opts.protocol <= 24 && opts.quiet == 0 {
-            r.push(Line::Out(OLD_SERVER.as_bytes().to_vec()));
-            r.push(Line::Err(OLD_CLIENT.as_bytes().to_vec()));
-        }
+        r.old_warnings(opts);
         if let Some(path) = &opts.log_file {
             // rsync 3.5 opens the log through its walk of operator paths
             // (see `sys::trust`): refused, it goes on without a log.
@@ -459,6 +455,15 @@ impl Report {
             }
         }
         r
+    }
+
+    /// rsync's two processes each warn about the other's protocol at 24
+    /// and below.
+    fn old_warnings(&mut self, opts: &Options) {
+        if opts.protocol <= 24 && opts.quiet == 0 {
+            self.push(Line::Out(OLD_SERVER.as_bytes().to_vec()));
+            self.push(Line::Err(OLD_CLIENT.as_bytes().to_vec()));
+        }
     }
 
     /// A name escaped the way rsync prints names.
