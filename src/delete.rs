@@ -47,6 +47,8 @@ pub(crate) enum DelResult {
 
 /// Deletion state shared by a whole run.
 pub(crate) struct Deleter {
+    /// `--protocol` below 29: rsync's old file-list order (see [`Deleter::sort`]).
+    plain_order: bool,
     /// `--max-delete`: deletions allowed in all.
     max: Option<u64>,
     count: u64,
@@ -163,6 +165,7 @@ impl Deleter {
             && opts.delete.is_some()
             && !opts.delete_excluded;
         Deleter {
+            plain_order: opts.protocol < 29,
             max: opts.max_delete,
             count: 0,
             skipped: 0,
@@ -175,6 +178,16 @@ impl Deleter {
             keep_dirlinks: opts.keep_dirlinks,
             last_dir: None,
             fs,
+        }
+    }
+
+    /// Sorts one directory's entries in the order rsync deletes them
+    /// (backwards): [`sort_like_rsync`], or below protocol 29 plain names
+    /// (directories not after the files).
+    pub(crate) fn sort(&self, v: &mut [(Vec<u8>, Stat)]) {
+        match self.plain_order {
+            true => v.sort_by(|a, b| a.0.cmp(&b.0)),
+            false => sort_like_rsync(v),
         }
     }
 
@@ -422,7 +435,7 @@ impl Deleter {
         if children.len() != before {
             ret = DelResult::NotEmpty;
         }
-        sort_like_rsync(&mut children);
+        self.sort(&mut children);
         if !children.is_empty() {
             if !flags.recurse {
                 ret = DelResult::NotEmpty;
@@ -477,7 +490,7 @@ impl Deleter {
             .filter(|(n, st)| self.goes(report, dir, n, st, keep))
             .cloned()
             .collect();
-        sort_like_rsync(&mut doomed);
+        self.sort(&mut doomed);
         for (name, st) in doomed.iter().rev() {
             let path = dir.join(sys::path_from(name));
             let flags = DelFlags {

@@ -55,14 +55,40 @@ pub fn program_name(argv0: Option<&OsString>) -> String {
         .unwrap_or_else(|| "arsync".to_string())
 }
 
-/// The protocols rsync 3.5 speaks; arsync runs [`NATIVE_PROTOCOLS`] itself
-/// and refuses the values outside like rsync (`protocol_refused`).
+/// The protocols rsync 3.5 speaks, all run by arsync itself; it refuses
+/// the values outside like rsync (`protocol_refused`). Below 31 mtimes
+/// go in whole seconds; below 30 there is no incremental recursion,
+/// `--delete` means `--delete-before`, `%C` is blank; below 29 the item
+/// lines change (see `report::OldProtocol`), the created-files stats line
+/// goes and four options are refused (`old_protocol_refused`); at 24 and
+/// below both processes warn that the other is very old.
 const RSYNC_PROTOCOLS: std::ops::RangeInclusive<i64> = 20..=32;
-/// The `--protocol` values arsync runs itself: 29 (no incremental
-/// recursion, `--delete` before the transfer, no `%C`, no deleted-files
-/// stats line) and up. Below 29 rsync's own output changes (who prints
-/// which item line, `?` itemize flags, old-version warnings): handed over.
-const NATIVE_PROTOCOLS: std::ops::RangeInclusive<i64> = 29..=32;
+/// Below this `--protocol`, the options of [`OLD_HANDED_OVER`] stay
+/// rsync's.
+const OLD_PROTOCOL: i64 = 29;
+/// What arsync does not reproduce below protocol 29, where rsync's
+/// generator prints the lines the sender prints at 29: `-H` (a hard-link
+/// line comes from the generator after the leader's transfer), progress
+/// (the sender's progress interleaves with its deferred names),
+/// `--log-file` (which side logs what changes) and `--delete-during`
+/// (the generator names a directory before it deletes in it, which
+/// arsync's held directory lines do not model in the old order).
+fn old_handed_over(ev: &cli::lex::Event) -> bool {
+    use cli::spec::Id;
+    use std::os::unix::ffi::OsStrExt;
+    let value = ev
+        .value
+        .as_deref()
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    match ev.spec.id {
+        Id::HardLinks | Id::Progress | Id::PartialProgress | Id::LogFile | Id::DeleteDuring => {
+            !ev.negated()
+        }
+        Id::Info => value.windows(8).any(|w| w == b"progress"),
+        _ => false,
+    }
+}
 
 /// The last `--protocol` value of a command line, as popt reads it
 /// (`None`: none given, or not a number).
@@ -93,13 +119,12 @@ fn implemented(ev: &cli::lex::Event, protocol: Option<i64>) -> bool {
         Id::Info | Id::Debug => cli::output_words_supported(ev.spec.id, value),
         // A list on another host is read by rsync's remote side.
         Id::FilesFrom => !fallback::is_remote(value),
-        // Protocols rsync speaks but arsync does not render are rsync's;
-        // a value it refuses (or not a number) is refused here.
-        Id::Protocol => cli::popt_long(value)
-            .and_then(|p| i64::try_from(p).ok())
-            .is_none_or(|p| NATIVE_PROTOCOLS.contains(&p) || !RSYNC_PROTOCOLS.contains(&p)),
+        // Every protocol rsync speaks is native; a value it refuses (or
+        // not a number) is refused here.
+        Id::Protocol => true,
+        _ if protocol.is_some_and(|p| p < OLD_PROTOCOL) && old_handed_over(ev) => false,
         // Wide charsets are rsync's, and so is every conversion below
-        // protocol 29 (its item lines change there; see NATIVE_PROTOCOLS).
+        // protocol 29 (its item lines change there: see OLD_PROTOCOL).
         Id::Iconv => {
             ev.negated()
                 || value == b"-"
@@ -137,6 +162,69 @@ fn protocol_refused(name: &str, protocol: i64) -> i32 {
     let _ = writeln!(err, "{}", final_line!(name, code, Some("Receiver")));
     let _ = writeln!(err, "{}", final_line!(name, code, Some("sender")));
     code.code()
+}
+
+/// rsync's refusals below protocol 29 (its compat checks, in their
+/// order): `None` if the options pass.
+fn old_protocol_refusal(opts: &options::Options, fuzzy: bool) -> Option<String> {
+    let p = opts.protocol;
+    if p >= OLD_PROTOCOL {
+        return None;
+    }
+    let basis = opts.basis.as_ref();
+    if fuzzy {
+        return Some(format!(
+            "--fuzzy requires protocol 29 or higher (negotiated {p})."
+        ));
+    }
+    if let Some((kind, _)) = basis.filter(|_| opts.inplace) {
+        return Some(format!(
+            "--{} with --inplace requires protocol 29 or higher (negotiated {p}).",
+            kind.option_name()
+        ));
+    }
+    if let Some((kind, _)) = basis.filter(|(_, dirs)| dirs.len() > 1) {
+        return Some(format!(
+            "Using more than one --{} option requires protocol 29 or higher (negotiated {p}).",
+            kind.option_name()
+        ));
+    }
+    opts.prune_empty_dirs
+        .then(|| format!("--prune-empty-dirs requires protocol 29 or higher (negotiated {p})."))
+}
+
+/// Prints rsync's lines when both of its processes refuse an option at an
+/// old protocol (their most frequent order; at 24 and below after their
+/// old-version warnings) and returns exit code 2.
+fn old_protocol_refused(name: &str, opts: &options::Options, why: &str) -> i32 {
+    let code = ExitCode::ProtocolIncompat;
+    if opts.protocol <= 24 && opts.quiet == 0 {
+        let _ = writeln!(
+            std::io::stdout(),
+            "Server is very old version of rsync, upgrade recommended."
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "Client is very old version of rsync, upgrade recommended."
+        );
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{why}");
+    let _ = writeln!(err, "{}", final_line!(name, code, Some("Receiver")));
+    let _ = writeln!(err, "{why}");
+    let _ = writeln!(err, "{}", final_line!(name, code, Some("sender")));
+    code.code()
+}
+
+/// Whether the command line asks for `--fuzzy` (which arsync otherwise
+/// accepts and ignores): its last occurrence is not a negation.
+fn wants_fuzzy(lexed: &cli::lex::Lexed) -> bool {
+    lexed
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.spec.id == cli::spec::Id::Fuzzy)
+        .is_some_and(|e| !e.negated())
 }
 
 /// Prints `NAME: TEXT` and rsync's usage-error line; returns exit code 1.
@@ -229,6 +317,10 @@ pub fn main_with_args(argv: Vec<OsString>) -> i32 {
         }
         Ok(Command::Run(opts)) if !RSYNC_PROTOCOLS.contains(&opts.protocol) => {
             protocol_refused(&name, opts.protocol)
+        }
+        Ok(Command::Run(opts)) if old_protocol_refusal(&opts, wants_fuzzy(&lexed)).is_some() => {
+            let why = old_protocol_refusal(&opts, wants_fuzzy(&lexed)).unwrap_or_default();
+            old_protocol_refused(&name, &opts, &why)
         }
         Ok(Command::Run(opts)) if !opts.remote_options.is_empty() => {
             match cli::remote::apply(args, &opts) {

@@ -58,9 +58,10 @@ pub(crate) fn help_text(name: &str) -> String {
          Options\n\
          {opts}\n\
          Handed over to the system rsync: remote paths (HOST:PATH, HOST::MODULE,\n\
-         rsync://), --server, --daemon, a --protocol from 20 to 28 (29-32 run\n\
-         natively), an --iconv with a UTF-16/32, UCS or UTF-7 charset or that\n\
-         converts with a --protocol below 29,\n\
+         rsync://), --server, --daemon, -H, --progress, --log-file or\n\
+         --delete-during with a --protocol below 29, an --iconv with a\n\
+         UTF-16/32, UCS or UTF-7 charset or that converts with a --protocol\n\
+         below 29,\n\
          --confine-root beside --backup-dir, and\n\
          {handed}.\n\
          With ARSYNC_NO_FALLBACK=1 or --no-fallback they are refused with\n\

@@ -97,7 +97,10 @@ impl Report {
         if self.log_before {
             let v = self.view(rec);
             if let Some(l) = self.stdout_line(&v) {
-                lines.push(Line::Out(l));
+                lines.push(Line::Sender {
+                    key: rec.name.clone(),
+                    line: l,
+                });
             }
         } else if self.progress.is_on() && self.verbose > 0 {
             let name = super::format::escape_output(&rec.name, self.utf8, self.eight_bit);

@@ -36,6 +36,11 @@ use stats::{FileCounts, TransferStats};
 /// list count as of that lookahead (`to-chk`), not as of arsync's walk.
 const FLIST_LOOKAHEAD: u64 = 1000;
 
+/// rsync's warnings at `--protocol` 24 and below: the client's (stdout)
+/// and the server's (stderr).
+const OLD_SERVER: &str = "Server is very old version of rsync, upgrade recommended.";
+const OLD_CLIENT: &str = "Client is very old version of rsync, upgrade recommended.";
+
 /// A reserved place in the output order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Slot(u64);
@@ -58,6 +63,50 @@ enum Line {
     /// `--info=progress2`: an incremental sub-list whose last entry is at
     /// this file-list position is done (rsync's NDX_DONE for it).
     ListEnd(u64),
+    /// A transferred file's stdout line, printed by rsync's sender. Below
+    /// protocol 29 it waits (see [`OldProtocol`]) under its sort key.
+    Sender { key: Vec<u8>, line: Vec<u8> },
+    /// The transfers are done: waiting sender lines go out.
+    SenderDone,
+}
+
+/// How rsync's output changes below `--protocol` 29 on a local copy
+/// (measured with rsync 3.5.0). Its generator (the receiving process)
+/// then neither itemizes nor hands item lines to the sender: with `-v` it
+/// prints the names of the entries it changes itself (a new directory
+/// only when setting its attributes changes it), with `-i` those entries
+/// get no line, and the sender prints each transferred file with `?`
+/// for every attribute flag (`>f?????????`). The generator's lines reach
+/// the terminal before the sender's (for lists the size of a pipe
+/// buffer), and the sender's come in the old file-list order: full paths
+/// as plain bytes (`a.txt` before `a/x`). At 22 and below the
+/// generator's lines (with `created directory`) go to stderr.
+#[derive(Debug, Default)]
+struct OldProtocol {
+    /// Below 29.
+    on: bool,
+    /// 22 and below: the generator's lines go to stderr.
+    server_stderr: bool,
+    /// The line being made is the generator's.
+    in_server: bool,
+    /// Dir times are set (`-t` without `-O`): a new directory is named.
+    dir_times: bool,
+    /// Sender lines waiting for [`Line::SenderDone`].
+    waiting: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The file-list name of the entry whose generator lines are being
+    /// made: they wait too, to go out in the old order.
+    key: Option<Vec<u8>>,
+    /// Generator lines waiting for [`Line::SenderDone`].
+    server_waiting: Vec<(Vec<u8>, Line)>,
+}
+
+/// The sort key of a file-list name in rsync's old order: plain bytes,
+/// with `.` first.
+fn old_key(name: &[u8]) -> Vec<u8> {
+    match name {
+        b"." => Vec::new(),
+        n => n.to_vec(),
+    }
 }
 
 #[derive(Debug)]
@@ -285,6 +334,7 @@ pub(crate) struct Report {
     /// Data was sent since that list started.
     list_sent: bool,
     flist_ms: u64,
+    old: OldProtocol,
 }
 
 impl Report {
@@ -371,7 +421,15 @@ impl Report {
             list_complete: false,
             last_xfer: -1,
             flist_ms: 0,
+            old: OldProtocol {
+                on: opts.protocol < 29,
+                server_stderr: opts.protocol <= 22,
+                in_server: false,
+                dir_times: opts.times && !opts.omit_dir_times,
+                ..OldProtocol::default()
+            },
         };
+        r.old_warnings(opts);
         if let Some(path) = &opts.log_file {
             // rsync 3.5 opens the log through its walk of operator paths
             // (see `sys::trust`): refused, it goes on without a log.
@@ -400,6 +458,15 @@ impl Report {
             }
         }
         r
+    }
+
+    /// rsync's two processes each warn about the other's protocol at 24
+    /// and below.
+    fn old_warnings(&mut self, opts: &Options) {
+        if opts.protocol <= 24 && opts.quiet == 0 {
+            self.push(Line::Out(OLD_SERVER.as_bytes().to_vec()));
+            self.push(Line::Err(OLD_CLIENT.as_bytes().to_vec()));
+        }
     }
 
     /// A name escaped the way rsync prints names.
@@ -432,6 +499,21 @@ impl Report {
 
     /// Takes in what happened (see [`Event`]).
     pub(crate) fn event(&mut self, ev: Event<'_>) {
+        self.old.in_server = self.old.server_stderr;
+        self.old.key = match &ev {
+            _ if !self.old.on => None,
+            Event::Item { e, .. } | Event::BasisMatch { e, .. } | Event::Skipped { e, .. } => {
+                Some(old_key(e.local_name()))
+            }
+            Event::UpToDate { name, .. } | Event::NonRegular { name } => Some(old_key(name)),
+            _ => None,
+        };
+        self.event_lines(ev);
+        self.old.in_server = false;
+        self.old.key = None;
+    }
+
+    fn event_lines(&mut self, ev: Event<'_>) {
         match ev {
             Event::Sending { size } => {
                 self.stats.num_transferred += 1;
@@ -678,6 +760,31 @@ impl Report {
             // (The whole list's end is written once the list is complete.)
             Line::ListDone => self.list_end(self.stats.num_files.saturating_sub(1)),
             Line::ListEnd(last) => self.list_end(last),
+            Line::Sender { key, line } if self.old.on => self.old.waiting.push((key, line)),
+            Line::Sender { line, .. } => self.emit(false, &line, true),
+            Line::SenderDone => self.sender_lines(),
+        }
+    }
+
+    /// The sender's waiting lines, in its (old) file-list order.
+    fn sender_lines(&mut self) {
+        let mut server = std::mem::take(&mut self.old.server_waiting);
+        server.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, l) in server {
+            self.write_line(l);
+        }
+        let mut waiting = std::mem::take(&mut self.old.waiting);
+        waiting.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, l) in waiting {
+            self.emit(false, &l, true);
+        }
+    }
+
+    /// The transfers are done: below protocol 29 the sender's lines go
+    /// out now, after the generator's and before later deletions.
+    pub(crate) fn transfers_done(&mut self) {
+        if self.old.on {
+            self.push(Line::SenderDone);
         }
     }
 
@@ -705,6 +812,14 @@ impl Report {
 
     /// Appends a line after everything pushed or reserved so far.
     fn push_now(&mut self, line: Line) {
+        let line = match line {
+            Line::Out(l) if self.old.in_server => Line::Err(l),
+            l => l,
+        };
+        if let (Some(key), Line::Out(_) | Line::Err(_)) = (&self.old.key, &line) {
+            self.old.server_waiting.push((key.clone(), line));
+            return;
+        }
         let waits = !self.ready(std::slice::from_ref(&line));
         if (self.queue.is_empty() || self.unordered) && !waits {
             self.write_line(line);
@@ -1026,6 +1141,12 @@ impl Report {
     /// format if it has `%i`/`%o` (else `deleting %n`), and logged (not in
     /// a dry run). Deletions go before a held directory line.
     pub(crate) fn deleted(&mut self, local: &[u8], kind: Kind) {
+        self.old.in_server = self.old.server_stderr;
+        self.deleted_lines(local, kind);
+        self.old.in_server = false;
+    }
+
+    fn deleted_lines(&mut self, local: &[u8], kind: Kind) {
         self.stats.deleted.add(kind);
         let shown = self.shown.as_ref().map(|c| c.borrow_mut().deleted(local));
         let mut view = ItemView::deleted(shown.as_deref().unwrap_or(local), kind == Kind::Dir);
@@ -1078,6 +1199,22 @@ impl Report {
         if !self.lists(v) {
             return None;
         }
+        // Below protocol 29 the generator names what it did not transfer
+        // (`%n%L`), and the sender does not know what changed.
+        let fmt: &[u8] = match self.old.on && v.iflags & item::TRANSFER == 0 {
+            true => b"%n%L",
+            false => fmt,
+        };
+        let old;
+        let v = if self.old.on && v.iflags & item::TRANSFER != 0 {
+            old = ItemView {
+                iflags: item::TRANSFER | item::MISSING_DATA,
+                ..v.clone()
+            };
+            &old
+        } else {
+            v
+        };
         let line = format::render(fmt, v, &self.ctx);
         Some(format::escape_output(&line, self.utf8, self.eight_bit))
     }
@@ -1085,8 +1222,22 @@ impl Report {
     /// Whether rsync's sender would log this item (whatever the format).
     fn lists(&self, v: &ItemView) -> bool {
         let transfer = v.iflags & item::TRANSFER != 0;
+        if self.old.on && !transfer {
+            return self.old_server_lists(v);
+        }
         itemize::generator_sends(v.iflags, self.itemize, self.verbose)
             && (transfer || itemize::sender_logs(v.iflags, v.kind, self.itemize, self.verbose))
+    }
+
+    /// Below protocol 29: whether rsync's generator names an entry it did
+    /// not transfer (with `-v`, also beside `-i`, never itemized: see
+    /// [`Report::stdout_line`]; a new directory only if setting its times
+    /// changes it).
+    fn old_server_lists(&self, v: &ItemView) -> bool {
+        let new_dir = v.kind == Kind::Dir && v.iflags & item::IS_NEW != 0;
+        self.verbose > 0
+            && (!new_dir || self.old.dir_times)
+            && itemize::sender_logs(v.iflags, v.kind, 0, self.verbose)
     }
 
     /// The log message for an item that is not a completed transfer.
@@ -1159,7 +1310,9 @@ impl Report {
             lines.push(Line::Log(m));
         }
         self.release_held();
-        if e.kind() == Kind::Dir {
+        // (Below protocol 29 the generator names a directory before it
+        // deletes in it.)
+        if e.kind() == Kind::Dir && !self.old.on {
             self.held = lines;
         } else {
             for l in lines {
@@ -1234,7 +1387,10 @@ impl Report {
         if !self.log_before
             && let Some(l) = out
         {
-            lines.push(Line::Out(l));
+            lines.push(Line::Sender {
+                key: rec.name.clone(),
+                line: l,
+            });
         }
         if !self.quiet {
             for n in notes {
@@ -1259,7 +1415,8 @@ impl Report {
     pub(crate) fn would_transfer(&mut self, rec: &ItemRec) {
         let v = self.view(rec);
         if let Some(l) = self.stdout_line(&v) {
-            self.push(Line::Out(l));
+            let key = rec.name.clone();
+            self.push(Line::Sender { key, line: l });
         }
     }
 
@@ -1343,6 +1500,7 @@ impl Report {
             dry_run: self.dry_run,
             batch_only: false,
             no_deleted_line: self.protocol < 31,
+            no_created_line: self.protocol < 29,
         }
     }
 
@@ -1383,6 +1541,7 @@ impl Report {
     /// The closing lines: `-vv`'s `total:` line, `--stats`' block and the
     /// two summary lines (`-v`), on stdout unless `-q` and in the log.
     pub(crate) fn summary(&mut self) {
+        self.transfers_done();
         let ts = self.transfer_stats();
         self.sender_done();
         if self.stats_level == 0 {
@@ -1418,6 +1577,7 @@ impl Report {
                 self.write_line(l);
             }
         }
+        self.sender_lines();
         let _ = self.out.flush();
         self.progress.finish();
     }

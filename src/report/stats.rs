@@ -107,6 +107,9 @@ pub(crate) struct TransferStats {
     pub batch_only: bool,
     /// `--protocol` below 31: rsync has no `Number of deleted files` line.
     pub no_deleted_line: bool,
+    /// `--protocol` below 29: rsync has no `Number of created files` line
+    /// either.
+    pub no_created_line: bool,
 }
 
 /// rsync's `human_num()`: [`do_big_num`] at the `-h` level.
@@ -197,6 +200,9 @@ pub(crate) fn stats_lines(s: &TransferStats, human: u8) -> Vec<String> {
     ];
     if !s.no_deleted_line {
         v.insert(2, counts_line("Number of deleted files", &s.deleted, human));
+    }
+    if s.no_created_line {
+        v.remove(1);
     }
     if s.flist_buildtime_ms != 0 {
         v.push(format!(
@@ -353,6 +359,7 @@ mod tests {
             dry_run: false,
             batch_only: false,
             no_deleted_line: false,
+            no_created_line: false,
         }
     }
 
@@ -367,6 +374,19 @@ mod tests {
         assert!(!l.iter().any(|l| l.starts_with("Number of deleted files")));
         assert_eq!(l.len() + 1, stats_lines(&sample(), 1).len());
         assert!(l[2].starts_with("Number of regular files transferred"));
+    }
+
+    // rsync 3.5.0 with `--protocol=28` (or below) has no created-files line.
+    #[test]
+    fn older_protocol_has_no_created_line() {
+        let old = TransferStats {
+            no_deleted_line: true,
+            no_created_line: true,
+            ..sample()
+        };
+        let l = stats_lines(&old, 1);
+        assert!(l[0].starts_with("Number of files"));
+        assert!(l[1].starts_with("Number of regular files transferred"));
     }
 
     // Produced by rsync 3.5.0: `rsync -a --stats src/ dst/` (LC_ALL=C).

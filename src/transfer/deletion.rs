@@ -96,7 +96,7 @@ impl Transfer<'_> {
             .into_iter()
             .filter(|(n, st)| self.disposal.deleter.goes(self.report, dir, n, st, keep))
             .collect();
-        crate::delete::sort_like_rsync(&mut doomed);
+        self.disposal.deleter.sort(&mut doomed);
         doomed
     }
 

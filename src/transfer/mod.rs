@@ -278,6 +278,7 @@ impl Transfer<'_> {
             self.report.flist_done(opts.info_flist(), Some(slot));
         }
         self.finish_copies();
+        self.report.transfers_done();
         self.report.sender_done();
         self.run_delayed_deletes();
         if opts.delete == Some(DeleteWhen::After) && !self.stopping() {
