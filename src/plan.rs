@@ -124,11 +124,21 @@ pub(crate) struct Decision {
     pub basis_quiet: bool,
     /// `-X`, `-A`, `--fake-super`: what else to write where the item goes.
     pub extra: Option<Box<meta::ItemAttrs>>,
-    /// `--confine-root`: the basis file that would have settled the entry
-    /// (linked or copied from) but lies outside the root. rsync's
-    /// generator fails to open it (`ELOOP`), says so, and decides as if
-    /// the basis directories had nothing.
-    pub confined_basis: Option<PathBuf>,
+    /// The basis file that would have settled the entry (linked or copied
+    /// from) but cannot be used: rsync's generator says why and decides
+    /// as if the basis directories had nothing.
+    pub confined_basis: Option<BasisRefused>,
+}
+
+/// Why a basis file found for an entry is not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BasisRefused {
+    /// `--confine-root`: it lies outside the root (opening it: `ELOOP`).
+    Outside(PathBuf),
+    /// A local copy from it would be built in a relative `--temp-dir`
+    /// that climbs out with `..`: the generator's `mkstemp` of this temp
+    /// name fails with `EINVAL`, as the receiver's will.
+    TempClimbs(PathBuf),
 }
 
 impl Decision {
@@ -148,7 +158,7 @@ impl Decision {
         self
     }
 
-    fn with_confined(mut self, basis: Option<PathBuf>) -> Decision {
+    fn with_confined(mut self, basis: Option<BasisRefused>) -> Decision {
         self.confined_basis = basis;
         self
     }
@@ -167,6 +177,9 @@ pub(crate) struct Planner<'a> {
     /// What the destination and the basis directories hold, read through
     /// the run's destination (the in-memory one in tests).
     pub fs: Arc<dyn DestFs>,
+    /// A relative `--temp-dir` that climbs out with `..`, as resolved
+    /// from the destination root (rsync 3.5's `mkstemp` fails there).
+    pub temp_climbs: Option<PathBuf>,
 }
 
 impl Planner<'_> {
@@ -674,7 +687,7 @@ impl Planner<'_> {
             && let Some(m) = self.find_basis(e, local)
         {
             match self.by_basis(e, m, *bkind, existing, remove, mode) {
-                Ok(d) => match self.confined(d) {
+                Ok(d) => match self.confined(d, e) {
                     Ok(d) => return d,
                     Err(from) => confined = Some(from),
                 },
@@ -718,15 +731,25 @@ impl Planner<'_> {
         Decision::new(action, iflags, mode).with_confined(confined)
     }
 
-    /// `--confine-root`: `d` if the basis file it opens (to link it or
-    /// copy from it) lies inside the root, else (`Err`) that file.
-    fn confined(&self, d: Decision) -> Result<Decision, PathBuf> {
+    /// `d` if the basis file it opens (to link it or copy from it) can
+    /// be used, else (`Err`) why not: outside `--confine-root`'s root, or
+    /// a local copy whose temp file cannot be made.
+    fn confined(&self, d: Decision, e: &Entry) -> Result<Decision, BasisRefused> {
         match &d.action {
             Action::Link { from, .. } | Action::LocalCopy { from, .. }
                 if self.outside_root(from) =>
             {
-                Err(from.clone())
+                Err(BasisRefused::Outside(from.clone()))
             }
+            Action::LocalCopy { .. } if !self.opts.dry_run => match &self.temp_climbs {
+                Some(dir) => {
+                    let base = Path::new(crate::sys::path_from(&e.name)).file_name();
+                    let mut name = base.unwrap_or_default().to_os_string();
+                    name.push(".XXXXXX");
+                    Err(BasisRefused::TempClimbs(dir.join(name)))
+                }
+                None => Ok(d),
+            },
             _ => Ok(d),
         }
     }
@@ -802,6 +825,7 @@ mod tests {
             basis: None,
             attrs: &attrs,
             fs: crate::destfs::for_dry_run(true),
+            temp_climbs: None,
         };
         planner
             .decide(e, Path::new("/nonexistent/dest"), b"x", old)
@@ -1019,6 +1043,7 @@ mod tests {
                     basis: self.opts.basis.clone(),
                     attrs: &attrs,
                     fs: self.mem.clone(),
+                    temp_climbs: None,
                 };
                 planner.decide(&e, &dp, b"x", old)
             }

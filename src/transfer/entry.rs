@@ -265,12 +265,19 @@ impl Transfer<'_> {
     /// last, so a new file waits for the last one.
     pub(super) fn execute(&mut self, item: &Item<'_>, d: &Decision, defer: bool) -> (Next, Effect) {
         let stop = |effect| (Next::Stop, effect);
-        if let Some(from) = &d.confined_basis {
-            let msg = format!(
-                "[generator] open \"{}\": {}",
-                self.shown(from),
-                sys::errno_text(Errno::LOOP)
-            );
+        if let Some(why) = &d.confined_basis {
+            let msg = match why {
+                BasisRefused::Outside(from) => format!(
+                    "[generator] open \"{}\": {}",
+                    self.shown(from),
+                    sys::errno_text(Errno::LOOP)
+                ),
+                BasisRefused::TempClimbs(tmp) => format!(
+                    "[generator] mkstemp \"{}\" failed: {}",
+                    self.shown(tmp),
+                    sys::errno_text(Errno::INVAL)
+                ),
+            };
             self.report.error(msg);
         }
         match &d.action {

@@ -46,7 +46,7 @@ use crate::exit::ExitCode;
 use crate::filter::FilterList;
 use crate::meta::{self, Policy, Receiver, Wanted};
 use crate::options::{DeleteWhen, Options};
-use crate::plan::{Action, Decision, Planner, SkipWhy};
+use crate::plan::{Action, BasisRefused, Decision, Planner, SkipWhy};
 use crate::report::{Event, Report, Slot};
 use crate::scan::{DirListing, Scanner, Ticket};
 use crate::sys::{self, DirAt, Kind, Stat};

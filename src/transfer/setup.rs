@@ -489,6 +489,9 @@ impl<'a> Setup<'a> {
         let temp_refusal = engine::TempRefusal::of(self.opts, temp_dir.as_deref());
         let deleter = self.deleter(&root);
         let backup = self.backup(&root)?;
+        let temp_climbs = temp_dir
+            .clone()
+            .filter(|_| temp_refusal == Some(engine::TempRefusal::Climbs));
         let engine = self.engine(temp_dir, temp_refusal);
         let planner = Planner {
             opts: self.opts,
@@ -496,6 +499,7 @@ impl<'a> Setup<'a> {
             basis,
             attrs: self.attrs,
             fs: self.fs.clone(),
+            temp_climbs,
         };
         let merge_setup_pending = self
             .walk_cfg

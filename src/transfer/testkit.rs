@@ -34,6 +34,7 @@ pub(super) fn with_transfer<R>(
         basis: opts.basis.clone(),
         attrs: &attrs,
         fs: setup.fs.clone(),
+        temp_climbs: None,
     };
     let mut t = Transfer {
         ctx: RunCtx {
