@@ -43,6 +43,9 @@ pub(crate) struct Target {
     /// `--inplace`: what the backup copy keeps of the old file (rsync
     /// gives it the old mtime with `-t`, owner with `-o`, group with `-g`).
     pub keeps: sys::KeepAttrs,
+    /// The backup dir comes out of `--confine-root`'s root: the backup
+    /// fails at the last moment, silently (see [`Backup::doomed`]).
+    pub confined: bool,
 }
 
 /// A backup that could not be made: rsync's messages (without the
@@ -61,6 +64,9 @@ pub struct Failure {
     /// rsync 3.5's ownership walk refused the backup dir (a symlink of
     /// another user on its way): that many refusal lines come first.
     pub refusals: usize,
+    /// The backup dir comes out of `--confine-root`'s root (see
+    /// [`Failure::confined`]).
+    pub confined: bool,
 }
 
 impl From<Failure> for io::Error {
@@ -91,6 +97,24 @@ impl Failure {
             errno: Errno::NOENT,
             itself: true,
             refusals: 0,
+            confined: false,
+        }
+    }
+
+    /// The backup dir comes out of `--confine-root`'s root: rsync 3.5
+    /// says nothing, and the old version stays. Its callers differ (as
+    /// rsync's processes do): a copy's backup ends the run (see
+    /// [`Backup::prepare`]), a deletion is reported (`ELOOP`), an item the
+    /// generator would have replaced (a symlink, a node, a hard link) or
+    /// a `--delay-updates` file is silently left as it is.
+    fn confined() -> Failure {
+        Failure {
+            lines: Vec::new(),
+            fatal: false,
+            errno: Errno::LOOP,
+            itself: false,
+            refusals: 0,
+            confined: true,
         }
     }
 
@@ -105,6 +129,7 @@ impl Failure {
             errno: e,
             itself: false,
             refusals: 0,
+            confined: false,
         }
     }
 
@@ -115,6 +140,7 @@ impl Failure {
             errno: e,
             itself: false,
             refusals: 0,
+            confined: false,
         }
     }
 
@@ -154,6 +180,7 @@ impl Failure {
                 errno: e,
                 itself: false,
                 refusals: 1,
+                confined: false,
             };
         }
         let mut f = Failure::keep("unlink", from, to, shown_to, e);
@@ -180,6 +207,7 @@ impl Failure {
             errno: e,
             itself: false,
             refusals: 0,
+            confined: false,
         }
     }
 }
@@ -202,6 +230,11 @@ pub(crate) struct Backup {
     insecure_links: bool,
     /// The walk's verdict on the backup dir, made at the first backup.
     untrusted: Arc<OnceLock<bool>>,
+    /// `--confine-root`: the root the backup dir must resolve inside.
+    confine: Option<PathBuf>,
+    /// Whether the backup dir (as it will be once made) comes out of the
+    /// root: judged at the first backup.
+    escapes: Arc<OnceLock<bool>>,
     suffix: Vec<u8>,
     /// What an `--inplace` backup copy keeps of the old file.
     copy_keeps: sys::KeepAttrs,
@@ -259,6 +292,8 @@ impl Backup {
             dir_at: Arc::new(OnceLock::new()),
             insecure_links: false,
             untrusted: Arc::new(OnceLock::new()),
+            confine: None,
+            escapes: Arc::new(OnceLock::new()),
             suffix: suffix.as_bytes().to_vec(),
             dry_run,
             copy_keeps,
@@ -282,29 +317,53 @@ impl Backup {
         self
     }
 
-    /// rsync 3.5's ownership walk of the backup dir (see `sys::trust`):
-    /// backing up `path` fails as rsync's does when the backup dir leads
-    /// through a symlink of an untrusted user. `replace`: the backup of a
-    /// file about to be replaced (else of one being deleted).
+    /// `--confine-root`: backups go only to a backup dir inside `root`
+    /// (`None`: anywhere).
+    pub(crate) fn confine(mut self, root: Option<&Path>) -> Backup {
+        self.confine = root.map(Path::to_path_buf);
+        self
+    }
+
+    /// rsync 3.5's walks of the backup dir (see `sys::trust`): backing up
+    /// `path` fails as rsync's does when the backup dir leads through a
+    /// symlink of an untrusted user, or (`--confine-root`) out of the
+    /// root. `replace`: the backup of a file about to be replaced (else
+    /// of one being deleted).
     fn refusal(&self, path: &Path, replace: bool) -> Result<(), Failure> {
         let Some(dir) = &self.dir else {
             return Ok(());
         };
         let rel = match sys::strip_root(path, &self.root) {
             Some(rel) if !rel.is_empty() && !self.insecure_links => rel,
-            _ => return Ok(()),
+            _ => return self.confined(dir),
         };
         if !*self
             .untrusted
             .get_or_init(|| sys::trust::follows_untrusted_link(dir))
         {
-            return Ok(());
+            return self.confined(dir);
         }
         let (parent, _) = split_rel(rel);
         let level = (!parent.is_empty()).then(|| dir.join(sys::path_from(parent)));
         let level = level.as_deref().map(|l| self.local(l));
         let to = self.name_for(path);
         Err(Failure::refused(level, path, &to, self.local(&to), replace))
+    }
+
+    /// `--confine-root`: a backup dir that comes out of the root (once
+    /// its missing levels are made) takes no backup (see
+    /// [`Failure::confined`]); nothing is made or written there.
+    fn confined(&self, dir: &Path) -> Result<(), Failure> {
+        let Some(root) = &self.confine else {
+            return Ok(());
+        };
+        let out = *self
+            .escapes
+            .get_or_init(|| sys::trust::escapes_root_once_made(dir, root));
+        if out {
+            return Err(Failure::confined());
+        }
+        Ok(())
     }
 
     fn local<'a>(&self, path: &'a Path) -> &'a Path {
@@ -397,6 +456,7 @@ impl Backup {
                 dir: src.clone(),
                 name,
                 keeps: self.copy_keeps,
+                confined: false,
             });
         };
         let rel = match sys::strip_root(path, &self.root) {
@@ -410,6 +470,7 @@ impl Backup {
                     dir: DirAt::Path(d),
                     name,
                     keeps: self.copy_keeps,
+                    confined: false,
                 });
             }
         };
@@ -448,6 +509,7 @@ impl Backup {
             dir: cur,
             name,
             keeps: self.copy_keeps,
+            confined: false,
         })
     }
 
@@ -543,6 +605,7 @@ impl Backup {
                 dir: DirAt::Path(d),
                 name,
                 keeps: self.copy_keeps,
+                confined: false,
             }));
         }
         let (src, base) = match dir {
@@ -556,6 +619,24 @@ impl Backup {
         };
         self.refusal(path, true)?;
         self.target(path, &src, &base).map(Some)
+    }
+
+    /// A copy's backup that `--confine-root` refuses (see
+    /// [`Failure::confined`]): as rsync 3.5's receiver, the new version is
+    /// written to its temp file, and the backup then fails silently at
+    /// the last moment, which ends the run (exit 11) with the old file in
+    /// place and the temp file gone. Nothing is made in the backup dir.
+    pub(crate) fn doomed(&self, path: &Path) -> Target {
+        let to = self.name_for(path);
+        let (d, name) = split(&to);
+        Target {
+            shown: self.local(&to).to_path_buf(),
+            path: to,
+            dir: DirAt::Path(d),
+            name,
+            keeps: self.copy_keeps,
+            confined: true,
+        }
     }
 }
 
@@ -667,6 +748,9 @@ impl crate::engine::BeforeCommit for Target {
     /// a link is refused). A failure gives rsync's lines: the backup name
     /// that could not be written.
     fn keep_replaced(&self, dest: &Path, dir: &DirAt, base: &[u8]) -> Result<(), Vec<String>> {
+        if self.confined {
+            return Err(Vec::new());
+        }
         let failed = |op, e: Errno| Failure::keep(op, dest, &self.path, &self.shown, e).lines;
         // The backup name is the file itself: nothing to keep, and never
         // unlink it (see `Failure::itself`).
@@ -683,6 +767,10 @@ impl crate::engine::BeforeCommit for Target {
             Err(_) => copy_file(dir, base, &self.dir, &self.name, sys::KeepAttrs::NONE)
                 .map_err(|e| failed("open", Errno::from_io_error(&e).unwrap_or(Errno::IO))),
         }
+    }
+
+    fn named_temp(&self) -> bool {
+        self.confined
     }
 
     /// `--inplace -b`: a copy of the old file with its permissions, and its

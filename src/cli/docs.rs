@@ -34,7 +34,7 @@ A command line arsync does not implement itself (a remote source or destination 
 as host:path, user@host:path, host::module or rsync://host/module, --server, --daemon, \
 any option in the section OPTIONS HANDED OVER TO RSYNC, a --protocol from 20 to 28, \
 an --iconv whose REMOTE charset is neither UTF-8 nor LOCAL's (or has a // suffix) or that \
-converts with a --protocol below 30, or --confine-root beside --backup-dir) is handed \
+converts with a --protocol below 30) is handed \
 over to the system rsync found on PATH: arsync replaces itself with it, so output and \
 exit code are rsync's. Set ARSYNC_NO_FALLBACK=1 (or use --no-fallback) \
 to get a usage error instead.";

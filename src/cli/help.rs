@@ -60,8 +60,7 @@ pub(crate) fn help_text(name: &str) -> String {
          Handed over to the system rsync: remote paths (HOST:PATH, HOST::MODULE,\n\
          rsync://), --server, --daemon, a --protocol from 20 to 28 (29-32 run\n\
          natively), an --iconv whose REMOTE charset is neither UTF-8 nor LOCAL's\n\
-         (or has a // suffix) or that converts with a --protocol below 30,\n\
-         --confine-root beside --backup-dir, and\n\
+         (or has a // suffix) or that converts with a --protocol below 30, and\n\
          {handed}.\n\
          With ARSYNC_NO_FALLBACK=1 or --no-fallback they are refused with\n\
          \"This rsync does not support --OPTION\" (exit code 1).\n\
@@ -212,7 +211,7 @@ mod tests {
             opts.contains("--confine-root=DIR"),
             "--confine-root runs natively"
         );
-        assert!(handed.contains("--confine-root beside --backup-dir"));
+        assert!(!handed.contains("--confine-root"), "with --backup-dir too");
         assert!(!handed.contains("--compress"), "-z runs natively");
         assert!(handed.contains("\nByte counts: a local copy has no protocol stream"));
     }

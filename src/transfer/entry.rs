@@ -390,6 +390,15 @@ impl Transfer<'_> {
         if d.basis_quiet {
             self.item(d, e, None);
         }
+        if self.flow.doomed {
+            // After a copy --confine-root dooms (see `Flow::doomed`):
+            // listed as rsync's sender lists it, never written.
+            if let Some(l) = rec.as_ref().and_then(|r| self.report.item_line_of(r)) {
+                let slot = self.report.reserve();
+                self.report.complete(slot, vec![l], Vec::new());
+            }
+            return None;
+        }
         // --delay-updates: the file is built in the staging dir and moved
         // into place at the end.
         let mut target = dest.to_path_buf();
@@ -425,6 +434,11 @@ impl Transfer<'_> {
             Some(b) if !fresh && delayed.is_none() && !self.ctx.temp_refused => {
                 match b.prepare(dest, dir.as_ref()) {
                     Ok(to) => to,
+                    // --confine-root refuses the backup dir: an --inplace
+                    // file is left as it is, silently, as rsync's is;
+                    // else the copy goes ahead and fails at its backup.
+                    Err(f) if f.confined && opts.inplace => return None,
+                    Err(f) if f.confined => Some(b.doomed(dest)),
                     Err(f) => {
                         // No backup, no copy: the destination stays as it is.
                         if let Some(l) = rec.as_ref().and_then(|r| self.report.item_line_of(r)) {
@@ -437,6 +451,11 @@ impl Transfer<'_> {
             }
             _ => None,
         };
+        let doomed = backup_to.as_ref().is_some_and(|to| to.confined);
+        if doomed {
+            // Everything before it lands first, as in rsync's receiver.
+            self.drain_all();
+        }
         let append_from = self.append_from(d);
         let slot = self.report.reserve();
         let live = rec.as_ref().and_then(|r| self.report.watch(slot, r));
@@ -472,6 +491,7 @@ impl Transfer<'_> {
         };
         self.drain_ready();
         self.copies.submit(job, &mut || self.report.tick());
+        self.flow.doomed |= doomed;
         Some(token)
     }
 

@@ -34,6 +34,14 @@ pub(super) struct Flow {
     pub flist_error: bool,
     /// rsync's unfinished `building file list ... ` line (see `diag`).
     pub flist_line_open: bool,
+    /// A copy whose backup `--confine-root` refuses is on its way (see
+    /// `backup::Backup::doomed`): rsync's receiver dies there, while its
+    /// generator and sender go on with the rest of that directory's list,
+    /// the files to copy listed only. Nothing stops until that is done.
+    pub doomed: bool,
+    /// The doomed copy ended the run as rsync's receiver dies: its
+    /// generator, killed with it, never touches up directory times.
+    pub receiver_died: bool,
 }
 
 impl Flow {
@@ -44,12 +52,14 @@ impl Flow {
             fatal_code: ExitCode::FileIo,
             flist_error: false,
             flist_line_open: false,
+            doomed: false,
+            receiver_died: false,
         }
     }
 
     /// Interrupted, or a fatal error happened: no new work starts.
     pub(super) fn stopping(&self) -> bool {
-        self.abort.load(Ordering::Relaxed) || self.fatal.is_some()
+        !self.doomed && (self.abort.load(Ordering::Relaxed) || self.fatal.is_some())
     }
 
     /// Stops the engine's lanes (and the walk).
