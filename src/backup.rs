@@ -366,6 +366,12 @@ impl Backup {
         Ok(())
     }
 
+    /// Whether `--confine-root` refuses the backup dir (see
+    /// [`Backup::confined`]).
+    pub(crate) fn confined_out(&self) -> bool {
+        self.dir.as_deref().is_some_and(|d| self.confined(d).is_err())
+    }
+
     fn local<'a>(&self, path: &'a Path) -> &'a Path {
         path.strip_prefix(&self.root).unwrap_or(path)
     }

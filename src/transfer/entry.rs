@@ -428,6 +428,21 @@ impl Transfer<'_> {
             None => self.at_of(dest).ok().map(|(d, _)| d),
             Some(at) => at.ok(),
         };
+        if self.ctx.temp_refused
+            && !fresh
+            && delayed.is_none()
+            && self.disposal.backup.as_ref().is_some_and(|b| b.confined_out())
+        {
+            // rsync writes the temp file in --temp-dir (outside the root),
+            // then its receiver dies at the backup: listed, doomed.
+            self.drain_all();
+            if let Some(l) = rec.as_ref().and_then(|r| self.report.item_line_of(r)) {
+                let slot = self.report.reserve();
+                self.report.complete(slot, vec![l], Vec::new());
+            }
+            self.flow.doomed = true;
+            return None;
+        }
         // -b: where the version being replaced goes (directories made now,
         // unless the copy is refused before its temp file exists).
         let backup_to = match &self.disposal.backup {
