@@ -369,7 +369,9 @@ impl Backup {
     /// Whether `--confine-root` refuses the backup dir (see
     /// [`Backup::confined`]).
     pub(crate) fn confined_out(&self) -> bool {
-        self.dir.as_deref().is_some_and(|d| self.confined(d).is_err())
+        self.dir
+            .as_deref()
+            .is_some_and(|d| self.confined(d).is_err())
     }
 
     fn local<'a>(&self, path: &'a Path) -> &'a Path {
@@ -834,5 +836,49 @@ mod tests {
             PathBuf::from("dst/BK/sub/f")
         );
         assert!(b.applies_to(Path::new("dst/f~")));
+    }
+
+    #[test]
+    fn a_backup_dir_out_of_the_confinement_takes_no_backup() {
+        let t = tempfile::tempdir().unwrap();
+        let base = t.path();
+        let (root, dest) = (base.join("root"), base.join("root/d"));
+        std::fs::create_dir_all(&dest).unwrap();
+        std::fs::write(dest.join("f"), b"old").unwrap();
+        let backup = |dir: &Path| {
+            Backup::new(
+                &dest,
+                DirAt::Path(dest.clone()),
+                false,
+                Some(dir),
+                &OsString::from("~"),
+                false,
+                sys::KeepAttrs::NONE,
+            )
+            .confine(Some(&root))
+        };
+        let out = backup(&base.join("out/bk"));
+        assert!(out.confined_out());
+        let f = out.keep_before_replace(&dest.join("f")).unwrap_err();
+        assert!(f.confined && !f.fatal && f.lines.is_empty());
+        assert_eq!(f.errno, Errno::LOOP);
+        let doomed = out.doomed(&dest.join("f"));
+        assert!(doomed.confined);
+        use crate::engine::BeforeCommit;
+        assert!(doomed.named_temp());
+        assert_eq!(
+            doomed.keep_replaced(&dest.join("f"), &DirAt::Path(dest.clone()), b"f"),
+            Err(Vec::<String>::new())
+        );
+        assert!(!base.join("out").exists(), "nothing made outside");
+        let inside = backup(Path::new("../bk"));
+        assert!(!inside.confined_out());
+        assert!(
+            inside
+                .keep_before_replace(&dest.join("f"))
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(std::fs::read(root.join("bk/f~")).unwrap(), b"old");
     }
 }

@@ -431,7 +431,11 @@ impl Transfer<'_> {
         if self.ctx.temp_refused
             && !fresh
             && delayed.is_none()
-            && self.disposal.backup.as_ref().is_some_and(|b| b.confined_out())
+            && self
+                .disposal
+                .backup
+                .as_ref()
+                .is_some_and(|b| b.confined_out())
         {
             // rsync writes the temp file in --temp-dir (outside the root),
             // then its receiver dies at the backup: listed, doomed.

@@ -416,6 +416,16 @@ mod tests {
     }
 
     #[test]
+    fn a_doomed_copy_lets_its_directory_list_finish() {
+        let mut f = flow();
+        f.doomed = true;
+        assert!(f.fail_first(String::new(), ExitCode::FileIo));
+        assert!(!f.stopping(), "the rest of the directory is still listed");
+        f.doomed = false;
+        assert!(f.stopping());
+    }
+
+    #[test]
     fn a_signal_stops_without_a_fatal_error() {
         let f = flow();
         f.stop();
