@@ -524,7 +524,7 @@ impl Transfer<'_> {
     }
 
     /// `--confine-root` refuses the backup dir (see `Backup::confined_out`).
-    fn backup_confined_out(&self) -> bool {
+    pub(super) fn backup_confined_out(&self) -> bool {
         let b = self.disposal.backup.as_ref();
         b.is_some_and(|b| b.confined_out())
     }

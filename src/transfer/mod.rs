@@ -333,7 +333,8 @@ impl Transfer<'_> {
     /// that wait for them, and `--delay-updates`' moves into place.
     fn finish_copies(&mut self) {
         self.settle_copies();
-        if self.hlink_orphans() {
+        // A receiver that died (see `Flow::receiver_died`) makes no more.
+        if !self.flow.receiver_died && self.hlink_orphans() {
             self.settle_copies();
         }
     }
