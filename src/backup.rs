@@ -19,6 +19,10 @@
 //! path (relative to DEST or absolute): opened once, by its path,
 //! symlinks in it followed as rsync follows them. A backup that cannot be
 //! made is reported with rsync's messages and the old version stays.
+//! Under `--confine-root` a backup dir that resolves outside the root
+//! (once its missing levels would be made) takes no backup at all and
+//! nothing is made there: the callers fail as rsync 3.5's processes do
+//! (see [`Failure::confined`]).
 
 use std::ffi::OsString;
 use std::io;
