@@ -19,6 +19,10 @@
 //! path (relative to DEST or absolute): opened once, by its path,
 //! symlinks in it followed as rsync follows them. A backup that cannot be
 //! made is reported with rsync's messages and the old version stays.
+//! Under `--confine-root` a backup dir that resolves outside the root
+//! (once its missing levels would be made) takes no backup at all and
+//! nothing is made there: the callers fail as rsync 3.5's processes do
+//! (see [`Failure::confined`]).
 
 use std::ffi::OsString;
 use std::io;
@@ -43,6 +47,9 @@ pub(crate) struct Target {
     /// `--inplace`: what the backup copy keeps of the old file (rsync
     /// gives it the old mtime with `-t`, owner with `-o`, group with `-g`).
     pub keeps: sys::KeepAttrs,
+    /// The backup dir comes out of `--confine-root`'s root: the backup
+    /// fails at the last moment, silently (see [`Backup::doomed`]).
+    pub confined: bool,
 }
 
 /// A backup that could not be made: rsync's messages (without the
@@ -61,6 +68,9 @@ pub struct Failure {
     /// rsync 3.5's ownership walk refused the backup dir (a symlink of
     /// another user on its way): that many refusal lines come first.
     pub refusals: usize,
+    /// The backup dir comes out of `--confine-root`'s root (see
+    /// [`Failure::confined`]).
+    pub confined: bool,
 }
 
 impl From<Failure> for io::Error {
@@ -91,6 +101,24 @@ impl Failure {
             errno: Errno::NOENT,
             itself: true,
             refusals: 0,
+            confined: false,
+        }
+    }
+
+    /// The backup dir comes out of `--confine-root`'s root: rsync 3.5
+    /// says nothing, and the old version stays. Its callers differ (as
+    /// rsync's processes do): a copy's backup ends the run (see
+    /// [`Backup::prepare`]), a deletion is reported (`ELOOP`), an item the
+    /// generator would have replaced (a symlink, a node, a hard link) or
+    /// a `--delay-updates` file is silently left as it is.
+    fn confined() -> Failure {
+        Failure {
+            lines: Vec::new(),
+            fatal: false,
+            errno: Errno::LOOP,
+            itself: false,
+            refusals: 0,
+            confined: true,
         }
     }
 
@@ -105,6 +133,7 @@ impl Failure {
             errno: e,
             itself: false,
             refusals: 0,
+            confined: false,
         }
     }
 
@@ -115,6 +144,7 @@ impl Failure {
             errno: e,
             itself: false,
             refusals: 0,
+            confined: false,
         }
     }
 
@@ -154,6 +184,7 @@ impl Failure {
                 errno: e,
                 itself: false,
                 refusals: 1,
+                confined: false,
             };
         }
         let mut f = Failure::keep("unlink", from, to, shown_to, e);
@@ -180,6 +211,7 @@ impl Failure {
             errno: e,
             itself: false,
             refusals: 0,
+            confined: false,
         }
     }
 }
@@ -202,6 +234,11 @@ pub(crate) struct Backup {
     insecure_links: bool,
     /// The walk's verdict on the backup dir, made at the first backup.
     untrusted: Arc<OnceLock<bool>>,
+    /// `--confine-root`: the root the backup dir must resolve inside.
+    confine: Option<PathBuf>,
+    /// Whether the backup dir (as it will be once made) comes out of the
+    /// root: judged at the first backup.
+    escapes: Arc<OnceLock<bool>>,
     suffix: Vec<u8>,
     /// What an `--inplace` backup copy keeps of the old file.
     copy_keeps: sys::KeepAttrs,
@@ -259,6 +296,8 @@ impl Backup {
             dir_at: Arc::new(OnceLock::new()),
             insecure_links: false,
             untrusted: Arc::new(OnceLock::new()),
+            confine: None,
+            escapes: Arc::new(OnceLock::new()),
             suffix: suffix.as_bytes().to_vec(),
             dry_run,
             copy_keeps,
@@ -282,29 +321,61 @@ impl Backup {
         self
     }
 
-    /// rsync 3.5's ownership walk of the backup dir (see `sys::trust`):
-    /// backing up `path` fails as rsync's does when the backup dir leads
-    /// through a symlink of an untrusted user. `replace`: the backup of a
-    /// file about to be replaced (else of one being deleted).
+    /// `--confine-root`: backups go only to a backup dir inside `root`
+    /// (`None`: anywhere).
+    pub(crate) fn confine(mut self, root: Option<&Path>) -> Backup {
+        self.confine = root.map(Path::to_path_buf);
+        self
+    }
+
+    /// rsync 3.5's walks of the backup dir (see `sys::trust`): backing up
+    /// `path` fails as rsync's does when the backup dir leads through a
+    /// symlink of an untrusted user, or (`--confine-root`) out of the
+    /// root. `replace`: the backup of a file about to be replaced (else
+    /// of one being deleted).
     fn refusal(&self, path: &Path, replace: bool) -> Result<(), Failure> {
         let Some(dir) = &self.dir else {
             return Ok(());
         };
         let rel = match sys::strip_root(path, &self.root) {
             Some(rel) if !rel.is_empty() && !self.insecure_links => rel,
-            _ => return Ok(()),
+            _ => return self.confined(dir),
         };
         if !*self
             .untrusted
             .get_or_init(|| sys::trust::follows_untrusted_link(dir))
         {
-            return Ok(());
+            return self.confined(dir);
         }
         let (parent, _) = split_rel(rel);
         let level = (!parent.is_empty()).then(|| dir.join(sys::path_from(parent)));
         let level = level.as_deref().map(|l| self.local(l));
         let to = self.name_for(path);
         Err(Failure::refused(level, path, &to, self.local(&to), replace))
+    }
+
+    /// `--confine-root`: a backup dir that comes out of the root (once
+    /// its missing levels are made) takes no backup (see
+    /// [`Failure::confined`]); nothing is made or written there.
+    fn confined(&self, dir: &Path) -> Result<(), Failure> {
+        let Some(root) = &self.confine else {
+            return Ok(());
+        };
+        let out = *self
+            .escapes
+            .get_or_init(|| sys::trust::escapes_root_once_made(dir, root));
+        if out {
+            return Err(Failure::confined());
+        }
+        Ok(())
+    }
+
+    /// Whether `--confine-root` refuses the backup dir (see
+    /// [`Backup::confined`]).
+    pub(crate) fn confined_out(&self) -> bool {
+        self.dir
+            .as_deref()
+            .is_some_and(|d| self.confined(d).is_err())
     }
 
     fn local<'a>(&self, path: &'a Path) -> &'a Path {
@@ -397,6 +468,7 @@ impl Backup {
                 dir: src.clone(),
                 name,
                 keeps: self.copy_keeps,
+                confined: false,
             });
         };
         let rel = match sys::strip_root(path, &self.root) {
@@ -410,6 +482,7 @@ impl Backup {
                     dir: DirAt::Path(d),
                     name,
                     keeps: self.copy_keeps,
+                    confined: false,
                 });
             }
         };
@@ -448,6 +521,7 @@ impl Backup {
             dir: cur,
             name,
             keeps: self.copy_keeps,
+            confined: false,
         })
     }
 
@@ -543,6 +617,7 @@ impl Backup {
                 dir: DirAt::Path(d),
                 name,
                 keeps: self.copy_keeps,
+                confined: false,
             }));
         }
         let (src, base) = match dir {
@@ -556,6 +631,24 @@ impl Backup {
         };
         self.refusal(path, true)?;
         self.target(path, &src, &base).map(Some)
+    }
+
+    /// A copy's backup that `--confine-root` refuses (see
+    /// [`Failure::confined`]): as rsync 3.5's receiver, the new version is
+    /// written to its temp file, and the backup then fails silently at
+    /// the last moment, which ends the run (exit 11) with the old file in
+    /// place and the temp file gone. Nothing is made in the backup dir.
+    pub(crate) fn doomed(&self, path: &Path) -> Target {
+        let to = self.name_for(path);
+        let (d, name) = split(&to);
+        Target {
+            shown: self.local(&to).to_path_buf(),
+            path: to,
+            dir: DirAt::Path(d),
+            name,
+            keeps: self.copy_keeps,
+            confined: true,
+        }
     }
 }
 
@@ -667,6 +760,9 @@ impl crate::engine::BeforeCommit for Target {
     /// a link is refused). A failure gives rsync's lines: the backup name
     /// that could not be written.
     fn keep_replaced(&self, dest: &Path, dir: &DirAt, base: &[u8]) -> Result<(), Vec<String>> {
+        if self.confined {
+            return Err(Vec::new());
+        }
         let failed = |op, e: Errno| Failure::keep(op, dest, &self.path, &self.shown, e).lines;
         // The backup name is the file itself: nothing to keep, and never
         // unlink it (see `Failure::itself`).
@@ -683,6 +779,10 @@ impl crate::engine::BeforeCommit for Target {
             Err(_) => copy_file(dir, base, &self.dir, &self.name, sys::KeepAttrs::NONE)
                 .map_err(|e| failed("open", Errno::from_io_error(&e).unwrap_or(Errno::IO))),
         }
+    }
+
+    fn named_temp(&self) -> bool {
+        self.confined
     }
 
     /// `--inplace -b`: a copy of the old file with its permissions, and its
@@ -740,5 +840,49 @@ mod tests {
             PathBuf::from("dst/BK/sub/f")
         );
         assert!(b.applies_to(Path::new("dst/f~")));
+    }
+
+    #[test]
+    fn a_backup_dir_out_of_the_confinement_takes_no_backup() {
+        let t = tempfile::tempdir().unwrap();
+        let base = t.path();
+        let (root, dest) = (base.join("root"), base.join("root/d"));
+        std::fs::create_dir_all(&dest).unwrap();
+        std::fs::write(dest.join("f"), b"old").unwrap();
+        let backup = |dir: &Path| {
+            Backup::new(
+                &dest,
+                DirAt::Path(dest.clone()),
+                false,
+                Some(dir),
+                &OsString::from("~"),
+                false,
+                sys::KeepAttrs::NONE,
+            )
+            .confine(Some(&root))
+        };
+        let out = backup(&base.join("out/bk"));
+        assert!(out.confined_out());
+        let f = out.keep_before_replace(&dest.join("f")).unwrap_err();
+        assert!(f.confined && !f.fatal && f.lines.is_empty());
+        assert_eq!(f.errno, Errno::LOOP);
+        let doomed = out.doomed(&dest.join("f"));
+        assert!(doomed.confined);
+        use crate::engine::BeforeCommit;
+        assert!(doomed.named_temp());
+        assert_eq!(
+            doomed.keep_replaced(&dest.join("f"), &DirAt::Path(dest.clone()), b"f"),
+            Err(Vec::<String>::new())
+        );
+        assert!(!base.join("out").exists(), "nothing made outside");
+        let inside = backup(Path::new("../bk"));
+        assert!(!inside.confined_out());
+        assert!(
+            inside
+                .keep_before_replace(&dest.join("f"))
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(std::fs::read(root.join("bk/f~")).unwrap(), b"old");
     }
 }

@@ -155,9 +155,6 @@ pub(crate) fn needs_rsync_with(
             return Some(Reason::Unsupported(name));
         }
     }
-    if let Some(r) = confined_elsewhere(lexed) {
-        return Some(r);
-    }
     if let Some(r) = lexed.operands.iter().find(|a| is_remote(a.as_bytes())) {
         return Some(Reason::Remote(r.to_string_lossy().into_owned()));
     }
@@ -166,32 +163,6 @@ pub(crate) fn needs_rsync_with(
         return Some(Reason::ListOnly);
     }
     None
-}
-
-/// `--confine-root` is implemented for `--files-from` names,
-/// `--partial-dir`, `--temp-dir` and the basis dirs; beside
-/// `--backup-dir`, which it confines in a way arsync does not reproduce
-/// yet (rsync's receiver dies at the first backup, exit 11), the run goes
-/// to rsync.
-/// `--confine-root=/` confines nothing and stays here.
-fn confined_elsewhere(lexed: &Lexed) -> Option<Reason> {
-    let events = lexed.valid_events();
-    let root = events
-        .iter()
-        .rev()
-        .find(|ev| ev.spec.id == Id::ConfineRoot)?
-        .value
-        .as_deref()?;
-    if !root.as_bytes().starts_with(b"/")
-        || crate::sys::trust::clean_root(Path::new(root)).is_none()
-    {
-        return None;
-    }
-    let other = events
-        .iter()
-        .find(|ev| matches!(ev.spec.id, Id::BackupDir))?;
-    let name = other.spec.main_name().long.unwrap_or_default();
-    Some(Reason::Unsupported(format!("--confine-root with --{name}")))
 }
 
 /// Whether the hand-over is disabled: `ARSYNC_NO_FALLBACK` set to
@@ -403,42 +374,27 @@ mod tests {
     }
 
     #[test]
-    fn confine_root_beside_unconfined_paths_is_handed_over() {
+    fn confine_root_is_never_handed_over() {
         let all = |_: &Event| true;
         let r = |v: &[&str]| needs_rsync_with(&l(v), &all);
-        assert_eq!(
-            r(&["--confine-root=/x", "--files-from=f", "s/", "d/"]),
-            None
-        );
-        assert_eq!(
-            r(&["--confine-root=/x", "--link-dest=/b", "s/", "d/"]),
-            None
-        );
-        assert_eq!(
-            r(&["--confine-root=/x", "--backup-dir=/b", "s/", "d/"]),
-            Some(Reason::Unsupported(
-                "--confine-root with --backup-dir".into()
-            ))
-        );
-        assert_eq!(r(&["-T", "/t", "--confine-root=/x", "s/", "d/"]), None);
-        assert_eq!(
-            r(&[
+        for v in [
+            &["--confine-root=/x", "--files-from=f", "s/", "d/"][..],
+            &["--confine-root=/x", "--link-dest=/b", "s/", "d/"],
+            &["--confine-root=/x", "--backup-dir=/b", "s/", "d/"],
+            &["--confine-root=/x", "-b", "--backup-dir=../b", "s/", "d/"],
+            &["-T", "/t", "--confine-root=/x", "s/", "d/"],
+            &[
                 "--confine-root=/x",
                 "--confine-root=/",
                 "--backup-dir=/b",
                 "s",
-                "d"
-            ]),
-            None
-        );
-        assert_eq!(
-            r(&["--confine-root=rel", "--backup-dir=/b", "s", "d"]),
-            None
-        );
-        assert_eq!(
-            r(&["--confine-root=/x", "--compare-dest=/b", "s", "d"]),
-            None
-        );
+                "d",
+            ],
+            &["--confine-root=rel", "--backup-dir=/b", "s", "d"],
+            &["--confine-root=/x", "--compare-dest=/b", "s", "d"],
+        ] {
+            assert_eq!(r(v), None, "{v:?}");
+        }
     }
 
     #[test]

@@ -61,8 +61,7 @@ pub(crate) fn help_text(name: &str) -> String {
          rsync://), --server, --daemon, -H, --progress, --log-file or\n\
          --delete-during with a --protocol below 29, an --iconv with a\n\
          UTF-16/32, UCS or UTF-7 charset or that converts with a --protocol\n\
-         below 29,\n\
-         --confine-root beside --backup-dir, and\n\
+         below 29, and\n\
          {handed}.\n\
          With ARSYNC_NO_FALLBACK=1 or --no-fallback they are refused with\n\
          \"This rsync does not support --OPTION\" (exit code 1).\n\
@@ -213,7 +212,7 @@ mod tests {
             opts.contains("--confine-root=DIR"),
             "--confine-root runs natively"
         );
-        assert!(handed.contains("--confine-root beside --backup-dir"));
+        assert!(!handed.contains("--confine-root"), "with --backup-dir too");
         assert!(!handed.contains("--compress"), "-z runs natively");
         assert!(handed.contains("\nByte counts: a local copy has no protocol stream"));
     }

@@ -50,6 +50,13 @@ pub(crate) trait BeforeCommit: Send + Sync + std::fmt::Debug {
     /// `--inplace`: the current file `base` in `dir` is about to be
     /// overwritten: keep a copy with its modification time and owner.
     fn keep_copy(&self, dir: &DirAt, base: &[u8]) -> Result<(), String>;
+    /// The copy is written to a named temp file beside the destination,
+    /// never an unnamed one: a backup known to fail (rsync 3.5's
+    /// `--confine-root`) leaves the directory as rsync's receiver does,
+    /// its temp file made and removed.
+    fn named_temp(&self) -> bool {
+        false
+    }
 }
 
 /// Where `--partial-dir` keeps the partial version of `dest`.

@@ -114,7 +114,7 @@ impl Sink {
         if cfg.inplace {
             return Sink::open_in_place(place, mode, backup).await;
         }
-        if cfg.temp_dir.is_none() {
+        if cfg.temp_dir.is_none() && !backup.is_some_and(|b| b.named_temp()) {
             match kernel::open_at(&place.dir, b".", Create::Unnamed, mode).await {
                 Ok(file) => {
                     let kind = Kind::Unnamed { fresh };

@@ -35,13 +35,14 @@ enum Met<'a> {
 }
 
 /// How a walk ended: stopped by the caller, at the path's end (where it
-/// resolved to), or lost on a component that does not exist, cannot be
-/// read or loops (with where it would have ended when only the last
-/// component is missing).
+/// resolved to), missing (a component that does not exist or cannot be
+/// looked at: where it would be, and the components still to walk after
+/// it), or lost on a link that cannot be read or loops.
 enum Walked {
     Stopped,
     Ended(PathBuf),
-    Lost(Option<PathBuf>),
+    Missing(PathBuf, VecDeque<PathBuf>),
+    Lost,
 }
 
 /// Resolves `path` (made absolute against the working directory) as the
@@ -60,7 +61,7 @@ fn walk(path: &Path, mut stop: impl FnMut(Met) -> bool) -> Walked {
         }
         let next = cur.join(&c);
         let Ok(st) = super::lstat(&next) else {
-            return Walked::Lost(todo.is_empty().then_some(next));
+            return Walked::Missing(next, todo);
         };
         if st.kind() != Kind::Symlink {
             if stop(Met::At(&next)) {
@@ -74,10 +75,10 @@ fn walk(path: &Path, mut stop: impl FnMut(Met) -> bool) -> Walked {
         }
         hops += 1;
         let Ok(target) = super::fs::readlink(&next) else {
-            return Walked::Lost(None);
+            return Walked::Lost;
         };
         if hops > MAX_HOPS {
-            return Walked::Lost(None);
+            return Walked::Lost;
         }
         let target = Path::new(OsStr::from_bytes(&target));
         if target.is_absolute() {
@@ -111,17 +112,41 @@ pub(crate) fn follows_untrusted_link(path: &Path) -> bool {
 /// caller's own look-up reports it, as rsync's does); a missing last
 /// component is judged by where it would be.
 pub(crate) fn escapes_root(path: &Path, root: &Path) -> bool {
+    judge(path, root, false)
+}
+
+/// [`escapes_root`] for a directory the caller makes where it is missing
+/// (`--backup-dir`): the missing levels, and any `..` after them, are
+/// judged lexically, where `mkdir` will put them.
+pub(crate) fn escapes_root_once_made(path: &Path, root: &Path) -> bool {
+    judge(path, root, true)
+}
+
+fn judge(path: &Path, root: &Path, made: bool) -> bool {
     let mut escaped = false;
-    let walked = walk(path, |m| {
+    let mut at = |p: &Path| escaped |= !(root.starts_with(p) || p.starts_with(root));
+    let end = match walk(path, |m| {
         if let Met::At(p) = m {
-            escaped |= !(root.starts_with(p) || p.starts_with(root));
+            at(p);
         }
         false
-    });
-    match walked {
-        Walked::Ended(end) | Walked::Lost(Some(end)) => escaped || !end.starts_with(root),
-        Walked::Stopped | Walked::Lost(None) => false,
-    }
+    }) {
+        Walked::Ended(end) => end,
+        Walked::Missing(end, rest) if rest.is_empty() => end,
+        Walked::Missing(mut end, rest) if made => {
+            for c in rest {
+                if c == Path::new("..") {
+                    end.pop();
+                    at(&end);
+                } else {
+                    end.push(c);
+                }
+            }
+            end
+        }
+        Walked::Missing(..) | Walked::Stopped | Walked::Lost => return false,
+    };
+    escaped || !end.starts_with(root)
 }
 
 /// `--confine-root`'s DIR as [`escapes_root`] compares it: `.` and `..`
@@ -209,6 +234,14 @@ mod tests {
         assert!(escapes_root(&root.join(".."), &r));
         let via_link = clean_root(&base.join("rootlink")).unwrap();
         assert!(escapes_root(&root.join("in"), &via_link));
+        // A directory about to be made is judged where it will be.
+        assert!(escapes_root_once_made(&base.join("out/missing/x"), &r));
+        assert!(escapes_root_once_made(&base.join("out/m/../../out"), &r));
+        assert!(escapes_root_once_made(&root.join("m/../../x"), &r));
+        assert!(!escapes_root_once_made(&root.join("m/n"), &r));
+        assert!(!escapes_root_once_made(&root.join("m/../in/y"), &r));
+        assert!(escapes_root_once_made(&root.join("to_out/m/n"), &r));
+        assert!(!escapes_root_once_made(&root.join("in/x"), &r));
         assert_eq!(
             clean_root(Path::new("/a/./b/../c/")).unwrap(),
             Path::new("/a/c")

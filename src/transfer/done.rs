@@ -13,6 +13,14 @@ impl Transfer<'_> {
                     Ok(Some(bk)) => b.report(self.report, &to, &bk),
                     Ok(None) => {}
                     Err(f) if f.itself => f.lines.into_iter().for_each(|l| self.report.vanished(l)),
+                    Err(f) if f.confined => {
+                        // The backup dir comes out of --confine-root's
+                        // root: the old file stays, silently, as in rsync
+                        // 3.5, which leaves the staged copy behind too;
+                        // arsync removes it (and an emptied staging dir).
+                        self.discard_staged(&from, &to);
+                        continue;
+                    }
                     Err(f) => {
                         // Not backed up: the old file stays, the staged one
                         // is not moved over it.
@@ -50,6 +58,18 @@ impl Transfer<'_> {
                 }
             }
         }
+    }
+
+    /// `--delay-updates`: the staged copy `from` of `to` is removed rather
+    /// than moved into place, and its staging dir if that empties it.
+    fn discard_staged(&self, from: &Path, to: &Path) {
+        let Ok(dir) = self.partial_dir_at(to, false) else {
+            return;
+        };
+        if let Some(name) = from.file_name() {
+            let _ = self.ctx.fs.unlink(&dir, sys::bytes(Path::new(name)));
+        }
+        self.unstage(Some(&(from.to_path_buf(), to.to_path_buf())));
     }
 
     /// `--delay-updates`: a copy that failed leaves nothing staged, so its
@@ -243,6 +263,15 @@ impl Transfer<'_> {
         }
     }
 
+    /// The end of the list a doomed copy's directory goes on with (see
+    /// `Flow::doomed`): the doomed copy fails there, and the run ends.
+    pub(super) fn end_doomed(&mut self) {
+        self.flow.doomed = false;
+        self.drain_all();
+        self.flow.fail_first(String::new(), ExitCode::FileIo);
+        self.flow.receiver_died = true;
+    }
+
     pub(super) fn drain_all(&mut self) {
         while let Some(d) = self.copies.wait_done(&mut || self.report.tick()) {
             self.complete(d.token, d.outcome);
@@ -322,7 +351,7 @@ impl Transfer<'_> {
     /// Sets directory times (and restores permissions) once their
     /// contents are final, deepest first.
     pub(super) fn finish_dirs(&mut self) {
-        if self.ctx.opts.dry_run {
+        if self.ctx.opts.dry_run || self.flow.receiver_died {
             return;
         }
         let fixes = std::mem::take(&mut self.dirs.fixes);

@@ -397,6 +397,12 @@ impl Transfer<'_> {
         if d.basis_quiet {
             self.item(d, e, None);
         }
+        if self.flow.doomed {
+            // After a copy --confine-root dooms (see `Flow::doomed`):
+            // listed as rsync's sender lists it, never written.
+            self.list_only(rec.as_ref());
+            return None;
+        }
         // --delay-updates: the file is built in the staging dir and moved
         // into place at the end.
         let mut target = dest.to_path_buf();
@@ -426,24 +432,23 @@ impl Transfer<'_> {
             None => self.at_of(dest).ok().map(|(d, _)| d),
             Some(at) => at.ok(),
         };
+        if self.ctx.temp_refused && !fresh && delayed.is_none() && self.backup_confined_out() {
+            // rsync writes the temp file in --temp-dir (outside the root),
+            // then its receiver dies at the backup: listed, doomed.
+            self.drain_all();
+            self.list_only(rec.as_ref());
+            self.flow.doomed = true;
+            return None;
+        }
         // -b: where the version being replaced goes (directories made now,
         // unless the copy is refused before its temp file exists).
         let backup_to = match &self.disposal.backup {
-            Some(b) if !fresh && delayed.is_none() && !self.ctx.temp_refused => {
-                match b.prepare(dest, dir.as_ref()) {
-                    Ok(to) => to,
-                    Err(f) => {
-                        // No backup, no copy: the destination stays as it is.
-                        if let Some(l) = rec.as_ref().and_then(|r| self.report.item_line_of(r)) {
-                            self.report.info(l);
-                        }
-                        self.backup_failed(f, "receiver");
-                        return None;
-                    }
-                }
+            Some(_) if !fresh && delayed.is_none() && !self.ctx.temp_refused => {
+                self.backup_target(dest, dir.as_ref(), rec.as_ref()).ok()?
             }
             _ => None,
         };
+        let doomed = backup_to.as_ref().is_some_and(|to| to.confined);
         let append_from = self.append_from(d);
         let slot = self.report.reserve();
         let live = rec.as_ref().and_then(|r| self.report.watch(slot, r));
@@ -479,7 +484,56 @@ impl Transfer<'_> {
         };
         self.drain_ready();
         self.copies.submit(job, &mut || self.report.tick());
+        self.flow.doomed |= doomed;
         Some(token)
+    }
+
+    /// `-b`: where the version `dest` replaces goes (directories made
+    /// now); `Err` when the copy must not go ahead.
+    fn backup_target(
+        &mut self,
+        dest: &Path,
+        dir: Option<&DirAt>,
+        rec: Option<&crate::report::ItemRec>,
+    ) -> Result<Option<crate::backup::Target>, ()> {
+        let Some(b) = self.disposal.backup.as_ref() else {
+            return Ok(None);
+        };
+        match b.prepare(dest, dir) {
+            Ok(to) => Ok(to),
+            // --confine-root refuses the backup dir: an --inplace file is
+            // left as it is, silently, as rsync's is; else the copy goes
+            // ahead and fails at its backup, everything before it landed
+            // first, as in rsync's receiver.
+            Err(f) if f.confined && self.ctx.opts.inplace => Err(()),
+            Err(f) if f.confined => {
+                let to = b.doomed(dest);
+                self.drain_all();
+                Ok(Some(to))
+            }
+            Err(f) => {
+                // No backup, no copy: the destination stays as it is.
+                if let Some(l) = rec.and_then(|r| self.report.item_line_of(r)) {
+                    self.report.info(l);
+                }
+                self.backup_failed(f, "receiver");
+                Err(())
+            }
+        }
+    }
+
+    /// A copy's item line, printed in its turn, without the copy.
+    fn list_only(&mut self, rec: Option<&crate::report::ItemRec>) {
+        if let Some(l) = rec.and_then(|r| self.report.item_line_of(r)) {
+            let slot = self.report.reserve();
+            self.report.complete(slot, vec![l], Vec::new());
+        }
+    }
+
+    /// `--confine-root` refuses the backup dir (see `Backup::confined_out`).
+    pub(super) fn backup_confined_out(&self) -> bool {
+        let b = self.disposal.backup.as_ref();
+        b.is_some_and(|b| b.confined_out())
     }
 
     /// `--append`: the destination's current length, kept (a shorter file

@@ -67,6 +67,12 @@ impl Transfer<'_> {
         if let Some(r) = remove
             && !self.make_room(dest, r, "directory")
         {
+            // A backup --confine-root refuses: rsync's incremental
+            // recursion tries to make way a second time, early, and fails
+            // the same way.
+            if self.ctx.opts.inc_recurse() && self.backup_confined_out() {
+                self.make_room(dest, r, "directory");
+            }
             self.report.error_raw(SKIP_CONTENTS);
             // rsync's sender still lists the contents: they count.
             return Next::CountOnly;

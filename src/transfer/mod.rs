@@ -279,7 +279,9 @@ impl Transfer<'_> {
         }
         self.finish_copies();
         self.report.transfers_done();
-        self.report.sender_done();
+        if !self.stopping() {
+            self.report.sender_done();
+        }
         self.run_delayed_deletes();
         if opts.delete == Some(DeleteWhen::After) && !self.stopping() {
             self.delete_pass(&mut src.walker, &src.top, dest);
@@ -360,7 +362,8 @@ impl Transfer<'_> {
     /// that wait for them, and `--delay-updates`' moves into place.
     fn finish_copies(&mut self) {
         self.settle_copies();
-        if self.hlink_orphans() {
+        // A receiver that died (see `Flow::receiver_died`) makes no more.
+        if !self.flow.receiver_died && self.hlink_orphans() {
             self.settle_copies();
         }
     }

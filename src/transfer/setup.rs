@@ -445,7 +445,8 @@ impl<'a> Setup<'a> {
                 group: opts.group,
             },
         )
-        .insecure_links(opts.insecure_links);
+        .insecure_links(opts.insecure_links)
+        .confine(opts.confine_root.as_deref());
         b.announce(self.report, opts.backup_dir.as_deref());
         Ok(Some(b))
     }

@@ -37,6 +37,14 @@ pub(super) struct Flow {
     /// rsync's generator ends with its own final line too (an `--iconv`
     /// symlink target its receiver could not convert).
     pub generator_line: bool,
+    /// A copy whose backup `--confine-root` refuses is on its way (see
+    /// `backup::Backup::doomed`): rsync's receiver dies there, while its
+    /// generator and sender go on with the rest of that directory's list,
+    /// the files to copy listed only. Nothing stops until that is done.
+    pub doomed: bool,
+    /// The doomed copy ended the run as rsync's receiver dies: its
+    /// generator, killed with it, never touches up directory times.
+    pub receiver_died: bool,
 }
 
 impl Flow {
@@ -48,12 +56,14 @@ impl Flow {
             flist_error: false,
             flist_line_open: false,
             generator_line: false,
+            doomed: false,
+            receiver_died: false,
         }
     }
 
     /// Interrupted, or a fatal error happened: no new work starts.
     pub(super) fn stopping(&self) -> bool {
-        self.abort.load(Ordering::Relaxed) || self.fatal.is_some()
+        !self.doomed && (self.abort.load(Ordering::Relaxed) || self.fatal.is_some())
     }
 
     /// Stops the engine's lanes (and the walk).
@@ -422,6 +432,16 @@ mod tests {
         assert!(f.stopping());
         assert_eq!(f.take_fatal(), Some(ExitCode::Syntax));
         assert_eq!(f.take_fatal(), None);
+    }
+
+    #[test]
+    fn a_doomed_copy_lets_its_directory_list_finish() {
+        let mut f = flow();
+        f.doomed = true;
+        assert!(f.fail_first(String::new(), ExitCode::FileIo));
+        assert!(!f.stopping(), "the rest of the directory is still listed");
+        f.doomed = false;
+        assert!(f.stopping());
     }
 
     #[test]

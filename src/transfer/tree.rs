@@ -79,6 +79,9 @@ impl Transfer<'_> {
                 }
                 _ => None,
             };
+            if self.flow.doomed && e.is_dir() {
+                self.end_doomed();
+            }
             if self.stopping() {
                 if let Some(t) = ticket {
                     self.lister.scanner.cancel(t);
@@ -130,6 +133,9 @@ impl Transfer<'_> {
         }
         if let Some(last) = entries.last().filter(|_| !whole) {
             self.count_pruned(last.pruned_after());
+        }
+        if self.flow.doomed {
+            self.end_doomed();
         }
     }
 
