@@ -289,7 +289,11 @@ impl Shared {
 /// is.
 pub(crate) struct Scanner {
     shared: std::sync::Arc<Shared>,
+    /// Started at the first request (see [`Scanner::spawn`]).
     threads: Vec<JoinHandle<()>>,
+    /// Whether the threads were started (a run that lists no directory
+    /// never starts them).
+    spawned: bool,
     /// The directory collected last: once the caller has asked for its
     /// subdirectories, the speculative ones it did not ask for go.
     last_collected: Option<Ticket>,
@@ -316,7 +320,7 @@ const AHEAD_ENTRIES: usize = 32 * 1024;
 /// than two on a no-change re-sync); past a few, the kernel's stat path
 /// is shared anyway.
 fn threads_wanted() -> usize {
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let cores = crate::sys::cores();
     cores.saturating_sub(1).clamp(1, 3)
 }
 
@@ -555,20 +559,10 @@ impl Scanner {
             work: std::sync::Condvar::new(),
             done: std::sync::Condvar::new(),
         });
-        let mut threads = Vec::new();
-        for i in 0..threads_wanted() {
-            let shared = shared.clone();
-            let cfg = cfg.clone();
-            if let Ok(t) = std::thread::Builder::new()
-                .name(format!("arsync-list-{i}"))
-                .spawn(move || worker(&shared, &cfg))
-            {
-                threads.push(t);
-            }
-        }
         Scanner {
             shared,
-            threads,
+            threads: Vec::new(),
+            spawned: false,
             last_collected: None,
             batch: Vec::new(),
             serial,
@@ -576,9 +570,31 @@ impl Scanner {
         }
     }
 
-    /// Whether the helper threads are running (else list on the caller).
+    /// Whether listings may be asked for (else list on the caller): not
+    /// with `-m`, nor when no helper thread could be started.
     pub(crate) fn available(&self) -> bool {
-        !self.threads.is_empty() && !self.serial
+        !self.serial && (!self.spawned || !self.threads.is_empty())
+    }
+
+    /// Starts the helper threads, once, when the first listing is asked
+    /// for: a run of single files (or of one directory with no
+    /// subdirectories) never pays for them. Tasks queued while none could
+    /// be started are done by the caller as it waits (see `collect`).
+    fn spawn(&mut self) {
+        if self.spawned {
+            return;
+        }
+        self.spawned = true;
+        for i in 0..threads_wanted() {
+            let shared = self.shared.clone();
+            let cfg = self.cfg.clone();
+            if let Ok(t) = std::thread::Builder::new()
+                .name(format!("arsync-list-{i}"))
+                .spawn(move || worker(&shared, &cfg))
+            {
+                self.threads.push(t);
+            }
+        }
     }
 
     /// Asks for the listing of source directory `dir` and, if `dest` is
@@ -617,6 +633,7 @@ impl Scanner {
         if self.batch.is_empty() {
             return;
         }
+        self.spawn();
         for task in self.batch.drain(..).rev() {
             let slot = st
                 .slots
