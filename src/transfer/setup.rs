@@ -207,7 +207,9 @@ impl<'a> Setup<'a> {
         if !opts.insecure_links && sys::trust::follows_untrusted_link(&path) {
             return None;
         }
-        crate::scan::ListingAhead::start(path)
+        // Without --delete nothing needs DEST's whole listing: a huge one
+        // keeps only our temp files (the walk stats the rest by name).
+        crate::scan::ListingAhead::start(path, opts.delete.is_none())
     }
 
     /// The top level of the sources, listed (`-R`: with the implied
