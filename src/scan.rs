@@ -10,7 +10,10 @@
 //! the depth-first walk needs them, a listed directory queues its
 //! subdirectories at once (speculation the walk claims or drops), and the
 //! caller lists instead of sleeping. The destination listing also tells
-//! `--delete` what is extraneous.
+//! `--delete` what is extraneous; without `--delete`, DEST's own listing
+//! made ahead keeps only arsync's temp files past [`LEAN_OVER`] entries
+//! (the walk then stats each name, as rsync does), so a huge directory's
+//! re-sync does not hold both sides' status at once.
 
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::AsFd;

@@ -6,6 +6,11 @@
 //! Jobs come from one shared bounded queue, so an idle lane on any thread
 //! takes the next file (natural load balancing); results go back on an
 //! unbounded queue the driver drains in its own time.
+//!
+//! Threads start as the work asks for them, the first with the first
+//! job; a lone small first job the driver waits for is copied on the
+//! driver's own thread instead (see `UringEngine::holds`), so copying one
+//! small file starts no thread at all.
 
 use std::num::NonZero;
 use std::sync::Arc;
