@@ -10,7 +10,10 @@
 //! the depth-first walk needs them, a listed directory queues its
 //! subdirectories at once (speculation the walk claims or drops), and the
 //! caller lists instead of sleeping. The destination listing also tells
-//! `--delete` what is extraneous.
+//! `--delete` what is extraneous; without `--delete`, DEST's own listing
+//! made ahead keeps only arsync's temp files past [`LEAN_OVER`] entries
+//! (the walk then stats each name, as rsync does), so a huge directory's
+//! re-sync does not hold both sides' status at once.
 
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::AsFd;
@@ -39,7 +42,19 @@ pub(crate) struct DirListing {
     /// Where in `by_name` the last lookup ended: the walk asks for names
     /// in sorted order, so the next one is usually right after it.
     hint: std::cell::Cell<usize>,
+    /// Past [`LEAN_OVER`] entries (when allowed, see [`ListingAhead`]) the
+    /// listing keeps only arsync's own temp files: `get` then knows
+    /// nothing of other names, which the caller looks up one by one.
+    lean: bool,
 }
+
+/// Entries past which DEST's own listing made ahead stops keeping each
+/// entry's status when nothing needs the whole listing (no `--delete`):
+/// the walk then stats each destination name as it reaches it, as rsync
+/// does. 80 bytes of status, the name and a 4-byte index per entry were
+/// ~19 MB for a directory of 200,000 files, more than half a no-change
+/// run's peak memory (benchmarks/README.md, "Huge directories").
+pub(crate) const LEAN_OVER: usize = 32 * 1024;
 
 impl DirListing {
     fn name_of(&self, i: u32) -> &[u8] {
@@ -51,6 +66,23 @@ impl DirListing {
         let off = self.names.len() as u32;
         self.names.extend_from_slice(name);
         self.items.push((off, name.len() as u32, st));
+    }
+
+    /// Drops every status but those of our temp files (see `lean`).
+    fn go_lean(&mut self) {
+        let old = std::mem::take(self);
+        for (name, st) in old.iter() {
+            if crate::tempname::ours(name).is_some() {
+                self.push(name, *st);
+            }
+        }
+        self.lean = true;
+    }
+
+    /// Whether the listing kept only our temp files (see `lean`): a name
+    /// it does not have may still exist.
+    pub(crate) fn is_lean(&self) -> bool {
+        self.lean
     }
 
     /// Builds the by-name index once every entry is in.
@@ -100,21 +132,29 @@ impl DirListing {
 
 /// Lists `dir` (not following a final symlink): every entry with its lstat.
 pub(crate) fn list_dir(dir: &Path) -> Result<DirListing, Errno> {
-    list_dir_with(dir, false)
+    list_dir_with(dir, false, usize::MAX)
 }
 
 /// [`list_dir`] of what a symlink at `dir` points to (`-K`: a symlink to
 /// a directory stands for it).
 pub(crate) fn list_dir_following(dir: &Path) -> Result<DirListing, Errno> {
-    list_dir_with(dir, true)
+    list_dir_with(dir, true, usize::MAX)
 }
 
-fn list_dir_with(dir: &Path, follow_link: bool) -> Result<DirListing, Errno> {
+/// Lists `dir`; past `lean_over` entries the listing goes lean (see
+/// [`DirListing::is_lean`]) and only our temp files are still stat'ed.
+fn list_dir_with(dir: &Path, follow_link: bool, lean_over: usize) -> Result<DirListing, Errno> {
     let fd = crate::sys::fs::open_dir(dir, follow_link)?;
     let mut listing = DirListing::default();
     let mut failed = None;
     crate::sys::each_name(fd.as_fd(), |name| {
         if failed.is_some() {
+            return;
+        }
+        if !listing.lean && listing.items.len() >= lean_over {
+            listing.go_lean();
+        }
+        if listing.lean && crate::tempname::ours(name.to_bytes()).is_none() {
             return;
         }
         match crate::sys::fs::lstat_at(&fd, name) {
@@ -140,13 +180,15 @@ pub(crate) struct ListingAhead {
 }
 
 impl ListingAhead {
-    /// Starts listing `path` (as [`list_dir`] would); `None` when no
-    /// thread can be had (the caller lists when it needs to).
-    pub(crate) fn start(path: PathBuf) -> Option<ListingAhead> {
+    /// Starts listing `path` (as [`list_dir`] would; with `lean`, going
+    /// lean past [`LEAN_OVER`] entries); `None` when no thread can be had
+    /// (the caller lists when it needs to).
+    pub(crate) fn start(path: PathBuf, lean: bool) -> Option<ListingAhead> {
         let p = path.clone();
+        let lean_over = if lean { LEAN_OVER } else { usize::MAX };
         let job = std::thread::Builder::new()
             .name("arsync-dest-list".into())
-            .spawn(move || list_dir(&p))
+            .spawn(move || list_dir_with(&p, false, lean_over))
             .ok()?;
         Some(ListingAhead { path, job })
     }
@@ -289,7 +331,11 @@ impl Shared {
 /// is.
 pub(crate) struct Scanner {
     shared: std::sync::Arc<Shared>,
+    /// Started at the first request (see [`Scanner::spawn`]).
     threads: Vec<JoinHandle<()>>,
+    /// Whether the threads were started (a run that lists no directory
+    /// never starts them).
+    spawned: bool,
     /// The directory collected last: once the caller has asked for its
     /// subdirectories, the speculative ones it did not ask for go.
     last_collected: Option<Ticket>,
@@ -316,7 +362,7 @@ const AHEAD_ENTRIES: usize = 32 * 1024;
 /// than two on a no-change re-sync); past a few, the kernel's stat path
 /// is shared anyway.
 fn threads_wanted() -> usize {
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let cores = crate::sys::cores();
     cores.saturating_sub(1).clamp(1, 3)
 }
 
@@ -555,20 +601,10 @@ impl Scanner {
             work: std::sync::Condvar::new(),
             done: std::sync::Condvar::new(),
         });
-        let mut threads = Vec::new();
-        for i in 0..threads_wanted() {
-            let shared = shared.clone();
-            let cfg = cfg.clone();
-            if let Ok(t) = std::thread::Builder::new()
-                .name(format!("arsync-list-{i}"))
-                .spawn(move || worker(&shared, &cfg))
-            {
-                threads.push(t);
-            }
-        }
         Scanner {
             shared,
-            threads,
+            threads: Vec::new(),
+            spawned: false,
             last_collected: None,
             batch: Vec::new(),
             serial,
@@ -576,9 +612,31 @@ impl Scanner {
         }
     }
 
-    /// Whether the helper threads are running (else list on the caller).
+    /// Whether listings may be asked for (else list on the caller): not
+    /// with `-m`, nor when no helper thread could be started.
     pub(crate) fn available(&self) -> bool {
-        !self.threads.is_empty() && !self.serial
+        !self.serial && (!self.spawned || !self.threads.is_empty())
+    }
+
+    /// Starts the helper threads, once, when the first listing is asked
+    /// for: a run of single files (or of one directory with no
+    /// subdirectories) never pays for them. Tasks queued while none could
+    /// be started are done by the caller as it waits (see `collect`).
+    fn spawn(&mut self) {
+        if self.spawned {
+            return;
+        }
+        self.spawned = true;
+        for i in 0..threads_wanted() {
+            let shared = self.shared.clone();
+            let cfg = self.cfg.clone();
+            if let Ok(t) = std::thread::Builder::new()
+                .name(format!("arsync-list-{i}"))
+                .spawn(move || worker(&shared, &cfg))
+            {
+                self.threads.push(t);
+            }
+        }
     }
 
     /// Asks for the listing of source directory `dir` and, if `dest` is
@@ -617,6 +675,7 @@ impl Scanner {
         if self.batch.is_empty() {
             return;
         }
+        self.spawn();
         for task in self.batch.drain(..).rev() {
             let slot = st
                 .slots
@@ -747,6 +806,32 @@ mod tests {
         assert_eq!(l.get(b"l").unwrap().kind(), crate::sys::Kind::Symlink);
         assert!(l.get(b"missing").is_none());
         assert!(list_dir(&tmp.path().join("nope")).is_err());
+    }
+
+    #[test]
+    fn a_lean_listing_keeps_only_our_temp_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        for n in ["a", "b", "c", "d", ".e.ABCDEF"] {
+            std::fs::write(tmp.path().join(n), b"x").unwrap();
+        }
+        let ours = crate::tempname::temp_name(tmp.path(), b"f");
+        std::fs::write(&ours, b"t").unwrap();
+        let ours = ours.file_name().unwrap().as_encoded_bytes().to_vec();
+        // Under the limit: the whole listing.
+        let l = list_dir_with(tmp.path(), false, 6).unwrap();
+        assert!(!l.is_lean());
+        assert_eq!(l.len(), 6);
+        // Past it: only our temp file, with its status.
+        let l = list_dir_with(tmp.path(), false, 2).unwrap();
+        assert!(l.is_lean());
+        assert_eq!(l.len(), 1);
+        assert_eq!(l.get(&ours).unwrap().size, 1);
+        assert!(l.get(b"a").is_none());
+        let temps: Vec<_> = l
+            .our_temps()
+            .map(|(n, f)| (n.to_vec(), f.to_vec()))
+            .collect();
+        assert_eq!(temps, vec![(ours, b"f".to_vec())]);
     }
 
     #[test]

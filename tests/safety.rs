@@ -185,3 +185,34 @@ fn append_over_a_shorter_basis_dir_file_writes_the_whole_file() {
         );
     }
 }
+
+/// `--confine-root=ROOT` with DEST and `--backup-dir` both outside ROOT:
+/// rsync 3.5 replaces the file without making its backup (exit 0: the old
+/// version is lost); arsync refuses the backup and keeps the old file
+/// (exit 11, rsync's code when its receiver cannot make a backup), and
+/// writes nothing outside ROOT.
+#[test]
+fn a_backup_refused_by_confine_root_keeps_the_old_file() {
+    let t = tempfile::tempdir().unwrap();
+    let (src, dst, root) = (t.path().join("s"), t.path().join("d"), t.path().join("root"));
+    for d in [&src, &dst, &root] {
+        fs::create_dir_all(d).unwrap();
+    }
+    fs::write(src.join("f"), b"new").unwrap();
+    fs::write(dst.join("f"), b"old, longer").unwrap();
+    let bk = t.path().join("bk");
+    let out = Command::new(arsync())
+        .args(["-a", "-b"])
+        .arg(format!("--backup-dir={}", bk.display()))
+        .arg(format!("--confine-root={}", root.display()))
+        .arg(format!("{}/", src.display()))
+        .arg(format!("{}/", dst.display()))
+        .env("ARSYNC_NO_FALLBACK", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(11), "{out:?}");
+    assert_eq!(fs::read(dst.join("f")).unwrap(), b"old, longer");
+    assert!(!bk.exists(), "nothing is made outside the root");
+    let names: Vec<_> = fs::read_dir(&dst).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["f"], "no temp file is left beside it");
+}

@@ -208,8 +208,10 @@ pub(crate) struct Config {
     /// Why rsync 3.5 would refuse every temp file in `temp_dir`, if it
     /// would (set by the transfer's setup).
     pub temp_refusal: Option<TempRefusal>,
-    /// Threads with their own io_uring ring.
-    pub threads: usize,
+    /// Threads with their own io_uring ring, at most: `ARSYNC_THREADS`,
+    /// else (`None`) two per core, counted only once a second thread is
+    /// wanted (see [`Config::threads`]).
+    pub threads: Option<usize>,
     /// Files in flight per thread.
     pub lanes: usize,
     /// Largest single read/write.
@@ -259,7 +261,7 @@ const SMALL: u64 = 64 << 10;
 
 impl Config {
     pub(crate) fn new(opts: &Options, abort: Arc<AtomicBool>) -> Config {
-        let (threads, lanes) = Config::tuning(opts);
+        let (threads, lanes) = (opts.threads, opts.lanes.unwrap_or(16));
         Config {
             inplace: opts.inplace,
             partial: opts.partial,
@@ -285,20 +287,17 @@ impl Config {
 }
 
 impl Config {
-    /// Threads and lanes per thread: the defaults, or what `ARSYNC_THREADS`
-    /// / `ARSYNC_LANES` said (read with the options, see
-    /// `Options::read_env`).
+    /// I/O threads at most: what `ARSYNC_THREADS` said (read with the
+    /// options, see `Options::read_env`), else two per core. Lanes per
+    /// thread are `ARSYNC_LANES` or 16.
     ///
     /// Two rings per core: a ring thread stalls on the syscalls io_uring
     /// has no op for (copy_file_range, linkat, futimens), and a second
     /// thread per core keeps the core busy meanwhile (measured on 2
     /// cores: 4 threads beat 2 or 3 by 10-30% on 10k small files).
-    pub(crate) fn tuning(opts: &Options) -> (usize, usize) {
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get() * 2)
-            .unwrap_or(4)
-            .clamp(2, 16);
-        (opts.threads.unwrap_or(threads), opts.lanes.unwrap_or(16))
+    pub(crate) fn threads(&self) -> usize {
+        self.threads
+            .unwrap_or_else(|| (crate::sys::cores() * 2).clamp(2, 16))
     }
 
     /// Defaults for unit tests: one thread, one lane, nothing optional.
@@ -310,7 +309,7 @@ impl Config {
             partial_dir: None,
             temp_dir: None,
             temp_refusal: None,
-            threads: 1,
+            threads: Some(1),
             lanes: 1,
             chunk: 1 << 20,
             depth: DEPTH,

@@ -65,6 +65,11 @@ impl Pace {
         }
     }
 
+    /// Whether `--bwlimit` paces the copies.
+    pub(crate) fn limited(&self) -> bool {
+        self.rate.is_some()
+    }
+
     pub(crate) fn busy(&self) -> Busy<'_> {
         self.busy.fetch_add(1, Ordering::Relaxed);
         Busy(self)

@@ -6,6 +6,11 @@
 //! Jobs come from one shared bounded queue, so an idle lane on any thread
 //! takes the next file (natural load balancing); results go back on an
 //! unbounded queue the driver drains in its own time.
+//!
+//! Threads start as the work asks for them, the first with the first
+//! job; a lone small first job the driver waits for is copied on the
+//! driver's own thread instead (see `UringEngine::holds`), so copying one
+//! small file starts no thread at all.
 
 use std::num::NonZero;
 use std::sync::Arc;
@@ -18,17 +23,21 @@ use super::error::CopyError;
 use super::{Config, CopyJob, Done, Engine, Outcome, TICK};
 
 pub(super) struct UringEngine {
+    /// The queue to the I/O threads, made with the first of them (its
+    /// bound depends on how many there may be); `None` again once closed.
     jobs: Option<flume::Sender<Vec<CopyJob>>>,
     /// Kept to hand to threads started later.
-    jobs_rx: flume::Receiver<Vec<CopyJob>>,
+    jobs_rx: Option<flume::Receiver<Vec<CopyJob>>>,
     done_tx: std::sync::mpsc::Sender<Done>,
     done: std::sync::mpsc::Receiver<Done>,
     cfg: Arc<Config>,
     /// The I/O threads started so far: one at the first job, another
     /// each time the work sent exceeds what the running ones' lanes hold,
-    /// up to `cfg.threads`. A run with nothing or little to copy pays for
-    /// one ring (or none) rather than one per core.
+    /// up to `cfg.threads()`. A run with nothing or little to copy pays
+    /// for one ring (or none) rather than one per core.
     threads: Vec<JoinHandle<()>>,
+    /// `cfg.threads()`, once a thread is started.
+    max_threads: usize,
     /// Jobs not yet sent: the queue is crossed in batches, because each
     /// crossing costs lock traffic and a wake-up on both sides.
     batch: Vec<CopyJob>,
@@ -36,27 +45,74 @@ pub(super) struct UringEngine {
     outstanding: usize,
     /// Keep at least this many jobs with the workers before batching up.
     low_water: usize,
+    /// The caller's own ring, for a first job copied on the caller's
+    /// thread (see [`UringEngine::holds`]), and that lane's buffer.
+    inline: Option<(compio::runtime::Runtime, Vec<u8>)>,
 }
 
 /// Jobs per queue crossing once the workers are busy.
 const BATCH: usize = 64;
 
+/// The largest file the caller's thread copies itself when it is the
+/// only job (see [`UringEngine::holds`]): a few milliseconds of copying
+/// at most, so the driver's idle work (progress, `--timeout`) waits no
+/// longer than one of its ticks would.
+const INLINE_MAX: u64 = 8 << 20;
+
 impl UringEngine {
     pub(super) fn start(cfg: Config) -> UringEngine {
-        let (jobs_tx, jobs_rx) = flume::bounded::<Vec<CopyJob>>(cfg.threads * 2);
         let (done_tx, done_rx) = std::sync::mpsc::channel::<Done>();
-        let low_water = cfg.threads * cfg.lanes;
         UringEngine {
-            jobs: Some(jobs_tx),
-            jobs_rx,
+            jobs: None,
+            jobs_rx: None,
             done_tx,
             done: done_rx,
             cfg: Arc::new(cfg),
             threads: Vec::new(),
+            max_threads: 0,
             batch: Vec::with_capacity(BATCH),
             outstanding: 0,
-            low_water,
+            // Until the first thread: every job is sent at once.
+            low_water: usize::MAX,
+            inline: None,
         }
+    }
+
+    /// Whether the one job submitted so far is held back rather than
+    /// sent: no I/O thread runs yet, and it is small, shows no live
+    /// progress and is not paced by `--bwlimit`. A second job starts the threads and goes with it; if the
+    /// driver waits first, the caller's thread copies it (`run_inline`).
+    /// A run of one small file so pays for one ring and no thread: with
+    /// its start and end, and the hand-offs to and from it, the thread
+    /// was a third of such a run's system calls.
+    fn holds(&self) -> bool {
+        self.threads.is_empty()
+            && self.outstanding == 0
+            && !self.cfg.pace.limited()
+            && matches!(&self.batch[..], [job] if job.size <= INLINE_MAX && job.live.is_none())
+    }
+
+    /// Copies the held job on the caller's thread, with a ring of its own
+    /// (made once); `false` if no ring could be made (the job then goes
+    /// to an I/O thread, which reports the failure as it would).
+    fn run_inline(&mut self) -> bool {
+        if self.inline.is_none() {
+            let Ok(rt) =
+                build_runtime(&self.cfg, true).or_else(|_| build_runtime(&self.cfg, false))
+            else {
+                return false;
+            };
+            self.inline = Some((rt, Vec::new()));
+        }
+        let (Some((rt, buf)), Some(job)) = (self.inline.as_mut(), self.batch.pop()) else {
+            return false;
+        };
+        let outcome = rt.block_on(copy_one(&job, &self.cfg, buf));
+        let token = job.token;
+        self.outstanding += 1;
+        // The receiver is ours: sending cannot fail.
+        let _ = self.done_tx.send(Done { token, outcome });
+        true
     }
 
     /// Starts another I/O thread when the jobs about to be in flight fill
@@ -64,14 +120,19 @@ impl UringEngine {
     fn grow(&mut self, sending: usize) {
         let running = self.threads.len();
         let busy = self.outstanding + sending;
-        if running >= self.cfg.threads.max(1) || (running > 0 && busy <= running * self.cfg.lanes) {
+        if running > 0 && (running >= self.max_threads || busy <= running * self.cfg.lanes) {
             return;
         }
-        let (rx, tx, cfg) = (
-            self.jobs_rx.clone(),
-            self.done_tx.clone(),
-            Arc::clone(&self.cfg),
-        );
+        if running == 0 {
+            self.max_threads = self.cfg.threads().max(1);
+            let (tx, rx) = flume::bounded::<Vec<CopyJob>>(self.max_threads * 2);
+            (self.jobs, self.jobs_rx) = (Some(tx), Some(rx));
+            self.low_water = self.max_threads * self.cfg.lanes;
+        }
+        let Some(jobs_rx) = &self.jobs_rx else {
+            return;
+        };
+        let (rx, tx, cfg) = (jobs_rx.clone(), self.done_tx.clone(), Arc::clone(&self.cfg));
         let spawned = std::thread::Builder::new()
             .name(format!("arsync-io-{running}"))
             .spawn(move || worker(rx, tx, cfg));
@@ -83,7 +144,6 @@ impl UringEngine {
             Err(e) => self.fail_batch(&e.to_string()),
         }
     }
-
     /// Fails the batch's jobs when no I/O thread could be started.
     fn fail_batch(&mut self, why: &str) {
         let msg = CopyError::EngineStart(std::io::Error::other(why.to_string())).to_string();
@@ -135,6 +195,9 @@ impl UringEngine {
 impl Engine for UringEngine {
     fn submit(&mut self, job: CopyJob, idle: &mut dyn FnMut()) {
         self.batch.push(job);
+        if self.holds() {
+            return;
+        }
         if self.batch.len() >= BATCH || self.outstanding < self.low_water {
             self.flush(idle);
         }
@@ -147,7 +210,9 @@ impl Engine for UringEngine {
     }
 
     fn wait_done(&mut self, idle: &mut dyn FnMut()) -> Option<Done> {
-        self.flush(idle);
+        if !(self.holds() && self.run_inline()) {
+            self.flush(idle);
+        }
         if self.outstanding == 0 {
             return None;
         }

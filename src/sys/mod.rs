@@ -256,12 +256,26 @@ pub(crate) fn path_from(b: &[u8]) -> &Path {
     Path::new(OsStr::from_bytes(b))
 }
 
-/// The process umask, read once (reading it requires setting it).
+/// The process umask, read once (reading it requires setting it, two
+/// syscalls): arsync never changes it, so later calls take the first
+/// answer.
 pub(crate) fn umask() -> u32 {
-    use rustix::fs::Mode;
-    let old = rustix::process::umask(Mode::from_raw_mode(0o022));
-    rustix::process::umask(old);
-    old.as_raw_mode()
+    static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        use rustix::fs::Mode;
+        let old = rustix::process::umask(Mode::from_raw_mode(0o022));
+        rustix::process::umask(old);
+        old.as_raw_mode()
+    })
+}
+
+/// The cores this process may run on (CPU affinity and a cgroup's quota,
+/// as `std::thread::available_parallelism` counts them; 2 when unknown),
+/// asked once: the question reads three files under /proc and /sys
+/// (some 20 syscalls), and the engine and the scanner both ask it.
+pub(crate) fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(2, usize::from))
 }
 
 /// A destination directory as the `*at` calls take it: an open handle

@@ -483,7 +483,8 @@ impl Level<'_> {
         match self.existing {
             // A hard-linked file may have changed since the listing,
             // through another of its names handled before: look again.
-            Some(l) if !dest.solo => match l.get(base_name(name)) {
+            // A lean listing knows only our temp files: look the name up.
+            Some(l) if !dest.solo && !l.is_lean() => match l.get(base_name(name)) {
                 Some(st) if st.nlink > 1 && st.kind() != Kind::Dir => Known::Unknown,
                 st => Known::Listed(st),
             },

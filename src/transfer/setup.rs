@@ -149,7 +149,7 @@ impl<'a> Setup<'a> {
             }
             None => (sources.to_vec(), None),
         };
-        let dest_ahead = self.list_dest_ahead(&dest_arg);
+        let dest_ahead = self.list_dest_ahead(&dest_arg, &sources, root.is_some());
         // --no-i-r at -vv with filters: the sender's `hiding` lines of the
         // whole tree go between `building file list ... ` and `done`, so
         // that line's place is held from before the top level is listed.
@@ -190,12 +190,25 @@ impl<'a> Setup<'a> {
     /// anything in it: not with `--delete-before` (its pass changes DEST
     /// first), `--list-only`, one operand, or an operand that goes
     /// through a symlink rsync 3.5 refuses.
-    fn list_dest_ahead(&self, dest_arg: &[u8]) -> Option<crate::scan::ListingAhead> {
+    ///
+    /// Only when the top level may be long: a source naming a directory's
+    /// contents (`SRC/`, `.`, `SRC/.`) or `--files-from`'s list. Named
+    /// files and directories alone are a few stat calls, which a thread
+    /// of its own (some 25 syscalls to start and end, and its malloc
+    /// arena) would not overlap with anything; DEST is then listed when
+    /// it is reached, on the caller, as a failed listing ahead would be.
+    fn list_dest_ahead(
+        &self,
+        dest_arg: &[u8],
+        sources: &[std::ffi::OsString],
+        files_from: bool,
+    ) -> Option<crate::scan::ListingAhead> {
         let opts = self.opts;
         if opts.list_only
             || opts.args.len() < 2
             || !opts.recursive()
             || opts.delete == Some(crate::options::DeleteWhen::Before)
+            || !(files_from || sources.iter().any(|s| names_contents(s.as_bytes())))
         {
             return None;
         }
@@ -208,7 +221,9 @@ impl<'a> Setup<'a> {
         if !opts.insecure_links && sys::trust::follows_untrusted_link(&path) {
             return None;
         }
-        crate::scan::ListingAhead::start(path)
+        // Without --delete nothing needs DEST's whole listing: a huge one
+        // keeps only our temp files (the walk stats the rest by name).
+        crate::scan::ListingAhead::start(path, opts.delete.is_none())
     }
 
     /// The top level of the sources, listed (`-R`: with the implied
@@ -544,14 +559,24 @@ impl<'a> Setup<'a> {
 
 /// Whether DEST (`dest`, made by now) lies inside one of the source
 /// directories (`args`: the sources, then DEST).
+/// Only source directories are resolved (a file source costs one stat,
+/// not a `realpath`), and DEST only when there is one.
 fn dest_in_a_source(args: &[std::ffi::OsString], dest: &Path) -> bool {
+    let sources = args.split_last().map_or(&[][..], |(_, s)| s);
+    let mut dirs = sources.iter().filter(|s| Path::new(s).is_dir()).peekable();
+    if dirs.peek().is_none() {
+        return false;
+    }
     let Ok(dest) = std::fs::canonicalize(dest) else {
         return false;
     };
-    let sources = args.split_last().map_or(&[][..], |(_, s)| s);
-    sources
-        .iter()
-        .any(|s| std::fs::canonicalize(s).is_ok_and(|s| s.is_dir() && dest.starts_with(&s)))
+    dirs.any(|s| std::fs::canonicalize(s).is_ok_and(|s| s.is_dir() && dest.starts_with(&s)))
+}
+
+/// Whether a source operand names a directory's contents rather than
+/// itself (rsync's trailing-slash rule): `SRC/`, `.`, `SRC/.`.
+fn names_contents(arg: &[u8]) -> bool {
+    arg.ends_with(b"/") || arg == b"." || arg.ends_with(b"/.")
 }
 
 #[cfg(test)]
@@ -564,6 +589,31 @@ mod tests {
             solo,
             fresh: false,
         }
+    }
+
+    #[test]
+    fn operands_that_name_contents() {
+        for a in ["src/", ".", "src/.", "/", "a//"] {
+            assert!(names_contents(a.as_bytes()), "{a}");
+        }
+        for a in ["src", "a.", "./src", "src/.x", "..", "src/.."] {
+            assert!(!names_contents(a.as_bytes()), "{a}");
+        }
+    }
+
+    #[test]
+    fn dest_inside_a_source_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        std::fs::create_dir_all(src.join("out")).unwrap();
+        std::fs::write(dir.path().join("f"), b"x").unwrap();
+        let args = |s: &Path| vec![s.as_os_str().to_owned(), src.join("out").into_os_string()];
+        assert!(dest_in_a_source(&args(&src), &src.join("out")));
+        assert!(!dest_in_a_source(
+            &args(&dir.path().join("f")),
+            &src.join("out")
+        ));
+        assert!(!dest_in_a_source(&args(&src.join("out")), dir.path()));
     }
 
     #[test]

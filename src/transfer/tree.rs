@@ -164,10 +164,10 @@ impl Transfer<'_> {
                 }
                 let existing_dir = match level.existing {
                     // -K: a symlink may stand for a directory.
-                    Some(l) => l.get(base_name(&e.name)).is_some_and(|s| {
+                    Some(l) if !l.is_lean() => l.get(base_name(&e.name)).is_some_and(|s| {
                         s.kind() == Kind::Dir || (keep_dirlinks && s.kind() == Kind::Symlink)
                     }),
-                    None => !level.fresh,
+                    _ => !level.fresh,
                 };
                 let target = join_name(&dest.path, &e.name);
                 Some((
