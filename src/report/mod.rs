@@ -436,12 +436,18 @@ impl Report {
             },
         };
         r.old_warnings(opts);
+        r.open_log(opts);
+        r
+    }
+
+    /// Opens `--log-file` (its first lines), or says why not.
+    fn open_log(&mut self, opts: &Options) {
         if let Some(path) = &opts.log_file {
             // rsync 3.5 opens the log through its walk of operator paths
             // (see `sys::trust`): refused, it goes on without a log.
             let opened = if !opts.insecure_links && crate::sys::trust::follows_untrusted_link(path)
             {
-                r.push(Line::Err(crate::sys::trust::REFUSAL.as_bytes().to_vec()));
+                self.push(Line::Err(crate::sys::trust::REFUSAL.as_bytes().to_vec()));
                 Err(format!(
                     "failed to open log-file {}: {}",
                     path.display(),
@@ -452,22 +458,21 @@ impl Report {
             };
             match opened {
                 Ok(l) => {
-                    r.log = Some(l);
+                    self.log = Some(l);
                     // (The server's old-version warning is on stdout: logged.)
                     if opts.protocol <= 24 && opts.quiet == 0 {
-                        r.push(Line::Log(OLD_SERVER.as_bytes().to_vec()));
+                        self.push(Line::Log(OLD_SERVER.as_bytes().to_vec()));
                     }
-                    r.push(Line::Log(b"building file list".to_vec()));
+                    self.push(Line::Log(b"building file list".to_vec()));
                 }
                 Err(msg) => {
                     // rsync goes on without a log; the exit code is unaffected.
-                    let l = format!("{}: [client] {}", r.name, r.esc(msg.as_bytes()));
-                    r.push(Line::Err(l.into_bytes()));
-                    r.push(Line::Out(LogFile::IGNORING.as_bytes().to_vec()));
+                    let l = format!("{}: [client] {}", self.name, self.esc(msg.as_bytes()));
+                    self.push(Line::Err(l.into_bytes()));
+                    self.push(Line::Out(LogFile::IGNORING.as_bytes().to_vec()));
                 }
             }
         }
-        r
     }
 
     /// rsync's two processes each warn about the other's protocol at 24
