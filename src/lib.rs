@@ -68,11 +68,9 @@ const RSYNC_PROTOCOLS: std::ops::RangeInclusive<i64> = 20..=32;
 const OLD_PROTOCOL: i64 = 29;
 /// What arsync does not reproduce below protocol 29, where rsync's
 /// generator prints the lines the sender prints at 29: `-H` (a hard-link
-/// line comes from the generator after the leader's transfer), progress
-/// (the sender's progress interleaves with its deferred names),
-/// `--log-file` (which side logs what changes) and `--delete-during`
-/// (the generator names a directory before it deletes in it, which
-/// arsync's held directory lines do not model in the old order).
+/// line comes from the generator after the leader's transfer) and
+/// progress (the sender's progress interleaves with its deferred names).
+/// (`--log-file` and `--delete-during` are native there.)
 fn old_handed_over(ev: &cli::lex::Event) -> bool {
     use cli::spec::Id;
     use std::os::unix::ffi::OsStrExt;
@@ -82,9 +80,7 @@ fn old_handed_over(ev: &cli::lex::Event) -> bool {
         .map(|v| v.as_bytes())
         .unwrap_or_default();
     match ev.spec.id {
-        Id::HardLinks | Id::Progress | Id::PartialProgress | Id::LogFile | Id::DeleteDuring => {
-            !ev.negated()
-        }
+        Id::HardLinks | Id::Progress | Id::PartialProgress => !ev.negated(),
         Id::Info => value.windows(8).any(|w| w == b"progress"),
         _ => false,
     }

@@ -80,8 +80,8 @@ fn unimplemented_rsync_options_are_refused_not_ignored() {
     }
 }
 
-/// `--protocol` 20–32 run natively, but below 29 `-H` (and progress,
-/// `--log-file`, `--delete-during`) go to rsync, and below 30 so does a
+/// `--protocol` 20–32 run natively, but below 29 `-H` (and progress)
+/// go to rsync, and below 30 so does a
 /// converting `--iconv` (rsync leaves symlink targets unconverted); other
 /// values are refused natively.
 #[test]

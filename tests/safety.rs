@@ -194,7 +194,11 @@ fn append_over_a_shorter_basis_dir_file_writes_the_whole_file() {
 #[test]
 fn a_backup_refused_by_confine_root_keeps_the_old_file() {
     let t = tempfile::tempdir().unwrap();
-    let (src, dst, root) = (t.path().join("s"), t.path().join("d"), t.path().join("root"));
+    let (src, dst, root) = (
+        t.path().join("s"),
+        t.path().join("d"),
+        t.path().join("root"),
+    );
     for d in [&src, &dst, &root] {
         fs::create_dir_all(d).unwrap();
     }
@@ -213,6 +217,9 @@ fn a_backup_refused_by_confine_root_keeps_the_old_file() {
     assert_eq!(out.status.code(), Some(11), "{out:?}");
     assert_eq!(fs::read(dst.join("f")).unwrap(), b"old, longer");
     assert!(!bk.exists(), "nothing is made outside the root");
-    let names: Vec<_> = fs::read_dir(&dst).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = fs::read_dir(&dst)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, ["f"], "no temp file is left beside it");
 }

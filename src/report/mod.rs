@@ -66,6 +66,9 @@ enum Line {
     /// A transferred file's stdout line, printed by rsync's sender. Below
     /// protocol 29 it waits (see [`OldProtocol`]) under its sort key.
     Sender { key: Vec<u8>, line: Vec<u8> },
+    /// A transferred file's `--log-file` line, written by rsync's sender:
+    /// below protocol 29 it waits with the sender's stdout lines.
+    SenderLog { key: Vec<u8>, line: Vec<u8> },
     /// The transfers are done: waiting sender lines go out.
     SenderDone,
 }
@@ -80,7 +83,10 @@ enum Line {
 /// the terminal before the sender's (for lists the size of a pipe
 /// buffer), and the sender's come in the old file-list order: full paths
 /// as plain bytes (`a.txt` before `a/x`). At 22 and below the
-/// generator's lines (with `created directory`) go to stderr.
+/// generator's lines (with `created directory`) go to stderr. With
+/// `--log-file` the generator logs no items: its stdout lines are logged
+/// as printed (none at 22 and below), the sender logs its transfers
+/// (`>f?????????`) after them.
 #[derive(Debug, Default)]
 struct OldProtocol {
     /// Below 29.
@@ -91,8 +97,8 @@ struct OldProtocol {
     in_server: bool,
     /// Dir times are set (`-t` without `-O`): a new directory is named.
     dir_times: bool,
-    /// Sender lines waiting for [`Line::SenderDone`].
-    waiting: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Sender lines (stdout and log) waiting for [`Line::SenderDone`].
+    waiting: Vec<(Vec<u8>, Line)>,
     /// The file-list name of the entry whose generator lines are being
     /// made: they wait too, to go out in the old order.
     key: Option<Vec<u8>>,
@@ -463,6 +469,10 @@ impl Report {
             match opened {
                 Ok(l) => {
                     self.log = Some(l);
+                    // (The server's old-version warning is on stdout: logged.)
+                    if opts.protocol <= 24 && opts.quiet == 0 {
+                        self.push(Line::Log(OLD_SERVER.as_bytes().to_vec()));
+                    }
                     self.push(Line::Log(b"building file list".to_vec()));
                 }
                 Err(msg) => {
@@ -766,8 +776,14 @@ impl Report {
             // (The whole list's end is written once the list is complete.)
             Line::ListDone => self.list_end(self.stats.num_files.saturating_sub(1)),
             Line::ListEnd(last) => self.list_end(last),
-            Line::Sender { key, line } if self.old.on => self.old.waiting.push((key, line)),
+            Line::Sender { key, line } if self.old.on => {
+                self.old.waiting.push((key, Line::Out(line)))
+            }
             Line::Sender { line, .. } => self.emit(false, &line, true),
+            Line::SenderLog { key, line } if self.old.on => {
+                self.old.waiting.push((key, Line::Log(line)))
+            }
+            Line::SenderLog { line, .. } => self.write_line(Line::Log(line)),
             Line::SenderDone => self.sender_lines(),
         }
     }
@@ -782,7 +798,7 @@ impl Report {
         let mut waiting = std::mem::take(&mut self.old.waiting);
         waiting.sort_by(|a, b| a.0.cmp(&b.0));
         for (_, l) in waiting {
-            self.emit(false, &l, true);
+            self.write_line(l);
         }
     }
 
@@ -820,9 +836,11 @@ impl Report {
     fn push_now(&mut self, line: Line) {
         let line = match line {
             Line::Out(l) if self.old.in_server => Line::Err(l),
+            // (What rsync's server prints itself never reaches the log.)
+            Line::Log(_) if self.old.in_server => return,
             l => l,
         };
-        if let (Some(key), Line::Out(_) | Line::Err(_)) = (&self.old.key, &line) {
+        if let (Some(key), Line::Out(_) | Line::Err(_) | Line::Log(_)) = (&self.old.key, &line) {
             self.old.server_waiting.push((key.clone(), line));
             return;
         }
@@ -1162,9 +1180,14 @@ impl Report {
         if let Some(fmt) = &self.format {
             let line = format::render(format::deletion_format(fmt), &view, &self.ctx);
             let line = format::escape_output(&line, self.utf8, self.eight_bit);
-            self.push_now(Line::Out(line));
+            let lines = [Line::Out(line)];
+            let log = self.old_logged(&lines);
+            for l in lines.into_iter().chain(log) {
+                self.push_now(l);
+            }
         }
-        if !self.dry_run
+        if !self.old.on
+            && !self.dry_run
             && let Some(log) = &self.log
             && let Some(m) = log.render_deleted(&view, &self.ctx)
         {
@@ -1211,18 +1234,20 @@ impl Report {
             true => b"%n%L",
             false => fmt,
         };
-        let old;
-        let v = if self.old.on && v.iflags & item::TRANSFER != 0 {
-            old = ItemView {
+        let line = format::render(fmt, &self.old_view(v), &self.ctx);
+        Some(format::escape_output(&line, self.utf8, self.eight_bit))
+    }
+
+    /// A transfer as rsync's sender sees it below protocol 29: it does not
+    /// know what changed (`>f?????????`).
+    fn old_view<'a>(&self, v: &ItemView<'a>) -> ItemView<'a> {
+        match self.old.on && v.iflags & item::TRANSFER != 0 {
+            true => ItemView {
                 iflags: item::TRANSFER | item::MISSING_DATA,
                 ..v.clone()
-            };
-            &old
-        } else {
-            v
-        };
-        let line = format::render(fmt, v, &self.ctx);
-        Some(format::escape_output(&line, self.utf8, self.eight_bit))
+            },
+            false => v.clone(),
+        }
     }
 
     /// Whether rsync's sender would log this item (whatever the format).
@@ -1233,6 +1258,19 @@ impl Report {
         }
         itemize::generator_sends(v.iflags, self.itemize, self.verbose)
             && (transfer || itemize::sender_logs(v.iflags, v.kind, self.itemize, self.verbose))
+    }
+
+    /// Below protocol 29 rsync's generator logs no items: what it prints
+    /// on stdout (names, deletions) reaches the log file as it is, and at
+    /// 22 and below, where it prints on stderr, nothing does.
+    fn old_logged(&self, lines: &[Line]) -> Option<Line> {
+        if !self.old.on || self.log.is_none() || self.old.server_stderr {
+            return None;
+        }
+        lines.iter().find_map(|l| match l {
+            Line::Out(b) => Some(Line::Log(b.clone())),
+            _ => None,
+        })
     }
 
     /// Below protocol 29: whether rsync's generator names an entry it did
@@ -1312,9 +1350,11 @@ impl Report {
         if let Some(l) = self.stdout_line(&v) {
             lines.push(Line::Out(l));
         }
-        if let Some(m) = self.log_line(&v) {
-            lines.push(Line::Log(m));
-        }
+        let log = match self.old.on {
+            true => self.old_logged(&lines),
+            false => self.log_line(&v).map(Line::Log),
+        };
+        lines.extend(log);
         self.release_held();
         // (Below protocol 29 the generator names a directory before it
         // deletes in it.)
@@ -1406,9 +1446,10 @@ impl Report {
             }
         }
         if let Some(log) = &self.log
-            && let Some(m) = log.render_item(&v, &self.ctx)
+            && let Some(m) = log.render_item(&self.old_view(&v), &self.ctx)
         {
-            lines.push(Line::Log(m));
+            let key = rec.name.clone();
+            lines.push(Line::SenderLog { key, line: m });
         }
         for e in errors {
             self.errors.general = true;
