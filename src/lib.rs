@@ -63,7 +63,7 @@ pub fn program_name(argv0: Option<&OsString>) -> String {
 /// goes and four options are refused (`old_protocol_refused`); at 24 and
 /// below both processes warn that the other is very old.
 const RSYNC_PROTOCOLS: std::ops::RangeInclusive<i64> = 20..=32;
-/// Below this `--protocol`, the options of [`OLD_HANDED_OVER`] stay
+/// Below this `--protocol`, the options [`old_handed_over`] names stay
 /// rsync's.
 const OLD_PROTOCOL: i64 = 29;
 /// What arsync does not reproduce below protocol 29, where rsync's
@@ -73,17 +73,21 @@ const OLD_PROTOCOL: i64 = 29;
 /// (`--log-file` and `--delete-during` are native there.)
 fn old_handed_over(ev: &cli::lex::Event) -> bool {
     use cli::spec::Id;
-    use std::os::unix::ffi::OsStrExt;
-    let value = ev
-        .value
-        .as_deref()
-        .map(|v| v.as_bytes())
-        .unwrap_or_default();
+    let value = value_of(ev);
     match ev.spec.id {
         Id::HardLinks | Id::Progress | Id::PartialProgress => !ev.negated(),
         Id::Info => value.windows(8).any(|w| w == b"progress"),
         _ => false,
     }
+}
+
+/// An option occurrence's value as bytes (empty without one).
+fn value_of(ev: &cli::lex::Event) -> &[u8] {
+    use std::os::unix::ffi::OsStrExt;
+    ev.value
+        .as_deref()
+        .map(|v| v.as_bytes())
+        .unwrap_or_default()
 }
 
 /// The last `--protocol` value of a command line, as popt reads it
@@ -105,12 +109,7 @@ fn protocol_of(lexed: &cli::lex::Lexed) -> Option<i64> {
 /// command line's `--protocol`.
 fn implemented(ev: &cli::lex::Event, protocol: Option<i64>) -> bool {
     use cli::spec::Id;
-    use std::os::unix::ffi::OsStrExt;
-    let value = ev
-        .value
-        .as_deref()
-        .map(|v| v.as_bytes())
-        .unwrap_or_default();
+    let value = value_of(ev);
     match ev.spec.id {
         Id::Info | Id::Debug => cli::output_words_supported(ev.spec.id, value),
         // A list on another host is read by rsync's remote side.
