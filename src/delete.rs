@@ -382,8 +382,7 @@ impl Deleter {
                     ret = DelResult::Success;
                 }
                 Err(e) if is_dir && (e == Errno::NOTEMPTY || e == Errno::EXIST) => {
-                    let name = report.esc(self.local(path));
-                    report.info(format!("cannot delete non-empty directory: {name}"));
+                    report.not_empty(self.local(path));
                     ret = DelResult::NotEmpty;
                 }
                 Err(Errno::NOENT) => {
@@ -467,8 +466,7 @@ impl Deleter {
             }
         }
         if ret == DelResult::NotEmpty {
-            let name = report.esc(self.local(dir));
-            report.info(format!("cannot delete non-empty directory: {name}"));
+            report.not_empty(self.local(dir));
         }
         ret
     }

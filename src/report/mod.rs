@@ -1161,6 +1161,18 @@ impl Report {
         }
     }
 
+    /// rsync's generator could not remove the directory `local` (still
+    /// holds something): its line, which below protocol 23 it prints on
+    /// stderr itself and below 29 in the old file-list order.
+    pub(crate) fn not_empty(&mut self, local: &[u8]) {
+        self.old.in_server = self.old.server_stderr;
+        self.old.key = self.old.on.then(|| old_key(local));
+        let name = self.esc(local);
+        self.info(format!("cannot delete non-empty directory: {name}"));
+        self.old.in_server = false;
+        self.old.key = None;
+    }
+
     /// A deleted destination entry: counted, printed with the stdout
     /// format if it has `%i`/`%o` (else `deleting %n`), and logged (not in
     /// a dry run). Deletions go before a held directory line.
@@ -1276,11 +1288,17 @@ impl Report {
     /// Below protocol 29: whether rsync's generator names an entry it did
     /// not transfer (with `-v`, also beside `-i`, never itemized: see
     /// [`Report::stdout_line`]; a new directory only if setting its times
-    /// changes it).
+    /// changes it: made now, it already has a source time of this very
+    /// second — whole seconds below protocol 31 — as a tree made just
+    /// before the run does).
     fn old_server_lists(&self, v: &ItemView) -> bool {
         let new_dir = v.kind == Kind::Dir && v.iflags & item::IS_NEW != 0;
+        let made_now = || {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+            now.is_ok_and(|d| d.as_secs() as i64 == v.mtime)
+        };
         self.verbose > 0
-            && (!new_dir || self.old.dir_times)
+            && (!new_dir || (self.old.dir_times && !made_now()))
             && itemize::sender_logs(v.iflags, v.kind, 0, self.verbose)
     }
 
@@ -1441,6 +1459,18 @@ impl Report {
         if !self.quiet {
             for n in notes {
                 let b = n.into_bytes();
+                // The sender's own note follows its name (below protocol
+                // 29 in the sender's deferred stream).
+                if b.starts_with(b"sender removed ") {
+                    let key = rec.name.clone();
+                    lines.push(Line::Sender {
+                        key,
+                        line: b.clone(),
+                    });
+                    let key = rec.name.clone();
+                    lines.push(Line::SenderLog { key, line: b });
+                    continue;
+                }
                 lines.push(Line::Out(b.clone()));
                 lines.push(Line::Log(b));
             }

@@ -403,7 +403,9 @@ impl Transfer<'_> {
     /// or found up to date, unless it changed since it was listed.
     /// Returns rsync's -vv line (or prints its error).
     pub(super) fn remove_source(&mut self, s: &SourceToRemove) -> Option<String> {
-        if self.ctx.opts.dry_run {
+        // Below protocol 23 rsync's receiver never tells its sender a file
+        // arrived (measured: nothing removed, nothing said, exit 0).
+        if self.ctx.opts.dry_run || self.ctx.opts.protocol <= 22 {
             return None;
         }
         let (src, name, was) = (s.path.as_path(), s.name.as_slice(), &s.stat);
@@ -414,10 +416,12 @@ impl Transfer<'_> {
             sys::lstat(src)
         };
         match now {
+            // Nanoseconds count only where the list has them (none below
+            // protocol 31: whole seconds), as rsync's sender checks.
             Ok(now)
                 if now.size != was.size
                     || now.mtime != was.mtime
-                    || now.mtime_nsec != was.mtime_nsec =>
+                    || (was.mtime_nsec != 0 && now.mtime_nsec != was.mtime_nsec) =>
             {
                 self.report.error_raw(format!(
                     "ERROR: Skipping sender remove for changed file: {shown}"
