@@ -68,17 +68,10 @@ const RSYNC_PROTOCOLS: std::ops::RangeInclusive<i64> = 20..=32;
 const OLD_PROTOCOL: i64 = 29;
 /// What arsync does not reproduce below protocol 29, where rsync's
 /// generator prints the lines the sender prints at 29: `-H` (a hard-link
-/// line comes from the generator after the leader's transfer) and
-/// progress (the sender's progress interleaves with its deferred names).
-/// (`--log-file` and `--delete-during` are native there.)
+/// line comes from the generator after the leader's transfer).
+/// (`--log-file`, `--delete-during` and progress are native there.)
 fn old_handed_over(ev: &cli::lex::Event) -> bool {
-    use cli::spec::Id;
-    let value = value_of(ev);
-    match ev.spec.id {
-        Id::HardLinks | Id::Progress | Id::PartialProgress => !ev.negated(),
-        Id::Info => value.windows(8).any(|w| w == b"progress"),
-        _ => false,
-    }
+    ev.spec.id == cli::spec::Id::HardLinks && !ev.negated()
 }
 
 /// An option occurrence's value as bytes (empty without one).

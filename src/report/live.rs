@@ -34,7 +34,8 @@ impl Report {
     /// rsync's text, returns a counter for the engine to add the file's
     /// bytes to (the bar has one counter for all files).
     pub(crate) fn watch(&mut self, slot: Slot, rec: &ItemRec) -> Option<Arc<AtomicU64>> {
-        if !self.progress.is_on() {
+        // (Below protocol 29 the sender's lines wait for the end.)
+        if !self.progress.is_on() || self.old.on {
             return None;
         }
         let counter = self.progress.is_text().then(|| Arc::new(AtomicU64::new(0)));
@@ -104,7 +105,10 @@ impl Report {
             }
         } else if self.progress.is_on() && self.verbose > 0 {
             let name = super::format::escape_output(&rec.name, self.utf8, self.eight_bit);
-            lines.push(Line::Out(name));
+            lines.push(Line::Sender {
+                key: rec.name.clone(),
+                line: name,
+            });
         }
         lines
     }

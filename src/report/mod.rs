@@ -86,7 +86,9 @@ enum Line {
 /// generator's lines (with `created directory`) go to stderr. With
 /// `--log-file` the generator logs no items: its stdout lines are logged
 /// as printed (none at 22 and below), the sender logs its transfers
-/// (`>f?????????`) after them.
+/// (`>f?????????`) after them. Progress is the sender's too: each
+/// file's follows its name (its `to-chk` in the old order), and
+/// `progress2`'s list-end lines come after all of them.
 #[derive(Debug, Default)]
 struct OldProtocol {
     /// Below 29.
@@ -104,6 +106,12 @@ struct OldProtocol {
     key: Option<Vec<u8>>,
     /// Generator lines waiting for [`Line::SenderDone`].
     server_waiting: Vec<(Vec<u8>, Line)>,
+    /// With progress, every file-list name's sort key (for `to-chk`).
+    names: Vec<Vec<u8>>,
+    /// `progress2`'s list ends waiting for [`Line::SenderDone`].
+    list_ends: Vec<Line>,
+    /// The waiting lines are written: later sender lines go out at once.
+    flushing: bool,
 }
 
 /// The sort key of a file-list name in rsync's old order: plain bytes,
@@ -762,6 +770,10 @@ impl Report {
                     l.message(&m);
                 }
             }
+            // Below protocol 29 the sender's progress waits with its names.
+            Line::Xfer(x) if self.old.on && !self.old.flushing => {
+                self.old.waiting.push((old_key(&x.name), Line::Xfer(x)))
+            }
             Line::Xfer(x) => {
                 let shown = match x.resumed {
                     Some(shown) => shown,
@@ -772,6 +784,10 @@ impl Report {
                 };
                 self.progress.advance(x.copied.saturating_sub(shown));
                 self.progress.end_file();
+            }
+            // Below protocol 29 a list's end waits behind the sender's lines.
+            l @ (Line::ListDone | Line::ListEnd(_)) if self.old.on && !self.old.flushing => {
+                self.old.list_ends.push(l)
             }
             // (The whole list's end is written once the list is complete.)
             Line::ListDone => self.list_end(self.stats.num_files.saturating_sub(1)),
@@ -797,7 +813,18 @@ impl Report {
         }
         let mut waiting = std::mem::take(&mut self.old.waiting);
         waiting.sort_by(|a, b| a.0.cmp(&b.0));
-        for (_, l) in waiting {
+        let mut names = std::mem::take(&mut self.old.names);
+        names.sort_unstable();
+        for (key, l) in &mut waiting {
+            // Progress counts `to-chk` in the old order too.
+            if let Line::Xfer(x) = l {
+                x.index = names.partition_point(|n| n < key) as u64;
+            }
+        }
+        let ends = std::mem::take(&mut self.old.list_ends);
+        // From now on the sender's lines go out as they come.
+        self.old.flushing = true;
+        for l in waiting.into_iter().map(|(_, l)| l).chain(ends) {
             self.write_line(l);
         }
     }
@@ -945,6 +972,9 @@ impl Report {
     pub(crate) fn count_listed(&mut self, e: &Entry) {
         self.count_entry(e.kind(), e.counted_size());
         self.count_pruned(e.pruned_lead());
+        if self.old.on && self.progress.is_text() {
+            self.old.names.push(old_key(e.local_name()));
+        }
     }
 
     /// `-m`: `n` directories rsync's sender lists and its receiver prunes
