@@ -187,14 +187,8 @@ fn old_protocol_refusal(opts: &options::Options, fuzzy: bool) -> Option<String> 
 fn old_protocol_refused(name: &str, opts: &options::Options, why: &str) -> i32 {
     let code = ExitCode::ProtocolIncompat;
     if opts.protocol <= 24 && opts.quiet == 0 {
-        let _ = writeln!(
-            std::io::stdout(),
-            "Server is very old version of rsync, upgrade recommended."
-        );
-        let _ = writeln!(
-            std::io::stderr(),
-            "Client is very old version of rsync, upgrade recommended."
-        );
+        let _ = writeln!(std::io::stdout(), "{}", report::OLD_SERVER);
+        let _ = writeln!(std::io::stderr(), "{}", report::OLD_CLIENT);
     }
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{why}");
@@ -213,6 +207,24 @@ fn wants_fuzzy(lexed: &cli::lex::Lexed) -> bool {
         .rev()
         .find(|e| e.spec.id == cli::spec::Id::Fuzzy)
         .is_some_and(|e| !e.negated())
+}
+
+/// A command line that parsed: rsync's protocol refusals first, then
+/// the transfer (with `-M` options as rsync's receiving side takes them).
+fn run(name: &str, args: &[OsString], opts: &options::Options, fuzzy: bool) -> i32 {
+    if !RSYNC_PROTOCOLS.contains(&opts.protocol) {
+        return protocol_refused(name, opts.protocol);
+    }
+    if let Some(why) = old_protocol_refusal(opts, fuzzy) {
+        return old_protocol_refused(name, opts, &why);
+    }
+    if opts.remote_options.is_empty() {
+        return transfer::run(opts, name).code();
+    }
+    match cli::remote::apply(args, opts) {
+        Ok(o) => transfer::run(&o, name).code(),
+        Err(e) => remote_refused(name, &e.0),
+    }
 }
 
 /// Prints `NAME: TEXT` and rsync's usage-error line; returns exit code 1.
@@ -303,20 +315,7 @@ pub fn main_with_args(argv: Vec<OsString>) -> i32 {
             let _ = writeln!(err, "{}", final_line!(&name, code));
             code.code()
         }
-        Ok(Command::Run(opts)) if !RSYNC_PROTOCOLS.contains(&opts.protocol) => {
-            protocol_refused(&name, opts.protocol)
-        }
-        Ok(Command::Run(opts)) if old_protocol_refusal(&opts, wants_fuzzy(&lexed)).is_some() => {
-            let why = old_protocol_refusal(&opts, wants_fuzzy(&lexed)).unwrap_or_default();
-            old_protocol_refused(&name, &opts, &why)
-        }
-        Ok(Command::Run(opts)) if !opts.remote_options.is_empty() => {
-            match cli::remote::apply(args, &opts) {
-                Ok(o) => transfer::run(&o, &name).code(),
-                Err(e) => remote_refused(&name, &e.0),
-            }
-        }
-        Ok(Command::Run(opts)) => transfer::run(&opts, &name).code(),
+        Ok(Command::Run(opts)) => run(&name, args, &opts, wants_fuzzy(&lexed)),
         Err(e) => {
             let mut err = std::io::stderr().lock();
             // rsync prints its `--info`/`--debug` word errors bare.

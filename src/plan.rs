@@ -127,7 +127,7 @@ pub(crate) struct Decision {
     /// The basis file that would have settled the entry (linked or copied
     /// from) but cannot be used: rsync's generator says why and decides
     /// as if the basis directories had nothing.
-    pub confined_basis: Option<BasisRefused>,
+    pub refused_basis: Option<BasisRefused>,
 }
 
 /// Why a basis file found for an entry is not used.
@@ -149,7 +149,7 @@ impl Decision {
             mode,
             basis_quiet: false,
             extra: None,
-            confined_basis: None,
+            refused_basis: None,
         }
     }
 
@@ -158,8 +158,8 @@ impl Decision {
         self
     }
 
-    fn with_confined(mut self, basis: Option<BasisRefused>) -> Decision {
-        self.confined_basis = basis;
+    fn with_refused(mut self, basis: Option<BasisRefused>) -> Decision {
+        self.refused_basis = basis;
         self
     }
 }
@@ -681,15 +681,15 @@ impl Planner<'_> {
         let mut mode = self.mode_for(e, existing.as_ref());
         let mut compare_to = existing;
         let mut basis_dir = false;
-        let mut confined = None;
+        let mut refused = None;
         if let Some((bkind, _)) = &self.basis
             && (existing.is_none() || *bkind != BasisKind::Copy)
             && let Some(m) = self.find_basis(e, local)
         {
             match self.by_basis(e, m, *bkind, existing, remove, mode) {
-                Ok(d) => match self.confined(d, e) {
+                Ok(d) => match self.usable_basis(d, e) {
                     Ok(d) => return d,
-                    Err(from) => confined = Some(from),
+                    Err(why) => refused = Some(why),
                 },
                 // rsync's receiver opens the basis file as the one being
                 // replaced: without -p the new file takes its mode.
@@ -706,7 +706,7 @@ impl Planner<'_> {
         {
             let iflags = self.itemize(e, Some(&st), 0, mode);
             let d = Decision::new(Action::Attrs { current: st }, iflags, mode);
-            return d.with_confined(confined);
+            return d.with_refused(refused);
         }
         // --append: a destination (or basis-dir file) at least as long is
         // left alone, silently; rsync then makes no file at all (gen8278).
@@ -716,7 +716,7 @@ impl Planner<'_> {
             && compare_to.is_some_and(|st| st.size >= e.stat.size)
         {
             let d = Decision::new(Action::Skip(SkipWhy::NotShorter), 0, mode);
-            return d.with_confined(confined);
+            return d.with_refused(refused);
         }
         let mut flags = TRANSFER;
         if o.checksum {
@@ -728,13 +728,13 @@ impl Planner<'_> {
             basis: existing,
             basis_dir,
         };
-        Decision::new(action, iflags, mode).with_confined(confined)
+        Decision::new(action, iflags, mode).with_refused(refused)
     }
 
     /// `d` if the basis file it opens (to link it or copy from it) can
     /// be used, else (`Err`) why not: outside `--confine-root`'s root, or
     /// a local copy whose temp file cannot be made.
-    fn confined(&self, d: Decision, e: &Entry) -> Result<Decision, BasisRefused> {
+    fn usable_basis(&self, d: Decision, e: &Entry) -> Result<Decision, BasisRefused> {
         match &d.action {
             Action::Link { from, .. } | Action::LocalCopy { from, .. }
                 if self.outside_root(from) =>

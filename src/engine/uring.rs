@@ -97,9 +97,7 @@ impl UringEngine {
     /// to an I/O thread, which reports the failure as it would).
     fn run_inline(&mut self) -> bool {
         if self.inline.is_none() {
-            let Ok(rt) =
-                build_runtime(&self.cfg, true).or_else(|_| build_runtime(&self.cfg, false))
-            else {
+            let Ok(rt) = runtime(&self.cfg) else {
                 return false;
             };
             self.inline = Some((rt, Vec::new()));
@@ -238,6 +236,12 @@ impl Drop for UringEngine {
     }
 }
 
+/// A ring thread's runtime: tuned where the kernel takes the flags,
+/// else plain (see [`build_runtime`]).
+fn runtime(cfg: &Config) -> std::io::Result<compio::runtime::Runtime> {
+    build_runtime(cfg, true).or_else(|_| build_runtime(cfg, false))
+}
+
 /// One ring per thread. `tuned` asks the kernel not to interrupt this
 /// thread's blocking syscalls (`copy_file_range`, `futimens`) to deliver
 /// completions (COOP/DEFER_TASKRUN); older kernels refuse those flags, so
@@ -271,7 +275,7 @@ fn worker(
     done: std::sync::mpsc::Sender<Done>,
     cfg: Arc<Config>,
 ) {
-    let rt = match build_runtime(&cfg, true).or_else(|_| build_runtime(&cfg, false)) {
+    let rt = match runtime(&cfg) {
         Ok(rt) => rt,
         Err(e) => {
             // No usable async driver at all: fail each job clearly.

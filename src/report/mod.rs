@@ -38,8 +38,12 @@ const FLIST_LOOKAHEAD: u64 = 1000;
 
 /// rsync's warnings at `--protocol` 24 and below: the client's (stdout)
 /// and the server's (stderr).
-const OLD_SERVER: &str = "Server is very old version of rsync, upgrade recommended.";
-const OLD_CLIENT: &str = "Client is very old version of rsync, upgrade recommended.";
+pub(crate) const OLD_SERVER: &str = "Server is very old version of rsync, upgrade recommended.";
+pub(crate) const OLD_CLIENT: &str = "Client is very old version of rsync, upgrade recommended.";
+/// The start of the sender's `-vv` line for a source file
+/// `--remove-source-files` removed ([`Report::source_removed`]): its
+/// note among a transfer's, which goes with the sender's lines.
+const SOURCE_REMOVED: &str = "sender removed ";
 
 /// A reserved place in the output order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -685,7 +689,7 @@ impl Report {
     /// rsync's -vv line for a source file `--remove-source-files` removed
     /// (it goes with the file's own lines).
     pub(crate) fn source_removed(&self, name: &[u8]) -> Option<String> {
-        (self.verbose > 1).then(|| format!("sender removed {}", self.esc(name)))
+        (self.verbose > 1).then(|| format!("{SOURCE_REMOVED}{}", self.esc(name)))
     }
 
     /// The counters so far.
@@ -1491,7 +1495,7 @@ impl Report {
                 let b = n.into_bytes();
                 // The sender's own note follows its name (below protocol
                 // 29 in the sender's deferred stream).
-                if b.starts_with(b"sender removed ") {
+                if b.starts_with(SOURCE_REMOVED.as_bytes()) {
                     let key = rec.name.clone();
                     lines.push(Line::Sender {
                         key,

@@ -265,7 +265,7 @@ impl Transfer<'_> {
     /// last, so a new file waits for the last one.
     pub(super) fn execute(&mut self, item: &Item<'_>, d: &Decision, defer: bool) -> (Next, Effect) {
         let stop = |effect| (Next::Stop, effect);
-        if let Some(why) = &d.confined_basis {
+        if let Some(why) = &d.refused_basis {
             let msg = match why {
                 BasisRefused::Outside(from) => format!(
                     "[generator] open \"{}\": {}",

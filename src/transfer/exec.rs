@@ -620,7 +620,7 @@ mod tests {
                 mode: e.stat.mode,
                 basis_quiet: false,
                 extra: None,
-                confined_basis: None,
+                refused_basis: None,
             };
             t.execute(&item, &d, false).1
         });
@@ -651,7 +651,7 @@ mod tests {
                 mode: e.stat.mode,
                 basis_quiet: false,
                 extra: None,
-                confined_basis: None,
+                refused_basis: None,
             };
             t.execute(&item, &d, false).1
         });

@@ -563,14 +563,16 @@ impl<'a> Setup<'a> {
 /// not a `realpath`), and DEST only when there is one.
 fn dest_in_a_source(args: &[std::ffi::OsString], dest: &Path) -> bool {
     let sources = args.split_last().map_or(&[][..], |(_, s)| s);
-    let mut dirs = sources.iter().filter(|s| Path::new(s).is_dir()).peekable();
+    let is_dir =
+        |s: &&std::ffi::OsString| sys::stat(Path::new(s)).is_ok_and(|st| st.kind() == Kind::Dir);
+    let mut dirs = sources.iter().filter(is_dir).peekable();
     if dirs.peek().is_none() {
         return false;
     }
     let Ok(dest) = std::fs::canonicalize(dest) else {
         return false;
     };
-    dirs.any(|s| std::fs::canonicalize(s).is_ok_and(|s| s.is_dir() && dest.starts_with(&s)))
+    dirs.any(|s| std::fs::canonicalize(s).is_ok_and(|s| dest.starts_with(&s)))
 }
 
 /// Whether a source operand names a directory's contents rather than
