@@ -14,13 +14,27 @@
 //! [`Names`] for each entry's receiving name, and the report for what a
 //! deletion line shows.
 //!
-//! Every spec glibc's byte-oriented converters take runs here, `//TRANSLIT`
-//! and `//IGNORE` included (glibc gives the same names the same bytes);
-//! wide charsets (UTF-16/32, UCS, UTF-7) and converting specs below
-//! protocol 29 are handed over ([`native`], `implemented()` in lib.rs).
-//! Both sides are strict on names and, from protocol 30, symlink targets
-//! (below, targets travel unconverted). `RSYNC_ICONV` is the default
-//! spec ([`env_default`]).
+//! Every spec runs here, `//TRANSLIT` and `//IGNORE` included (glibc gives
+//! the same names the same bytes), and so do values that are not UTF-8
+//! (glibc reads the bytes a charset name can hold); converting specs below
+//! protocol 29 are handed over (`implemented()` in lib.rs). Both sides are
+//! strict on names and, from protocol 30, symlink targets (below, targets
+//! travel unconverted). `RSYNC_ICONV` is the default spec ([`env_default`]).
+//!
+//! Wide charsets (UTF-16/32, UCS, UTF-7) are where arsync is safer than
+//! rsync 3.5, which converts a whole path and cuts the result at its first
+//! NUL byte (UTF-16 `abc` and `abd` both become `\xff\xfea`, `.` a
+//! directory `\xff\xfe.`) or drops the end of a stateful encoding's last
+//! sequence (UTF-7 `café` and `cafè` both `caf+AO`), so names collide and
+//! overwrite each other, exit 0. Here a name is converted exactly, one `/`
+//! level at a time, its last sequence ended (`caf+AOk-`); a converted
+//! level no file name can be (a NUL byte or `/` in it, or empty, `.` or
+//! `..` where it was not) is a name REMOTE cannot hold (below). What
+//! rsync does the same is matched: a wide LOCAL charset's sender fails on
+//! names that are not whole characters in it (UTF-16: `.`, so a `SRC/`
+//! sends nothing of its contents), and UTF-16 names without ASCII convert
+//! as in rsync. arsync's messages are not turned into a wide charset
+//! (rsync's are, and come out as UTF-16): see [`Shown`].
 //!
 //! A name REMOTE cannot hold: rsync's receiver prints `[Receiver] cannot
 //! convert filename: UTF8NAME (ERROR)` (a target: `cannot convert symlink
