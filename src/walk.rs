@@ -844,6 +844,11 @@ impl Walker {
             return Some(e);
         };
         if e.name == b"." {
+            // Its name is DEST's; only the sender converts it.
+            if let Err(errno) = names.dot() {
+                self.cannot_convert("[sender] cannot convert filename:", ".".into(), errno);
+                return None;
+            }
             return Some(e);
         }
         let remote = names.name(&e.name);
@@ -1107,7 +1112,8 @@ impl Walker {
                         listed_ids,
                         ..Rare::default()
                     });
-                    // "." keeps its name under --iconv: always sent.
+                    // "." keeps its name under --iconv (a wide LOCAL
+                    // charset fails it on the sending side).
                     top.dot = self.sent_as(dot);
                 } else if let Some(d) = top.dot.as_mut() {
                     d.rare_mut().more_srcs.push(dir_path.clone());

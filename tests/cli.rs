@@ -69,8 +69,8 @@ fn unimplemented_rsync_options_are_refused_not_ignored() {
             "This rsync does not support --write-batch\n",
         ),
         (
-            "--iconv=utf8,UTF-16",
-            "This rsync does not support --iconv\n",
+            "--read-batch=b",
+            "This rsync does not support --read-batch\n",
         ),
     ] {
         let (code, out, err) = run(&["-a", opt, "src/", "dst/"]);
@@ -213,15 +213,9 @@ fn unimplemented_command_lines_go_to_the_system_rsync() {
     let rsync = fake.path().join("rsync");
     for (args, reason, seen) in [
         (
-            &[
-                "-v",
-                "--iconv=utf8,UTF-16",
-                "--no-progress-bar",
-                "src/",
-                "dst/",
-            ][..],
-            "--iconv is not implemented",
-            "-v --iconv=utf8,UTF-16 src/ dst/",
+            &["-v", "--read-batch=b", "--no-progress-bar", "src/", "dst/"][..],
+            "--read-batch is not implemented",
+            "-v --read-batch=b src/ dst/",
         ),
         (
             &["-av", "src/", "host:dst/"][..],
@@ -242,10 +236,7 @@ fn unimplemented_command_lines_go_to_the_system_rsync() {
         assert_eq!(got.trim_end(), seen);
     }
     // Without -v the hand-over is silent.
-    let (code, _, err) = run_env(
-        &["-a", "--iconv=utf8,UTF-16", "src/", "dst/"],
-        &[("PATH", path)],
-    );
+    let (code, _, err) = run_env(&["-a", "--read-batch=b", "src/", "dst/"], &[("PATH", path)]);
     assert_eq!(code, Some(7));
     assert_eq!(err, "");
 }

@@ -223,3 +223,70 @@ fn a_backup_refused_by_confine_root_keeps_the_old_file() {
         .collect();
     assert_eq!(names, ["f"], "no temp file is left beside it");
 }
+
+/// `--iconv` with a wide REMOTE charset: rsync 3.5 cuts each UTF-16 name at
+/// its first NUL byte, so `abc` and `abd` both land as `\xff\xfea` (one
+/// overwrites the other), `.` makes a directory `\xff\xfe.`, and it exits
+/// 0; with UTF-7 it drops the end of each name, so `café` and `cafè` both
+/// land as `caf+AO`. arsync writes no name that is not the exact
+/// conversion: UTF-16 names with NUL bytes are each reported and left out
+/// (exit 23), UTF-7 names are whole, so every source name survives or is
+/// reported (`compat/scenarios/36-iconv.scn` says why the runner cannot
+/// compare these with rsync).
+#[test]
+fn wide_iconv_charsets_lose_no_name() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("src");
+    fs::create_dir_all(&src).unwrap();
+    let names = ["abc", "abd", "café", "cafè", "中"];
+    for (i, n) in names.iter().enumerate() {
+        fs::write(src.join(n), vec![b'x'; i + 1]).unwrap();
+    }
+    let run = |spec: &str, dst: &Path| {
+        Command::new(arsync())
+            .env("LC_ALL", "C")
+            .env("ARSYNC_NO_FALLBACK", "1")
+            .arg("-a")
+            .arg(format!("--iconv={spec}"))
+            .arg(format!("{}/", src.display()))
+            .arg(dst)
+            .output()
+            .unwrap()
+    };
+    let listing = |dst: &Path| {
+        let mut v: Vec<Vec<u8>> = fs::read_dir(dst)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_encoded_bytes())
+            .collect();
+        v.sort();
+        v
+    };
+
+    let d16 = t.path().join("d16");
+    let out = run("utf-8,utf-16", &d16);
+    assert_eq!(out.status.code(), Some(23));
+    // Readable messages (rsync's would be UTF-16 too).
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!err.contains('\0'), "{err}");
+    for n in ["abc", "abd", "caf\\#303\\#251", "caf\\#303\\#250"] {
+        let line = format!("[Receiver] cannot convert filename: {n} (");
+        assert!(err.contains(&line), "{n}: {err}");
+    }
+    // Only the name UTF-16 can give a file (a byte-order mark, then U+4E2D).
+    let zhong = b"\xff\xfe\x2d\x4e";
+    assert_eq!(listing(&d16), [zhong.to_vec()]);
+    let zhong = std::ffi::OsStr::from_bytes(zhong);
+    assert_eq!(fs::read(d16.join(zhong)).unwrap(), b"xxxxx");
+
+    let d7 = t.path().join("d7");
+    let out = run("utf-8,utf-7", &d7);
+    assert_eq!(out.status.code(), Some(0), "{:?}", out);
+    let want = ["abc", "abd", "caf+AOk-", "caf+AOg-", "+Ti0-"];
+    let mut sorted: Vec<Vec<u8>> = want.iter().map(|n| n.as_bytes().to_vec()).collect();
+    sorted.sort();
+    assert_eq!(listing(&d7), sorted);
+    for (i, n) in want.iter().enumerate() {
+        assert_eq!(fs::read(d7.join(n)).unwrap(), vec![b'x'; i + 1], "{n}");
+    }
+}

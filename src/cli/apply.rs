@@ -194,9 +194,7 @@ pub(super) fn log_file(st: &mut State, ev: &Event) -> Res {
 pub(super) fn iconv(st: &mut State, ev: &Event) -> Res {
     st.o.iconv = match ev.negated() {
         true => None,
-        false => {
-            crate::iconv::IconvSpec::parse(&ev.value.as_deref().map(lossy).unwrap_or_default())
-        }
+        false => crate::iconv::IconvSpec::parse(&bytes(ev).unwrap_or_default()),
     };
     Ok(())
 }

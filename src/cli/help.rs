@@ -59,9 +59,7 @@ pub(crate) fn help_text(name: &str) -> String {
          {opts}\n\
          Handed over to the system rsync: remote paths (HOST:PATH, HOST::MODULE,\n\
          rsync://), --server, --daemon, -H with a --protocol\n\
-         below 29, an --iconv with a\n\
-         UTF-16/32, UCS or UTF-7 charset or that converts with a --protocol\n\
-         below 29, and\n\
+         below 29, an --iconv that converts with a --protocol below 29, and\n\
          {handed}.\n\
          With ARSYNC_NO_FALLBACK=1 or --no-fallback they are refused with\n\
          \"This rsync does not support --OPTION\" (exit code 1).\n\

@@ -26,7 +26,9 @@ unsafe impl Send for Converter {}
 
 impl Converter {
     /// `iconv_open(to, from)`; `Err` when glibc knows no such conversion.
-    pub(crate) fn open(to: &str, from: &str) -> Result<Converter, Errno> {
+    /// The names are bytes as given (glibc drops what a charset name
+    /// cannot hold, as it does for rsync).
+    pub(crate) fn open(to: &[u8], from: &[u8]) -> Result<Converter, Errno> {
         let t = CString::new(to).map_err(|_| Errno::INVAL)?;
         let f = CString::new(from).map_err(|_| Errno::INVAL)?;
         // SAFETY: both arguments are valid NUL-terminated strings that
@@ -42,7 +44,10 @@ impl Converter {
         Ok(Converter { cd })
     }
 
-    /// rsync's `iconvbufs()` on one whole buffer from its initial state.
+    /// rsync's `iconvbufs()` on one whole buffer from its initial state,
+    /// and back to the initial state at the end (a stateful encoding such
+    /// as UTF-7 or ISO-2022-JP ends its last sequence: rsync 3.5 does not,
+    /// and cuts such names).
     /// Strict (`keep_bad` false): the first invalid (EILSEQ) or incomplete
     /// (EINVAL) sequence fails the conversion with that errno. With
     /// `keep_bad` (rsync's ICB_INCLUDE_BAD | ICB_INCLUDE_INCOMPLETE) such a
@@ -90,7 +95,40 @@ impl Converter {
                 e => return Err(Errno::from_raw_os_error(e)),
             }
         }
+        self.flush(&mut out)?;
         Ok(out)
+    }
+
+    /// Writes the sequence that returns to the initial shift state (none
+    /// for a stateless charset).
+    fn flush(&mut self, out: &mut Vec<u8>) -> Result<(), Errno> {
+        loop {
+            out.reserve(16);
+            let free = out.capacity() - out.len();
+            let mut outp = out.spare_capacity_mut().as_mut_ptr() as *mut libc::c_char;
+            let mut outleft = free;
+            // SAFETY: a null input asks for the reset sequence only;
+            // `outp`/`outleft` describe the spare capacity of `out`.
+            let r = unsafe {
+                libc::iconv(
+                    self.cd,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    &mut outp,
+                    &mut outleft,
+                )
+            };
+            let err = (r == usize::MAX).then(std::io::Error::last_os_error);
+            // SAFETY: iconv initialised exactly `free - outleft` bytes past
+            // the old length, within the capacity.
+            unsafe { out.set_len(out.len() + free - outleft) };
+            match err.map(|e| e.raw_os_error().unwrap_or(libc::EILSEQ)) {
+                None => return Ok(()),
+                Some(libc::E2BIG) => out.reserve(out.capacity().max(64)),
+                Some(libc::EINTR) => {}
+                Some(e) => return Err(Errno::from_raw_os_error(e)),
+            }
+        }
     }
 }
 
@@ -128,12 +166,23 @@ mod tests {
 
     #[test]
     fn latin1_to_utf8_and_errors() {
-        let mut c = Converter::open("UTF-8", "latin1").unwrap();
+        let mut c = Converter::open(b"UTF-8", b"latin1").unwrap();
         assert_eq!(c.convert(b"caf\xe9", false).unwrap(), "café".as_bytes());
-        let mut u = Converter::open("UTF-8", "utf8").unwrap();
+        let mut u = Converter::open(b"UTF-8", b"utf8").unwrap();
         assert_eq!(u.convert(b"caf\xe9", false), Err(Errno::INVAL));
         assert_eq!(u.convert(b"l\xe9nk", false), Err(Errno::ILSEQ));
         assert_eq!(u.convert(b"l\xe9nk", true).unwrap(), b"l\xe9nk");
-        assert!(Converter::open("UTF-8", "bogus").is_err());
+        assert!(Converter::open(b"UTF-8", b"bogus").is_err());
+    }
+
+    #[test]
+    fn stateful_encodings_end_their_last_sequence() {
+        let mut c = Converter::open(b"UTF-7", b"UTF-8").unwrap();
+        assert_eq!(c.convert("café".as_bytes(), false).unwrap(), b"caf+AOk-");
+        assert_eq!(c.convert(b"abc", false).unwrap(), b"abc");
+        let mut w = Converter::open(b"UTF-16", b"UTF-8").unwrap();
+        assert_eq!(w.convert(b"ab", false).unwrap(), b"\xff\xfea\0b\0");
+        let mut back = Converter::open(b"UTF-8", b"UTF-7").unwrap();
+        assert_eq!(back.convert(b"caf+AOk-", false).unwrap(), "café".as_bytes());
     }
 }

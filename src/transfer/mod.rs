@@ -213,8 +213,8 @@ fn run_with(opts: &Options, report: &mut Report) -> ExitCode {
 
 /// `--iconv`: rsync's `setup_iconv()` on both sides. A charset glibc
 /// cannot open ends the run as rsync's sender does (only the sending side
-/// can fail here: a failing receiving side is handed over, see
-/// [`crate::iconv::native`]); `-vv` names both charsets.
+/// can fail here: see [`crate::iconv::IconvSpec::check`]); `-vv` names
+/// both charsets.
 fn start_iconv(
     opts: &Options,
     spec: &crate::iconv::IconvSpec,
@@ -229,9 +229,10 @@ fn start_iconv(
         return Err(code);
     }
     if opts.verbose > 1 {
-        report.info(format!("[sender] charset: {}", spec.local));
+        let name = |cs: &[u8]| String::from_utf8_lossy(cs).into_owned();
+        report.info(format!("[sender] charset: {}", name(&spec.local)));
         if !opts.list_only {
-            report.warning(format!("[Receiver] charset: {}", spec.remote));
+            report.warning(format!("[Receiver] charset: {}", name(&spec.remote)));
         }
     }
     Ok(())
