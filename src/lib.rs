@@ -110,7 +110,6 @@ fn implemented(ev: &cli::lex::Event, protocol: Option<i64>) -> bool {
         // Every protocol rsync speaks is native; a value it refuses (or
         // not a number) is refused here.
         Id::Protocol => true,
-        _ if protocol.is_some_and(|p| p < OLD_PROTOCOL) && old_handed_over(ev) => false,
         // Wide charsets are rsync's, and so is every conversion below
         // protocol 29 (its item lines change there: see OLD_PROTOCOL).
         Id::Iconv => {
