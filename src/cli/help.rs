@@ -58,8 +58,7 @@ pub(crate) fn help_text(name: &str) -> String {
          Options\n\
          {opts}\n\
          Handed over to the system rsync: remote paths (HOST:PATH, HOST::MODULE,\n\
-         rsync://), --server, --daemon, -H with a --protocol\n\
-         below 29, an --iconv with a\n\
+         rsync://), --server, --daemon, an --iconv with a\n\
          UTF-16/32, UCS or UTF-7 charset or that converts with a --protocol\n\
          below 29, and\n\
          {handed}.\n\

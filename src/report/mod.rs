@@ -564,7 +564,8 @@ impl Report {
             Event::Vanished => self.errors.vanished = true,
             Event::DeleteLimit => self.errors.del_limit = true,
             Event::UpToDate { name, changed } => {
-                if self.verbose > 1 && self.itemize == 0 {
+                // (Below protocol 29 the generator itemizes nothing.)
+                if self.verbose > 1 && (self.itemize == 0 || self.old.on) {
                     let name = self.esc(name);
                     self.info(if changed {
                         name
@@ -645,10 +646,12 @@ impl Report {
 
     /// An entry settled by an identical basis item: its item line at
     /// `-ii` (or `-i -vv`), else "is uptodate" at -vv.
+    /// (Below protocol 29 the generator itemizes nothing: "is uptodate".)
     fn basis_match(&mut self, iflags: u32, e: &Entry, link: Option<&[u8]>) {
-        if self.itemize > 1 || (self.itemize > 0 && self.verbose > 1) {
+        let itemize = if self.old.on { 0 } else { self.itemize };
+        if itemize > 1 || (itemize > 0 && self.verbose > 1) {
             self.item(iflags, e, link);
-        } else if self.verbose > 1 && self.itemize == 0 {
+        } else if self.verbose > 1 && itemize == 0 {
             let mut line = self.esc_server(&e.name);
             if e.is_dir() {
                 line.push(b'/');
