@@ -63,16 +63,10 @@ pub fn program_name(argv0: Option<&OsString>) -> String {
 /// goes and four options are refused (`old_protocol_refused`); at 24 and
 /// below both processes warn that the other is very old.
 const RSYNC_PROTOCOLS: std::ops::RangeInclusive<i64> = 20..=32;
-/// Below this `--protocol`, the options [`old_handed_over`] names stay
-/// rsync's.
+/// Below this `--protocol` rsync's old file list and output model apply
+/// (see `report::OldProtocol`; `-H`'s group leaders: `transfer::hlink`):
+/// all native, but for a converting `--iconv`.
 const OLD_PROTOCOL: i64 = 29;
-/// What arsync does not reproduce below protocol 29, where rsync's
-/// generator prints the lines the sender prints at 29: `-H` (a hard-link
-/// line comes from the generator after the leader's transfer).
-/// (`--log-file`, `--delete-during` and progress are native there.)
-fn old_handed_over(ev: &cli::lex::Event) -> bool {
-    ev.spec.id == cli::spec::Id::HardLinks && !ev.negated()
-}
 
 /// An option occurrence's value as bytes (empty without one).
 fn value_of(ev: &cli::lex::Event) -> &[u8] {
@@ -110,13 +104,12 @@ fn implemented(ev: &cli::lex::Event, protocol: Option<i64>) -> bool {
         // Every protocol rsync speaks is native; a value it refuses (or
         // not a number) is refused here.
         Id::Protocol => true,
-        _ if protocol.is_some_and(|p| p < OLD_PROTOCOL) && old_handed_over(ev) => false,
         // Wide charsets are rsync's, and so is every conversion below
         // protocol 29 (its item lines change there: see OLD_PROTOCOL).
         Id::Iconv => {
             ev.negated()
                 || value == b"-"
-                || (iconv::native(value) && protocol.is_none_or(|p| p >= 29))
+                || (iconv::native(value) && protocol.is_none_or(|p| p >= OLD_PROTOCOL))
         }
         _ => ev.spec.supported(),
     }

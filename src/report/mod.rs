@@ -116,6 +116,12 @@ struct OldProtocol {
     list_ends: Vec<Line>,
     /// The waiting lines are written: later sender lines go out at once.
     flushing: bool,
+    /// `-H`: the file-list name of the member being handled (see
+    /// `transfer::hlink`); `None`: a link made once a copy is done.
+    link_key: Option<Vec<u8>>,
+    /// `-H`: the links made once their leaders' copies were done: rsync's
+    /// generator names them after the sender's lines.
+    links_after: Vec<Line>,
 }
 
 /// The sort key of a file-list name in rsync's old order: plain bytes,
@@ -534,6 +540,7 @@ impl Report {
                 Some(old_key(e.local_name()))
             }
             Event::UpToDate { name, .. } | Event::NonRegular { name } => Some(old_key(name)),
+            Event::ItemLinked { .. } => self.old.link_key.clone(),
             _ => None,
         };
         self.event_lines(ev);
@@ -557,7 +564,8 @@ impl Report {
             Event::Vanished => self.errors.vanished = true,
             Event::DeleteLimit => self.errors.del_limit = true,
             Event::UpToDate { name, changed } => {
-                if self.verbose > 1 && self.itemize == 0 {
+                // (Below protocol 29 the generator itemizes nothing.)
+                if self.verbose > 1 && (self.itemize == 0 || self.old.on) {
                     let name = self.esc(name);
                     self.info(if changed {
                         name
@@ -638,10 +646,12 @@ impl Report {
 
     /// An entry settled by an identical basis item: its item line at
     /// `-ii` (or `-i -vv`), else "is uptodate" at -vv.
+    /// (Below protocol 29 the generator itemizes nothing: "is uptodate".)
     fn basis_match(&mut self, iflags: u32, e: &Entry, link: Option<&[u8]>) {
-        if self.itemize > 1 || (self.itemize > 0 && self.verbose > 1) {
+        let itemize = if self.old.on { 0 } else { self.itemize };
+        if itemize > 1 || (itemize > 0 && self.verbose > 1) {
             self.item(iflags, e, link);
-        } else if self.verbose > 1 && self.itemize == 0 {
+        } else if self.verbose > 1 && itemize == 0 {
             let mut line = self.esc_server(&e.name);
             if e.is_dir() {
                 line.push(b'/');
@@ -825,6 +835,8 @@ impl Report {
                 x.index = names.partition_point(|n| n < key) as u64;
             }
         }
+        let links = std::mem::take(&mut self.old.links_after);
+        waiting.extend(links.into_iter().map(|l| (Vec::new(), l)));
         let ends = std::mem::take(&mut self.old.list_ends);
         // From now on the sender's lines go out as they come.
         self.old.flushing = true;
@@ -1423,6 +1435,9 @@ impl Report {
     /// LEADER` (`-v`). An empty `xname` is an already-linked member, shown
     /// only when unchanged items are (`-ii`, `-vvi`).
     fn item_xname(&mut self, iflags: u32, e: &Entry, xname: &[u8]) {
+        if self.old.on {
+            return self.old_linked(e, xname);
+        }
         let significant = iflags & item::SIGNIFICANT & 0xffff != 0;
         let shown = if self.itemize > 0 {
             significant || !xname.is_empty() || self.itemize > 1 || self.raw_verbose > 1
@@ -1447,6 +1462,47 @@ impl Report {
         for l in lines {
             self.push(l);
         }
+    }
+
+    /// Below protocol 29: a hard-link member linked to `xname` (empty:
+    /// already linked). rsync's generator does not itemize it; with `-v`
+    /// it names it (`NAME => LEADER`, whatever the format), under the
+    /// member's place in the old order, or after the sender's lines when
+    /// the leader's copy had to be done first (`link_key` is `None`).
+    fn old_linked(&mut self, e: &Entry, xname: &[u8]) {
+        if xname.is_empty() || self.verbose == 0 {
+            return;
+        }
+        let mut line = self.esc(e.local_name()).into_bytes();
+        line.extend_from_slice(b" => ");
+        line.extend_from_slice(self.esc(xname).as_bytes());
+        let lines = vec![Line::Out(line)];
+        let log = self.old_logged(&lines);
+        if self.old.key.is_some() || self.old.flushing {
+            for l in lines.into_iter().chain(log) {
+                self.push(l);
+            }
+            return;
+        }
+        for l in lines.into_iter().chain(log) {
+            let l = match l {
+                Line::Out(b) if self.old.in_server => Line::Err(b),
+                l => l,
+            };
+            self.old.links_after.push(l);
+        }
+    }
+
+    /// Below protocol 29 (`-H`): the file-list name of the hard-link
+    /// member being handled, whose link lines wait under it; `None` once
+    /// the walk is done.
+    pub(crate) fn old_link_key(&mut self, name: Option<&[u8]>) {
+        self.old.link_key = name.map(old_key);
+    }
+
+    /// The file-list position of the entry being handled.
+    pub(crate) fn entry_at(&self) -> u64 {
+        self.entry_index
     }
 
     /// Completes a transferred file's slot: its line (before or after

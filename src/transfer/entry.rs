@@ -121,16 +121,29 @@ impl Transfer<'_> {
             self.delete_missing(dest, known);
             return Next::Stop;
         }
-        let hl = match self.hlink_key(e) {
-            Some(key) => {
-                match self.hlink_arrive(key, e, dest, self.update_rule_skips(e, dest, known)) {
-                    Arrival::Settled => return Next::Stop,
-                    Arrival::Process { last } => Some((key, last)),
-                }
+        match self.hlink_key(e) {
+            Some(_) if self.hlink_hold(e, dest) => Next::Stop,
+            Some(key) => self.handle_member(key, e, dest, known, root_created),
+            None => self.handle_as(e, dest, known, root_created, None),
+        }
+    }
+
+    /// [`Transfer::handle`] for a member of hard-link group `key`.
+    pub(super) fn handle_member(
+        &mut self,
+        key: GroupKey,
+        e: &Entry,
+        dest: &Path,
+        known: Known,
+        root_created: bool,
+    ) -> Next {
+        let skips = self.update_rule_skips(e, dest, known);
+        match self.hlink_arrive(key, e, dest, skips) {
+            Arrival::Settled => Next::Stop,
+            Arrival::Process { last } => {
+                self.handle_as(e, dest, known, root_created, Some((key, last)))
             }
-            None => None,
-        };
-        self.handle_as(e, dest, known, root_created, hl)
+        }
     }
 
     /// Whether an update rule (`--existing`, `--ignore-existing`, `-u`)

@@ -13,6 +13,12 @@
 //! - a member met while another member is being copied waits for that
 //!   copy, and is linked when it completes.
 //!
+//! Below protocol 29 rsync's file list is in the old order (full paths
+//! as plain bytes, `a.txt` before `a/x`), which decides which member of
+//! a group leads it; arsync's walk keeps the new order, so there the
+//! members are held as they are met and handled once the walk is done,
+//! in the old order ([`Transfer::hlink_replay_old`]).
+//!
 //! Memory goes only to files with a link count above one.
 
 use super::*;
@@ -35,6 +41,17 @@ pub(super) struct Hlinks {
     after_delay: Vec<(GroupKey, Leader)>,
     /// Groups in the order they were first met.
     order: Vec<GroupKey>,
+    /// Below protocol 29: the members met in the walk, handled after it
+    /// in the old file-list order.
+    held: Vec<Held>,
+}
+
+/// A member held for the old file-list order.
+struct Held {
+    entry: Entry,
+    dest: PathBuf,
+    /// Its position in rsync's file list.
+    index: u64,
 }
 
 #[derive(Default)]
@@ -118,19 +135,49 @@ impl Transfer<'_> {
                 return Arrival::Settled;
             }
             if g.sent.is_some() {
-                // rsync chains a newcomer right behind the copy in flight,
-                // so the latest one is linked first.
-                g.waiting.insert(
-                    0,
-                    Member {
-                        entry: e.clone(),
-                        dest: dest.to_path_buf(),
-                    },
-                );
+                // Linked in the order they come once the copy is done.
+                g.waiting.push(Member {
+                    entry: e.clone(),
+                    dest: dest.to_path_buf(),
+                });
                 return Arrival::Settled;
             }
         }
         Arrival::Process { last }
+    }
+
+    /// Below protocol 29 a member is held (see the module doc); `false`
+    /// when it is handled now.
+    pub(super) fn hlink_hold(&mut self, e: &Entry, dest: &Path) -> bool {
+        if self.ctx.opts.protocol >= 29 {
+            return false;
+        }
+        self.hlinks.held.push(Held {
+            entry: e.clone(),
+            dest: dest.to_path_buf(),
+            index: self.report.entry_at(),
+        });
+        true
+    }
+
+    /// Below protocol 29, once the walk is done: the held members in the
+    /// old file-list order, each handled as it would have been met there
+    /// (its generator lines under its name in that order).
+    pub(super) fn hlink_replay_old(&mut self) {
+        let mut held = std::mem::take(&mut self.hlinks.held);
+        held.sort_by(|a, b| a.entry.local_name().cmp(b.entry.local_name()));
+        for h in held {
+            if self.stopping() {
+                break;
+            }
+            let Some(key) = self.hlink_key(&h.entry) else {
+                continue;
+            };
+            self.report.at_entry(h.index);
+            self.report.old_link_key(Some(h.entry.local_name()));
+            self.handle_member(key, &h.entry, &h.dest, Known::Unknown, false);
+        }
+        self.report.old_link_key(None);
     }
 
     /// A regular file with no destination yet, and more members to come:

@@ -274,6 +274,7 @@ impl Transfer<'_> {
         self.list_before_acting(&mut src.walker, &src.top.entries);
         let ahead = src.dest_ahead.take();
         self.transfer_top(&mut src.walker, &src.top, dest, first_level, ahead);
+        self.hlink_replay_old();
         self.report.list_complete();
         if let Some(slot) = src.flist_slot {
             self.report.flist_done(opts.info_flist(), Some(slot));

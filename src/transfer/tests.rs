@@ -308,6 +308,31 @@ fn hard_linked_members_wait_for_the_last_then_link_to_it() {
 }
 
 #[test]
+fn below_protocol_29_members_are_held_and_led_in_the_old_order() {
+    let s = Scene::new(|o| (o.hard_links, o.protocol) = (true, 28));
+    s.put_dest("a", S_IFDIR | 0o755, b"");
+    // The walk meets `b` before `a/x` (files before subdirectories); the
+    // old order has `a/x` first, so `b` is the group's last member.
+    let mut ax = s.file("a/x", T, b"data");
+    let mut b = s.file("b", T, b"data");
+    b.stat.ino = ax.stat.ino;
+    (ax.stat.nlink, b.stat.nlink) = (2, 2);
+    s.run(|t| {
+        assert_eq!(t.handle(&b, &dst("b"), Known::Unknown, false), Next::Stop);
+        assert_eq!(
+            t.handle(&ax, &dst("a/x"), Known::Unknown, false),
+            Next::Stop
+        );
+        assert!(t.copies.take(0).is_none(), "held until the walk is done");
+        t.hlink_replay_old();
+        s.mem.put(&dst("b"), S_IFREG | 0o644, b"data");
+        t.complete(0, Outcome::Copied(4));
+        t.hlink_finish_copied();
+    });
+    assert_eq!(ops(&s), ["link a/x"]);
+}
+
+#[test]
 fn local_copy_from_a_copy_dest_file_goes_to_the_engine() {
     let s = Scene::new(|o| {
         o.basis = Some((crate::options::BasisKind::Copy, vec![BASIS.into()]));
