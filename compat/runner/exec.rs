@@ -405,6 +405,28 @@ fn open_up(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The bash script of a scenario's `setup:` lines, run in `work`. Each
+/// line must succeed as a whole: `set -e` alone lets a command that fails
+/// in the middle of an `a && b && c` line pass unnoticed (the list's
+/// status is then not 0, which is checked after the line).
+pub(super) fn setup_script(setup: &[String], lib_sh: &Path, work: &Path) -> String {
+    let mut script = format!(
+        "set -e\numask 022\nsource {}\n",
+        shell_quote(&lib_sh.to_string_lossy())
+    );
+    for (n, l) in setup.iter().enumerate() {
+        script.push_str(&format!(
+            "{l}\nif [ $? -ne 0 ]; then echo 'setup line {} failed' >&2; exit 97; fi\n",
+            n + 1
+        ));
+    }
+    script.push_str(&format!(
+        "cd {}\n_compat_settle\n",
+        shell_quote(&work.to_string_lossy())
+    ));
+    script
+}
+
 fn run_in(sc: &Scenario, tools: &Tools, t: &Path) -> Result<(), String> {
     let header = format!("scenario {} ({})\n", sc.test_name(), sc.location());
     let fail = |m: String| format!("{header}{m}");
@@ -417,19 +439,7 @@ fn run_in(sc: &Scenario, tools: &Tools, t: &Path) -> Result<(), String> {
     symlink(&tools.arsync, &arsync_link)
         .map_err(|e| fail(format!("symlink {}: {e}", arsync_link.display())))?;
 
-    // Setup.
-    let mut script = format!(
-        "set -e\numask 022\nsource {}\n",
-        shell_quote(&tools.lib_sh.to_string_lossy())
-    );
-    for l in &sc.setup {
-        script.push_str(l);
-        script.push('\n');
-    }
-    script.push_str(&format!(
-        "cd {}\n_compat_settle\n",
-        shell_quote(&work.to_string_lossy())
-    ));
+    let script = setup_script(&sc.setup, &tools.lib_sh, &work);
     let timeout = Duration::from_secs(tools.timeout_secs);
     let setup = run_bash(&script, &work, t, &[], timeout).map_err(fail)?;
     if !setup.ok {

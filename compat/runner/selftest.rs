@@ -5,6 +5,7 @@ use std::path::Path;
 
 use libtest_mimic::{Failed, Trial};
 
+use super::exec::setup_script;
 use super::normalize::{
     norm_temp_names, stderr_lines, stderr_relaxed_eq, stdout_lines, stdout_relaxed_eq,
 };
@@ -353,6 +354,37 @@ fn diff_renders() -> Result<(), Failed> {
     Ok(())
 }
 
+/// A setup line fails as a whole when any command of an `&&` list fails,
+/// not only its last one; `||` fallbacks and `if` still pass.
+fn setup_lines_fail_as_a_whole() -> Result<(), Failed> {
+    let status = |lines: &[&str]| {
+        let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let script = setup_script(&lines, Path::new("/dev/null"), Path::new("/"))
+            .replace("_compat_settle", "true");
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .map(|o| o.status.code())
+    };
+    eq(
+        status(&["true && false && true"])?,
+        Some(97),
+        "middle of &&",
+    )?;
+    eq(
+        status(&["true", "false"])?,
+        Some(1),
+        "plain failure (set -e)",
+    )?;
+    eq(
+        status(&["false || true", "if false; then false; fi"])?,
+        Some(0),
+        "fallbacks",
+    )?;
+    Ok(())
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test(
@@ -370,5 +402,9 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("selftest::relaxed_comparison", relaxed_comparison),
         Trial::test("selftest::diff_renders", diff_renders),
         Trial::test("selftest::tree_extras", tree_extras),
+        Trial::test(
+            "selftest::setup_lines_fail_as_a_whole",
+            setup_lines_fail_as_a_whole,
+        ),
     ]
 }

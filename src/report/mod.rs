@@ -1442,7 +1442,9 @@ impl Report {
         let shown = if self.itemize > 0 {
             significant || !xname.is_empty() || self.itemize > 1 || self.raw_verbose > 1
         } else {
-            self.verbose > 0 && !xname.is_empty()
+            // rsync's sender lists a member with its leader's name
+            // whenever there is a line format (`-v`, `--out-format`).
+            !xname.is_empty()
         };
         let rec = self.record(iflags, e, None);
         let mut v = self.view(&rec);
