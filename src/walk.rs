@@ -1002,7 +1002,8 @@ impl Walker {
                 let shown = crate::text::escape_name(&name, self.utf8);
                 let t = crate::text::escape_name(target.as_deref().unwrap_or_default(), self.utf8);
                 self.diags.push(Diag::Info(format!(
-                    "copying unsafe symlink \"{shown}\" -> \"{t}\""
+                    "{}{shown}\" -> \"{t}\"",
+                    crate::report::UNSAFE_LINK_NOTE
                 )));
             }
             let c = &self.cfg;

@@ -290,3 +290,52 @@ fn wide_iconv_charsets_lose_no_name() {
         assert_eq!(fs::read(d7.join(n)).unwrap(), vec![b'x'; i + 1], "{n}");
     }
 }
+
+/// `-H` where the first member's place in DEST is a directory that is not
+/// empty: rsync 3.5 says `could not make way for new regular file` twice
+/// and then waits forever (its other members wait for a leader that never
+/// comes; found by the generative tester, seed 25962). arsync ends: the
+/// group is copied to its next member, the rest linked to it, the
+/// directory and its contents kept, exit 23.
+#[test]
+fn a_hard_link_group_whose_first_place_is_a_directory_does_not_hang() {
+    let t = tempfile::tempdir().unwrap();
+    let (src, dst) = (t.path().join("src"), t.path().join("dst"));
+    for d in ["d", "e"] {
+        fs::create_dir_all(src.join(d)).unwrap();
+    }
+    fs::write(src.join("d/f"), b"data").unwrap();
+    fs::hard_link(src.join("d/f"), src.join("d/g")).unwrap();
+    fs::hard_link(src.join("d/f"), src.join("e/h")).unwrap();
+    fs::create_dir_all(dst.join("d/f/inner")).unwrap();
+    fs::write(dst.join("d/f/inner/y"), b"keep").unwrap();
+    let mut child = Command::new(arsync())
+        .args(["-aH"])
+        .arg(format!("{}/", src.display()))
+        .arg(format!("{}/", dst.display()))
+        .env("ARSYNC_NO_FALLBACK", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("arsync did not end within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(23), "{err}");
+    assert!(
+        err.contains("could not make way for new regular file: d/f"),
+        "{err}"
+    );
+    assert_eq!(fs::read(dst.join("d/f/inner/y")).unwrap(), b"keep");
+    let (g, h) = (dst.join("d/g"), dst.join("e/h"));
+    assert_eq!(fs::read(&g).unwrap(), b"data");
+    let ino = |p: &Path| fs::metadata(p).unwrap().ino();
+    assert_eq!(ino(&g), ino(&h), "the other members are one file");
+}

@@ -45,6 +45,11 @@ pub(crate) const OLD_CLIENT: &str = "Client is very old version of rsync, upgrad
 /// note among a transfer's, which goes with the sender's lines.
 const SOURCE_REMOVED: &str = "sender removed ";
 
+/// The start of the sender's note for a symlink `--copy-unsafe-links`
+/// copies as what it points to: rsync says it while it builds the list,
+/// so without incremental recursion it comes before the list's `done`.
+pub(crate) const UNSAFE_LINK_NOTE: &str = "copying unsafe symlink \"";
+
 /// A reserved place in the output order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Slot(u64);
@@ -1099,15 +1104,16 @@ impl Report {
         }
     }
 
-    /// Takes the sender's `-vv` list-building lines (`[sender] hiding
-    /// file …`) out of what waits behind `slot`, in their order.
+    /// Takes the sender's list-building lines (`[sender] hiding file …`
+    /// with `-vv`, unsafe links' notes) out of what waits behind `slot`,
+    /// in their order.
     fn take_sender_lines(&mut self, slot: Slot) -> Vec<Line> {
         let first = (slot.0 - self.base) as usize + 1;
         let mut taken = Vec::new();
         for lines in self.queue.iter_mut().skip(first).flatten() {
-            let (sender, rest) = std::mem::take(lines).into_iter().partition(
-                |l| matches!(l, Line::Out(b) | Line::Log(b) if b.starts_with(b"[sender] ")),
-            );
+            let (sender, rest) = std::mem::take(lines)
+                .into_iter()
+                .partition(|l| matches!(l, Line::Out(b) | Line::Log(b) if said_while_listing(b)));
             *lines = rest;
             taken.extend::<Vec<Line>>(sender);
         }
@@ -1964,4 +1970,10 @@ mod tests {
         r.event(Event::Partial);
         assert_eq!(r.exit_code(), crate::exit::ExitCode::Partial);
     }
+}
+
+/// Whether a line is one rsync's sender prints while it builds the file
+/// list (`[sender] hiding file …` with `-vv`, an unsafe link's note).
+fn said_while_listing(line: &[u8]) -> bool {
+    line.starts_with(b"[sender] ") || line.starts_with(UNSAFE_LINK_NOTE.as_bytes())
 }

@@ -150,12 +150,14 @@ impl<'a> Setup<'a> {
             None => (sources.to_vec(), None),
         };
         let dest_ahead = self.list_dest_ahead(&dest_arg, &sources, root.is_some());
-        // --no-i-r at -vv with filters: the sender's `hiding` lines of the
-        // whole tree go between `building file list ... ` and `done`, so
-        // that line's place is held from before the top level is listed.
+        // --no-i-r at -vv with filters, or with notes of unsafe links
+        // copied: the sender's lines of the whole tree go between
+        // `building file list ... ` and `done`, so that line's place is
+        // held from before the top level is listed.
         let no_inc = flist > 0 && !opts.inc_recurse() && opts.xfer_dirs();
-        let held =
-            (no_inc && flist == 1 && self.walk_cfg.filter_debug).then(|| self.report.reserve());
+        let c = &self.walk_cfg;
+        let notes = c.filter_debug || (c.copy_unsafe_links && c.symsafe_info);
+        let held = (no_inc && flist == 1 && notes).then(|| self.report.reserve());
         let top = match self.top_level(&mut walker, &sources, root) {
             Ok(top) => top,
             Err(e) => {

@@ -98,9 +98,14 @@ impl Flow {
 
     /// Reports what the walk found (the walker's or a scanner's).
     pub(super) fn diag(&mut self, report: &mut Report, d: Diag) {
-        if self.flist_line_open && !matches!(d, Diag::Info(_) | Diag::Receiver { .. }) {
+        // rsync ends an unfinished `building file list ... ` before the
+        // next message: a note of the list (stdout) ends it on stdout (see
+        // `Report::flist_done`), an error with an empty line on stderr.
+        if self.flist_line_open && !matches!(d, Diag::Receiver { .. }) {
             self.flist_line_open = false;
-            report.warning("");
+            if !matches!(d, Diag::Info(_)) {
+                report.warning("");
+            }
         }
         match d {
             Diag::Info(s) => report.info(s),
