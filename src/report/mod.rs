@@ -1758,6 +1758,12 @@ impl Report {
     }
 }
 
+/// Whether a line is one rsync's sender prints while it builds the file
+/// list (`[sender] hiding file …` with `-vv`, an unsafe link's note).
+fn said_while_listing(line: &[u8]) -> bool {
+    line.starts_with(b"[sender] ") || line.starts_with(UNSAFE_LINK_NOTE.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1970,10 +1976,4 @@ mod tests {
         r.event(Event::Partial);
         assert_eq!(r.exit_code(), crate::exit::ExitCode::Partial);
     }
-}
-
-/// Whether a line is one rsync's sender prints while it builds the file
-/// list (`[sender] hiding file …` with `-vv`, an unsafe link's note).
-fn said_while_listing(line: &[u8]) -> bool {
-    line.starts_with(b"[sender] ") || line.starts_with(UNSAFE_LINK_NOTE.as_bytes())
 }
