@@ -248,17 +248,26 @@ impl Shown {
         })
     }
 
-    /// The bytes a message of rsync's receiving process shows for a
-    /// REMOTE name: converted to UTF-8 there, and from UTF-8 to LOCAL by
-    /// the sender that prints it (bad bytes kept each time).
-    pub(crate) fn server(&mut self, remote: &[u8]) -> Vec<u8> {
+    /// A line of rsync's receiving process as its sender prints it: sent
+    /// converted from REMOTE to UTF-8 (bad bytes kept), then converted to
+    /// LOCAL where each byte that does not convert is written as `\#ooo`
+    /// and the rest is escaped for control bytes only (rsync's `rwrite()`
+    /// of a converted message).
+    pub(crate) fn printed(&mut self, remote: &[u8]) -> Vec<u8> {
         let utf8 = self
             .from_remote
             .convert(remote, true)
             .unwrap_or_else(|_| remote.to_vec());
-        self.to_local
-            .convert(&utf8, true)
-            .unwrap_or_else(|_| utf8.clone())
+        let (local, marks) = self.to_local.convert_marking(&utf8);
+        let mut out = Vec::with_capacity(local.len() + 4 * marks.len());
+        let mut at = 0;
+        for (pos, byte) in marks {
+            out.extend(crate::text::escape_output(&local[at..pos], false, true));
+            out.extend(format!("\\#{byte:03o}").bytes());
+            at = pos;
+        }
+        out.extend(crate::text::escape_output(&local[at..], false, true));
+        out
     }
 
     /// The bytes a deletion line shows for `remote`.
@@ -345,7 +354,12 @@ mod tests {
         let mut d = Shown::open(&s).unwrap();
         assert_eq!(d.deleted(b"x\xff"), "xÿ".as_bytes());
         assert_eq!(d.deleted("gonë".as_bytes()), "gonÃ«".as_bytes());
-        assert_eq!(d.server("lénk".as_bytes()), b"l\xe9nk");
+        assert_eq!(d.printed("lénk".as_bytes()), b"l\xe9nk");
+        // Bad bytes of REMOTE are kept, then written as escapes when
+        // LOCAL cannot take them; control bytes are escaped.
+        assert_eq!(d.printed(b"caf\xe9\n"), b"caf\\#351\\#012");
+        let mut r = Shown::open(&spec("utf8", "latin1")).unwrap();
+        assert_eq!(r.printed("café".as_bytes()), "cafÃ©".as_bytes());
         assert!(matches!(
             spec("bogus", "utf8").check(),
             Err(IconvError::Open { sender: true, .. })

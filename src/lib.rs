@@ -116,7 +116,7 @@ fn implemented(ev: &cli::lex::Event, protocol: Option<i64>) -> bool {
         Id::Iconv => {
             ev.negated()
                 || value == b"-"
-                || (iconv::native(value) && protocol.is_none_or(|p| p >= 29))
+                || iconv::native(value)
         }
         _ => ev.spec.supported(),
     }

@@ -447,14 +447,18 @@ impl Report {
                 ..OldProtocol::default()
             },
         };
-        r.old_warnings(opts);
+        // (With `--iconv` they come after its charset lines: see
+        // `transfer::run_with`.)
+        if opts.iconv.is_none() {
+            r.old_warnings(opts);
+        }
         r.open_log(opts);
         r
     }
 
     /// rsync's two processes each warn about the other's protocol at 24
     /// and below.
-    fn old_warnings(&mut self, opts: &Options) {
+    pub(crate) fn old_warnings(&mut self, opts: &Options) {
         if opts.protocol <= 24 && opts.quiet == 0 {
             self.push(Line::Out(OLD_SERVER.as_bytes().to_vec()));
             self.push(Line::Err(OLD_CLIENT.as_bytes().to_vec()));
@@ -503,17 +507,24 @@ impl Report {
     }
 
     /// A REMOTE name in a line of rsync's receiving side (`skipping
-    /// non-regular file`, `is uptodate`): with `--iconv` it arrives
-    /// converted, and only control bytes are escaped; else as [`esc`].
-    ///
-    /// [`esc`]: Report::esc
+    /// non-regular file`, `is uptodate`), as [`Report::esc_server_line`]
+    /// shows it.
     fn esc_server(&self, name: &[u8]) -> Vec<u8> {
         match &self.shown {
-            Some(c) => {
-                let b = c.borrow_mut().server(name);
-                format::escape_output(&b, self.utf8, true)
-            }
-            None => self.esc(name).into_bytes(),
+            Some(c) if !self.old.server_stderr => c.borrow_mut().printed(name),
+            _ => self.esc(name).into_bytes(),
+        }
+    }
+
+    /// A line of rsync's receiving side (generator), naming REMOTE names
+    /// as it holds them: with `--iconv` it reaches the printing sender
+    /// converted, and bytes LOCAL cannot take are escaped (see
+    /// [`crate::iconv::Shown::printed`]); at protocol 22 and below, and
+    /// without `--iconv`, it is escaped as any line.
+    fn esc_server_line(&self, line: &[u8]) -> Vec<u8> {
+        match &self.shown {
+            Some(c) if !self.old.server_stderr => c.borrow_mut().printed(line),
+            _ => format::escape_output(line, self.utf8, self.eight_bit),
         }
     }
 
@@ -558,12 +569,11 @@ impl Report {
             Event::DeleteLimit => self.errors.del_limit = true,
             Event::UpToDate { name, changed } => {
                 if self.verbose > 1 && self.itemize == 0 {
-                    let name = self.esc(name);
-                    self.info(if changed {
-                        name
-                    } else {
-                        format!("{name} is uptodate")
-                    });
+                    let mut line = self.esc_server(name);
+                    if !changed {
+                        line.extend_from_slice(b" is uptodate");
+                    }
+                    self.info_bytes(line);
                 }
             }
             Event::BasisMatch { iflags, e, link } => self.basis_match(iflags, e, link),
@@ -1195,14 +1205,24 @@ impl Report {
         }
     }
 
+    /// rsync's generator will not delete after an I/O error on the
+    /// sending side: its line, which below protocol 23 it prints on
+    /// stderr itself.
+    pub(crate) fn io_error_no_deletion(&mut self) {
+        self.old.in_server = self.old.server_stderr;
+        self.info("IO error encountered -- skipping file deletion");
+        self.old.in_server = false;
+    }
+
     /// rsync's generator could not remove the directory `local` (still
     /// holds something): its line, which below protocol 23 it prints on
     /// stderr itself and below 29 in the old file-list order.
     pub(crate) fn not_empty(&mut self, local: &[u8]) {
         self.old.in_server = self.old.server_stderr;
         self.old.key = self.old.on.then(|| old_key(local));
-        let name = self.esc(local);
-        self.info(format!("cannot delete non-empty directory: {name}"));
+        let mut line = b"cannot delete non-empty directory: ".to_vec();
+        line.extend(self.esc_server(local));
+        self.info_bytes(line);
         self.old.in_server = false;
         self.old.key = None;
     }
@@ -1218,14 +1238,21 @@ impl Report {
 
     fn deleted_lines(&mut self, local: &[u8], kind: Kind) {
         self.stats.deleted.add(kind);
-        let shown = self.shown.as_ref().map(|c| c.borrow_mut().deleted(local));
+        // (Below protocol 29 the generator prints the line itself.)
+        let shown = match &self.shown {
+            Some(c) if !self.old.on => Some(c.borrow_mut().deleted(local)),
+            _ => None,
+        };
         let mut view = ItemView::deleted(shown.as_deref().unwrap_or(local), kind == Kind::Dir);
         if self.group {
             view.gid = Some(0);
         }
         if let Some(fmt) = &self.format {
             let line = format::render(format::deletion_format(fmt), &view, &self.ctx);
-            let line = format::escape_output(&line, self.utf8, self.eight_bit);
+            let line = match self.old.on {
+                true => self.esc_server_line(&line),
+                false => format::escape_output(&line, self.utf8, self.eight_bit),
+            };
             let lines = [Line::Out(line)];
             let log = self.old_logged(&lines);
             for l in lines.into_iter().chain(log) {
@@ -1281,7 +1308,10 @@ impl Report {
             false => fmt,
         };
         let line = format::render(fmt, &self.old_view(v), &self.ctx);
-        Some(format::escape_output(&line, self.utf8, self.eight_bit))
+        match self.old.on && v.iflags & item::TRANSFER == 0 {
+            true => Some(self.esc_server_line(&line)),
+            false => Some(format::escape_output(&line, self.utf8, self.eight_bit)),
+        }
     }
 
     /// A transfer as rsync's sender sees it below protocol 29: it does not
@@ -1398,6 +1428,11 @@ impl Report {
         };
         let mut v = self.view(&rec);
         v.checksum = sum.as_ref().map(|s| &s[..]);
+        if self.old.on && iflags & item::TRANSFER == 0 {
+            // Below protocol 29 the generator names it: as it holds it.
+            v.name = &e.name;
+            v.symlink = link;
+        }
         let mut lines = Vec::new();
         if let Some(l) = self.stdout_line(&v) {
             lines.push(Line::Out(l));

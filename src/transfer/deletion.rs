@@ -15,8 +15,7 @@ impl Transfer<'_> {
         if self.flow.flist_error && !self.ctx.opts.ignore_errors {
             if !self.disposal.warned_io {
                 self.disposal.warned_io = true;
-                self.report
-                    .info("IO error encountered -- skipping file deletion");
+                self.report.io_error_no_deletion();
             }
             return true;
         }
