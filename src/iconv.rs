@@ -174,6 +174,10 @@ pub(crate) struct Names {
     recv: Converter,
     /// Symlink targets are converted too (protocol 30 and up).
     links: bool,
+    /// Protocols 23 to 28: the receiver's messages about names reach the
+    /// printing sender as UTF-8, which converts them to LOCAL (UTF-8 to
+    /// LOCAL here); else they come escaped.
+    client: Option<Converter>,
 }
 
 /// A name one side cannot convert.
@@ -190,12 +194,30 @@ impl Names {
     /// `None` if a charset cannot be opened (checked before the run).
     /// `links`: symlink targets are converted (rsync does from protocol
     /// 30 on; below, they travel as they are).
-    pub(crate) fn open(spec: &IconvSpec, links: bool) -> Option<Names> {
+    /// `messages`: the receiver's messages are converted (see
+    /// [`Names::receiver_shown`]).
+    pub(crate) fn open(spec: &IconvSpec, links: bool, messages: bool) -> Option<Names> {
+        let client = match messages {
+            true => Some(Converter::open(&spec.local, UTF8).ok()?),
+            false => None,
+        };
         Some(Names {
             send: Converter::open(UTF8, &spec.local).ok()?,
             recv: Converter::open(&spec.remote, UTF8).ok()?,
             links,
+            client,
         })
+    }
+
+    /// A UTF-8 name in a message of rsync's receiver (`cannot convert
+    /// filename`) as the run prints it: from protocol 29 escaped (as
+    /// ASCII), at 23 to 28 converted to LOCAL by the printing sender (see
+    /// [`Shown::printed`]), at 22 and below escaped by the receiver.
+    pub(crate) fn receiver_shown(&mut self, utf8: &[u8]) -> Vec<u8> {
+        match &mut self.client {
+            Some(c) => client_printed(c, utf8),
+            None => crate::text::escape_name(utf8, false).into_bytes(),
+        }
     }
 
     /// The name the receiver writes for a LOCAL name (strict both ways).
@@ -229,6 +251,22 @@ fn twice(first: &mut Converter, second: &mut Converter, bytes: &[u8]) -> Vec<u8>
     second.convert(&mid, true).unwrap_or(mid)
 }
 
+/// A UTF-8 message as rsync's sender prints it: converted to LOCAL
+/// (`to_local`), each byte that does not convert written as `\#ooo`, the
+/// rest escaped for control bytes only (its `rwrite()`).
+fn client_printed(to_local: &mut Converter, utf8: &[u8]) -> Vec<u8> {
+    let (local, marks) = to_local.convert_marking(utf8);
+    let mut out = Vec::with_capacity(local.len() + 4 * marks.len());
+    let mut at = 0;
+    for (pos, byte) in marks {
+        out.extend(crate::text::escape_output(&local[at..pos], false, true));
+        out.extend(format!("\\#{byte:03o}").bytes());
+        at = pos;
+    }
+    out.extend(crate::text::escape_output(&local[at..], false, true));
+    out
+}
+
 /// What a deletion line shows for a REMOTE name: rsync's receiver sends
 /// it converted from REMOTE to UTF-8, and the sender converts that again,
 /// from LOCAL to UTF-8 (bad bytes kept each time).
@@ -254,20 +292,22 @@ impl Shown {
     /// and the rest is escaped for control bytes only (rsync's `rwrite()`
     /// of a converted message).
     pub(crate) fn printed(&mut self, remote: &[u8]) -> Vec<u8> {
-        let utf8 = self
-            .from_remote
+        let utf8 = self.sent(remote);
+        self.client(&utf8)
+    }
+
+    /// A line of rsync's receiving side as it travels to the sender:
+    /// converted from REMOTE to UTF-8, bad bytes kept (what the sender's
+    /// `--log-file` gets).
+    pub(crate) fn sent(&mut self, remote: &[u8]) -> Vec<u8> {
+        self.from_remote
             .convert(remote, true)
-            .unwrap_or_else(|_| remote.to_vec());
-        let (local, marks) = self.to_local.convert_marking(&utf8);
-        let mut out = Vec::with_capacity(local.len() + 4 * marks.len());
-        let mut at = 0;
-        for (pos, byte) in marks {
-            out.extend(crate::text::escape_output(&local[at..pos], false, true));
-            out.extend(format!("\\#{byte:03o}").bytes());
-            at = pos;
-        }
-        out.extend(crate::text::escape_output(&local[at..], false, true));
-        out
+            .unwrap_or_else(|_| remote.to_vec())
+    }
+
+    /// A UTF-8 line as rsync's sender prints it (see [`Shown::printed`]).
+    pub(crate) fn client(&mut self, utf8: &[u8]) -> Vec<u8> {
+        client_printed(&mut self.to_local, utf8)
     }
 
     /// The bytes a deletion line shows for `remote`.
@@ -318,7 +358,7 @@ mod tests {
         assert!(!spec("latin1", "LATIN1").receiver_can_fail());
         assert!(spec("utf8", "latin1").receiver_can_fail());
         assert!(spec("utf8", "ascii//TRANSLIT").receiver_can_fail());
-        let mut n = Names::open(&spec("utf8", "latin1"), true).unwrap();
+        let mut n = Names::open(&spec("utf8", "latin1"), true, false).unwrap();
         assert_eq!(n.name("dé".as_bytes()).unwrap(), b"d\xe9");
         assert_eq!(
             n.name("€".as_bytes()),
@@ -328,7 +368,10 @@ mod tests {
             n.link("€".as_bytes()),
             Err(Unconvertible::Receiver(..))
         ));
-        let mut t = Names::open(&spec("utf8", "ascii//TRANSLIT"), true).unwrap();
+        assert_eq!(n.receiver_shown("€".as_bytes()), b"\\#342\\#202\\#254");
+        let mut old = Names::open(&spec("utf8", "latin1"), false, true).unwrap();
+        assert_eq!(old.receiver_shown("€\n".as_bytes()), "€\\#012".as_bytes());
+        let mut t = Names::open(&spec("utf8", "ascii//TRANSLIT"), true, false).unwrap();
         assert_eq!(t.name("€uro".as_bytes()).unwrap(), b"EURuro");
     }
 
@@ -344,12 +387,12 @@ mod tests {
     #[test]
     fn names_links_and_deletions() {
         let s = spec("latin1", "utf8");
-        let mut n = Names::open(&s, true).unwrap();
+        let mut n = Names::open(&s, true, false).unwrap();
         assert_eq!(n.name(b"d\xe9/f\xe9").unwrap(), "dé/fé".as_bytes());
-        let mut u = Names::open(&spec("utf8", "utf8"), true).unwrap();
+        let mut u = Names::open(&spec("utf8", "utf8"), true, false).unwrap();
         assert_eq!(u.name(b"caf\xe9"), Err(Unconvertible::Sender(Errno::INVAL)));
         assert_eq!(u.link(b"x\xff"), Err(Unconvertible::Sender(Errno::ILSEQ)));
-        let mut old = Names::open(&spec("utf8", "utf8"), false).unwrap();
+        let mut old = Names::open(&spec("utf8", "utf8"), false, false).unwrap();
         assert_eq!(old.link(b"x\xff").unwrap(), b"x\xff");
         let mut d = Shown::open(&s).unwrap();
         assert_eq!(d.deleted(b"x\xff"), "xÿ".as_bytes());

@@ -130,11 +130,20 @@ fn old_key(name: &[u8]) -> Vec<u8> {
 #[derive(Debug)]
 struct Xfer {
     name: Vec<u8>,
+    /// Its old file-list order key.
+    key: Vec<u8>,
     size: u64,
     index: u64,
     copied: u64,
     /// Bytes already shown while the copy ran (its first lines are out).
     resumed: Option<u64>,
+}
+
+impl ItemRec {
+    /// The old file-list order's key (see [`ItemRec::held`]).
+    pub(super) fn old_key(&self) -> Vec<u8> {
+        old_key(self.held.as_deref().unwrap_or(&self.name))
+    }
 }
 
 /// Transfer counters, as rsync's `struct stats`.
@@ -159,6 +168,10 @@ pub(crate) struct Stats {
 #[derive(Clone, Debug)]
 pub(crate) struct ItemRec {
     pub name: Vec<u8>,
+    /// `--iconv`: the receiver's name, where it differs from `name`.
+    /// Below protocol 29 rsync's receiver sorts its file list by the
+    /// names it holds, and both processes print in that order.
+    pub held: Option<Vec<u8>>,
     pub iflags: u32,
     pub stat: Stat,
     pub link: Option<Vec<u8>>,
@@ -542,7 +555,7 @@ impl Report {
         self.old.key = match &ev {
             _ if !self.old.on => None,
             Event::Item { e, .. } | Event::BasisMatch { e, .. } | Event::Skipped { e, .. } => {
-                Some(old_key(e.local_name()))
+                Some(old_key(&e.name))
             }
             Event::UpToDate { name, .. } | Event::NonRegular { name } => Some(old_key(name)),
             _ => None,
@@ -786,7 +799,7 @@ impl Report {
             }
             // Below protocol 29 the sender's progress waits with its names.
             Line::Xfer(x) if self.old.on && !self.old.flushing => {
-                self.old.waiting.push((old_key(&x.name), Line::Xfer(x)))
+                self.old.waiting.push((x.key.clone(), Line::Xfer(x)))
             }
             Line::Xfer(x) => {
                 let shown = match x.resumed {
@@ -987,7 +1000,7 @@ impl Report {
         self.count_entry(e.kind(), e.counted_size());
         self.count_pruned(e.pruned_lead());
         if self.old.on && self.progress.is_text() {
-            self.old.names.push(old_key(e.local_name()));
+            self.old.names.push(old_key(&e.name));
         }
     }
 
@@ -1183,6 +1196,12 @@ impl Report {
         self.push(Line::Err(text.into_bytes()));
     }
 
+    /// [`Report::error_raw`] of raw bytes (a line naming names), never
+    /// the final line.
+    pub(crate) fn error_bytes(&mut self, line: Vec<u8>) {
+        self.push(Line::Err(line));
+    }
+
     /// `--stop-after`/`--stop-at` ended the copy (rsync's words, on stderr).
     pub(crate) fn stop_limit_reached(&mut self) {
         self.push(Line::Err(b"stopping at requested limit".to_vec()));
@@ -1248,13 +1267,13 @@ impl Report {
             view.gid = Some(0);
         }
         if let Some(fmt) = &self.format {
-            let line = format::render(format::deletion_format(fmt), &view, &self.ctx);
+            let raw = format::render(format::deletion_format(fmt), &view, &self.ctx);
             let line = match self.old.on {
-                true => self.esc_server_line(&line),
-                false => format::escape_output(&line, self.utf8, self.eight_bit),
+                true => self.esc_server_line(&raw),
+                false => format::escape_output(&raw, self.utf8, self.eight_bit),
             };
             let lines = [Line::Out(line)];
-            let log = self.old_logged(&lines);
+            let log = self.old_logged(Some(&raw), true);
             for l in lines.into_iter().chain(log) {
                 self.push_now(l);
             }
@@ -1297,6 +1316,15 @@ impl Report {
     /// The stdout line for an item, if rsync prints one (its generator
     /// and `maybe_log_item()` rules).
     fn stdout_line(&self, v: &ItemView) -> Option<Vec<u8>> {
+        let line = self.stdout_raw(v)?;
+        match self.old.on && v.iflags & item::TRANSFER == 0 {
+            true => Some(self.esc_server_line(&line)),
+            false => Some(format::escape_output(&line, self.utf8, self.eight_bit)),
+        }
+    }
+
+    /// [`Report::stdout_line`] before it is escaped for the terminal.
+    fn stdout_raw(&self, v: &ItemView) -> Option<Vec<u8>> {
         let fmt = self.format.as_deref()?;
         if !self.lists(v) {
             return None;
@@ -1307,11 +1335,7 @@ impl Report {
             true => b"%n%L",
             false => fmt,
         };
-        let line = format::render(fmt, &self.old_view(v), &self.ctx);
-        match self.old.on && v.iflags & item::TRANSFER == 0 {
-            true => Some(self.esc_server_line(&line)),
-            false => Some(format::escape_output(&line, self.utf8, self.eight_bit)),
-        }
+        Some(format::render(fmt, &self.old_view(v), &self.ctx))
     }
 
     /// A transfer as rsync's sender sees it below protocol 29: it does not
@@ -1339,14 +1363,18 @@ impl Report {
     /// Below protocol 29 rsync's generator logs no items: what it prints
     /// on stdout (names, deletions) reaches the log file as it is, and at
     /// 22 and below, where it prints on stderr, nothing does.
-    fn old_logged(&self, lines: &[Line]) -> Option<Line> {
+    /// `raw`: the line before it is escaped; a generator's line reaches
+    /// the log as it travels to the printing sender (see
+    /// [`crate::iconv::Shown::sent`]), a sender's as it is.
+    fn old_logged(&self, raw: Option<&[u8]>, generator: bool) -> Option<Line> {
         if !self.old.on || self.log.is_none() || self.old.server_stderr {
             return None;
         }
-        lines.iter().find_map(|l| match l {
-            Line::Out(b) => Some(Line::Log(b.clone())),
-            _ => None,
-        })
+        let raw = raw?;
+        Some(Line::Log(match &self.shown {
+            Some(c) if generator => c.borrow_mut().sent(raw),
+            _ => raw.to_vec(),
+        }))
     }
 
     /// Below protocol 29: whether rsync's generator names an entry it did
@@ -1407,6 +1435,7 @@ impl Report {
         };
         ItemRec {
             name: e.local_name().to_vec(),
+            held: Some(e.name.to_vec()).filter(|n| n.as_slice() != e.local_name()),
             iflags,
             stat,
             link: link.map(<[u8]>::to_vec),
@@ -1434,11 +1463,12 @@ impl Report {
             v.symlink = link;
         }
         let mut lines = Vec::new();
+        let raw = self.stdout_raw(&v);
         if let Some(l) = self.stdout_line(&v) {
             lines.push(Line::Out(l));
         }
         let log = match self.old.on {
-            true => self.old_logged(&lines),
+            true => self.old_logged(raw.as_deref(), iflags & item::TRANSFER == 0),
             false => self.log_line(&v).map(Line::Log),
         };
         lines.extend(log);
@@ -1511,6 +1541,7 @@ impl Report {
         if self.progress.is_on() {
             lines.push(Line::Xfer(Xfer {
                 name: rec.name.clone(),
+                key: rec.old_key(),
                 size: rec.stat.size,
                 index: rec.index,
                 copied,
@@ -1521,7 +1552,7 @@ impl Report {
             && let Some(l) = out
         {
             lines.push(Line::Sender {
-                key: rec.name.clone(),
+                key: rec.old_key(),
                 line: l,
             });
         }
@@ -1531,12 +1562,12 @@ impl Report {
                 // The sender's own note follows its name (below protocol
                 // 29 in the sender's deferred stream).
                 if b.starts_with(SOURCE_REMOVED.as_bytes()) {
-                    let key = rec.name.clone();
+                    let key = rec.old_key();
                     lines.push(Line::Sender {
                         key,
                         line: b.clone(),
                     });
-                    let key = rec.name.clone();
+                    let key = rec.old_key();
                     lines.push(Line::SenderLog { key, line: b });
                     continue;
                 }
@@ -1547,7 +1578,7 @@ impl Report {
         if let Some(log) = &self.log
             && let Some(m) = log.render_item(&self.old_view(&v), &self.ctx)
         {
-            let key = rec.name.clone();
+            let key = rec.old_key();
             lines.push(Line::SenderLog { key, line: m });
         }
         for e in errors {
@@ -1561,7 +1592,7 @@ impl Report {
     pub(crate) fn would_transfer(&mut self, rec: &ItemRec) {
         let v = self.view(rec);
         if let Some(l) = self.stdout_line(&v) {
-            let key = rec.name.clone();
+            let key = rec.old_key();
             self.push(Line::Sender { key, line: l });
         }
     }
