@@ -612,17 +612,20 @@ impl Report {
                     self.info(format!("deleting in {name}"));
                 }
             }
+            // (rsync's receiving side names DEST as given, as REMOTE bytes.)
             Event::MadePath { n, what } => {
                 if self.verbose > 0 || self.itemize > 0 {
-                    let what = self.esc(what);
                     let s = if n == 1 { "y" } else { "ies" };
-                    self.info(format!("created {n} director{s} for {what}"));
+                    let mut line = format!("created {n} director{s} for ").into_bytes();
+                    line.extend(self.esc_server(what));
+                    self.info_bytes(line);
                 }
             }
             Event::MadeDest { what } => {
                 if self.verbose > 0 || self.itemize > 0 {
-                    let what = self.esc(what);
-                    self.info(format!("created directory {what}"));
+                    let mut line = b"created directory ".to_vec();
+                    line.extend(self.esc_server(what));
+                    self.info_bytes(line);
                 }
             }
             Event::Delta { enabled } if self.verbose > 1 => self.info(if enabled {
