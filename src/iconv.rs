@@ -15,12 +15,24 @@
 //! deletion line shows.
 //!
 //! Every spec glibc's byte-oriented converters take runs here, `//TRANSLIT`
-//! and `//IGNORE` included (glibc gives the same names the same bytes);
-//! wide charsets (UTF-16/32, UCS, UTF-7) and converting specs below
-//! protocol 29 are handed over ([`native`], `implemented()` in lib.rs).
-//! Both sides are strict on names and, from protocol 30, symlink targets
-//! (below, targets travel unconverted). `RSYNC_ICONV` is the default
-//! spec ([`env_default`]).
+//! and `//IGNORE` included (glibc gives the same names the same bytes),
+//! at every protocol; wide charsets (UTF-16/32, UCS, UTF-7) are handed
+//! over ([`native`], `implemented()` in lib.rs). Both sides are strict on
+//! names and, from protocol 30, symlink targets (below, targets travel
+//! unconverted). `RSYNC_ICONV` is the default spec ([`env_default`]).
+//!
+//! Below protocol 29 rsync's generator prints its own lines (names, `l ->
+//! TARGET`, deletions, `created directory`): they name entries as its
+//! receiver holds them (REMOTE names; a target as the sender read it),
+//! and its receiver sorts the file list by those names, so both processes
+//! print in that order. From 23 to 28 such a line travels to the printing
+//! sender converted from REMOTE to UTF-8, which converts it to LOCAL and
+//! writes each byte that does not convert as `\#ooo` ([`Shown::printed`];
+//! `--log-file` gets the UTF-8 form, [`Shown::sent`]); the receiver's
+//! `cannot convert filename` travels as UTF-8 and is converted the same
+//! way. At 22 and below the generator prints on stderr itself: REMOTE
+//! bytes, escaped as any name. (Measured with rsync 3.5.0 at 28, 26 and
+//! 22 with `utf-8,latin1`, `latin1,utf-8`, `utf-8,utf-8` and `cp1252,utf8`.)
 //!
 //! A name REMOTE cannot hold: rsync's receiver prints `[Receiver] cannot
 //! convert filename: UTF8NAME (ERROR)` (a target: `cannot convert symlink
@@ -32,8 +44,8 @@
 //! recursion, else the top level. The entry is left out, exit 23, no
 //! deletion; a directory's children are reported each, and every such
 //! entry still counts in `--stats` (the sender listed it). Without
-//! incremental recursion (`--no-i-r`, `--protocol=29`, `-d`) this is
-//! deterministic over 20 runs and matched. With incremental recursion
+//! incremental recursion (`--no-i-r`, `--protocol` 29 and below, `-d`)
+//! this is deterministic over 20 runs and matched. With incremental recursion
 //! rsync matches only for names of the top level; a failing name in a
 //! directory's own list aborts rsync's receiver (`ABORTING due to invalid
 //! path from sender: /`, exit 4), and a failing directory name makes the

@@ -111,13 +111,8 @@ fn implemented(ev: &cli::lex::Event, protocol: Option<i64>) -> bool {
         // not a number) is refused here.
         Id::Protocol => true,
         _ if protocol.is_some_and(|p| p < OLD_PROTOCOL) && old_handed_over(ev) => false,
-        // Wide charsets are rsync's, and so is every conversion below
-        // protocol 29 (its item lines change there: see OLD_PROTOCOL).
-        Id::Iconv => {
-            ev.negated()
-                || value == b"-"
-                || iconv::native(value)
-        }
+        // Wide charsets are rsync's (at every protocol).
+        Id::Iconv => ev.negated() || value == b"-" || iconv::native(value),
         _ => ev.spec.supported(),
     }
 }

@@ -874,7 +874,8 @@ impl Walker {
                     });
                 } else {
                     // Counted once, with the symlink's own line.
-                    self.diags.push(Diag::ErrorRaw(String::from_utf8_lossy(&text).into()));
+                    self.diags
+                        .push(Diag::ErrorRaw(String::from_utf8_lossy(&text).into()));
                 }
                 None
             }

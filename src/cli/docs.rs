@@ -34,8 +34,7 @@ A command line arsync does not implement itself (a remote source or destination 
 as host:path, user@host:path, host::module or rsync://host/module, --server, --daemon, \
 any option in the section OPTIONS HANDED OVER TO RSYNC, -H \
 with a --protocol below 29, \
-an --iconv with a UTF-16/32, UCS or UTF-7 charset or that \
-converts with a --protocol below 29) is handed \
+an --iconv with a UTF-16/32, UCS or UTF-7 charset) is handed \
 over to the system rsync found on PATH: arsync replaces itself with it, so output and \
 exit code are rsync's. Set ARSYNC_NO_FALLBACK=1 (or use --no-fallback) \
 to get a usage error instead.";

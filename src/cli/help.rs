@@ -60,8 +60,7 @@ pub(crate) fn help_text(name: &str) -> String {
          Handed over to the system rsync: remote paths (HOST:PATH, HOST::MODULE,\n\
          rsync://), --server, --daemon, -H with a --protocol\n\
          below 29, an --iconv with a\n\
-         UTF-16/32, UCS or UTF-7 charset or that converts with a --protocol\n\
-         below 29, and\n\
+         UTF-16/32, UCS or UTF-7 charset, and\n\
          {handed}.\n\
          With ARSYNC_NO_FALLBACK=1 or --no-fallback they are refused with\n\
          \"This rsync does not support --OPTION\" (exit code 1).\n\
