@@ -30,7 +30,9 @@
 //! writes each byte that does not convert as `\#ooo` ([`Shown::printed`];
 //! `--log-file` gets the UTF-8 form, [`Shown::sent`]); the receiver's
 //! `cannot convert filename` travels as UTF-8 and is converted the same
-//! way. At 22 and below the generator prints on stderr itself: REMOTE
+//! way. (`--list-only` lines are the generator's at every protocol: a
+//! name that does not round-trip, `//TRANSLIT`'s, shows as REMOTE holds
+//! it.) At 22 and below the generator prints on stderr itself: REMOTE
 //! bytes, escaped as any name. (Measured with rsync 3.5.0 at 28, 26 and
 //! 22 with `utf-8,latin1`, `latin1,utf-8`, `utf-8,utf-8` and `cp1252,utf8`.)
 //!

@@ -1147,17 +1147,26 @@ impl Report {
         }
     }
 
-    /// An informational line given as raw bytes, escaped the way rsync
-    /// escapes a whole output line (`-8` keeps high-bit bytes).
-    /// With `--iconv` the line reaches rsync's printing process converted,
-    /// and only control bytes are escaped.
-    pub(crate) fn info_escaped(&mut self, line: &[u8]) {
-        if !self.quiet {
-            let eight_bit = self.eight_bit || self.shown.is_some();
-            let s = format::escape_output(line, self.utf8, eight_bit);
-            self.push(Line::Out(s.clone()));
-            self.push(Line::Log(s));
+    /// A `--list-only` line, naming the entry `name` as rsync's receiving
+    /// side holds it. Its generator prints it (see
+    /// [`Report::esc_server_line`]): below protocol 29 in the old
+    /// file-list order (full paths as bytes), once the whole list is in
+    /// ([`Report::transfers_done`]), and at 22 and below on stderr.
+    pub(crate) fn list_entry(&mut self, name: &[u8], line: &[u8]) {
+        if self.quiet {
+            return;
         }
+        self.old.in_server = self.old.server_stderr;
+        self.old.key = self.old.on.then(|| old_key(name));
+        let shown = self.esc_server_line(line);
+        let log = match &self.shown {
+            Some(c) => c.borrow_mut().sent(line),
+            None => shown.clone(),
+        };
+        self.push(Line::Out(shown));
+        self.push(Line::Log(log));
+        self.old.in_server = false;
+        self.old.key = None;
     }
 
     /// A line for stdout only (rsync's FCLIENT: not logged), unless `-q`.
