@@ -110,6 +110,9 @@ struct OldProtocol {
     key: Option<Vec<u8>>,
     /// Generator lines waiting for [`Line::SenderDone`].
     server_waiting: Vec<(Vec<u8>, Line)>,
+    /// `--delete-during`: the sort key of the deletions in the directory
+    /// being cleaned (they follow its own line, before its contents').
+    deleting_in: Option<Vec<u8>>,
     /// With progress, every file-list name's sort key (for `to-chk`).
     names: Vec<Vec<u8>>,
     /// `progress2`'s list ends waiting for [`Line::SenderDone`].
@@ -1263,8 +1266,22 @@ impl Report {
     /// a dry run). Deletions go before a held directory line.
     pub(crate) fn deleted(&mut self, local: &[u8], kind: Kind) {
         self.old.in_server = self.old.server_stderr;
+        self.old.key = self.old.deleting_in.clone();
         self.deleted_lines(local, kind);
         self.old.in_server = false;
+        self.old.key = None;
+    }
+
+    /// `--delete-during` cleans the directory `dir` (its file-list name)
+    /// now, `None` when done: below protocol 29 rsync's generator does
+    /// that right after the directory's own line, in the old file-list
+    /// order with the rest of its lines.
+    pub(crate) fn deleting_in(&mut self, dir: Option<&[u8]>) {
+        self.old.deleting_in = dir.filter(|_| self.old.on).map(|d| {
+            let mut key = old_key(d);
+            key.push(0);
+            key
+        });
     }
 
     fn deleted_lines(&mut self, local: &[u8], kind: Kind) {

@@ -74,6 +74,10 @@ impl Transfer<'_> {
             }
             return;
         }
+        let during = self.ctx.opts.delete == Some(DeleteWhen::During);
+        if during {
+            self.report.deleting_in(Some(&self.local_of(dir)));
+        }
         self.disposal.deleter.delete_extraneous(
             self.report,
             self.disposal.backup.as_mut(),
@@ -81,6 +85,9 @@ impl Transfer<'_> {
             &listed,
             &keep,
         );
+        if during {
+            self.report.deleting_in(None);
+        }
     }
 
     /// The entries of `dir` that go: not kept by the source listing nor
