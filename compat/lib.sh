@@ -180,6 +180,15 @@ progn() {
         sed -E 's# +[0-9]+\.[0-9]{2}[kMG]B/s# RATE#g; s# +[0-9]+:[0-9]{2}:[0-9]{2}| +\?\?:\?\?:\?\?# TIME#g'
 }
 
+# fresh_second — sleeps until just after the start of the next wall-clock second, so that
+# what a step does next (touch, then a run) falls in one second even on a loaded machine.
+fresh_second() {
+    local ns
+    ns=$(date +%N)
+    local wait=$((1000000000 - 10#$ns + 5000000))
+    sleep "$((wait / 1000000000)).$(printf '%09d' $((wait % 1000000000)))"
+}
+
 # _compat_settle — run by the runner after all setup lines: every entry below cwd whose
 # mtime was left at "now" (within the last hour) gets mtime T_BASE, so nothing depends on
 # which second the setup ran in. Explicit stamps (older or future) are kept.

@@ -14,12 +14,27 @@
 //! [`Names`] for each entry's receiving name, and the report for what a
 //! deletion line shows.
 //!
-//! Every spec runs here, `//TRANSLIT` and `//IGNORE` included (glibc gives
-//! the same names the same bytes), and so do values that are not UTF-8
-//! (glibc reads the bytes a charset name can hold); converting specs below
-//! protocol 29 are handed over (`implemented()` in lib.rs). Both sides are
-//! strict on names and, from protocol 30, symlink targets (below, targets
-//! travel unconverted). `RSYNC_ICONV` is the default spec ([`env_default`]).
+//! Every spec runs here, at every protocol, `//TRANSLIT` and `//IGNORE`
+//! included (glibc gives the same names the same bytes), and so do values
+//! that are not UTF-8 (glibc reads the bytes a charset name can hold).
+//! Both sides are strict on names and, from protocol 30, symlink targets
+//! (below, targets travel unconverted). `RSYNC_ICONV` is the default spec
+//! ([`env_default`]).
+//!
+//! Below protocol 29 rsync's generator prints its own lines (names, `l ->
+//! TARGET`, deletions, `created directory`): they name entries as its
+//! receiver holds them (REMOTE names; a target as the sender read it),
+//! and its receiver sorts the file list by those names, so both processes
+//! print in that order. From 23 to 28 such a line travels to the printing
+//! sender converted from REMOTE to UTF-8, which converts it to LOCAL and
+//! writes each byte that does not convert as `\#ooo` ([`Shown::printed`];
+//! `--log-file` gets the UTF-8 form, [`Shown::sent`]); the receiver's
+//! `cannot convert filename` travels as UTF-8 and is converted the same
+//! way. (`--list-only` lines are the generator's at every protocol: a
+//! name that does not round-trip, `//TRANSLIT`'s, shows as REMOTE holds
+//! it.) At 22 and below the generator prints on stderr itself: REMOTE
+//! bytes, escaped as any name. (Measured with rsync 3.5.0 at 28, 26 and
+//! 22 with `utf-8,latin1`, `latin1,utf-8`, `utf-8,utf-8` and `cp1252,utf8`.)
 //!
 //! Wide charsets (UTF-16/32, UCS, UTF-7) are where arsync is safer than
 //! rsync 3.5, which converts a whole path and cuts the result at its first
@@ -46,8 +61,8 @@
 //! recursion, else the top level. The entry is left out, exit 23, no
 //! deletion; a directory's children are reported each, and every such
 //! entry still counts in `--stats` (the sender listed it). Without
-//! incremental recursion (`--no-i-r`, `--protocol=29`, `-d`) this is
-//! deterministic over 20 runs and matched. With incremental recursion
+//! incremental recursion (`--no-i-r`, `--protocol` 29 and below, `-d`)
+//! this is deterministic over 20 runs and matched. With incremental recursion
 //! rsync matches only for names of the top level; a failing name in a
 //! directory's own list aborts rsync's receiver (`ABORTING due to invalid
 //! path from sender: /`, exit 4), and a failing directory name makes the
@@ -160,16 +175,6 @@ fn wide(canonical: &str) -> bool {
         .any(|w| canonical.starts_with(w))
 }
 
-/// Whether arsync runs this `--iconv` value itself (else it goes to the
-/// system rsync): every value. glibc opens the same names as for rsync;
-/// `//TRANSLIT` and `//IGNORE` suffixes, wide charsets (UTF-16/32, UCS,
-/// UTF-7: names converted exactly, one whose conversion no file can have
-/// is left out, see [`Names::name`]) and values that are not UTF-8 (the
-/// bytes glibc reads in them) included.
-pub(crate) fn native(_value: &[u8]) -> bool {
-    true
-}
-
 /// rsync's `RSYNC_ICONV`: a non-empty value is the `--iconv` default,
 /// which any `--iconv` or `--no-iconv` on the command line overrides
 /// (so it goes first, as if typed before every other argument).
@@ -195,6 +200,10 @@ pub(crate) struct Names {
     recv: Converter,
     /// Symlink targets are converted too (protocol 30 and up).
     links: bool,
+    /// Protocols 23 to 28: the receiver's messages about names reach the
+    /// printing sender as UTF-8, which converts them to LOCAL (UTF-8 to
+    /// LOCAL here); else they come escaped.
+    client: Option<Converter>,
 }
 
 /// A name one side cannot convert.
@@ -211,12 +220,31 @@ impl Names {
     /// `None` if a charset cannot be opened (checked before the run).
     /// `links`: symlink targets are converted (rsync does from protocol
     /// 30 on; below, they travel as they are).
-    pub(crate) fn open(spec: &IconvSpec, links: bool) -> Option<Names> {
+    /// `messages`: the receiver's messages are converted (see
+    /// [`Names::receiver_shown`]).
+    pub(crate) fn open(spec: &IconvSpec, links: bool, messages: bool) -> Option<Names> {
+        // A wide LOCAL charset adds no step to messages (see [`Shown`]).
+        let client = match messages && !wide(&canonical(&spec.local)) {
+            true => Some(Converter::open(&spec.local, UTF8).ok()?),
+            false => None,
+        };
         Some(Names {
             send: Converter::open(UTF8, &spec.local).ok()?,
             recv: Converter::open(&spec.remote, UTF8).ok()?,
             links,
+            client,
         })
+    }
+
+    /// A UTF-8 name in a message of rsync's receiver (`cannot convert
+    /// filename`) as the run prints it: from protocol 29 escaped (as
+    /// ASCII), at 23 to 28 converted to LOCAL by the printing sender (see
+    /// [`Shown::printed`]), at 22 and below escaped by the receiver.
+    pub(crate) fn receiver_shown(&mut self, utf8: &[u8]) -> Vec<u8> {
+        match &mut self.client {
+            Some(c) => client_printed(c, utf8),
+            None => crate::text::escape_name(utf8, false).into_bytes(),
+        }
     }
 
     /// The name the receiver writes for a LOCAL name (strict both ways),
@@ -282,6 +310,22 @@ fn holdable(level: &[u8], converted: Vec<u8>) -> Option<Vec<u8>> {
     (!bad).then_some(converted)
 }
 
+/// A UTF-8 message as rsync's sender prints it: converted to LOCAL
+/// (`to_local`), each byte that does not convert written as `\#ooo`, the
+/// rest escaped for control bytes only (its `rwrite()`).
+fn client_printed(to_local: &mut Converter, utf8: &[u8]) -> Vec<u8> {
+    let (local, marks) = to_local.convert_marking(utf8);
+    let mut out = Vec::with_capacity(local.len() + 4 * marks.len());
+    let mut at = 0;
+    for (pos, byte) in marks {
+        out.extend(crate::text::escape_output(&local[at..pos], false, true));
+        out.extend(format!("\\#{byte:03o}").bytes());
+        at = pos;
+    }
+    out.extend(crate::text::escape_output(&local[at..], false, true));
+    out
+}
+
 /// What a deletion line shows for a REMOTE name: rsync's receiver sends
 /// it converted from REMOTE to UTF-8, and the sender converts that again,
 /// from LOCAL to UTF-8 (bad bytes kept each time). A wide charset's side
@@ -316,10 +360,10 @@ impl Shown {
         })
     }
 
-    /// A REMOTE name in UTF-8 as rsync's receiver sends it (bad bytes
-    /// kept); a wide one level by level, each as it is if it does not
-    /// convert.
-    fn utf8(&mut self, remote: &[u8]) -> Vec<u8> {
+    /// A REMOTE name in UTF-8 as rsync's receiver sends it, bad bytes
+    /// kept (what the sender's `--log-file` gets); a wide one level by
+    /// level, each as it is if it does not convert.
+    pub(crate) fn sent(&mut self, remote: &[u8]) -> Vec<u8> {
         if !self.remote_wide {
             return self
                 .from_remote
@@ -333,20 +377,28 @@ impl Shown {
         levels.join(&b'/')
     }
 
-    /// The bytes a message of rsync's receiving process shows for a
-    /// REMOTE name: converted to UTF-8 there, and from UTF-8 to LOCAL by
-    /// the sender that prints it (bad bytes kept each time).
-    pub(crate) fn server(&mut self, remote: &[u8]) -> Vec<u8> {
-        let utf8 = self.utf8(remote);
+    /// A line of rsync's receiving process as its sender prints it: sent
+    /// converted from REMOTE to UTF-8 ([`Shown::sent`]), then converted to
+    /// LOCAL where each byte that does not convert is written as `\#ooo`
+    /// and the rest is escaped for control bytes only (rsync's `rwrite()`
+    /// of a converted message).
+    pub(crate) fn printed(&mut self, remote: &[u8]) -> Vec<u8> {
+        let utf8 = self.sent(remote);
+        self.client(&utf8)
+    }
+
+    /// A UTF-8 line as rsync's sender prints it (see [`Shown::printed`]);
+    /// a wide LOCAL charset adds no step.
+    pub(crate) fn client(&mut self, utf8: &[u8]) -> Vec<u8> {
         match self.to_local.as_mut() {
-            Some(c) => c.convert(&utf8, true).unwrap_or(utf8),
-            None => utf8,
+            Some(c) => client_printed(c, utf8),
+            None => crate::text::escape_output(utf8, false, true),
         }
     }
 
     /// The bytes a deletion line shows for `remote`.
     pub(crate) fn deleted(&mut self, remote: &[u8]) -> Vec<u8> {
-        let utf8 = self.utf8(remote);
+        let utf8 = self.sent(remote);
         match self.from_local.as_mut() {
             Some(c) => c.convert(&utf8, true).unwrap_or(utf8),
             None => utf8,
@@ -378,21 +430,9 @@ mod tests {
     }
 
     #[test]
-    fn every_value_is_native() {
-        for v in [
-            &b"-"[..],
-            b"latin1,utf8",
-            b"bogus",
-            b"utf8,ASCII//TRANSLIT",
-            b"UTF-16,utf8",
-            b"utf8,ucs-2",
-            b"utf-8,utf-7",
-            b"latin1,\xff",
-        ] {
-            assert!(native(v));
-        }
+    fn values_not_utf8_name_what_glibc_reads_in_them() {
         // glibc reads the charset bytes of a name, as for rsync.
-        let mut n = Names::open(&spec("latin\u{e9}1", "utf8"), true).unwrap();
+        let mut n = Names::open(&spec("latin\u{e9}1", "utf8"), true, false).unwrap();
         assert_eq!(n.name(b"caf\xe9").unwrap(), "café".as_bytes());
     }
 
@@ -400,20 +440,20 @@ mod tests {
     fn wide_names_convert_exactly_or_are_left_out() {
         assert!(spec("utf-8", "utf-16").receiver_can_fail());
         assert!(spec("utf-7", "utf-8").receiver_can_fail());
-        let mut n = Names::open(&spec("utf-8", "utf-7"), true).unwrap();
+        let mut n = Names::open(&spec("utf-8", "utf-7"), true, false).unwrap();
         assert_eq!(n.name("café".as_bytes()).unwrap(), b"caf+AOk-");
         assert_eq!(n.name("d/é".as_bytes()).unwrap(), b"d/+AOk-");
         // Base64 of U+03FF holds a `/`.
         let ilseq = |s: &str| Err(Unconvertible::Receiver(s.into(), Errno::ILSEQ));
         assert_eq!(n.name("d/\u{3ff}".as_bytes()), ilseq("d/\u{3ff}"));
         // Every ASCII character has a NUL byte in UTF-16; others may not.
-        let mut w = Names::open(&spec("utf-8", "utf-16le"), true).unwrap();
+        let mut w = Names::open(&spec("utf-8", "utf-16le"), true, false).unwrap();
         assert_eq!(w.name(b"abc"), ilseq("abc"));
         assert_eq!(w.name(b"abd"), ilseq("abd"));
         assert_eq!(w.name("中/文".as_bytes()).unwrap(), b"\x2d\x4e/\x87\x65");
         assert_eq!(w.link("../中".as_bytes()), ilseq("../中"));
         // A LOCAL name that decodes to `/` or `.` is no name to write.
-        let mut u7 = Names::open(&spec("utf-7", "utf-8"), true).unwrap();
+        let mut u7 = Names::open(&spec("utf-7", "utf-8"), true, false).unwrap();
         assert_eq!(u7.name(b"caf+AOk-").unwrap(), "café".as_bytes());
         assert_eq!(u7.name(b"+AC8-"), ilseq("/"));
         assert_eq!(u7.name(b"+AC4-"), ilseq("."));
@@ -422,7 +462,7 @@ mod tests {
             Err(Unconvertible::Sender(Errno::ILSEQ))
         );
         assert!(u7.dot().is_ok());
-        let mut u16 = Names::open(&spec("utf-16", "utf-8"), true).unwrap();
+        let mut u16 = Names::open(&spec("utf-16", "utf-8"), true, false).unwrap();
         assert_eq!(u16.dot(), Err(Errno::INVAL));
         assert_eq!(u16.name(b"abcd").unwrap(), "扡摣".as_bytes());
     }
@@ -431,10 +471,10 @@ mod tests {
     fn wide_charsets_stay_out_of_messages() {
         let mut to16 = Shown::open(&spec("utf-8", "utf-16le")).unwrap();
         assert_eq!(to16.deleted(b"\x2d\x4e/old"), "中/old".as_bytes());
-        assert_eq!(to16.server(b"\x2d\x4e"), "中".as_bytes());
+        assert_eq!(to16.printed(b"\x2d\x4e"), "中".as_bytes());
         let mut from16 = Shown::open(&spec("utf-16", "utf-8")).unwrap();
         assert_eq!(from16.deleted("gonë".as_bytes()), "gonë".as_bytes());
-        assert_eq!(from16.server("lénk".as_bytes()), "lénk".as_bytes());
+        assert_eq!(from16.printed("lénk".as_bytes()), "lénk".as_bytes());
     }
 
     #[test]
@@ -443,7 +483,7 @@ mod tests {
         assert!(!spec("latin1", "LATIN1").receiver_can_fail());
         assert!(spec("utf8", "latin1").receiver_can_fail());
         assert!(spec("utf8", "ascii//TRANSLIT").receiver_can_fail());
-        let mut n = Names::open(&spec("utf8", "latin1"), true).unwrap();
+        let mut n = Names::open(&spec("utf8", "latin1"), true, false).unwrap();
         assert_eq!(n.name("dé".as_bytes()).unwrap(), b"d\xe9");
         assert_eq!(
             n.name("€".as_bytes()),
@@ -453,7 +493,10 @@ mod tests {
             n.link("€".as_bytes()),
             Err(Unconvertible::Receiver(..))
         ));
-        let mut t = Names::open(&spec("utf8", "ascii//TRANSLIT"), true).unwrap();
+        assert_eq!(n.receiver_shown("€".as_bytes()), b"\\#342\\#202\\#254");
+        let mut old = Names::open(&spec("utf8", "latin1"), false, true).unwrap();
+        assert_eq!(old.receiver_shown("€\n".as_bytes()), "€\\#012".as_bytes());
+        let mut t = Names::open(&spec("utf8", "ascii//TRANSLIT"), true, false).unwrap();
         assert_eq!(t.name("€uro".as_bytes()).unwrap(), b"EURuro");
     }
 
@@ -469,17 +512,22 @@ mod tests {
     #[test]
     fn names_links_and_deletions() {
         let s = spec("latin1", "utf8");
-        let mut n = Names::open(&s, true).unwrap();
+        let mut n = Names::open(&s, true, false).unwrap();
         assert_eq!(n.name(b"d\xe9/f\xe9").unwrap(), "dé/fé".as_bytes());
-        let mut u = Names::open(&spec("utf8", "utf8"), true).unwrap();
+        let mut u = Names::open(&spec("utf8", "utf8"), true, false).unwrap();
         assert_eq!(u.name(b"caf\xe9"), Err(Unconvertible::Sender(Errno::INVAL)));
         assert_eq!(u.link(b"x\xff"), Err(Unconvertible::Sender(Errno::ILSEQ)));
-        let mut old = Names::open(&spec("utf8", "utf8"), false).unwrap();
+        let mut old = Names::open(&spec("utf8", "utf8"), false, false).unwrap();
         assert_eq!(old.link(b"x\xff").unwrap(), b"x\xff");
         let mut d = Shown::open(&s).unwrap();
         assert_eq!(d.deleted(b"x\xff"), "xÿ".as_bytes());
         assert_eq!(d.deleted("gonë".as_bytes()), "gonÃ«".as_bytes());
-        assert_eq!(d.server("lénk".as_bytes()), b"l\xe9nk");
+        assert_eq!(d.printed("lénk".as_bytes()), b"l\xe9nk");
+        // Bad bytes of REMOTE are kept, then written as escapes when
+        // LOCAL cannot take them; control bytes are escaped.
+        assert_eq!(d.printed(b"caf\xe9\n"), b"caf\\#351\\#012");
+        let mut r = Shown::open(&spec("utf8", "latin1")).unwrap();
+        assert_eq!(r.printed("café".as_bytes()), "cafÃ©".as_bytes());
         assert!(matches!(
             spec("bogus", "utf8").check(),
             Err(IconvError::Open { sender: true, .. })

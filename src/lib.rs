@@ -77,24 +77,10 @@ fn value_of(ev: &cli::lex::Event) -> &[u8] {
         .unwrap_or_default()
 }
 
-/// The last `--protocol` value of a command line, as popt reads it
-/// (`None`: none given, or not a number).
-fn protocol_of(lexed: &cli::lex::Lexed) -> Option<i64> {
-    use std::os::unix::ffi::OsStrExt;
-    let ev = lexed
-        .events
-        .iter()
-        .rev()
-        .find(|e| e.spec.id == cli::spec::Id::Protocol)?;
-    let v = cli::popt_long(ev.value.as_deref().unwrap_or_default().as_bytes())?;
-    i64::try_from(v).ok()
-}
-
 /// Whether arsync itself implements this option occurrence (the
 /// hand-over decision): the option table's allowlist, and for `--info` /
-/// `--debug` the flag words arsync reproduces exactly. `protocol` is the
-/// command line's `--protocol`.
-fn implemented(ev: &cli::lex::Event, protocol: Option<i64>) -> bool {
+/// `--debug` the flag words arsync reproduces exactly.
+fn implemented(ev: &cli::lex::Event) -> bool {
     use cli::spec::Id;
     let value = value_of(ev);
     match ev.spec.id {
@@ -104,13 +90,6 @@ fn implemented(ev: &cli::lex::Event, protocol: Option<i64>) -> bool {
         // Every protocol rsync speaks is native; a value it refuses (or
         // not a number) is refused here.
         Id::Protocol => true,
-        // Wide charsets are rsync's, and so is every conversion below
-        // protocol 29 (its item lines change there: see OLD_PROTOCOL).
-        Id::Iconv => {
-            ev.negated()
-                || value == b"-"
-                || (iconv::native(value) && protocol.is_none_or(|p| p >= OLD_PROTOCOL))
-        }
         _ => ev.spec.supported(),
     }
 }
@@ -257,8 +236,6 @@ pub fn main_with_args(argv: Vec<OsString>) -> i32 {
     );
     let args = args.as_slice();
     let lexed = cli::lex::lex(args);
-    let protocol = protocol_of(&lexed);
-    let implemented = |ev: &cli::lex::Event| implemented(ev, protocol);
     if let Some(reason) = fallback::needs_rsync_with(&lexed, &implemented) {
         if fallback::fallback_disabled(&lexed) {
             return usage_error(&name, &fallback::refusal(&reason));

@@ -397,7 +397,7 @@ pub(crate) enum Diag {
     /// entry (which rsync's sender listed) still counts in `--stats`.
     /// `generator`: its generator ends with a final line of its own too.
     Receiver {
-        text: String,
+        text: Vec<u8>,
         listed: Box<Entry>,
         generator: bool,
     },
@@ -460,6 +460,9 @@ pub(crate) struct WalkConfig {
     pub iconv: Option<crate::iconv::IconvSpec>,
     /// `--iconv`: symlink targets are converted too (protocol 30 and up).
     pub iconv_links: bool,
+    /// `--iconv`: the receiver's messages about names are converted to
+    /// LOCAL by the printing sender (protocols 23 to 28).
+    pub iconv_messages: bool,
     /// `-r`: a directory's contents are listed (a directory whose name
     /// the receiver cannot convert still has its children reported).
     pub recursive: bool,
@@ -494,6 +497,7 @@ impl WalkConfig {
             filters: None,
             iconv: opts.iconv.clone(),
             iconv_links: opts.protocol >= 30,
+            iconv_messages: (23..29).contains(&opts.protocol),
             recursive: opts.recursive(),
             filter_debug: opts.verbose > 1 && opts.quiet == 0,
             inc_recurse: opts.inc_recurse(),
@@ -727,7 +731,7 @@ impl Walker {
         let names = cfg
             .iconv
             .as_ref()
-            .and_then(|s| crate::iconv::Names::open(s, cfg.iconv_links));
+            .and_then(|s| crate::iconv::Names::open(s, cfg.iconv_links, cfg.iconv_messages));
         Walker {
             cfg,
             subtrees: std::collections::HashMap::new(),
@@ -862,11 +866,9 @@ impl Walker {
             Ok(r) => Some(r),
             Err(Unconvertible::Receiver(utf8, errno)) => {
                 self.recv_unconvertible = true;
-                let text = format!(
-                    "[Receiver] cannot convert filename: {} ({})",
-                    crate::text::escape_name(&utf8, false),
-                    sys::strerror(errno.raw_os_error())
-                );
+                let mut text = b"[Receiver] cannot convert filename: ".to_vec();
+                text.extend(names.receiver_shown(&utf8));
+                text.extend(format!(" ({})", sys::strerror(errno.raw_os_error())).bytes());
                 let listed = Box::new(e.clone());
                 let failed_too = matches!(link, Some(Err(Unconvertible::Receiver(..))));
                 if !failed_too {
@@ -877,7 +879,8 @@ impl Walker {
                     });
                 } else {
                     // Counted once, with the symlink's own line.
-                    self.diags.push(Diag::ErrorRaw(text));
+                    self.diags
+                        .push(Diag::ErrorRaw(String::from_utf8_lossy(&text).into()));
                 }
                 None
             }
@@ -958,7 +961,8 @@ impl Walker {
             "[Receiver] cannot convert symlink data for: \"{}\" ({})",
             crate::text::escape_name(&path, false),
             sys::strerror(errno.raw_os_error())
-        );
+        )
+        .into_bytes();
         self.diags.push(Diag::Receiver {
             text,
             listed: Box::new(e),

@@ -32,8 +32,7 @@ alias rsync=arsync, or install it on PATH as rsync; it prints its messages under
 name it was invoked as.\n\n\
 A command line arsync does not implement itself (a remote source or destination such \
 as host:path, user@host:path, host::module or rsync://host/module, --server, --daemon, \
-any option in the section OPTIONS HANDED OVER TO RSYNC, \
-an --iconv that converts with a --protocol below 29) is handed \
+any option in the section OPTIONS HANDED OVER TO RSYNC) is handed \
 over to the system rsync found on PATH: arsync replaces itself with it, so output and \
 exit code are rsync's. Set ARSYNC_NO_FALLBACK=1 (or use --no-fallback) \
 to get a usage error instead.";

@@ -58,8 +58,7 @@ pub(crate) fn help_text(name: &str) -> String {
          Options\n\
          {opts}\n\
          Handed over to the system rsync: remote paths (HOST:PATH, HOST::MODULE,\n\
-         rsync://), --server, --daemon, an --iconv that converts with a
-         --protocol below 29, and
+         rsync://), --server, --daemon, and\n\
          {handed}.\n\
          With ARSYNC_NO_FALLBACK=1 or --no-fallback they are refused with\n\
          \"This rsync does not support --OPTION\" (exit code 1).\n\

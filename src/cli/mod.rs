@@ -8,7 +8,6 @@
 //! Error messages use popt's and rsync's wording.
 
 mod apply;
-pub(crate) use apply::popt_long;
 pub mod docs;
 pub(crate) mod help;
 pub(crate) mod lex;

@@ -99,14 +99,14 @@ impl Report {
             let v = self.view(rec);
             if let Some(l) = self.stdout_line(&v) {
                 lines.push(Line::Sender {
-                    key: rec.name.clone(),
+                    key: rec.old_key(),
                     line: l,
                 });
             }
         } else if self.progress.is_on() && self.verbose > 0 {
             let name = super::format::escape_output(&rec.name, self.utf8, self.eight_bit);
             lines.push(Line::Sender {
-                key: rec.name.clone(),
+                key: rec.old_key(),
                 line: name,
             });
         }

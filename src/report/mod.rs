@@ -115,6 +115,9 @@ struct OldProtocol {
     key: Option<Vec<u8>>,
     /// Generator lines waiting for [`Line::SenderDone`].
     server_waiting: Vec<(Vec<u8>, Line)>,
+    /// `--delete-during`: the sort key of the deletions in the directory
+    /// being cleaned (they follow its own line, before its contents').
+    deleting_in: Option<Vec<u8>>,
     /// With progress, every file-list name's sort key (for `to-chk`).
     names: Vec<Vec<u8>>,
     /// `progress2`'s list ends waiting for [`Line::SenderDone`].
@@ -141,11 +144,20 @@ fn old_key(name: &[u8]) -> Vec<u8> {
 #[derive(Debug)]
 struct Xfer {
     name: Vec<u8>,
+    /// Its old file-list order key.
+    key: Vec<u8>,
     size: u64,
     index: u64,
     copied: u64,
     /// Bytes already shown while the copy ran (its first lines are out).
     resumed: Option<u64>,
+}
+
+impl ItemRec {
+    /// The old file-list order's key (see [`ItemRec::held`]).
+    pub(super) fn old_key(&self) -> Vec<u8> {
+        old_key(self.held.as_deref().unwrap_or(&self.name))
+    }
 }
 
 /// Transfer counters, as rsync's `struct stats`.
@@ -170,6 +182,10 @@ pub(crate) struct Stats {
 #[derive(Clone, Debug)]
 pub(crate) struct ItemRec {
     pub name: Vec<u8>,
+    /// `--iconv`: the receiver's name, where it differs from `name`.
+    /// Below protocol 29 rsync's receiver sorts its file list by the
+    /// names it holds, and both processes print in that order.
+    pub held: Option<Vec<u8>>,
     pub iflags: u32,
     pub stat: Stat,
     pub link: Option<Vec<u8>>,
@@ -458,14 +474,18 @@ impl Report {
                 ..OldProtocol::default()
             },
         };
-        r.old_warnings(opts);
+        // (With `--iconv` they come after its charset lines: see
+        // `transfer::run_with`.)
+        if opts.iconv.is_none() {
+            r.old_warnings(opts);
+        }
         r.open_log(opts);
         r
     }
 
     /// rsync's two processes each warn about the other's protocol at 24
     /// and below.
-    fn old_warnings(&mut self, opts: &Options) {
+    pub(crate) fn old_warnings(&mut self, opts: &Options) {
         if opts.protocol <= 24 && opts.quiet == 0 {
             self.push(Line::Out(OLD_SERVER.as_bytes().to_vec()));
             self.push(Line::Err(OLD_CLIENT.as_bytes().to_vec()));
@@ -514,17 +534,24 @@ impl Report {
     }
 
     /// A REMOTE name in a line of rsync's receiving side (`skipping
-    /// non-regular file`, `is uptodate`): with `--iconv` it arrives
-    /// converted, and only control bytes are escaped; else as [`esc`].
-    ///
-    /// [`esc`]: Report::esc
+    /// non-regular file`, `is uptodate`), as [`Report::esc_server_line`]
+    /// shows it.
     fn esc_server(&self, name: &[u8]) -> Vec<u8> {
         match &self.shown {
-            Some(c) => {
-                let b = c.borrow_mut().server(name);
-                format::escape_output(&b, self.utf8, true)
-            }
-            None => self.esc(name).into_bytes(),
+            Some(c) if !self.old.server_stderr => c.borrow_mut().printed(name),
+            _ => self.esc(name).into_bytes(),
+        }
+    }
+
+    /// A line of rsync's receiving side (generator), naming REMOTE names
+    /// as it holds them: with `--iconv` it reaches the printing sender
+    /// converted, and bytes LOCAL cannot take are escaped (see
+    /// [`crate::iconv::Shown::printed`]); at protocol 22 and below, and
+    /// without `--iconv`, it is escaped as any line.
+    fn esc_server_line(&self, line: &[u8]) -> Vec<u8> {
+        match &self.shown {
+            Some(c) if !self.old.server_stderr => c.borrow_mut().printed(line),
+            _ => format::escape_output(line, self.utf8, self.eight_bit),
         }
     }
 
@@ -542,7 +569,7 @@ impl Report {
         self.old.key = match &ev {
             _ if !self.old.on => None,
             Event::Item { e, .. } | Event::BasisMatch { e, .. } | Event::Skipped { e, .. } => {
-                Some(old_key(e.local_name()))
+                Some(old_key(&e.name))
             }
             Event::UpToDate { name, .. } | Event::NonRegular { name } => Some(old_key(name)),
             Event::ItemLinked { .. } => self.old.link_key.clone(),
@@ -571,12 +598,11 @@ impl Report {
             Event::UpToDate { name, changed } => {
                 // (Below protocol 29 the generator itemizes nothing.)
                 if self.verbose > 1 && (self.itemize == 0 || self.old.on) {
-                    let name = self.esc(name);
-                    self.info(if changed {
-                        name
-                    } else {
-                        format!("{name} is uptodate")
-                    });
+                    let mut line = self.esc_server(name);
+                    if !changed {
+                        line.extend_from_slice(b" is uptodate");
+                    }
+                    self.info_bytes(line);
                 }
             }
             Event::BasisMatch { iflags, e, link } => self.basis_match(iflags, e, link),
@@ -602,17 +628,20 @@ impl Report {
                     self.info(format!("deleting in {name}"));
                 }
             }
+            // (rsync's receiving side names DEST as given, as REMOTE bytes.)
             Event::MadePath { n, what } => {
                 if self.verbose > 0 || self.itemize > 0 {
-                    let what = self.esc(what);
                     let s = if n == 1 { "y" } else { "ies" };
-                    self.info(format!("created {n} director{s} for {what}"));
+                    let mut line = format!("created {n} director{s} for ").into_bytes();
+                    line.extend(self.esc_server(what));
+                    self.info_bytes(line);
                 }
             }
             Event::MadeDest { what } => {
                 if self.verbose > 0 || self.itemize > 0 {
-                    let what = self.esc(what);
-                    self.info(format!("created directory {what}"));
+                    let mut line = b"created directory ".to_vec();
+                    line.extend(self.esc_server(what));
+                    self.info_bytes(line);
                 }
             }
             Event::Delta { enabled } if self.verbose > 1 => self.info(if enabled {
@@ -791,7 +820,7 @@ impl Report {
             }
             // Below protocol 29 the sender's progress waits with its names.
             Line::Xfer(x) if self.old.on && !self.old.flushing => {
-                self.old.waiting.push((old_key(&x.name), Line::Xfer(x)))
+                self.old.waiting.push((x.key.clone(), Line::Xfer(x)))
             }
             Line::Xfer(x) => {
                 let shown = match x.resumed {
@@ -994,7 +1023,7 @@ impl Report {
         self.count_entry(e.kind(), e.counted_size());
         self.count_pruned(e.pruned_lead());
         if self.old.on && self.progress.is_text() {
-            self.old.names.push(old_key(e.local_name()));
+            self.old.names.push(old_key(&e.name));
         }
     }
 
@@ -1139,17 +1168,26 @@ impl Report {
         }
     }
 
-    /// An informational line given as raw bytes, escaped the way rsync
-    /// escapes a whole output line (`-8` keeps high-bit bytes).
-    /// With `--iconv` the line reaches rsync's printing process converted,
-    /// and only control bytes are escaped.
-    pub(crate) fn info_escaped(&mut self, line: &[u8]) {
-        if !self.quiet {
-            let eight_bit = self.eight_bit || self.shown.is_some();
-            let s = format::escape_output(line, self.utf8, eight_bit);
-            self.push(Line::Out(s.clone()));
-            self.push(Line::Log(s));
+    /// A `--list-only` line, naming the entry `name` as rsync's receiving
+    /// side holds it. Its generator prints it (see
+    /// [`Report::esc_server_line`]): below protocol 29 in the old
+    /// file-list order (full paths as bytes), once the whole list is in
+    /// ([`Report::transfers_done`]), and at 22 and below on stderr.
+    pub(crate) fn list_entry(&mut self, name: &[u8], line: &[u8]) {
+        if self.quiet {
+            return;
         }
+        self.old.in_server = self.old.server_stderr;
+        self.old.key = self.old.on.then(|| old_key(name));
+        let shown = self.esc_server_line(line);
+        let log = match &self.shown {
+            Some(c) => c.borrow_mut().sent(line),
+            None => shown.clone(),
+        };
+        self.push(Line::Out(shown));
+        self.push(Line::Log(log));
+        self.old.in_server = false;
+        self.old.key = None;
     }
 
     /// A line for stdout only (rsync's FCLIENT: not logged), unless `-q`.
@@ -1191,6 +1229,12 @@ impl Report {
         self.push(Line::Err(text.into_bytes()));
     }
 
+    /// [`Report::error_raw`] of raw bytes (a line naming names), never
+    /// the final line.
+    pub(crate) fn error_bytes(&mut self, line: Vec<u8>) {
+        self.push(Line::Err(line));
+    }
+
     /// `--stop-after`/`--stop-at` ended the copy (rsync's words, on stderr).
     pub(crate) fn stop_limit_reached(&mut self) {
         self.push(Line::Err(b"stopping at requested limit".to_vec()));
@@ -1213,14 +1257,24 @@ impl Report {
         }
     }
 
+    /// rsync's generator will not delete after an I/O error on the
+    /// sending side: its line, which below protocol 23 it prints on
+    /// stderr itself.
+    pub(crate) fn io_error_no_deletion(&mut self) {
+        self.old.in_server = self.old.server_stderr;
+        self.info("IO error encountered -- skipping file deletion");
+        self.old.in_server = false;
+    }
+
     /// rsync's generator could not remove the directory `local` (still
     /// holds something): its line, which below protocol 23 it prints on
     /// stderr itself and below 29 in the old file-list order.
     pub(crate) fn not_empty(&mut self, local: &[u8]) {
         self.old.in_server = self.old.server_stderr;
         self.old.key = self.old.on.then(|| old_key(local));
-        let name = self.esc(local);
-        self.info(format!("cannot delete non-empty directory: {name}"));
+        let mut line = b"cannot delete non-empty directory: ".to_vec();
+        line.extend(self.esc_server(local));
+        self.info_bytes(line);
         self.old.in_server = false;
         self.old.key = None;
     }
@@ -1230,22 +1284,43 @@ impl Report {
     /// a dry run). Deletions go before a held directory line.
     pub(crate) fn deleted(&mut self, local: &[u8], kind: Kind) {
         self.old.in_server = self.old.server_stderr;
+        self.old.key = self.old.deleting_in.clone();
         self.deleted_lines(local, kind);
         self.old.in_server = false;
+        self.old.key = None;
+    }
+
+    /// `--delete-during` cleans the directory `dir` (its file-list name)
+    /// now, `None` when done: below protocol 29 rsync's generator does
+    /// that right after the directory's own line, in the old file-list
+    /// order with the rest of its lines.
+    pub(crate) fn deleting_in(&mut self, dir: Option<&[u8]>) {
+        self.old.deleting_in = dir.filter(|_| self.old.on).map(|d| {
+            let mut key = old_key(d);
+            key.push(0);
+            key
+        });
     }
 
     fn deleted_lines(&mut self, local: &[u8], kind: Kind) {
         self.stats.deleted.add(kind);
-        let shown = self.shown.as_ref().map(|c| c.borrow_mut().deleted(local));
+        // (Below protocol 29 the generator prints the line itself.)
+        let shown = match &self.shown {
+            Some(c) if !self.old.on => Some(c.borrow_mut().deleted(local)),
+            _ => None,
+        };
         let mut view = ItemView::deleted(shown.as_deref().unwrap_or(local), kind == Kind::Dir);
         if self.group {
             view.gid = Some(0);
         }
         if let Some(fmt) = &self.format {
-            let line = format::render(format::deletion_format(fmt), &view, &self.ctx);
-            let line = format::escape_output(&line, self.utf8, self.eight_bit);
+            let raw = format::render(format::deletion_format(fmt), &view, &self.ctx);
+            let line = match self.old.on {
+                true => self.esc_server_line(&raw),
+                false => format::escape_output(&raw, self.utf8, self.eight_bit),
+            };
             let lines = [Line::Out(line)];
-            let log = self.old_logged(&lines);
+            let log = self.old_logged(Some(&raw), true);
             for l in lines.into_iter().chain(log) {
                 self.push_now(l);
             }
@@ -1288,6 +1363,15 @@ impl Report {
     /// The stdout line for an item, if rsync prints one (its generator
     /// and `maybe_log_item()` rules).
     fn stdout_line(&self, v: &ItemView) -> Option<Vec<u8>> {
+        let line = self.stdout_raw(v)?;
+        match self.old.on && v.iflags & item::TRANSFER == 0 {
+            true => Some(self.esc_server_line(&line)),
+            false => Some(format::escape_output(&line, self.utf8, self.eight_bit)),
+        }
+    }
+
+    /// [`Report::stdout_line`] before it is escaped for the terminal.
+    fn stdout_raw(&self, v: &ItemView) -> Option<Vec<u8>> {
         let fmt = self.format.as_deref()?;
         if !self.lists(v) {
             return None;
@@ -1298,8 +1382,7 @@ impl Report {
             true => b"%n%L",
             false => fmt,
         };
-        let line = format::render(fmt, &self.old_view(v), &self.ctx);
-        Some(format::escape_output(&line, self.utf8, self.eight_bit))
+        Some(format::render(fmt, &self.old_view(v), &self.ctx))
     }
 
     /// A transfer as rsync's sender sees it below protocol 29: it does not
@@ -1327,14 +1410,18 @@ impl Report {
     /// Below protocol 29 rsync's generator logs no items: what it prints
     /// on stdout (names, deletions) reaches the log file as it is, and at
     /// 22 and below, where it prints on stderr, nothing does.
-    fn old_logged(&self, lines: &[Line]) -> Option<Line> {
+    /// `raw`: the line before it is escaped; a generator's line reaches
+    /// the log as it travels to the printing sender (see
+    /// [`crate::iconv::Shown::sent`]), a sender's as it is.
+    fn old_logged(&self, raw: Option<&[u8]>, generator: bool) -> Option<Line> {
         if !self.old.on || self.log.is_none() || self.old.server_stderr {
             return None;
         }
-        lines.iter().find_map(|l| match l {
-            Line::Out(b) => Some(Line::Log(b.clone())),
-            _ => None,
-        })
+        let raw = raw?;
+        Some(Line::Log(match &self.shown {
+            Some(c) if generator => c.borrow_mut().sent(raw),
+            _ => raw.to_vec(),
+        }))
     }
 
     /// Below protocol 29: whether rsync's generator names an entry it did
@@ -1395,6 +1482,7 @@ impl Report {
         };
         ItemRec {
             name: e.local_name().to_vec(),
+            held: Some(e.name.to_vec()).filter(|n| n.as_slice() != e.local_name()),
             iflags,
             stat,
             link: link.map(<[u8]>::to_vec),
@@ -1416,12 +1504,18 @@ impl Report {
         };
         let mut v = self.view(&rec);
         v.checksum = sum.as_ref().map(|s| &s[..]);
+        if self.old.on && iflags & item::TRANSFER == 0 {
+            // Below protocol 29 the generator names it: as it holds it.
+            v.name = &e.name;
+            v.symlink = link;
+        }
         let mut lines = Vec::new();
+        let raw = self.stdout_raw(&v);
         if let Some(l) = self.stdout_line(&v) {
             lines.push(Line::Out(l));
         }
         let log = match self.old.on {
-            true => self.old_logged(&lines),
+            true => self.old_logged(raw.as_deref(), iflags & item::TRANSFER == 0),
             false => self.log_line(&v).map(Line::Log),
         };
         lines.extend(log);
@@ -1484,8 +1578,10 @@ impl Report {
         let mut line = self.esc(e.local_name()).into_bytes();
         line.extend_from_slice(b" => ");
         line.extend_from_slice(self.esc(xname).as_bytes());
+        let raw = [e.local_name(), b" => ", xname].concat();
         let lines = vec![Line::Out(line)];
-        let log = self.old_logged(&lines);
+        // (The names are LOCAL ones: logged as they are.)
+        let log = self.old_logged(Some(&raw), false);
         if self.old.key.is_some() || self.old.flushing {
             for l in lines.into_iter().chain(log) {
                 self.push(l);
@@ -1540,6 +1636,7 @@ impl Report {
         if self.progress.is_on() {
             lines.push(Line::Xfer(Xfer {
                 name: rec.name.clone(),
+                key: rec.old_key(),
                 size: rec.stat.size,
                 index: rec.index,
                 copied,
@@ -1550,7 +1647,7 @@ impl Report {
             && let Some(l) = out
         {
             lines.push(Line::Sender {
-                key: rec.name.clone(),
+                key: rec.old_key(),
                 line: l,
             });
         }
@@ -1560,12 +1657,12 @@ impl Report {
                 // The sender's own note follows its name (below protocol
                 // 29 in the sender's deferred stream).
                 if b.starts_with(SOURCE_REMOVED.as_bytes()) {
-                    let key = rec.name.clone();
+                    let key = rec.old_key();
                     lines.push(Line::Sender {
                         key,
                         line: b.clone(),
                     });
-                    let key = rec.name.clone();
+                    let key = rec.old_key();
                     lines.push(Line::SenderLog { key, line: b });
                     continue;
                 }
@@ -1576,7 +1673,7 @@ impl Report {
         if let Some(log) = &self.log
             && let Some(m) = log.render_item(&self.old_view(&v), &self.ctx)
         {
-            let key = rec.name.clone();
+            let key = rec.old_key();
             lines.push(Line::SenderLog { key, line: m });
         }
         for e in errors {
@@ -1590,7 +1687,7 @@ impl Report {
     pub(crate) fn would_transfer(&mut self, rec: &ItemRec) {
         let v = self.view(rec);
         if let Some(l) = self.stdout_line(&v) {
-            let key = rec.name.clone();
+            let key = rec.old_key();
             self.push(Line::Sender { key, line: l });
         }
     }

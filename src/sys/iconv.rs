@@ -53,6 +53,22 @@ impl Converter {
     /// `keep_bad` (rsync's ICB_INCLUDE_BAD | ICB_INCLUDE_INCOMPLETE) such a
     /// byte is copied as it is and the conversion goes on after it.
     pub(crate) fn convert(&mut self, input: &[u8], keep_bad: bool) -> Result<Vec<u8>, Errno> {
+        self.run(input, if keep_bad { Bad::Keep } else { Bad::Fail })
+    }
+
+    /// [`Converter::convert`] keeping going past bytes that do not
+    /// convert, which are given apart: the output without them, and each
+    /// one with the output length it fell at (rsync's client writes them
+    /// as `\#ooo` between the converted parts of a message).
+    pub(crate) fn convert_marking(&mut self, input: &[u8]) -> (Vec<u8>, Vec<(usize, u8)>) {
+        let mut marks = Vec::new();
+        let out = self
+            .run(input, Bad::Mark(&mut marks))
+            .unwrap_or_else(|_| input.to_vec());
+        (out, marks)
+    }
+
+    fn run(&mut self, input: &[u8], mut bad: Bad<'_>) -> Result<Vec<u8>, Errno> {
         // SAFETY: null buffers only reset the descriptor's shift state.
         unsafe {
             libc::iconv(
@@ -88,8 +104,11 @@ impl Converter {
             match errno {
                 libc::EINTR => {}
                 libc::E2BIG => out.reserve(out.capacity().max(64)),
-                libc::EILSEQ | libc::EINVAL if keep_bad => {
-                    out.push(input[pos]);
+                libc::EILSEQ | libc::EINVAL if !matches!(bad, Bad::Fail) => {
+                    match &mut bad {
+                        Bad::Mark(marks) => marks.push((out.len(), input[pos])),
+                        _ => out.push(input[pos]),
+                    }
                     pos += 1;
                 }
                 e => return Err(Errno::from_raw_os_error(e)),
@@ -130,6 +149,16 @@ impl Converter {
             }
         }
     }
+}
+
+/// What a conversion does with a byte that does not convert.
+enum Bad<'a> {
+    /// Fails with its errno.
+    Fail,
+    /// Copies it as it is.
+    Keep,
+    /// Leaves it out, noting it and where it fell.
+    Mark(&'a mut Vec<(usize, u8)>),
 }
 
 impl Drop for Converter {
@@ -173,6 +202,10 @@ mod tests {
         assert_eq!(u.convert(b"l\xe9nk", false), Err(Errno::ILSEQ));
         assert_eq!(u.convert(b"l\xe9nk", true).unwrap(), b"l\xe9nk");
         assert!(Converter::open(b"UTF-8", b"bogus").is_err());
+        let mut l = Converter::open(b"latin1", b"UTF-8").unwrap();
+        let (out, marks) = l.convert_marking(b"\xc3\xa9\xe2\x82\xacx\xff");
+        assert_eq!(out, b"\xe9x");
+        assert_eq!(marks, [(1, 0xe2), (1, 0x82), (1, 0xac), (2, 0xff)]);
     }
 
     #[test]

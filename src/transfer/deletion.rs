@@ -15,8 +15,7 @@ impl Transfer<'_> {
         if self.flow.flist_error && !self.ctx.opts.ignore_errors {
             if !self.disposal.warned_io {
                 self.disposal.warned_io = true;
-                self.report
-                    .info("IO error encountered -- skipping file deletion");
+                self.report.io_error_no_deletion();
             }
             return true;
         }
@@ -75,6 +74,10 @@ impl Transfer<'_> {
             }
             return;
         }
+        let during = self.ctx.opts.delete == Some(DeleteWhen::During);
+        if during {
+            self.report.deleting_in(Some(&self.local_of(dir)));
+        }
         self.disposal.deleter.delete_extraneous(
             self.report,
             self.disposal.backup.as_mut(),
@@ -82,6 +85,9 @@ impl Transfer<'_> {
             &listed,
             &keep,
         );
+        if during {
+            self.report.deleting_in(None);
+        }
     }
 
     /// The entries of `dir` that go: not kept by the source listing nor

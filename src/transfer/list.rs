@@ -22,6 +22,7 @@ impl Setup<'_> {
     ) -> ExitCode {
         self.report.event(Event::Delta { enabled: false });
         self.list_only(walker, top);
+        self.report.transfers_done();
         self.report.list_complete();
         if let Some(slot) = flist_slot {
             self.report.flist_done(self.opts.info_flist(), Some(slot));
@@ -80,15 +81,15 @@ impl Setup<'_> {
             let time = timestring(e.stat.mtime);
             format!("{perms} {size:>size_width$} {time} ").into_bytes()
         };
-        // The sender's names (`--iconv` converts only what is sent).
-        line.extend_from_slice(e.local_name());
+        // Named as the receiving side holds it (`--iconv`: converted).
+        line.extend_from_slice(&e.name);
         if e.kind() == Kind::Symlink
             && self.opts.links
-            && let Some(t) = e.local_link()
+            && let Some(t) = e.link()
         {
             line.extend_from_slice(b" -> ");
             line.extend_from_slice(t);
         }
-        self.report.info_escaped(&line);
+        self.report.list_entry(&e.name, &line);
     }
 }

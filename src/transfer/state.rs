@@ -126,7 +126,7 @@ impl Flow {
                 self.generator_line |= generator;
                 self.flist_error = true;
                 report.event(Event::Partial);
-                report.error_raw(text);
+                report.error_bytes(text);
                 report.count_listed(&listed);
             }
             Diag::MissingArg(s) => report.error(s),
