@@ -588,6 +588,12 @@ pub(crate) struct Walker {
 /// The prefix rsync's daemon puts in front of munged symlink targets.
 const MUNGE_PREFIX: &[u8] = b"/rsyncd-munged/";
 
+/// The start of the sender's note for a symlink `--copy-unsafe-links`
+/// copies as what it points to: rsync says it while it builds the list,
+/// so without incremental recursion the report puts it before the list's
+/// `done`.
+pub(crate) const UNSAFE_LINK_NOTE: &str = "copying unsafe symlink \"";
+
 fn unmunge(t: Vec<u8>) -> Vec<u8> {
     match t.strip_prefix(MUNGE_PREFIX) {
         Some(rest) => rest.to_vec(),
@@ -1007,7 +1013,7 @@ impl Walker {
                 let t = crate::text::escape_name(target.as_deref().unwrap_or_default(), self.utf8);
                 self.diags.push(Diag::Info(format!(
                     "{}{shown}\" -> \"{t}\"",
-                    crate::report::UNSAFE_LINK_NOTE
+                    UNSAFE_LINK_NOTE
                 )));
             }
             let c = &self.cfg;

@@ -202,9 +202,11 @@ mod tests {
             !opts.contains("--write-batch"),
             "handed-over options are not listed as options"
         );
-        for o in ["--write-batch", "--read-batch", "--iconv"] {
+        for o in ["--write-batch", "--read-batch"] {
             assert!(handed.contains(o), "{o} is said to be handed over");
         }
+        assert!(!handed.contains("--iconv"), "--iconv runs natively");
+        assert!(!handed.contains("-H"), "at every protocol");
         assert!(
             opts.contains("--confine-root=DIR"),
             "--confine-root runs natively"

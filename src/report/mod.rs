@@ -45,11 +45,6 @@ pub(crate) const OLD_CLIENT: &str = "Client is very old version of rsync, upgrad
 /// note among a transfer's, which goes with the sender's lines.
 const SOURCE_REMOVED: &str = "sender removed ";
 
-/// The start of the sender's note for a symlink `--copy-unsafe-links`
-/// copies as what it points to: rsync says it while it builds the list,
-/// so without incremental recursion it comes before the list's `done`.
-pub(crate) const UNSAFE_LINK_NOTE: &str = "copying unsafe symlink \"";
-
 /// A reserved place in the output order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Slot(u64);
@@ -1858,7 +1853,7 @@ impl Report {
 /// Whether a line is one rsync's sender prints while it builds the file
 /// list (`[sender] hiding file …` with `-vv`, an unsafe link's note).
 fn said_while_listing(line: &[u8]) -> bool {
-    line.starts_with(b"[sender] ") || line.starts_with(UNSAFE_LINK_NOTE.as_bytes())
+    line.starts_with(b"[sender] ") || line.starts_with(crate::walk::UNSAFE_LINK_NOTE.as_bytes())
 }
 
 #[cfg(test)]
