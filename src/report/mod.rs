@@ -10,6 +10,7 @@ pub(crate) mod format;
 pub(crate) mod itemize;
 mod live;
 pub(crate) mod logfile;
+mod overtake;
 pub(crate) mod progress;
 pub(crate) mod stats;
 
@@ -80,6 +81,11 @@ enum Line {
     SenderLog { key: Vec<u8>, line: Vec<u8> },
     /// The transfers are done: waiting sender lines go out.
     SenderDone,
+    /// Lines of rsync's sender at protocol 29 and up: they wait for the
+    /// generator's flush (see [`overtake`]).
+    Held(Vec<Line>),
+    /// The generator's first flush (see [`overtake`]).
+    SenderFlush,
 }
 
 /// How rsync's output changes below `--protocol` 29 on a local copy
@@ -364,6 +370,7 @@ pub(crate) struct Report {
     list_sent: bool,
     flist_ms: u64,
     old: OldProtocol,
+    overtake: overtake::Overtake,
 }
 
 impl Report {
@@ -397,6 +404,7 @@ impl Report {
             .any(|f| format::format_has(f, b'C'))
             // rsync's protocols before 30 leave `%C` blank.
             && opts.protocol >= 30;
+        let progress_on = progress.is_on();
         let mut r = Report {
             name: name.to_string(),
             verbose: opts.info_name(),
@@ -457,6 +465,10 @@ impl Report {
                 dir_times: opts.times && !opts.omit_dir_times,
                 ..OldProtocol::default()
             },
+            overtake: overtake::Overtake::new(
+                opts.protocol >= 29 && !progress_on,
+                opts.inc_recurse(),
+            ),
         };
         r.old_warnings(opts);
         r.open_log(opts);
@@ -819,7 +831,10 @@ impl Report {
                 self.old.waiting.push((key, Line::Log(line)))
             }
             Line::SenderLog { line, .. } => self.write_line(Line::Log(line)),
-            Line::SenderDone => self.sender_lines(),
+            Line::SenderDone if self.old.on => self.sender_lines(),
+            Line::SenderDone => self.release_sender(true),
+            Line::Held(lines) => self.write_held(lines),
+            Line::SenderFlush => self.release_sender(false),
         }
     }
 
@@ -853,7 +868,7 @@ impl Report {
     /// The transfers are done: below protocol 29 the sender's lines go
     /// out now, after the generator's and before later deletions.
     pub(crate) fn transfers_done(&mut self) {
-        if self.old.on {
+        if self.old.on || self.overtake_on() {
             self.push(Line::SenderDone);
         }
     }
@@ -1425,6 +1440,10 @@ impl Report {
             false => self.log_line(&v).map(Line::Log),
         };
         lines.extend(log);
+        // (Below protocol 29 the generator prints them itself.)
+        if !self.old.on {
+            lines = self.sender_side(lines);
+        }
         self.release_held();
         // (Below protocol 29 the generator names a directory before it
         // deletes in it.)
@@ -1467,7 +1486,7 @@ impl Report {
         if let Some(m) = self.log_line(&v) {
             lines.push(Line::Log(m));
         }
-        for l in lines {
+        for l in self.sender_side(lines) {
             self.push(l);
         }
     }
@@ -1583,6 +1602,7 @@ impl Report {
             self.errors.general = true;
             lines.push(Line::Err(format!("{}: {}", self.name, e).into_bytes()));
         }
+        let lines = self.sender_side(lines);
         self.fill(slot, lines);
     }
 
@@ -1591,7 +1611,10 @@ impl Report {
         let v = self.view(rec);
         if let Some(l) = self.stdout_line(&v) {
             let key = rec.name.clone();
-            self.push(Line::Sender { key, line: l });
+            let lines = self.sender_side(vec![Line::Sender { key, line: l }]);
+            for l in lines {
+                self.push(l);
+            }
         }
     }
 
@@ -1640,6 +1663,7 @@ impl Report {
             }
             lines.push(Line::Err(l.into_bytes()));
         }
+        let lines = self.sender_side(lines);
         self.fill(slot, lines);
     }
 
@@ -1648,7 +1672,8 @@ impl Report {
     /// code comes with `Event::Vanished`).
     pub(crate) fn complete_vanished(&mut self, slot: Slot, text: String) {
         let s = text.into_bytes();
-        self.fill(slot, vec![Line::Log(s.clone()), Line::Err(s)]);
+        let lines = self.sender_side(vec![Line::Log(s.clone()), Line::Err(s)]);
+        self.fill(slot, lines);
     }
 
     /// The counters as `--stats` reports them.
@@ -1753,6 +1778,7 @@ impl Report {
             }
         }
         self.sender_lines();
+        self.release_sender(true);
         let _ = self.out.flush();
         self.progress.finish();
     }
