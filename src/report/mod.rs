@@ -84,6 +84,9 @@ enum Line {
     /// Lines of rsync's sender at protocol 29 and up: they wait for the
     /// generator's flush (see [`overtake`]).
     Held(Vec<Line>),
+    /// What the receiving side says about a file it got (`-vv`'s notes,
+    /// `sender removed`): after the sender's held lines (see [`overtake`]).
+    Reply(Vec<Line>),
     /// The generator's first flush (see [`overtake`]).
     SenderFlush,
 }
@@ -834,6 +837,7 @@ impl Report {
             Line::SenderDone if self.old.on => self.sender_lines(),
             Line::SenderDone => self.release_sender(true),
             Line::Held(lines) => self.write_held(lines),
+            Line::Reply(lines) => self.write_reply(lines),
             Line::SenderFlush => self.release_sender(false),
         }
     }
@@ -1602,7 +1606,7 @@ impl Report {
             self.errors.general = true;
             lines.push(Line::Err(format!("{}: {}", self.name, e).into_bytes()));
         }
-        let lines = self.sender_side(lines);
+        let lines = self.transfer_side(lines);
         self.fill(slot, lines);
     }
 

@@ -21,11 +21,15 @@
 //!   the generator read the sub-lists early and skip that flush);
 //! - at the end of its list, before `total:` and `--delete-after`'s lines.
 //!
+//! What the receiving side says about a file it got (`backed up`, `sender
+//! removed`) reaches the sender once it has sent the files of a flush: a
+//! flush's replies follow all its item lines.
+//!
 //! Below protocol 29 the old order applies instead (`OldProtocol`). With
 //! progress the lines go as they are (a copy's progress shows while it
 //! runs; holding it back would hide it).
 
-use super::{Line, Report};
+use super::{Line, Report, SOURCE_REMOVED};
 
 /// The sender's lines held back until the generator's next flush.
 #[derive(Debug, Default)]
@@ -42,6 +46,8 @@ pub(super) struct Overtake {
     done: bool,
     /// Sender lines waiting for the next flush.
     waiting: Vec<Line>,
+    /// Replies to them, which follow them.
+    replies: Vec<Line>,
 }
 
 impl Overtake {
@@ -66,6 +72,23 @@ impl Report {
             true => vec![Line::Held(lines)],
             false => lines,
         }
+    }
+
+    /// A transferred file's lines (see [`Report::sender_side`]), its
+    /// receiver's stdout notes apart: they follow the flush's item lines.
+    pub(super) fn transfer_side(&self, lines: Vec<Line>) -> Vec<Line> {
+        if !self.overtake.on {
+            return lines;
+        }
+        let (replies, items): (Vec<Line>, Vec<Line>) = lines.into_iter().partition(|l| {
+            matches!(l, Line::Out(_))
+                || matches!(l, Line::Sender { line, .. } if line.starts_with(SOURCE_REMOVED.as_bytes()))
+        });
+        let mut held = self.sender_side(items);
+        if !replies.is_empty() {
+            held.push(Line::Reply(replies));
+        }
+        held
     }
 
     /// The generator is about to handle its next entry (`descends`: a
@@ -99,13 +122,28 @@ impl Report {
         }
     }
 
+    /// Writes a reply to held lines, or keeps it until they are out.
+    pub(super) fn write_reply(&mut self, lines: Vec<Line>) {
+        if self.overtake.holding() {
+            self.overtake.replies.extend(lines);
+            return;
+        }
+        for l in lines {
+            self.write_line(l);
+        }
+    }
+
     /// The generator flushed: the sender's waiting lines go out; `last`:
     /// its last flush, later lines go out as they come.
     pub(super) fn release_sender(&mut self, last: bool) {
         if last {
             self.overtake.done = true;
         }
+        let replies = std::mem::take(&mut self.overtake.replies);
         for l in std::mem::take(&mut self.overtake.waiting) {
+            self.write_line(l);
+        }
+        for l in replies {
             self.write_line(l);
         }
     }
