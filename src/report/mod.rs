@@ -471,6 +471,7 @@ impl Report {
             overtake: overtake::Overtake::new(
                 opts.protocol >= 29 && !progress_on,
                 opts.inc_recurse(),
+                opts.hard_links,
             ),
         };
         r.old_warnings(opts);

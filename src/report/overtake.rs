@@ -12,13 +12,19 @@
 //! that buffer. Measured with rsync 3.5.0 (small trees, where the buffer
 //! never fills), the generator flushes:
 //!
-//! - without incremental recursion, once after its first entry (and what
-//!   it deletes in it), as its first check of the socket finds nothing
-//!   written for a while;
-//! - with incremental recursion, once at the end of the first list (the
-//!   top level), when it waits for the sender's next sub-list (the most
+//! - without incremental recursion, after every 200th entry (file-list
+//!   index 0, 200, 400, ..., with what it deleted in it), where it checks
+//!   its socket;
+//! - with incremental recursion, at the end of the first list (the top
+//!   level), when it waits for the sender's next sub-list (the most
 //!   frequent form: at `-vv` a message said during the top level can let
-//!   the generator read the sub-lists early and skip that flush);
+//!   the generator read the sub-lists early and skip that flush), and
+//!   when it runs out of the sub-lists the sender sent at once (those
+//!   that start before 1000 entries are listed, rsync's lookahead);
+//!   later batches depend on how fast the sender goes: measured up to
+//!   1800 entries, the rest came in one;
+//! - with incremental recursion and `-H`, after its first entry instead
+//!   of at the end of the top level;
 //! - at the end of its list, before `total:` and `--delete-after`'s lines.
 //!
 //! What the receiving side says about a file it got (`backed up`, `sender
@@ -31,17 +37,39 @@
 
 use super::{Line, Report, SOURCE_REMOVED};
 
+/// rsync's generator checks its socket every this many entries.
+const LOOP_CHECK: u64 = 200;
+
+/// rsync's sender sends sub-lists at once until this many entries are
+/// listed (`MIN_FILECNT_LOOKAHEAD`).
+const LOOKAHEAD: u64 = 1000;
+
+/// When the generator flushes (see the module doc).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Flushes {
+    /// Without incremental recursion: every [`LOOP_CHECK`] entries.
+    #[default]
+    EveryLoopCheck,
+    /// Incremental recursion: at the end of the top level.
+    TopLevel,
+    /// Incremental recursion with `-H`: after the first entry.
+    FirstEntry,
+}
+
 /// The sender's lines held back until the generator's next flush.
 #[derive(Debug, Default)]
 pub(super) struct Overtake {
     /// Protocol 29 and up, no progress.
     on: bool,
-    /// Incremental recursion: the first flush ends the top level.
-    inc_recurse: bool,
-    /// The first flush is asked for (it is in the queue).
-    flush_asked: bool,
-    /// Entries the generator began so far.
-    begun: u64,
+    rule: Flushes,
+    /// The file-list index of the entry the generator began last.
+    prev: Option<u64>,
+    /// The next index at which the generator checks its socket.
+    next_check: u64,
+    /// The first flush of incremental recursion is asked for.
+    first_asked: bool,
+    /// The flush at the end of the sender's lookahead is asked for.
+    ahead_asked: bool,
     /// The generator's last flush is done: lines go out as they come.
     done: bool,
     /// Sender lines waiting for the next flush.
@@ -51,12 +79,51 @@ pub(super) struct Overtake {
 }
 
 impl Overtake {
-    pub(super) fn new(on: bool, inc_recurse: bool) -> Overtake {
+    pub(super) fn new(on: bool, inc_recurse: bool, hard_links: bool) -> Overtake {
+        let rule = match (inc_recurse, hard_links) {
+            (false, _) => Flushes::EveryLoopCheck,
+            (true, false) => Flushes::TopLevel,
+            (true, true) => Flushes::FirstEntry,
+        };
         Overtake {
             on,
-            inc_recurse,
+            rule,
             ..Overtake::default()
         }
+    }
+
+    /// Whether the generator flushes before it begins the entry at index
+    /// `ndx` (`descends`: a directory whose contents follow) with
+    /// `listed` entries listed so far.
+    fn flushes_before(&mut self, ndx: u64, descends: bool, listed: u64) -> bool {
+        let prev = self.prev.replace(ndx);
+        let mut flush = false;
+        match self.rule {
+            Flushes::EveryLoopCheck => {
+                if let Some(p) = prev.filter(|&p| p >= self.next_check) {
+                    self.next_check = (p / LOOP_CHECK + 1) * LOOP_CHECK;
+                    flush = true;
+                }
+                return flush;
+            }
+            Flushes::TopLevel if descends && !self.first_asked => {
+                self.first_asked = true;
+                // A top level as long as the lookahead: nothing was sent
+                // ahead of it.
+                self.ahead_asked = listed >= LOOKAHEAD;
+                return true;
+            }
+            Flushes::FirstEntry if prev.is_some() && !self.first_asked => {
+                self.first_asked = true;
+                flush = true;
+            }
+            _ => {}
+        }
+        if descends && !self.ahead_asked && listed >= LOOKAHEAD {
+            self.ahead_asked = true;
+            flush = true;
+        }
+        flush
     }
 
     fn holding(&self) -> bool {
@@ -75,14 +142,17 @@ impl Report {
     }
 
     /// A transferred file's lines (see [`Report::sender_side`]), its
-    /// receiver's stdout notes apart: they follow the flush's item lines.
+    /// receiver's notes apart (stdout and log): they follow the flush's
+    /// item lines.
     pub(super) fn transfer_side(&self, lines: Vec<Line>) -> Vec<Line> {
         if !self.overtake.on {
             return lines;
         }
-        let (replies, items): (Vec<Line>, Vec<Line>) = lines.into_iter().partition(|l| {
-            matches!(l, Line::Out(_))
-                || matches!(l, Line::Sender { line, .. } if line.starts_with(SOURCE_REMOVED.as_bytes()))
+        let removed = |line: &[u8]| line.starts_with(SOURCE_REMOVED.as_bytes());
+        let (replies, items): (Vec<Line>, Vec<Line>) = lines.into_iter().partition(|l| match l {
+            Line::Out(_) | Line::Log(_) => true,
+            Line::Sender { line, .. } | Line::SenderLog { line, .. } => removed(line),
+            _ => false,
         });
         let mut held = self.sender_side(items);
         if !replies.is_empty() {
@@ -94,19 +164,11 @@ impl Report {
     /// The generator is about to handle its next entry (`descends`: a
     /// directory whose contents follow): where its first flush falls.
     pub(crate) fn generator_next(&mut self, descends: bool) {
-        let o = &mut self.overtake;
-        if !o.on || o.flush_asked {
+        if !self.overtake.on {
             return;
         }
-        let flush = match o.inc_recurse {
-            // The top level ends with its first directory to go into.
-            true => descends,
-            // Its first entry is done (with what it deleted in it).
-            false => o.begun > 0,
-        };
-        o.begun += 1;
-        if flush {
-            o.flush_asked = true;
+        let (ndx, listed) = (self.entry_index, self.stats.num_files);
+        if self.overtake.flushes_before(ndx, descends, listed) {
             self.push(Line::SenderFlush);
         }
     }
