@@ -20,7 +20,8 @@
 //!   frequent form: at `-vv` a message said during the top level can let
 //!   the generator read the sub-lists early and skip that flush), and
 //!   when it runs out of the sub-lists the sender sent at once (those
-//!   that start before 1000 entries are listed, rsync's lookahead);
+//!   that start before 1000 entries past the top level are listed,
+//!   rsync's lookahead);
 //!   later batches depend on how fast the sender goes: measured up to
 //!   1800 entries, the rest came in one;
 //! - with incremental recursion and `-H`, after its first entry instead
@@ -70,6 +71,9 @@ pub(super) struct Overtake {
     first_asked: bool,
     /// The flush at the end of the sender's lookahead is asked for.
     ahead_asked: bool,
+    /// The entries of the top level (counted when the first directory
+    /// is entered).
+    top: Option<u64>,
     /// The generator's last flush is done: lines go out as they come.
     done: bool,
     /// Sender lines waiting for the next flush.
@@ -98,6 +102,12 @@ impl Overtake {
     fn flushes_before(&mut self, ndx: u64, descends: bool, listed: u64) -> bool {
         let prev = self.prev.replace(ndx);
         let mut flush = false;
+        if descends && self.top.is_none() {
+            self.top = Some(listed);
+        }
+        // The sender sends sub-lists at once until it has this many
+        // entries listed (once the top level is done, it counts no more).
+        let ahead = self.top.unwrap_or(0) + LOOKAHEAD;
         match self.rule {
             Flushes::EveryLoopCheck => {
                 if let Some(p) = prev.filter(|&p| p >= self.next_check) {
@@ -108,9 +118,6 @@ impl Overtake {
             }
             Flushes::TopLevel if descends && !self.first_asked => {
                 self.first_asked = true;
-                // A top level as long as the lookahead: nothing was sent
-                // ahead of it.
-                self.ahead_asked = listed >= LOOKAHEAD;
                 return true;
             }
             Flushes::FirstEntry if prev.is_some() && !self.first_asked => {
@@ -119,7 +126,7 @@ impl Overtake {
             }
             _ => {}
         }
-        if descends && !self.ahead_asked && listed >= LOOKAHEAD {
+        if descends && !self.ahead_asked && listed >= ahead {
             self.ahead_asked = true;
             flush = true;
         }
@@ -213,5 +220,45 @@ impl Report {
     /// Whether [`Line::SenderDone`] is needed for this order.
     pub(super) fn overtake_on(&self) -> bool {
         self.overtake.on
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The entries (index, descends, listed) before which a flush comes.
+    fn flushes(o: &mut Overtake, entries: &[(u64, bool, u64)]) -> Vec<u64> {
+        entries
+            .iter()
+            .filter(|&&(ndx, descends, listed)| o.flushes_before(ndx, descends, listed))
+            .map(|e| e.0)
+            .collect()
+    }
+
+    #[test]
+    fn without_incremental_recursion_every_200_entries() {
+        let mut o = Overtake::new(true, false, false);
+        let entries: Vec<_> = (0..=450).map(|i| (i, false, 451)).collect();
+        assert_eq!(flushes(&mut o, &entries), vec![1, 201, 401]);
+    }
+
+    #[test]
+    fn incremental_recursion_at_the_top_level_and_the_lookahead() {
+        // The top level: `.`, two files, then 41 directories of 25.
+        let mut o = Overtake::new(true, true, false);
+        let mut entries = vec![(0, false, 44), (1, false, 44), (2, false, 44)];
+        for d in 0..41 {
+            entries.push((3 + d, true, 44 + 25 * d));
+        }
+        // The first directory, then the one past 1000 beyond the top level.
+        assert_eq!(flushes(&mut o, &entries), vec![3, 3 + 40]);
+    }
+
+    #[test]
+    fn hard_links_flush_after_the_first_entry() {
+        let mut o = Overtake::new(true, true, true);
+        let entries = [(0, false, 4), (1, false, 4), (2, true, 4), (3, true, 14)];
+        assert_eq!(flushes(&mut o, &entries), vec![1]);
     }
 }
