@@ -736,6 +736,11 @@ impl Report {
     pub(crate) fn held_lines(&self) -> Vec<String> {
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         let lines = self.queue.iter().flatten().flatten().chain(&self.held);
+        // (The sender's held lines as they will come.)
+        let lines = lines.flat_map(|l| match l {
+            Line::Held(ls) | Line::Reply(ls) => ls.iter().collect(),
+            l => vec![l],
+        });
         lines
             .filter_map(|l| match l {
                 Line::Out(b) => Some(text(b)),
