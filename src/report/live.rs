@@ -35,9 +35,7 @@ impl Report {
     /// bytes to (the bar has one counter for all files).
     pub(crate) fn watch(&mut self, slot: Slot, rec: &ItemRec) -> Option<Arc<AtomicU64>> {
         // (Below protocol 29 the sender's lines wait for the end.)
-        // (The sender's lines wait for the generator's flush: see
-        // `overtake`.)
-        if !self.progress.is_on() || self.old.on || self.overtake_on() {
+        if !self.progress.is_on() || self.old.on {
             return None;
         }
         let counter = self.progress.is_text().then(|| Arc::new(AtomicU64::new(0)));

@@ -407,10 +407,7 @@ impl Report {
             .any(|f| format::format_has(f, b'C'))
             // rsync's protocols before 30 leave `%C` blank.
             && opts.protocol >= 30;
-        // (A terminal's bar shows a copy while it runs, and progress2's
-        // list ends go by the file list: not held back.)
-        let held_progress =
-            !progress.is_on() || (progress.is_text() && mode == ProgressMode::PerFile);
+        let progress_on = progress.is_on();
         let mut r = Report {
             name: name.to_string(),
             verbose: opts.info_name(),
@@ -472,7 +469,7 @@ impl Report {
                 ..OldProtocol::default()
             },
             overtake: overtake::Overtake::new(
-                opts.protocol >= 29 && held_progress,
+                opts.protocol >= 29 && !progress_on,
                 opts.inc_recurse(),
                 opts.hard_links,
             ),
@@ -965,7 +962,6 @@ impl Report {
     /// the file list reaches as far as rsync's would.
     fn ready(&self, lines: &[Line]) -> bool {
         lines.iter().all(|l| match l {
-            Line::Held(ls) => self.ready(ls),
             Line::Xfer(x) => x.resumed.is_some() || self.xfer_ready(x.index),
             Line::ListEnd(last) => self.xfer_ready(*last),
             _ => true,

@@ -32,10 +32,9 @@
 //! removed`) reaches the sender once it has sent the files of a flush: a
 //! flush's replies follow all its item lines.
 //!
-//! Below protocol 29 the old order applies instead (`OldProtocol`).
-//! rsync's per-file progress is the sender's too: its text is held with
-//! the names (a copy's progress then shows once its flush comes, not
-//! while it runs). A terminal's bar and `progress2` go as they are.
+//! Below protocol 29 the old order applies instead (`OldProtocol`). With
+//! progress the lines go as they are (a copy's progress shows while it
+//! runs; holding it back would hide it).
 
 use super::{Line, Report, SOURCE_REMOVED};
 
@@ -61,7 +60,7 @@ pub(super) enum Flushes {
 /// The sender's lines held back until the generator's next flush.
 #[derive(Debug, Default)]
 pub(super) struct Overtake {
-    /// Protocol 29 and up, without a bar or `progress2`.
+    /// Protocol 29 and up, no progress.
     on: bool,
     rule: Flushes,
     /// The file-list index of the entry the generator began last.
