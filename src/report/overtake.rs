@@ -33,8 +33,10 @@
 //! flush's replies follow all its item lines.
 //!
 //! Below protocol 29 the old order applies instead (`OldProtocol`). With
-//! progress the lines go as they are (a copy's progress shows while it
-//! runs; holding it back would hide it).
+//! progress the lines go as they are: rsync's progress is the sender's and
+//! follows the same order, but arsync's copies run while the list is still
+//! being walked, and holding their lines back would hide a big copy's
+//! progress until the end (`tests/progress_live.rs`).
 
 use super::{Line, Report, SOURCE_REMOVED};
 
