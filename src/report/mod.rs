@@ -10,6 +10,7 @@ pub(crate) mod format;
 pub(crate) mod itemize;
 mod live;
 pub(crate) mod logfile;
+mod overtake;
 pub(crate) mod progress;
 pub(crate) mod stats;
 
@@ -75,6 +76,14 @@ enum Line {
     SenderLog { key: Vec<u8>, line: Vec<u8> },
     /// The transfers are done: waiting sender lines go out.
     SenderDone,
+    /// Lines of rsync's sender at protocol 29 and up: they wait for the
+    /// generator's flush (see [`overtake`]).
+    Held(Vec<Line>),
+    /// What the receiving side says about a file it got (`-vv`'s notes,
+    /// `sender removed`): after the sender's held lines (see [`overtake`]).
+    Reply(Vec<Line>),
+    /// The generator's first flush (see [`overtake`]).
+    SenderFlush,
 }
 
 /// How rsync's output changes below `--protocol` 29 on a local copy
@@ -375,6 +384,7 @@ pub(crate) struct Report {
     list_sent: bool,
     flist_ms: u64,
     old: OldProtocol,
+    overtake: overtake::Overtake,
 }
 
 impl Report {
@@ -408,6 +418,7 @@ impl Report {
             .any(|f| format::format_has(f, b'C'))
             // rsync's protocols before 30 leave `%C` blank.
             && opts.protocol >= 30;
+        let progress_on = progress.is_on();
         let mut r = Report {
             name: name.to_string(),
             verbose: opts.info_name(),
@@ -468,6 +479,11 @@ impl Report {
                 dir_times: opts.times && !opts.omit_dir_times,
                 ..OldProtocol::default()
             },
+            overtake: overtake::Overtake::new(
+                opts.protocol >= 29 && !progress_on,
+                opts.inc_recurse(),
+                opts.hard_links,
+            ),
         };
         // (With `--iconv` they come after its charset lines: see
         // `transfer::run_with`.)
@@ -744,6 +760,11 @@ impl Report {
     pub(crate) fn held_lines(&self) -> Vec<String> {
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         let lines = self.queue.iter().flatten().flatten().chain(&self.held);
+        // (The sender's held lines as they will come.)
+        let lines = lines.flat_map(|l| match l {
+            Line::Held(ls) | Line::Reply(ls) => ls.iter().collect(),
+            l => vec![l],
+        });
         lines
             .filter_map(|l| match l {
                 Line::Out(b) => Some(text(b)),
@@ -843,7 +864,11 @@ impl Report {
                 self.old.waiting.push((key, Line::Log(line)))
             }
             Line::SenderLog { line, .. } => self.write_line(Line::Log(line)),
-            Line::SenderDone => self.sender_lines(),
+            Line::SenderDone if self.old.on => self.sender_lines(),
+            Line::SenderDone => self.release_sender(true),
+            Line::Held(lines) => self.write_held(lines),
+            Line::Reply(lines) => self.write_reply(lines),
+            Line::SenderFlush => self.release_sender(false),
         }
     }
 
@@ -877,7 +902,7 @@ impl Report {
     /// The transfers are done: below protocol 29 the sender's lines go
     /// out now, after the generator's and before later deletions.
     pub(crate) fn transfers_done(&mut self) {
-        if self.old.on {
+        if self.old.on || self.overtake_on() {
             self.push(Line::SenderDone);
         }
     }
@@ -1514,6 +1539,10 @@ impl Report {
             false => self.log_line(&v).map(Line::Log),
         };
         lines.extend(log);
+        // (Below protocol 29 the generator prints them itself.)
+        if !self.old.on {
+            lines = self.sender_side(lines);
+        }
         self.release_held();
         // (Below protocol 29 the generator names a directory before it
         // deletes in it.)
@@ -1556,7 +1585,7 @@ impl Report {
         if let Some(m) = self.log_line(&v) {
             lines.push(Line::Log(m));
         }
-        for l in lines {
+        for l in self.sender_side(lines) {
             self.push(l);
         }
     }
@@ -1675,6 +1704,7 @@ impl Report {
             self.errors.general = true;
             lines.push(Line::Err(format!("{}: {}", self.name, e).into_bytes()));
         }
+        let lines = self.transfer_side(lines);
         self.fill(slot, lines);
     }
 
@@ -1683,7 +1713,10 @@ impl Report {
         let v = self.view(rec);
         if let Some(l) = self.stdout_line(&v) {
             let key = rec.old_key();
-            self.push(Line::Sender { key, line: l });
+            let lines = self.sender_side(vec![Line::Sender { key, line: l }]);
+            for l in lines {
+                self.push(l);
+            }
         }
     }
 
@@ -1732,6 +1765,7 @@ impl Report {
             }
             lines.push(Line::Err(l.into_bytes()));
         }
+        let lines = self.sender_side(lines);
         self.fill(slot, lines);
     }
 
@@ -1740,7 +1774,8 @@ impl Report {
     /// code comes with `Event::Vanished`).
     pub(crate) fn complete_vanished(&mut self, slot: Slot, text: String) {
         let s = text.into_bytes();
-        self.fill(slot, vec![Line::Log(s.clone()), Line::Err(s)]);
+        let lines = self.sender_side(vec![Line::Log(s.clone()), Line::Err(s)]);
+        self.fill(slot, lines);
     }
 
     /// The counters as `--stats` reports them.
@@ -1845,6 +1880,7 @@ impl Report {
             }
         }
         self.sender_lines();
+        self.release_sender(true);
         let _ = self.out.flush();
         self.progress.finish();
     }

@@ -337,6 +337,7 @@ impl Transfer<'_> {
         };
         self.count(dot);
         let fresh = dest.fresh && !self.receiver_lists_empty_name(walker, top);
+        self.report.generator_next(false);
         let next = if dot.implied() && !self.ctx.opts.implied_dirs {
             self.pass_implied(&dest.path)
         } else {

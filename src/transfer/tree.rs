@@ -99,6 +99,8 @@ impl Transfer<'_> {
             } else {
                 join_name(&dest.path, &e.name)
             };
+            let descends = e.is_dir() && (recurse || e.preset().is_some());
+            self.report.generator_next(descends);
             let next = if e.implied() && !opts.implied_dirs {
                 self.pass_implied(&target)
             } else {
