@@ -64,8 +64,7 @@ pub fn program_name(argv0: Option<&OsString>) -> String {
 /// below both processes warn that the other is very old.
 const RSYNC_PROTOCOLS: std::ops::RangeInclusive<i64> = 20..=32;
 /// Below this `--protocol` rsync's old file list and output model apply
-/// (see `report::OldProtocol`; `-H`'s group leaders: `transfer::hlink`):
-/// all native, but for a converting `--iconv`.
+/// (see `report::OldProtocol`; `-H`'s group leaders: `transfer::hlink`).
 const OLD_PROTOCOL: i64 = 29;
 
 /// An option occurrence's value as bytes (empty without one).
@@ -87,9 +86,6 @@ fn implemented(ev: &cli::lex::Event) -> bool {
         Id::Info | Id::Debug => cli::output_words_supported(ev.spec.id, value),
         // A list on another host is read by rsync's remote side.
         Id::FilesFrom => !fallback::is_remote(value),
-        // Every protocol rsync speaks is native; a value it refuses (or
-        // not a number) is refused here.
-        Id::Protocol => true,
         _ => ev.spec.supported(),
     }
 }

@@ -866,8 +866,8 @@ impl Report {
             Line::SenderLog { line, .. } => self.write_line(Line::Log(line)),
             Line::SenderDone if self.old.on => self.sender_lines(),
             Line::SenderDone => self.release_sender(true),
-            Line::Held(lines) => self.write_held(lines),
-            Line::Reply(lines) => self.write_reply(lines),
+            Line::Held(lines) => self.write_held(lines, false),
+            Line::Reply(lines) => self.write_held(lines, true),
             Line::SenderFlush => self.release_sender(false),
         }
     }

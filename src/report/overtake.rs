@@ -182,21 +182,15 @@ impl Report {
         }
     }
 
-    /// Writes a held group of sender lines, or keeps it for the flush.
-    pub(super) fn write_held(&mut self, lines: Vec<Line>) {
+    /// Writes a held group of sender lines (`reply`: a reply to them),
+    /// or keeps it for the flush (replies after the flush's lines).
+    pub(super) fn write_held(&mut self, lines: Vec<Line>, reply: bool) {
         if self.overtake.holding() {
-            self.overtake.waiting.extend(lines);
-            return;
-        }
-        for l in lines {
-            self.write_line(l);
-        }
-    }
-
-    /// Writes a reply to held lines, or keeps it until they are out.
-    pub(super) fn write_reply(&mut self, lines: Vec<Line>) {
-        if self.overtake.holding() {
-            self.overtake.replies.extend(lines);
+            let kept = match reply {
+                true => &mut self.overtake.replies,
+                false => &mut self.overtake.waiting,
+            };
+            kept.extend(lines);
             return;
         }
         for l in lines {
