@@ -135,6 +135,39 @@ pub(crate) fn list_dir(dir: &Path) -> Result<DirListing, Errno> {
     list_dir_with(dir, false, usize::MAX)
 }
 
+/// How much of a destination directory's listing the run needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DestNeed {
+    /// Every entry with its status: `--delete` during the walk compares
+    /// the whole directory with the source's.
+    Whole,
+    /// Only arsync's own temp files (for the debris clean-up); every
+    /// other name the walk stats as it reaches it, as rsync's generator
+    /// does. Copying one file into a directory of 100,000 took 0.23 s
+    /// when each of them was stat'ed, against rsync's 0.035 s.
+    Temps,
+}
+
+impl DestNeed {
+    /// Entries past which a listing made for this need goes lean (see
+    /// [`DirListing::is_lean`]): never for `Whole`; at once on the
+    /// caller's thread, where a stat by name later costs what the
+    /// listing's own would; past [`LEAN_OVER`] on a listing thread, whose
+    /// stats overlap with the walk.
+    fn lean_over(self, on_caller: bool) -> usize {
+        match self {
+            DestNeed::Whole => usize::MAX,
+            DestNeed::Temps if on_caller => 0,
+            DestNeed::Temps => LEAN_OVER,
+        }
+    }
+}
+
+/// Lists destination directory `dir` on the caller's thread for `need`.
+pub(crate) fn list_dest_dir(dir: &Path, need: DestNeed) -> Result<DirListing, Errno> {
+    list_dir_with(dir, false, need.lean_over(true))
+}
+
 /// [`list_dir`] of what a symlink at `dir` points to (`-K`: a symlink to
 /// a directory stands for it).
 pub(crate) fn list_dir_following(dir: &Path) -> Result<DirListing, Errno> {
@@ -180,12 +213,12 @@ pub(crate) struct ListingAhead {
 }
 
 impl ListingAhead {
-    /// Starts listing `path` (as [`list_dir`] would; with `lean`, going
-    /// lean past [`LEAN_OVER`] entries); `None` when no thread can be had
-    /// (the caller lists when it needs to).
-    pub(crate) fn start(path: PathBuf, lean: bool) -> Option<ListingAhead> {
+    /// Starts listing `path` for `need` (on a thread: see
+    /// [`DestNeed::lean_over`]); `None` when no thread can be had (the
+    /// caller lists when it needs to).
+    pub(crate) fn start(path: PathBuf, need: DestNeed) -> Option<ListingAhead> {
         let p = path.clone();
-        let lean_over = if lean { LEAN_OVER } else { usize::MAX };
+        let lean_over = need.lean_over(false);
         let job = std::thread::Builder::new()
             .name("arsync-dest-list".into())
             .spawn(move || list_dir_with(&p, false, lean_over))
@@ -346,6 +379,8 @@ pub(crate) struct Scanner {
     serial: bool,
     /// For the listings the caller makes itself.
     cfg: WalkConfig,
+    /// What the destination listings are for.
+    dest_need: DestNeed,
 }
 
 /// Directories listed ahead of the walk at most, and entries in them: the
@@ -366,7 +401,7 @@ fn threads_wanted() -> usize {
     cores.saturating_sub(1).clamp(1, 3)
 }
 
-fn worker(shared: &Shared, cfg: &WalkConfig) {
+fn worker(shared: &Shared, cfg: &WalkConfig, need: DestNeed) {
     let mut st = shared.lock();
     loop {
         let front = st.queue.front().map(Task::ticket);
@@ -390,7 +425,7 @@ fn worker(shared: &Shared, cfg: &WalkConfig) {
         };
         st.start(t);
         drop(st);
-        let result = run(cfg, task);
+        let result = run(cfg, need, task);
         st = shared.lock();
         if st.store(t, result) {
             shared.done.notify_one();
@@ -407,11 +442,12 @@ enum Side {
     Dest(Result<DirListing, Errno>),
 }
 
-/// Lists one side of a directory.
-fn run(cfg: &WalkConfig, task: Task) -> Side {
+/// Lists one side of a directory (on a listing thread, or on the caller
+/// as it waits, when none could be started).
+fn run(cfg: &WalkConfig, need: DestNeed, task: Task) -> Side {
     match task {
         Task::Src(_, dir) => Side::Src(list_detached(cfg, &dir)),
-        Task::Dest(_, path) => Side::Dest(list_dir(&path)),
+        Task::Dest(_, path) => Side::Dest(list_dir_with(&path, false, need.lean_over(false))),
     }
 }
 
@@ -594,7 +630,7 @@ impl State {
 }
 
 impl Scanner {
-    pub(crate) fn start(cfg: WalkConfig) -> Scanner {
+    pub(crate) fn start(cfg: WalkConfig, dest_need: DestNeed) -> Scanner {
         let serial = cfg.prune;
         let shared = std::sync::Arc::new(Shared {
             state: std::sync::Mutex::new(State::default()),
@@ -609,6 +645,7 @@ impl Scanner {
             batch: Vec::new(),
             serial,
             cfg,
+            dest_need,
         }
     }
 
@@ -629,10 +666,10 @@ impl Scanner {
         self.spawned = true;
         for i in 0..threads_wanted() {
             let shared = self.shared.clone();
-            let cfg = self.cfg.clone();
+            let (cfg, need) = (self.cfg.clone(), self.dest_need);
             if let Ok(t) = std::thread::Builder::new()
                 .name(format!("arsync-list-{i}"))
-                .spawn(move || worker(&shared, &cfg))
+                .spawn(move || worker(&shared, &cfg, need))
             {
                 self.threads.push(t);
             }
@@ -722,7 +759,7 @@ impl Scanner {
                 let k = task.ticket();
                 st.start(k);
                 drop(st);
-                let result = run(&self.cfg, task);
+                let result = run(&self.cfg, self.dest_need, task);
                 st = shared.lock();
                 st.store(k, result);
                 if st.idle > 0 && !st.queue.is_empty() {
@@ -786,12 +823,15 @@ mod tests {
         std::fs::write(tmp.path().join("f"), b"abc").unwrap();
         std::os::unix::fs::symlink("nowhere", tmp.path().join("l")).unwrap();
         std::fs::create_dir(tmp.path().join("d")).unwrap();
-        let mut scanner = Scanner::start(WalkConfig {
-            links: true,
-            xfer_dirs: true,
-            prune: false,
-            ..WalkConfig::default()
-        });
+        let mut scanner = Scanner::start(
+            WalkConfig {
+                links: true,
+                xfer_dirs: true,
+                prune: false,
+                ..WalkConfig::default()
+            },
+            DestNeed::Whole,
+        );
         let dir = Entry::new(
             b".".to_vec(),
             crate::sys::lstat(tmp.path()).unwrap(),
@@ -832,6 +872,27 @@ mod tests {
             .map(|(n, f)| (n.to_vec(), f.to_vec()))
             .collect();
         assert_eq!(temps, vec![(ours, b"f".to_vec())]);
+    }
+
+    #[test]
+    fn a_listing_for_temps_only_stats_no_other_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("a"), b"x").unwrap();
+        let ours = crate::tempname::temp_name(tmp.path(), b"a");
+        std::fs::write(&ours, b"t").unwrap();
+        // On the caller: lean from the first entry, whatever the size.
+        let l = list_dest_dir(tmp.path(), DestNeed::Temps).unwrap();
+        assert!(l.is_lean());
+        assert_eq!(l.len(), 1);
+        assert!(l.get(b"a").is_none());
+        let l = list_dest_dir(tmp.path(), DestNeed::Whole).unwrap();
+        assert!(!l.is_lean());
+        assert_eq!(l.len(), 2);
+        // On a listing thread the stats overlap with the walk: lean only
+        // past the bound, and never for the whole directory.
+        assert_eq!(DestNeed::Temps.lean_over(false), LEAN_OVER);
+        assert_eq!(DestNeed::Whole.lean_over(false), usize::MAX);
+        assert_eq!(DestNeed::Whole.lean_over(true), usize::MAX);
     }
 
     #[test]
@@ -941,7 +1002,7 @@ mod tests {
             xfer_dirs: true,
             ..WalkConfig::default()
         };
-        let mut scanner = Scanner::start(cfg.clone());
+        let mut scanner = Scanner::start(cfg.clone(), DestNeed::Whole);
         let root = tmp.path().join("t");
         let e = Entry::new(
             b".".to_vec(),
@@ -972,11 +1033,14 @@ mod tests {
     fn tickets_beyond_the_window() {
         let tmp = tempfile::tempdir().unwrap();
         let n = AHEAD * 3;
-        let mut scanner = Scanner::start(WalkConfig {
-            links: true,
-            xfer_dirs: true,
-            ..WalkConfig::default()
-        });
+        let mut scanner = Scanner::start(
+            WalkConfig {
+                links: true,
+                xfer_dirs: true,
+                ..WalkConfig::default()
+            },
+            DestNeed::Whole,
+        );
         let mut tickets = Vec::new();
         for i in 0..n {
             let d = tmp.path().join(format!("d{i}"));

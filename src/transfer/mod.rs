@@ -48,7 +48,7 @@ use crate::meta::{self, Policy, Receiver, Wanted};
 use crate::options::{DeleteWhen, Options};
 use crate::plan::{Action, BasisRefused, Decision, Planner, SkipWhy};
 use crate::report::{Event, Report, Slot};
-use crate::scan::{DirListing, Scanner, Ticket};
+use crate::scan::{DestNeed, DirListing, Scanner, Ticket};
 use crate::sys::{self, DirAt, Kind, Stat};
 use crate::walk::{Entry, Listing, WalkConfig, Walker};
 use exec::{Effect, Item};
@@ -66,6 +66,17 @@ struct Dest {
     /// We created `path` (or would have, in a dry run): everything below
     /// it is new.
     fresh: bool,
+}
+
+/// What the run's listings of destination directories are for: every
+/// entry's status only where `--delete` compares each directory with the
+/// source's during the walk (`--delete-before` and `--delete-after` list
+/// in passes of their own).
+fn dest_need(opts: &Options) -> DestNeed {
+    match opts.delete {
+        Some(DeleteWhen::During | DeleteWhen::Delay) => DestNeed::Whole,
+        _ => DestNeed::Temps,
+    }
 }
 
 fn path_of(b: &[u8]) -> &Path {

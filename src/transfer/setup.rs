@@ -223,9 +223,7 @@ impl<'a> Setup<'a> {
         if !opts.insecure_links && sys::trust::follows_untrusted_link(&path) {
             return None;
         }
-        // Without --delete nothing needs DEST's whole listing: a huge one
-        // keeps only our temp files (the walk stats the rest by name).
-        crate::scan::ListingAhead::start(path, opts.delete.is_none())
+        crate::scan::ListingAhead::start(path, dest_need(opts))
     }
 
     /// The top level of the sources, listed (`-R`: with the implied
@@ -542,7 +540,7 @@ impl<'a> Setup<'a> {
                 dest_in_src,
                 early_deletes,
                 prelisted: Default::default(),
-                scanner: Scanner::start(self.walk_cfg),
+                scanner: Scanner::start(self.walk_cfg, dest_need(o)),
                 merge_setup_pending,
             },
             disposal: Disposal {

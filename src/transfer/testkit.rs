@@ -51,7 +51,7 @@ pub(super) fn with_transfer<R>(
         copies: Copies::new(None),
         dirs: DirState::default(),
         lister: Lister {
-            scanner: Scanner::start(setup.walk_cfg),
+            scanner: Scanner::start(setup.walk_cfg, dest_need(opts)),
             merge_setup_pending: false,
             dest_in_src: false,
             early_deletes: false,

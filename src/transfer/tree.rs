@@ -195,11 +195,12 @@ impl Transfer<'_> {
         first_level: Option<Vec<Entry>>,
         ticket: Option<Ticket>,
     ) -> (Vec<Entry>, Option<DirListing>) {
+        let need = dest_need(self.ctx.opts);
         let list_dest = |fresh: bool| {
             if fresh {
                 None
             } else {
-                crate::scan::list_dir(target).ok()
+                crate::scan::list_dest_dir(target, need).ok()
             }
         };
         let (children, listing) = match (first_level, ticket) {
@@ -238,7 +239,7 @@ impl Transfer<'_> {
         if fresh || dest.solo {
             return None;
         }
-        crate::scan::list_dir(&dest.path).ok()
+        crate::scan::list_dest_dir(&dest.path, dest_need(self.ctx.opts)).ok()
     }
 
     /// [`Transfer::listing_of`] for DEST itself, taken from the listing
