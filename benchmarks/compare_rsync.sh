@@ -23,6 +23,10 @@
 #                    fresh directory with --link-dest to an up-to-date copy the same
 #                    tool made beforehand (every file becomes a hard link)
 #   avz-TREE         `-avz SRC/ DST/` into a fresh directory (arsync, rsync, base)
+#   into-TREE        one 1 MiB file into an existing directory that holds a copy of
+#                    TREE (made once, untimed; the file is removed after each run):
+#                    rsync stats only the name it copies (into-hugedir: 200,000
+#                    entries beside it; not in the default list)
 #   cold-SIZE, cold-TREE  as SIZE / TREE, with the source evicted from the page
 #                    cache before every run: sync, posix_fadvise(DONTNEED) on every
 #                    source file and on the loop image below it (evict.py); with
@@ -121,6 +125,8 @@ tool_cmd() {
     arsync:file | rsync:file | base:file) CMD=("$bin" -a "$src" "$dst") ;;
     arsync:tree | rsync:tree | base:tree) CMD=("$bin" -a "$src/" "$dst/") ;;
     arsync:avz | rsync:avz | base:avz) CMD=("$bin" -avz "$src/" "$dst/") ;;
+    arsync:into | rsync:into | base:into | cp:into) CMD=("$bin" -a "$src" "$dst/") ;;
+    xcp:into) CMD=("$bin" -o --no-progress "$src" "$dst/") ;;
     arsync:linkdest | rsync:linkdest | base:linkdest)
       CMD=("$bin" -a "--link-dest=${RESYNC_DST[$tool]}" "$src/" "$dst/") ;;
     cp:file) CMD=("$bin" -a "$src" "$dst") ;;
@@ -274,6 +280,9 @@ one_run() {
   if [[ $mode == resync ]]; then
     DST=${RESYNC_DST[$tool]}
     tool_cmd "$tool" tree "$src" "$DST"
+  elif [[ $mode == into ]]; then
+    DST=$INTO_DIR
+    tool_cmd "$tool" into "$src" "$DST"
   elif [[ $mode == linkdest ]]; then
     prepare_dst "$tool" tree "$src" "$w"
     tool_cmd "$tool" linkdest "$src" "$DST"
@@ -284,7 +293,10 @@ one_run() {
   timed_run "$cold"
   if ((R_RC != 0)); then
     report_failure "$w" "$tool" "$run"
-  elif ((run == 0)) && ! copy_matches "$([[ $mode == file ]] && echo file || echo tree)" "$src" "$DST"; then
+  elif ((run == 0)) && [[ $mode == into ]] && ! copy_matches file "$src" "$DST/$(basename "$src")"; then
+    warn "$tool's copy of $w differs from the source ($DST)"
+    NOTES+=("**$tool's copy of $w did not match the source**.")
+  elif ((run == 0)) && [[ $mode != into ]] && ! copy_matches "$([[ $mode == file ]] && echo file || echo tree)" "$src" "$DST"; then
     warn "$tool's copy of $w differs from the source ($DST)"
     NOTES+=("**$tool's copy of $w did not match the source** (file count, bytes or content).")
   fi
@@ -293,6 +305,7 @@ one_run() {
     # A single file is deleted at once: 30 copies of 1 GiB would not fit,
     # and freeing one inode does not trigger the slow-creation effect.
     file) rm -f "$DST" ;;
+    into) rm -f "$DST/$(basename "$src")" ;;
     tree | linkdest | avz) COPIED_ENTRIES=$((COPIED_ENTRIES + ${TREE_ENTRIES:-0})) ;;
   esac
 }
@@ -441,6 +454,23 @@ bench_avz() {
   run_rounds "$w" avz "$T_SRC" 0 "${tools[@]}"
 }
 
+# bench_into WORKLOAD TREE -> one 1 MiB file into a directory that already
+# holds a copy of TREE (made once with cp -a, untimed): what it costs to
+# look at a big destination directory when one name in it changes.
+INTO_DIR=''
+bench_into() {
+  local w=$1 tree=$2 src="$WORKDIR/data/file-1M.bin"
+  ensure_tree "$tree"
+  tree_space_ok "$w" 1 || return 0
+  ensure_random_file "$src" $((1 << 20))
+  fresh_dir "$DST_ROOT" "$w-dir"
+  INTO_DIR=$FRESH_DIR
+  cp -a "$T_SRC/." "$INTO_DIR/"
+  COPIED_ENTRIES=$((COPIED_ENTRIES + TREE_ENTRIES))
+  describe "$w" "One 1 MiB file (warm) into an existing directory holding a copy of $tree ($T_DESC); the copied file is removed after each run."
+  run_rounds "$w" into "$src" 0 "${ACTIVE_TOOLS[@]}"
+}
+
 # run_workload NAME -> dispatch on the workload's name.
 run_workload() {
   local w=$1
@@ -460,6 +490,7 @@ run_workload() {
     resync-*) bench_resync "$w" "${w#resync-}" ;;
     linkdest-*) bench_linkdest "$w" "${w#linkdest-}" ;;
     avz-*) bench_avz "$w" "${w#avz-}" ;;
+    into-*) bench_into "$w" "${w#into-}" ;;
     tree10k | tree100k | mixed | hugedir) bench_tree "$w" "$w" 0 ;;
     *) die "unknown workload '$w' (see --help)" ;;
   esac

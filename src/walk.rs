@@ -1171,9 +1171,9 @@ impl Walker {
             }
             let filters = self.root_filters(&dir_path);
             if let Some(mut e) = self.make_entry(name, full, st, None) {
-                if filters
-                    .as_ref()
-                    .is_some_and(|f| f.excluded(e.local_name(), e.is_dir()))
+                // rsync's sender checks a named entry too (`-vv` says so).
+                if let Some(f) = &filters
+                    && self.excluded(f, e.local_name(), e.kind())
                 {
                     continue;
                 }
