@@ -68,17 +68,6 @@ impl DirListing {
         self.items.push((off, name.len() as u32, st));
     }
 
-    /// Drops every status but those of our temp files (see `lean`).
-    fn go_lean(&mut self) {
-        let old = std::mem::take(self);
-        for (name, st) in old.iter() {
-            if crate::tempname::ours(name).is_some() {
-                self.push(name, *st);
-            }
-        }
-        self.lean = true;
-    }
-
     /// Whether the listing kept only our temp files (see `lean`): a name
     /// it does not have may still exist.
     pub(crate) fn is_lean(&self) -> bool {
@@ -174,31 +163,35 @@ pub(crate) fn list_dir_following(dir: &Path) -> Result<DirListing, Errno> {
     list_dir_with(dir, true, usize::MAX)
 }
 
-/// Lists `dir`; past `lean_over` entries the listing goes lean (see
-/// [`DirListing::is_lean`]) and only our temp files are still stat'ed.
+/// Lists `dir`; with more than `lean_over` entries the listing goes lean
+/// (see [`DirListing::is_lean`]) and only our temp files are stat'ed.
+/// The names come first, so that a lean listing stats nothing else.
 fn list_dir_with(dir: &Path, follow_link: bool, lean_over: usize) -> Result<DirListing, Errno> {
     let fd = crate::sys::fs::open_dir(dir, follow_link)?;
-    let mut listing = DirListing::default();
-    let mut failed = None;
+    // Back to back, each with its NUL.
+    let mut names: Vec<u8> = Vec::new();
+    let mut count = 0usize;
     crate::sys::each_name(fd.as_fd(), |name| {
-        if failed.is_some() {
-            return;
-        }
-        if !listing.lean && listing.items.len() >= lean_over {
-            listing.go_lean();
-        }
+        names.extend_from_slice(name.to_bytes_with_nul());
+        count += 1;
+    })?;
+    let mut listing = DirListing {
+        lean: count > lean_over,
+        ..DirListing::default()
+    };
+    for name in names.split_inclusive(|&b| b == 0) {
+        let Ok(name) = std::ffi::CStr::from_bytes_with_nul(name) else {
+            continue;
+        };
         if listing.lean && crate::tempname::ours(name.to_bytes()).is_none() {
-            return;
+            continue;
         }
         match crate::sys::fs::lstat_at(&fd, name) {
             Ok(st) => listing.push(name.to_bytes(), st),
             // Gone since readdir: it does not exist any more.
             Err(Errno::NOENT) => {}
-            Err(e) => failed = Some(e),
+            Err(e) => return Err(e),
         }
-    })?;
-    if let Some(e) = failed {
-        return Err(e);
     }
     Ok(listing.seal())
 }
