@@ -750,6 +750,11 @@ impl Walker {
         }
     }
 
+    /// What this walker lists by.
+    pub(crate) fn cfg(&self) -> &WalkConfig {
+        &self.cfg
+    }
+
     pub(crate) fn shown(&self, p: &Path) -> String {
         crate::text::escape_name(sys::bytes(&sys::absolute(p)), self.utf8)
     }

@@ -7,9 +7,9 @@
 //! group's leader, and every other member is then hard-linked to it. Two
 //! rules give rsync's output and its single copy per group:
 //! - a regular file whose destination does not exist yet waits, unless
-//!   it is the group's last member (its link count says so), so a new
-//!   group is copied once, as its last member, and the others are linked
-//!   to it afterwards (most recent first);
+//!   it is the group's last listed member, so a new group is copied
+//!   once, as its last member, and the others are linked to it
+//!   afterwards (most recent first);
 //! - a member met while another member is being copied waits for that
 //!   copy, and is linked when it completes.
 //!
@@ -18,6 +18,16 @@
 //! a group leads it; arsync's walk keeps the new order, so there the
 //! members are held as they are met and handled once the walk is done,
 //! in the old order ([`Transfer::hlink_replay_old`]).
+//!
+//! Which member is the last one listed is known from a census: before
+//! anything is acted on, the source is listed once more (on a walker of
+//! its own, its messages dropped) and the members of each group counted,
+//! as rsync's receiver knows them from its file list. A link count
+//! counts names that are not listed too (excluded, or outside the
+//! source: every file of one snapshot among several hard-linked ones),
+//! and a member waiting for those would wait to the end of the run.
+//! With `-m` (whose pruning would list each subtree again per level)
+//! the link count stands in.
 //!
 //! Memory goes only to files with a link count above one.
 
@@ -39,6 +49,9 @@ pub(super) struct Hlinks {
     /// `--delay-updates`: groups whose leader is staged, linked once the
     /// staged files are in place (rsync links them as it moves them).
     after_delay: Vec<(GroupKey, Leader)>,
+    /// Listed members of each group (see the module doc); `None`: each
+    /// group is taken to have as many as its link count.
+    listed: Option<HashMap<GroupKey, u64>>,
     /// Groups in the order they were first met.
     order: Vec<GroupKey>,
     /// Below protocol 29: the members met in the walk, handled after it
@@ -97,11 +110,80 @@ pub(super) enum Arrival {
     Process { last: bool },
 }
 
+/// The group of a listed entry, if it may have one.
+fn group_of(e: &Entry) -> Option<GroupKey> {
+    (!e.is_dir() && !e.is_missing() && e.stat.nlink > 1).then_some((e.stat.dev, e.stat.ino))
+}
+
+/// Counts the listed members of each group in `entries` and, when
+/// `recurse`, below them: every directory listed as the walk will list
+/// it (see the module doc); `stop` ends the count early.
+fn census(
+    cfg: &WalkConfig,
+    entries: &[Entry],
+    recurse: bool,
+    stop: &dyn Fn() -> bool,
+) -> HashMap<GroupKey, u64> {
+    let mut counts: HashMap<GroupKey, u64> = HashMap::new();
+    let mut dirs: Vec<Entry> = Vec::new();
+    let mut take = |entries: &[Entry], dirs: &mut Vec<Entry>| {
+        for e in entries {
+            if let Some(k) = group_of(e) {
+                *counts.entry(k).or_default() += 1;
+            }
+            // As the walk descends: recursing, or into the named paths
+            // below an implied directory (`-R`, `--files-from`).
+            if e.is_dir() && (recurse || e.preset().is_some()) {
+                dirs.push(e.clone());
+            }
+        }
+    };
+    take(entries, &mut dirs);
+    while let Some(d) = dirs.pop() {
+        if stop() {
+            break;
+        }
+        let listing = crate::walk::list_detached(cfg, &d);
+        take(&listing.entries, &mut dirs);
+    }
+    counts
+}
+
 impl Transfer<'_> {
-    /// The group an entry belongs to, with `-H`.
+    /// The group an entry belongs to, with `-H`: none when it is the
+    /// only member listed (a plain file to rsync too, and nothing to keep
+    /// for it).
     pub(super) fn hlink_key(&self, e: &Entry) -> Option<GroupKey> {
-        (self.ctx.opts.hard_links && !e.is_dir() && !e.is_missing() && e.stat.nlink > 1)
-            .then_some((e.stat.dev, e.stat.ino))
+        group_of(e)
+            .filter(|_| self.ctx.opts.hard_links)
+            .filter(|&k| self.listed_members(k, e.stat.nlink) > 1)
+    }
+
+    /// `-H`: counts each group's listed members before the walk acts (see
+    /// the module doc).
+    pub(super) fn hlink_census(
+        &mut self,
+        walker: &Walker,
+        top: &crate::walk::TopLevel,
+        dest: &Dest,
+    ) {
+        let cfg = walker.cfg();
+        if !self.ctx.opts.hard_links || cfg.prune {
+            return;
+        }
+        let abort = std::sync::Arc::clone(&self.flow.abort);
+        let stop = move || abort.load(std::sync::atomic::Ordering::Relaxed);
+        // As the walk descends (`process_list`).
+        let recurse = self.ctx.opts.recursive() && !dest.solo;
+        self.hlinks.listed = Some(census(cfg, &top.entries, recurse, &stop));
+    }
+
+    /// How many members group `key` has in the listing.
+    fn listed_members(&self, key: GroupKey, nlink: u64) -> u64 {
+        match &self.hlinks.listed {
+            Some(counts) => counts.get(&key).copied().unwrap_or(0),
+            None => nlink,
+        }
     }
 
     /// A member arrives: linked at once when its group has a leader,
@@ -114,6 +196,7 @@ impl Transfer<'_> {
         dest: &Path,
         skipped: bool,
     ) -> Arrival {
+        let members = self.listed_members(key, e.stat.nlink);
         let g = match self.hlinks.groups.entry(key) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(v) => {
@@ -122,7 +205,7 @@ impl Transfer<'_> {
             }
         };
         g.seen += 1;
-        let last = g.seen >= e.stat.nlink;
+        let last = g.seen >= members;
         // An update rule skips a member before rsync looks at its group.
         if skipped {
             return Arrival::Process { last };

@@ -302,6 +302,7 @@ impl Transfer<'_> {
         }
         self.list_ahead_for_errors(&mut src.walker, &src.top);
         self.list_before_acting(&mut src.walker, &src.top.entries);
+        self.hlink_census(&src.walker, &src.top, dest);
         let ahead = src.dest_ahead.take();
         self.transfer_top(&mut src.walker, &src.top, dest, first_level, ahead);
         self.hlink_replay_old();
