@@ -19,15 +19,16 @@
 //! members are held as they are met and handled once the walk is done,
 //! in the old order ([`Transfer::hlink_replay_old`]).
 //!
-//! Which member is the last one listed is known from a census: before
-//! anything is acted on, the source is listed once more (on a walker of
-//! its own, its messages dropped) and the members of each group counted,
-//! as rsync's receiver knows them from its file list. A link count
-//! counts names that are not listed too (excluded, or outside the
-//! source: every file of one snapshot among several hard-linked ones),
-//! and a member waiting for those would wait to the end of the run.
-//! With `-m` (whose pruning would list each subtree again per level)
-//! the link count stands in.
+//! Which member is the last one listed is known from a census: when the
+//! first file with a link count above one is met, the source is listed
+//! once more (on a walker of its own, its messages dropped) and the
+//! members of each group counted, as rsync's receiver knows them from
+//! its file list. A link count counts names that are not listed too
+//! (excluded, or outside the source: every file of one snapshot among
+//! several hard-linked ones), and a member waiting for those would wait
+//! to the end of the run. A tree without such files pays nothing. With
+//! `-m` (whose pruning would list each subtree again per level) the link
+//! count stands in.
 //!
 //! Memory goes only to files with a link count above one.
 
@@ -49,9 +50,8 @@ pub(super) struct Hlinks {
     /// `--delay-updates`: groups whose leader is staged, linked once the
     /// staged files are in place (rsync links them as it moves them).
     after_delay: Vec<(GroupKey, Leader)>,
-    /// Listed members of each group (see the module doc); `None`: each
-    /// group is taken to have as many as its link count.
-    listed: Option<HashMap<GroupKey, u64>>,
+    /// Listed members of each group (see the module doc).
+    census: Census,
     /// Groups in the order they were first met.
     order: Vec<GroupKey>,
     /// Below protocol 29: the members met in the walk, handled after it
@@ -115,52 +115,73 @@ fn group_of(e: &Entry) -> Option<GroupKey> {
     (!e.is_dir() && !e.is_missing() && e.stat.nlink > 1).then_some((e.stat.dev, e.stat.ino))
 }
 
-/// Counts the listed members of each group in `entries` and, when
-/// `recurse`, below them: every directory listed as the walk will list
-/// it (see the module doc); `stop` ends the count early.
-fn census(
-    cfg: &WalkConfig,
+/// The census of each group's listed members (see the module doc).
+#[derive(Default)]
+enum Census {
+    /// Not taken (no `-H`, or `-m`): a group has as many members as its
+    /// link count says.
+    #[default]
+    Off,
+    /// Taken when first needed, from the top level's counts and the
+    /// directories below it that the walk descends into.
+    Pending {
+        counts: HashMap<GroupKey, u64>,
+        dirs: Vec<Entry>,
+        cfg: Box<WalkConfig>,
+        recurse: bool,
+    },
+    Taken(HashMap<GroupKey, u64>),
+}
+
+/// Counts the group members in `entries` into `counts`, and keeps the
+/// directories the walk descends into below them: all of them when
+/// `recurse`, else the named paths below implied ones (`-R`,
+/// `--files-from`).
+fn count_members(
     entries: &[Entry],
     recurse: bool,
-    stop: &dyn Fn() -> bool,
-) -> HashMap<GroupKey, u64> {
-    let mut counts: HashMap<GroupKey, u64> = HashMap::new();
-    let mut dirs: Vec<Entry> = Vec::new();
-    let mut take = |entries: &[Entry], dirs: &mut Vec<Entry>| {
-        for e in entries {
-            if let Some(k) = group_of(e) {
-                *counts.entry(k).or_default() += 1;
-            }
-            // As the walk descends: recursing, or into the named paths
-            // below an implied directory (`-R`, `--files-from`).
-            if e.is_dir() && (recurse || e.preset().is_some()) {
-                dirs.push(e.clone());
-            }
+    counts: &mut HashMap<GroupKey, u64>,
+    dirs: &mut Vec<Entry>,
+) {
+    for e in entries {
+        if let Some(k) = group_of(e) {
+            *counts.entry(k).or_default() += 1;
         }
-    };
-    take(entries, &mut dirs);
+        if e.is_dir() && (recurse || e.preset().is_some()) {
+            dirs.push(e.clone());
+        }
+    }
+}
+
+/// Lists `dirs` and everything below them as the walk will, adding
+/// their members to `counts`; `stop` ends the count early.
+fn count_below(
+    cfg: &WalkConfig,
+    mut dirs: Vec<Entry>,
+    recurse: bool,
+    counts: &mut HashMap<GroupKey, u64>,
+    stop: &dyn Fn() -> bool,
+) {
     while let Some(d) = dirs.pop() {
         if stop() {
             break;
         }
         let listing = crate::walk::list_detached(cfg, &d);
-        take(&listing.entries, &mut dirs);
+        count_members(&listing.entries, recurse, counts, &mut dirs);
     }
-    counts
 }
 
 impl Transfer<'_> {
     /// The group an entry belongs to, with `-H`: none when it is the
     /// only member listed (a plain file to rsync too, and nothing to keep
     /// for it).
-    pub(super) fn hlink_key(&self, e: &Entry) -> Option<GroupKey> {
-        group_of(e)
-            .filter(|_| self.ctx.opts.hard_links)
-            .filter(|&k| self.listed_members(k, e.stat.nlink) > 1)
+    pub(super) fn hlink_key(&mut self, e: &Entry) -> Option<GroupKey> {
+        let key = group_of(e).filter(|_| self.ctx.opts.hard_links)?;
+        (self.listed_members(key, e.stat.nlink) > 1).then_some(key)
     }
 
-    /// `-H`: counts each group's listed members before the walk acts (see
-    /// the module doc).
+    /// `-H`: prepares the census of each group's listed members (see the
+    /// module doc) from the top level.
     pub(super) fn hlink_census(
         &mut self,
         walker: &Walker,
@@ -171,18 +192,42 @@ impl Transfer<'_> {
         if !self.ctx.opts.hard_links || cfg.prune {
             return;
         }
-        let abort = std::sync::Arc::clone(&self.flow.abort);
-        let stop = move || abort.load(std::sync::atomic::Ordering::Relaxed);
         // As the walk descends (`process_list`).
         let recurse = self.ctx.opts.recursive() && !dest.solo;
-        self.hlinks.listed = Some(census(cfg, &top.entries, recurse, &stop));
+        let (mut counts, mut dirs) = (HashMap::new(), Vec::new());
+        count_members(&top.entries, recurse, &mut counts, &mut dirs);
+        let cfg = Box::new(cfg.clone());
+        self.hlinks.census = Census::Pending {
+            counts,
+            dirs,
+            cfg,
+            recurse,
+        };
+        // DEST inside a source: counted before anything lands there.
+        if self.lister.dest_in_src {
+            self.listed_members((0, 0), 0);
+        }
     }
 
-    /// How many members group `key` has in the listing.
-    fn listed_members(&self, key: GroupKey, nlink: u64) -> u64 {
-        match &self.hlinks.listed {
-            Some(counts) => counts.get(&key).copied().unwrap_or(0),
-            None => nlink,
+    /// How many members group `key` has in the listing (its link count
+    /// without a census), counting them the first time one is asked for.
+    fn listed_members(&mut self, key: GroupKey, nlink: u64) -> u64 {
+        if let Census::Pending { .. } = self.hlinks.census
+            && let Census::Pending {
+                mut counts,
+                dirs,
+                cfg,
+                recurse,
+            } = std::mem::take(&mut self.hlinks.census)
+        {
+            let abort = std::sync::Arc::clone(&self.flow.abort);
+            let stop = move || abort.load(std::sync::atomic::Ordering::Relaxed);
+            count_below(&cfg, dirs, recurse, &mut counts, &stop);
+            self.hlinks.census = Census::Taken(counts);
+        }
+        match &self.hlinks.census {
+            Census::Taken(counts) => counts.get(&key).copied().unwrap_or(0),
+            _ => nlink,
         }
     }
 
