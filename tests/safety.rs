@@ -339,3 +339,54 @@ fn a_hard_link_group_whose_first_place_is_a_directory_does_not_hang() {
     let ino = |p: &Path| fs::metadata(p).unwrap().ino();
     assert_eq!(ino(&g), ino(&h), "the other members are one file");
 }
+
+/// rsync 3.5 hangs (generator and receiver both waiting) on `-aH
+/// --compare-dest` when a group's first member is unchanged in the
+/// compare dir and a later one is new: it links the first and never
+/// ends. arsync links it, as rsync does before hanging, and exits 0.
+#[test]
+fn a_hard_link_group_matched_in_compare_dest_does_not_hang() {
+    let t = tempfile::tempdir().unwrap();
+    let (src, refd, dst) = (
+        t.path().join("src"),
+        t.path().join("ref"),
+        t.path().join("dst"),
+    );
+    fs::create_dir_all(&src).unwrap();
+    fs::create_dir_all(&refd).unwrap();
+    fs::write(src.join("s"), b"hello").unwrap();
+    fs::hard_link(src.join("s"), src.join("d")).unwrap();
+    let status = Command::new("cp")
+        .args(["-a"])
+        .arg(src.join("d"))
+        .arg(refd.join("d"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut child = Command::new(arsync())
+        .args(["-aH", "--compare-dest=../ref"])
+        .arg(format!("{}/", src.display()))
+        .arg(format!("{}/", dst.display()))
+        .env("ARSYNC_NO_FALLBACK", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("arsync did not end within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ino = |p: &Path| fs::metadata(p).unwrap().ino();
+    assert_eq!(ino(&dst.join("d")), ino(&dst.join("s")), "d is linked to s");
+}

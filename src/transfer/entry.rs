@@ -328,7 +328,16 @@ impl Transfer<'_> {
                 ))
             }
             Action::Link { from, replace } => stop(self.exec_link(item, d, from, replace.as_ref())),
-            Action::Unneeded { remove } => stop(self.exec_unneeded(item, d, remove.as_ref())),
+            Action::Unneeded { remove } => {
+                // A member found in a basis dir is not in DEST: rsync's
+                // generator links it to the group's leader once there is
+                // one; the last such member lets a waiting one lead.
+                stop(match self.exec_unneeded(item, d, remove.as_ref()) {
+                    true if defer => Effect::Unneeded,
+                    true => Effect::Skipped,
+                    false => Effect::None,
+                })
+            }
         }
     }
 
@@ -344,7 +353,8 @@ impl Transfer<'_> {
                 self.hlink_done(key, e, dest);
             }
             Effect::Skipped => self.hlink_skipped(key, last),
-            Effect::Deferred => self.hlink_defer(key, e, dest),
+            Effect::Deferred => self.hlink_defer(key, e, dest, false),
+            Effect::Unneeded => self.hlink_defer(key, e, dest, true),
             Effect::Copy(Some(token)) => self.hlink_sent(key, token, e, dest),
             // A dry run copies nothing: the member is done at once.
             Effect::Copy(None) => self.hlink_done(key, e, dest),

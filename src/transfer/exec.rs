@@ -46,6 +46,9 @@ pub(super) enum Effect {
     Skipped,
     /// A new member waits for its group's last one.
     Deferred,
+    /// A member found unchanged in a basis dir (not made in DEST) waits
+    /// for its group's leader, to be linked to it.
+    Unneeded,
     /// Its copy was handed to the engine (no token in a dry run).
     Copy(Option<u64>),
 }
@@ -364,23 +367,23 @@ impl Transfer<'_> {
     /// `--compare-dest` found the file unchanged: nothing is written, and
     /// what is at the destination goes (a file quietly; another type as
     /// for a transfer, which a non-empty directory refuses without
-    /// `--force`: then the file is left out).
+    /// `--force`: then the file is left out, and `false` comes back).
     pub(super) fn exec_unneeded(
         &mut self,
         item: &Item<'_>,
         d: &Decision,
         remove: Option<&Stat>,
-    ) -> Effect {
+    ) -> bool {
         match remove {
             Some(r) if r.kind() == Kind::File => {
                 let _ = self.ctx.fs.unlink(&item.at, &item.base);
             }
-            Some(r) if !self.make_room(item.dest, r, "regular file") => return Effect::None,
+            Some(r) if !self.make_room(item.dest, r, "regular file") => return false,
             _ => {}
         }
         self.item(d, item.e, item.e.link());
         self.remove_source_if_file(item.e);
-        Effect::None
+        true
     }
 
     /// A hard link to a basis file (`--link-dest`); a file falls back to

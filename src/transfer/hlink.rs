@@ -100,6 +100,9 @@ struct Leader {
 struct Member {
     entry: Entry,
     dest: PathBuf,
+    /// Found unchanged in a `--compare-dest`/`--copy-dest` dir and so
+    /// not made: its link is itemized as new, not against that file.
+    unneeded: bool,
 }
 
 /// How `handle` continues with a hard-linked entry.
@@ -259,7 +262,7 @@ impl Transfer<'_> {
         g.active += 1;
         if !first {
             if let Some(l) = g.leader.clone() {
-                self.link_member(e, dest, &l);
+                self.link_member(e, dest, &l, false);
                 return Arrival::Settled;
             }
             if g.sent.is_some() {
@@ -267,6 +270,7 @@ impl Transfer<'_> {
                 g.waiting.push(Member {
                     entry: e.clone(),
                     dest: dest.to_path_buf(),
+                    unneeded: false,
                 });
                 return Arrival::Settled;
             }
@@ -309,12 +313,13 @@ impl Transfer<'_> {
     }
 
     /// A regular file with no destination yet, and more members to come:
-    /// it waits for the copy of a later one.
-    pub(super) fn hlink_defer(&mut self, key: GroupKey, e: &Entry, dest: &Path) {
+    /// it waits for the copy of a later one (`unneeded`: see [`Member`]).
+    pub(super) fn hlink_defer(&mut self, key: GroupKey, e: &Entry, dest: &Path, unneeded: bool) {
         if let Some(g) = self.hlinks.groups.get_mut(&key) {
             g.deferred.push(Member {
                 entry: e.clone(),
                 dest: dest.to_path_buf(),
+                unneeded,
             });
         }
     }
@@ -386,9 +391,11 @@ impl Transfer<'_> {
         }
     }
 
-    /// Groups still waiting once the list is done had members outside the
-    /// transfer (their link count promised more): the latest waiting
-    /// member is processed as the last one. Returns whether any was.
+    /// Groups still waiting once the list is done were promised more
+    /// members than came: by their link count where no census was taken
+    /// (`-m`), or by a census of a source that changed since. The latest
+    /// waiting member is processed as the last one. Returns whether any
+    /// was.
     pub(super) fn hlink_orphans(&mut self) -> bool {
         let mut any = false;
         for key in self.hlinks.order.clone() {
@@ -435,13 +442,13 @@ impl Transfer<'_> {
         deferred.reverse();
         members.extend(deferred);
         for m in members {
-            self.link_member(&m.entry, &m.dest, &leader);
+            self.link_member(&m.entry, &m.dest, &leader, m.unneeded);
         }
     }
 
     /// Makes `dest` a hard link to the leader's file, unless it already
     /// is one (rsync's `maybe_hard_link`), and reports it.
-    fn link_member(&mut self, e: &Entry, dest: &Path, leader: &Leader) {
+    fn link_member(&mut self, e: &Entry, dest: &Path, leader: &Leader, unneeded: bool) {
         use crate::plan::item::REPORT_XATTR;
         use crate::plan::item::{LOCAL_CHANGE, XNAME_FOLLOWS};
         let opts = self.ctx.opts;
@@ -482,6 +489,7 @@ impl Transfer<'_> {
         let mut old = on_disk;
         let mut quiet = false;
         if old.is_none()
+            && !unneeded
             && let Some(st) =
                 self.ctx
                     .planner
