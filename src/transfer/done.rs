@@ -308,16 +308,21 @@ impl Transfer<'_> {
         {
             return;
         }
-        let is_link = self
-            .at_of(dest)
-            .and_then(|(d, base)| d.lstat(&base))
-            .is_ok_and(|s| s.kind() == Kind::Symlink);
+        let is_link = |path: &Path| {
+            self.at_of(path)
+                .and_then(|(d, base)| d.lstat(&base))
+                .is_ok_and(|s| s.kind() == Kind::Symlink)
+        };
+        // A kept symlink named first keeps its own touch-up: rsync's
+        // touch_up_dirs sets the time of the link itself (lstat, then
+        // utimensat without following), not of the directory.
+        let (is_link, earlier_is_link) = (is_link(dest), is_link(path));
         let o = self.ctx.opts;
         // rsync touches up a finished directory's time only with
         // incremental recursion, and not with --delete-delay.
         let incremental = o.inc_recurse() && o.delete != Some(DeleteWhen::Delay);
         if !is_link {
-            self.dirs.fixes[earlier].settled = true;
+            self.dirs.fixes[earlier].settled = !earlier_is_link;
         } else if incremental {
             // Its own files land first, then its time is set.
             self.drain_all();
