@@ -42,14 +42,14 @@ pub(crate) struct DirListing {
     /// Where in `by_name` the last lookup ended: the walk asks for names
     /// in sorted order, so the next one is usually right after it.
     hint: std::cell::Cell<usize>,
-    /// Past [`LEAN_OVER`] entries (when allowed, see [`ListingAhead`]) the
+    /// Made for [`DestNeed::Temps`] (see [`DestNeed::lean_over`]) the
     /// listing keeps only arsync's own temp files: `get` then knows
     /// nothing of other names, which the caller looks up one by one.
     lean: bool,
 }
 
-/// Entries past which DEST's own listing made ahead stops keeping each
-/// entry's status when nothing needs the whole listing (no `--delete`):
+/// Entries past which a destination listing made on a listing thread
+/// keeps no entry's status when nothing needs the whole listing:
 /// the walk then stats each destination name as it reaches it, as rsync
 /// does. 80 bytes of status, the name and a 4-byte index per entry were
 /// ~19 MB for a directory of 200,000 files, more than half a no-change

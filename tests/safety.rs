@@ -291,6 +291,29 @@ fn wide_iconv_charsets_lose_no_name() {
     }
 }
 
+/// Runs `arsync ARGS SRC/ DST/` (stderr kept), failing the test if it has
+/// not ended within 60 s: for trees on which rsync 3.5 never ends.
+fn run_within_60s(args: &[&str], src: &Path, dst: &Path) -> std::process::Output {
+    let mut child = Command::new(arsync())
+        .args(args)
+        .arg(format!("{}/", src.display()))
+        .arg(format!("{}/", dst.display()))
+        .env("ARSYNC_NO_FALLBACK", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("arsync did not end within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
 /// `-H` where the first member's place in DEST is a directory that is not
 /// empty: rsync 3.5 says `could not make way for new regular file` twice
 /// and then waits forever (its other members wait for a leader that never
@@ -309,24 +332,7 @@ fn a_hard_link_group_whose_first_place_is_a_directory_does_not_hang() {
     fs::hard_link(src.join("d/f"), src.join("e/h")).unwrap();
     fs::create_dir_all(dst.join("d/f/inner")).unwrap();
     fs::write(dst.join("d/f/inner/y"), b"keep").unwrap();
-    let mut child = Command::new(arsync())
-        .args(["-aH"])
-        .arg(format!("{}/", src.display()))
-        .arg(format!("{}/", dst.display()))
-        .env("ARSYNC_NO_FALLBACK", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("arsync did not end within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = run_within_60s(&["-aH"], &src, &dst);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(23), "{err}");
     assert!(
@@ -363,24 +369,7 @@ fn a_hard_link_group_matched_in_compare_dest_does_not_hang() {
         .status()
         .unwrap();
     assert!(status.success());
-    let mut child = Command::new(arsync())
-        .args(["-aH", "--compare-dest=../ref"])
-        .arg(format!("{}/", src.display()))
-        .arg(format!("{}/", dst.display()))
-        .env("ARSYNC_NO_FALLBACK", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("arsync did not end within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = run_within_60s(&["-aH", "--compare-dest=../ref"], &src, &dst);
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -208,26 +208,32 @@ impl Transfer<'_> {
         };
         // DEST inside a source: counted before anything lands there.
         if self.lister.dest_in_src {
-            self.listed_members((0, 0), 0);
+            self.take_census();
         }
+    }
+
+    /// Counts a pending census (see the module doc).
+    fn take_census(&mut self) {
+        self.hlinks.census = match std::mem::take(&mut self.hlinks.census) {
+            Census::Pending {
+                mut counts,
+                dirs,
+                cfg,
+                recurse,
+            } => {
+                let abort = std::sync::Arc::clone(&self.flow.abort);
+                let stop = move || abort.load(std::sync::atomic::Ordering::Relaxed);
+                count_below(&cfg, dirs, recurse, &mut counts, &stop);
+                Census::Taken(counts)
+            }
+            other => other,
+        };
     }
 
     /// How many members group `key` has in the listing (its link count
     /// without a census), counting them the first time one is asked for.
     fn listed_members(&mut self, key: GroupKey, nlink: u64) -> u64 {
-        if let Census::Pending { .. } = self.hlinks.census
-            && let Census::Pending {
-                mut counts,
-                dirs,
-                cfg,
-                recurse,
-            } = std::mem::take(&mut self.hlinks.census)
-        {
-            let abort = std::sync::Arc::clone(&self.flow.abort);
-            let stop = move || abort.load(std::sync::atomic::Ordering::Relaxed);
-            count_below(&cfg, dirs, recurse, &mut counts, &stop);
-            self.hlinks.census = Census::Taken(counts);
-        }
+        self.take_census();
         match &self.hlinks.census {
             Census::Taken(counts) => counts.get(&key).copied().unwrap_or(0),
             _ => nlink,
